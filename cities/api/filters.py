@@ -1,0 +1,30 @@
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+
+from ..models import Enterprise, PilotCity, QualityTier, SizeClass
+
+
+class CityFilter(filters.FilterSet):
+    batch = filters.NumberFilter(field_name="batch__year", label="批次年份")
+    province = filters.CharFilter(field_name="province__short_name", label="省份简称")
+    region = filters.CharFilter(field_name="province__region", label="区域")
+
+    class Meta:
+        model = PilotCity
+        fields = ["batch", "province", "region", "city_type"]
+
+
+class EnterpriseFilter(filters.FilterSet):
+    city = filters.CharFilter(field_name="city__code", label="城市代码")
+    sub_industry = filters.CharFilter(field_name="sub_industry__code", label="细分行业代码")
+    above_scale = filters.BooleanFilter(label="是否规上")
+    quality_tier = filters.ChoiceFilter(choices=QualityTier.choices, label="优质企业梯度")
+    size_class = filters.ChoiceFilter(choices=SizeClass.choices, label="企业规模")
+    q = filters.CharFilter(method="search", label="按名称或统一社会信用代码搜索")
+
+    class Meta:
+        model = Enterprise
+        fields = ["city", "sub_industry", "above_scale", "quality_tier", "size_class", "q"]
+
+    def search(self, queryset: QuerySet[Enterprise], name: str, value: str) -> QuerySet[Enterprise]:
+        return queryset.search(value)  # type: ignore[attr-defined,no-any-return]

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from ..models import Enterprise, PilotCity, SubIndustry
+
+
+class SubIndustrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SubIndustry
+        fields = ["code", "name"]
+
+
+class CitySerializer(serializers.ModelSerializer):
+    province = serializers.CharField(source="province.name")
+    region = serializers.CharField(source="province.region")
+    batch_year = serializers.IntegerField(source="batch.year")
+    pilot_end_date = serializers.DateField(read_only=True)
+    award_cap_wan = serializers.IntegerField(read_only=True)
+    enterprise_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = PilotCity
+        fields = [
+            "code",
+            "name",
+            "province",
+            "region",
+            "batch_year",
+            "city_type",
+            "plan_approved_on",
+            "pilot_end_date",
+            "award_cap_wan",
+            "enterprise_count",
+        ]
+
+
+class CityDetailSerializer(CitySerializer):
+    sub_industries = SubIndustrySerializer(many=True, read_only=True)
+
+    class Meta(CitySerializer.Meta):
+        fields = [*CitySerializer.Meta.fields, "sub_industries"]
+
+
+class EnterpriseSerializer(serializers.ModelSerializer):
+    city = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    sub_industry = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    sub_industry_name = serializers.CharField(source="sub_industry.name", read_only=True)
+
+    class Meta:
+        model = Enterprise
+        fields = [
+            "uscc",
+            "name",
+            "city",
+            "sub_industry",
+            "sub_industry_name",
+            "district",
+            "above_scale",
+            "quality_tier",
+            "size_class",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+            "address",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class EnterpriseUpdateSerializer(serializers.Serializer):
+    """Input for PATCH: which of these a caller may change is the service's decision."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    city = serializers.CharField(required=False)
+    sub_industry = serializers.CharField(required=False)
+    district = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    above_scale = serializers.BooleanField(required=False)
+    quality_tier = serializers.ChoiceField(choices=Enterprise._meta.get_field("quality_tier").choices, required=False)  # type: ignore[arg-type]
+    size_class = serializers.ChoiceField(choices=Enterprise._meta.get_field("size_class").choices, required=False)  # type: ignore[arg-type]
+    contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    contact_email = serializers.EmailField(required=False, allow_blank=True)
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({f: "未知字段" for f in unknown})
+        return attrs

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from sme_pilot.api import CursorPagination
+
+from .. import selectors, services
+from ..models import Enterprise, PilotCity, SubIndustry, User
+from . import filters, serializers
+
+
+class CityViewSet(viewsets.ReadOnlyModelViewSet):
+    """Pilot cities the caller may see: every city for ministry staff, their own for a city."""
+
+    lookup_field = "code"
+    filterset_class = filters.CityFilter
+
+    def get_queryset(self) -> Any:
+        qs = selectors.city_list_visible_to(user=self.request.user).with_enterprise_counts()
+        if self.action == "retrieve":
+            qs = qs.prefetch_related("sub_industries")
+        return qs.order_by("code")
+
+    def get_serializer_class(self) -> Any:
+        if self.action == "retrieve":
+            return serializers.CityDetailSerializer
+        return serializers.CitySerializer
+
+
+class EnterprisePagination(CursorPagination):
+    ordering = "id"
+
+
+class EnterpriseViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Enterprises in the caller's scope. PATCH changes only the fields the caller's role may."""
+
+    lookup_field = "uscc"
+    serializer_class = serializers.EnterpriseSerializer
+    filterset_class = filters.EnterpriseFilter
+    pagination_class = EnterprisePagination
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        return selectors.enterprise_list_visible_to(user=self.request.user)
+
+    def get_object(self) -> Enterprise:
+        return selectors.enterprise_get_visible(user=self.request.user, uscc=self.kwargs["uscc"])
+
+    @extend_schema(request=serializers.EnterpriseUpdateSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        enterprise = self.get_object()
+        data = serializers.EnterpriseUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        user = request.user
+        assert isinstance(user, User)
+        if "city" in changes:
+            try:
+                changes["city"] = selectors.city_get_visible(user=user, code=changes["city"])
+            except Exception:
+                raise exceptions.ValidationError({"city": "城市不存在"}) from None
+        if "sub_industry" in changes:
+            city = changes.get("city", enterprise.city)
+            try:
+                changes["sub_industry"] = city.sub_industries.get(code=changes["sub_industry"])
+            except SubIndustry.DoesNotExist:
+                raise exceptions.ValidationError(
+                    {"sub_industry": f"城市 {city.code} 没有细分行业 {changes['sub_industry']}"}
+                ) from None
+        try:
+            services.enterprise_update(enterprise=enterprise, actor=user, changes=changes)
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from None
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(exc.message_dict) from None
+        return Response(serializers.EnterpriseSerializer(enterprise).data)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not kwargs.get("partial"):
+            raise exceptions.MethodNotAllowed("PUT")
+        return self.partial_update(request, *args, **kwargs)

@@ -1,0 +1,459 @@
+"""The pilot registry: batches, provinces, cities, sub-industries, enterprises, targets, users.
+
+Policy values (compliance threshold, counted tiers, pilot length, award caps) live on the batch
+as data an administrator can correct, never as constants in code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from . import uscc as uscc_rules
+
+if TYPE_CHECKING:
+    from django.db.models.manager import RelatedManager
+
+
+class Region(models.TextChoices):
+    EAST = "east", "东部"
+    CENTRAL = "central", "中部"
+    WEST = "west", "西部"
+    NORTHEAST = "northeast", "东北"
+
+
+class CityType(models.TextChoices):
+    PROVINCIAL_CAPITAL = "provincial_capital", "省会城市"
+    SEPARATELY_PLANNED = "separately_planned", "计划单列市"
+    CORPS = "corps", "兵团"
+    PREFECTURE = "prefecture", "地级市"
+    MUNICIPAL_DISTRICT = "municipal_district", "直辖市区县"
+
+
+# City types eligible for the higher award cap (domain.md §1, "Money").
+MAJOR_CITY_TYPES = frozenset(
+    {CityType.PROVINCIAL_CAPITAL, CityType.SEPARATELY_PLANNED, CityType.CORPS}
+)
+
+
+class QualityTier(models.TextChoices):
+    NONE = "none", "无"
+    INNOVATIVE = "innovative", "创新型中小企业"
+    PROVINCIAL_SRDI = "provincial_srdi", "省级专精特新"
+    LITTLE_GIANT = "little_giant", "国家级专精特新小巨人"
+
+
+class SizeClass(models.TextChoices):
+    MEDIUM = "medium", "中型"
+    SMALL = "small", "小型"
+    MICRO = "micro", "微型"
+
+
+def default_counted_tiers() -> list[str]:
+    return [QualityTier.PROVINCIAL_SRDI.value, QualityTier.LITTLE_GIANT.value]
+
+
+class Province(models.Model):
+    """A provincial-level division (31) or the Xinjiang Production and Construction Corps."""
+
+    code = models.CharField("代码", max_length=2, unique=True)
+    name = models.CharField("全称", max_length=20, unique=True)
+    short_name = models.CharField("简称", max_length=10, unique=True)
+    region = models.CharField("区域", max_length=10, choices=Region.choices)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "省份"
+        verbose_name_plural = "省份"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PilotBatch(models.Model):
+    """A batch of pilot cities and the compliance configuration that applies to it."""
+
+    year = models.PositiveSmallIntegerField("批次年份", unique=True)
+    document_number = models.CharField("文件号", max_length=50)
+    threshold = models.DecimalField(
+        "二级及以上比例要求",
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.90"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    min_level = models.PositiveSmallIntegerField(
+        "达标等级", default=2, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    counted_tiers = models.JSONField(
+        "计入分母的梯度",
+        default=default_counted_tiers,
+        help_text="除规上企业外，计入“应改尽改”分母的优质企业梯度代码列表。",
+    )
+    count_above_scale = models.BooleanField("规上企业计入分母", default=True)
+    pilot_months = models.PositiveSmallIntegerField("试点期（月）", default=24)
+    award_cap_major_wan = models.PositiveIntegerField(
+        "奖补上限（省会、计划单列市、兵团，万元）", default=15000
+    )
+    award_cap_other_wan = models.PositiveIntegerField("奖补上限（其他城市，万元）", default=10000)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = "试点批次"
+        verbose_name_plural = "试点批次"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold__gte=0) & Q(threshold__lte=1),
+                name="cities_pilotbatch_threshold_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_level__gte=1) & Q(min_level__lte=4),
+                name="cities_pilotbatch_min_level_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} 年批次"
+
+    def clean(self) -> None:
+        valid = set(QualityTier.values)
+        if not isinstance(self.counted_tiers, list) or not set(self.counted_tiers) <= valid:
+            raise ValidationError(
+                {"counted_tiers": f"应为梯度代码列表，可选：{'、'.join(QualityTier.values)}"}
+            )
+
+
+class PilotCityQuerySet(models.QuerySet["PilotCity"]):
+    def with_enterprise_counts(self) -> PilotCityQuerySet:
+        return self.annotate(
+            enterprise_count=models.Count("enterprises", distinct=True),
+            sub_industry_count=models.Count("sub_industries", distinct=True),
+        )
+
+
+class PilotCity(models.Model):
+    code = models.CharField("城市代码", max_length=20, unique=True)
+    name = models.CharField("城市名称", max_length=50)
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="cities", verbose_name="省份"
+    )
+    batch = models.ForeignKey(
+        PilotBatch, on_delete=models.PROTECT, related_name="cities", verbose_name="批次"
+    )
+    city_type = models.CharField("城市类型", max_length=20, choices=CityType.choices)
+    plan_approved_on = models.DateField("方案批复日期", null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = PilotCityQuerySet.as_manager()
+
+    if TYPE_CHECKING:
+        sub_industries: RelatedManager[SubIndustry]
+        enterprises: RelatedManager[Enterprise]
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "试点城市"
+        verbose_name_plural = "试点城市"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def pilot_end_date(self) -> dt.date | None:
+        """The approval date plus the batch's pilot period (two years by default)."""
+        if self.plan_approved_on is None:
+            return None
+        return add_months(self.plan_approved_on, self.batch.pilot_months)
+
+    @property
+    def award_cap_wan(self) -> int:
+        if self.city_type in MAJOR_CITY_TYPES:
+            return self.batch.award_cap_major_wan
+        return self.batch.award_cap_other_wan
+
+    @property
+    def region(self) -> str:
+        return self.province.region
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later; the 29th of February falls back to the 28th."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+class SubIndustry(models.Model):
+    city = models.ForeignKey(
+        PilotCity, on_delete=models.CASCADE, related_name="sub_industries", verbose_name="城市"
+    )
+    code = models.CharField("细分行业代码", max_length=30)
+    name = models.CharField("细分行业名称", max_length=50)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["city", "code"]
+        verbose_name = "细分行业"
+        verbose_name_plural = "细分行业"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["city", "code"], name="cities_subindustry_unique_code_per_city"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EnterpriseQuerySet(models.QuerySet["Enterprise"]):
+    def in_city(self, city: PilotCity) -> EnterpriseQuerySet:
+        return self.filter(city=city)
+
+    def search(self, text: str) -> EnterpriseQuerySet:
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(Q(name__icontains=text) | Q(uscc__icontains=text.upper()))
+
+
+def validate_uscc(value: str) -> None:
+    try:
+        uscc_rules.validate(value)
+    except uscc_rules.USCCError as exc:
+        raise ValidationError(str(exc), code="invalid_uscc") from exc
+
+
+class Enterprise(models.Model):
+    uscc = models.CharField(
+        "统一社会信用代码", max_length=18, unique=True, validators=[validate_uscc]
+    )
+    name = models.CharField("企业名称", max_length=200)
+    city = models.ForeignKey(
+        PilotCity, on_delete=models.PROTECT, related_name="enterprises", verbose_name="城市"
+    )
+    sub_industry = models.ForeignKey(
+        SubIndustry, on_delete=models.PROTECT, related_name="enterprises", verbose_name="细分行业"
+    )
+    district = models.CharField("区县", max_length=50, blank=True)
+    above_scale = models.BooleanField("是否规上", default=False)
+    quality_tier = models.CharField(
+        "优质企业梯度", max_length=20, choices=QualityTier.choices, default=QualityTier.NONE
+    )
+    size_class = models.CharField("企业规模", max_length=10, choices=SizeClass.choices)
+    # Contact fields: the enterprise's own users may edit these, nothing else.
+    contact_name = models.CharField("联系人", max_length=50, blank=True)
+    contact_phone = models.CharField("联系电话", max_length=30, blank=True)
+    contact_email = models.EmailField("联系邮箱", blank=True)
+    address = models.CharField("通讯地址", max_length=200, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    history = HistoricalRecords()
+
+    objects = EnterpriseQuerySet.as_manager()
+
+    CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email", "address")
+    CLASSIFICATION_FIELDS = (
+        "name",
+        "city",
+        "sub_industry",
+        "district",
+        "above_scale",
+        "quality_tier",
+        "size_class",
+    )
+
+    class Meta:
+        ordering = ["uscc"]
+        verbose_name = "企业"
+        verbose_name_plural = "企业"
+        indexes = [
+            models.Index(fields=["city", "sub_industry"], name="cities_ent_city_subind_idx"),
+            models.Index(fields=["city", "name"], name="cities_ent_city_name_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(uscc__regex=r"^[0-9A-HJ-NPQRTUWXY]{18}$"),
+                name="cities_enterprise_uscc_alphabet",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.uscc}）"
+
+    def clean(self) -> None:
+        if self.uscc:
+            self.uscc = uscc_rules.normalize(self.uscc)
+        if (
+            self.sub_industry_id is not None
+            and self.city_id is not None
+            and self.sub_industry.city_id != self.city_id
+        ):
+            raise ValidationError({"sub_industry": "细分行业不属于该企业所在城市"})
+
+
+class TargetMetric(models.TextChoices):
+    LEVEL2_ENTERPRISES = "level2_enterprises", "二级及以上企业数（家）"
+    LEVEL2_SHARE = "level2_share", "二级及以上企业占比（%）"
+    TRANSFORMED_ENTERPRISES = "transformed_enterprises", "完成改造企业数（家）"
+    SRDI_TRANSFORMED = "srdi_transformed", "完成改造专精特新企业数（家）"
+
+
+class CityTarget(models.Model):
+    city = models.ForeignKey(
+        PilotCity, on_delete=models.CASCADE, related_name="targets", verbose_name="城市"
+    )
+    sub_industry = models.ForeignKey(
+        SubIndustry,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="targets",
+        verbose_name="细分行业",
+    )
+    metric = models.CharField("指标", max_length=30, choices=TargetMetric.choices)
+    value = models.DecimalField(
+        "目标值", max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    due_date = models.DateField("完成日期")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["city", "due_date", "metric"]
+        verbose_name = "城市目标"
+        verbose_name_plural = "城市目标"
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="cities_citytarget_value_gte_0"),
+            models.UniqueConstraint(
+                fields=["city", "metric", "due_date", "sub_industry"],
+                name="cities_citytarget_unique",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city} {self.get_metric_display()} {self.value}"
+
+    def clean(self) -> None:
+        if self.sub_industry_id is not None and self.sub_industry.city_id != self.city_id:
+            raise ValidationError({"sub_industry": "细分行业不属于该城市"})
+
+
+class Role(models.TextChoices):
+    ENTERPRISE = "enterprise", "企业用户"
+    ASSESSOR = "assessor", "现场评定员"
+    CITY_OFFICIAL = "city_official", "城市管理员"
+    MINISTRY = "ministry", "部委用户"
+    ADMIN = "admin", "系统管理员"
+
+
+CITY_ROLES = frozenset({Role.ASSESSOR, Role.CITY_OFFICIAL})
+
+
+class AccountManager(UserManager["User"]):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):  # type: ignore[no-untyped-def,override]
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person who logs in, with exactly one role and the scope that role is bound to."""
+
+    role = models.CharField("角色", max_length=20, choices=Role.choices)
+    city = models.ForeignKey(
+        PilotCity,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name="所属城市",
+    )
+    enterprise = models.ForeignKey(
+        Enterprise,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name="所属企业",
+    )
+    display_name = models.CharField("姓名", max_length=50, blank=True)
+    phone = models.CharField("手机号", max_length=30, blank=True)
+    must_change_password = models.BooleanField("首次登录须修改密码", default=False)
+    created_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="创建人",
+    )
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    objects = AccountManager()
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(role="enterprise", enterprise__isnull=False, city__isnull=True)
+                    | Q(role__in=["assessor", "city_official"], city__isnull=False,
+                        enterprise__isnull=True)
+                    | Q(role__in=["ministry", "admin"], city__isnull=True,
+                        enterprise__isnull=True)
+                ),
+                name="cities_user_role_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    def clean(self) -> None:
+        super().clean()
+        if self.role == Role.ENTERPRISE:
+            if self.enterprise_id is None:
+                raise ValidationError({"enterprise": "企业用户必须绑定一家企业"})
+            self.city = None
+        elif self.role in CITY_ROLES:
+            if self.city_id is None:
+                raise ValidationError({"city": "城市管理员和现场评定员必须绑定一个试点城市"})
+            self.enterprise = None
+        else:
+            self.city = None
+            self.enterprise = None
+
+    @property
+    def scope_city_id(self) -> int | None:
+        """The pilot city this account acts for (an enterprise user's is its enterprise's)."""
+        if self.role in CITY_ROLES:
+            return self.city_id
+        if self.role == Role.ENTERPRISE and self.enterprise is not None:
+            return self.enterprise.city_id
+        return None
+
+    @property
+    def is_city_official(self) -> bool:
+        return self.role == Role.CITY_OFFICIAL
+
+    @property
+    def is_ministry(self) -> bool:
+        return self.role == Role.MINISTRY
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser

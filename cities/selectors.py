@@ -1,0 +1,137 @@
+"""Reads of the registry. Every query that serves a user starts from a `*_visible_to` selector.
+
+Objects outside a user's scope are simply absent from these querysets, so a detail lookup inside
+them answers 404, never a 403 that would confirm the object exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from .models import (
+    CITY_ROLES,
+    CityTarget,
+    Enterprise,
+    EnterpriseQuerySet,
+    PilotCity,
+    PilotCityQuerySet,
+    Role,
+    SubIndustry,
+    User,
+)
+
+
+def _role(user: object) -> str | None:
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return None
+    if getattr(user, "is_superuser", False):
+        return Role.ADMIN
+    return getattr(user, "role", None)
+
+
+def sees_everything(user: object) -> bool:
+    """Ministry (read-only) and administrators see every city."""
+    return _role(user) in (Role.MINISTRY, Role.ADMIN)
+
+
+def city_list_visible_to(*, user: object) -> PilotCityQuerySet:
+    qs = PilotCity.objects.select_related("province", "batch")
+    role = _role(user)
+    if role in (Role.MINISTRY, Role.ADMIN):
+        return qs
+    if role in CITY_ROLES:
+        assert isinstance(user, User)
+        return qs.filter(pk=user.city_id)
+    return qs.none()
+
+
+def city_get_visible(*, user: object, code: str) -> PilotCity:
+    try:
+        return city_list_visible_to(user=user).get(code=code)
+    except PilotCity.DoesNotExist:
+        raise Http404("没有找到该试点城市") from None
+
+
+def enterprise_list_visible_to(*, user: object) -> EnterpriseQuerySet:
+    qs = Enterprise.objects.select_related("city", "sub_industry")
+    role = _role(user)
+    if role in (Role.MINISTRY, Role.ADMIN):
+        return qs
+    if role in CITY_ROLES:
+        assert isinstance(user, User)
+        return qs.filter(city_id=user.city_id)
+    if role == Role.ENTERPRISE:
+        assert isinstance(user, User)
+        return qs.filter(pk=user.enterprise_id)
+    return qs.none()
+
+
+def enterprise_get_visible(*, user: object, uscc: str) -> Enterprise:
+    try:
+        return enterprise_list_visible_to(user=user).get(uscc=uscc.strip().upper())
+    except Enterprise.DoesNotExist:
+        raise Http404("没有找到该企业") from None
+
+
+def sub_industry_list_visible_to(*, user: object) -> QuerySet[SubIndustry]:
+    return SubIndustry.objects.filter(city__in=city_list_visible_to(user=user)).select_related(
+        "city"
+    )
+
+
+def city_list_with_counts(*, user: object) -> PilotCityQuerySet:
+    """The ministry's city table: batch, region and enterprise counts by scope and tier."""
+    return (
+        city_list_visible_to(user=user)
+        .annotate(
+            enterprise_count=Count("enterprises"),
+            above_scale_count=Count("enterprises", filter=Q(enterprises__above_scale=True)),
+            srdi_count=Count(
+                "enterprises",
+                filter=Q(enterprises__quality_tier__in=["provincial_srdi", "little_giant"]),
+            ),
+            little_giant_count=Count(
+                "enterprises", filter=Q(enterprises__quality_tier="little_giant")
+            ),
+        )
+        .order_by("batch__year", "code")
+    )
+
+
+@dataclass(frozen=True)
+class RosterFilters:
+    sub_industry: str = ""
+    scope: str = ""  # "above" | "below" | ""
+    tier: str = ""
+    size: str = ""
+    q: str = ""
+
+
+def roster_for_city(*, user: object, city: PilotCity, filters: RosterFilters) -> EnterpriseQuerySet:
+    """A city's enterprises for a roster page, filtered; the city must come from a scoped lookup."""
+    qs = enterprise_list_visible_to(user=user).filter(city=city)
+    if filters.sub_industry:
+        qs = qs.filter(sub_industry__code=filters.sub_industry)
+    if filters.scope == "above":
+        qs = qs.filter(above_scale=True)
+    elif filters.scope == "below":
+        qs = qs.filter(above_scale=False)
+    if filters.tier:
+        qs = qs.filter(quality_tier=filters.tier)
+    if filters.size:
+        qs = qs.filter(size_class=filters.size)
+    return qs.search(filters.q).order_by("sub_industry__code", "name", "id")
+
+
+def sub_industry_summary(*, city: PilotCity) -> QuerySet[SubIndustry]:
+    return city.sub_industries.annotate(
+        enterprise_count=Count("enterprises"),
+        above_scale_count=Count("enterprises", filter=Q(enterprises__above_scale=True)),
+    ).order_by("code")
+
+
+def target_list_for_city(*, city: PilotCity) -> QuerySet[CityTarget]:
+    return city.targets.select_related("sub_industry").order_by("due_date", "metric")

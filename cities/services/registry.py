@@ -1,0 +1,52 @@
+"""Writes to the registry outside bulk import: field-level rules per role live here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from ..models import Enterprise, Role, SubIndustry, User
+
+
+def _editable_fields(actor: User) -> frozenset[str]:
+    if actor.is_superuser or actor.role == Role.ADMIN:
+        return frozenset(Enterprise.CONTACT_FIELDS + Enterprise.CLASSIFICATION_FIELDS)
+    if actor.role == Role.CITY_OFFICIAL:
+        # The city itself is not the official's to change: moving an enterprise between
+        # cities is an administrator's correction.
+        return frozenset(Enterprise.CONTACT_FIELDS + Enterprise.CLASSIFICATION_FIELDS) - {"city"}
+    if actor.role == Role.ENTERPRISE:
+        return frozenset(Enterprise.CONTACT_FIELDS)
+    return frozenset()
+
+
+@transaction.atomic
+def enterprise_update(*, enterprise: Enterprise, actor: User, changes: dict[str, Any]) -> Enterprise:
+    """Apply `changes` if the actor may make every one of them; otherwise change nothing."""
+    allowed = _editable_fields(actor)
+    if not allowed:
+        raise PermissionDenied("您的角色只能查看企业信息，不能修改。")
+    forbidden = sorted(set(changes) - allowed)
+    if forbidden:
+        raise ValidationError(
+            {f: f"您不能修改“{Enterprise._meta.get_field(f).verbose_name}”" for f in forbidden},
+            code="forbidden_field",
+        )
+    for field, value in changes.items():
+        setattr(enterprise, field, value)
+    sub = changes.get("sub_industry")
+    if isinstance(sub, SubIndustry) and sub.city_id != enterprise.city_id:
+        raise ValidationError({"sub_industry": "细分行业不属于该企业所在城市"})
+    enterprise.full_clean()
+    enterprise._change_reason = "在线修改"  # type: ignore[attr-defined]
+    enterprise.save()
+    return enterprise
+
+
+def user_password_changed(*, user: User) -> None:
+    """The user chose their own password: the first-login obligation is met."""
+    if user.must_change_password:
+        user.must_change_password = False
+        user.save(update_fields=["must_change_password"])

@@ -1,0 +1,133 @@
+"""Registry pages: home, city list, city overview, roster, enterprise detail, own profile."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+
+from .. import selectors, services
+from ..models import CITY_ROLES, Enterprise, QualityTier, Role, SizeClass, User
+
+ROSTER_PAGE_SIZE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if user.role == Role.ENTERPRISE:
+        return redirect("my_enterprise")
+    if user.role in CITY_ROLES and user.city is not None:
+        return redirect("city_detail", code=user.city.code)
+    if selectors.sees_everything(user):
+        return redirect("city_list")
+    raise Http404
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    success_url = reverse_lazy("password_change_done")
+
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        response = super().form_valid(form)
+        services.user_password_changed(user=_user(self.request))
+        return response
+
+
+@login_required
+def city_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not selectors.sees_everything(user):
+        raise Http404
+    cities = selectors.city_list_with_counts(user=user)
+    return render(request, "cities/city_list.html", {"cities": cities})
+
+
+@login_required
+def city_detail(request: HttpRequest, code: str) -> HttpResponse:
+    user = _user(request)
+    city = selectors.city_get_visible(user=user, code=code)
+    return render(
+        request,
+        "cities/city_detail.html",
+        {
+            "city": city,
+            "sub_industries": selectors.sub_industry_summary(city=city),
+            "targets": selectors.target_list_for_city(city=city),
+        },
+    )
+
+
+@login_required
+def roster(request: HttpRequest, code: str) -> HttpResponse:
+    user = _user(request)
+    city = selectors.city_get_visible(user=user, code=code)
+    filters = selectors.RosterFilters(
+        sub_industry=request.GET.get("sub_industry", ""),
+        scope=request.GET.get("scope", ""),
+        tier=request.GET.get("tier", ""),
+        size=request.GET.get("size", ""),
+        q=request.GET.get("q", ""),
+    )
+    enterprises = selectors.roster_for_city(user=user, city=city, filters=filters)
+    page = Paginator(enterprises, ROSTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cities/roster.html",
+        {
+            "city": city,
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "sub_industries": city.sub_industries.order_by("code"),
+            "tiers": QualityTier.choices,
+            "sizes": SizeClass.choices,
+        },
+    )
+
+
+@login_required
+def enterprise_detail(request: HttpRequest, uscc: str) -> HttpResponse:
+    user = _user(request)
+    enterprise = selectors.enterprise_get_visible(user=user, uscc=uscc)
+    if user.role == Role.ENTERPRISE:
+        return redirect("my_enterprise")
+    return render(request, "cities/enterprise_detail.html", {"enterprise": enterprise})
+
+
+class ContactForm(forms.ModelForm[Enterprise]):
+    class Meta:
+        model = Enterprise
+        fields = list(Enterprise.CONTACT_FIELDS)
+
+
+@login_required
+def my_enterprise(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if user.role != Role.ENTERPRISE or user.enterprise_id is None:
+        raise Http404
+    enterprise = selectors.enterprise_list_visible_to(user=user).get(pk=user.enterprise_id)
+    if request.method == "POST":
+        form = ContactForm(request.POST, instance=enterprise)
+        if form.is_valid():
+            services.enterprise_update(
+                enterprise=enterprise, actor=user, changes=form.cleaned_data
+            )
+            messages.success(request, "联系信息已保存。")
+            return redirect("my_enterprise")
+    else:
+        form = ContactForm(instance=enterprise)
+    return render(
+        request, "cities/my_enterprise.html", {"enterprise": enterprise, "form": form}
+    )
