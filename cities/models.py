@@ -337,10 +337,16 @@ class CityTarget(models.Model):
         verbose_name_plural = "城市目标"
         constraints = [
             models.CheckConstraint(condition=Q(value__gte=0), name="cities_citytarget_value_gte_0"),
+            # Two partial constraints rather than nulls_distinct=False, which SQLite lacks.
+            models.UniqueConstraint(
+                fields=["city", "metric", "due_date"],
+                condition=Q(sub_industry__isnull=True),
+                name="cities_citytarget_unique_citywide",
+            ),
             models.UniqueConstraint(
                 fields=["city", "metric", "due_date", "sub_industry"],
-                name="cities_citytarget_unique",
-                nulls_distinct=False,
+                condition=Q(sub_industry__isnull=False),
+                name="cities_citytarget_unique_per_sub_industry",
             ),
         ]
 

@@ -52,3 +52,13 @@ def is_valid(raw: str) -> bool:
     except USCCError:
         return False
     return True
+
+
+def synthetic(n: int, *, region_code: str = "440300") -> str:
+    """A valid, deterministic code for demo and test data: '91' + region + n in base 31 + check."""
+    digits = ""
+    for _ in range(9):
+        n, r = divmod(n, 31)
+        digits = ALPHABET[r] + digits
+    first17 = "91" + region_code + digits
+    return first17 + check_character(first17)

@@ -358,6 +358,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='citytarget',
-            constraint=models.UniqueConstraint(fields=('city', 'metric', 'due_date', 'sub_industry'), name='cities_citytarget_unique', nulls_distinct=False),
+            constraint=models.UniqueConstraint(condition=models.Q(('sub_industry__isnull', True)), fields=('city', 'metric', 'due_date'), name='cities_citytarget_unique_citywide'),
+        ),
+        migrations.AddConstraint(
+            model_name='citytarget',
+            constraint=models.UniqueConstraint(condition=models.Q(('sub_industry__isnull', False)), fields=('city', 'metric', 'due_date', 'sub_industry'), name='cities_citytarget_unique_per_sub_industry'),
         ),
     ]

@@ -120,7 +120,11 @@ def my_enterprise(request: HttpRequest) -> HttpResponse:
     enterprise = selectors.enterprise_list_visible_to(user=user).get(pk=user.enterprise_id)
     if request.method == "POST":
         form = ContactForm(request.POST, instance=enterprise)
-        if form.is_valid():
+        forbidden = [f for f in Enterprise.CLASSIFICATION_FIELDS if f in request.POST]
+        if forbidden:
+            labels = "、".join(str(Enterprise._meta.get_field(f).verbose_name) for f in forbidden)
+            form.add_error(None, f"企业用户不能修改分类信息（{labels}），请联系城市管理员更正。")
+        if not forbidden and form.is_valid():
             services.enterprise_update(
                 enterprise=enterprise, actor=user, changes=form.cleaned_data
             )

@@ -7,20 +7,10 @@ import factory
 from cities import uscc
 from cities.models import Enterprise, PilotBatch, PilotCity, Province, Role, SubIndustry, User
 
-_ALNUM = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
 
 def make_uscc(n: int) -> str:
     """A valid, deterministic USCC for sequence number n."""
-    body = "91"  # 91 = enterprise registered with market regulation
-    body += "440300"  # region code
-    digits = ""
-    x = n
-    for _ in range(9):
-        digits = _ALNUM[x % 31] + digits
-        x //= 31
-    first17 = body + digits
-    return first17 + uscc.check_character(first17)
+    return uscc.synthetic(n)
 
 
 class CityFactory(factory.django.DjangoModelFactory):

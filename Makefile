@@ -1,0 +1,109 @@
+# One way to run things: `make run` for a working site, `make test` for the whole suite.
+# CI runs `.ci/run`, which points DATABASE_URL/REDIS_URL at PostgreSQL/Redis and calls `make test`.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= sme_pilot.settings.local
+
+RUN_DEBS := fonts-noto-cjk libharfbuzz-subset0
+TEST_DEBS := $(RUN_DEBS) chromium
+
+.PHONY: run test lint fmt typecheck checks pytest bench worker migrate seed sysdeps-run sysdeps-test clean help
+
+help:
+	@echo "make run    安装依赖、迁移数据库、加载演示数据并启动网站（有 REDIS_URL 时同时启动 Celery worker）"
+	@echo "make test   完整测试：lint、类型检查、迁移检查、部署检查和 pytest"
+	@echo "make bench  性能基准（需要 PostgreSQL）"
+
+# --- environment -------------------------------------------------------------------------------
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.base-installed: requirements/base.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements/base.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	touch $@ $(VENV)/.base-installed
+
+# Installs Debian packages that are missing, when we are root or have passwordless sudo.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" = none ]; then echo "缺少系统软件包：$$missing（请以 root 安装：apt-get install$$missing）"; \
+	  else echo "安装系统软件包：$$missing"; $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi; \
+	fi
+endef
+
+sysdeps-run:
+	$(call apt_install,$(RUN_DEBS))
+
+sysdeps-test:
+	$(call apt_install,$(TEST_DEBS))
+
+# --- run ---------------------------------------------------------------------------------------
+migrate: $(VENV)/.base-installed
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: sysdeps-run $(VENV)/.base-installed
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py seed_demo
+	@echo
+	@echo "网站地址：http://$(HOST):$(PORT)/   （API 文档：http://$(HOST):$(PORT)/api/v1/docs/）"
+	@if [ -n "$$REDIS_URL" ]; then \
+	  echo "REDIS_URL 已设置：同时启动 Celery worker（任务在后台执行）"; \
+	  $(VENV)/bin/celery -A sme_pilot worker -l warning --concurrency 2 & \
+	  trap "kill $$! 2>/dev/null" EXIT; \
+	  $(PY) manage.py runserver $(HOST):$(PORT); \
+	else \
+	  echo "未设置 REDIS_URL：后台任务在进程内执行"; \
+	  $(PY) manage.py runserver $(HOST):$(PORT); \
+	fi
+
+worker: $(VENV)/.base-installed
+	$(VENV)/bin/celery -A sme_pilot worker -l info --concurrency 2
+
+# --- quality -----------------------------------------------------------------------------------
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: $(VENV)/.dev-installed
+	$(VENV)/bin/mypy cities assessments reports sme_pilot
+
+# Missing migrations, and the deployment checklist against production settings (dummy secrets).
+checks: $(VENV)/.dev-installed
+	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=sme_pilot.settings.production \
+	  DJANGO_SECRET_KEY=ci-dummy-secret-key-ci-dummy-secret-key-0123456789-abcdefghij \
+	  DJANGO_ALLOWED_HOSTS=sme-pilot.example.cn \
+	  DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sme_pilot} \
+	  REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+pytest: $(VENV)/.dev-installed
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test: sysdeps-test $(VENV)/.dev-installed lint typecheck checks pytest
+
+bench: $(VENV)/.dev-installed
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sme_bench} \
+	  DJANGO_SETTINGS_MODULE=sme_pilot.settings.local $(PY) -m bench.import_enterprises
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .test-media staticfiles
