@@ -56,9 +56,7 @@ class Assessment(models.Model):
     state = models.CharField("状态", max_length=10, choices=State.choices, default=State.DRAFT)
     source = models.CharField("来源", max_length=10, choices=Source.choices, default=Source.ONLINE)
     level = models.PositiveSmallIntegerField("数字化水平等级", null=True, blank=True)
-    total_score = models.DecimalField(
-        "总分", max_digits=6, decimal_places=3, null=True, blank=True
-    )
+    total_score = models.DecimalField("总分", max_digits=6, decimal_places=3, null=True, blank=True)
     assessed_on = models.DateField("评定日期")
     confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
     supersedes = models.ForeignKey(
@@ -98,8 +96,7 @@ class Assessment(models.Model):
                 name="assessments_assessment_level_range",
             ),
             models.CheckConstraint(
-                condition=Q(total_score__isnull=True)
-                | Q(total_score__gte=0, total_score__lte=100),
+                condition=Q(total_score__isnull=True) | Q(total_score__gte=0, total_score__lte=100),
                 name="assessments_assessment_score_range",
             ),
             models.CheckConstraint(

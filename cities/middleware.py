@@ -23,7 +23,10 @@ class PasswordChangeRequiredMiddleware:
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse(
-                    {"detail": "请先修改初始密码后再使用系统。", "code": "password_change_required"},
+                    {
+                        "detail": "请先修改初始密码后再使用系统。",
+                        "code": "password_change_required",
+                    },
                     status=403,
                 )
             return redirect(f"{reverse('password_change')}?next={request.get_full_path()}")

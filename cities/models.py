@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -20,7 +20,7 @@ from simple_history.models import HistoricalRecords
 from . import uscc as uscc_rules
 
 if TYPE_CHECKING:
-    from django.db.models.manager import RelatedManager
+    from django.db.models.fields.related_descriptors import RelatedManager
 
 
 class Region(models.TextChoices):
@@ -294,6 +294,10 @@ class Enterprise(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.uscc}）"
 
+    @classmethod
+    def field_label(cls, name: str) -> str:
+        return str(getattr(cls._meta.get_field(name), "verbose_name", name))
+
     def clean(self) -> None:
         if self.uscc:
             self.uscc = uscc_rules.normalize(self.uscc)
@@ -354,7 +358,7 @@ class CityTarget(models.Model):
         return f"{self.city} {self.get_metric_display()} {self.value}"
 
     def clean(self) -> None:
-        if self.sub_industry_id is not None and self.sub_industry.city_id != self.city_id:
+        if self.sub_industry is not None and self.sub_industry.city_id != self.city_id:
             raise ValidationError({"sub_industry": "细分行业不属于该城市"})
 
 
@@ -408,7 +412,7 @@ class User(AbstractUser):
     )
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
-    objects = AccountManager()
+    objects: ClassVar[AccountManager] = AccountManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = "用户"
@@ -417,10 +421,12 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=(
                     Q(role="enterprise", enterprise__isnull=False, city__isnull=True)
-                    | Q(role__in=["assessor", "city_official"], city__isnull=False,
-                        enterprise__isnull=True)
-                    | Q(role__in=["ministry", "admin"], city__isnull=True,
-                        enterprise__isnull=True)
+                    | Q(
+                        role__in=["assessor", "city_official"],
+                        city__isnull=False,
+                        enterprise__isnull=True,
+                    )
+                    | Q(role__in=["ministry", "admin"], city__isnull=True, enterprise__isnull=True)
                 ),
                 name="cities_user_role_scope",
             ),

@@ -44,6 +44,8 @@ def city_list_visible_to(*, user: object) -> PilotCityQuerySet:
         return qs
     if role in CITY_ROLES:
         assert isinstance(user, User)
+        if user.city_id is None:
+            return qs.none()
         return qs.filter(pk=user.city_id)
     return qs.none()
 
@@ -65,6 +67,8 @@ def enterprise_list_visible_to(*, user: object) -> EnterpriseQuerySet:
         return qs.filter(city_id=user.city_id)
     if role == Role.ENTERPRISE:
         assert isinstance(user, User)
+        if user.enterprise_id is None:
+            return qs.none()
         return qs.filter(pk=user.enterprise_id)
     return qs.none()
 

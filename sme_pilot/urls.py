@@ -1,12 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 admin.site.site_header = "中小企业数字化转型城市试点 · 系统管理"
 admin.site.site_title = "sme-pilot 管理"
 admin.site.index_title = "参考数据与账号"
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("cities.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

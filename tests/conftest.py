@@ -70,6 +70,4 @@ def ministry_user(db):
 
 @pytest.fixture
 def admin_user_(db):
-    return UserFactory(
-        username="admin1", role=Role.ADMIN, is_staff=True, is_superuser=True
-    )
+    return UserFactory(username="admin1", role=Role.ADMIN, is_staff=True, is_superuser=True)

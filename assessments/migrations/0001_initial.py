@@ -7,88 +7,308 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cities', '0001_initial'),
+        ("cities", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Assessment',
+            name="Assessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(choices=[('self_check', '自评'), ('baseline', '改造前'), ('post', '改造后')], max_length=20, verbose_name='评测目的')),
-                ('method', models.CharField(choices=[('self', '自评'), ('onsite', '现场评定')], max_length=10, verbose_name='评定方式')),
-                ('state', models.CharField(choices=[('draft', '草稿'), ('submitted', '已提交'), ('confirmed', '已确认'), ('returned', '已退回')], default='draft', max_length=10, verbose_name='状态')),
-                ('source', models.CharField(choices=[('online', '在线填报'), ('import', '批量导入')], default='online', max_length=10, verbose_name='来源')),
-                ('level', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='数字化水平等级')),
-                ('total_score', models.DecimalField(blank=True, decimal_places=3, max_digits=6, null=True, verbose_name='总分')),
-                ('assessed_on', models.DateField(verbose_name='评定日期')),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='确认时间')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='创建人')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assessments', to='cities.enterprise', verbose_name='企业')),
-                ('supersedes', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='superseded_by', to='assessments.assessment', verbose_name='更正的评测')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("self_check", "自评"),
+                            ("baseline", "改造前"),
+                            ("post", "改造后"),
+                        ],
+                        max_length=20,
+                        verbose_name="评测目的",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[("self", "自评"), ("onsite", "现场评定")],
+                        max_length=10,
+                        verbose_name="评定方式",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "草稿"),
+                            ("submitted", "已提交"),
+                            ("confirmed", "已确认"),
+                            ("returned", "已退回"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("online", "在线填报"), ("import", "批量导入")],
+                        default="online",
+                        max_length=10,
+                        verbose_name="来源",
+                    ),
+                ),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="数字化水平等级"
+                    ),
+                ),
+                (
+                    "total_score",
+                    models.DecimalField(
+                        blank=True, decimal_places=3, max_digits=6, null=True, verbose_name="总分"
+                    ),
+                ),
+                ("assessed_on", models.DateField(verbose_name="评定日期")),
+                (
+                    "confirmed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="确认时间"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="创建人",
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assessments",
+                        to="cities.enterprise",
+                        verbose_name="企业",
+                    ),
+                ),
+                (
+                    "supersedes",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="superseded_by",
+                        to="assessments.assessment",
+                        verbose_name="更正的评测",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '评测',
-                'verbose_name_plural': '评测',
-                'ordering': ['enterprise', '-assessed_on', '-id'],
+                "verbose_name": "评测",
+                "verbose_name_plural": "评测",
+                "ordering": ["enterprise", "-assessed_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalAssessment',
+            name="HistoricalAssessment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('purpose', models.CharField(choices=[('self_check', '自评'), ('baseline', '改造前'), ('post', '改造后')], max_length=20, verbose_name='评测目的')),
-                ('method', models.CharField(choices=[('self', '自评'), ('onsite', '现场评定')], max_length=10, verbose_name='评定方式')),
-                ('state', models.CharField(choices=[('draft', '草稿'), ('submitted', '已提交'), ('confirmed', '已确认'), ('returned', '已退回')], default='draft', max_length=10, verbose_name='状态')),
-                ('source', models.CharField(choices=[('online', '在线填报'), ('import', '批量导入')], default='online', max_length=10, verbose_name='来源')),
-                ('level', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='数字化水平等级')),
-                ('total_score', models.DecimalField(blank=True, decimal_places=3, max_digits=6, null=True, verbose_name='总分')),
-                ('assessed_on', models.DateField(verbose_name='评定日期')),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='确认时间')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='更新时间')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='创建人')),
-                ('enterprise', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='cities.enterprise', verbose_name='企业')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('supersedes', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='assessments.assessment', verbose_name='更正的评测')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("self_check", "自评"),
+                            ("baseline", "改造前"),
+                            ("post", "改造后"),
+                        ],
+                        max_length=20,
+                        verbose_name="评测目的",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[("self", "自评"), ("onsite", "现场评定")],
+                        max_length=10,
+                        verbose_name="评定方式",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "草稿"),
+                            ("submitted", "已提交"),
+                            ("confirmed", "已确认"),
+                            ("returned", "已退回"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("online", "在线填报"), ("import", "批量导入")],
+                        default="online",
+                        max_length=10,
+                        verbose_name="来源",
+                    ),
+                ),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="数字化水平等级"
+                    ),
+                ),
+                (
+                    "total_score",
+                    models.DecimalField(
+                        blank=True, decimal_places=3, max_digits=6, null=True, verbose_name="总分"
+                    ),
+                ),
+                ("assessed_on", models.DateField(verbose_name="评定日期")),
+                (
+                    "confirmed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="确认时间"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="创建时间"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="更新时间"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="创建人",
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="cities.enterprise",
+                        verbose_name="企业",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "supersedes",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="assessments.assessment",
+                        verbose_name="更正的评测",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 评测',
-                'verbose_name_plural': 'historical 评测',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 评测",
+                "verbose_name_plural": "historical 评测",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddIndex(
-            model_name='assessment',
-            index=models.Index(fields=['enterprise', 'state', 'assessed_on'], name='assess_ent_state_date_idx'),
+            model_name="assessment",
+            index=models.Index(
+                fields=["enterprise", "state", "assessed_on"], name="assess_ent_state_date_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assessment',
-            constraint=models.CheckConstraint(condition=models.Q(('level__isnull', True), models.Q(('level__gte', 0), ('level__lte', 4)), _connector='OR'), name='assessments_assessment_level_range'),
+            model_name="assessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("level__isnull", True),
+                    models.Q(("level__gte", 0), ("level__lte", 4)),
+                    _connector="OR",
+                ),
+                name="assessments_assessment_level_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assessment',
-            constraint=models.CheckConstraint(condition=models.Q(('total_score__isnull', True), models.Q(('total_score__gte', 0), ('total_score__lte', 100)), _connector='OR'), name='assessments_assessment_score_range'),
+            model_name="assessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("total_score__isnull", True),
+                    models.Q(("total_score__gte", 0), ("total_score__lte", 100)),
+                    _connector="OR",
+                ),
+                name="assessments_assessment_score_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assessment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state', 'confirmed'), _negated=True), ('method', 'onsite'), _connector='OR'), name='assessments_assessment_confirmed_is_onsite'),
+            model_name="assessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("state", "confirmed"), _negated=True),
+                    ("method", "onsite"),
+                    _connector="OR",
+                ),
+                name="assessments_assessment_confirmed_is_onsite",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assessment',
-            constraint=models.UniqueConstraint(condition=models.Q(('source', 'import')), fields=('enterprise', 'assessed_on', 'purpose', 'method'), name='assessments_assessment_unique_import_key'),
+            model_name="assessment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source", "import")),
+                fields=("enterprise", "assessed_on", "purpose", "method"),
+                name="assessments_assessment_unique_import_key",
+            ),
         ),
     ]

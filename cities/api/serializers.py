@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ..models import Enterprise, PilotCity, SubIndustry
+from ..models import Enterprise, PilotCity, QualityTier, SizeClass, SubIndustry
 
 
 class SubIndustrySerializer(serializers.ModelSerializer):
@@ -45,8 +45,12 @@ class CityDetailSerializer(CitySerializer):
 
 
 class EnterpriseSerializer(serializers.ModelSerializer):
-    city = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    sub_industry = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    city: serializers.SlugRelatedField[PilotCity] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    sub_industry: serializers.SlugRelatedField[SubIndustry] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     sub_industry_name = serializers.CharField(source="sub_industry.name", read_only=True)
 
     class Meta:
@@ -78,8 +82,8 @@ class EnterpriseUpdateSerializer(serializers.Serializer):
     sub_industry = serializers.CharField(required=False)
     district = serializers.CharField(max_length=50, required=False, allow_blank=True)
     above_scale = serializers.BooleanField(required=False)
-    quality_tier = serializers.ChoiceField(choices=Enterprise._meta.get_field("quality_tier").choices, required=False)  # type: ignore[arg-type]
-    size_class = serializers.ChoiceField(choices=Enterprise._meta.get_field("size_class").choices, required=False)  # type: ignore[arg-type]
+    quality_tier = serializers.ChoiceField(choices=QualityTier.choices, required=False)
+    size_class = serializers.ChoiceField(choices=SizeClass.choices, required=False)
     contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     contact_email = serializers.EmailField(required=False, allow_blank=True)

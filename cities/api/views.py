@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from sme_pilot.api import CursorPagination
 
 from .. import selectors, services
-from ..models import Enterprise, PilotCity, SubIndustry, User
+from ..models import Enterprise, SubIndustry, User
 from . import filters, serializers
 
 

@@ -12,356 +12,1130 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Enterprise',
+            name="Enterprise",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uscc', models.CharField(max_length=18, unique=True, validators=[cities.models.validate_uscc], verbose_name='统一社会信用代码')),
-                ('name', models.CharField(max_length=200, verbose_name='企业名称')),
-                ('district', models.CharField(blank=True, max_length=50, verbose_name='区县')),
-                ('above_scale', models.BooleanField(default=False, verbose_name='是否规上')),
-                ('quality_tier', models.CharField(choices=[('none', '无'), ('innovative', '创新型中小企业'), ('provincial_srdi', '省级专精特新'), ('little_giant', '国家级专精特新小巨人')], default='none', max_length=20, verbose_name='优质企业梯度')),
-                ('size_class', models.CharField(choices=[('medium', '中型'), ('small', '小型'), ('micro', '微型')], max_length=10, verbose_name='企业规模')),
-                ('contact_name', models.CharField(blank=True, max_length=50, verbose_name='联系人')),
-                ('contact_phone', models.CharField(blank=True, max_length=30, verbose_name='联系电话')),
-                ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='联系邮箱')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='通讯地址')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uscc",
+                    models.CharField(
+                        max_length=18,
+                        unique=True,
+                        validators=[cities.models.validate_uscc],
+                        verbose_name="统一社会信用代码",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="企业名称")),
+                ("district", models.CharField(blank=True, max_length=50, verbose_name="区县")),
+                ("above_scale", models.BooleanField(default=False, verbose_name="是否规上")),
+                (
+                    "quality_tier",
+                    models.CharField(
+                        choices=[
+                            ("none", "无"),
+                            ("innovative", "创新型中小企业"),
+                            ("provincial_srdi", "省级专精特新"),
+                            ("little_giant", "国家级专精特新小巨人"),
+                        ],
+                        default="none",
+                        max_length=20,
+                        verbose_name="优质企业梯度",
+                    ),
+                ),
+                (
+                    "size_class",
+                    models.CharField(
+                        choices=[("medium", "中型"), ("small", "小型"), ("micro", "微型")],
+                        max_length=10,
+                        verbose_name="企业规模",
+                    ),
+                ),
+                (
+                    "contact_name",
+                    models.CharField(blank=True, max_length=50, verbose_name="联系人"),
+                ),
+                (
+                    "contact_phone",
+                    models.CharField(blank=True, max_length=30, verbose_name="联系电话"),
+                ),
+                (
+                    "contact_email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="联系邮箱"),
+                ),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="通讯地址")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
             ],
             options={
-                'verbose_name': '企业',
-                'verbose_name_plural': '企业',
-                'ordering': ['uscc'],
+                "verbose_name": "企业",
+                "verbose_name_plural": "企业",
+                "ordering": ["uscc"],
             },
         ),
         migrations.CreateModel(
-            name='Province',
+            name="Province",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=2, unique=True, verbose_name='代码')),
-                ('name', models.CharField(max_length=20, unique=True, verbose_name='全称')),
-                ('short_name', models.CharField(max_length=10, unique=True, verbose_name='简称')),
-                ('region', models.CharField(choices=[('east', '东部'), ('central', '中部'), ('west', '西部'), ('northeast', '东北')], max_length=10, verbose_name='区域')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=2, unique=True, verbose_name="代码")),
+                ("name", models.CharField(max_length=20, unique=True, verbose_name="全称")),
+                ("short_name", models.CharField(max_length=10, unique=True, verbose_name="简称")),
+                (
+                    "region",
+                    models.CharField(
+                        choices=[
+                            ("east", "东部"),
+                            ("central", "中部"),
+                            ("west", "西部"),
+                            ("northeast", "东北"),
+                        ],
+                        max_length=10,
+                        verbose_name="区域",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '省份',
-                'verbose_name_plural': '省份',
-                'ordering': ['code'],
+                "verbose_name": "省份",
+                "verbose_name_plural": "省份",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('role', models.CharField(choices=[('enterprise', '企业用户'), ('assessor', '现场评定员'), ('city_official', '城市管理员'), ('ministry', '部委用户'), ('admin', '系统管理员')], max_length=20, verbose_name='角色')),
-                ('display_name', models.CharField(blank=True, max_length=50, verbose_name='姓名')),
-                ('phone', models.CharField(blank=True, max_length=30, verbose_name='手机号')),
-                ('must_change_password', models.BooleanField(default=False, verbose_name='首次登录须修改密码')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='创建人')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('enterprise', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='cities.enterprise', verbose_name='所属企业')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("enterprise", "企业用户"),
+                            ("assessor", "现场评定员"),
+                            ("city_official", "城市管理员"),
+                            ("ministry", "部委用户"),
+                            ("admin", "系统管理员"),
+                        ],
+                        max_length=20,
+                        verbose_name="角色",
+                    ),
+                ),
+                ("display_name", models.CharField(blank=True, max_length=50, verbose_name="姓名")),
+                ("phone", models.CharField(blank=True, max_length=30, verbose_name="手机号")),
+                (
+                    "must_change_password",
+                    models.BooleanField(default=False, verbose_name="首次登录须修改密码"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="创建人",
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="users",
+                        to="cities.enterprise",
+                        verbose_name="所属企业",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '用户',
-                'verbose_name_plural': '用户',
+                "verbose_name": "用户",
+                "verbose_name_plural": "用户",
             },
             managers=[
-                ('objects', cities.models.AccountManager()),
+                ("objects", cities.models.AccountManager()),
             ],
         ),
         migrations.CreateModel(
-            name='HistoricalPilotBatch',
+            name="HistoricalPilotBatch",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(db_index=True, verbose_name='批次年份')),
-                ('document_number', models.CharField(max_length=50, verbose_name='文件号')),
-                ('threshold', models.DecimalField(decimal_places=2, default=Decimal('0.90'), max_digits=3, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('1'))], verbose_name='二级及以上比例要求')),
-                ('min_level', models.PositiveSmallIntegerField(default=2, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(4)], verbose_name='达标等级')),
-                ('counted_tiers', models.JSONField(default=cities.models.default_counted_tiers, help_text='除规上企业外，计入“应改尽改”分母的优质企业梯度代码列表。', verbose_name='计入分母的梯度')),
-                ('count_above_scale', models.BooleanField(default=True, verbose_name='规上企业计入分母')),
-                ('pilot_months', models.PositiveSmallIntegerField(default=24, verbose_name='试点期（月）')),
-                ('award_cap_major_wan', models.PositiveIntegerField(default=15000, verbose_name='奖补上限（省会、计划单列市、兵团，万元）')),
-                ('award_cap_other_wan', models.PositiveIntegerField(default=10000, verbose_name='奖补上限（其他城市，万元）')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(db_index=True, verbose_name="批次年份")),
+                ("document_number", models.CharField(max_length=50, verbose_name="文件号")),
+                (
+                    "threshold",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.90"),
+                        max_digits=3,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("1")),
+                        ],
+                        verbose_name="二级及以上比例要求",
+                    ),
+                ),
+                (
+                    "min_level",
+                    models.PositiveSmallIntegerField(
+                        default=2,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(4),
+                        ],
+                        verbose_name="达标等级",
+                    ),
+                ),
+                (
+                    "counted_tiers",
+                    models.JSONField(
+                        default=cities.models.default_counted_tiers,
+                        help_text="除规上企业外，计入“应改尽改”分母的优质企业梯度代码列表。",
+                        verbose_name="计入分母的梯度",
+                    ),
+                ),
+                (
+                    "count_above_scale",
+                    models.BooleanField(default=True, verbose_name="规上企业计入分母"),
+                ),
+                (
+                    "pilot_months",
+                    models.PositiveSmallIntegerField(default=24, verbose_name="试点期（月）"),
+                ),
+                (
+                    "award_cap_major_wan",
+                    models.PositiveIntegerField(
+                        default=15000, verbose_name="奖补上限（省会、计划单列市、兵团，万元）"
+                    ),
+                ),
+                (
+                    "award_cap_other_wan",
+                    models.PositiveIntegerField(
+                        default=10000, verbose_name="奖补上限（其他城市，万元）"
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 试点批次',
-                'verbose_name_plural': 'historical 试点批次',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 试点批次",
+                "verbose_name_plural": "historical 试点批次",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='PilotBatch',
+            name="PilotBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(unique=True, verbose_name='批次年份')),
-                ('document_number', models.CharField(max_length=50, verbose_name='文件号')),
-                ('threshold', models.DecimalField(decimal_places=2, default=Decimal('0.90'), max_digits=3, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('1'))], verbose_name='二级及以上比例要求')),
-                ('min_level', models.PositiveSmallIntegerField(default=2, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(4)], verbose_name='达标等级')),
-                ('counted_tiers', models.JSONField(default=cities.models.default_counted_tiers, help_text='除规上企业外，计入“应改尽改”分母的优质企业梯度代码列表。', verbose_name='计入分母的梯度')),
-                ('count_above_scale', models.BooleanField(default=True, verbose_name='规上企业计入分母')),
-                ('pilot_months', models.PositiveSmallIntegerField(default=24, verbose_name='试点期（月）')),
-                ('award_cap_major_wan', models.PositiveIntegerField(default=15000, verbose_name='奖补上限（省会、计划单列市、兵团，万元）')),
-                ('award_cap_other_wan', models.PositiveIntegerField(default=10000, verbose_name='奖补上限（其他城市，万元）')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(unique=True, verbose_name="批次年份")),
+                ("document_number", models.CharField(max_length=50, verbose_name="文件号")),
+                (
+                    "threshold",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.90"),
+                        max_digits=3,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("1")),
+                        ],
+                        verbose_name="二级及以上比例要求",
+                    ),
+                ),
+                (
+                    "min_level",
+                    models.PositiveSmallIntegerField(
+                        default=2,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(4),
+                        ],
+                        verbose_name="达标等级",
+                    ),
+                ),
+                (
+                    "counted_tiers",
+                    models.JSONField(
+                        default=cities.models.default_counted_tiers,
+                        help_text="除规上企业外，计入“应改尽改”分母的优质企业梯度代码列表。",
+                        verbose_name="计入分母的梯度",
+                    ),
+                ),
+                (
+                    "count_above_scale",
+                    models.BooleanField(default=True, verbose_name="规上企业计入分母"),
+                ),
+                (
+                    "pilot_months",
+                    models.PositiveSmallIntegerField(default=24, verbose_name="试点期（月）"),
+                ),
+                (
+                    "award_cap_major_wan",
+                    models.PositiveIntegerField(
+                        default=15000, verbose_name="奖补上限（省会、计划单列市、兵团，万元）"
+                    ),
+                ),
+                (
+                    "award_cap_other_wan",
+                    models.PositiveIntegerField(
+                        default=10000, verbose_name="奖补上限（其他城市，万元）"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '试点批次',
-                'verbose_name_plural': '试点批次',
-                'ordering': ['year'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('threshold__gte', 0), ('threshold__lte', 1)), name='cities_pilotbatch_threshold_range'), models.CheckConstraint(condition=models.Q(('min_level__gte', 1), ('min_level__lte', 4)), name='cities_pilotbatch_min_level_range')],
+                "verbose_name": "试点批次",
+                "verbose_name_plural": "试点批次",
+                "ordering": ["year"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("threshold__gte", 0), ("threshold__lte", 1)),
+                        name="cities_pilotbatch_threshold_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("min_level__gte", 1), ("min_level__lte", 4)),
+                        name="cities_pilotbatch_min_level_range",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PilotCity',
+            name="PilotCity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, unique=True, verbose_name='城市代码')),
-                ('name', models.CharField(max_length=50, verbose_name='城市名称')),
-                ('city_type', models.CharField(choices=[('provincial_capital', '省会城市'), ('separately_planned', '计划单列市'), ('corps', '兵团'), ('prefecture', '地级市'), ('municipal_district', '直辖市区县')], max_length=20, verbose_name='城市类型')),
-                ('plan_approved_on', models.DateField(blank=True, null=True, verbose_name='方案批复日期')),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cities', to='cities.pilotbatch', verbose_name='批次')),
-                ('province', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cities', to='cities.province', verbose_name='省份')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=20, unique=True, verbose_name="城市代码")),
+                ("name", models.CharField(max_length=50, verbose_name="城市名称")),
+                (
+                    "city_type",
+                    models.CharField(
+                        choices=[
+                            ("provincial_capital", "省会城市"),
+                            ("separately_planned", "计划单列市"),
+                            ("corps", "兵团"),
+                            ("prefecture", "地级市"),
+                            ("municipal_district", "直辖市区县"),
+                        ],
+                        max_length=20,
+                        verbose_name="城市类型",
+                    ),
+                ),
+                (
+                    "plan_approved_on",
+                    models.DateField(blank=True, null=True, verbose_name="方案批复日期"),
+                ),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cities",
+                        to="cities.pilotbatch",
+                        verbose_name="批次",
+                    ),
+                ),
+                (
+                    "province",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cities",
+                        to="cities.province",
+                        verbose_name="省份",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '试点城市',
-                'verbose_name_plural': '试点城市',
-                'ordering': ['code'],
+                "verbose_name": "试点城市",
+                "verbose_name_plural": "试点城市",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalUser',
+            name="HistoricalUser",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(db_index=True, error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('role', models.CharField(choices=[('enterprise', '企业用户'), ('assessor', '现场评定员'), ('city_official', '城市管理员'), ('ministry', '部委用户'), ('admin', '系统管理员')], max_length=20, verbose_name='角色')),
-                ('display_name', models.CharField(blank=True, max_length=50, verbose_name='姓名')),
-                ('phone', models.CharField(blank=True, max_length=30, verbose_name='手机号')),
-                ('must_change_password', models.BooleanField(default=False, verbose_name='首次登录须修改密码')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='创建人')),
-                ('enterprise', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='cities.enterprise', verbose_name='所属企业')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('city', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='cities.pilotcity', verbose_name='所属城市')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        db_index=True,
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("enterprise", "企业用户"),
+                            ("assessor", "现场评定员"),
+                            ("city_official", "城市管理员"),
+                            ("ministry", "部委用户"),
+                            ("admin", "系统管理员"),
+                        ],
+                        max_length=20,
+                        verbose_name="角色",
+                    ),
+                ),
+                ("display_name", models.CharField(blank=True, max_length=50, verbose_name="姓名")),
+                ("phone", models.CharField(blank=True, max_length=30, verbose_name="手机号")),
+                (
+                    "must_change_password",
+                    models.BooleanField(default=False, verbose_name="首次登录须修改密码"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="创建人",
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="cities.enterprise",
+                        verbose_name="所属企业",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "city",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="cities.pilotcity",
+                        verbose_name="所属城市",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 用户',
-                'verbose_name_plural': 'historical 用户',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 用户",
+                "verbose_name_plural": "historical 用户",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalSubIndustry',
+            name="HistoricalSubIndustry",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, verbose_name='细分行业代码')),
-                ('name', models.CharField(max_length=50, verbose_name='细分行业名称')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('city', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='cities.pilotcity', verbose_name='城市')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=30, verbose_name="细分行业代码")),
+                ("name", models.CharField(max_length=50, verbose_name="细分行业名称")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "city",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="cities.pilotcity",
+                        verbose_name="城市",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 细分行业',
-                'verbose_name_plural': 'historical 细分行业',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 细分行业",
+                "verbose_name_plural": "historical 细分行业",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='enterprise',
-            name='city',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enterprises', to='cities.pilotcity', verbose_name='城市'),
+            model_name="enterprise",
+            name="city",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="enterprises",
+                to="cities.pilotcity",
+                verbose_name="城市",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='city',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='cities.pilotcity', verbose_name='所属城市'),
+            model_name="user",
+            name="city",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="users",
+                to="cities.pilotcity",
+                verbose_name="所属城市",
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalPilotCity',
+            name="HistoricalPilotCity",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, max_length=20, verbose_name='城市代码')),
-                ('name', models.CharField(max_length=50, verbose_name='城市名称')),
-                ('city_type', models.CharField(choices=[('provincial_capital', '省会城市'), ('separately_planned', '计划单列市'), ('corps', '兵团'), ('prefecture', '地级市'), ('municipal_district', '直辖市区县')], max_length=20, verbose_name='城市类型')),
-                ('plan_approved_on', models.DateField(blank=True, null=True, verbose_name='方案批复日期')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('batch', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='cities.pilotbatch', verbose_name='批次')),
-                ('province', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='cities.province', verbose_name='省份')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(db_index=True, max_length=20, verbose_name="城市代码")),
+                ("name", models.CharField(max_length=50, verbose_name="城市名称")),
+                (
+                    "city_type",
+                    models.CharField(
+                        choices=[
+                            ("provincial_capital", "省会城市"),
+                            ("separately_planned", "计划单列市"),
+                            ("corps", "兵团"),
+                            ("prefecture", "地级市"),
+                            ("municipal_district", "直辖市区县"),
+                        ],
+                        max_length=20,
+                        verbose_name="城市类型",
+                    ),
+                ),
+                (
+                    "plan_approved_on",
+                    models.DateField(blank=True, null=True, verbose_name="方案批复日期"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="cities.pilotbatch",
+                        verbose_name="批次",
+                    ),
+                ),
+                (
+                    "province",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="cities.province",
+                        verbose_name="省份",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 试点城市',
-                'verbose_name_plural': 'historical 试点城市',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 试点城市",
+                "verbose_name_plural": "historical 试点城市",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='SubIndustry',
+            name="SubIndustry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, verbose_name='细分行业代码')),
-                ('name', models.CharField(max_length=50, verbose_name='细分行业名称')),
-                ('city', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sub_industries', to='cities.pilotcity', verbose_name='城市')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=30, verbose_name="细分行业代码")),
+                ("name", models.CharField(max_length=50, verbose_name="细分行业名称")),
+                (
+                    "city",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sub_industries",
+                        to="cities.pilotcity",
+                        verbose_name="城市",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '细分行业',
-                'verbose_name_plural': '细分行业',
-                'ordering': ['city', 'code'],
+                "verbose_name": "细分行业",
+                "verbose_name_plural": "细分行业",
+                "ordering": ["city", "code"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalEnterprise',
+            name="HistoricalEnterprise",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('uscc', models.CharField(db_index=True, max_length=18, validators=[cities.models.validate_uscc], verbose_name='统一社会信用代码')),
-                ('name', models.CharField(max_length=200, verbose_name='企业名称')),
-                ('district', models.CharField(blank=True, max_length=50, verbose_name='区县')),
-                ('above_scale', models.BooleanField(default=False, verbose_name='是否规上')),
-                ('quality_tier', models.CharField(choices=[('none', '无'), ('innovative', '创新型中小企业'), ('provincial_srdi', '省级专精特新'), ('little_giant', '国家级专精特新小巨人')], default='none', max_length=20, verbose_name='优质企业梯度')),
-                ('size_class', models.CharField(choices=[('medium', '中型'), ('small', '小型'), ('micro', '微型')], max_length=10, verbose_name='企业规模')),
-                ('contact_name', models.CharField(blank=True, max_length=50, verbose_name='联系人')),
-                ('contact_phone', models.CharField(blank=True, max_length=30, verbose_name='联系电话')),
-                ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='联系邮箱')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='通讯地址')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='更新时间')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('city', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='cities.pilotcity', verbose_name='城市')),
-                ('sub_industry', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='cities.subindustry', verbose_name='细分行业')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uscc",
+                    models.CharField(
+                        db_index=True,
+                        max_length=18,
+                        validators=[cities.models.validate_uscc],
+                        verbose_name="统一社会信用代码",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="企业名称")),
+                ("district", models.CharField(blank=True, max_length=50, verbose_name="区县")),
+                ("above_scale", models.BooleanField(default=False, verbose_name="是否规上")),
+                (
+                    "quality_tier",
+                    models.CharField(
+                        choices=[
+                            ("none", "无"),
+                            ("innovative", "创新型中小企业"),
+                            ("provincial_srdi", "省级专精特新"),
+                            ("little_giant", "国家级专精特新小巨人"),
+                        ],
+                        default="none",
+                        max_length=20,
+                        verbose_name="优质企业梯度",
+                    ),
+                ),
+                (
+                    "size_class",
+                    models.CharField(
+                        choices=[("medium", "中型"), ("small", "小型"), ("micro", "微型")],
+                        max_length=10,
+                        verbose_name="企业规模",
+                    ),
+                ),
+                (
+                    "contact_name",
+                    models.CharField(blank=True, max_length=50, verbose_name="联系人"),
+                ),
+                (
+                    "contact_phone",
+                    models.CharField(blank=True, max_length=30, verbose_name="联系电话"),
+                ),
+                (
+                    "contact_email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="联系邮箱"),
+                ),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="通讯地址")),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="创建时间"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="更新时间"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "city",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="cities.pilotcity",
+                        verbose_name="城市",
+                    ),
+                ),
+                (
+                    "sub_industry",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="cities.subindustry",
+                        verbose_name="细分行业",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 企业',
-                'verbose_name_plural': 'historical 企业',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 企业",
+                "verbose_name_plural": "historical 企业",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalCityTarget',
+            name="HistoricalCityTarget",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('metric', models.CharField(choices=[('level2_enterprises', '二级及以上企业数（家）'), ('level2_share', '二级及以上企业占比（%）'), ('transformed_enterprises', '完成改造企业数（家）'), ('srdi_transformed', '完成改造专精特新企业数（家）')], max_length=30, verbose_name='指标')),
-                ('value', models.DecimalField(decimal_places=2, max_digits=10, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='目标值')),
-                ('due_date', models.DateField(verbose_name='完成日期')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('city', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='cities.pilotcity', verbose_name='城市')),
-                ('sub_industry', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='cities.subindustry', verbose_name='细分行业')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "metric",
+                    models.CharField(
+                        choices=[
+                            ("level2_enterprises", "二级及以上企业数（家）"),
+                            ("level2_share", "二级及以上企业占比（%）"),
+                            ("transformed_enterprises", "完成改造企业数（家）"),
+                            ("srdi_transformed", "完成改造专精特新企业数（家）"),
+                        ],
+                        max_length=30,
+                        verbose_name="指标",
+                    ),
+                ),
+                (
+                    "value",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=10,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="目标值",
+                    ),
+                ),
+                ("due_date", models.DateField(verbose_name="完成日期")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "city",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="cities.pilotcity",
+                        verbose_name="城市",
+                    ),
+                ),
+                (
+                    "sub_industry",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="cities.subindustry",
+                        verbose_name="细分行业",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 城市目标',
-                'verbose_name_plural': 'historical 城市目标',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 城市目标",
+                "verbose_name_plural": "historical 城市目标",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='enterprise',
-            name='sub_industry',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enterprises', to='cities.subindustry', verbose_name='细分行业'),
+            model_name="enterprise",
+            name="sub_industry",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="enterprises",
+                to="cities.subindustry",
+                verbose_name="细分行业",
+            ),
         ),
         migrations.CreateModel(
-            name='CityTarget',
+            name="CityTarget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('metric', models.CharField(choices=[('level2_enterprises', '二级及以上企业数（家）'), ('level2_share', '二级及以上企业占比（%）'), ('transformed_enterprises', '完成改造企业数（家）'), ('srdi_transformed', '完成改造专精特新企业数（家）')], max_length=30, verbose_name='指标')),
-                ('value', models.DecimalField(decimal_places=2, max_digits=10, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='目标值')),
-                ('due_date', models.DateField(verbose_name='完成日期')),
-                ('city', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='cities.pilotcity', verbose_name='城市')),
-                ('sub_industry', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='cities.subindustry', verbose_name='细分行业')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "metric",
+                    models.CharField(
+                        choices=[
+                            ("level2_enterprises", "二级及以上企业数（家）"),
+                            ("level2_share", "二级及以上企业占比（%）"),
+                            ("transformed_enterprises", "完成改造企业数（家）"),
+                            ("srdi_transformed", "完成改造专精特新企业数（家）"),
+                        ],
+                        max_length=30,
+                        verbose_name="指标",
+                    ),
+                ),
+                (
+                    "value",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=10,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="目标值",
+                    ),
+                ),
+                ("due_date", models.DateField(verbose_name="完成日期")),
+                (
+                    "city",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="targets",
+                        to="cities.pilotcity",
+                        verbose_name="城市",
+                    ),
+                ),
+                (
+                    "sub_industry",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="targets",
+                        to="cities.subindustry",
+                        verbose_name="细分行业",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '城市目标',
-                'verbose_name_plural': '城市目标',
-                'ordering': ['city', 'due_date', 'metric'],
+                "verbose_name": "城市目标",
+                "verbose_name_plural": "城市目标",
+                "ordering": ["city", "due_date", "metric"],
             },
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('city__isnull', True), ('enterprise__isnull', False), ('role', 'enterprise')), models.Q(('city__isnull', False), ('enterprise__isnull', True), ('role__in', ['assessor', 'city_official'])), models.Q(('city__isnull', True), ('enterprise__isnull', True), ('role__in', ['ministry', 'admin'])), _connector='OR'), name='cities_user_role_scope'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("city__isnull", True),
+                        ("enterprise__isnull", False),
+                        ("role", "enterprise"),
+                    ),
+                    models.Q(
+                        ("city__isnull", False),
+                        ("enterprise__isnull", True),
+                        ("role__in", ["assessor", "city_official"]),
+                    ),
+                    models.Q(
+                        ("city__isnull", True),
+                        ("enterprise__isnull", True),
+                        ("role__in", ["ministry", "admin"]),
+                    ),
+                    _connector="OR",
+                ),
+                name="cities_user_role_scope",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subindustry',
-            constraint=models.UniqueConstraint(fields=('city', 'code'), name='cities_subindustry_unique_code_per_city'),
+            model_name="subindustry",
+            constraint=models.UniqueConstraint(
+                fields=("city", "code"), name="cities_subindustry_unique_code_per_city"
+            ),
         ),
         migrations.AddIndex(
-            model_name='enterprise',
-            index=models.Index(fields=['city', 'sub_industry'], name='cities_ent_city_subind_idx'),
+            model_name="enterprise",
+            index=models.Index(fields=["city", "sub_industry"], name="cities_ent_city_subind_idx"),
         ),
         migrations.AddIndex(
-            model_name='enterprise',
-            index=models.Index(fields=['city', 'name'], name='cities_ent_city_name_idx'),
+            model_name="enterprise",
+            index=models.Index(fields=["city", "name"], name="cities_ent_city_name_idx"),
         ),
         migrations.AddConstraint(
-            model_name='enterprise',
-            constraint=models.CheckConstraint(condition=models.Q(('uscc__regex', '^[0-9A-HJ-NPQRTUWXY]{18}$')), name='cities_enterprise_uscc_alphabet'),
+            model_name="enterprise",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("uscc__regex", "^[0-9A-HJ-NPQRTUWXY]{18}$")),
+                name="cities_enterprise_uscc_alphabet",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='citytarget',
-            constraint=models.CheckConstraint(condition=models.Q(('value__gte', 0)), name='cities_citytarget_value_gte_0'),
+            model_name="citytarget",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value__gte", 0)), name="cities_citytarget_value_gte_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='citytarget',
-            constraint=models.UniqueConstraint(condition=models.Q(('sub_industry__isnull', True)), fields=('city', 'metric', 'due_date'), name='cities_citytarget_unique_citywide'),
+            model_name="citytarget",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("sub_industry__isnull", True)),
+                fields=("city", "metric", "due_date"),
+                name="cities_citytarget_unique_citywide",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='citytarget',
-            constraint=models.UniqueConstraint(condition=models.Q(('sub_industry__isnull', False)), fields=('city', 'metric', 'due_date', 'sub_industry'), name='cities_citytarget_unique_per_sub_industry'),
+            model_name="citytarget",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("sub_industry__isnull", False)),
+                fields=("city", "metric", "due_date", "sub_industry"),
+                name="cities_citytarget_unique_per_sub_industry",
+            ),
         ),
     ]

@@ -1,4 +1,4 @@
-"""Demo data for `make run`: three pilot cities, their rosters, some confirmed levels, one user per role.
+"""Demo data for `make run`: three pilot cities, rosters, confirmed levels, a user per role.
 
 Deterministic (fixed random seed) and loaded once: a second call finds the demo cities and stops.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -94,7 +95,7 @@ class DemoResult:
     logins: list[DemoLogin]
 
 
-def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
+def _pick(rng: random.Random, weighted: Sequence[tuple[str, int]]) -> str:
     values, weights = zip(*weighted, strict=True)
     return str(rng.choices(values, weights=weights)[0])
 
@@ -115,7 +116,7 @@ def _logins() -> list[DemoLogin]:
 def demo_seed() -> DemoResult:
     if PilotCity.objects.filter(code__in=[c[0] for c in CITIES]).exists():
         return DemoResult(False, 0, 0, _logins())
-    rng = random.Random(2026)  # noqa: S311 - reproducible demo data, not a secret
+    rng = random.Random(2026)
     enterprises: list[Enterprise] = []
     serial = 0
     for code, name, province, year, city_type, approved, region_code, subs in CITIES:
@@ -143,7 +144,9 @@ def demo_seed() -> DemoResult:
                     district=rng.choice(DISTRICTS),
                     above_scale=above,
                     quality_tier=tier,
-                    size_class=SizeClass.MEDIUM if above and rng.random() < 0.4 else _pick(rng, SIZES),
+                    size_class=SizeClass.MEDIUM
+                    if above and rng.random() < 0.4
+                    else _pick(rng, SIZES),
                 )
             )
         end = city.pilot_end_date

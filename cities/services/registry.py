@@ -23,7 +23,9 @@ def _editable_fields(actor: User) -> frozenset[str]:
 
 
 @transaction.atomic
-def enterprise_update(*, enterprise: Enterprise, actor: User, changes: dict[str, Any]) -> Enterprise:
+def enterprise_update(
+    *, enterprise: Enterprise, actor: User, changes: dict[str, Any]
+) -> Enterprise:
     """Apply `changes` if the actor may make every one of them; otherwise change nothing."""
     allowed = _editable_fields(actor)
     if not allowed:
@@ -31,7 +33,7 @@ def enterprise_update(*, enterprise: Enterprise, actor: User, changes: dict[str,
     forbidden = sorted(set(changes) - allowed)
     if forbidden:
         raise ValidationError(
-            {f: f"您不能修改“{Enterprise._meta.get_field(f).verbose_name}”" for f in forbidden},
+            {f: f"您不能修改“{Enterprise.field_label(f)}”" for f in forbidden},
             code="forbidden_field",
         )
     for field, value in changes.items():

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -37,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 class PasswordChange(auth_views.PasswordChangeView):
     success_url = reverse_lazy("password_change_done")
 
-    def form_valid(self, form: forms.Form) -> HttpResponse:
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         services.user_password_changed(user=_user(self.request))
         return response
@@ -122,16 +123,12 @@ def my_enterprise(request: HttpRequest) -> HttpResponse:
         form = ContactForm(request.POST, instance=enterprise)
         forbidden = [f for f in Enterprise.CLASSIFICATION_FIELDS if f in request.POST]
         if forbidden:
-            labels = "、".join(str(Enterprise._meta.get_field(f).verbose_name) for f in forbidden)
+            labels = "、".join(Enterprise.field_label(f) for f in forbidden)
             form.add_error(None, f"企业用户不能修改分类信息（{labels}），请联系城市管理员更正。")
         if not forbidden and form.is_valid():
-            services.enterprise_update(
-                enterprise=enterprise, actor=user, changes=form.cleaned_data
-            )
+            services.enterprise_update(enterprise=enterprise, actor=user, changes=form.cleaned_data)
             messages.success(request, "联系信息已保存。")
             return redirect("my_enterprise")
     else:
         form = ContactForm(instance=enterprise)
-    return render(
-        request, "cities/my_enterprise.html", {"enterprise": enterprise, "form": form}
-    )
+    return render(request, "cities/my_enterprise.html", {"enterprise": enterprise, "form": form})

@@ -172,6 +172,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "sme-pilot: 试点城市、企业名录、批量导入、评测与报告。",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["sme_pilot.api.IsActiveAccount"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

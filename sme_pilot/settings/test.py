@@ -4,7 +4,7 @@ from .base import *  # noqa: F403
 from .base import REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
+MEDIA_ROOT = BASE_DIR / ".test-media"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tests that are about background work start a real worker themselves; elsewhere run inline.
 CELERY_TASK_ALWAYS_EAGER = True
