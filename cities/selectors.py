@@ -6,6 +6,7 @@ them answers 404, never a 403 that would confirm the object exists.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
@@ -139,3 +140,60 @@ def sub_industry_summary(*, city: PilotCity) -> QuerySet[SubIndustry]:
 
 def target_list_for_city(*, city: PilotCity) -> QuerySet[CityTarget]:
     return city.targets.select_related("sub_industry").order_by("due_date", "metric")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    when: dt.datetime
+    who: str
+    action: str
+    reason: str
+    changes: list[FieldChange]
+
+
+_HISTORY_ACTIONS = {"+": "创建", "~": "修改", "-": "删除"}
+
+
+def enterprise_history(*, enterprise: Enterprise, limit: int = 50) -> list[HistoryEntry]:
+    """Who changed what and when, newest first, from the audit trail (two queries)."""
+    records = list(
+        enterprise.history.select_related("history_user", "sub_industry", "city")  # type: ignore[attr-defined]
+        .order_by("-history_date", "-history_id")[: limit + 1]
+    )
+    entries: list[HistoryEntry] = []
+    for record, previous in zip(records, records[1:] + [None], strict=True):
+        if len(entries) == limit:
+            break
+        changes: list[FieldChange] = []
+        if previous is not None and record.history_type == "~":
+            delta = record.diff_against(previous, excluded_fields=["updated_at", "created_at"])
+            changes = [
+                FieldChange(Enterprise.field_label(c.field), _shown(c.old), _shown(c.new))
+                for c in delta.changes
+            ]
+        user = record.history_user
+        entries.append(
+            HistoryEntry(
+                when=record.history_date,
+                who=(user.display_name or user.username) if user else "系统",
+                action=_HISTORY_ACTIONS.get(record.history_type, record.history_type),
+                reason=record.history_change_reason or "",
+                changes=changes,
+            )
+        )
+    return entries
+
+
+def _shown(value: object) -> str:
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)

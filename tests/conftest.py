@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
 import pytest
 
 from cities.models import Role
@@ -71,3 +76,62 @@ def ministry_user(db):
 @pytest.fixture
 def admin_user_(db):
     return UserFactory(username="admin1", role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def celery_worker(transactional_db, settings):
+    """A real Celery worker process on Redis, sharing this test's PostgreSQL database.
+
+    Tests that are about background work use it; everything else runs tasks eagerly. The worker
+    consumes only this test process's own queue.
+    """
+    from django.db import connection
+
+    from sme_pilot.celery import app
+
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not redis_url or connection.vendor != "postgresql":
+        if os.environ.get("CI"):
+            pytest.fail("worker tests need REDIS_URL and a PostgreSQL DATABASE_URL in CI")
+        pytest.skip("needs Redis (REDIS_URL) and PostgreSQL (DATABASE_URL)")
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "sme_pilot.settings.test",
+        "CELERY_QUEUE": queue,
+        "CELERY_EAGER": "0",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "sme_pilot", "worker", "--pool=solo",
+         "-Q", queue, "--without-gossip", "--without-mingle", "-l", "warning"],
+        env=env,
+        cwd=str(settings.BASE_DIR),
+    )
+    app.conf.task_always_eager = False
+    try:
+        yield proc
+    finally:
+        app.conf.task_always_eager = True
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.2, what: str = "condition"):
+    """Poll `predicate` until it returns a truthy value, or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")

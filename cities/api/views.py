@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from sme_pilot.api import CursorPagination
 
 from .. import selectors, services
-from ..models import Enterprise, SubIndustry, User
+from ..models import Enterprise, User
 from . import filters, serializers
 
 
@@ -66,26 +66,34 @@ class EnterpriseViewSet(
         changes = dict(data.validated_data)
         user = request.user
         assert isinstance(user, User)
-        if "city" in changes:
-            try:
-                changes["city"] = selectors.city_get_visible(user=user, code=changes["city"])
-            except Exception:
-                raise exceptions.ValidationError({"city": "城市不存在"}) from None
-        if "sub_industry" in changes:
-            city = changes.get("city", enterprise.city)
-            try:
-                changes["sub_industry"] = city.sub_industries.get(code=changes["sub_industry"])
-            except SubIndustry.DoesNotExist:
-                raise exceptions.ValidationError(
-                    {"sub_industry": f"城市 {city.code} 没有细分行业 {changes['sub_industry']}"}
-                ) from None
         try:
+            services.enterprise_check_editable(actor=user, fields=changes)
+            self._resolve_references(enterprise, user, changes)
             services.enterprise_update(enterprise=enterprise, actor=user, changes=changes)
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
         except DjangoValidationError as exc:
             raise exceptions.ValidationError(exc.message_dict) from None
         return Response(serializers.EnterpriseSerializer(enterprise).data)
+
+    @staticmethod
+    def _resolve_references(enterprise: Enterprise, user: User, changes: dict[str, Any]) -> None:
+        """Turn city and sub-industry codes into objects the caller can see, or name the code."""
+        if "city" in changes:
+            code = changes["city"]
+            city = selectors.city_list_visible_to(user=user).filter(code=code).first()
+            if city is None:
+                raise DjangoValidationError({"city": f"试点城市 {code} 不存在"})
+            changes["city"] = city
+        if "sub_industry" in changes:
+            city = changes.get("city", enterprise.city)
+            code = changes["sub_industry"]
+            sub = city.sub_industries.filter(code=code).first()
+            if sub is None:
+                raise DjangoValidationError(
+                    {"sub_industry": f"城市 {city.code} 没有细分行业 {code}"}
+                )
+            changes["sub_industry"] = sub
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not kwargs.get("partial"):

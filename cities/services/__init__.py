@@ -1,5 +1,29 @@
 """Writes and workflows of the registry. Import the functions from here."""
 
-from .registry import enterprise_update, user_password_changed
+from .accounts import (
+    AccountNotFound,
+    account_create,
+    account_reset_password,
+    account_set_active,
+    accounts_create_for_roster,
+    credential_sheet_count,
+    credential_sheet_pop,
+    credential_sheet_store,
+    credential_sheet_xlsx,
+)
+from .registry import enterprise_check_editable, enterprise_update, user_password_changed
 
-__all__ = ["enterprise_update", "user_password_changed"]
+__all__ = [
+    "AccountNotFound",
+    "account_create",
+    "account_reset_password",
+    "account_set_active",
+    "accounts_create_for_roster",
+    "credential_sheet_count",
+    "credential_sheet_pop",
+    "credential_sheet_store",
+    "credential_sheet_xlsx",
+    "enterprise_check_editable",
+    "enterprise_update",
+    "user_password_changed",
+]

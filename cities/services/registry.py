@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,20 +23,25 @@ def _editable_fields(actor: User) -> frozenset[str]:
     return frozenset()
 
 
-@transaction.atomic
-def enterprise_update(
-    *, enterprise: Enterprise, actor: User, changes: dict[str, Any]
-) -> Enterprise:
-    """Apply `changes` if the actor may make every one of them; otherwise change nothing."""
+def enterprise_check_editable(*, actor: User, fields: Iterable[str]) -> None:
+    """Raise unless the actor may change every one of `fields` (checked before anything else)."""
     allowed = _editable_fields(actor)
     if not allowed:
         raise PermissionDenied("您的角色只能查看企业信息，不能修改。")
-    forbidden = sorted(set(changes) - allowed)
+    forbidden = sorted(set(fields) - allowed)
     if forbidden:
         raise ValidationError(
             {f: f"您不能修改“{Enterprise.field_label(f)}”" for f in forbidden},
             code="forbidden_field",
         )
+
+
+@transaction.atomic
+def enterprise_update(
+    *, enterprise: Enterprise, actor: User, changes: dict[str, Any]
+) -> Enterprise:
+    """Apply `changes` if the actor may make every one of them; otherwise change nothing."""
+    enterprise_check_editable(actor=actor, fields=changes)
     for field, value in changes.items():
         setattr(enterprise, field, value)
     sub = changes.get("sub_industry")

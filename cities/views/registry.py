@@ -104,7 +104,11 @@ def enterprise_detail(request: HttpRequest, uscc: str) -> HttpResponse:
     enterprise = selectors.enterprise_get_visible(user=user, uscc=uscc)
     if user.role == Role.ENTERPRISE:
         return redirect("my_enterprise")
-    return render(request, "cities/enterprise_detail.html", {"enterprise": enterprise})
+    return render(
+        request,
+        "cities/enterprise_detail.html",
+        {"enterprise": enterprise, "history": selectors.enterprise_history(enterprise=enterprise)},
+    )
 
 
 class ContactForm(forms.ModelForm[Enterprise]):

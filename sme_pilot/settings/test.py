@@ -1,14 +1,18 @@
 """Test settings: fast hashing; the database and Redis come from the environment like anywhere."""
 
+import os
+
 from .base import *  # noqa: F403
-from .base import REDIS_URL
+from .base import REDIS_URL, env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / ".test-media"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tests that are about background work start a real worker themselves; elsewhere run inline.
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_EAGER", default=True)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# A queue of this test process's own, so parallel runs on one Redis never take each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default=f"sme-test-{os.getpid()}")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

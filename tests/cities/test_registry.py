@@ -252,7 +252,7 @@ def test_enterprise_user_invalid_email_is_explained(client, enterprise_user):
     client.force_login(enterprise_user)
     response = client.post("/my/", {"contact_email": "not-an-email"})
     assert response.status_code == 200
-    assert "有效的电子邮件地址" in response.content.decode()
+    assert "请输入合法的邮件地址" in response.content.decode()
 
 
 # --- the API's field-level rules ----------------------------------------------------------------
@@ -386,3 +386,17 @@ def test_api_city_detail_lists_sub_industries_and_derived_facts(client, ministry
     assert data["enterprise_count"] == 3
     assert data["award_cap_wan"] == 10000
     assert data["region"] == "east"
+
+
+def test_enterprise_detail_shows_who_changed_what(client, city_official, enterprise_user, enterprise):
+    client.force_login(enterprise_user)
+    client.post("/my/", {"contact_name": "李主任", "contact_phone": "", "contact_email": "",
+                         "address": ""})
+    client.force_login(city_official)
+    response = client.get(f"/enterprises/{enterprise.uscc}/")
+    history = response.context["history"]
+    assert history[0].who == enterprise_user.username
+    assert history[0].action == "修改"
+    assert [(c.field, c.new) for c in history[0].changes] == [("联系人", "李主任")]
+    assert history[-1].action == "创建"
+    assert "联系人：（空） → 李主任" in response.content.decode()

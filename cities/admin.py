@@ -1,0 +1,239 @@
+"""The admin: reference data (batches, provinces, cities, sub-industries, enterprises, targets)
+and the accounts only administrators create (ministry, city officials).
+
+Models with history use SimpleHistoryAdmin, so each change page links to who changed what, when.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    CityTarget,
+    Enterprise,
+    PilotBatch,
+    PilotCity,
+    Province,
+    QualityTier,
+    SubIndustry,
+    User,
+)
+
+
+@admin.register(Province)
+class ProvinceAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "short_name", "region")
+    list_filter = ("region",)
+    search_fields = ("code", "name", "short_name")
+
+
+class PilotBatchForm(forms.ModelForm[PilotBatch]):
+    # Tick boxes instead of raw JSON: the model stores a list of tier codes.
+    counted_tiers = forms.TypedMultipleChoiceField(
+        label="计入分母的梯度",
+        choices=QualityTier.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="除规上企业外，计入“应改尽改”分母的优质企业梯度。",
+    )
+
+    class Meta:
+        model = PilotBatch
+        fields = (
+            "year",
+            "document_number",
+            "threshold",
+            "min_level",
+            "count_above_scale",
+            "counted_tiers",
+            "pilot_months",
+            "award_cap_major_wan",
+            "award_cap_other_wan",
+        )
+
+
+@admin.register(PilotBatch)
+class PilotBatchAdmin(SimpleHistoryAdmin):
+    form = PilotBatchForm
+    list_display = (
+        "year",
+        "document_number",
+        "threshold",
+        "min_level",
+        "count_above_scale",
+        "pilot_months",
+        "award_cap_major_wan",
+        "award_cap_other_wan",
+    )
+    fieldsets = (
+        (None, {"fields": ("year", "document_number")}),
+        (
+            "“应改尽改”达标规则",
+            {"fields": ("threshold", "min_level", "count_above_scale", "counted_tiers")},
+        ),
+        (
+            "试点期与奖补",
+            {"fields": ("pilot_months", "award_cap_major_wan", "award_cap_other_wan")},
+        ),
+    )
+
+
+@admin.register(PilotCity)
+class PilotCityAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "code",
+        "name",
+        "province",
+        "batch",
+        "city_type",
+        "plan_approved_on",
+        "pilot_end",
+    )
+    list_filter = ("batch", "province__region", "city_type")
+    search_fields = ("code", "name", "province__name")
+    list_select_related = ("province", "batch")
+
+    @admin.display(description="试点结束日期")
+    def pilot_end(self, obj: PilotCity) -> Any:
+        return obj.pilot_end_date
+
+
+@admin.register(SubIndustry)
+class SubIndustryAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "code", "city")
+    list_filter = ("city__batch",)
+    search_fields = ("code", "name", "city__name", "city__code")
+    list_select_related = ("city",)
+    autocomplete_fields = ("city",)
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "uscc",
+        "name",
+        "city",
+        "sub_industry",
+        "above_scale",
+        "quality_tier",
+        "size_class",
+    )
+    list_filter = (
+        "above_scale",
+        "quality_tier",
+        "size_class",
+        "city__batch",
+        "city__province__region",
+    )
+    search_fields = ("uscc", "name")
+    list_select_related = ("city", "sub_industry")
+    autocomplete_fields = ("city", "sub_industry")
+    readonly_fields = ("created_at", "updated_at")
+    # COUNT(*) over the whole table dominates a paged list; skip it.
+    show_full_result_count = False
+
+
+@admin.register(CityTarget)
+class CityTargetAdmin(SimpleHistoryAdmin):
+    list_display = ("city", "metric", "sub_industry", "value", "due_date")
+    list_filter = ("metric", "city__batch")
+    search_fields = ("city__name", "city__code")
+    list_select_related = ("city", "sub_industry")
+    autocomplete_fields = ("city", "sub_industry")
+
+
+ACCOUNT_FIELDS = ("role", "city", "enterprise", "display_name", "phone", "must_change_password")
+
+
+class AccountCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", *ACCOUNT_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Whoever sets a password for someone else makes them replace it at first login.
+        self.fields["must_change_password"].initial = True
+
+
+class AccountChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+
+@admin.register(User)
+class AccountAdmin(SimpleHistoryAdmin, UserAdmin):
+    form = AccountChangeForm
+    add_form = AccountCreationForm
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("角色与范围", {"fields": ("role", "city", "enterprise", "must_change_password")}),
+        ("个人信息", {"fields": ("display_name", "phone", "email")}),
+        (
+            "权限",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        ("重要日期", {"fields": ("last_login", "date_joined", "created_by")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "usable_password", "password1", "password2"),
+            },
+        ),
+        (
+            "角色与范围",
+            {
+                "description": (
+                    "部委用户和系统管理员不绑定城市或企业；"
+                    "城市管理员和现场评定员须选择城市；企业用户须选择企业。"
+                ),
+                "fields": ACCOUNT_FIELDS,
+            },
+        ),
+    )
+    readonly_fields = ("created_by", "last_login", "date_joined")
+    list_display = (
+        "username",
+        "display_name",
+        "role",
+        "city",
+        "enterprise",
+        "is_active",
+        "must_change_password",
+        "last_login",
+    )
+    list_filter = ("role", "is_active", "must_change_password", "is_staff", "city__batch")
+    search_fields = ("username", "display_name", "email", "enterprise__name", "enterprise__uscc")
+    list_select_related = ("city", "enterprise")
+    autocomplete_fields = ("city", "enterprise")
+
+    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
+        assert isinstance(obj, User)
+        if not change and isinstance(request.user, User):
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """An administrator setting someone else's password makes it an initial password."""
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and isinstance(response, HttpResponseRedirect):
+            user = self.get_object(request, unquote(id))
+            if user is not None and user.pk != request.user.pk and not user.must_change_password:
+                user.must_change_password = True
+                user._change_reason = "管理员重置密码"  # type: ignore[attr-defined]
+                user.save(update_fields=["must_change_password"])
+        return response

@@ -1,0 +1,313 @@
+"""Accounts a city official provisions for its city: enterprise users and on-site assessors.
+
+Every password set here was chosen by someone other than its owner, so every account created or
+reset here must change it at first login. Accounts outside the official's city are answered as
+if they did not exist (`AccountNotFound`, a 404).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+import string
+from collections.abc import Iterable
+from copy import copy
+
+from axes.utils import reset as axes_reset
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.http import Http404
+from openpyxl import Workbook
+from simple_history.utils import bulk_create_with_history
+
+from ..models import Enterprise, Role, User
+from ..selectors_accounts import enterprise_list_without_account
+
+PASSWORD_LENGTH = 14
+# No 0/O/o, 1/l/I: the password is read off a sheet and typed by hand.
+_UPPER = "".join(c for c in string.ascii_uppercase if c not in "IO")
+_LOWER = "".join(c for c in string.ascii_lowercase if c not in "lo")
+_DIGITS = "23456789"
+# None of = + - @: a password must survive the credential sheet's formula escaping unchanged.
+_SYMBOLS = "#$%*?!"
+
+# Initial passwords are random (~80 bits), so key stretching adds nothing to their strength,
+# while a million PBKDF2 rounds cost ~0.3 s each: a bulk of 400 enterprises would take two
+# minutes in one request. Bulk-created accounts get fewer rounds; Django re-hashes at full
+# strength on the first successful login, and the owner must replace the password anyway.
+BULK_PBKDF2_ITERATIONS = 20_000
+
+SHEET_TTL_SECONDS = 10 * 60
+SHEET_HEADER = ("企业名称", "统一社会信用代码", "用户名", "初始密码", "角色")
+# Characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+PROVISIONABLE_ROLES = (Role.ENTERPRISE, Role.ASSESSOR)
+
+
+class AccountNotFound(Http404):
+    """The account or enterprise is outside the actor's city: it does not exist for them."""
+
+
+def password_generate() -> str:
+    """A random password with upper, lower, digit and symbol, starting with a letter."""
+    alphabet = _UPPER + _LOWER + _DIGITS + _SYMBOLS
+    while True:
+        chars = [secrets.choice(_UPPER + _LOWER)]
+        chars += [secrets.choice(alphabet) for _ in range(PASSWORD_LENGTH - 1)]
+        password = "".join(chars)
+        if all(any(c in group for c in password) for group in (_UPPER, _LOWER, _DIGITS, _SYMBOLS)):
+            return password
+
+
+def _ensure_city_official(actor: User) -> int:
+    """The actor's city id; only an active city official provisions accounts."""
+    if not actor.is_active or actor.role != Role.CITY_OFFICIAL or actor.city_id is None:
+        raise PermissionDenied("只有城市管理员可以管理本市账号。")
+    return actor.city_id
+
+
+def _ensure_in_scope(actor: User, user: User) -> None:
+    city_id = _ensure_city_official(actor)
+    if user.is_staff or user.is_superuser:
+        # Admin-site access is the administrators' business, whatever role the account has.
+        raise AccountNotFound("没有找到该账号")
+    if user.role == Role.ASSESSOR and user.city_id == city_id:
+        return
+    enterprise = user.enterprise if user.role == Role.ENTERPRISE else None
+    if enterprise is not None and enterprise.city_id == city_id:
+        return
+    raise AccountNotFound("没有找到该账号")
+
+
+def _record_change(user: User, actor: User, reason: str) -> None:
+    """Who and why for the history record, also when no request is around (shell, commands)."""
+    user._history_user = actor  # type: ignore[attr-defined]
+    user._change_reason = reason  # type: ignore[attr-defined]
+
+
+def _ensure_username_free(username: str) -> None:
+    # Case-insensitive: "ABC" and "abc" would be two accounts nobody can tell apart.
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError(
+            {"username": f"用户名“{username}”已被占用，请换一个用户名。"}, code="duplicate"
+        )
+
+
+@transaction.atomic
+def account_create(
+    *,
+    actor: User,
+    role: str,
+    enterprise: Enterprise | None = None,
+    username: str | None = None,
+    display_name: str = "",
+    phone: str = "",
+) -> tuple[User, str]:
+    """Create one enterprise-user or assessor account of the actor's city.
+
+    Returns the account and its initial password, which is shown once and never stored in clear.
+    """
+    city_id = _ensure_city_official(actor)
+    if role not in PROVISIONABLE_ROLES:
+        raise ValidationError(
+            {
+                "role": "城市管理员只能开通企业用户和现场评定员账号；"
+                "城市管理员、部委用户和系统管理员账号由系统管理员开通。"
+            },
+            code="forbidden_role",
+        )
+    username = User.normalize_username((username or "").strip())
+    user = User(
+        role=role,
+        display_name=display_name.strip(),
+        phone=phone.strip(),
+        must_change_password=True,
+        created_by=actor,
+    )
+    if role == Role.ENTERPRISE:
+        if enterprise is None:
+            raise ValidationError({"enterprise": "请选择要开通账号的企业。"}, code="required")
+        if enterprise.city_id != city_id:
+            raise AccountNotFound("没有找到该企业")
+        user.enterprise = enterprise
+        username = username or enterprise.uscc
+    else:
+        if enterprise is not None:
+            raise ValidationError({"enterprise": "现场评定员账号不绑定企业。"}, code="invalid")
+        if not username:
+            raise ValidationError({"username": "请为现场评定员填写用户名。"}, code="required")
+        user.city_id = city_id
+    user.username = username
+    _ensure_username_free(username)
+    password = password_generate()
+    user.set_password(password)
+    user.full_clean()
+    _record_change(user, actor, "城市管理员开通账号")
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # Another request took the same username between the check and the insert.
+        raise ValidationError(
+            {"username": f"用户名“{username}”已被占用，请换一个用户名。"}, code="duplicate"
+        ) from None
+    return user, password
+
+
+def _bulk_password_hash(password: str) -> str:
+    hasher = get_hasher("default")
+    if isinstance(hasher, PBKDF2PasswordHasher) and hasher.iterations > BULK_PBKDF2_ITERATIONS:
+        cheaper = copy(hasher)
+        cheaper.iterations = BULK_PBKDF2_ITERATIONS
+        return make_password(password, hasher=cheaper)
+    return make_password(password)
+
+
+def _free_usernames(wanted: list[str]) -> dict[str, str]:
+    """Map each wanted username to itself, or to `<name>-<n>` when it is already taken."""
+    lowered = {name.lower() for name in wanted}
+    taken = set(
+        User.objects.annotate(lower_name=Lower("username"))
+        .filter(lower_name__in=lowered)
+        .values_list("lower_name", flat=True)
+    )
+    result = {name: name for name in wanted if name.lower() not in taken}
+    clashes = [name for name in wanted if name.lower() in taken]
+    if clashes:
+        taken |= {
+            name.lower()
+            for name in User.objects.filter(
+                username__iregex=r"^(" + "|".join(map(re.escape, clashes)) + r")-[0-9]+$"
+            ).values_list("username", flat=True)
+        }
+        for name in clashes:
+            n = 2
+            while f"{name}-{n}".lower() in taken:
+                n += 1
+            result[name] = f"{name}-{n}"
+            taken.add(result[name].lower())
+    return result
+
+
+@transaction.atomic
+def accounts_create_for_roster(*, actor: User) -> list[tuple[User, str]]:
+    """One enterprise-user account for every enterprise of the actor's city that has none.
+
+    The username is the enterprise's USCC (suffixed `-2`, `-3`… if someone already holds it).
+    An enterprise whose only account is deactivated has one: reactivate it instead.
+    """
+    _ensure_city_official(actor)
+    enterprises = list(enterprise_list_without_account(user=actor).order_by("uscc"))
+    if not enterprises:
+        return []
+    usernames = _free_usernames([e.uscc for e in enterprises])
+    created: list[tuple[User, str]] = []
+    for enterprise in enterprises:
+        password = password_generate()
+        user = User(
+            username=usernames[enterprise.uscc],
+            role=Role.ENTERPRISE,
+            enterprise=enterprise,
+            display_name="",
+            must_change_password=True,
+            created_by=actor,
+        )
+        user.password = _bulk_password_hash(password)
+        created.append((user, password))
+    bulk_create_with_history(
+        [user for user, _ in created],
+        User,
+        batch_size=500,
+        default_user=actor,
+        default_change_reason="城市管理员批量开通账号",
+    )
+    return created
+
+
+@transaction.atomic
+def account_reset_password(*, actor: User, user: User) -> str:
+    """Give the account a new initial password, to be changed at next login; returns it.
+
+    Also lifts a login lockout, as the lock page tells a locked-out user to ask for a reset.
+    """
+    _ensure_in_scope(actor, user)
+    password = password_generate()
+    user.set_password(password)
+    user.must_change_password = True
+    _record_change(user, actor, "城市管理员重置密码")
+    user.save(update_fields=["password", "must_change_password"])
+    axes_reset(username=user.username)
+    return password
+
+
+@transaction.atomic
+def account_set_active(*, actor: User, user: User, active: bool) -> User:
+    """Deactivate an account (it can no longer log in; open sessions end) or reactivate it."""
+    _ensure_in_scope(actor, user)
+    if user.is_active != active:
+        user.is_active = active
+        _record_change(user, actor, "城市管理员启用账号" if active else "城市管理员停用账号")
+        user.save(update_fields=["is_active"])
+    return user
+
+
+def _sheet_cell(value: str) -> str:
+    if value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def credential_sheet_xlsx(rows: Iterable[tuple[User, str]]) -> bytes:
+    """The one-time credential sheet: one row per account with its initial password."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("初始账号")
+    for column, width in zip("ABCDE", (40, 22, 24, 18, 12), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.append(list(SHEET_HEADER))
+    for user, password in rows:
+        enterprise = user.enterprise
+        values = (
+            enterprise.name if enterprise else "",
+            enterprise.uscc if enterprise else "",
+            user.username,
+            password,
+            user.get_role_display(),
+        )
+        sheet.append([_sheet_cell(v) for v in values])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet_key(user: User, token: str) -> str:
+    # The requester's id is part of the key: a token is worth nothing to anyone else.
+    return f"accounts:credential-sheet:{user.pk}:{token}"
+
+
+def credential_sheet_store(*, user: User, content: bytes, count: int) -> str:
+    """Keep a credential sheet for one download by `user` within ten minutes; returns a token."""
+    token = secrets.token_urlsafe(32)
+    cache.set(_sheet_key(user, token), {"content": content, "count": count}, SHEET_TTL_SECONDS)
+    return token
+
+
+def credential_sheet_count(*, user: User, token: str) -> int | None:
+    """How many accounts a still-downloadable sheet holds, or None if it is gone."""
+    entry = cache.get(_sheet_key(user, token))
+    return None if entry is None else int(entry["count"])
+
+
+def credential_sheet_pop(*, user: User, token: str) -> bytes | None:
+    """The sheet's bytes the first time only; None once downloaded, expired or not theirs."""
+    key = _sheet_key(user, token)
+    entry = cache.get(key)
+    # Only the request whose delete succeeds serves it, so two racing downloads get one copy.
+    if entry is None or not cache.delete(key):
+        return None
+    content: bytes = entry["content"]
+    return content

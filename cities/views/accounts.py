@@ -1,0 +1,250 @@
+"""Account management pages for city officials; every other role gets 404.
+
+Initial passwords appear once, in the response to the POST that set them, never in a URL,
+a message or a page that can be reloaded by GET.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from .. import selectors_accounts as selectors
+from .. import services
+from ..models import Role, User
+from ..services.accounts import PROVISIONABLE_ROLES
+
+PAGE_SIZE = 50
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+View = Callable[..., HttpResponse]
+
+
+def official_only(view: View) -> View:
+    """Logged-in city officials only; anyone else is told the page does not exist."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not selectors.can_manage_accounts(request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@official_only
+def account_list(request: HttpRequest) -> HttpResponse:
+    filters = selectors.AccountFilters(
+        q=request.GET.get("q", ""),
+        role=request.GET.get("role", ""),
+        active=request.GET.get("active", ""),
+    )
+    accounts = selectors.account_list_filtered(user=request.user, filters=filters)
+    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cities/accounts/list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "roles": [(r.value, r.label) for r in PROVISIONABLE_ROLES],
+        },
+    )
+
+
+class AccountCreateForm(forms.Form):
+    role = forms.CharField(
+        label="角色",
+        initial=Role.ENTERPRISE,
+        widget=forms.RadioSelect(choices=[(r.value, r.label) for r in PROVISIONABLE_ROLES]),
+    )
+    # A plain field: the view resolves the USCC inside the official's roster (404 otherwise).
+    enterprise = forms.CharField(
+        label="所属企业（企业用户）", required=False, widget=forms.Select()
+    )
+    username = forms.CharField(
+        label="用户名",
+        required=False,
+        max_length=150,
+        help_text="企业用户可留空，默认使用统一社会信用代码；现场评定员必填。",
+    )
+    display_name = forms.CharField(label="姓名", required=False, max_length=50)
+    phone = forms.CharField(label="手机号", required=False, max_length=30)
+
+    def __init__(self, *args: object, enterprise_choices: list[tuple[str, str]], **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        widget = self.fields["enterprise"].widget
+        assert isinstance(widget, forms.Select)
+        widget.choices = [("", "请选择企业"), *enterprise_choices]
+
+
+@never_cache
+@official_only
+@require_http_methods(["GET", "POST"])
+def account_create(request: HttpRequest) -> HttpResponse:
+    actor = _user(request)
+    choices = selectors.enterprise_choices_for_accounts(user=actor)
+    if request.method == "POST":
+        form = AccountCreateForm(request.POST, enterprise_choices=choices)
+        if form.is_valid():
+            data = form.cleaned_data
+            enterprise = None
+            if data["role"] == Role.ENTERPRISE and data["enterprise"]:
+                enterprise = selectors.enterprise_get_for_account(
+                    user=actor, uscc=data["enterprise"]
+                )
+            try:
+                account, password = services.account_create(
+                    actor=actor,
+                    role=data["role"],
+                    enterprise=enterprise,
+                    username=data["username"],
+                    display_name=data["display_name"],
+                    phone=data["phone"],
+                )
+            except ValidationError as exc:
+                _add_service_errors(form, exc)
+            else:
+                return render(
+                    request,
+                    "cities/accounts/password_shown.html",
+                    {"account": account, "password": password, "action": "开通"},
+                )
+    else:
+        form = AccountCreateForm(
+            initial={"enterprise": request.GET.get("enterprise", "")},
+            enterprise_choices=choices,
+        )
+    return render(request, "cities/accounts/create.html", {"form": form})
+
+
+@never_cache
+@official_only
+@require_http_methods(["GET", "POST"])
+def account_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.account_get_manageable(user=request.user, pk=pk)
+    if request.method == "POST":
+        password = services.account_reset_password(actor=_user(request), user=account)
+        return render(
+            request,
+            "cities/accounts/password_shown.html",
+            {"account": account, "password": password, "action": "重置"},
+        )
+    return render(
+        request,
+        "cities/accounts/confirm.html",
+        {
+            "account": account,
+            "title": "重置密码",
+            "question": "确定为该账号重置密码吗？原密码将立即失效，新的初始密码只显示一次。",
+            "button": "确认重置",
+            "danger": True,
+        },
+    )
+
+
+def _set_active(request: HttpRequest, pk: int, *, active: bool) -> HttpResponse:
+    account = selectors.account_get_manageable(user=request.user, pk=pk)
+    if request.method == "POST":
+        services.account_set_active(actor=_user(request), user=account, active=active)
+        if active:
+            messages.success(request, f"账号“{account.username}”已启用。")
+        else:
+            messages.success(request, f"账号“{account.username}”已停用，该账号无法再登录。")
+        return redirect("account_list")
+    if active:
+        context = {
+            "title": "启用账号",
+            "question": "确定重新启用该账号吗？启用后可用原密码登录。",
+            "button": "确认启用",
+            "danger": False,
+        }
+    else:
+        context = {
+            "title": "停用账号",
+            "question": "确定停用该账号吗？停用后该账号立即无法登录，之后可重新启用。",
+            "button": "确认停用",
+            "danger": True,
+        }
+    return render(request, "cities/accounts/confirm.html", {"account": account, **context})
+
+
+@official_only
+@require_http_methods(["GET", "POST"])
+def account_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _set_active(request, pk, active=False)
+
+
+@official_only
+@require_http_methods(["GET", "POST"])
+def account_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _set_active(request, pk, active=True)
+
+
+@official_only
+@require_http_methods(["GET", "POST"])
+def account_bulk_create(request: HttpRequest) -> HttpResponse:
+    actor = _user(request)
+    if request.method == "POST":
+        created = services.accounts_create_for_roster(actor=actor)
+        if not created:
+            messages.info(request, "本市名录中的企业都已开通账号，没有需要批量开通的企业。")
+            return redirect("account_list")
+        content = services.credential_sheet_xlsx(created)
+        token = services.credential_sheet_store(user=actor, content=content, count=len(created))
+        return redirect("account_bulk_result", token=token)
+    pending = selectors.enterprise_list_without_account(user=actor).count()
+    return render(request, "cities/accounts/bulk.html", {"pending": pending})
+
+
+@never_cache
+@official_only
+def account_bulk_result(request: HttpRequest, token: str) -> HttpResponse:
+    count = services.credential_sheet_count(user=_user(request), token=token)
+    if count is None:
+        return render(request, "cities/accounts/sheet_gone.html", status=410)
+    return render(request, "cities/accounts/bulk_result.html", {"count": count, "token": token})
+
+
+@never_cache
+@official_only
+def account_sheet_download(request: HttpRequest, token: str) -> HttpResponse:
+    actor = _user(request)
+    content = services.credential_sheet_pop(user=actor, token=token)
+    if content is None:
+        return render(request, "cities/accounts/sheet_gone.html", status=410)
+    assert actor.city is not None
+    stamp = timezone.localtime().strftime("%Y%m%d%H%M")
+    filename = f"{actor.city.name}_账号初始密码_{stamp}.xlsx"
+    response = HttpResponse(content, content_type=XLSX_MIME)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response

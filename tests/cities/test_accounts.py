@@ -1,0 +1,525 @@
+"""Account provisioning by city officials: create, bulk create with a one-time sheet, reset,
+deactivate and reactivate, all confined to the official's own city."""
+
+from __future__ import annotations
+
+import io
+import re
+import string
+
+import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.http import Http404
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from cities import services
+from cities.models import Role, User
+from tests.cities.factories import EnterpriseFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SECRET_RE = re.compile(r'<span class="secret">([^<]+)</span>')
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def official_client(client, city_official):
+    client.force_login(city_official)
+    return client
+
+
+@pytest.fixture
+def other_assessor(other_city):
+    return UserFactory(username="assessor2", role=Role.ASSESSOR, city=other_city)
+
+
+def shown_password(response) -> str:
+    match = SECRET_RE.search(response.content.decode())
+    assert match, "the page shows no initial password"
+    return match.group(1)
+
+
+def can_log_in(client, username: str, password: str) -> bool:
+    response = client.post(reverse("login"), {"username": username, "password": password})
+    logged_in = response.status_code == 302 and "_auth_user_id" in client.session
+    client.logout()
+    return logged_in
+
+
+# --- services -----------------------------------------------------------------------------------
+
+
+def test_official_creates_enterprise_user_named_after_uscc(city_official, enterprise):
+    user, password = services.account_create(
+        actor=city_official, role=Role.ENTERPRISE, enterprise=enterprise, display_name="王经理"
+    )
+    user.refresh_from_db()
+    assert user.username == enterprise.uscc
+    assert user.role == Role.ENTERPRISE
+    assert user.enterprise == enterprise
+    assert user.city is None
+    assert user.display_name == "王经理"
+    assert user.must_change_password
+    assert user.created_by == city_official
+    assert user.check_password(password)
+    record = user.history.latest()
+    assert (record.history_user, record.history_change_reason) == (
+        city_official,
+        "城市管理员开通账号",
+    )
+
+
+def test_official_creates_assessor_bound_to_own_city(city_official, city):
+    user, password = services.account_create(
+        actor=city_official, role=Role.ASSESSOR, username="zhangsan", phone="13800000000"
+    )
+    user.refresh_from_db()
+    assert (user.role, user.city, user.enterprise) == (Role.ASSESSOR, city, None)
+    assert user.must_change_password
+    assert user.created_by == city_official
+    assert user.check_password(password)
+
+
+def test_generated_passwords_are_long_mixed_and_unambiguous(city_official):
+    for _ in range(30):
+        password = services.accounts.password_generate()
+        assert len(password) >= 12
+        assert any(c in string.ascii_uppercase for c in password)
+        assert any(c in string.ascii_lowercase for c in password)
+        assert any(c in string.digits for c in password)
+        assert not set(password) & set("0O1lI")
+        assert password[0] not in "=+-@"
+
+
+def test_assessor_needs_a_username(city_official):
+    with pytest.raises(ValidationError) as exc:
+        services.account_create(actor=city_official, role=Role.ASSESSOR)
+    assert "用户名" in str(exc.value)
+
+
+def test_duplicate_username_is_a_clear_chinese_error(city_official):
+    services.account_create(actor=city_official, role=Role.ASSESSOR, username="zhangsan")
+    with pytest.raises(ValidationError) as exc:
+        services.account_create(actor=city_official, role=Role.ASSESSOR, username="ZhangSan")
+    assert exc.value.message_dict["username"] == ["用户名“ZhangSan”已被占用，请换一个用户名。"]
+    assert User.objects.filter(username__iexact="zhangsan").count() == 1
+
+
+@pytest.mark.parametrize("role", [Role.CITY_OFFICIAL, Role.MINISTRY, Role.ADMIN])
+def test_official_cannot_create_privileged_accounts(city_official, role):
+    before = User.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        services.account_create(actor=city_official, role=role, username="boss")
+    assert "由系统管理员开通" in exc.value.message_dict["role"][0]
+    assert User.objects.count() == before
+
+
+def test_enterprise_of_another_city_does_not_exist_for_the_official(
+    city_official, other_enterprise
+):
+    before = User.objects.count()
+    with pytest.raises(Http404):
+        services.account_create(
+            actor=city_official, role=Role.ENTERPRISE, enterprise=other_enterprise
+        )
+    assert User.objects.count() == before
+
+
+def test_only_city_officials_provision_accounts(assessor, enterprise):
+    with pytest.raises(PermissionDenied):
+        services.account_create(actor=assessor, role=Role.ENTERPRISE, enterprise=enterprise)
+
+
+def test_bulk_creates_one_account_per_enterprise_without_one(
+    city_official, enterprise, enterprise_user, sub_industry, other_enterprise
+):
+    new = EnterpriseFactory.create_batch(3, sub_industry=sub_industry)
+    deactivated_owner = EnterpriseFactory(sub_industry=sub_industry)
+    UserFactory(role=Role.ENTERPRISE, enterprise=deactivated_owner, is_active=False)
+
+    created = services.accounts_create_for_roster(actor=city_official)
+
+    assert sorted(user.username for user, _ in created) == sorted(e.uscc for e in new)
+    for user, password in created:
+        stored = User.objects.get(pk=user.pk)
+        assert stored.role == Role.ENTERPRISE
+        assert stored.must_change_password
+        assert stored.created_by == city_official
+        assert stored.check_password(password)
+        assert stored.history.get().history_user == city_official
+    assert enterprise.users.count() == 1
+    assert deactivated_owner.users.count() == 1
+    assert not other_enterprise.users.exists()
+    assert services.accounts_create_for_roster(actor=city_official) == []
+
+
+def test_bulk_suffixes_a_username_someone_already_holds(city_official, enterprise):
+    services.account_create(
+        actor=city_official, role=Role.ASSESSOR, username=enterprise.uscc.lower()
+    )
+    [(user, _)] = services.accounts_create_for_roster(actor=city_official)
+    assert user.username == f"{enterprise.uscc}-2"
+    assert user.enterprise == enterprise
+
+
+def test_bulk_initial_passwords_are_rehashed_at_full_strength_on_login(
+    settings, client, city_official, enterprise
+):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    [(user, password)] = services.accounts_create_for_roster(actor=city_official)
+    user.refresh_from_db()
+    assert user.password.startswith("pbkdf2_sha256$20000$")
+
+    response = client.post(reverse("login"), {"username": user.username, "password": password})
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.password.split("$")[1] == str(PBKDF2PasswordHasher.iterations)
+    assert user.check_password(password)
+
+
+def test_credential_sheet_escapes_formula_cells(city_official, sub_industry):
+    names = ['=HYPERLINK("http://evil.example","点我")', "+1+1", "-2", "@SUM(A1)", "正常企业"]
+    for name in names:
+        EnterpriseFactory(sub_industry=sub_industry, name=name)
+    created = services.accounts_create_for_roster(actor=city_official)
+
+    sheet = load_workbook(io.BytesIO(services.credential_sheet_xlsx(created))).active
+    cells = {row[0].value: row[0] for row in sheet.iter_rows(min_row=2)}
+
+    for name in names[:-1]:
+        cell = cells["'" + name]
+        assert cell.data_type == "s"
+    assert cells["正常企业"].data_type == "s"
+
+
+# --- pages: create, reset, deactivate ---------------------------------------------------------
+
+
+def test_create_page_lists_only_own_roster(official_client, enterprise, other_enterprise):
+    response = official_client.get(reverse("account_create"))
+    assert response.status_code == 200
+    assert enterprise.uscc in response.content.decode()
+    assert other_enterprise.uscc not in response.content.decode()
+
+
+def test_create_page_shows_the_initial_password_once(official_client, enterprise, client):
+    response = official_client.post(
+        reverse("account_create"), {"role": Role.ENTERPRISE, "enterprise": enterprise.uscc}
+    )
+    assert response.status_code == 200
+    assert "只显示这一次" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    password = shown_password(response)
+    user = User.objects.get(enterprise=enterprise)
+    assert user.check_password(password)
+    assert user.must_change_password
+
+    listing = official_client.get(reverse("account_list"))
+    assert user.username in listing.content.decode()
+    assert password not in listing.content.decode()
+
+
+def test_create_page_creates_an_assessor(official_client, city):
+    response = official_client.post(
+        reverse("account_create"),
+        {"role": Role.ASSESSOR, "username": "lisi", "display_name": "李四"},
+    )
+    assert response.status_code == 200
+    user = User.objects.get(username="lisi")
+    assert (user.role, user.city, user.display_name) == (Role.ASSESSOR, city, "李四")
+    assert user.check_password(shown_password(response))
+
+
+def test_create_page_shows_a_duplicate_username_as_a_form_error(official_client, assessor):
+    response = official_client.post(
+        reverse("account_create"), {"role": Role.ASSESSOR, "username": assessor.username}
+    )
+    assert response.status_code == 200
+    assert "已被占用" in response.content.decode()
+    assert not SECRET_RE.search(response.content.decode())
+
+
+@pytest.mark.parametrize("role", [Role.CITY_OFFICIAL, Role.MINISTRY, Role.ADMIN])
+def test_create_page_refuses_privileged_roles(official_client, role):
+    response = official_client.post(reverse("account_create"), {"role": role, "username": "boss"})
+    assert response.status_code == 200
+    assert "由系统管理员开通" in response.content.decode()
+    assert not User.objects.filter(username="boss").exists()
+
+
+def test_create_page_for_another_citys_enterprise_is_404(official_client, other_enterprise):
+    response = official_client.post(
+        reverse("account_create"),
+        {"role": Role.ENTERPRISE, "enterprise": other_enterprise.uscc},
+    )
+    assert response.status_code == 404
+    assert not other_enterprise.users.exists()
+
+
+def test_reset_password_replaces_the_old_one(official_client, enterprise_user, client):
+    url = reverse("account_reset_password", args=[enterprise_user.pk])
+    confirm = official_client.get(url)
+    assert confirm.status_code == 200
+    enterprise_user.refresh_from_db()
+    assert enterprise_user.check_password("Sme-pilot-2026!"), "GET must not reset anything"
+
+    response = official_client.post(url)
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    password = shown_password(response)
+    enterprise_user.refresh_from_db()
+    assert enterprise_user.must_change_password
+    assert not enterprise_user.check_password("Sme-pilot-2026!")
+    assert enterprise_user.check_password(password)
+
+
+def test_deactivate_then_reactivate(official_client, assessor, django_user_model):
+    other = Client()
+    assert can_log_in(other, "assessor", "Sme-pilot-2026!")
+    session = Client()
+    session.force_login(assessor)
+
+    response = official_client.post(reverse("account_deactivate", args=[assessor.pk]))
+
+    assert response.status_code == 302
+    assessor.refresh_from_db()
+    assert not assessor.is_active
+    assert not can_log_in(other, "assessor", "Sme-pilot-2026!")
+    # An open session ends too.
+    assert session.get(reverse("password_change")).status_code == 302
+    listing = official_client.get(reverse("account_list"), {"active": "0"})
+    assert "assessor" in listing.content.decode()
+
+    response = official_client.post(reverse("account_reactivate", args=[assessor.pk]))
+
+    assert response.status_code == 302
+    assessor.refresh_from_db()
+    assert assessor.is_active
+    assert can_log_in(other, "assessor", "Sme-pilot-2026!")
+
+
+@pytest.mark.parametrize(
+    "url_name", ["account_reset_password", "account_deactivate", "account_reactivate"]
+)
+@pytest.mark.parametrize(
+    "target", ["other_enterprise_user", "other_assessor", "other_city_official", "city_official"]
+)
+def test_accounts_outside_the_officials_scope_are_404(request, official_client, url_name, target):
+    account = request.getfixturevalue(target)
+    is_active = account.is_active
+    password = account.password
+    url = reverse(url_name, args=[account.pk])
+
+    assert official_client.get(url).status_code == 404
+    assert official_client.post(url).status_code == 404
+
+    account.refresh_from_db()
+    assert account.is_active == is_active
+    assert account.password == password
+    assert not account.must_change_password
+
+
+def test_accounts_with_admin_site_access_are_not_the_officials(
+    official_client, city_official, city
+):
+    staff = UserFactory(username="staff-assessor", role=Role.ASSESSOR, city=city, is_staff=True)
+    assert "staff-assessor" not in official_client.get(reverse("account_list")).content.decode()
+    assert (
+        official_client.post(reverse("account_reset_password", args=[staff.pk])).status_code == 404
+    )
+    with pytest.raises(Http404):
+        services.account_set_active(actor=city_official, user=staff, active=False)
+    staff.refresh_from_db()
+    assert staff.is_active
+    assert staff.check_password("Sme-pilot-2026!")
+
+
+def test_services_refuse_accounts_of_another_city(
+    city_official, other_enterprise_user, other_assessor
+):
+    for account in (other_enterprise_user, other_assessor):
+        with pytest.raises(Http404):
+            services.account_reset_password(actor=city_official, user=account)
+        with pytest.raises(Http404):
+            services.account_set_active(actor=city_official, user=account, active=False)
+        account.refresh_from_db()
+        assert account.is_active
+        assert account.check_password("Sme-pilot-2026!")
+
+
+# --- bulk and the one-time sheet -------------------------------------------------------------
+
+
+def test_bulk_page_creates_accounts_and_the_sheet_downloads_once(
+    official_client, sub_industry, enterprise_user, client
+):
+    new = EnterpriseFactory.create_batch(3, sub_industry=sub_industry)
+    page = official_client.get(reverse("account_bulk_create"))
+    assert "3</b> 家企业尚未开通账号" in page.content.decode()
+
+    response = official_client.post(reverse("account_bulk_create"))
+
+    assert response.status_code == 302
+    result = official_client.get(response["Location"])
+    assert result.status_code == 200
+    assert "已为 <b>3</b> 家企业开通账号" in result.content.decode()
+    token = result.context["token"]
+    download_url = reverse("account_sheet_download", args=[token])
+    assert download_url in result.content.decode()
+
+    download = official_client.get(download_url)
+
+    assert download.status_code == 200
+    assert download["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in download["Content-Disposition"]
+    rows = list(load_workbook(io.BytesIO(download.content)).active.iter_rows(values_only=True))
+    assert rows[0] == ("企业名称", "统一社会信用代码", "用户名", "初始密码", "角色")
+    assert sorted(r[2] for r in rows[1:]) == sorted(e.uscc for e in new)
+    for name, uscc, username, password, role in rows[1:]:
+        user = User.objects.get(username=username)
+        assert (user.enterprise.name, user.enterprise.uscc) == (name, uscc)
+        assert role == "企业用户"
+        assert user.check_password(password)
+
+    again = official_client.get(download_url)
+    assert again.status_code == 410
+    assert "已被下载过或已超过 10 分钟有效期" in again.content.decode()
+    assert official_client.get(response["Location"]).status_code == 410
+
+
+def test_sheet_downloads_only_for_the_official_who_requested_it(
+    official_client, client, city, sub_industry
+):
+    EnterpriseFactory(sub_industry=sub_industry)
+    response = official_client.post(reverse("account_bulk_create"))
+    token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+    download_url = reverse("account_sheet_download", args=[token])
+
+    colleague = Client()
+    colleague.force_login(UserFactory(role=Role.CITY_OFFICIAL, city=city))
+    assert colleague.get(download_url).status_code == 410
+
+    assert official_client.get(download_url).status_code == 200
+
+
+def test_bulk_with_nothing_to_do_says_so(official_client, enterprise_user):
+    response = official_client.post(reverse("account_bulk_create"), follow=True)
+    assert "都已开通账号" in response.content.decode()
+
+
+# --- list -----------------------------------------------------------------------------------------
+
+
+def test_list_shows_own_citys_enterprise_users_and_assessors_only(
+    official_client, enterprise_user, assessor, other_enterprise_user, other_city_official
+):
+    other_assessor = UserFactory(
+        username="assessor2", role=Role.ASSESSOR, city=other_city_official.city
+    )
+    body = official_client.get(reverse("account_list")).content.decode()
+    assert ">ent<" in body
+    assert ">assessor<" in body
+    for absent in (other_enterprise_user, other_assessor, other_city_official):
+        assert f">{absent.username}<" not in body
+    assert ">official<" not in body
+
+
+def test_list_search_and_filters(official_client, enterprise_user, enterprise, assessor):
+    def usernames(**params):
+        body = official_client.get(reverse("account_list"), params).content.decode()
+        return {name for name in ("ent", "assessor") if f">{name}<" in body}
+
+    assert usernames() == {"ent", "assessor"}
+    assert usernames(q=enterprise.name) == {"ent"}
+    assert usernames(q=enterprise.uscc.lower()) == {"ent"}
+    assert usernames(q="assess") == {"assessor"}
+    assert usernames(role=Role.ASSESSOR) == {"assessor"}
+    assert usernames(role=Role.ENTERPRISE) == {"ent"}
+    assessor.is_active = False
+    assessor.save()
+    assert usernames(active="1") == {"ent"}
+    assert usernames(active="0") == {"assessor"}
+
+
+def test_list_is_paginated(official_client, city):
+    UserFactory.create_batch(55, role=Role.ASSESSOR, city=city)
+    first = official_client.get(reverse("account_list"))
+    second = official_client.get(reverse("account_list"), {"page": 2})
+    assert first.context["page"].paginator.num_pages == 2
+    assert len(first.context["page"].object_list) == 50
+    assert len(second.context["page"].object_list) == 5
+
+
+def test_list_query_count_does_not_grow_with_accounts(
+    official_client, city, sub_industry, django_assert_max_num_queries
+):
+    def add_accounts(n):
+        for enterprise in EnterpriseFactory.create_batch(n, sub_industry=sub_industry):
+            UserFactory(role=Role.ENTERPRISE, enterprise=enterprise)
+        UserFactory.create_batch(n, role=Role.ASSESSOR, city=city)
+
+    add_accounts(2)
+    with CaptureQueriesContext(connection) as few:
+        assert official_client.get(reverse("account_list")).status_code == 200
+    add_accounts(20)
+    with django_assert_max_num_queries(len(few)):
+        assert official_client.get(reverse("account_list")).status_code == 200
+
+
+# --- who may use the pages -------------------------------------------------------------------
+
+
+def account_urls(pk: int) -> list[str]:
+    return [
+        reverse("account_list"),
+        reverse("account_create"),
+        reverse("account_bulk_create"),
+        reverse("account_bulk_result", args=["sometoken"]),
+        reverse("account_sheet_download", args=["sometoken"]),
+        reverse("account_reset_password", args=[pk]),
+        reverse("account_deactivate", args=[pk]),
+        reverse("account_reactivate", args=[pk]),
+    ]
+
+
+@pytest.mark.parametrize("persona", ["assessor", "enterprise_user", "ministry_user", "admin_user_"])
+def test_other_roles_get_404_on_every_account_page(request, client, persona, enterprise_user):
+    client.force_login(request.getfixturevalue(persona))
+    for url in account_urls(enterprise_user.pk):
+        assert client.get(url).status_code == 404, url
+        assert client.post(url).status_code == 404, url
+    enterprise_user.refresh_from_db()
+    assert enterprise_user.is_active
+    assert not enterprise_user.must_change_password
+
+
+def test_anonymous_is_sent_to_login_from_every_account_page(client, enterprise_user):
+    for url in account_urls(enterprise_user.pk):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("login")), url
+
+
+def test_city_official_reaches_every_account_page(official_client, enterprise_user):
+    statuses = {
+        url: official_client.get(url).status_code for url in account_urls(enterprise_user.pk)
+    }
+    assert statuses == {
+        **dict.fromkeys(account_urls(enterprise_user.pk), 200),
+        reverse("account_bulk_result", args=["sometoken"]): 410,
+        reverse("account_sheet_download", args=["sometoken"]): 410,
+    }
