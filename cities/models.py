@@ -469,3 +469,100 @@ class User(AbstractUser):
     @property
     def is_admin_role(self) -> bool:
         return self.role == Role.ADMIN or self.is_superuser
+
+
+class ImportKind(models.TextChoices):
+    CITIES = "cities", "试点城市"
+    SUB_INDUSTRIES = "sub_industries", "细分行业"
+    ENTERPRISES = "enterprises", "企业名录"
+    LEVELS = "levels", "数字化水平等级"
+
+
+class ImportJobState(models.TextChoices):
+    UPLOADED = "uploaded", "已上传"
+    VALIDATING = "validating", "校验中"
+    VALIDATED = "validated", "校验通过，待确认"
+    INVALID = "invalid", "校验未通过"
+    IMPORTING = "importing", "导入中"
+    DONE = "done", "导入完成"
+    FAILED = "failed", "失败"
+
+
+IMPORT_JOB_FINISHED_STATES = frozenset(
+    {ImportJobState.VALIDATED, ImportJobState.INVALID, ImportJobState.DONE, ImportJobState.FAILED}
+)
+
+
+class ImportJobQuerySet(models.QuerySet["ImportJob"]):
+    def visible_to(self, user: object) -> ImportJobQuerySet:
+        """Administrators see every job, a city official the jobs they started; nobody else any."""
+        if not isinstance(user, User) or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin_role:
+            return self
+        if user.role == Role.CITY_OFFICIAL:
+            return self.filter(requested_by=user)
+        return self.none()
+
+
+class ImportJob(models.Model):
+    """One uploaded import file and its way through validation and import.
+
+    The row, not the task queue, is the truth about the job: tasks claim it by its state.
+    """
+
+    kind = models.CharField("导入类型", max_length=20, choices=ImportKind.choices)
+    original_filename = models.CharField("原文件名", max_length=255)
+    file = models.FileField("导入文件", upload_to="imports/%Y/%m/", max_length=255)
+    size_bytes = models.PositiveBigIntegerField("文件大小（字节）", default=0)
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="import_jobs", verbose_name="提交人"
+    )
+    city = models.ForeignKey(
+        PilotCity,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="import_jobs",
+        verbose_name="所属城市",
+    )
+    state = models.CharField(
+        "状态", max_length=20, choices=ImportJobState.choices, default=ImportJobState.UPLOADED
+    )
+    run_async = models.BooleanField("后台执行", default=False)
+    auto_apply = models.BooleanField("校验通过后自动导入", default=False)
+    total_rows = models.PositiveIntegerField("数据行数", default=0)
+    created_count = models.PositiveIntegerField("新增", default=0)
+    updated_count = models.PositiveIntegerField("更新", default=0)
+    unchanged_count = models.PositiveIntegerField("不变", default=0)
+    error_count = models.PositiveIntegerField("错误数", default=0)
+    errors = models.JSONField("错误明细", default=list, blank=True)
+    progress_percent = models.PositiveSmallIntegerField("进度（%）", default=0)
+    progress_message = models.CharField("进度说明", max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "导入任务"
+        verbose_name_plural = "导入任务"
+        indexes = [
+            models.Index(fields=["requested_by", "-created_at"], name="cities_importjob_user_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress_percent__gte=0) & Q(progress_percent__lte=100),
+                name="cities_importjob_progress_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}导入 #{self.pk}（{self.original_filename}）"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in IMPORT_JOB_FINISHED_STATES

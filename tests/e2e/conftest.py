@@ -29,7 +29,10 @@ CHROMIUM_ARGS = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
+# Function-scoped on purpose: a browser started before the database fixtures would make Django
+# look up its connection from inside Playwright's event loop, and the serialized-rollback
+# restore of reference data would miss the test (seen as an empty provinces table).
+@pytest.fixture
 def browser() -> Iterator[object]:
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
@@ -37,10 +40,15 @@ def browser() -> Iterator[object]:
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
+    from django.db import connections
+
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
+        # While Playwright's loop runs, Django keeps DB connections in context-local storage;
+        # close those here, or the test database could not be dropped at the end of the run.
+        connections.close_all()
 
 
 @pytest.fixture

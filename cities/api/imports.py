@@ -1,0 +1,189 @@
+"""Import API: upload a file as a job, list and read one's own jobs, confirm a dry run.
+
+Small files are validated and (unless `dry_run`) imported within the request: 201 with the job,
+or 400 with every row error and nothing written. Files above the async threshold answer 202
+with the job; poll its URL. Roles that cannot import get 404 from every endpoint here, as if it
+did not exist; anonymous callers get 403 like everywhere in the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+
+from .. import tasks
+from ..imports import columns, jobs, selectors
+from ..models import ImportJob, ImportJobState, ImportKind, PilotCity, User
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True, help_text="表格中的行号（表头为第 1 行）")
+    column = serializers.CharField(allow_blank=True)
+    message = serializers.CharField()
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    city: serializers.SlugRelatedField[PilotCity] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    created = serializers.IntegerField(source="created_count", read_only=True)
+    updated = serializers.IntegerField(source="updated_count", read_only=True)
+    unchanged = serializers.IntegerField(source="unchanged_count", read_only=True)
+    # DRF removes declared fields from the class, so this does not hide Serializer.errors.
+    errors = ImportErrorSerializer(many=True, read_only=True)  # type: ignore[assignment]
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "url",
+            "kind",
+            "kind_display",
+            "state",
+            "state_display",
+            "original_filename",
+            "size_bytes",
+            "run_async",
+            "auto_apply",
+            "city",
+            "total_rows",
+            "created",
+            "updated",
+            "unchanged",
+            "error_count",
+            "errors",
+            "progress_percent",
+            "progress_message",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, job: ImportJob) -> str:
+        return reverse("import-job-detail", args=[job.pk], request=self.context.get("request"))
+
+
+class ImportJobCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ImportKind.choices)
+    file = serializers.FileField(help_text="CSV（UTF-8 或 GB18030）或 XLSX 文件")
+    dry_run = serializers.BooleanField(default=False, help_text="只校验，不写入")
+
+
+class ImportRejectedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    error_count = serializers.IntegerField()
+    errors = ImportErrorSerializer(many=True)  # type: ignore[assignment]
+    job = ImportJobSerializer(allow_null=True)
+
+
+def _rejected(detail: str, errors: list[dict[str, Any]], job: dict[str, Any] | None) -> Response:
+    body = {"detail": detail, "error_count": len(errors), "errors": errors, "job": job}
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="我的导入任务"),
+    retrieve=extend_schema(summary="导入任务详情（轮询进度）"),
+)
+class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ImportJobSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def check_permissions(self, request: Request) -> None:
+        super().check_permissions(request)
+        if not selectors.import_kinds_for(user=request.user):
+            raise exceptions.NotFound()
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        if self.action in ("create", "confirm"):
+            self.throttle_scope = "imports"
+            return [ScopedRateThrottle()]
+        return super().get_throttles()
+
+    def get_queryset(self) -> Any:
+        return selectors.import_job_list_visible_to(user=self.request.user)
+
+    def get_object(self) -> ImportJob:
+        return selectors.import_job_get_visible(user=self.request.user, pk=int(self.kwargs["pk"]))
+
+    def _job_response(self, job: ImportJob, *, created: bool) -> Response:
+        job.refresh_from_db()
+        data = ImportJobSerializer(job, context=self.get_serializer_context()).data
+        if job.state == ImportJobState.INVALID:
+            body = {
+                "detail": "导入文件校验未通过，未写入任何数据",
+                "error_count": job.error_count,
+                "errors": data["errors"],
+                "job": data,
+            }
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        if job.state == ImportJobState.FAILED:
+            error = {"row": None, "column": "", "message": job.progress_message}
+            return _rejected(job.progress_message, [error], data)
+        if not job.is_finished:
+            headers = {"Location": data["url"]}
+            return Response(data, status=status.HTTP_202_ACCEPTED, headers=headers)
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="上传导入文件",
+        request={"multipart/form-data": ImportJobCreateSerializer},
+        responses={
+            201: ImportJobSerializer,
+            202: OpenApiResponse(
+                ImportJobSerializer, description="大文件：后台校验与导入，请轮询 url"
+            ),
+            400: ImportRejectedSerializer,
+        },
+    )
+    def create(self, request: Request) -> Response:
+        payload = ImportJobCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        user = request.user
+        assert isinstance(user, User)
+        kind = payload.validated_data["kind"]
+        if kind not in selectors.import_kinds_for(user=user):
+            raise exceptions.PermissionDenied(f"您无权导入“{columns.SPECS[kind].label}”数据")
+        try:
+            job = jobs.import_job_create(
+                kind=kind,
+                upload=payload.validated_data["file"],
+                actor=user,
+                auto_apply=not payload.validated_data["dry_run"],
+            )
+        except DjangoValidationError as exc:
+            message = " ".join(exc.messages)
+            return _rejected(message, [{"row": None, "column": "file", "message": message}], None)
+        tasks.import_job_start(job)
+        return self._job_response(job, created=True)
+
+    @extend_schema(
+        summary="确认导入已校验通过的任务",
+        request=None,
+        responses={
+            200: ImportJobSerializer,
+            202: ImportJobSerializer,
+            400: ImportRejectedSerializer,
+            409: OpenApiResponse(description="任务不在“校验通过，待确认”状态"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str) -> Response:
+        job = self.get_object()
+        if not tasks.import_job_confirm(job):
+            return Response(
+                {"detail": "该导入任务不在“校验通过，待确认”状态"}, status=status.HTTP_409_CONFLICT
+            )
+        return self._job_response(job, created=False)

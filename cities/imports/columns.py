@@ -1,0 +1,311 @@
+"""The columns of each import kind (domain.md §3.2) and the parsing of one cell. No database.
+
+A header cell may be the English name (any case) or the Chinese name. Unknown columns are an
+error, so that a misspelt optional column is reported instead of silently ignored; a column
+with an empty header cell is ignored as long as its cells are empty too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+from django.db import models
+
+from assessments.models import LEVEL_NAMES, Method, Purpose
+from cities import uscc as uscc_rules
+from cities.models import (
+    CityType,
+    Enterprise,
+    ImportKind,
+    PilotCity,
+    QualityTier,
+    SizeClass,
+    SubIndustry,
+)
+
+CITIES: Final = ImportKind.CITIES.value
+SUB_INDUSTRIES: Final = ImportKind.SUB_INDUSTRIES.value
+ENTERPRISES: Final = ImportKind.ENTERPRISES.value
+LEVELS: Final = ImportKind.LEVELS.value
+
+
+class CellError(ValueError):
+    """A cell's value is invalid; the message says why, in Chinese."""
+
+
+Parser = Callable[[str], object]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    parse: Parser
+    required: bool = True  # the column must be in the header
+    blank: bool = False  # an empty cell is allowed and becomes `empty`
+    empty: object = None
+
+    @property
+    def display(self) -> str:
+        return f"{self.name}（{self.label}）"
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    label: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+@dataclass(frozen=True)
+class HeaderMap:
+    """Where each known column is in the file, and the header text the file uses for it."""
+
+    positions: dict[str, int]
+    titles: dict[str, str]
+    width: int
+    unnamed: tuple[int, ...] = field(default=())
+
+    def title(self, name: str) -> str:
+        return self.titles.get(name, name)
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    column: str  # the header text as in the file
+    message: str
+
+
+# --- cell parsers --------------------------------------------------------------------------
+
+
+def text(max_length: int) -> Parser:
+    def parse(value: str) -> str:
+        if len(value) > max_length:
+            raise CellError(f"长度不能超过 {max_length} 个字符（当前 {len(value)} 个）")
+        return value
+
+    return parse
+
+
+def _max_length(model: type[models.Model], name: str) -> int:
+    model_field = model._meta.get_field(name)
+    assert isinstance(model_field, models.Field) and model_field.max_length is not None
+    return model_field.max_length
+
+
+_TRUE: Final = frozenset({"是", "true", "1", "yes", "y"})
+_FALSE: Final = frozenset({"否", "false", "0", "no", "n"})
+
+
+def boolean(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise CellError(f"无法识别“{value}”：请填写 是/否、true/false、1/0 或 yes/no")
+
+
+def choice(choices: type[models.TextChoices]) -> Parser:
+    by_text: dict[str, str] = {}
+    for code, label in choices.choices:
+        by_text[str(code).lower()] = str(code)
+        by_text[str(label)] = str(code)
+    allowed = "、".join(f"{code}（{label}）" for code, label in choices.choices)
+
+    def parse(value: str) -> str:
+        found = by_text.get(value) or by_text.get(value.lower())
+        if found is None:
+            raise CellError(f"无效的值“{value}”，可选：{allowed}")
+        return found
+
+    return parse
+
+
+_ISO_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def iso_date(value: str) -> dt.date:
+    if _ISO_DATE.match(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise CellError(f"日期“{value}”不存在") from None
+    raise CellError(f"日期格式错误“{value}”：应为 YYYY-MM-DD，例如 2024-03-05")
+
+
+def year(value: str) -> int:
+    if not re.fullmatch(r"\d{4}", value):
+        raise CellError(f"年份格式错误“{value}”：应为四位数字，例如 2024")
+    return int(value)
+
+
+_LEVEL_BY_NAME: Final = {name: level for level, name in LEVEL_NAMES.items()}
+
+
+def level(value: str) -> int:
+    if value in _LEVEL_BY_NAME:
+        return _LEVEL_BY_NAME[value]
+    if re.fullmatch(r"[0-4]", value):
+        return int(value)
+    raise CellError(f"等级“{value}”无效：应为 0 到 4 的整数（0 表示未达一级）")
+
+
+_SCORE_STEP: Final = Decimal("0.001")
+
+
+def score(value: str) -> Decimal:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise CellError(f"总分“{value}”不是数字") from None
+    if not number.is_finite() or not Decimal(0) <= number <= Decimal(100):
+        raise CellError(f"总分“{value}”超出范围：应在 0 到 100 之间")
+    if number != number.quantize(_SCORE_STEP):
+        raise CellError(f"总分“{value}”最多保留三位小数")
+    return number.quantize(_SCORE_STEP)
+
+
+def uscc(value: str) -> str:
+    try:
+        return uscc_rules.validate(value)
+    except uscc_rules.USCCError as exc:
+        raise CellError(str(exc)) from None
+
+
+# --- the kinds ------------------------------------------------------------------------------
+
+_CITY_CODE = text(_max_length(PilotCity, "code"))
+_SUB_CODE = text(_max_length(SubIndustry, "code"))
+
+SPECS: Final[dict[str, KindSpec]] = {
+    CITIES: KindSpec(
+        kind=CITIES,
+        label=ImportKind.CITIES.label,
+        key=("code",),
+        columns=(
+            Column("code", "城市代码", _CITY_CODE),
+            Column("name", "城市名称", text(_max_length(PilotCity, "name"))),
+            Column("province", "省份", text(20)),
+            Column("batch_year", "批次年份", year),
+            Column("city_type", "城市类型", choice(CityType)),
+            Column("plan_approved_on", "方案批复日期", iso_date, blank=True),
+        ),
+    ),
+    SUB_INDUSTRIES: KindSpec(
+        kind=SUB_INDUSTRIES,
+        label=ImportKind.SUB_INDUSTRIES.label,
+        key=("city_code", "code"),
+        columns=(
+            Column("city_code", "城市代码", _CITY_CODE),
+            Column("code", "细分行业代码", _SUB_CODE),
+            Column("name", "细分行业名称", text(_max_length(SubIndustry, "name"))),
+        ),
+    ),
+    ENTERPRISES: KindSpec(
+        kind=ENTERPRISES,
+        label=ImportKind.ENTERPRISES.label,
+        key=("uscc",),
+        columns=(
+            Column("uscc", "统一社会信用代码", uscc),
+            Column("name", "企业名称", text(_max_length(Enterprise, "name"))),
+            Column("city_code", "城市代码", _CITY_CODE),
+            Column("sub_industry_code", "细分行业代码", _SUB_CODE),
+            Column(
+                "district", "区县", text(_max_length(Enterprise, "district")), blank=True, empty=""
+            ),
+            Column("above_scale", "是否规上", boolean),
+            Column("quality_tier", "优质企业梯度", choice(QualityTier)),
+            Column("size_class", "企业规模", choice(SizeClass)),
+        ),
+    ),
+    LEVELS: KindSpec(
+        kind=LEVELS,
+        label=ImportKind.LEVELS.label,
+        key=("uscc", "assessed_on", "purpose", "method"),
+        columns=(
+            Column("uscc", "统一社会信用代码", uscc),
+            Column("assessed_on", "评定日期", iso_date),
+            Column("purpose", "评测目的", choice(Purpose)),
+            Column("method", "评定方式", choice(Method)),
+            Column("level", "数字化水平等级", level),
+            Column("total_score", "总分", score, required=False, blank=True),
+        ),
+    ),
+}
+
+
+def map_header(spec: KindSpec, header: tuple[str, ...]) -> tuple[HeaderMap, list[CellProblem]]:
+    """Match header cells to the kind's columns; problems name the columns concerned."""
+    lookup: dict[str, str] = {}
+    for column in spec.columns:
+        lookup[column.name.lower()] = column.name
+        lookup[column.label] = column.name
+    positions: dict[str, int] = {}
+    titles: dict[str, str] = {}
+    unnamed: list[int] = []
+    problems: list[CellProblem] = []
+    unknown: list[str] = []
+    for index, title in enumerate(header):
+        if not title:
+            unnamed.append(index)
+            continue
+        name = lookup.get(title) or lookup.get(title.lower())
+        if name is None:
+            unknown.append(title)
+        elif name in positions:
+            problems.append(CellProblem(title, f"列重复：与“{titles[name]}”是同一列"))
+        else:
+            positions[name], titles[name] = index, title
+    missing = [c for c in spec.columns if c.required and c.name not in positions]
+    if missing and not positions:
+        expected = "、".join(c.display for c in spec.columns)
+        problems.append(CellProblem("", f"第一行不是{spec.label}的表头：应包含列 {expected}"))
+        return HeaderMap(positions, titles, len(header), tuple(unnamed)), problems
+    for column in missing:
+        problems.append(CellProblem(column.display, f"缺少必填列 {column.display}"))
+    if unknown:
+        expected = "、".join(c.display for c in spec.columns)
+        for title in unknown:
+            problems.append(CellProblem(title, f"未知的列“{title}”：{spec.label}的列为 {expected}"))
+    return HeaderMap(positions, titles, len(header), tuple(unnamed)), problems
+
+
+def parse_row(
+    spec: KindSpec, header: HeaderMap, cells: tuple[str, ...]
+) -> tuple[dict[str, object], list[CellProblem]]:
+    """Each present column's parsed value, or the problems of this row's cells."""
+    values: dict[str, object] = {}
+    problems: list[CellProblem] = []
+    width = header.width
+    if len(cells) > width and any(cells[width:]):
+        problems.append(CellProblem("", f"该行有 {len(cells)} 列，多于表头的 {width} 列"))
+    for index in header.unnamed:
+        if index < len(cells) and cells[index]:
+            problems.append(CellProblem(f"第 {index + 1} 列", "该列没有列名，但这一行在该列有内容"))
+    for column in spec.columns:
+        position = header.positions.get(column.name)
+        if position is None:
+            continue
+        raw = cells[position] if position < len(cells) else ""
+        if not raw:
+            if column.blank:
+                values[column.name] = column.empty
+            else:
+                problems.append(CellProblem(header.title(column.name), "不能为空"))
+            continue
+        try:
+            values[column.name] = column.parse(raw)
+        except CellError as exc:
+            problems.append(CellProblem(header.title(column.name), str(exc)))
+    return values, problems

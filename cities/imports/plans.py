@@ -1,0 +1,267 @@
+"""Resolve parsed rows against the database and decide, per row, create / update / unchanged.
+
+Reads only, in a fixed number of bulk queries per kind (keys are fetched in chunks, so the count
+grows by one query per few thousand rows at most, never by one per row).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from django.db import connection, models
+from django.utils import timezone
+
+from assessments.models import Assessment, Method, Source, State
+from cities.models import Enterprise, PilotBatch, PilotCity, Province, SubIndustry
+
+from . import columns
+from .columns import HeaderMap
+from .results import ParsedRow, RowError
+
+OTHER_CITY: Final = "不能导入其他城市的数据"
+USCC_IN_OTHER_CITY: Final = "该统一社会信用代码已登记在其他试点城市"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose data may be written: every city (`city_id` None) or one city."""
+
+    city_id: int | None = None
+    city_code: str | None = None
+
+
+@dataclass
+class Plan:
+    """Rows to write, as column values keyed by attname (`city_id`, not `city`)."""
+
+    model: type[models.Model]
+    update_fields: tuple[str, ...]
+    creates: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)  # full rows incl. the pk
+    unchanged: int = 0
+
+    def add(self, new: dict[str, Any], existing: dict[str, Any] | None) -> None:
+        if existing is None:
+            self.creates.append(new)
+        elif any(existing[name] != new[name] for name in self.update_fields if name in new):
+            self.updates.append({**existing, **new})
+        else:
+            self.unchanged += 1
+
+
+@dataclass(frozen=True)
+class Context:
+    header: HeaderMap
+    scope: Scope
+    actor_id: int | None
+    now: dt.datetime
+    errors: list[RowError]
+
+    def error(self, row: ParsedRow, column: str, message: str) -> None:
+        self.errors.append(RowError(row.number, self.header.title(column), message))
+
+
+def attnames(model: type[models.Model]) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+def chunk_size() -> int:
+    # SQLite allows 999 parameters per statement in Django's accounting; PostgreSQL has no
+    # such limit, but a few thousand keys per statement keeps each one reasonable.
+    limit = connection.features.max_query_params
+    return min(limit - 10, 5000) if limit else 5000
+
+
+def fetch_by(
+    queryset: models.QuerySet[Any], lookup: str, keys: Iterable[Any], fields: list[str]
+) -> Iterator[dict[str, Any]]:
+    """`queryset.filter(<lookup>__in=keys).values(*fields)`, a chunk of keys per query."""
+    ordered = sorted(set(keys))
+    size = chunk_size()
+    for start in range(0, len(ordered), size):
+        yield from queryset.filter(**{f"{lookup}__in": ordered[start : start + size]}).values(
+            *fields
+        )
+
+
+def _cities_by_code(rows: list[ParsedRow], column: str) -> dict[str, int]:
+    codes = {row.values[column] for row in rows}
+    return {
+        r["code"]: r["id"] for r in fetch_by(PilotCity.objects.all(), "code", codes, ["id", "code"])
+    }
+
+
+def _in_scope(ctx: Context, row: ParsedRow, column: str) -> bool:
+    code = row.values[column]
+    if ctx.scope.city_code is not None and code != ctx.scope.city_code:
+        ctx.error(row, column, OTHER_CITY)
+        return False
+    return True
+
+
+def plan_cities(rows: list[ParsedRow], ctx: Context) -> Plan:
+    provinces: dict[str, int] = {}
+    for p in Province.objects.values("id", "name", "short_name"):
+        provinces[p["name"]] = provinces[p["short_name"]] = p["id"]
+    batches = dict(PilotBatch.objects.values_list("year", "id"))
+    existing = {
+        r["code"]: r
+        for r in fetch_by(
+            PilotCity.objects.all(), "code", (r.values["code"] for r in rows), attnames(PilotCity)
+        )
+    }
+    plan = Plan(
+        PilotCity,
+        update_fields=("name", "province_id", "batch_id", "city_type", "plan_approved_on"),
+    )
+    for row in rows:
+        v = row.values
+        province_id = provinces.get(v["province"])
+        batch_id = batches.get(v["batch_year"])
+        if province_id is None:
+            ctx.error(row, "province", f"省份“{v['province']}”不存在：请填写省份全称或简称")
+        if batch_id is None:
+            years = "、".join(str(y) for y in sorted(batches))
+            ctx.error(row, "batch_year", f"试点批次“{v['batch_year']}”不存在，现有批次：{years}")
+        if province_id is None or batch_id is None:
+            continue
+        new = {
+            "code": v["code"],
+            "name": v["name"],
+            "province_id": province_id,
+            "batch_id": batch_id,
+            "city_type": v["city_type"],
+            "plan_approved_on": v["plan_approved_on"],
+        }
+        plan.add(new, existing.get(v["code"]))
+    return plan
+
+
+def plan_sub_industries(rows: list[ParsedRow], ctx: Context) -> Plan:
+    rows = [row for row in rows if _in_scope(ctx, row, "city_code")]
+    cities = _cities_by_code(rows, "city_code")
+    existing = {
+        (r["city_id"], r["code"]): r
+        for r in fetch_by(
+            SubIndustry.objects.all(), "city_id", cities.values(), attnames(SubIndustry)
+        )
+    }
+    plan = Plan(SubIndustry, update_fields=("name",))
+    for row in rows:
+        v = row.values
+        city_id = cities.get(v["city_code"])
+        if city_id is None:
+            ctx.error(row, "city_code", f"试点城市“{v['city_code']}”不存在")
+            continue
+        new = {"city_id": city_id, "code": v["code"], "name": v["name"]}
+        plan.add(new, existing.get((city_id, v["code"])))
+    return plan
+
+
+def plan_enterprises(rows: list[ParsedRow], ctx: Context) -> Plan:
+    rows = [row for row in rows if _in_scope(ctx, row, "city_code")]
+    cities = _cities_by_code(rows, "city_code")
+    sub_industries = {
+        (r["city_id"], r["code"]): r["id"]
+        for r in fetch_by(
+            SubIndustry.objects.all(), "city_id", cities.values(), ["id", "city_id", "code"]
+        )
+    }
+    existing = {
+        r["uscc"]: r
+        for r in fetch_by(
+            Enterprise.objects.all(), "uscc", (r.values["uscc"] for r in rows), attnames(Enterprise)
+        )
+    }
+    fields = ("name", "district", "above_scale", "quality_tier", "size_class")
+    plan = Plan(Enterprise, update_fields=("city_id", "sub_industry_id", *fields))
+    for row in rows:
+        v = row.values
+        city_id = cities.get(v["city_code"])
+        if city_id is None:
+            ctx.error(row, "city_code", f"试点城市“{v['city_code']}”不存在")
+            continue
+        sub_industry_id = sub_industries.get((city_id, v["sub_industry_code"]))
+        if sub_industry_id is None:
+            ctx.error(
+                row,
+                "sub_industry_code",
+                f"城市“{v['city_code']}”没有细分行业“{v['sub_industry_code']}”",
+            )
+            continue
+        current = existing.get(v["uscc"])
+        if current is not None and ctx.scope.city_id not in (None, current["city_id"]):
+            ctx.error(row, "uscc", USCC_IN_OTHER_CITY)
+            continue
+        new = {"uscc": v["uscc"], "city_id": city_id, "sub_industry_id": sub_industry_id}
+        new.update((name, v[name]) for name in fields)
+        plan.add(new, current)
+    return plan
+
+
+def plan_levels(rows: list[ParsedRow], ctx: Context) -> Plan:
+    enterprises_qs = Enterprise.objects.all()
+    if ctx.scope.city_id is not None:
+        # Another city's enterprise is answered exactly like one that does not exist.
+        enterprises_qs = enterprises_qs.filter(city_id=ctx.scope.city_id)
+    enterprises = {
+        r["uscc"]: r["id"]
+        for r in fetch_by(enterprises_qs, "uscc", (r.values["uscc"] for r in rows), ["id", "uscc"])
+    }
+    existing = {
+        (r["enterprise_id"], r["assessed_on"], r["purpose"], r["method"]): r
+        for r in fetch_by(
+            Assessment.objects.filter(source=Source.IMPORT),
+            "enterprise_id",
+            enterprises.values(),
+            attnames(Assessment),
+        )
+    }
+    with_score = "total_score" in ctx.header.positions
+    plan = Plan(
+        Assessment,
+        update_fields=("level", "state", "confirmed_at", *(("total_score",) if with_score else ())),
+    )
+    today = timezone.localdate(ctx.now)
+    for row in rows:
+        v = row.values
+        enterprise_id = enterprises.get(v["uscc"])
+        if enterprise_id is None:
+            ctx.error(row, "uscc", f"企业“{v['uscc']}”不存在")
+            continue
+        if v["assessed_on"] > today:
+            ctx.error(row, "assessed_on", f"评定日期不能晚于今天（{today.isoformat()}）")
+            continue
+        # Imported on-site levels come from a city platform where an assessor confirmed them.
+        state = State.CONFIRMED if v["method"] == Method.ONSITE else State.SUBMITTED
+        key = (enterprise_id, v["assessed_on"], v["purpose"], v["method"])
+        current = existing.get(key)
+        new: dict[str, Any] = {"level": v["level"], "state": state.value}
+        if with_score:
+            new["total_score"] = v["total_score"]
+        if current is None or current["state"] != state:
+            new["confirmed_at"] = ctx.now if state == State.CONFIRMED else None
+        else:
+            new["confirmed_at"] = current["confirmed_at"]
+        if current is None:
+            new.update(
+                enterprise_id=enterprise_id,
+                assessed_on=v["assessed_on"],
+                purpose=v["purpose"],
+                method=v["method"],
+                source=Source.IMPORT.value,
+                created_by_id=ctx.actor_id,
+            )
+        plan.add(new, current)
+    return plan
+
+
+PLANNERS: Final[dict[str, Callable[[list[ParsedRow], Context], Plan]]] = {
+    columns.CITIES: plan_cities,
+    columns.SUB_INDUSTRIES: plan_sub_industries,
+    columns.ENTERPRISES: plan_enterprises,
+    columns.LEVELS: plan_levels,
+}

@@ -1,0 +1,66 @@
+"""What an import reports: counts and row errors. No database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+# Beyond this many, errors are counted but not listed (a wrong file can have 100,000).
+MAX_REPORTED_ERRORS: Final = 1000
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem: `row` as a spreadsheet shows it (header = 1), None for the whole file."""
+
+    row: int | None
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.row is None:
+            return self.message
+        return f"row {self.row}, {self.column or '-'}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    kind: str
+    total_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0  # every error found; `errors` lists at most MAX_REPORTED_ERRORS
+    dry_run: bool = True
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    @property
+    def errors_not_listed(self) -> int:
+        return self.error_count - len(self.errors)
+
+    def summary(self) -> str:
+        line = (
+            f"{self.kind}: {self.total_rows} rows, created {self.created}, "
+            f"updated {self.updated}, unchanged {self.unchanged}"
+        )
+        return f"{line} (--dry-run, 未写入)" if self.dry_run else line
+
+
+def capped(errors: list[RowError]) -> tuple[list[RowError], int]:
+    """Errors in row order, at most MAX_REPORTED_ERRORS of them, and how many there were."""
+    ordered = sorted(errors, key=lambda e: (e.row is not None, e.row or 0))
+    return ordered[:MAX_REPORTED_ERRORS], len(errors)
+
+
+@dataclass
+class ParsedRow:
+    number: int
+    values: dict[str, Any]

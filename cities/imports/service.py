@@ -1,0 +1,171 @@
+"""Bulk import of the registry (domain.md §3.2): all or nothing, upserts, an audit trail.
+
+`import_file` is the one entry point for the command, the pages and the API. It reads the file,
+parses every row, resolves references against the database in bulk, and writes nothing unless
+every row is valid. Importing the same file twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cities.models import Role, User
+
+from . import columns, plans, readers
+from .columns import HeaderMap, KindSpec
+from .plans import Context, Scope
+from .results import ImportResult, ParsedRow, RowError, capped
+from .writers import write_plan
+
+Progress = Callable[[int, str], None]
+
+CHANGE_REASON: Final = "批量导入"
+PROGRESS_EVERY: Final = 2000
+CITY_OFFICIAL_KINDS: Final = (columns.SUB_INDUSTRIES, columns.ENTERPRISES, columns.LEVELS)
+
+
+def importable_kinds(actor: User | None) -> tuple[str, ...]:
+    """The kinds `actor` may import; None (the management command) may import every kind."""
+    if actor is None:
+        return tuple(columns.SPECS)
+    if not actor.is_active:
+        return ()
+    if actor.is_admin_role:
+        return tuple(columns.SPECS)
+    if actor.role == Role.CITY_OFFICIAL and actor.city_id is not None:
+        return CITY_OFFICIAL_KINDS
+    return ()
+
+
+def scope_for(actor: User | None) -> Scope:
+    if actor is None or actor.is_admin_role:
+        return Scope()
+    assert actor.city is not None
+    return Scope(city_id=actor.city.pk, city_code=actor.city.code)
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """A file read and checked cell by cell, before any database lookup."""
+
+    spec: KindSpec
+    header: HeaderMap | None  # None when the file or its header could not be read
+    rows: list[ParsedRow]
+    total_rows: int
+    errors: list[RowError]
+
+
+def import_file(
+    *,
+    kind: str,
+    content: bytes,
+    actor: User | None,
+    dry_run: bool,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Validate `content` as a `kind` file and, unless `dry_run` or any row is invalid, write it."""
+    if kind not in columns.SPECS:
+        raise ValueError(f"unknown import kind {kind!r}")
+    if kind not in importable_kinds(actor):
+        label = columns.SPECS[kind].label
+        error = RowError(None, "", f"您无权导入“{label}”数据")
+        return ImportResult(kind=kind, errors=[error], error_count=1, dry_run=dry_run)
+    parsed = parse_file(kind=kind, content=content, progress=progress)
+    return apply_parsed(parsed, actor=actor, dry_run=dry_run, progress=progress)
+
+
+def parse_file(*, kind: str, content: bytes, progress: Progress | None = None) -> ParsedFile:
+    """Read and parse every row (no database): cell errors and duplicate keys."""
+    spec = columns.SPECS[kind]
+    try:
+        table = readers.read_table(content)
+    except readers.ImportFileError as exc:
+        return ParsedFile(spec, None, [], 0, [RowError(None, "", str(exc))])
+    header, problems = columns.map_header(spec, table.header)
+    if problems:
+        header_errors = [RowError(table.header_row, p.column, p.message) for p in problems]
+        return ParsedFile(spec, None, [], len(table.rows), header_errors)
+
+    total = len(table.rows)
+    errors: list[RowError] = []
+    rows: list[ParsedRow] = []
+    seen: dict[tuple[object, ...], int] = {}
+    key_title = "、".join(header.title(name) for name in spec.key)
+    for index, (number, cells) in enumerate(table.rows, start=1):
+        values, cell_problems = columns.parse_row(spec, header, cells)
+        if cell_problems:
+            errors.extend(RowError(number, p.column, p.message) for p in cell_problems)
+        key = tuple(values.get(name) for name in spec.key)
+        first = seen.setdefault(key, number) if None not in key else number
+        if first != number:
+            errors.append(RowError(number, key_title, f"与第 {first} 行重复"))
+        elif not cell_problems:
+            rows.append(ParsedRow(number, values))
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(index * 50 // total, f"已校验 {index}/{total} 行")
+    return ParsedFile(spec, header, rows, total, errors)
+
+
+def apply_parsed(
+    parsed: ParsedFile,
+    *,
+    actor: User | None,
+    dry_run: bool,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Resolve references, count, and write if everything is valid; in one transaction."""
+    kind = parsed.spec.kind
+    if parsed.header is None:
+        listed, count = capped(parsed.errors)
+        return ImportResult(
+            kind=kind,
+            total_rows=parsed.total_rows,
+            errors=listed,
+            error_count=count,
+            dry_run=dry_run,
+        )
+    errors = list(parsed.errors)
+    now = timezone.now()
+    ctx = Context(
+        header=parsed.header,
+        scope=scope_for(actor),
+        actor_id=actor.pk if actor is not None else None,
+        now=now,
+        errors=errors,
+    )
+    written = False
+    created = updated = unchanged = 0
+    try:
+        with transaction.atomic():
+            if progress is not None:
+                progress(55, "正在核对数据库中的已有数据")
+            plan = plans.PLANNERS[kind](parsed.rows, ctx)
+            created, updated, unchanged = len(plan.creates), len(plan.updates), plan.unchanged
+            if not errors and not dry_run:
+                if progress is not None:
+                    progress(70, f"正在写入 {len(plan.creates) + len(plan.updates)} 行")
+                write_plan(plan, actor=actor, reason=CHANGE_REASON, now=now)
+                written = True
+    except IntegrityError:
+        # Someone wrote a conflicting row between our check and our write; nothing was written.
+        errors.append(RowError(None, "", "导入期间数据被同时修改，本次未写入任何数据，请重新导入"))
+        written = False
+    if progress is not None:
+        progress(100, "导入完成" if written else "校验完成")
+    listed, count = capped(errors)
+    return ImportResult(
+        kind=kind,
+        total_rows=parsed.total_rows,
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        errors=listed,
+        error_count=count,
+        dry_run=dry_run,
+        written=written,
+    )

@@ -1,0 +1,223 @@
+"""Write a Plan and its audit trail (django-simple-history rows), on SQLite and PostgreSQL.
+
+On PostgreSQL rows and history rows go in through COPY: primary keys are taken from the table's
+sequence first, so the history rows can name them. Elsewhere the ORM's bulk operations with
+simple-history's helpers do the same job. Both write the same rows; callers hold the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models
+from simple_history.utils import (
+    bulk_create_with_history,
+    bulk_update_with_history,
+    get_history_model_for_model,
+)
+
+from cities.models import User
+
+from .plans import Plan
+
+ORM_BATCH_SIZE = 500
+HISTORY_CREATED = "+"
+HISTORY_CHANGED = "~"
+
+
+def write_plan(plan: Plan, *, actor: User | None, reason: str, now: dt.datetime) -> None:
+    creates = [_complete(plan.model, values, now) for values in plan.creates]
+    updates = [_touch(plan.model, values, now) for values in plan.updates]
+    fields = _changed_fields(plan)
+    if connection.vendor == "postgresql":
+        if creates:
+            _pg_insert(plan.model, creates, actor=actor, reason=reason, now=now)
+        if updates:
+            _pg_update(plan.model, updates, fields, actor=actor, reason=reason, now=now)
+        return
+    if creates:
+        bulk_create_with_history(
+            [plan.model(**values) for values in creates],
+            plan.model,
+            batch_size=ORM_BATCH_SIZE,
+            default_user=actor,
+            default_change_reason=reason,
+            default_date=now,
+        )
+    if updates:
+        by_attname = {f.attname: f.name for f in plan.model._meta.concrete_fields}
+        bulk_update_with_history(
+            [plan.model(**values) for values in updates],
+            plan.model,
+            [by_attname[a] for a in fields],
+            batch_size=ORM_BATCH_SIZE,
+            default_user=actor,
+            default_change_reason=reason,
+            default_date=now,
+        )
+
+
+def _changed_fields(plan: Plan) -> list[str]:
+    auto_now = [
+        f.attname
+        for f in plan.model._meta.concrete_fields
+        if getattr(f, "auto_now", False) and f.attname not in plan.update_fields
+    ]
+    return [*plan.update_fields, *auto_now]
+
+
+def _complete(
+    model: type[models.Model], values: dict[str, Any], now: dt.datetime
+) -> dict[str, Any]:
+    """Every column of a new row: given values, timestamps, then the fields' defaults."""
+    row: dict[str, Any] = {}
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        if f.attname in values:
+            row[f.attname] = values[f.attname]
+        elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            row[f.attname] = now
+        else:
+            row[f.attname] = f.get_default()
+    return row
+
+
+def _touch(model: type[models.Model], values: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    row = dict(values)
+    for f in model._meta.concrete_fields:
+        if getattr(f, "auto_now", False):
+            row[f.attname] = now
+    return row
+
+
+def _history_enabled() -> bool:
+    return bool(getattr(settings, "SIMPLE_HISTORY_ENABLED", True))
+
+
+def _history_columns(
+    model: type[models.Model], *, actor: User | None, reason: str, now: dt.datetime, kind: str
+) -> tuple[list[str], list[Callable[[dict[str, Any]], Any]]]:
+    """The history table's columns and, for each, how to get its value from a full row."""
+    history_model = get_history_model_for_model(model)
+    tracked = {f.attname for f in history_model.tracked_fields}  # type: ignore[attr-defined]
+    fixed: dict[str, Any] = {
+        "history_date": now,
+        "history_change_reason": reason,
+        "history_type": kind,
+        "history_user_id": actor.pk if actor is not None else None,
+    }
+    names: list[str] = []
+    getters: list[Callable[[dict[str, Any]], Any]] = []
+    for f in history_model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        names.append(_column(f))
+        if f.attname in tracked:
+            getters.append(itemgetter(f.attname))
+        else:
+            getters.append(_constant(fixed[f.attname] if f.attname in fixed else f.get_default()))
+    return names, getters
+
+
+def _constant(value: Any) -> Callable[[dict[str, Any]], Any]:
+    def get(row: dict[str, Any]) -> Any:
+        return value
+
+    return get
+
+
+def _column(f: models.Field[Any, Any]) -> str:
+    assert f.column is not None
+    return f.column
+
+
+def _copy(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    qn = connection.ops.quote_name
+    sql = f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+    # The raw psycopg cursor bypasses Django's error translation: restore it, so a unique
+    # violation is an IntegrityError here as it is on the ORM path.
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(sql) as copy,  # type: ignore[attr-defined]
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def _pg_insert(
+    model: type[models.Model],
+    rows: list[dict[str, Any]],
+    *,
+    actor: User | None,
+    reason: str,
+    now: dt.datetime,
+) -> None:
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [connection.ops.quote_name(meta.db_table), _column(pk), len(rows)],
+        )
+        ids = [r[0] for r in cursor.fetchall()]
+    for row, pk_value in zip(rows, ids, strict=True):
+        row[pk.attname] = pk_value
+    fields = meta.concrete_fields
+    names = [_column(f) for f in fields]
+    _copy(meta.db_table, names, [[r[f.attname] for f in fields] for r in rows])
+    _pg_history(model, rows, actor=actor, reason=reason, now=now, kind=HISTORY_CREATED)
+
+
+def _pg_update(
+    model: type[models.Model],
+    rows: list[dict[str, Any]],
+    fields: list[str],
+    *,
+    actor: User | None,
+    reason: str,
+    now: dt.datetime,
+) -> None:
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    qn = connection.ops.quote_name
+    by_attname = {f.attname: f for f in meta.concrete_fields}
+    table, temp = qn(meta.db_table), qn("import_update")
+    cols = [_column(pk), *(_column(by_attname[a]) for a in fields)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {temp} AS SELECT {', '.join(qn(c) for c in cols)} "  # noqa: S608
+            f"FROM {table} WITH NO DATA"
+        )
+    _copy("import_update", cols, [[r[pk.attname], *(r[a] for a in fields)] for r in rows])
+    assignments = ", ".join(f"{qn(c)} = t.{qn(c)}" for c in cols[1:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM {temp} AS t "  # noqa: S608
+            f"WHERE {table}.{qn(cols[0])} = t.{qn(cols[0])}"
+        )
+        cursor.execute(f"DROP TABLE {temp}")
+    _pg_history(model, rows, actor=actor, reason=reason, now=now, kind=HISTORY_CHANGED)
+
+
+def _pg_history(
+    model: type[models.Model],
+    rows: list[dict[str, Any]],
+    *,
+    actor: User | None,
+    reason: str,
+    now: dt.datetime,
+    kind: str,
+) -> None:
+    if not _history_enabled():
+        return
+    history_model = get_history_model_for_model(model)
+    names, getters = _history_columns(model, actor=actor, reason=reason, now=now, kind=kind)
+    _copy(history_model._meta.db_table, names, [[g(r) for g in getters] for r in rows])

@@ -1,0 +1,106 @@
+"""Import pages: upload and recent jobs, a job's preview or result, confirmation, progress.
+
+Only city officials (their own city's sub-industries, enterprises and levels) and
+administrators may import; for everyone else these pages do not exist (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from .. import tasks
+from ..imports import columns, jobs, selectors
+from ..models import ImportJob, ImportJobState, User
+
+RECENT_JOBS = 20
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label="导入类型")
+    file = forms.FileField(label="文件（CSV 或 XLSX）")
+
+    def __init__(self, *args: Any, kinds: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind_field = self.fields["kind"]
+        assert isinstance(kind_field, forms.ChoiceField)
+        kind_field.choices = [(k, columns.SPECS[k].label) for k in kinds]
+        self.fields["file"].widget.attrs["accept"] = (
+            ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+
+
+def _importer(request: HttpRequest) -> tuple[User, tuple[str, ...]]:
+    user = request.user
+    kinds = selectors.import_kinds_for(user=user)
+    if not kinds:
+        raise Http404
+    assert isinstance(user, User)
+    return user, kinds
+
+
+def _page_context(kinds: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "specs": [columns.SPECS[k] for k in kinds],
+        "max_upload": settings.IMPORT_MAX_UPLOAD_BYTES,
+    }
+
+
+@login_required
+def import_list(request: HttpRequest) -> HttpResponse:
+    user, kinds = _importer(request)
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES, kinds=kinds)
+        if form.is_valid():
+            try:
+                job = jobs.import_job_create(
+                    kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], actor=user
+                )
+            except ValidationError as exc:
+                form.add_error("file", exc.messages)
+            else:
+                tasks.import_job_start(job)
+                return redirect("import_detail", pk=job.pk)
+    else:
+        form = UploadForm(initial={"kind": request.GET.get("kind") or "enterprises"}, kinds=kinds)
+    recent = selectors.import_job_list_visible_to(user=user)[:RECENT_JOBS]
+    context = {"form": form, "jobs": recent, **_page_context(kinds)}
+    return render(request, "cities/imports/list.html", context)
+
+
+@login_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user, kinds = _importer(request)
+    job = selectors.import_job_get_visible(user=user, pk=pk)
+    form = UploadForm(initial={"kind": job.kind}, kinds=kinds)
+    context = {"job": job, "form": form, "states": ImportJobState, **_page_context(kinds)}
+    return render(request, "cities/imports/detail.html", context)
+
+
+@login_required
+@require_POST
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    user, _ = _importer(request)
+    job = selectors.import_job_get_visible(user=user, pk=pk)
+    if not tasks.import_job_confirm(job):
+        messages.warning(request, "该导入任务当前不能确认导入（可能已经确认过）。")
+    return redirect("import_detail", pk=job.pk)
+
+
+@login_required
+def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar fragment; once the job has finished, htmx reloads the whole page."""
+    user, _ = _importer(request)
+    job: ImportJob = selectors.import_job_get_visible(user=user, pk=pk)
+    if job.is_finished and getattr(request, "htmx", False):
+        return HttpResponseClientRefresh()
+    return render(request, "cities/imports/_progress.html", {"job": job})
