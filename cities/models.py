@@ -495,13 +495,17 @@ IMPORT_JOB_FINISHED_STATES = frozenset(
 
 class ImportJobQuerySet(models.QuerySet["ImportJob"]):
     def visible_to(self, user: object) -> ImportJobQuerySet:
-        """Administrators see every job, a city official the jobs they started; nobody else any."""
+        """Administrators see every job, a city official every job of their city; nobody else any.
+
+        Colleagues of one city share imports ("everything of that city"), so one can follow up on
+        a file another uploaded.
+        """
         if not isinstance(user, User) or not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_admin_role:
             return self
-        if user.role == Role.CITY_OFFICIAL:
-            return self.filter(requested_by=user)
+        if user.role == Role.CITY_OFFICIAL and user.city_id is not None:
+            return self.filter(city_id=user.city_id)
         return self.none()
 
 

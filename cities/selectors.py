@@ -164,11 +164,12 @@ _HISTORY_ACTIONS = {"+": "创建", "~": "修改", "-": "删除"}
 def enterprise_history(*, enterprise: Enterprise, limit: int = 50) -> list[HistoryEntry]:
     """Who changed what and when, newest first, from the audit trail (two queries)."""
     records = list(
-        enterprise.history.select_related("history_user", "sub_industry", "city")  # type: ignore[attr-defined]
-        .order_by("-history_date", "-history_id")[: limit + 1]
+        enterprise.history.select_related("history_user", "sub_industry", "city").order_by(  # type: ignore[attr-defined]
+            "-history_date", "-history_id"
+        )[: limit + 1]
     )
     entries: list[HistoryEntry] = []
-    for record, previous in zip(records, records[1:] + [None], strict=True):
+    for record, previous in zip(records, [*records[1:], None], strict=True):
         if len(entries) == limit:
             break
         changes: list[FieldChange] = []

@@ -108,8 +108,21 @@ def celery_worker(transactional_db, settings):
         "CELERY_EAGER": "0",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "sme_pilot", "worker", "--pool=solo",
-         "-Q", queue, "--without-gossip", "--without-mingle", "-l", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "sme_pilot",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "warning",
+        ],
         env=env,
         cwd=str(settings.BASE_DIR),
     )

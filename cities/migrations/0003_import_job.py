@@ -6,44 +6,125 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cities', '0002_reference_data'),
+        ("cities", "0002_reference_data"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('cities', '试点城市'), ('sub_industries', '细分行业'), ('enterprises', '企业名录'), ('levels', '数字化水平等级')], max_length=20, verbose_name='导入类型')),
-                ('original_filename', models.CharField(max_length=255, verbose_name='原文件名')),
-                ('file', models.FileField(max_length=255, upload_to='imports/%Y/%m/', verbose_name='导入文件')),
-                ('size_bytes', models.PositiveBigIntegerField(default=0, verbose_name='文件大小（字节）')),
-                ('state', models.CharField(choices=[('uploaded', '已上传'), ('validating', '校验中'), ('validated', '校验通过，待确认'), ('invalid', '校验未通过'), ('importing', '导入中'), ('done', '导入完成'), ('failed', '失败')], default='uploaded', max_length=20, verbose_name='状态')),
-                ('run_async', models.BooleanField(default=False, verbose_name='后台执行')),
-                ('auto_apply', models.BooleanField(default=False, verbose_name='校验通过后自动导入')),
-                ('total_rows', models.PositiveIntegerField(default=0, verbose_name='数据行数')),
-                ('created_count', models.PositiveIntegerField(default=0, verbose_name='新增')),
-                ('updated_count', models.PositiveIntegerField(default=0, verbose_name='更新')),
-                ('unchanged_count', models.PositiveIntegerField(default=0, verbose_name='不变')),
-                ('error_count', models.PositiveIntegerField(default=0, verbose_name='错误数')),
-                ('errors', models.JSONField(blank=True, default=list, verbose_name='错误明细')),
-                ('progress_percent', models.PositiveSmallIntegerField(default=0, verbose_name='进度（%）')),
-                ('progress_message', models.CharField(blank=True, max_length=200, verbose_name='进度说明')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='尝试次数')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('city', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='import_jobs', to='cities.pilotcity', verbose_name='所属城市')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='import_jobs', to=settings.AUTH_USER_MODEL, verbose_name='提交人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("cities", "试点城市"),
+                            ("sub_industries", "细分行业"),
+                            ("enterprises", "企业名录"),
+                            ("levels", "数字化水平等级"),
+                        ],
+                        max_length=20,
+                        verbose_name="导入类型",
+                    ),
+                ),
+                ("original_filename", models.CharField(max_length=255, verbose_name="原文件名")),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=255, upload_to="imports/%Y/%m/", verbose_name="导入文件"
+                    ),
+                ),
+                (
+                    "size_bytes",
+                    models.PositiveBigIntegerField(default=0, verbose_name="文件大小（字节）"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("uploaded", "已上传"),
+                            ("validating", "校验中"),
+                            ("validated", "校验通过，待确认"),
+                            ("invalid", "校验未通过"),
+                            ("importing", "导入中"),
+                            ("done", "导入完成"),
+                            ("failed", "失败"),
+                        ],
+                        default="uploaded",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("run_async", models.BooleanField(default=False, verbose_name="后台执行")),
+                (
+                    "auto_apply",
+                    models.BooleanField(default=False, verbose_name="校验通过后自动导入"),
+                ),
+                ("total_rows", models.PositiveIntegerField(default=0, verbose_name="数据行数")),
+                ("created_count", models.PositiveIntegerField(default=0, verbose_name="新增")),
+                ("updated_count", models.PositiveIntegerField(default=0, verbose_name="更新")),
+                ("unchanged_count", models.PositiveIntegerField(default=0, verbose_name="不变")),
+                ("error_count", models.PositiveIntegerField(default=0, verbose_name="错误数")),
+                ("errors", models.JSONField(blank=True, default=list, verbose_name="错误明细")),
+                (
+                    "progress_percent",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="进度（%）"),
+                ),
+                (
+                    "progress_message",
+                    models.CharField(blank=True, max_length=200, verbose_name="进度说明"),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="尝试次数")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="完成时间"),
+                ),
+                (
+                    "city",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="import_jobs",
+                        to="cities.pilotcity",
+                        verbose_name="所属城市",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="import_jobs",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="提交人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '导入任务',
-                'verbose_name_plural': '导入任务',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['requested_by', '-created_at'], name='cities_importjob_user_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('progress_percent__gte', 0), ('progress_percent__lte', 100)), name='cities_importjob_progress_range')],
+                "verbose_name": "导入任务",
+                "verbose_name_plural": "导入任务",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["requested_by", "-created_at"], name="cities_importjob_user_idx"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("progress_percent__gte", 0), ("progress_percent__lte", 100)
+                        ),
+                        name="cities_importjob_progress_range",
+                    )
+                ],
             },
         ),
     ]

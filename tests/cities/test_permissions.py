@@ -169,3 +169,123 @@ def test_api_enterprise_contact_patch_by_role(client, request, world, persona):
     assert response.status_code == PATCH_STATUS[persona], (persona, response.content)
     ent.refresh_from_db()
     assert (ent.contact_phone == "0471-1234567") == (PATCH_STATUS[persona] == 200)
+
+
+# --- imports, accounts, schema and admin ---------------------------------------------------------
+
+
+@pytest.fixture
+def more_world(world, city_official, enterprise_user):
+    """An import job of HHHT (by its official) and an HHHT enterprise account to manage."""
+    from django.core.files.base import ContentFile
+
+    from cities.models import ImportJob
+
+    job = ImportJob(
+        kind="enterprises",
+        original_filename="名录.csv",
+        requested_by=city_official,
+        city=world["city"],
+        state="invalid",
+    )
+    job.file.save("perm-matrix.csv", ContentFile(b"uscc\n"), save=False)
+    job.save()
+    yield {**world, "job": job, "account": enterprise_user}
+    job.file.delete(save=False)
+
+
+# fmt: off
+MORE_MATRIX = {
+    "/imports/": {
+        "anonymous": 302, "enterprise_user": 404, "other_enterprise_user": 404, "assessor": 404,
+        "city_official": 200, "other_city_official": 200, "ministry_user": 404, "admin_user_": 200,
+    },
+    "/imports/{job}/": {
+        "anonymous": 302, "enterprise_user": 404, "other_enterprise_user": 404, "assessor": 404,
+        "city_official": 200, "other_city_official": 404, "ministry_user": 404, "admin_user_": 200,
+    },
+    "/imports/{job}/progress/": {
+        "anonymous": 302, "enterprise_user": 404, "other_enterprise_user": 404, "assessor": 404,
+        "city_official": 200, "other_city_official": 404, "ministry_user": 404, "admin_user_": 200,
+    },
+    "/accounts/": {
+        "anonymous": 302, "enterprise_user": 404, "other_enterprise_user": 404, "assessor": 404,
+        "city_official": 200, "other_city_official": 200, "ministry_user": 404, "admin_user_": 404,
+    },
+    "/accounts/new/": {
+        "anonymous": 302, "enterprise_user": 404, "other_enterprise_user": 404, "assessor": 404,
+        "city_official": 200, "other_city_official": 200, "ministry_user": 404, "admin_user_": 404,
+    },
+    "/accounts/{account}/reset-password/": {
+        "anonymous": 302, "enterprise_user": 404, "other_enterprise_user": 404, "assessor": 404,
+        "city_official": 200, "other_city_official": 404, "ministry_user": 404, "admin_user_": 404,
+    },
+    "/accounts/{account}/deactivate/": {
+        "anonymous": 302, "enterprise_user": 404, "other_enterprise_user": 404, "assessor": 404,
+        "city_official": 200, "other_city_official": 404, "ministry_user": 404, "admin_user_": 404,
+    },
+    "/api/v1/imports/": {
+        "anonymous": 403, "enterprise_user": 404, "other_enterprise_user": 404, "assessor": 404,
+        "city_official": 200, "other_city_official": 200, "ministry_user": 404, "admin_user_": 200,
+    },
+    "/api/v1/imports/{job}/": {
+        "anonymous": 403, "enterprise_user": 404, "other_enterprise_user": 404, "assessor": 404,
+        "city_official": 200, "other_city_official": 404, "ministry_user": 404, "admin_user_": 200,
+    },
+    "/api/v1/schema/": {
+        "anonymous": 403, "enterprise_user": 200, "other_enterprise_user": 200, "assessor": 200,
+        "city_official": 200, "other_city_official": 200, "ministry_user": 200, "admin_user_": 200,
+    },
+    "/admin/cities/enterprise/": {
+        "anonymous": 302, "enterprise_user": 302, "other_enterprise_user": 302, "assessor": 302,
+        "city_official": 302, "other_city_official": 302, "ministry_user": 302, "admin_user_": 200,
+    },
+}
+# fmt: on
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("path", list(MORE_MATRIX))
+def test_import_account_schema_admin_status_by_role(client, request, more_world, persona, path):
+    url = path.format(job=more_world["job"].pk, account=more_world["account"].pk)
+    response = _client(client, request, persona).get(url)
+    assert response.status_code == MORE_MATRIX[path][persona], (persona, url)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_import_job_lists_show_only_jobs_in_scope(client, request, more_world, persona):
+    c = _client(client, request, persona)
+    api = c.get("/api/v1/imports/")
+    page = c.get("/imports/")
+    if api.status_code != 200:
+        assert page.status_code in (302, 404)
+        return
+    ids = [j["id"] for j in api.json()["results"]]
+    sees_job = persona in ("city_official", "admin_user_")
+    assert ids == ([more_world["job"].pk] if sees_job else [])
+    assert (f"/imports/{more_world['job'].pk}/" in page.content.decode()) == sees_job
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_account_list_shows_only_accounts_of_the_city(
+    client, request, more_world, persona, other_enterprise_user, assessor
+):
+    response = _client(client, request, persona).get("/accounts/")
+    if response.status_code != 200:
+        return  # covered by the status matrix
+    listed = {u.username for u in response.context["page"]}
+    expected = {"city_official": {"ent", "assessor"}, "other_city_official": {"ent2"}}
+    assert listed == expected[persona]
+
+
+@pytest.mark.django_db
+def test_other_city_official_cannot_reset_or_deactivate(client, more_world, other_city_official):
+    account = more_world["account"]
+    client.force_login(other_city_official)
+    for action in ("reset-password", "deactivate"):
+        assert client.post(f"/accounts/{account.pk}/{action}/").status_code == 404
+    account.refresh_from_db()
+    assert account.is_active and account.check_password("Sme-pilot-2026!")

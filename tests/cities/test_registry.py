@@ -388,10 +388,13 @@ def test_api_city_detail_lists_sub_industries_and_derived_facts(client, ministry
     assert data["region"] == "east"
 
 
-def test_enterprise_detail_shows_who_changed_what(client, city_official, enterprise_user, enterprise):
+def test_enterprise_detail_shows_who_changed_what(
+    client, city_official, enterprise_user, enterprise
+):
     client.force_login(enterprise_user)
-    client.post("/my/", {"contact_name": "李主任", "contact_phone": "", "contact_email": "",
-                         "address": ""})
+    client.post(
+        "/my/", {"contact_name": "李主任", "contact_phone": "", "contact_email": "", "address": ""}
+    )
     client.force_login(city_official)
     response = client.get(f"/enterprises/{enterprise.uscc}/")
     history = response.context["history"]

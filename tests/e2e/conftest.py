@@ -38,9 +38,8 @@ def browser() -> Iterator[object]:
         if os.environ.get("CI"):
             pytest.fail(f"chromium not found at {CHROMIUM}: `make test` should have installed it")
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
     from django.db import connections
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
