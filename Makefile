@@ -7,7 +7,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE ?= sme_pilot.settings.local
 
 RUN_DEBS := fonts-noto-cjk libharfbuzz-subset0
 TEST_DEBS := $(RUN_DEBS) chromium
@@ -88,7 +87,7 @@ typecheck: $(VENV)/.dev-installed
 
 # Missing migrations, and the deployment checklist against production settings (dummy secrets).
 checks: $(VENV)/.dev-installed
-	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=sme_pilot.settings.test $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=sme_pilot.settings.production \
 	  DJANGO_SECRET_KEY=ci-dummy-secret-key-ci-dummy-secret-key-0123456789-abcdefghij \
 	  DJANGO_ALLOWED_HOSTS=sme-pilot.example.cn \
@@ -97,7 +96,7 @@ checks: $(VENV)/.dev-installed
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 pytest: $(VENV)/.dev-installed
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=sme_pilot.settings.test $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test: sysdeps-test $(VENV)/.dev-installed lint typecheck checks pytest
 
