@@ -20,6 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from .models import (
     CityTarget,
     Enterprise,
+    ImportJob,
     PilotBatch,
     PilotCity,
     Province,
@@ -168,6 +169,38 @@ class AccountCreationForm(AdminUserCreationForm):
 class AccountChangeForm(UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = User
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin[ImportJob]):
+    """Read-only: jobs are the record of what was imported; they change only through the service."""
+
+    list_display = [
+        "id",
+        "kind",
+        "original_filename",
+        "city",
+        "requested_by",
+        "state",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "error_count",
+        "created_at",
+    ]
+    list_filter = ["kind", "state", "city"]
+    list_select_related = ["city", "requested_by"]
+    search_fields = ["original_filename", "requested_by__username"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ImportJob | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ImportJob | None = None) -> bool:
+        return False
 
 
 @admin.register(User)

@@ -244,3 +244,31 @@ def test_non_staff_cannot_open_the_admin(client, city_official):
     response = client.get(admin_url(Enterprise, "changelist"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_import_jobs_are_listed_read_only(admin_client_, city_official, city):
+    from django.core.files.base import ContentFile
+
+    from cities.models import ImportJob
+
+    job = ImportJob(
+        kind="enterprises",
+        original_filename="名录.csv",
+        requested_by=city_official,
+        city=city,
+        state="done",
+        created_count=12,
+    )
+    job.file.save("admin-test.csv", ContentFile(b"uscc\n"), save=False)
+    job.save()
+    try:
+        listing = admin_client_.get(admin_url(ImportJob, "changelist"))
+        assert listing.status_code == 200 and "名录.csv" in listing.content.decode()
+        assert admin_client_.get(admin_url(ImportJob, "add")).status_code == 403
+        assert (
+            admin_client_.post(admin_url(ImportJob, "delete", job.pk), {"post": "yes"}).status_code
+            == 403
+        )
+        assert ImportJob.objects.filter(pk=job.pk).exists()
+    finally:
+        job.file.delete(save=False)
