@@ -100,9 +100,14 @@ pytest: $(VENV)/.dev-installed
 
 test: sysdeps-test $(VENV)/.dev-installed lint typecheck checks pytest
 
+# Every benchmark prints its result last as one JSON line (ratio against a floor of the same run).
+BENCHES := bench.import_enterprises bench.scoring bench.rescore
 bench: $(VENV)/.dev-installed
-	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sme_bench} \
-	  DJANGO_SETTINGS_MODULE=sme_pilot.settings.local $(PY) -m bench.import_enterprises
+	@for b in $(BENCHES); do \
+	  echo "== $$b"; \
+	  DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sme_bench} \
+	    DJANGO_SETTINGS_MODULE=sme_pilot.settings.local $(PY) -m $$b || exit 1; \
+	done
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .test-media staticfiles

@@ -37,11 +37,84 @@ class Source(models.TextChoices):
 
 
 LEVEL_NAMES = {0: "未达一级", 1: "一级", 2: "二级", 3: "三级", 4: "四级"}
+# Drafts and assessments returned for correction may be edited; nothing else.
+EDITABLE_STATES = (State.DRAFT, State.RETURNED)
+
+
+class IndicatorVersion(models.Model):
+    """An edition of the evaluation indicators, e.g. 2024 (工信厅企业〔2024〕56号)."""
+
+    code = models.CharField("版本", max_length=20, unique=True)
+    name = models.CharField("名称", max_length=100)
+    document_number = models.CharField("文件号", max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "评测指标版本"
+        verbose_name_plural = "评测指标版本"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IndicatorRevision(models.Model):
+    """One immutable state of a version's questions, points, scenes and gates (as JSON)."""
+
+    version = models.ForeignKey(
+        IndicatorVersion, on_delete=models.PROTECT, related_name="revisions", verbose_name="版本"
+    )
+    number = models.PositiveIntegerField("修订号")
+    definition = models.JSONField("指标定义")
+    note = models.CharField("修订说明", max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="修订人",
+    )
+    created_at = models.DateTimeField("修订时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["version", "-number"]
+        verbose_name = "评测指标修订"
+        verbose_name_plural = "评测指标修订"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "number"], name="assessments_indicatorrevision_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1), name="assessments_indicatorrevision_number_gte_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version.code} 第 {self.number} 次修订"
+
+
+class PledgeText(models.Model):
+    """The truthfulness pledge (真实性承诺) an enterprise signs when it submits; versioned text."""
+
+    version = models.CharField("版本", max_length=20, unique=True)
+    text = models.TextField("承诺内容")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "真实性承诺文本"
+        verbose_name_plural = "真实性承诺文本"
+
+    def __str__(self) -> str:
+        return f"承诺文本 {self.version}"
 
 
 class AssessmentQuerySet(models.QuerySet["Assessment"]):
     def confirmed(self) -> AssessmentQuerySet:
         return self.filter(state=State.CONFIRMED)
+
+    def editable(self) -> AssessmentQuerySet:
+        return self.filter(state__in=EDITABLE_STATES)
 
 
 class Assessment(models.Model):
@@ -67,6 +140,71 @@ class Assessment(models.Model):
         related_name="superseded_by",
         verbose_name="更正的评测",
     )
+    based_on = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="onsite_assessments",
+        verbose_name="依据的自评",
+    )
+    revision = models.ForeignKey(
+        IndicatorRevision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assessments",
+        verbose_name="指标修订",
+    )
+    # The questionnaire: {"Q1": ["B", "D"], "Q2": "C", …}, {"S01": 2, …}, {"equipment_total": 120}.
+    answers = models.JSONField("答题", default=dict, blank=True)
+    scenes = models.JSONField("场景评级", default=dict, blank=True)
+    data = models.JSONField("补充数据", default=dict, blank=True)
+    # Optimistic concurrency for autosave: `edit_version` grows with every saved change and
+    # `field_versions` remembers the edit_version at which each field last changed.
+    edit_version = models.PositiveIntegerField("编辑版本", default=0)
+    field_versions = models.JSONField("字段版本", default=dict, blank=True)
+    evidence_notes = models.JSONField("佐证材料说明", default=dict, blank=True)
+    foundation_score = models.DecimalField(
+        "数字化基础得分", max_digits=6, decimal_places=3, null=True, blank=True
+    )
+    management_score = models.DecimalField(
+        "数字化管理得分", max_digits=6, decimal_places=3, null=True, blank=True
+    )
+    outcomes_score = models.DecimalField(
+        "数字化成效得分", max_digits=6, decimal_places=3, null=True, blank=True
+    )
+    result = models.JSONField("评测结果", null=True, blank=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    returned_at = models.DateTimeField("退回时间", null=True, blank=True)
+    return_comment = models.TextField("退回意见", blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="退回人",
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="确认人",
+    )
+    pledge_signer = models.CharField("承诺人", max_length=50, blank=True)
+    pledge_title = models.CharField("承诺人职务", max_length=50, blank=True)
+    pledged_at = models.DateTimeField("承诺时间", null=True, blank=True)
+    pledge_text = models.ForeignKey(
+        PledgeText,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assessments",
+        verbose_name="承诺文本版本",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -77,7 +215,9 @@ class Assessment(models.Model):
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        excluded_fields=["answers", "scenes", "data", "field_versions", "edit_version"]
+    )
 
     objects = AssessmentQuerySet.as_manager()
 
@@ -103,6 +243,18 @@ class Assessment(models.Model):
                 condition=~Q(state="confirmed") | Q(method="onsite"),
                 name="assessments_assessment_confirmed_is_onsite",
             ),
+            models.CheckConstraint(
+                condition=~Q(state="confirmed") | Q(level__isnull=False),
+                name="assessments_assessment_confirmed_has_level",
+            ),
+            # A submitted self-assessment carries its pledge; imported and on-site ones do not.
+            models.CheckConstraint(
+                condition=Q(source="import")
+                | Q(method="onsite")
+                | Q(state__in=["draft", "returned"])
+                | (Q(pledged_at__isnull=False) & Q(pledge_text__isnull=False)),
+                name="assessments_assessment_submitted_has_pledge",
+            ),
             models.UniqueConstraint(
                 fields=["enterprise", "assessed_on", "purpose", "method"],
                 condition=Q(source="import"),
@@ -112,3 +264,11 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.get_purpose_display()} {self.assessed_on}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+    @property
+    def level_name(self) -> str:
+        return LEVEL_NAMES.get(self.level, "—") if self.level is not None else "—"

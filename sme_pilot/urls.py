@@ -8,6 +8,7 @@ admin.site.index_title = "参考数据与账号"
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("cities.api.urls")),
+    path("", include("assessments.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
@@ -16,5 +17,6 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("assessments/", include("assessments.urls")),
     path("", include("cities.urls")),
 ]

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, models
+from psycopg.types.json import Jsonb
 from simple_history.utils import (
     bulk_create_with_history,
     bulk_update_with_history,
@@ -147,7 +148,14 @@ def _copy(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
         cursor.cursor.copy(sql) as copy,  # type: ignore[attr-defined]
     ):
         for row in rows:
-            copy.write_row(row)
+            copy.write_row([_adapt(v) for v in row])
+
+
+def _adapt(value: Any) -> Any:
+    """JSON columns (dict/list values) need psycopg's Jsonb wrapper when written by COPY."""
+    if isinstance(value, dict | list):
+        return Jsonb(value)
+    return value
 
 
 def _pg_insert(

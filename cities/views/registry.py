@@ -12,6 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 
+from assessments.selectors import with_current_level
+
 from .. import selectors, services
 from ..models import CITY_ROLES, Enterprise, QualityTier, Role, SizeClass, User
 
@@ -79,7 +81,9 @@ def roster(request: HttpRequest, code: str) -> HttpResponse:
         size=request.GET.get("size", ""),
         q=request.GET.get("q", ""),
     )
-    enterprises = selectors.roster_for_city(user=user, city=city, filters=filters)
+    enterprises = with_current_level(
+        selectors.roster_for_city(user=user, city=city, filters=filters)
+    )
     page = Paginator(enterprises, ROSTER_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -1,0 +1,391 @@
+"""Assessment API: thin HTTP over the lifecycle services (input serializer → service → output).
+
+Every lookup goes through `assessment_list_visible_to`, so anything outside the caller's scope is
+404. An assessment the caller can see but may not act on (a city official, the ministry, an
+enterprise on an on-site assessment) is 403. Levels, scores, methods, states and confirmations are
+never taken from a request: naming one is a 400 that says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.http import Http404
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, mixins, status, views, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.settings import api_settings
+
+from cities import selectors as city_selectors
+from cities.models import Role, User
+from sme_pilot.api import CursorPagination
+
+from .. import indicators, scoring, selectors, services
+from ..models import Assessment
+from . import filters, serializers
+
+# --- mapping service outcomes onto HTTP --------------------------------------------------------
+
+
+def _validation_body(exc: DjangoValidationError) -> dict[str, Any]:
+    if hasattr(exc, "error_dict"):
+        return dict(exc.message_dict)
+    return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """PermissionDenied → 403, Http404 → 404, ValidationError → 400 with the message dict."""
+    try:
+        yield
+    except DjangoPermissionDenied as exc:
+        raise exceptions.PermissionDenied(str(exc) or None) from None
+    except Http404 as exc:
+        raise exceptions.NotFound(str(exc) or None) from None
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError(_validation_body(exc)) from None
+
+
+def _actor(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _field_name(group: str, key: str) -> str:
+    """The service's name for one item of a PATCH group (see services._target)."""
+    if group == "data":
+        return f"{services.DATA_PREFIX}{key}"
+    if group == "evidence_notes":
+        return f"{services.NOTE_PREFIX}{key}"
+    return key
+
+
+_GROUP_LABEL = {"answers": "题目", "scenes": "场景"}
+
+
+# --- assessments -------------------------------------------------------------------------------
+
+
+_MAX_ID = 2**63  # BigAutoField; a larger number in the URL is simply not found
+
+
+class AssessmentPagination(CursorPagination):
+    ordering = "-id"
+
+
+_CONFLICT = OpenApiResponse(serializers.AutosaveConflictSerializer, description="保存冲突")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="评测列表（按角色限定范围）"),
+    retrieve=extend_schema(summary="评测详情"),
+)
+class AssessmentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    filterset_class = filters.AssessmentFilter
+    pagination_class = AssessmentPagination
+    parser_classes = [JSONParser]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        return selectors.assessment_list_visible_to(user=self.request.user)
+
+    def get_object(self) -> Assessment:
+        return self._visible(self.kwargs["pk"])
+
+    def _visible(self, pk: object) -> Assessment:
+        """One assessment inside the caller's scope, with what its detail shows; else 404."""
+        text = str(pk)
+        found = None
+        if text.isdigit() and int(text) < _MAX_ID:
+            found = (
+                self.get_queryset()
+                .select_related("pledge_text", "returned_by")
+                .filter(pk=int(text))
+                .first()
+            )
+        if found is None:
+            raise exceptions.NotFound("没有找到该评测")
+        return found
+
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
+        if self.action == "list":
+            return serializers.AssessmentListSerializer
+        return serializers.AssessmentDetailSerializer
+
+    def _detail(self, assessment_id: int, *, code: int = status.HTTP_200_OK) -> Response:
+        body = serializers.AssessmentDetailSerializer(self._visible(assessment_id)).data
+        return Response(body, status=code)
+
+    @extend_schema(
+        summary="新建评测",
+        description=(
+            "企业用户新建本企业的自评（可省略 enterprise）；现场评定员为本市企业新建现场评定"
+            "（目的为改造前或改造后），并以企业最近提交的自评预填。"
+        ),
+        request=serializers.AssessmentCreateSerializer,
+        responses={201: serializers.AssessmentDetailSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        payload = serializers.AssessmentCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        actor = _actor(request)
+        uscc = payload.validated_data.get("enterprise")
+        with service_errors():
+            if uscc:
+                enterprise = city_selectors.enterprise_get_visible(user=actor, uscc=uscc)
+            elif actor.role == Role.ENTERPRISE and actor.enterprise is not None:
+                enterprise = actor.enterprise
+            elif actor.role == Role.ASSESSOR:
+                raise DjangoValidationError({"enterprise": "请填写企业的统一社会信用代码。"})
+            else:
+                raise DjangoPermissionDenied("只有企业用户和现场评定员可以新建评测。")
+            assessment = services.assessment_create(
+                actor=actor, enterprise=enterprise, purpose=payload.validated_data["purpose"]
+            )
+        return self._detail(assessment.pk, code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="保存答题（自动保存）",
+        description=(
+            "逐项保存 answers、scenes、data、evidence_notes；任何一项冲突或无效时整个请求不写入。"
+            "base_version 为客户端上次看到的 edit_version。"
+        ),
+        request=serializers.AssessmentPatchSerializer,
+        responses={200: serializers.AssessmentPatchResultSerializer, 409: _CONFLICT},
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        assessment = self.get_object()
+        payload = serializers.AssessmentPatchSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        base_version = payload.validated_data["base_version"]
+        items = self._autosave_items(assessment, payload.validated_data)
+        actor = _actor(request)
+        results: list[services.AutosaveResult] = []
+        try:
+            with service_errors(), transaction.atomic():
+                for field_name, value in items:
+                    results.append(
+                        services.assessment_autosave(
+                            actor=actor,
+                            assessment_id=assessment.pk,
+                            field_name=field_name,
+                            value=value,
+                            base_version=base_version,
+                        )
+                    )
+        except services.AutosaveConflict as exc:
+            # Returned, not raised: DRF would turn `current` (a list, a number, null) into text.
+            body = {"detail": str(exc), "field": exc.field, "current": exc.current}
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        result = results[-1]
+        body = dict(serializers.AssessmentDetailSerializer(self._visible(assessment.pk)).data)
+        body["answered"] = result.answered
+        body["total_items"] = result.total_items
+        body["messages"] = [{"field": m.field, "message": m.message} for m in result.messages]
+        return Response(body)
+
+    @staticmethod
+    def _autosave_items(assessment: Assessment, data: dict[str, Any]) -> list[tuple[str, Any]]:
+        """(service field name, value) pairs; a scene sent as an answer (or the reverse) is
+        named, not silently rerouted. Unknown codes are left for the service to name."""
+        other_group: dict[str, set[str]] = {"answers": set(), "scenes": set()}
+        if assessment.revision is not None:
+            indicator = indicators.indicator_for(assessment.revision)
+            other_group["answers"] = {s.code for s in indicator.scenes}
+            other_group["scenes"] = {q.code for q in indicator.questions}
+        items: list[tuple[str, Any]] = []
+        errors: dict[str, str] = {}
+        for group in ("answers", "scenes", "data", "evidence_notes"):
+            for key, value in (data.get(group) or {}).items():
+                if key in other_group.get(group, ()):
+                    errors[key] = f"{key} 不是{_GROUP_LABEL[group]}，不能放在 {group} 中。"
+                    continue
+                items.append((_field_name(group, key), value))
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return items
+
+    @extend_schema(
+        summary="提交自评（含真实性承诺）",
+        request=serializers.SubmitSerializer,
+        responses={200: serializers.AssessmentDetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str) -> Response:
+        assessment = self.get_object()
+        payload = serializers.SubmitSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        with service_errors():
+            services.assessment_submit(
+                actor=_actor(request),
+                assessment_id=assessment.pk,
+                signer_name=payload.validated_data["signer_name"],
+                signer_title=payload.validated_data["signer_title"],
+                pledge_accepted=payload.validated_data["pledge_accepted"],
+            )
+        return self._detail(assessment.pk)
+
+    @extend_schema(
+        summary="确认现场评定",
+        request=None,
+        responses={200: serializers.AssessmentDetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str) -> Response:
+        assessment = self.get_object()
+        serializers.EmptySerializer(data=request.data or {}).is_valid(raise_exception=True)
+        with service_errors():
+            services.assessment_confirm(actor=_actor(request), assessment_id=assessment.pk)
+        return self._detail(assessment.pk)
+
+    @extend_schema(
+        summary="退回自评",
+        request=serializers.ReturnSerializer,
+        responses={200: serializers.AssessmentDetailSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request: Request, pk: str) -> Response:
+        assessment = self.get_object()
+        payload = serializers.ReturnSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        with service_errors():
+            services.assessment_return(
+                actor=_actor(request),
+                assessment_id=assessment.pk,
+                comment=payload.validated_data["comment"],
+            )
+        return self._detail(assessment.pk)
+
+    @extend_schema(
+        summary="更正已确认的现场评定",
+        description="新建一份取代原评定的现场评定草稿；原评定保持不变。",
+        request=None,
+        responses={201: serializers.AssessmentDetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, pk: str) -> Response:
+        assessment = self.get_object()
+        serializers.EmptySerializer(data=request.data or {}).is_valid(raise_exception=True)
+        with service_errors():
+            correction = services.assessment_correct(actor=_actor(request), assessment=assessment)
+        return self._detail(correction.pk, code=status.HTTP_201_CREATED)
+
+
+# --- scoring preview ---------------------------------------------------------------------------
+
+_EXAMPLE_DOCUMENT = {
+    "indicator_version": "2024",
+    "answers": {
+        "Q1": ["B", "D"],
+        "Q2": "C",
+        "Q3": "B",
+        "Q4": ["F", "G", "N"],
+        "Q5": "C",
+        "Q6": ["B"],
+        "Q7": ["A"],
+        "Q8": "D",
+        "Q9": ["B", "C"],
+        "Q10": ["B", "D"],
+        "Q11": "B",
+        "Q12": "B",
+        "Q13": "C",
+        "Q14": "C",
+        "Q15": "B",
+    },
+    "scenes": {
+        "S01": 2,
+        "S02": 1,
+        "S03": 2,
+        "S04": 0,
+        "S05": 1,
+        "S06": 2,
+        "S07": 2,
+        "S08": 1,
+        "S09": 2,
+        "S10": 1,
+        "S11": 2,
+        "S12": 1,
+        "S13": 3,
+        "S14": 1,
+        "S15": 2,
+        "S16": 0,
+    },
+    "data": {"equipment_total": 120, "equipment_digital": 30},
+}
+_EXAMPLE_RESULT = {
+    "valid": True,
+    "indicator_version": "2024",
+    "total": "44.975",
+    "dimensions": {"foundation": "16.850", "management": "13.125", "outcomes": "15.000"},
+    "scenes_at_or_above": {"1": 14, "2": 8, "3": 1, "4": 0},
+    "constraint_scenes_at_or_above": {"1": 10, "2": 7, "3": 1, "4": 0},
+    "level": 2,
+    "next_level": {
+        "level": 3,
+        "points_short": "15.025",
+        "scenes_short": 7,
+        "constraint_scenes_short": 4,
+        "fewest_changes": 10,
+    },
+}
+
+
+class ScoringPreviewView(views.APIView):
+    """Score one answer document (domain.md §3.1) against the newest indicator revisions."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="scoring_preview",
+        summary="评测试算",
+        description=(
+            "请求体为一份答题文档（domain.md §3.1），按各评测指标版本的最新修订计算得分与等级；"
+            "不保存任何数据。文档有误时返回 400，列出每一处问题。"
+        ),
+        request=serializers.AnswerDocumentSerializer,
+        responses={
+            200: serializers.ScoringResultSerializer,
+            400: OpenApiResponse(
+                serializers.ScoringInvalidSerializer, description="文档无效，errors 列出每一处问题"
+            ),
+        },
+        examples=[
+            OpenApiExample("示例答题文档", value=_EXAMPLE_DOCUMENT, request_only=True),
+            OpenApiExample(
+                "示例结果", value=_EXAMPLE_RESULT, response_only=True, status_codes=["200"]
+            ),
+            OpenApiExample(
+                "无效文档",
+                value={"valid": False, "errors": [{"field": "Q1", "message": "缺少题目 Q1"}]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            document: Any = request.data
+        except exceptions.ParseError:
+            document = None  # not JSON at all: answered in the same shape as any invalid document
+        result = scoring.evaluate_document(document, indicators.current_indicators())
+        code = status.HTTP_200_OK if result.get("valid") else status.HTTP_400_BAD_REQUEST
+        return Response(result, status=code)

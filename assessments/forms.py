@@ -1,0 +1,59 @@
+"""Forms of the assessment pages. They only shape input; the services decide and explain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import QueryDict
+
+from .models import Purpose
+
+ONSITE_PURPOSES = [(Purpose.BASELINE.value, "改造前"), (Purpose.POST.value, "改造后")]
+
+
+class NewSelfAssessmentForm(forms.Form):
+    purpose = forms.ChoiceField(
+        label="评测目的", choices=Purpose.choices, initial=Purpose.SELF_CHECK
+    )
+
+
+class OnsiteStartForm(forms.Form):
+    purpose = forms.ChoiceField(label="评定目的", choices=ONSITE_PURPOSES)
+
+
+class AutosaveForm(forms.Form):
+    """One changed field of the questionnaire and the version of it the page last saw.
+
+    The value itself is read by `autosave_value`: a list for multi questions (repeated `value`
+    parameters, or, as the page sends it, the ticked inputs named after the field).
+    """
+
+    field = forms.CharField(max_length=40)
+    base_version = forms.IntegerField(min_value=0)
+
+
+def autosave_value(data: QueryDict, *, field: str, is_list: bool) -> Any:
+    key = "value" if "value" in data else field
+    if is_list:
+        return data.getlist(key)
+    return data.get(key, "")
+
+
+class SubmitForm(forms.Form):
+    # Not `required`: the service says what is missing, in one place and in one wording.
+    signer_name = forms.CharField(label="承诺人姓名", max_length=50, required=False)
+    signer_title = forms.CharField(label="承诺人职务", max_length=50, required=False)
+    pledge = forms.BooleanField(label="我已阅读并同意以上真实性承诺", required=False)
+
+    # Service error keys that belong to a field of this form; the rest are form-wide.
+    SERVICE_FIELDS = ("signer_name", "signer_title", "pledge")
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label="退回意见",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "请写明需要企业更正或补充的内容"}),
+    )

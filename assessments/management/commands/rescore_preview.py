@@ -1,0 +1,50 @@
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.http import Http404
+
+from assessments.selectors import rescore_preview
+
+
+class Command(BaseCommand):
+    help = (
+        "列出在该评测指标版本的最新修订下等级会发生变化的评测（只读，不修改任何数据）。"
+        "输出 JSON：每个变化一行，最后一行为汇总。"
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("version", help="评测指标版本，如 2024")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            preview = rescore_preview(version_code=options["version"])
+        except Http404 as exc:
+            raise CommandError(str(exc)) from exc
+        for c in preview.changes:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "assessment": c.assessment_id,
+                        "uscc": c.enterprise_uscc,
+                        "state": c.state,
+                        "revision": c.revision,
+                        "level": c.old_level,
+                        "new_level": c.new_level,
+                        "total": f"{c.old_total:.3f}" if c.old_total is not None else None,
+                        "new_total": f"{c.new_total:.3f}",
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        self.stdout.write(
+            json.dumps(
+                {
+                    "version": preview.version,
+                    "newest_revision": preview.newest_revision,
+                    "examined": preview.examined,
+                    "level_changes": len(preview.changes),
+                },
+                ensure_ascii=False,
+            )
+        )

@@ -1,0 +1,196 @@
+"""Reads of assessments, always scoped to the user (out of scope is 404), and current levels.
+
+An enterprise's current level is the level of its most recent confirmed assessment (an on-site
+assessment confirmed by an assessor, or a confirmed level imported from a city platform).
+Self-assessments are shown but never count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+
+from cities.models import CITY_ROLES, Enterprise, Role, User
+
+from .models import Assessment, Method, PledgeText, State
+
+
+def _role(user: object) -> str | None:
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return None
+    if getattr(user, "is_superuser", False):
+        return Role.ADMIN
+    return getattr(user, "role", None)
+
+
+# Another party's unsubmitted self-assessment is the enterprise's private work in progress.
+_PRIVATE_DRAFTS = Q(method=Method.SELF, state=State.DRAFT)
+
+
+def assessment_list_visible_to(*, user: object) -> QuerySet[Assessment]:
+    qs = Assessment.objects.select_related(
+        "enterprise", "enterprise__city", "revision", "revision__version", "confirmed_by"
+    )
+    role = _role(user)
+    if role == Role.ADMIN:
+        return qs
+    if role == Role.MINISTRY:
+        return qs.exclude(_PRIVATE_DRAFTS)
+    if role in CITY_ROLES:
+        assert isinstance(user, User)
+        return qs.filter(enterprise__city_id=user.city_id).exclude(_PRIVATE_DRAFTS)
+    if role == Role.ENTERPRISE:
+        assert isinstance(user, User)
+        if user.enterprise_id is None:
+            return qs.none()
+        return qs.filter(enterprise_id=user.enterprise_id)
+    return qs.none()
+
+
+def assessment_get_visible(*, user: object, pk: int) -> Assessment:
+    try:
+        return assessment_list_visible_to(user=user).get(pk=pk)
+    except (Assessment.DoesNotExist, ValueError):
+        raise Http404("没有找到该评测") from None
+
+
+def counting_assessments(*, as_of: dt.date | None = None) -> QuerySet[Assessment]:
+    """Confirmed assessments that count for an enterprise's level (optionally up to a date)."""
+    qs = Assessment.objects.filter(state=State.CONFIRMED)
+    if as_of is not None:
+        qs = qs.filter(assessed_on__lte=as_of)
+    return qs
+
+
+def _latest_counting(as_of: dt.date | None) -> QuerySet[Assessment]:
+    return (
+        counting_assessments(as_of=as_of)
+        .filter(enterprise=OuterRef("pk"))
+        .order_by("-assessed_on", "-confirmed_at", "-id")
+    )
+
+
+def with_current_level(
+    qs: QuerySet[Enterprise], *, as_of: dt.date | None = None
+) -> QuerySet[Enterprise]:
+    """Annotate `current_level` and `current_level_on` (None: never confirmed) in one query."""
+    latest = _latest_counting(as_of)
+    return qs.annotate(
+        current_level=Subquery(latest.values("level")[:1]),
+        current_level_on=Subquery(latest.values("assessed_on")[:1]),
+    )
+
+
+def with_latest_self_assessment(qs: QuerySet[Enterprise]) -> QuerySet[Enterprise]:
+    """Annotate the newest submitted self-assessment's id, level and score (for assessors)."""
+    latest = Assessment.objects.filter(
+        enterprise=OuterRef("pk"), method=Method.SELF, state=State.SUBMITTED
+    ).order_by("-submitted_at", "-id")
+    return qs.annotate(
+        self_assessment_id=Subquery(latest.values("id")[:1]),
+        self_assessment_level=Subquery(latest.values("level")[:1]),
+        self_assessment_score=Subquery(latest.values("total_score")[:1]),
+    )
+
+
+def current_level_of(*, enterprise: Enterprise, as_of: dt.date | None = None) -> int | None:
+    row = (
+        counting_assessments(as_of=as_of)
+        .filter(enterprise=enterprise)
+        .order_by("-assessed_on", "-confirmed_at", "-id")
+        .values_list("level", flat=True)
+        .first()
+    )
+    return row
+
+
+def latest_submitted_self_assessment(*, enterprise: Enterprise) -> Assessment | None:
+    return (
+        Assessment.objects.filter(enterprise=enterprise, method=Method.SELF, state=State.SUBMITTED)
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
+
+
+def enterprise_assessment_history(*, user: object, enterprise: Enterprise) -> QuerySet[Assessment]:
+    """Every assessment of one enterprise the user may see, newest first."""
+    return (
+        assessment_list_visible_to(user=user)
+        .filter(enterprise=enterprise)
+        .order_by("-assessed_on", "-id")
+    )
+
+
+def current_pledge_text() -> PledgeText | None:
+    return PledgeText.objects.order_by("-created_at", "-id").first()
+
+
+@dataclass(frozen=True)
+class RescoreChange:
+    assessment_id: int
+    enterprise_uscc: str
+    state: str
+    revision: int
+    old_level: int
+    new_level: int
+    old_total: Decimal | None
+    new_total: Decimal
+
+
+@dataclass(frozen=True)
+class RescorePreview:
+    version: str
+    newest_revision: int
+    examined: int
+    changes: list[RescoreChange]
+
+
+def rescore_preview(*, version_code: str, chunk_size: int = 2000) -> RescorePreview:
+    """Scored assessments of a version whose level would change under its newest revision.
+
+    Reads only; nothing is changed. Assessments already on the newest revision are skipped.
+    """
+    from . import indicators, scoring
+
+    newest = indicators.current_revision(version_code)
+    if newest is None:
+        raise Http404(f"评测指标版本 {version_code} 不存在")
+    indicator = indicators.indicator_for(newest)
+    rows = (
+        Assessment.objects.filter(
+            revision__version=newest.version,
+            state__in=[State.SUBMITTED, State.CONFIRMED],
+            level__isnull=False,
+        )
+        .exclude(revision=newest)
+        .order_by("id")
+        .values_list(
+            "id",
+            "enterprise__uscc",
+            "state",
+            "revision__number",
+            "level",
+            "total_score",
+            "answers",
+            "scenes",
+            "data",
+        )
+    )
+    examined = 0
+    changes: list[RescoreChange] = []
+    for pk, uscc, state, number, level, total, answers, scenes, data in rows.iterator(
+        chunk_size=chunk_size
+    ):
+        examined += 1
+        if scoring.validate_answers(answers, scenes, data, indicator, complete=True):
+            continue  # no longer a complete document under the new revision: not comparable
+        result = scoring.score(answers, scenes, data, indicator)
+        if level is not None and result.level != level:
+            changes.append(
+                RescoreChange(pk, uscc, state, number, level, result.level, total, result.total)
+            )
+    return RescorePreview(version_code, newest.number, examined, changes)

@@ -1,0 +1,439 @@
+"""The assessment lifecycle (domain.md §2.4): create, autosave, submit, confirm, return, correct.
+
+draft → submitted → confirmed (on-site only) or returned for correction. Levels, scores, methods
+and confirmations are computed or set here, never taken from the caller. Confirmed assessments
+are immutable; a correction is a new assessment that supersedes the old one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from cities.models import Enterprise, Role, User
+
+from . import indicators, scoring, selectors
+from .models import EDITABLE_STATES, Assessment, Method, Purpose, Source, State
+
+QUESTION_PREFIX = "Q"
+SCENE_PREFIX = "S"
+DATA_PREFIX = "data:"
+NOTE_PREFIX = "note:"
+NOTE_MAX_LENGTH = 1000
+
+
+class AutosaveConflict(Exception):
+    """The field changed elsewhere (another tab or person) since this client loaded it."""
+
+    def __init__(self, field: str, current: Any, version: int) -> None:
+        super().__init__(f"{field} 已在其他窗口被修改")
+        self.field = field
+        self.current = current
+        self.version = version
+
+
+@dataclass(frozen=True)
+class AutosaveResult:
+    field: str
+    value: Any
+    edit_version: int
+    field_version: int
+    answered: int
+    total_items: int
+    messages: list[scoring.FieldError] = dataclass_field(default_factory=list)
+
+
+def _indicator(assessment: Assessment) -> scoring.Indicator:
+    if assessment.revision is None:
+        raise ValidationError("该评测没有绑定评测指标（导入的等级不能在线填写）。")
+    return indicators.indicator_for(assessment.revision)
+
+
+def _is_enterprise_owner(actor: User, assessment: Assessment) -> bool:
+    return actor.role == Role.ENTERPRISE and actor.enterprise_id == assessment.enterprise_id
+
+
+def _is_city_assessor(actor: User, enterprise: Enterprise) -> bool:
+    return actor.role == Role.ASSESSOR and actor.city_id == enterprise.city_id
+
+
+def _visible_or_404(actor: User, assessment: Assessment) -> None:
+    if not selectors.assessment_list_visible_to(user=actor).filter(pk=assessment.pk).exists():
+        raise Http404("没有找到该评测")
+
+
+def _ensure_editor(actor: User, assessment: Assessment) -> None:
+    """Who may change the answers: the enterprise for self, the city's assessor for on-site."""
+    _visible_or_404(actor, assessment)
+    if assessment.method == Method.SELF and _is_enterprise_owner(actor, assessment):
+        return
+    if assessment.method == Method.ONSITE and _is_city_assessor(actor, assessment.enterprise):
+        return
+    raise PermissionDenied("您不能修改这份评测。")
+
+
+def _ensure_editable(assessment: Assessment) -> None:
+    if assessment.state not in EDITABLE_STATES:
+        raise ValidationError(
+            f"这份评测{assessment.get_state_display()}，不能再修改；如需更正请新建评测。",
+            code="not_editable",
+        )
+
+
+# --- create ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def assessment_create(
+    *, actor: User, enterprise: Enterprise, purpose: str, version_code: str | None = None
+) -> Assessment:
+    """A new draft. Enterprises start self-assessments of their own enterprise; assessors start
+    on-site assessments (baseline or post) of their city's enterprises, prefilled from the
+    enterprise's latest submitted self-assessment."""
+    if purpose not in Purpose.values:
+        raise ValidationError({"purpose": f"未知的评测目的：{purpose}"})
+    if actor.role == Role.ENTERPRISE:
+        if actor.enterprise_id != enterprise.pk:
+            raise Http404("没有找到该企业")
+        method = Method.SELF
+    elif actor.role == Role.ASSESSOR:
+        if actor.city_id != enterprise.city_id:
+            raise Http404("没有找到该企业")
+        if purpose == Purpose.SELF_CHECK:
+            raise ValidationError({"purpose": "现场评定的目的应为改造前或改造后。"})
+        method = Method.ONSITE
+    else:
+        raise PermissionDenied("只有企业用户和现场评定员可以新建评测。")
+    revision = indicators.current_revision(version_code or indicators.default_version_code())
+    if revision is None:
+        raise ValidationError({"indicator_version": f"评测指标版本 {version_code} 不存在"})
+    assessment = Assessment(
+        enterprise=enterprise,
+        purpose=purpose,
+        method=method,
+        state=State.DRAFT,
+        source=Source.ONLINE,
+        revision=revision,
+        assessed_on=timezone.localdate(),
+        created_by=actor,
+    )
+    if method == Method.ONSITE:
+        base = selectors.latest_submitted_self_assessment(enterprise=enterprise)
+        if base is not None and base.revision_id == revision.pk:
+            assessment.based_on = base
+            assessment.answers = dict(base.answers)
+            assessment.scenes = dict(base.scenes)
+            assessment.data = dict(base.data)
+    assessment.save()
+    return assessment
+
+
+@transaction.atomic
+def assessment_correct(*, actor: User, assessment: Assessment) -> Assessment:
+    """A correction of a confirmed on-site assessment: a new draft that will supersede it."""
+    _visible_or_404(actor, assessment)
+    if assessment.state != State.CONFIRMED or assessment.method != Method.ONSITE:
+        raise ValidationError("只能更正已确认的现场评定。")
+    if not _is_city_assessor(actor, assessment.enterprise):
+        raise PermissionDenied("只有本市的现场评定员可以更正评定结果。")
+    if Assessment.objects.filter(supersedes=assessment).exists():
+        raise ValidationError(
+            "这份评定已有一份更正，请在那份更正上继续修改。", code="already_corrected"
+        )
+    revision = assessment.revision or indicators.current_revision(indicators.default_version_code())
+    return Assessment.objects.create(
+        enterprise=assessment.enterprise,
+        purpose=assessment.purpose,
+        method=Method.ONSITE,
+        state=State.DRAFT,
+        source=Source.ONLINE,
+        revision=revision,
+        assessed_on=timezone.localdate(),
+        supersedes=assessment,
+        answers=dict(assessment.answers),
+        scenes=dict(assessment.scenes),
+        data=dict(assessment.data),
+        evidence_notes=dict(assessment.evidence_notes),
+        created_by=actor,
+    )
+
+
+# --- autosave ----------------------------------------------------------------------------------
+
+
+def _normalise_scene(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return value
+
+
+def _normalise_data(value: Any, *, whole: bool) -> Any:
+    """Form input to a JSON number: counts must be whole; amounts keep two decimals."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text == "":
+            return None
+        try:
+            number = Decimal(text)
+        except ArithmeticError:
+            return text
+        if not number.is_finite():
+            return text
+        if number == number.to_integral_value():
+            return int(number)
+        if whole or number.as_tuple().exponent < -2:  # type: ignore[operator]
+            return text
+        # An informational amount (万元), never scored: a float with two decimals is exact enough.
+        return float(number)
+    return value
+
+
+def _shape_errors(
+    store: dict[str, Any],
+    assessment: Assessment,
+    key: str,
+    value: Any,
+    indicator: scoring.Indicator,
+) -> list[str]:
+    """Errors of one answer or scene rating on its own (the data cross-checks are advice)."""
+    if value is None or store is assessment.evidence_notes or store is assessment.data:
+        return []
+    if store is assessment.answers:
+        errors = scoring.validate_answers({key: value}, {}, None, indicator, complete=False)
+    else:
+        errors = scoring.validate_answers({}, {key: value}, None, indicator, complete=False)
+    return [e.message for e in errors]
+
+
+@transaction.atomic
+def assessment_autosave(
+    *, actor: User, assessment_id: int, field_name: str, value: Any, base_version: int
+) -> AutosaveResult:
+    """Save one answer, scene rating, data field or evidence note.
+
+    `base_version` is the field's version the client last saw. If the field has changed since
+    (another tab or a save that overtook this one) and holds a different value, nothing is
+    written and AutosaveConflict says what is stored now: an older save never wins.
+    """
+    assessment = (
+        Assessment.objects.select_for_update(of=("self",))
+        .select_related("enterprise", "revision")
+        .filter(pk=assessment_id)
+        .first()
+    )
+    if assessment is None:
+        raise Http404("没有找到该评测")
+    _ensure_editor(actor, assessment)
+    _ensure_editable(assessment)
+    indicator = _indicator(assessment)
+
+    store, key, value = _target(assessment, indicator, field_name, value)
+    current = store.get(key)
+    seen = assessment.field_versions.get(field_name, 0)
+    if seen > base_version and current != value:
+        raise AutosaveConflict(field_name, current, seen)
+    if current != value:
+        problems = _shape_errors(store, assessment, key, value, indicator)
+        if problems:
+            raise ValidationError({field_name: problems})
+        if value is None:
+            store.pop(key, None)
+        else:
+            store[key] = value
+        assessment.edit_version += 1
+        assessment.field_versions[field_name] = assessment.edit_version
+        assessment.save()
+    # Cross-checks between data fields and the bands chosen are advice while editing.
+    messages = scoring.validate_answers(
+        assessment.answers, assessment.scenes, assessment.data, indicator, complete=False
+    )
+    return AutosaveResult(
+        field=field_name,
+        value=value,
+        edit_version=assessment.edit_version,
+        field_version=assessment.field_versions.get(field_name, 0),
+        answered=scoring.answered_count(assessment.answers, assessment.scenes, indicator),
+        total_items=len(indicator.questions) + len(indicator.scenes),
+        messages=messages,
+    )
+
+
+def _target(
+    assessment: Assessment, indicator: scoring.Indicator, field_name: str, value: Any
+) -> tuple[dict[str, Any], str, Any]:
+    """Which stored dict a field lives in, its key there, and the normalised value."""
+    if field_name.startswith(NOTE_PREFIX):
+        code = field_name.removeprefix(NOTE_PREFIX)
+        if assessment.method != Method.ONSITE:
+            raise ValidationError({field_name: "佐证材料说明只用于现场评定。"})
+        if not any(q.code == code for q in indicator.questions) and not any(
+            s.code == code for s in indicator.scenes
+        ):
+            raise ValidationError({field_name: f"未知的题目或场景：{code}"})
+        text = (str(value) if value is not None else "").strip()
+        if len(text) > NOTE_MAX_LENGTH:
+            raise ValidationError({field_name: f"说明不能超过 {NOTE_MAX_LENGTH} 字"})
+        return assessment.evidence_notes, code, text or None
+    if field_name.startswith(DATA_PREFIX):
+        code = field_name.removeprefix(DATA_PREFIX)
+        if code not in {f.code for f in indicator.data_fields}:
+            raise ValidationError({field_name: f"未知的数据项：{code}"})
+        value = _normalise_data(value, whole=indicator.data_field(code).kind == "count")
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or value < 0
+        ):
+            message = (
+                "请填写不小于 0 的整数"
+                if indicator.data_field(code).kind == "count"
+                else "请填写不小于 0 的数字（最多两位小数）"
+            )
+            raise ValidationError({field_name: message})
+        return assessment.data, code, value
+    if any(s.code == field_name for s in indicator.scenes):
+        return assessment.scenes, field_name, _normalise_scene(value)
+    if any(q.code == field_name for q in indicator.questions):
+        if isinstance(value, list) and not value:
+            value = None
+        return assessment.answers, field_name, value
+    raise ValidationError({field_name: f"未知的题目或场景：{field_name}"})
+
+
+# --- submit, confirm, return -------------------------------------------------------------------
+
+
+def _complete_or_explain(assessment: Assessment, indicator: scoring.Indicator) -> None:
+    missing = scoring.missing_items(assessment.answers, assessment.scenes, indicator)
+    if missing:
+        raise ValidationError(
+            {"answers": f"还有 {len(missing)} 项未填写：{'、'.join(missing)}"}, code="incomplete"
+        )
+    errors = scoring.validate_answers(
+        assessment.answers, assessment.scenes, assessment.data, indicator, complete=True
+    )
+    if errors:
+        raise ValidationError({e.field: e.message for e in errors}, code="invalid")
+
+
+def _apply_score(assessment: Assessment, indicator: scoring.Indicator) -> None:
+    result = scoring.score(assessment.answers, assessment.scenes, assessment.data, indicator)
+    assessment.level = result.level
+    assessment.total_score = result.total
+    assessment.foundation_score = result.dimensions["foundation"]
+    assessment.management_score = result.dimensions["management"]
+    assessment.outcomes_score = result.dimensions["outcomes"]
+    assessment.result = scoring.result_to_json(result)
+
+
+@transaction.atomic
+def assessment_submit(
+    *, actor: User, assessment_id: int, signer_name: str, signer_title: str, pledge_accepted: bool
+) -> Assessment:
+    """The enterprise submits its self-assessment with the truthfulness pledge."""
+    assessment = _locked(assessment_id)
+    _visible_or_404(actor, assessment)
+    if assessment.method != Method.SELF or not _is_enterprise_owner(actor, assessment):
+        raise PermissionDenied("只有本企业用户可以提交自评。")
+    _ensure_editable(assessment)
+    errors: dict[str, str] = {}
+    if not pledge_accepted:
+        errors["pledge"] = "提交前须阅读并勾选真实性承诺。"
+    if not signer_name.strip():
+        errors["signer_name"] = "请填写承诺人姓名。"
+    if not signer_title.strip():
+        errors["signer_title"] = "请填写承诺人职务。"
+    pledge = selectors.current_pledge_text()
+    if pledge is None:
+        errors["pledge"] = "系统中没有真实性承诺文本，请联系系统管理员。"
+    indicator = _indicator(assessment)
+    try:
+        _complete_or_explain(assessment, indicator)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    _apply_score(assessment, indicator)
+    now = timezone.now()
+    assessment.state = State.SUBMITTED
+    assessment.submitted_at = now
+    assessment.assessed_on = timezone.localdate()
+    assessment.pledge_signer = signer_name.strip()
+    assessment.pledge_title = signer_title.strip()
+    assessment.pledged_at = now
+    assessment.pledge_text = pledge
+    assessment.return_comment = ""
+    assessment._change_reason = "提交自评"  # type: ignore[attr-defined]
+    assessment.save()
+    return assessment
+
+
+@transaction.atomic
+def assessment_confirm(*, actor: User, assessment_id: int) -> Assessment:
+    """The city's assessor confirms an on-site assessment: it becomes the current level."""
+    assessment = _locked(assessment_id)
+    _visible_or_404(actor, assessment)
+    if not _is_city_assessor(actor, assessment.enterprise):
+        raise PermissionDenied("只有本市的现场评定员可以确认评定结果。")
+    if assessment.method != Method.ONSITE:
+        raise ValidationError("自评不能直接确认：请基于该自评开始现场评定，核实后确认。")
+    _ensure_editable(assessment)
+    indicator = _indicator(assessment)
+    _complete_or_explain(assessment, indicator)
+    _apply_score(assessment, indicator)
+    now = timezone.now()
+    assessment.state = State.CONFIRMED
+    assessment.submitted_at = assessment.submitted_at or now
+    assessment.confirmed_at = now
+    assessment.confirmed_by = actor
+    assessment.assessed_on = timezone.localdate()
+    assessment._change_reason = "现场评定确认"  # type: ignore[attr-defined]
+    assessment.save()
+    return assessment
+
+
+@transaction.atomic
+def assessment_return(*, actor: User, assessment_id: int, comment: str) -> Assessment:
+    """The assessor returns a submitted self-assessment with a comment the enterprise sees."""
+    assessment = _locked(assessment_id)
+    _visible_or_404(actor, assessment)
+    if not _is_city_assessor(actor, assessment.enterprise):
+        raise PermissionDenied("只有本市的现场评定员可以退回评测。")
+    if assessment.method != Method.SELF or assessment.state != State.SUBMITTED:
+        raise ValidationError("只能退回已提交的企业自评。")
+    if not comment.strip():
+        raise ValidationError({"comment": "请填写退回意见，告诉企业需要更正什么。"})
+    assessment.state = State.RETURNED
+    assessment.returned_at = timezone.now()
+    assessment.returned_by = actor
+    assessment.return_comment = comment.strip()
+    assessment._change_reason = "退回修改"  # type: ignore[attr-defined]
+    assessment.save()
+    return assessment
+
+
+def _locked(assessment_id: int) -> Assessment:
+    assessment = (
+        Assessment.objects.select_for_update(of=("self",))
+        .select_related("enterprise", "revision")
+        .filter(pk=assessment_id)
+        .first()
+    )
+    if assessment is None:
+        raise Http404("没有找到该评测")
+    return assessment
+
+
+def assessment_preview(*, assessment: Assessment) -> scoring.Result | None:
+    """The score of a complete questionnaire without changing it (None while incomplete)."""
+    indicator = _indicator(assessment)
+    if scoring.validate_answers(
+        assessment.answers, assessment.scenes, assessment.data, indicator, complete=True
+    ):
+        return None
+    return scoring.score(assessment.answers, assessment.scenes, assessment.data, indicator)

@@ -1,0 +1,24 @@
+"""Assessment pages, mounted at /assessments/."""
+
+from django.urls import URLPattern, path
+
+from .views import assessor, enterprise, questionnaire
+
+urlpatterns: list[URLPattern] = [
+    path("", enterprise.my_assessments, name="assessment_list"),
+    path("new/", enterprise.assessment_new, name="assessment_new"),
+    path(
+        "enterprise/<str:uscc>/",
+        enterprise.enterprise_assessments,
+        name="enterprise_assessments",
+    ),
+    path("<int:pk>/", questionnaire.questionnaire, name="assessment_detail"),
+    path("<int:pk>/autosave/", questionnaire.autosave, name="assessment_autosave"),
+    path("<int:pk>/submit/", questionnaire.submit, name="assessment_submit"),
+    path("<int:pk>/result/", questionnaire.result, name="assessment_result"),
+    path("<int:pk>/confirm/", assessor.confirm, name="assessment_confirm"),
+    path("<int:pk>/return/", assessor.return_for_correction, name="assessment_return"),
+    path("<int:pk>/correct/", assessor.correct, name="assessment_correct"),
+    path("assessor/", assessor.assessor_list, name="assessor_list"),
+    path("assessor/<str:uscc>/start/", assessor.onsite_start, name="onsite_start"),
+]

@@ -1,0 +1,151 @@
+"""On-site assessment (现场评定) by the city's assessors: their enterprise list, starting an
+on-site assessment, confirming it, returning a self-assessment, correcting a confirmed result.
+
+Pages are 404 for anyone who is not an assessor of the city; actions answer the services'
+PermissionDenied (403) to a user who may see the assessment but not act on it.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from cities.models import Role
+from cities.selectors import (
+    RosterFilters,
+    city_list_visible_to,
+    enterprise_get_visible,
+    roster_for_city,
+)
+
+from .. import selectors, services
+from ..forms import OnsiteStartForm, ReturnForm
+from ..models import LEVEL_NAMES
+from . import common
+
+PAGE_SIZE = 50
+
+
+@login_required
+def assessor_list(request: HttpRequest) -> HttpResponse:
+    user = common.current_user(request)
+    if user.role != Role.ASSESSOR or user.city_id is None:
+        raise Http404
+    city = city_list_visible_to(user=user).filter(pk=user.city_id).first()
+    if city is None:
+        raise Http404
+    filters = RosterFilters(
+        sub_industry=request.GET.get("sub_industry", ""), q=request.GET.get("q", "")
+    )
+    enterprises = selectors.with_latest_self_assessment(
+        selectors.with_current_level(roster_for_city(user=user, city=city, filters=filters))
+    )
+    page = Paginator(enterprises, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "city": city,
+        "page": page,
+        "filters": filters,
+        "query": query.urlencode(),
+        "sub_industries": city.sub_industries.order_by("code"),
+        "onsite_form": OnsiteStartForm(),
+    }
+    return render(request, "assessments/assessor_list.html", context)
+
+
+@login_required
+@require_POST
+def onsite_start(request: HttpRequest, uscc: str) -> HttpResponse:
+    user = common.current_user(request)
+    enterprise = enterprise_get_visible(user=user, uscc=uscc)
+    if user.role != Role.ASSESSOR:
+        raise PermissionDenied("只有现场评定员可以开始现场评定。")
+    form = OnsiteStartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择评定目的：改造前或改造后。")
+        return redirect("enterprise_assessments", uscc=enterprise.uscc)
+    try:
+        assessment = services.assessment_create(
+            actor=user, enterprise=enterprise, purpose=form.cleaned_data["purpose"]
+        )
+    except ValidationError as exc:
+        for errors in common.error_messages(exc).values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("enterprise_assessments", uscc=enterprise.uscc)
+    if assessment.based_on_id:
+        messages.success(request, "已开始现场评定，答案已按企业最近提交的自评预填，请逐项核实。")
+    else:
+        messages.success(request, "已开始现场评定。该企业没有已提交的自评，请逐项填写。")
+    return redirect("assessment_detail", pk=assessment.pk)
+
+
+@login_required
+@require_POST
+def confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    user = common.current_user(request)
+    assessment = selectors.assessment_get_visible(user=user, pk=pk)
+    try:
+        confirmed = services.assessment_confirm(actor=user, assessment_id=assessment.pk)
+    except ValidationError as exc:
+        for errors in common.error_messages(exc).values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("assessment_detail", pk=assessment.pk)
+    level = LEVEL_NAMES.get(confirmed.level or 0, "")
+    messages.success(request, f"评定结果已确认：{level}。该结果即为企业当前的数字化水平等级。")
+    return redirect("assessment_result", pk=confirmed.pk)
+
+
+@login_required
+def return_for_correction(request: HttpRequest, pk: int) -> HttpResponse:
+    user = common.current_user(request)
+    assessment = selectors.assessment_get_visible(user=user, pk=pk)
+    if request.method == "POST":
+        form = ReturnForm(request.POST)
+        if form.is_valid():
+            try:
+                services.assessment_return(
+                    actor=user, assessment_id=assessment.pk, comment=form.cleaned_data["comment"]
+                )
+            except ValidationError as exc:
+                for key, errors in common.error_messages(exc).items():
+                    for message in errors:
+                        form.add_error("comment" if key == "comment" else None, message)
+            else:
+                messages.success(request, "已退回企业修改，企业将看到您的退回意见。")
+                return redirect("enterprise_assessments", uscc=assessment.enterprise.uscc)
+    else:
+        if not common.offers_return(user, assessment):
+            raise Http404("没有找到该评测")
+        form = ReturnForm()
+    return render(request, "assessments/return.html", {"assessment": assessment, "form": form})
+
+
+@login_required
+@require_POST
+def correct(request: HttpRequest, pk: int) -> HttpResponse:
+    user = common.current_user(request)
+    assessment = selectors.assessment_get_visible(user=user, pk=pk)
+    existing = assessment.superseded_by.order_by("-id").first()
+    if existing is not None and common.offers_correction(user, assessment):
+        # A second click must not start a second correction of the same result.
+        messages.info(request, "该评定结果已有更正评定，请在更正评定中修改。")
+        return redirect("assessment_detail", pk=existing.pk)
+    try:
+        correction = services.assessment_correct(actor=user, assessment=assessment)
+    except ValidationError as exc:
+        for errors in common.error_messages(exc).values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("assessment_result", pk=assessment.pk)
+    messages.success(
+        request, "已创建更正评定：修改后确认，新的结果将取代原评定结果（原结果保留备查）。"
+    )
+    return redirect("assessment_detail", pk=correction.pk)

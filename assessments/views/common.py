@@ -1,0 +1,107 @@
+"""What the assessment pages share: the signed-in user, who is offered which action, and how a
+stored answer reads to a person.
+
+Who may do what is decided by the services on every request; the `offers_*` helpers only decide
+which buttons and inputs a page shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from cities.models import Enterprise, Role, User
+
+from .. import indicators, scoring, selectors, services
+from ..models import Assessment, Method, State
+
+
+def current_user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def is_city_assessor(user: User, enterprise: Enterprise) -> bool:
+    return user.role == Role.ASSESSOR and user.city_id == enterprise.city_id
+
+
+def offers_editing(user: User, assessment: Assessment) -> bool:
+    """The enterprise edits its self-assessments, the city's assessor its on-site ones."""
+    if not assessment.is_editable or assessment.revision_id is None:
+        return False
+    if assessment.method == Method.SELF:
+        return user.role == Role.ENTERPRISE and user.enterprise_id == assessment.enterprise_id
+    return is_city_assessor(user, assessment.enterprise)
+
+
+def offers_return(user: User, assessment: Assessment) -> bool:
+    return (
+        assessment.method == Method.SELF
+        and assessment.state == State.SUBMITTED
+        and is_city_assessor(user, assessment.enterprise)
+    )
+
+
+def offers_correction(user: User, assessment: Assessment) -> bool:
+    return (
+        assessment.method == Method.ONSITE
+        and assessment.state == State.CONFIRMED
+        and is_city_assessor(user, assessment.enterprise)
+    )
+
+
+def indicator_of(assessment: Assessment) -> scoring.Indicator | None:
+    """The indicator revision the assessment is scored with (None for imported levels)."""
+    if assessment.revision is None:
+        return None
+    return indicators.indicator_for(assessment.revision)
+
+
+def current_assessment_id(enterprise: Enterprise) -> int | None:
+    """The assessment whose level is the enterprise's current level (same order as selectors)."""
+    return (
+        selectors.counting_assessments()
+        .filter(enterprise=enterprise)
+        .order_by("-assessed_on", "-confirmed_at", "-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def error_messages(exc: ValidationError) -> dict[str, list[str]]:
+    """A service's ValidationError as {field: messages}; "" holds the form-wide ones."""
+    if hasattr(exc, "error_dict"):
+        return {key: list(messages) for key, messages in exc.message_dict.items()}
+    return {"": list(exc.messages)}
+
+
+def field_slug(field: str) -> str:
+    """An element id part for a field name ("data:equipment_total" → "data-equipment_total")."""
+    return field.replace(":", "-")
+
+
+def shown_value(indicator: scoring.Indicator, field: str, value: Any) -> str:
+    """A stored value as a person reads it, for "已被修改为 …" messages."""
+    if value is None or value == [] or value == "":
+        return "（空）"
+    if field.startswith(services.NOTE_PREFIX):
+        text = str(value)
+        return f"“{text[:40]}…”" if len(text) > 40 else f"“{text}”"
+    if field.startswith(services.DATA_PREFIX):
+        return str(value)
+    try:
+        question = indicator.question(field)
+    except KeyError:
+        return scene_level_label(value)
+    return option_labels(question, value if isinstance(value, list) else [value])
+
+
+def option_labels(question: scoring.Question, codes: list[str]) -> str:
+    labels = {o.code: o.label for o in question.options}
+    return "、".join(f"{c}（{labels[c]}）" if c in labels else c for c in codes)
+
+
+def scene_level_label(value: Any) -> str:
+    return "未达一级" if value in (0, "0") else f"{value} 级"

@@ -1,0 +1,209 @@
+"""Benchmark: `rescore_preview` over 100,000 stored assessments, against a read-only floor.
+
+Needs DATABASE_URL pointing at a PostgreSQL benchmark database (its name must contain "bench").
+The run migrates it, imports a synthetic roster (bench.generate), stores N scored assessments
+on the 2024 revision, then adds a corrected revision (the level-2 gate raised from 40 to 42) and:
+1. times the floor: reading the same rows (`values_list(...).iterator()`) without scoring;
+2. times `assessments.selectors.rescore_preview(version_code="2024")`: read, validate, re-score
+   and compare every assessment.
+Last line printed, one JSON object:
+{"name": "rescore_preview", "assessments": 100000, "seconds": …, "floor_seconds": …,
+ "ratio": …, "level_changes": …}
+Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/sme_bench python -m bench.rescore
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import io
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.import_enterprises import (
+    _create_database_if_missing,
+    _empty_enterprise_tables,
+    _require_bench_database,
+    _setup_django,
+)
+
+
+def _store_assessments(n: int) -> int:
+    """N submitted/confirmed assessments with real answers, scored on the current revision."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from assessments import indicators, scoring
+    from assessments.models import Assessment
+    from bench.scoring import generate
+    from cities.models import Enterprise
+
+    revision = indicators.current_revision("2024")
+    assert revision is not None
+    indicator = indicators.indicator_for(revision)
+    enterprise_ids = list(Enterprise.objects.order_by("id").values_list("id", flat=True))
+    documents = generate(indicator, n, seed=7)
+    now = timezone.now()
+    today = timezone.localdate()
+    rows = []
+    for i, doc in enumerate(documents):
+        data = doc.get("data", {})
+        result = scoring.score(doc["answers"], doc["scenes"], data, indicator)
+        confirmed = i % 2 == 0
+        rows.append(
+            Assessment(
+                enterprise_id=enterprise_ids[i % len(enterprise_ids)],
+                purpose="baseline" if confirmed else "self_check",
+                method="onsite" if confirmed else "self",
+                state="confirmed" if confirmed else "submitted",
+                source="online",
+                revision=revision,
+                answers=doc["answers"],
+                scenes=doc["scenes"],
+                data=data,
+                level=result.level,
+                total_score=result.total,
+                assessed_on=today,
+                submitted_at=now,
+                confirmed_at=now if confirmed else None,
+                pledged_at=None if confirmed else now,
+                pledge_text_id=None,
+            )
+        )
+    # Self-assessments need a pledge text to satisfy the submitted-has-pledge constraint.
+    from assessments.models import PledgeText
+
+    pledge = PledgeText.objects.order_by("id").first()
+    for a in rows:
+        if a.method == "self":
+            a.pledge_text = pledge
+            a.pledge_signer = "基准测试"
+    Assessment.objects.bulk_create(rows, batch_size=5000)
+    connection.close()
+    return len(rows)
+
+
+def _ensure_first_revision() -> None:
+    """The import benchmark's TRUNCATE … CASCADE reaches revisions through their creator FK."""
+    import importlib
+
+    from assessments.models import IndicatorRevision, IndicatorVersion
+
+    if IndicatorRevision.objects.filter(version__code="2024").exists():
+        return
+    migration = importlib.import_module("assessments.migrations.0003_indicator_2024_and_pledge")
+    definition = json.loads(migration.DATA_FILE.read_text(encoding="utf-8"))
+    IndicatorRevision.objects.create(
+        version=IndicatorVersion.objects.get(code="2024"),
+        number=1,
+        definition=definition,
+        note="初始版本（随系统发布）",
+    )
+
+
+def _add_corrected_revision() -> None:
+    from assessments import indicators
+    from assessments.models import IndicatorVersion
+
+    current = indicators.current_revision("2024")
+    assert current is not None
+    definition = copy.deepcopy(current.definition)
+    for gate in definition["gates"]:
+        if gate["level"] == 2:
+            gate["min_score"] = "42"
+    indicators.revision_create(
+        version=IndicatorVersion.objects.get(code="2024"),
+        definition=definition,
+        note="基准测试：二级门槛 40 → 42",
+        actor=None,
+    )
+
+
+def _cleanup() -> None:
+    from assessments.models import Assessment, IndicatorRevision
+
+    Assessment.objects.all().delete()
+    IndicatorRevision.objects.filter(version__code="2024", number__gt=1).delete()
+
+
+def _time_floor() -> tuple[float, int]:
+    from assessments.models import Assessment
+
+    started = time.perf_counter()
+    count = 0
+    rows = Assessment.objects.order_by("id").values_list(
+        "id",
+        "enterprise__uscc",
+        "state",
+        "revision__number",
+        "level",
+        "total_score",
+        "answers",
+        "scenes",
+        "data",
+    )
+    for _row in rows.iterator(chunk_size=2000):
+        count += 1
+    return time.perf_counter() - started, count
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="rescore_preview vs reading the same rows")
+    parser.add_argument("--assessments", type=int, default=100_000)
+    parser.add_argument("--enterprises", type=int, default=20_000)
+    args = parser.parse_args(argv)
+
+    url = _require_bench_database()
+    _create_database_if_missing(url)
+    _setup_django()
+
+    from django.core.management import call_command
+
+    from assessments.selectors import rescore_preview
+    from bench.generate import generate, write_csvs
+
+    call_command("migrate", verbosity=0)
+    _cleanup()
+    _empty_enterprise_tables()
+    data = generate(cities=100, enterprises=args.enterprises)
+    paths = write_csvs(data, Path(tempfile.mkdtemp(prefix="sme-bench-")))
+    quiet = io.StringIO()
+    for kind in ("cities", "sub_industries", "enterprises"):
+        call_command("import_data", kind, str(paths[kind]), stdout=quiet)
+    _ensure_first_revision()
+    stored = _store_assessments(args.assessments)
+    _add_corrected_revision()
+    try:
+        floor, count = _time_floor()
+        assert count == stored
+        started = time.perf_counter()
+        preview = rescore_preview(version_code="2024")
+        seconds = time.perf_counter() - started
+        assert preview.examined == stored, preview.examined
+    finally:
+        _cleanup()
+    print(
+        f"rescore_preview: {seconds:.2f} s over {stored} assessments, "
+        f"{len(preview.changes)} level changes; floor (read only) {floor:.2f} s",
+        file=sys.stderr,
+    )
+    print(
+        json.dumps(
+            {
+                "name": "rescore_preview",
+                "assessments": stored,
+                "seconds": round(seconds, 3),
+                "floor_seconds": round(floor, 3),
+                "ratio": round(seconds / floor, 2),
+                "level_changes": len(preview.changes),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
