@@ -38,6 +38,11 @@ def sees_everything(user: object) -> bool:
     return _role(user) in (Role.MINISTRY, Role.ADMIN)
 
 
+def sees_dashboards(user: object) -> bool:
+    """Compliance and dashboards: city officials (their city), ministry and admins (all)."""
+    return _role(user) in (Role.CITY_OFFICIAL, Role.MINISTRY, Role.ADMIN)
+
+
 def city_list_visible_to(*, user: object) -> PilotCityQuerySet:
     qs = PilotCity.objects.select_related("province", "batch")
     role = _role(user)
