@@ -11,13 +11,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from assessments.selectors import counting_assessments, with_current_level
+from assessments.models import Assessment
+from assessments.selectors import counting_assessments
 
 from . import compliance
 from .models import Enterprise, PilotBatch, PilotCity, QualityTier, SubIndustry
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def rule_for(batch: PilotBatch) -> compliance.Rule:
@@ -49,67 +53,134 @@ def with_baseline_level(
     return qs.annotate(baseline_level=Subquery(earliest.values("level")[:1]))
 
 
-def _levels(cities: Iterable[int], as_of: dt.date) -> Any:
-    """Enterprises annotated with `current_level` and `baseline_level` (typed Any: the stubs
-    cannot follow annotations into `values()` with computed aggregate names)."""
-    return with_baseline_level(
-        with_current_level(Enterprise.objects.filter(city_id__in=cities), as_of=as_of),
-        as_of=as_of,
+def _confirmed(as_of: dt.date) -> QuerySet[Assessment]:
+    return counting_assessments(as_of=as_of)
+
+
+def _edge_rows(as_of: dt.date, *, latest: bool) -> QuerySet[Assessment]:
+    """Each enterprise's latest (or earliest) confirmed assessment up to `as_of`, as an anti-join:
+    the rows for which no other confirmed assessment of the same enterprise comes after (before)
+    them in (assessed_on, confirmed_at, id) order. Set-based, so the database can hash-join it
+    instead of running one correlated lookup per enterprise."""
+    if latest:
+        beyond = (
+            Q(assessed_on__gt=OuterRef("assessed_on"))
+            | Q(assessed_on=OuterRef("assessed_on"), confirmed_key__gt=OuterRef("confirmed_key"))
+            | Q(
+                assessed_on=OuterRef("assessed_on"),
+                confirmed_key=OuterRef("confirmed_key"),
+                id__gt=OuterRef("id"),
+            )
+        )
+    else:
+        beyond = (
+            Q(assessed_on__lt=OuterRef("assessed_on"))
+            | Q(assessed_on=OuterRef("assessed_on"), confirmed_key__lt=OuterRef("confirmed_key"))
+            | Q(
+                assessed_on=OuterRef("assessed_on"),
+                confirmed_key=OuterRef("confirmed_key"),
+                id__lt=OuterRef("id"),
+            )
+        )
+    others = (
+        _with_key(_confirmed(as_of)).filter(enterprise_id=OuterRef("enterprise_id")).filter(beyond)
     )
+    return _with_key(_confirmed(as_of)).filter(~Exists(others))
+
+
+def _with_key(qs: QuerySet[Assessment]) -> QuerySet[Assessment]:
+    # Imported levels may lack a confirmation time; order them before confirmed-at ones.
+    return qs.annotate(confirmed_key=Coalesce("confirmed_at", Value(EPOCH)))
 
 
 def compliance_for_cities(
     cities: Iterable[PilotCity], *, as_of: dt.date | None = None
 ) -> list[compliance.CityCompliance]:
-    """Every given city's compliance, in four queries whatever their size."""
+    """Every given city's compliance, in five set-based queries whatever their size."""
     as_of = as_of or timezone.localdate()
     cities = list(cities)
-    by_id = {c.pk: c for c in cities}
     rules = {c.pk: rule_for(c.batch) for c in cities}
-    ids = list(by_id)
-
-    # Denominators and counts per (city, sub-industry), one GROUP BY. Rules differ per batch, so
-    # count each distinct rule's denominator in its own filtered aggregate.
+    ids = [c.pk for c in cities]
+    # Rules differ per batch: count each distinct rule in its own filtered aggregate.
     distinct_rules = sorted(set(rules.values()), key=repr)
-    aggregates = {}
-    for i, rule in enumerate(distinct_rules):
-        counted = counted_q(rule)
-        aggregates[f"den_{i}"] = Count("id", filter=counted)
-        aggregates[f"at_{i}"] = Count("id", filter=counted & Q(current_level__gte=rule.min_level))
-    rows = _levels(ids, as_of).values("city_id", "sub_industry_id").annotate(**aggregates)
-    counts: dict[tuple[int, int], tuple[int, int]] = {}
-    for row in rows:
-        i = distinct_rules.index(rules[row["city_id"]])
-        counts[(row["city_id"], row["sub_industry_id"])] = (row[f"den_{i}"], row[f"at_{i}"])
+
+    def pick(row: dict[str, Any], name: str) -> int:
+        return int(row[f"{name}_{distinct_rules.index(rules[row['city_id']])}"])
+
+    # 1. Denominators per (city, sub-industry).
+    dens: dict[tuple[int, int], int] = {}
+    den_rows: Any = (
+        Enterprise.objects.filter(city_id__in=ids)
+        .values("city_id", "sub_industry_id")
+        .annotate(
+            **{f"den_{i}": Count("id", filter=counted_q(r)) for i, r in enumerate(distinct_rules)}
+        )
+    )
+    for row in den_rows:
+        dens[(row["city_id"], row["sub_industry_id"])] = pick(row, "den")
+
+    # 2. From each enterprise's latest confirmed level, in one GROUP BY: counted enterprises at
+    #    the minimum level per sub-industry, and below-scale enterprises (assessed, at minimum).
+    latest = _edge_rows(as_of, latest=True).filter(enterprise__city_id__in=ids)
+    ats: dict[tuple[int, int], int] = defaultdict(int)
+    below_now: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    latest_rows: Any = latest.values(
+        city_id=F("enterprise__city_id"),
+        sub_industry_id=F("enterprise__sub_industry_id"),
+        above_scale=F("enterprise__above_scale"),
+    ).annotate(
+        n=Count("id"),
+        **{
+            f"at_{i}": Count("id", filter=counted_q(r, "enterprise__") & Q(level__gte=r.min_level))
+            for i, r in enumerate(distinct_rules)
+        },
+        **{
+            f"hit_{i}": Count("id", filter=Q(level__gte=r.min_level))
+            for i, r in enumerate(distinct_rules)
+        },
+    )
+    for row in latest_rows:
+        ats[(row["city_id"], row["sub_industry_id"])] += pick(row, "at")
+        if not row["above_scale"]:
+            below_now[row["city_id"]][0] += int(row["n"])
+            below_now[row["city_id"]][1] += pick(row, "hit")
 
     subs: dict[int, list[compliance.SubIndustryCounts]] = defaultdict(list)
     for sub in SubIndustry.objects.filter(city_id__in=ids).order_by("code"):
-        den, at = counts.get((sub.city_id, sub.pk), (0, 0))
-        subs[sub.city_id].append(compliance.SubIndustryCounts(sub.code, sub.name, den, at))
-
-    giants: dict[int, list[tuple[str, int | None]]] = defaultdict(list)
-    for city_id, uscc, level in (
-        _levels(ids, as_of)
-        .filter(quality_tier=QualityTier.LITTLE_GIANT)
-        .values_list("city_id", "uscc", "current_level")
-    ):
-        giants[city_id].append((uscc, level))
-
-    below: dict[int, compliance.BelowScale] = {}
-    below_aggregates = {}
-    for i, rule in enumerate(distinct_rules):
-        below_aggregates[f"base_{i}"] = Count("id", filter=Q(baseline_level__gte=rule.min_level))
-        below_aggregates[f"cur_{i}"] = Count("id", filter=Q(current_level__gte=rule.min_level))
-    for row in (
-        _levels(ids, as_of)
-        .filter(above_scale=False, current_level__isnull=False)
-        .values("city_id")
-        .annotate(assessed=Count("id"), **below_aggregates)
-    ):
-        i = distinct_rules.index(rules[row["city_id"]])
-        below[row["city_id"]] = compliance.BelowScale(
-            row["assessed"], row[f"base_{i}"], row[f"cur_{i}"]
+        key = (sub.city_id, sub.pk)
+        subs[sub.city_id].append(
+            compliance.SubIndustryCounts(sub.code, sub.name, dens.get(key, 0), ats.get(key, 0))
         )
+
+    # 3. Little giants and their latest confirmed level (None: never confirmed).
+    giant_levels = dict(
+        latest.filter(enterprise__quality_tier=QualityTier.LITTLE_GIANT).values_list(
+            "enterprise_id", "level"
+        )
+    )
+    giants: dict[int, list[tuple[str, int | None]]] = defaultdict(list)
+    for pk, city_id, uscc in Enterprise.objects.filter(
+        city_id__in=ids, quality_tier=QualityTier.LITTLE_GIANT
+    ).values_list("id", "city_id", "uscc"):
+        giants[city_id].append((uscc, giant_levels.get(pk)))
+
+    # 4. Below-scale enterprises' earliest confirmed level, per city (the uplift's baseline).
+    base_rows: Any = (
+        _edge_rows(as_of, latest=False)
+        .filter(enterprise__above_scale=False, enterprise__city_id__in=ids)
+        .values(city_id=F("enterprise__city_id"))
+        .annotate(
+            **{
+                f"hit_{i}": Count("id", filter=Q(level__gte=r.min_level))
+                for i, r in enumerate(distinct_rules)
+            }
+        )
+    )
+    base_hits = {row["city_id"]: pick(row, "hit") for row in base_rows}
+    below = {
+        city_id: compliance.BelowScale(assessed, base_hits.get(city_id, 0), hits)
+        for city_id, (assessed, hits) in below_now.items()
+    }
 
     return [
         compliance.evaluate_city(

@@ -1,0 +1,187 @@
+"""Benchmark: `compliance --all` at national scale against a hand-written SQL floor.
+
+Needs DATABASE_URL pointing at a PostgreSQL benchmark database (name containing "bench").
+National scale: 100 cities, 100,000 enterprises (bench.generate), 200,000 assessments (two per
+enterprise: confirmed on-site baselines and posts, submitted self-assessments that never count).
+1. floor: one hand-written SQL GROUP BY (DISTINCT ON for each enterprise's latest confirmed
+   level) producing the per-sub-industry denominators and counts at level 2+;
+2. `manage.py compliance --all`: the same counts through the ORM aggregation, plus little giants
+   and below-scale uplift, for every city, printed as JSON.
+The two runs' sub-industry counts are compared, so the floor computes the same thing.
+Last line: {"name": "compliance_all", "cities": 100, "enterprises": …, "assessments": …,
+"seconds": …, "floor_seconds": …, "ratio": …}
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.import_enterprises import (
+    _create_database_if_missing,
+    _empty_enterprise_tables,
+    _require_bench_database,
+    _setup_django,
+)
+
+FLOOR_SQL = """
+WITH current AS (
+    SELECT DISTINCT ON (a.enterprise_id) a.enterprise_id, a.level
+    FROM assessments_assessment a
+    WHERE a.state = 'confirmed' AND a.assessed_on <= %(as_of)s
+    ORDER BY a.enterprise_id, a.assessed_on DESC, a.confirmed_at DESC, a.id DESC
+)
+SELECT c.code, s.code,
+       COUNT(*) FILTER (WHERE e.above_scale OR e.quality_tier IN ('provincial_srdi', 'little_giant')),
+       COUNT(*) FILTER (WHERE (e.above_scale OR e.quality_tier IN ('provincial_srdi', 'little_giant'))
+                          AND cur.level >= 2)
+FROM cities_enterprise e
+JOIN cities_pilotcity c ON c.id = e.city_id
+JOIN cities_subindustry s ON s.id = e.sub_industry_id
+LEFT JOIN current cur ON cur.enterprise_id = e.id
+GROUP BY c.code, s.code
+"""
+
+
+def _store_assessments(per_enterprise: int, seed: int = 11) -> int:
+    from django.db import connection
+    from django.utils import timezone
+
+    from assessments.models import Assessment, PledgeText
+    from cities.models import Enterprise
+
+    rng = random.Random(seed)
+    pledge = PledgeText.objects.order_by("id").first()
+    now = timezone.now()
+    start = dt.date(2024, 3, 1)
+    rows: list[Assessment] = []
+    for enterprise_id in Enterprise.objects.order_by("id").values_list("id", flat=True):
+        for k in range(per_enterprise):
+            kind = rng.random()
+            day = start + dt.timedelta(days=rng.randint(0, 900))
+            common = {"enterprise_id": enterprise_id, "assessed_on": day, "source": "online"}
+            if kind < 0.75:
+                rows.append(
+                    Assessment(
+                        **common,
+                        purpose="baseline" if k == 0 else "post",
+                        method="onsite",
+                        state="confirmed",
+                        level=rng.choices([0, 1, 2, 3, 4], weights=[10, 35, 35, 15, 5])[0],
+                        confirmed_at=now,
+                    )
+                )
+            else:
+                rows.append(
+                    Assessment(
+                        **common,
+                        purpose="self_check",
+                        method="self",
+                        state="submitted",
+                        level=rng.randint(0, 4),
+                        pledged_at=now,
+                        pledge_text=pledge,
+                        pledge_signer="基准测试",
+                    )
+                )
+    Assessment.objects.bulk_create(rows, batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return len(rows)
+
+
+def _floor(as_of: dt.date) -> tuple[float, dict[tuple[str, str], tuple[int, int]]]:
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(FLOOR_SQL, {"as_of": as_of})
+        rows = cursor.fetchall()
+    elapsed = time.perf_counter() - started
+    return elapsed, {(c, s): (den, at) for c, s, den, at in rows}
+
+
+def _command(as_of: dt.date) -> tuple[float, dict[tuple[str, str], tuple[int, int]], int]:
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    started = time.perf_counter()
+    call_command("compliance", "--all", "--as-of", as_of.isoformat(), stdout=out)
+    elapsed = time.perf_counter() - started
+    counts: dict[tuple[str, str], tuple[int, int]] = {}
+    lines = out.getvalue().splitlines()
+    for line in lines:
+        doc = json.loads(line)
+        for sub in doc["sub_industries"]:
+            if sub["denominator"] or sub["at_or_above"]:
+                counts[(doc["city"], sub["code"])] = (sub["denominator"], sub["at_or_above"])
+    return elapsed, counts, len(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="compliance --all vs a hand-written GROUP BY")
+    parser.add_argument("--enterprises", type=int, default=100_000)
+    parser.add_argument("--per-enterprise", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best counts")
+    parser.add_argument("--keep", action="store_true", help="leave the data set for profiling")
+    args = parser.parse_args(argv)
+
+    url = _require_bench_database()
+    _create_database_if_missing(url)
+    _setup_django()
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from bench.generate import generate, write_csvs
+
+    call_command("migrate", verbosity=0)
+    _empty_enterprise_tables()
+    data = generate(cities=100, enterprises=args.enterprises)
+    paths = write_csvs(data, Path(tempfile.mkdtemp(prefix="sme-bench-")))
+    quiet = io.StringIO()
+    for kind in ("cities", "sub_industries", "enterprises"):
+        call_command("import_data", kind, str(paths[kind]), stdout=quiet)
+    stored = _store_assessments(args.per_enterprise)
+    as_of = timezone.localdate()
+
+    seconds = floor = float("inf")
+    try:
+        for _ in range(args.repeat):
+            f, floor_counts = _floor(as_of)
+            s, orm_counts, cities = _command(as_of)
+            floor, seconds = min(floor, f), min(seconds, s)
+        nonzero_floor = {k: v for k, v in floor_counts.items() if v != (0, 0)}
+        assert orm_counts == nonzero_floor, "the ORM and the floor disagree"
+    finally:
+        if not args.keep:
+            _empty_enterprise_tables()
+    print(
+        f"compliance --all: {seconds:.2f} s for {cities} cities; floor {floor:.2f} s",
+        file=sys.stderr,
+    )
+    print(
+        json.dumps(
+            {
+                "name": "compliance_all",
+                "cities": cities,
+                "enterprises": args.enterprises,
+                "assessments": stored,
+                "seconds": round(seconds, 3),
+                "floor_seconds": round(floor, 3),
+                "ratio": round(seconds / floor, 2),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
