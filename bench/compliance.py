@@ -39,8 +39,10 @@ WITH current AS (
     ORDER BY a.enterprise_id, a.assessed_on DESC, a.confirmed_at DESC, a.id DESC
 )
 SELECT c.code, s.code,
-       COUNT(*) FILTER (WHERE e.above_scale OR e.quality_tier IN ('provincial_srdi', 'little_giant')),
-       COUNT(*) FILTER (WHERE (e.above_scale OR e.quality_tier IN ('provincial_srdi', 'little_giant'))
+       COUNT(*) FILTER (WHERE e.above_scale
+                           OR e.quality_tier IN ('provincial_srdi', 'little_giant')),
+       COUNT(*) FILTER (WHERE (e.above_scale
+                               OR e.quality_tier IN ('provincial_srdi', 'little_giant'))
                           AND cur.level >= 2)
 FROM cities_enterprise e
 JOIN cities_pilotcity c ON c.id = e.city_id
