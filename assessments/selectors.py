@@ -11,7 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import OrderBy
 from django.http import Http404
 
 from cities.models import CITY_ROLES, Enterprise, Role, User
@@ -26,6 +27,20 @@ def _role(user: object) -> str | None:
         return Role.ADMIN
     return getattr(user, "role", None)
 
+
+# The one order of confirmed assessments everywhere (current level = first of LATEST_FIRST,
+# baseline = first of EARLIEST_FIRST). A missing confirmation time counts as the earliest, on
+# PostgreSQL and SQLite alike (their default NULL orders differ).
+LATEST_FIRST: tuple[OrderBy, ...] = (
+    F("assessed_on").desc(),
+    F("confirmed_at").desc(nulls_last=True),
+    F("id").desc(),
+)
+EARLIEST_FIRST: tuple[OrderBy, ...] = (
+    F("assessed_on").asc(),
+    F("confirmed_at").asc(nulls_first=True),
+    F("id").asc(),
+)
 
 # Another party's unsubmitted self-assessment is the enterprise's private work in progress.
 _PRIVATE_DRAFTS = Q(method=Method.SELF, state=State.DRAFT)
@@ -68,9 +83,7 @@ def counting_assessments(*, as_of: dt.date | None = None) -> QuerySet[Assessment
 
 def _latest_counting(as_of: dt.date | None) -> QuerySet[Assessment]:
     return (
-        counting_assessments(as_of=as_of)
-        .filter(enterprise=OuterRef("pk"))
-        .order_by("-assessed_on", "-confirmed_at", "-id")
+        counting_assessments(as_of=as_of).filter(enterprise=OuterRef("pk")).order_by(*LATEST_FIRST)
     )
 
 
@@ -101,7 +114,7 @@ def current_level_of(*, enterprise: Enterprise, as_of: dt.date | None = None) ->
     row = (
         counting_assessments(as_of=as_of)
         .filter(enterprise=enterprise)
-        .order_by("-assessed_on", "-confirmed_at", "-id")
+        .order_by(*LATEST_FIRST)
         .values_list("level", flat=True)
         .first()
     )

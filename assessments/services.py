@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from cities import dashboard_cache
 from cities.models import Enterprise, Role, User
 
 from . import indicators, scoring, selectors
@@ -394,6 +395,7 @@ def assessment_confirm(*, actor: User, assessment_id: int) -> Assessment:
     assessment.assessed_on = timezone.localdate()
     assessment._change_reason = "现场评定确认"  # type: ignore[attr-defined]
     assessment.save()
+    dashboard_cache.invalidate_city_on_commit(assessment.enterprise.city_id)
     return assessment
 
 

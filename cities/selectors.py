@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+
+from assessments.selectors import LATEST_FIRST, counting_assessments
 
 from .models import (
     CITY_ROLES,
@@ -23,6 +25,7 @@ from .models import (
     SubIndustry,
     User,
 )
+from .selectors_compliance import counted_q, rule_for
 
 
 def _role(user: object) -> str | None:
@@ -118,6 +121,8 @@ class RosterFilters:
     tier: str = ""
     size: str = ""
     q: str = ""
+    counted: str = ""  # "1": only enterprises in the "应改尽改" denominator (the batch's rule)
+    level: str = ""  # "at_or_above" | "below": current confirmed level vs the batch's min_level
 
 
 def roster_for_city(*, user: object, city: PilotCity, filters: RosterFilters) -> EnterpriseQuerySet:
@@ -133,6 +138,17 @@ def roster_for_city(*, user: object, city: PilotCity, filters: RosterFilters) ->
         qs = qs.filter(quality_tier=filters.tier)
     if filters.size:
         qs = qs.filter(size_class=filters.size)
+    if filters.counted == "1":
+        qs = qs.filter(counted_q(rule_for(city.batch)))
+    if filters.level in ("at_or_above", "below"):
+        latest = counting_assessments().filter(enterprise=OuterRef("pk")).order_by(*LATEST_FIRST)
+        qs = qs.alias(_roster_level=Subquery(latest.values("level")[:1]))
+        if filters.level == "at_or_above":
+            qs = qs.filter(_roster_level__gte=city.batch.min_level)
+        else:  # never confirmed counts as below (domain.md §1)
+            qs = qs.filter(
+                Q(_roster_level__lt=city.batch.min_level) | Q(_roster_level__isnull=True)
+            )
     return qs.search(filters.q).order_by("sub_industry__code", "name", "id")
 
 

@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessments.models import Assessment
-from assessments.selectors import counting_assessments
+from assessments.selectors import EARLIEST_FIRST, counting_assessments
 
 from . import compliance
 from .models import Enterprise, PilotBatch, PilotCity, QualityTier, SubIndustry
@@ -48,7 +48,7 @@ def with_baseline_level(
     earliest = (
         counting_assessments(as_of=as_of)
         .filter(enterprise=OuterRef("pk"))
-        .order_by("assessed_on", "confirmed_at", "id")
+        .order_by(*EARLIEST_FIRST)
     )
     return qs.annotate(baseline_level=Subquery(earliest.values("level")[:1]))
 

@@ -80,6 +80,8 @@ def roster(request: HttpRequest, code: str) -> HttpResponse:
         tier=request.GET.get("tier", ""),
         size=request.GET.get("size", ""),
         q=request.GET.get("q", ""),
+        counted=request.GET.get("counted", ""),
+        level=request.GET.get("level", ""),
     )
     enterprises = with_current_level(
         selectors.roster_for_city(user=user, city=city, filters=filters)
