@@ -127,6 +127,52 @@ def _command(as_of: dt.date) -> tuple[float, dict[tuple[str, str], tuple[int, in
     return elapsed, counts, len(lines)
 
 
+def _dashboard_timings() -> list[dict[str, object]]:
+    """Render times of the largest city's dashboard and the national dashboard, cold (cache
+    emptied) and cached (the same request again), through Django's full request stack."""
+    from django.core.cache import cache
+    from django.db.models import Count
+    from django.test import Client
+
+    from cities.models import PilotCity, Role, User
+
+    city = PilotCity.objects.annotate(n=Count("enterprises")).order_by("-n").first()
+    assert city is not None
+    official, _ = User.objects.get_or_create(
+        username="bench_official", defaults={"role": Role.CITY_OFFICIAL, "city": city}
+    )
+    ministry, _ = User.objects.get_or_create(
+        username="bench_ministry", defaults={"role": Role.MINISTRY}
+    )
+    lines: list[dict[str, object]] = []
+    for name, user, url in (
+        ("city_dashboard", official, f"/cities/{city.code}/dashboard/"),
+        ("national_dashboard", ministry, "/dashboard/"),
+    ):
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(user)
+        cold = cached = float("inf")
+        for _ in range(3):
+            cache.clear()
+            started = time.perf_counter()
+            response = client.get(url)
+            cold = min(cold, time.perf_counter() - started)
+            assert response.status_code == 200, response.status_code
+            started = time.perf_counter()
+            assert client.get(url).status_code == 200
+            cached = min(cached, time.perf_counter() - started)
+        lines.append(
+            {
+                "name": name,
+                "enterprises": city.n if name == "city_dashboard" else None,  # type: ignore[attr-defined]
+                "cold_seconds": round(cold, 3),
+                "cached_seconds": round(cached, 3),
+                "ratio": round(cold / cached, 2),
+            }
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="compliance --all vs a hand-written GROUP BY")
     parser.add_argument("--enterprises", type=int, default=100_000)
@@ -162,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             floor, seconds = min(floor, f), min(seconds, s)
         nonzero_floor = {k: v for k, v in floor_counts.items() if v != (0, 0)}
         assert orm_counts == nonzero_floor, "the ORM and the floor disagree"
+        pages = _dashboard_timings()
     finally:
         if not args.keep:
             _empty_enterprise_tables()
@@ -169,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         f"compliance --all: {seconds:.2f} s for {cities} cities; floor {floor:.2f} s",
         file=sys.stderr,
     )
+    for line in pages:
+        print(json.dumps(line))
     print(
         json.dumps(
             {
