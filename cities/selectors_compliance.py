@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessments.models import Assessment
-from assessments.selectors import EARLIEST_FIRST, counting_assessments
+from assessments.selectors import EARLIEST_FIRST, counting_assessments, with_current_level
 
 from . import compliance
 from .models import Enterprise, PilotBatch, PilotCity, QualityTier, SubIndustry
@@ -152,17 +152,16 @@ def compliance_for_cities(
             compliance.SubIndustryCounts(sub.code, sub.name, dens.get(key, 0), ats.get(key, 0))
         )
 
-    # 3. Little giants and their latest confirmed level (None: never confirmed).
-    giant_levels = dict(
-        latest.filter(enterprise__quality_tier=QualityTier.LITTLE_GIANT).values_list(
-            "enterprise_id", "level"
-        )
-    )
+    # 3. Little giants (a few per cent of the roster) with their latest confirmed level (None:
+    #    never confirmed): a correlated lookup per giant beats another anti-join over everything.
     giants: dict[int, list[tuple[str, int | None]]] = defaultdict(list)
-    for pk, city_id, uscc in Enterprise.objects.filter(
-        city_id__in=ids, quality_tier=QualityTier.LITTLE_GIANT
-    ).values_list("id", "city_id", "uscc"):
-        giants[city_id].append((uscc, giant_levels.get(pk)))
+    giant_qs: Any = with_current_level(
+        Enterprise.objects.filter(city_id__in=ids, quality_tier=QualityTier.LITTLE_GIANT),
+        as_of=as_of,
+    )
+    giant_rows = giant_qs.values_list("city_id", "uscc", "current_level")
+    for city_id, uscc, level in giant_rows:
+        giants[city_id].append((uscc, level))
 
     # 4. Below-scale enterprises' earliest confirmed level, per city (the uplift's baseline).
     base_rows: Any = (
