@@ -504,3 +504,10 @@ def test_sort_rows_puts_missing_values_last_in_both_directions():
     assert [r.code for r in sort_rows(rows_, "share")] == ["A", "C", "B"]
     assert [r.code for r in sort_rows(rows_, "-share")] == ["C", "A", "B"]
     assert [r.code for r in sort_rows(rows_, "bogus")] == ["A", "B", "C"]
+
+
+def test_roster_filter_form_keeps_the_dashboard_filters(client, city_official, city):
+    client.force_login(city_official)
+    body = client.get("/cities/HHHT/enterprises/?counted=1&level=below").content.decode()
+    assert '<option value="1" selected>' in body
+    assert '<option value="below" selected>' in body
