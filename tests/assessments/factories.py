@@ -17,67 +17,11 @@ from django.utils import timezone
 
 from assessments import indicators, scoring, selectors
 from assessments.models import Assessment, Method, Purpose, Source, State
+from tests.assessments.documents import EXAMPLE_DOCUMENT, EXAMPLE_RESULT
 from tests.cities.factories import EnterpriseFactory
 
-# domain.md §3.1: total 44.975, level 2, next level 3 short by 15.025 points and 7 scenes.
-EXAMPLE_DOCUMENT: dict[str, Any] = {
-    "indicator_version": "2024",
-    "answers": {
-        "Q1": ["B", "D"],
-        "Q2": "C",
-        "Q3": "B",
-        "Q4": ["F", "G", "N"],
-        "Q5": "C",
-        "Q6": ["B"],
-        "Q7": ["A"],
-        "Q8": "D",
-        "Q9": ["B", "C"],
-        "Q10": ["B", "D"],
-        "Q11": "B",
-        "Q12": "B",
-        "Q13": "C",
-        "Q14": "C",
-        "Q15": "B",
-    },
-    "scenes": {
-        "S01": 2,
-        "S02": 1,
-        "S03": 2,
-        "S04": 0,
-        "S05": 1,
-        "S06": 2,
-        "S07": 2,
-        "S08": 1,
-        "S09": 2,
-        "S10": 1,
-        "S11": 2,
-        "S12": 1,
-        "S13": 3,
-        "S14": 1,
-        "S15": 2,
-        "S16": 0,
-    },
-    "data": {"equipment_total": 120, "equipment_digital": 30},
-}
-
-
-# The §3.1 result of that document, as `scoring.result_to_json` writes it.
-EXAMPLE_RESULT: dict[str, Any] = {
-    "valid": True,
-    "indicator_version": "2024",
-    "total": "44.975",
-    "dimensions": {"foundation": "16.850", "management": "13.125", "outcomes": "15.000"},
-    "scenes_at_or_above": {"1": 14, "2": 8, "3": 1, "4": 0},
-    "constraint_scenes_at_or_above": {"1": 10, "2": 7, "3": 1, "4": 0},
-    "level": 2,
-    "next_level": {
-        "level": 3,
-        "points_short": "15.025",
-        "scenes_short": 7,
-        "constraint_scenes_short": 4,
-        "fewest_changes": 10,
-    },
-}
+# The §3.1 example document (level 2) and its result live with the scoring tests' documents.
+__all__ = ["EXAMPLE_DOCUMENT", "EXAMPLE_RESULT"]
 
 
 def complete_answers() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
