@@ -8,8 +8,8 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-RUN_DEBS := fonts-noto-cjk libharfbuzz-subset0
-TEST_DEBS := $(RUN_DEBS) chromium
+RUN_DEBS := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
+TEST_DEBS := $(RUN_DEBS) chromium poppler-utils
 
 .PHONY: run test lint fmt typecheck checks pytest bench worker migrate seed sysdeps-run sysdeps-test clean help
 

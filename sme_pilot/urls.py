@@ -18,5 +18,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("assessments/", include("assessments.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("cities.urls")),
 ]

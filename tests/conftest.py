@@ -79,11 +79,21 @@ def admin_user_(db):
 
 
 @pytest.fixture
-def celery_worker(transactional_db, settings):
+def celery_worker(start_celery_worker):
     """A real Celery worker process on Redis, sharing this test's PostgreSQL database.
 
     Tests that are about background work use it; everything else runs tasks eagerly. The worker
     consumes only this test process's own queue.
+    """
+    return start_celery_worker()
+
+
+@pytest.fixture
+def start_celery_worker(transactional_db, settings):
+    """Start real workers (`start_celery_worker(extra_env)` -> Popen); all are stopped at the end.
+
+    A test may start more than one, e.g. to replace a worker it killed; `extra_env` reaches only
+    that worker process.
     """
     from django.db import connection
 
@@ -107,36 +117,44 @@ def celery_worker(transactional_db, settings):
         "CELERY_QUEUE": queue,
         "CELERY_EAGER": "0",
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "sme_pilot",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "warning",
-        ],
-        env=env,
-        cwd=str(settings.BASE_DIR),
-    )
+    procs: list[subprocess.Popen] = []
+
+    def start(extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "sme_pilot",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                queue,
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "warning",
+            ],
+            env={**env, **(extra_env or {})},
+            cwd=str(settings.BASE_DIR),
+        )
+        procs.append(proc)
+        return proc
+
     app.conf.task_always_eager = False
     try:
-        yield proc
+        yield start
     finally:
         app.conf.task_always_eager = True
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.2, what: str = "condition"):

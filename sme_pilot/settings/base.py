@@ -157,6 +157,10 @@ CELERY_TASK_TIME_LIMIT = 20 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 30 * 60}
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="sme_pilot")
 CELERY_TIMEZONE = TIME_ZONE
+# Puts back report jobs a dead worker left behind, fails those out of attempts (reports.services).
+CELERY_BEAT_SCHEDULE = {
+    "reports-sweep-report-jobs": {"task": "reports.sweep_report_jobs", "schedule": 60.0},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,0 +1,42 @@
+"""Reads of report jobs, scoped by the same selectors as the pages they report on.
+
+A job is visible to whoever may currently see its subject: a city report to that city's
+officials, the ministry and administrators; the national report to the ministry and
+administrators; an assessment report to whoever sees the assessment. Out of scope is a 404.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from assessments.selectors import assessment_list_visible_to
+from cities.models import User
+from cities.selectors import city_list_visible_to, sees_dashboards, sees_everything
+
+from .models import ReportJob, ReportKind
+
+RECENT_JOBS = 50
+
+
+def report_job_list_visible_to(*, user: object) -> QuerySet[ReportJob]:
+    scope = Q(kind=ReportKind.ASSESSMENT, assessment__in=assessment_list_visible_to(user=user))
+    if sees_dashboards(user):
+        scope |= Q(kind=ReportKind.CITY, city__in=city_list_visible_to(user=user))
+    if sees_everything(user):
+        scope |= Q(kind=ReportKind.NATIONAL)
+    return ReportJob.objects.filter(scope).select_related("city", "assessment__enterprise")
+
+
+def report_job_get_visible(*, user: object, pk: int) -> ReportJob:
+    try:
+        return report_job_list_visible_to(user=user).get(pk=pk)
+    except ReportJob.DoesNotExist:
+        raise Http404("没有找到该报告") from None
+
+
+def report_job_list_mine(*, user: object) -> QuerySet[ReportJob]:
+    """The jobs this user asked for (a shared job counts for each requester), newest first."""
+    if not isinstance(user, User) or not user.is_authenticated:
+        return ReportJob.objects.none()
+    return report_job_list_visible_to(user=user).filter(requesters=user)[:RECENT_JOBS]

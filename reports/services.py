@@ -1,0 +1,316 @@
+"""Report jobs: request (scope check, snapshot, dedupe, enqueue), run (claim, render, store), sweep.
+
+The job row is the truth. A request freezes the data into a snapshot and hashes it: the same
+report of the same data is one job, rendered once. A worker claims a queued job with a
+conditional UPDATE and proceeds only if it changed the row, so a task delivered twice renders
+once; the PDF is written under a temporary name and renamed into place. A periodic sweeper puts
+back jobs a dead worker left behind and fails, visibly, those out of attempts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import os
+import time
+import uuid
+from functools import partial
+from typing import Any, Final, Protocol
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from assessments.models import Assessment
+from assessments.selectors import assessment_get_visible
+from cities.models import PilotCity, User
+from cities.selectors import city_get_visible, sees_dashboards, sees_everything
+
+from . import tasks
+from .models import ACTIVE_STATES, ReportJob, ReportJobState, ReportKind
+
+logger = logging.getLogger(__name__)
+
+State = ReportJobState
+
+# A rendering job claimed longer ago than the task's hard time limit plus this is a dead
+# worker's: its task cannot still be running.
+STUCK_MARGIN: Final = dt.timedelta(seconds=60)
+# A queued job no worker took within this was probably never enqueued (Redis down) or lost.
+UNPICKED_AFTER: Final = dt.timedelta(minutes=5)
+RETRY_BACKOFF_SECONDS: Final = 30
+
+FAILED_MESSAGE: Final = "报告生成失败，已尝试 {attempts} 次。请稍后重试或联系系统管理员。"
+STUCK_MESSAGE: Final = "报告生成多次中断（超时或后台进程退出），已停止重试。"
+
+
+class Renderer(Protocol):
+    def __call__(self, kind: str, snapshot: dict[str, Any], *, snapshot_hash: str) -> bytes: ...
+
+
+class SnapshotSource(Protocol):
+    def build_snapshot(
+        self,
+        kind: str,
+        *,
+        city_code: str | None = None,
+        assessment_id: int | None = None,
+        as_of: dt.date | None = None,
+    ) -> dict[str, Any]: ...
+
+    def snapshot_hash(self, snapshot: dict[str, Any]) -> str: ...
+
+
+# Hooks for tests; None means the real modules, imported on first use so that web processes and
+# this module never import WeasyPrint until a PDF is rendered.
+RENDERER: Renderer | None = None
+SNAPSHOTS: SnapshotSource | None = None
+
+
+def _renderer() -> Renderer:
+    if RENDERER is not None:
+        return RENDERER
+    # Worker tests swap the renderer of the worker process they start; only test settings set it.
+    path = getattr(settings, "REPORTS_TEST_RENDERER", "") or "reports.rendering.render_pdf"
+    renderer: Renderer = import_string(path)
+    return renderer
+
+
+def _snapshots() -> SnapshotSource:
+    if SNAPSHOTS is not None:
+        return SNAPSHOTS
+    source: SnapshotSource = importlib.import_module("reports.snapshots")  # type: ignore[assignment]
+    return source
+
+
+# --- request ---------------------------------------------------------------------------------
+
+
+def _subject(
+    *, actor: User, kind: str, city_code: str | None, assessment_id: int | None
+) -> tuple[dict[str, Any], PilotCity | None, Assessment | None]:
+    """The params and subject of a request, if the actor may see it; otherwise 404."""
+    if kind == ReportKind.NATIONAL:
+        if not sees_everything(actor):
+            raise Http404("没有找到该报告")
+        return {}, None, None
+    if kind == ReportKind.CITY:
+        if not sees_dashboards(actor) or not city_code:
+            raise Http404("没有找到该试点城市")
+        city = city_get_visible(user=actor, code=city_code)
+        return {"city_code": city.code}, city, None
+    if kind == ReportKind.ASSESSMENT:
+        if assessment_id is None:
+            raise Http404("没有找到该评测")
+        assessment = assessment_get_visible(user=actor, pk=assessment_id)
+        return {"assessment_id": assessment.pk}, None, assessment
+    raise Http404("没有这种报告")
+
+
+def report_request(
+    *,
+    actor: User,
+    kind: str,
+    city_code: str | None = None,
+    assessment_id: int | None = None,
+    as_of: dt.date | None = None,
+) -> ReportJob:
+    """The job for this report of the data as it is now: an existing one, or a new queued one."""
+    params, city, assessment = _subject(
+        actor=actor, kind=kind, city_code=city_code, assessment_id=assessment_id
+    )
+    # Always explicit, so "today" from the list page and from a dashboard are the same request.
+    as_of = as_of or timezone.localdate()
+    params["as_of"] = as_of.isoformat()
+    source = _snapshots()
+    try:
+        snapshot = source.build_snapshot(
+            kind,
+            city_code=params.get("city_code"),
+            assessment_id=params.get("assessment_id"),
+            as_of=as_of,
+        )
+    except LookupError:
+        raise Http404("没有找到该报告的数据") from None
+    digest = source.snapshot_hash(snapshot)
+    same = ReportJob.objects.filter(kind=kind, params=params, snapshot_hash=digest)
+    job = (
+        same.filter(state=State.DONE).order_by("-finished_at", "-id").first()
+        or same.filter(state__in=ACTIVE_STATES).first()
+    )
+    if job is None:
+        try:
+            with transaction.atomic():
+                job = ReportJob.objects.create(
+                    kind=kind,
+                    params=params,
+                    requested_by=actor,
+                    city=city,
+                    assessment=assessment,
+                    snapshot=snapshot,
+                    snapshot_hash=digest,
+                    progress_message="排队等待生成",
+                )
+        except IntegrityError:
+            # A concurrent identical request created it first (the partial unique constraint).
+            job = same.filter(state__in=ACTIVE_STATES).first()
+            if job is None:
+                raise
+        else:
+            transaction.on_commit(partial(report_job_enqueue, job.pk))
+    job.requesters.add(actor)
+    return job
+
+
+def report_job_enqueue(job_id: int, *, countdown: int | None = None) -> bool:
+    """Send the job to a worker; if the broker is down keep it queued for the sweeper."""
+    queued = ReportJob.objects.filter(pk=job_id, state=State.QUEUED)
+    # Stamped first: with eager tasks (no Redis) the job is done before delay() returns.
+    queued.update(enqueued_at=timezone.now())
+    try:
+        if countdown:
+            tasks.render_report_job.apply_async((job_id,), countdown=countdown)
+        else:
+            tasks.render_report_job.delay(job_id)
+    except Exception:
+        logger.exception("report job %s: could not enqueue, the sweeper will retry", job_id)
+        queued.update(enqueued_at=None)
+        return False
+    return True
+
+
+# --- run -------------------------------------------------------------------------------------
+
+
+def report_job_run(job_id: int) -> ReportJob | None:
+    """Render a queued job once. A job another delivery has taken or finished is left alone."""
+    now = timezone.now()
+    claimed = ReportJob.objects.filter(
+        pk=job_id, state=State.QUEUED, attempts__lt=F("max_attempts")
+    ).update(
+        state=State.RENDERING,
+        attempts=F("attempts") + 1,
+        claimed_at=now,
+        progress_percent=10,
+        progress_message="正在生成报告",
+        updated_at=now,
+    )
+    if not claimed:
+        _fail_exhausted(Q(pk=job_id, state=State.QUEUED), STUCK_MESSAGE)
+        return ReportJob.objects.filter(pk=job_id).first()
+    job = ReportJob.objects.get(pk=job_id)
+    try:
+        delay = float(getattr(settings, "REPORTS_TEST_RENDER_DELAY", 0) or 0)
+        if delay:  # only test settings define it: the crash drill kills a worker mid-render
+            time.sleep(delay)
+        pdf = _renderer()(job.kind, job.snapshot, snapshot_hash=job.snapshot_hash)
+        name = _store(job, pdf)
+    except Exception as exc:
+        logger.exception("report job %s: render failed (attempt %s)", job_id, job.attempts)
+        return _after_failure(job, exc)
+    done = timezone.now()
+    ReportJob.objects.filter(pk=job_id, state=State.RENDERING).update(
+        state=State.DONE,
+        file=name,
+        progress_percent=100,
+        progress_message="报告已生成",
+        error_message="",
+        finished_at=done,
+        updated_at=done,
+    )
+    return ReportJob.objects.get(pk=job_id)
+
+
+def report_file_name(job: ReportJob) -> str:
+    """One name per job and data: every render of a job lands on the same file."""
+    return f"reports/{job.kind}-{job.pk}-{job.snapshot_hash[:16]}.pdf"
+
+
+def _store(job: ReportJob, pdf: bytes) -> str:
+    name = report_file_name(job)
+    final = default_storage.path(name)
+    os.makedirs(os.path.dirname(final), exist_ok=True)
+    temp = f"{final}.{uuid.uuid4().hex}.tmp"
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(pdf)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, final)  # atomic: readers see no file or the whole file
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+    return name
+
+
+def _after_failure(job: ReportJob, exc: BaseException) -> ReportJob:
+    now = timezone.now()
+    reason = f"{type(exc).__name__}: {exc}"[:300]
+    if job.attempts < job.max_attempts:
+        changed = ReportJob.objects.filter(pk=job.pk, state=State.RENDERING).update(
+            state=State.QUEUED,
+            progress_percent=0,
+            progress_message=f"第 {job.attempts} 次生成失败，稍后自动重试",
+            error_message=reason,
+            enqueued_at=None,
+            updated_at=now,
+        )
+        if changed:
+            transaction.on_commit(
+                partial(report_job_enqueue, job.pk, countdown=RETRY_BACKOFF_SECONDS * job.attempts)
+            )
+    else:
+        ReportJob.objects.filter(pk=job.pk, state=State.RENDERING).update(
+            state=State.FAILED,
+            progress_message=FAILED_MESSAGE.format(attempts=job.attempts),
+            error_message=reason,
+            file="",
+            finished_at=now,
+            updated_at=now,
+        )
+    return ReportJob.objects.get(pk=job.pk)
+
+
+def _fail_exhausted(where: Q, message: str) -> int:
+    now = timezone.now()
+    return ReportJob.objects.filter(where, attempts__gte=F("max_attempts")).update(
+        state=State.FAILED,
+        progress_message=message,
+        error_message=message,
+        finished_at=now,
+        updated_at=now,
+    )
+
+
+# --- sweep -----------------------------------------------------------------------------------
+
+
+def report_jobs_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Put back jobs stuck in rendering or never picked up; fail those out of attempts.
+
+    `now` lets a test look at the jobs from later on, as the periodic sweeper would.
+    """
+    now = now or timezone.now()
+    stuck_after = dt.timedelta(seconds=tasks.RENDER_HARD_TIME_LIMIT) + STUCK_MARGIN
+    stuck = Q(state=State.RENDERING, claimed_at__lt=now - stuck_after)
+    cutoff = now - UNPICKED_AFTER
+    waiting = Q(state=State.QUEUED) & (
+        Q(enqueued_at__lt=cutoff) | Q(enqueued_at__isnull=True, updated_at__lt=cutoff)
+    )
+    failed = _fail_exhausted(stuck, STUCK_MESSAGE) + _fail_exhausted(waiting, STUCK_MESSAGE)
+    stuck_ids = list(ReportJob.objects.filter(stuck).values_list("pk", flat=True))
+    requeued = ReportJob.objects.filter(pk__in=stuck_ids, state=State.RENDERING).update(
+        state=State.QUEUED,
+        progress_percent=0,
+        progress_message="生成中断，已重新排队",
+        enqueued_at=None,
+        updated_at=timezone.now(),
+    )
+    waiting_ids = ReportJob.objects.filter(waiting).values_list("pk", flat=True)
+    enqueued = sum(report_job_enqueue(pk) for pk in sorted({*stuck_ids, *waiting_ids}))
+    return {"failed": failed, "requeued": requeued, "enqueued": enqueued}

@@ -1,0 +1,122 @@
+"""Report pages, mounted at /reports/: my reports, request, status (polled), retry, download.
+
+Every job lookup goes through the scoped selectors: a job whose subject the user cannot see is a
+404, for the status page, its fragment and the download alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from cities.models import User
+from cities.selectors import city_list_visible_to, sees_dashboards, sees_everything
+
+from . import selectors, services
+from .models import ReportDownload, ReportJob, ReportJobState, ReportKind
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@login_required
+def report_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    cities = city_list_visible_to(user=user).order_by("code") if sees_dashboards(user) else []
+    context = {
+        "jobs": selectors.report_job_list_mine(user=user),
+        "cities": cities,
+        "can_national": sees_everything(user),
+        "states": ReportJobState,
+    }
+    return render(request, "reports/jobs/list.html", context)
+
+
+@login_required
+@require_POST
+def report_request(request: HttpRequest) -> HttpResponse:
+    kind = request.POST.get("kind", "")
+    if kind not in ReportKind.values:
+        raise Http404("没有这种报告")
+    raw_id = request.POST.get("assessment_id", "").strip()
+    try:
+        as_of = dt.date.fromisoformat(request.POST.get("as_of", "").strip() or "x")
+    except ValueError:
+        as_of = None  # no or unreadable date: the data as of today
+    job = services.report_request(
+        actor=_user(request),
+        kind=kind,
+        city_code=request.POST.get("city_code", "").strip() or None,
+        assessment_id=int(raw_id) if raw_id.isdigit() else None,
+        as_of=as_of,
+    )
+    if job.state == ReportJobState.DONE:
+        messages.info(request, "数据未变化，已有的报告可直接下载。")
+    return redirect("report_detail", pk=job.pk)
+
+
+@login_required
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = selectors.report_job_get_visible(user=request.user, pk=pk)
+    return render(request, "reports/jobs/detail.html", {"job": job})
+
+
+@login_required
+def report_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment, polled every second until the job is done or failed."""
+    job = selectors.report_job_get_visible(user=request.user, pk=pk)
+    return render(request, "reports/jobs/_progress.html", {"job": job})
+
+
+@login_required
+@require_POST
+def report_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask again for a failed report: a fresh job on the data as it is now."""
+    job = selectors.report_job_get_visible(user=request.user, pk=pk)
+    if job.state != ReportJobState.FAILED:
+        return redirect("report_detail", pk=job.pk)
+    params = job.params
+    new = services.report_request(
+        actor=_user(request),
+        kind=job.kind,
+        city_code=params.get("city_code"),
+        assessment_id=params.get("assessment_id"),
+        as_of=dt.date.fromisoformat(params["as_of"]) if params.get("as_of") else None,
+    )
+    return redirect("report_detail", pk=new.pk)
+
+
+@login_required
+def report_download(request: HttpRequest, pk: int) -> FileResponse:
+    job = selectors.report_job_get_visible(user=request.user, pk=pk)
+    if job.state != ReportJobState.DONE or not job.file:
+        raise Http404("报告尚未生成")
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("报告文件不存在") from None
+    ReportDownload.objects.create(job=job, user=_user(request))
+    return FileResponse(
+        handle, as_attachment=True, filename=_filename(job), content_type="application/pdf"
+    )
+
+
+def _filename(job: ReportJob) -> str:
+    """A Chinese file name; FileResponse sends it as RFC 5987 `filename*`."""
+    day = timezone.localtime(job.finished_at or job.created_at).strftime("%Y%m%d")
+    if job.kind == ReportKind.CITY and job.city is not None:
+        subject = f"{job.city.name}试点绩效报告"
+    elif job.kind == ReportKind.ASSESSMENT and job.assessment is not None:
+        subject = f"{job.assessment.enterprise.name}数字化水平评测报告"
+    else:
+        subject = "全国中小企业数字化转型城市试点汇总报告"
+    return f"{subject}-{day}.pdf"

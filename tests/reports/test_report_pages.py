@@ -1,0 +1,199 @@
+"""Report pages: who may request, follow and download each kind of report (tasks run inline)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from django.urls import reverse
+
+from reports import services
+from reports.models import ReportDownload, ReportJob, ReportJobState
+from tests.assessments.factories import AssessmentFactory
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.7\n% test\n%%EOF\n"
+ROLES = [
+    "ministry_user",
+    "city_official",
+    "other_city_official",
+    "enterprise_user",
+    "other_enterprise_user",
+    "assessor",
+    "anonymous",
+]
+# Who sees each kind of report (the city and the assessment are 呼和浩特's).
+ALLOWED = {
+    "city": {"ministry_user", "city_official"},
+    "national": {"ministry_user"},
+    "assessment": {"ministry_user", "city_official", "enterprise_user", "assessor"},
+}
+
+
+@pytest.fixture(autouse=True)
+def renderer(monkeypatch, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(services, "RENDERER", lambda kind, snapshot, *, snapshot_hash: PDF)
+
+
+@pytest.fixture
+def people(
+    request,
+    ministry_user,
+    city_official,
+    other_city_official,
+    enterprise_user,
+    other_enterprise_user,
+    assessor,
+):
+    return {
+        "ministry_user": ministry_user,
+        "city_official": city_official,
+        "other_city_official": other_city_official,
+        "enterprise_user": enterprise_user,
+        "other_enterprise_user": other_enterprise_user,
+        "assessor": assessor,
+        "anonymous": None,
+    }
+
+
+@pytest.fixture
+def assessment(enterprise):
+    return AssessmentFactory(enterprise=enterprise, submitted=True)
+
+
+def request_data(kind, assessment):
+    return {
+        "city": {"kind": "city", "city_code": "HHHT"},
+        "national": {"kind": "national"},
+        "assessment": {"kind": "assessment", "assessment_id": assessment.pk},
+    }[kind]
+
+
+@pytest.fixture
+def done_jobs(people, assessment, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs = {
+            "city": services.report_request(
+                actor=people["ministry_user"], kind="city", city_code="HHHT"
+            ),
+            "national": services.report_request(actor=people["ministry_user"], kind="national"),
+            "assessment": services.report_request(
+                actor=people["ministry_user"], kind="assessment", assessment_id=assessment.pk
+            ),
+        }
+    for job in jobs.values():
+        job.refresh_from_db()
+        assert job.state == ReportJobState.DONE
+    return jobs
+
+
+@pytest.mark.parametrize("kind", ["city", "national", "assessment"])
+@pytest.mark.parametrize("role", ROLES)
+def test_request_is_allowed_only_within_scope(
+    client, people, assessment, role, kind, django_capture_on_commit_callbacks
+):
+    if people[role] is not None:
+        client.force_login(people[role])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("report_request"), request_data(kind, assessment))
+    if role == "anonymous":
+        assert response.status_code == 302 and "/login/" in response["Location"]
+        assert not ReportJob.objects.exists()
+    elif role in ALLOWED[kind]:
+        job = ReportJob.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == reverse("report_detail", args=[job.pk])
+        assert job.state == ReportJobState.DONE
+    else:
+        assert response.status_code == 404
+        assert not ReportJob.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["city", "national", "assessment"])
+@pytest.mark.parametrize("role", ROLES)
+def test_status_and_download_are_allowed_only_within_scope(client, people, done_jobs, role, kind):
+    job = done_jobs[kind]
+    if people[role] is not None:
+        client.force_login(people[role])
+    urls = [
+        reverse(name, args=[job.pk])
+        for name in ("report_detail", "report_progress", "report_download")
+    ]
+    responses = [client.get(url) for url in urls]
+    if role == "anonymous":
+        assert all(r.status_code == 302 and "/login/" in r["Location"] for r in responses)
+    elif role in ALLOWED[kind]:
+        assert [r.status_code for r in responses] == [200, 200, 200]
+        assert b"".join(responses[2].streaming_content) == PDF
+    else:
+        assert [r.status_code for r in responses] == [404, 404, 404]
+    expected = 1 if role in ALLOWED[kind] else 0
+    assert ReportDownload.objects.filter(job=job).count() == expected
+
+
+def test_download_is_a_pdf_with_a_chinese_name_and_is_recorded(client, city_official, done_jobs):
+    job = done_jobs["city"]
+    client.force_login(city_official)
+    response = client.get(reverse("report_download", args=[job.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert f"filename*=utf-8''{quote('呼和浩特市试点绩效报告')}" in disposition
+    assert b"".join(response.streaming_content) == PDF
+    download = ReportDownload.objects.get()
+    assert (download.job, download.user) == (job, city_official)
+
+
+def test_status_page_polls_until_done_then_offers_the_download(client, city_official, city):
+    job = services.report_request(actor=city_official, kind="city", city_code="HHHT")  # queued
+    client.force_login(city_official)
+    page = client.get(reverse("report_detail", args=[job.pk])).content.decode()
+    assert 'hx-trigger="every 1s"' in page
+    assert "<progress" in page
+    assert reverse("report_download", args=[job.pk]) not in page
+
+    services.report_job_run(job.pk)
+    fragment = client.get(
+        reverse("report_progress", args=[job.pk]), headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "every 1s" not in fragment
+    assert reverse("report_download", args=[job.pk]) in fragment
+
+
+def test_a_failed_job_says_so_and_can_be_retried(
+    client, monkeypatch, city_official, city, django_capture_on_commit_callbacks
+):
+    def broken(kind, snapshot, *, snapshot_hash):
+        raise RuntimeError("字体缺失")
+
+    monkeypatch.setattr(services, "RENDERER", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.report_request(actor=city_official, kind="city", city_code="HHHT")
+    job.refresh_from_db()
+    assert job.state == ReportJobState.FAILED
+    client.force_login(city_official)
+    page = client.get(reverse("report_detail", args=[job.pk])).content.decode()
+    assert "报告生成失败" in page and "字体缺失" in page and "重新生成" in page
+    assert client.get(reverse("report_download", args=[job.pk])).status_code == 404
+
+    monkeypatch.setattr(services, "RENDERER", lambda kind, snapshot, *, snapshot_hash: PDF)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("report_retry", args=[job.pk]))
+    new = ReportJob.objects.exclude(pk=job.pk).get()
+    assert response["Location"] == reverse("report_detail", args=[new.pk])
+    new.refresh_from_db()
+    assert new.state == ReportJobState.DONE
+
+
+def test_my_reports_lists_my_jobs_only(client, city_official, ministry_user, done_jobs):
+    client.force_login(city_official)
+    page = client.get(reverse("report_list")).content.decode()
+    assert "我的报告" in page
+    assert reverse("report_detail", args=[done_jobs["city"].pk]) not in page  # ministry's request
+
+    client.post(reverse("report_request"), {"kind": "city", "city_code": "HHHT"})  # same data
+    page = client.get(reverse("report_list")).content.decode()
+    assert reverse("report_download", args=[done_jobs["city"].pk]) in page
+    assert reverse("report_detail", args=[done_jobs["national"].pk]) not in page
