@@ -15,18 +15,9 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
 from django.http import Http404
 
-from cities.models import CITY_ROLES, Enterprise, Role, User
+from cities.models import CITY_ROLES, Enterprise, Role, User, role_of
 
 from .models import Assessment, Method, PledgeText, State
-
-
-def _role(user: object) -> str | None:
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return None
-    if getattr(user, "is_superuser", False):
-        return Role.ADMIN
-    return getattr(user, "role", None)
-
 
 # The one order of confirmed assessments everywhere (current level = first of LATEST_FIRST,
 # baseline = first of EARLIEST_FIRST). A missing confirmation time counts as the earliest, on
@@ -50,7 +41,7 @@ def assessment_list_visible_to(*, user: object) -> QuerySet[Assessment]:
     qs = Assessment.objects.select_related(
         "enterprise", "enterprise__city", "revision", "revision__version", "confirmed_by"
     )
-    role = _role(user)
+    role = role_of(user)
     if role == Role.ADMIN:
         return qs
     if role == Role.MINISTRY:

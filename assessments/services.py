@@ -223,14 +223,7 @@ def assessment_autosave(
     (another tab or a save that overtook this one) and holds a different value, nothing is
     written and AutosaveConflict says what is stored now: an older save never wins.
     """
-    assessment = (
-        Assessment.objects.select_for_update(of=("self",))
-        .select_related("enterprise", "revision")
-        .filter(pk=assessment_id)
-        .first()
-    )
-    if assessment is None:
-        raise Http404("没有找到该评测")
+    assessment = _locked(assessment_id)
     _ensure_editor(actor, assessment)
     _ensure_editable(assessment)
     indicator = _indicator(assessment)

@@ -373,6 +373,15 @@ class Role(models.TextChoices):
 CITY_ROLES = frozenset({Role.ASSESSOR, Role.CITY_OFFICIAL})
 
 
+def role_of(user: object) -> str | None:
+    """The role that scopes what `user` sees (None: anonymous or inactive; superusers: admin)."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return None
+    if getattr(user, "is_superuser", False):
+        return Role.ADMIN
+    return getattr(user, "role", None)
+
+
 class AccountManager(UserManager["User"]):
     def create_superuser(self, username, email=None, password=None, **extra_fields):  # type: ignore[no-untyped-def,override]
         extra_fields.setdefault("role", Role.ADMIN)

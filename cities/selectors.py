@@ -24,31 +24,24 @@ from .models import (
     Role,
     SubIndustry,
     User,
+    role_of,
 )
 from .selectors_compliance import counted_q, rule_for
 
 
-def _role(user: object) -> str | None:
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return None
-    if getattr(user, "is_superuser", False):
-        return Role.ADMIN
-    return getattr(user, "role", None)
-
-
 def sees_everything(user: object) -> bool:
     """Ministry (read-only) and administrators see every city."""
-    return _role(user) in (Role.MINISTRY, Role.ADMIN)
+    return role_of(user) in (Role.MINISTRY, Role.ADMIN)
 
 
 def sees_dashboards(user: object) -> bool:
     """Compliance and dashboards: city officials (their city), ministry and admins (all)."""
-    return _role(user) in (Role.CITY_OFFICIAL, Role.MINISTRY, Role.ADMIN)
+    return role_of(user) in (Role.CITY_OFFICIAL, Role.MINISTRY, Role.ADMIN)
 
 
 def city_list_visible_to(*, user: object) -> PilotCityQuerySet:
     qs = PilotCity.objects.select_related("province", "batch")
-    role = _role(user)
+    role = role_of(user)
     if role in (Role.MINISTRY, Role.ADMIN):
         return qs
     if role in CITY_ROLES:
@@ -68,7 +61,7 @@ def city_get_visible(*, user: object, code: str) -> PilotCity:
 
 def enterprise_list_visible_to(*, user: object) -> EnterpriseQuerySet:
     qs = Enterprise.objects.select_related("city", "sub_industry")
-    role = _role(user)
+    role = role_of(user)
     if role in (Role.MINISTRY, Role.ADMIN):
         return qs
     if role in CITY_ROLES:
