@@ -20,16 +20,9 @@ import io
 import json
 import random
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from bench.import_enterprises import (
-    _create_database_if_missing,
-    _empty_enterprise_tables,
-    _require_bench_database,
-    _setup_django,
-)
+from bench.setup import empty_enterprise_tables, load_roster, open_bench_database
 
 FLOOR_SQL = """
 WITH current AS (
@@ -181,22 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="leave the data set for profiling")
     args = parser.parse_args(argv)
 
-    url = _require_bench_database()
-    _create_database_if_missing(url)
-    _setup_django()
-
-    from django.core.management import call_command
+    open_bench_database()
     from django.utils import timezone
 
-    from bench.generate import generate, write_csvs
-
-    call_command("migrate", verbosity=0)
-    _empty_enterprise_tables()
-    data = generate(cities=100, enterprises=args.enterprises)
-    paths = write_csvs(data, Path(tempfile.mkdtemp(prefix="sme-bench-")))
-    quiet = io.StringIO()
-    for kind in ("cities", "sub_industries", "enterprises"):
-        call_command("import_data", kind, str(paths[kind]), stdout=quiet)
+    load_roster(cities=100, enterprises=args.enterprises)
     stored = _store_assessments(args.per_enterprise)
     as_of = timezone.localdate()
 
@@ -211,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         pages = _dashboard_timings()
     finally:
         if not args.keep:
-            _empty_enterprise_tables()
+            empty_enterprise_tables()
     print(
         f"compliance --all: {seconds:.2f} s for {cities} cities; floor {floor:.2f} s",
         file=sys.stderr,

@@ -13,21 +13,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import json
 import random
 import resource
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from bench.import_enterprises import (
-    _create_database_if_missing,
-    _empty_enterprise_tables,
-    _require_bench_database,
-    _setup_django,
-)
+from bench.setup import empty_enterprise_tables, load_roster, open_bench_database
 
 
 def _store_levels(seed: int = 5) -> None:
@@ -94,23 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", type=int, default=2_000, help="city report size")
     args = parser.parse_args(argv)
 
-    url = _require_bench_database()
-    _create_database_if_missing(url)
-    _setup_django()
-
-    from django.core.management import call_command
+    open_bench_database()
     from django.db.models import Count
 
-    from bench.generate import generate, write_csvs
     from cities.models import PilotCity
 
-    call_command("migrate", verbosity=0)
-    _empty_enterprise_tables()
-    data = generate(cities=100, enterprises=args.enterprises)
-    paths = write_csvs(data, Path(tempfile.mkdtemp(prefix="sme-bench-")))
-    quiet = io.StringIO()
-    for kind in ("cities", "sub_industries", "enterprises"):
-        call_command("import_data", kind, str(paths[kind]), stdout=quiet)
+    load_roster(cities=100, enterprises=args.enterprises)
     _store_levels()
     try:
         sizes = PilotCity.objects.annotate(n=Count("enterprises")).values_list("code", "n")
@@ -122,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             **_measure("national"),
         }
     finally:
-        _empty_enterprise_tables()
+        empty_enterprise_tables()
     print(json.dumps(city))
     print(json.dumps(national))
     return 0

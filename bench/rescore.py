@@ -16,19 +16,11 @@ from __future__ import annotations
 
 import argparse
 import copy
-import io
 import json
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from bench.import_enterprises import (
-    _create_database_if_missing,
-    _empty_enterprise_tables,
-    _require_bench_database,
-    _setup_django,
-)
+from bench.setup import load_roster, open_bench_database
 
 
 def _store_assessments(n: int) -> int:
@@ -156,23 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--enterprises", type=int, default=20_000)
     args = parser.parse_args(argv)
 
-    url = _require_bench_database()
-    _create_database_if_missing(url)
-    _setup_django()
-
-    from django.core.management import call_command
-
+    open_bench_database()
     from assessments.selectors import rescore_preview
-    from bench.generate import generate, write_csvs
 
-    call_command("migrate", verbosity=0)
     _cleanup()
-    _empty_enterprise_tables()
-    data = generate(cities=100, enterprises=args.enterprises)
-    paths = write_csvs(data, Path(tempfile.mkdtemp(prefix="sme-bench-")))
-    quiet = io.StringIO()
-    for kind in ("cities", "sub_industries", "enterprises"):
-        call_command("import_data", kind, str(paths[kind]), stdout=quiet)
+    load_roster(cities=100, enterprises=args.enterprises)
     _ensure_first_revision()
     stored = _store_assessments(args.assessments)
     _add_corrected_revision()
