@@ -14,7 +14,7 @@ TEST_DEBS := $(RUN_DEBS) chromium poppler-utils
 .PHONY: run test lint fmt typecheck checks pytest bench worker migrate seed sysdeps-run sysdeps-test clean help
 
 help:
-	@echo "make run    安装依赖、迁移数据库、加载演示数据并启动网站（有 REDIS_URL 时同时启动 Celery worker）"
+	@echo "make run    安装依赖、迁移数据库、加载演示数据并启动网站（配置了 DATABASE_URL 与 REDIS_URL 时用 gunicorn + Celery worker + beat）"
 	@echo "make test   完整测试：lint、类型检查、迁移检查、部署检查和 pytest"
 	@echo "make bench  性能基准（需要 PostgreSQL）"
 
@@ -60,18 +60,19 @@ run: sysdeps-run $(VENV)/.base-installed
 	$(PY) manage.py seed_demo
 	@echo
 	@echo "网站地址：http://$(HOST):$(PORT)/   （API 文档：http://$(HOST):$(PORT)/api/v1/docs/）"
-	@if [ -n "$$REDIS_URL" ]; then \
-	  echo "REDIS_URL 已设置：同时启动 Celery worker（任务在后台执行）"; \
-	  $(VENV)/bin/celery -A sme_pilot worker -l warning --concurrency 2 & \
-	  trap "kill $$! 2>/dev/null" EXIT; \
-	  $(PY) manage.py runserver $(HOST):$(PORT); \
+	@if [ -n "$$REDIS_URL" ] && [ -n "$$DATABASE_URL" ]; then \
+	  echo "已配置 PostgreSQL 与 Redis：以生产方式运行（gunicorn、两个 Celery worker、celery beat）"; \
+	  export DJANGO_SETTINGS_MODULE=sme_pilot.settings.local GUNICORN_BIND=$(HOST):$(PORT); \
+	  deploy/bin/sme-pilot worker & deploy/bin/sme-pilot worker-pdf & deploy/bin/sme-pilot beat & \
+	  trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
+	  deploy/bin/sme-pilot web; \
 	else \
-	  echo "未设置 REDIS_URL：后台任务在进程内执行"; \
+	  echo "未同时设置 DATABASE_URL 与 REDIS_URL：开发服务器，后台任务在进程内执行"; \
 	  $(PY) manage.py runserver $(HOST):$(PORT); \
 	fi
 
 worker: $(VENV)/.base-installed
-	$(VENV)/bin/celery -A sme_pilot worker -l info --concurrency 2
+	deploy/bin/sme-pilot worker & deploy/bin/sme-pilot worker-pdf & wait
 
 # --- quality -----------------------------------------------------------------------------------
 lint: $(VENV)/.dev-installed
@@ -93,6 +94,7 @@ checks: $(VENV)/.dev-installed
 	  DJANGO_ALLOWED_HOSTS=sme-pilot.example.cn \
 	  DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sme_pilot} \
 	  REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
+	  LOG_DIR=$$(mktemp -d) BEHIND_PROXY=1 \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 pytest: $(VENV)/.dev-installed
@@ -108,6 +110,14 @@ bench: $(VENV)/.dev-installed
 	  DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sme_bench} \
 	    DJANGO_SETTINGS_MODULE=sme_pilot.settings.local $(PY) -m $$b || exit 1; \
 	done
+
+# Load test of the production stack (gunicorn, a Celery PDF worker, Redis db 5, PostgreSQL
+# sme_bench_load, rebuilt): one JSON line per endpoint group, then the goals. bench/load.py.
+# e.g. make load LOAD_ARGS="--users 50 --duration 300" (add --reuse to keep the data set)
+.PHONY: load
+load: $(VENV)/.dev-installed
+	@$(VENV)/bin/locust --version >/dev/null 2>&1 || $(PY) -m pip install --quiet -r requirements/bench.txt
+	@$(PY) -m bench.load $(LOAD_ARGS)
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .test-media staticfiles

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from sme_pilot import health
+
 admin.site.site_header = "中小企业数字化转型城市试点 · 系统管理"
 admin.site.site_title = "sme-pilot 管理"
 admin.site.index_title = "参考数据与账号"
@@ -15,6 +17,8 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("assessments/", include("assessments.urls")),

@@ -83,7 +83,7 @@ def celery_worker(start_celery_worker):
     """A real Celery worker process on Redis, sharing this test's PostgreSQL database.
 
     Tests that are about background work use it; everything else runs tasks eagerly. The worker
-    consumes only this test process's own queue.
+    consumes only this test process's own queues (light tasks and PDF rendering).
     """
     return start_celery_worker()
 
@@ -130,7 +130,7 @@ def start_celery_worker(transactional_db, settings):
                 "worker",
                 "--pool=solo",
                 "-Q",
-                queue,
+                f"{queue},{settings.REPORTS_PDF_QUEUE}",
                 "--without-gossip",
                 "--without-mingle",
                 "-l",

@@ -3,10 +3,18 @@
 Each step claims the job row with a conditional UPDATE on its state, so a task delivered twice
 does the work once; the row, not the queue, is the truth about a job. Applying re-validates
 against the current database and is all or nothing, like every import.
+
+Faults: a step the database dropped mid-way (connection lost) wrote nothing; the job goes back
+to where it can be retried (validated: confirm again; uploaded: validated again) and the error
+goes on to the caller (a 503 for a request). A step whose worker died leaves its job claimed:
+`import_jobs_sweep` (celery beat, every minute) puts such jobs back in the queue once they
+cannot still be running, enqueues jobs that never reached a worker (Redis was down), and fails,
+visibly, jobs out of attempts, as reports.services does for report jobs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Iterable
@@ -15,8 +23,8 @@ from typing import Final
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import F
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import F, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -30,6 +38,20 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS: Final = 3
 FAILED_MESSAGE: Final = "系统错误，导入未完成，未写入任何数据。请稍后重试或联系系统管理员。"
+STUCK_MESSAGE: Final = "导入多次中断（超时或后台进程退出），已停止重试，未写入任何数据。请重新上传"
+APPLY_INTERRUPTED_MESSAGE: Final = "导入中断（数据库连接中断），未写入任何数据，请重新确认导入"
+VALIDATE_INTERRUPTED_MESSAGE: Final = "校验中断（数据库连接中断），稍后自动重新校验"
+REQUEUED_MESSAGES: Final[dict[str, str]] = {
+    ImportJobState.VALIDATING: "校验中断，已重新排队",
+    ImportJobState.IMPORTING: "导入中断，已重新排队",
+}
+# The database went away (connection lost, server restarting): not the job's fault.
+DATABASE_UNAVAILABLE: Final = (OperationalError, InterfaceError)
+# A claimed job untouched for longer than the tasks' hard time limit plus this is a dead
+# worker's (or request's): its task cannot still be running.
+STUCK_MARGIN: Final = dt.timedelta(seconds=60)
+# A job waiting for a worker longer than this was probably never enqueued (Redis down) or lost.
+UNPICKED_AFTER: Final = dt.timedelta(minutes=5)
 State = ImportJobState
 
 
@@ -81,6 +103,10 @@ def import_job_validate(*, job_id: int) -> ImportJob:
             dry_run=True,
             progress=_progress(job_id),
         )
+    except DATABASE_UNAVAILABLE:
+        logger.exception("import job %s: database connection lost while validating", job_id)
+        _interrupted(job_id, State.VALIDATING, State.UPLOADED, VALIDATE_INTERRUPTED_MESSAGE)
+        raise
     except Exception:
         logger.exception("import job %s: validation crashed", job_id)
         return _fail(job_id)
@@ -121,6 +147,11 @@ def import_job_apply(*, job_id: int) -> ImportJob:
             result = apply_parsed(parsed, actor=actor, dry_run=False, progress=progress)
             # In the same transaction as the rows: the job says "done" iff they were written.
             return _finish(locked, result, State.DONE if result.written else State.INVALID)
+    except DATABASE_UNAVAILABLE:
+        # The transaction is gone with the connection: not one row of the file was written.
+        logger.exception("import job %s: database connection lost while importing", job_id)
+        _interrupted(job_id, State.IMPORTING, State.VALIDATED, APPLY_INTERRUPTED_MESSAGE)
+        raise
     except Exception:
         logger.exception("import job %s: import crashed", job_id)
         return _fail(job_id)
@@ -195,9 +226,94 @@ def _finished_message(state: str, result: ImportResult) -> str:
     return f"发现 {result.error_count} 处错误，未写入任何数据"
 
 
+def _interrupted(job_id: int, state: str, back_to: str, message: str) -> None:
+    """Put a job whose step lost the database back where it can be retried (best effort).
+
+    If the database is still away, the job stays claimed and the sweeper puts it back later.
+    """
+    try:
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()  # reconnect instead of reusing a dead one
+        ImportJob.objects.filter(pk=job_id, state=state).update(
+            state=back_to, progress_percent=0, progress_message=message, updated_at=timezone.now()
+        )
+    except DatabaseError:
+        logger.warning("import job %s: could not record the interruption", job_id, exc_info=True)
+
+
 def _fail(job_id: int) -> ImportJob:
     now = timezone.now()
     ImportJob.objects.filter(pk=job_id).update(
         state=State.FAILED, progress_message=FAILED_MESSAGE, finished_at=now, updated_at=now
     )
     return ImportJob.objects.get(pk=job_id)
+
+
+# --- sweep -----------------------------------------------------------------------------------
+
+
+def import_jobs_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Requeue jobs a dead worker left claimed, enqueue jobs never picked up, fail exhausted ones.
+
+    A claimed job (validating, importing) is left behind once it has not been touched for longer
+    than the tasks' hard time limit plus a margin, and its row is not locked (an import holds
+    the lock while it writes). A job waiting for a worker (uploaded, or importing not yet
+    claimed) is enqueued again after `UNPICKED_AFTER`. Should the first message turn up after
+    all, the second delivery does no harm: an import waits for the first one's row lock and then
+    finds the job done; a validation is a dry run. `now` lets a test look from later on.
+    """
+    now = now or timezone.now()
+    hard_limit = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimed = Q(state__in=(State.VALIDATING, State.IMPORTING), attempts__gte=1)
+    stuck = claimed & Q(updated_at__lt=now - hard_limit - STUCK_MARGIN)
+    waiting = (Q(state=State.UPLOADED) | Q(state=State.IMPORTING, attempts=0)) & Q(
+        updated_at__lt=now - UNPICKED_AFTER
+    )
+    failed = requeued = 0
+    to_enqueue: list[tuple[int, str]] = []
+    with transaction.atomic():
+        rows = (
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(stuck | waiting)
+            .order_by("pk")
+            .values_list("pk", "state", "attempts")
+        )
+        touched = timezone.now()
+        for pk, state, attempts in rows:
+            if state in REQUEUED_MESSAGES and attempts >= 1:
+                if attempts >= MAX_ATTEMPTS:
+                    failed += ImportJob.objects.filter(pk=pk).update(
+                        state=State.FAILED,
+                        progress_message=STUCK_MESSAGE,
+                        finished_at=touched,
+                        updated_at=touched,
+                    )
+                    continue
+                requeued += ImportJob.objects.filter(pk=pk).update(
+                    progress_percent=0,
+                    progress_message=REQUEUED_MESSAGES[state],
+                    updated_at=touched,
+                )
+            else:
+                # Touched so that the next sweep waits again before enqueueing it once more.
+                ImportJob.objects.filter(pk=pk).update(updated_at=touched)
+            to_enqueue.append((pk, state))
+    enqueued = sum(import_job_enqueue(pk, state) for pk, state in to_enqueue)
+    if failed or requeued or enqueued:
+        logger.warning(
+            "import jobs sweep: %s failed, %s requeued, %s enqueued", failed, requeued, enqueued
+        )
+    return {"failed": failed, "requeued": requeued, "enqueued": enqueued}
+
+
+def import_job_enqueue(job_id: int, state: str) -> bool:
+    """Send the job's next step to a worker; if the broker is down the sweeper tries again."""
+    from cities import tasks  # tasks imports this module
+
+    task = tasks.import_job_apply if state == State.IMPORTING else tasks.import_job_validate
+    try:
+        task.delay(job_id)
+    except Exception:
+        logger.exception("import job %s: could not enqueue, the sweeper will retry", job_id)
+        return False
+    return True

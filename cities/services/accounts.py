@@ -24,6 +24,8 @@ from django.http import Http404
 from openpyxl import Workbook
 from simple_history.utils import bulk_create_with_history
 
+from sme_pilot.observability import security_event
+
 from ..models import Enterprise, Role, User
 from ..selectors_accounts import enterprise_list_without_account
 
@@ -88,6 +90,13 @@ def _record_change(user: User, actor: User, reason: str) -> None:
     """Who and why for the history record, also when no request is around (shell, commands)."""
     user._history_user = actor  # type: ignore[attr-defined]
     user._change_reason = reason  # type: ignore[attr-defined]
+    security_event(
+        "account_change",
+        actor_id=actor.pk,
+        target=user.username,
+        target_role=user.role,
+        reason=reason,
+    )
 
 
 def _ensure_username_free(username: str) -> None:

@@ -21,6 +21,8 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from sme_pilot.observability import security_event
+
 from .. import selectors_accounts as selectors
 from .. import services
 from ..models import Role, User
@@ -243,6 +245,7 @@ def account_sheet_download(request: HttpRequest, token: str) -> HttpResponse:
     if content is None:
         return render(request, "cities/accounts/sheet_gone.html", status=410)
     assert actor.city is not None
+    security_event("credential_sheet_download", request=request, city=actor.city.code)
     stamp = timezone.localtime().strftime("%Y%m%d%H%M")
     filename = f"{actor.city.name}_账号初始密码_{stamp}.xlsx"
     response = HttpResponse(content, content_type=XLSX_MIME)

@@ -36,14 +36,19 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "sme_pilot",
     "cities",
     "assessments",
     "reports",
 ]
 
 MIDDLEWARE = [
+    # First: every response, redirects included, carries the request id and is in the access log.
+    "sme_pilot.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A database connection lost under a view: 503 page or JSON, logged, connection dropped.
+    "sme_pilot.faults.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -107,6 +112,11 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+# Behind nginx (docs/deploy.md) the client's address arrives in X-Real-IP, set by nginx itself;
+# without a proxy that header would be the client's word, so it is ignored.
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+CLIENT_IP_META_ORDER = ("HTTP_X_REAL_IP", "REMOTE_ADDR") if BEHIND_PROXY else ("REMOTE_ADDR",)
+AXES_IPWARE_META_PRECEDENCE_ORDER = CLIENT_IP_META_ORDER
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -136,9 +146,11 @@ REDIS_URL = env("REDIS_URL", default="").strip()
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # A Redis outage reads as an empty cache (logged), not as failed requests.
+            "BACKEND": "sme_pilot.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="sme"),
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
@@ -153,13 +165,33 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 15 * 60
 CELERY_TASK_TIME_LIMIT = 20 * 60
-# Above the hard time limit, so a long task is not redelivered while it still runs.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 30 * 60}
+# Above the hard time limit, so a long task is not redelivered while it still runs. Socket
+# timeouts: an unreachable Redis fails an enqueue in seconds (the job stays queued for the
+# sweepers) instead of holding the request.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 30 * 60,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="sme_pilot")
+# PDF rendering is slow and memory-hungry: its own queue, so its workers are sized, recycled
+# (--max-tasks-per-child) and scaled apart from the light tasks (imports, sweeps).
+REPORTS_PDF_QUEUE = env("CELERY_PDF_QUEUE", default=f"{CELERY_TASK_DEFAULT_QUEUE}.pdf")
+CELERY_TASK_ROUTES = {"reports.render_report_job": {"queue": REPORTS_PDF_QUEUE}}
 CELERY_TIMEZONE = TIME_ZONE
+# Workers log through LOGGING above (request ids, JSON), not through Celery's own set-up.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Puts back report jobs a dead worker left behind, fails those out of attempts (reports.services).
 CELERY_BEAT_SCHEDULE = {
     "reports-sweep-report-jobs": {"task": "reports.sweep_report_jobs", "schedule": 60.0},
+    # The same for import jobs: a killed worker's or request's import, never-enqueued uploads.
+    "cities-sweep-import-jobs": {"task": "cities.sweep_import_jobs", "schedule": 60.0},
 }
 
 REST_FRAMEWORK = {
@@ -189,10 +221,64 @@ SPECTACULAR_SETTINGS = {
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
-LOGGING = {
+# Logs: every line carries the request id (sme_pilot.observability). LOG_FORMAT=json in
+# production. With LOG_DIR set, the access and security logs also go to their own files there,
+# reopened after logrotate moves them (deploy/logrotate/sme-pilot keeps them 190 days).
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+LOG_DIR = env("LOG_DIR", default="")
+LOGGING: dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "sme_pilot.observability.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "sme_pilot.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Without LOG_DIR (development) runserver prints its own access lines.
+        "sme_pilot.access": {
+            "level": env("ACCESS_LOG_LEVEL", default="INFO" if LOG_DIR else "WARNING")
+        },
+        "sme_pilot.security": {"level": "INFO"},
+        # Our own loggers keep their level even where a tool (celery -l warning) raises root's.
+        **{
+            app: {"level": env("LOG_LEVEL", default="INFO")}
+            for app in ("cities", "assessments", "reports")
+        },
+    },
 }
+if LOG_DIR:
+    for _name in ("access", "security"):
+        LOGGING["handlers"][f"{_name}_file"] = {
+            "class": "logging.handlers.WatchedFileHandler",
+            "filename": str(Path(LOG_DIR) / f"{_name}.log"),
+            "formatter": "json",
+            "filters": ["request_id"],
+            "encoding": "utf-8",
+        }
+        LOGGING["loggers"][f"sme_pilot.{_name}"]["handlers"] = [f"{_name}_file"]
+    # Access lines only in their file; security lines in their file and on the console.
+    LOGGING["loggers"]["sme_pilot.access"]["propagate"] = False
+# LOG_FILE: every line (web, workers, beat) also as JSON in this file, for hosts without journald.
+LOG_FILE = env("LOG_FILE", default="")
+if LOG_FILE:
+    LOGGING["handlers"]["file"] = {
+        "class": "logging.handlers.WatchedFileHandler",
+        "filename": LOG_FILE,
+        "formatter": "json",
+        "filters": ["request_id"],
+        "encoding": "utf-8",
+    }
+    LOGGING["root"]["handlers"].append("file")
+
+# New report renders a user may request per hour (reports.services; reusing a job is free).
+REPORTS_REQUESTS_PER_HOUR = env.int("REPORTS_REQUESTS_PER_HOUR", default=30)

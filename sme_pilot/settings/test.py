@@ -13,6 +13,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_EAGER", default=True)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 # A queue of this test process's own, so parallel runs on one Redis never take each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default=f"sme-test-{os.getpid()}")
+REPORTS_PDF_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.pdf"
+CELERY_TASK_ROUTES = {"reports.render_report_job": {"queue": REPORTS_PDF_QUEUE}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
