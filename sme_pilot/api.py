@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from rest_framework import pagination, permissions
+from rest_framework import exceptions, pagination, permissions
 from rest_framework.request import Request
 
 
@@ -20,13 +20,44 @@ class IsActiveAccount(permissions.IsAuthenticated):
         return True
 
 
-class PageNumberPagination(pagination.PageNumberPagination):
+class StrictPageSizeMixin:
+    """`page_size` that is not a whole number of at least 1 is a 400, not quietly the default
+    (DRF's behaviour); more than `max_page_size` still gives `max_page_size` rows."""
+
+    page_size: int | None
+    page_size_query_param: str | None
+    max_page_size: int | None
+
+    def get_page_size(self, request: Request) -> int | None:
+        name = self.page_size_query_param
+        raw = request.query_params.get(name) if name else None
+        if name is None or raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            message = f"每页条数应为正整数（最多 {self.max_page_size}）"
+            raise exceptions.ValidationError({name: [message]})
+        return min(size, self.max_page_size or size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)  # type: ignore[misc]
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {**parameter["schema"], "minimum": 1}
+                parameter["description"] = f"每页条数，最多 {self.max_page_size}"
+        return parameters
+
+
+class PageNumberPagination(StrictPageSizeMixin, pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 
 
-class CursorPagination(pagination.CursorPagination):
+class CursorPagination(StrictPageSizeMixin, pagination.CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500

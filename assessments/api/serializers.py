@@ -57,6 +57,7 @@ class StrictInputSerializer(serializers.Serializer):
     # other error of the request. No docstring: drf-spectacular would show it on every subclass.
 
     forbidden_fields: frozenset[str] = SERVICE_OWNED_FIELDS
+    strict_input = True  # for the API schema (sme_pilot.openapi.AutoSchema)
 
     def to_internal_value(self, data: Any) -> Any:
         refused = self._refused(data)
@@ -302,7 +303,9 @@ class AnswerDocumentSerializer(serializers.Serializer):
     data = serializers.DictField(  # type: ignore[assignment]
         child=serializers.IntegerField(min_value=0),
         required=False,
-        help_text='可选的交叉核对数据，如 {"equipment_total": 120, "equipment_digital": 30}',
+        allow_null=True,
+        help_text='可选的交叉核对数据，如 {"equipment_total": 120, "equipment_digital": 30}；'
+        "null 等同于省略",
     )
 
 

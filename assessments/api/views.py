@@ -33,6 +33,7 @@ from rest_framework.settings import api_settings
 from cities import selectors as city_selectors
 from cities.models import Role, User
 from sme_pilot.api import CursorPagination
+from sme_pilot.openapi import VALIDATION_ERROR_RESPONSE, AutoSchema, ErrorSerializer
 
 from .. import indicators, scoring, selectors, services
 from ..models import Assessment
@@ -100,10 +101,13 @@ class AssessmentViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
+    schema = AutoSchema()
     filterset_class = filters.AssessmentFilter
     pagination_class = AssessmentPagination
     parser_classes = [JSONParser]
     http_method_names = ["get", "post", "patch", "head", "options"]
+    # Any text reaches the view, which answers a JSON 404 (not Django's HTML page) for a non-id.
+    lookup_value_regex = "[^/]+"
 
     def get_queryset(self) -> Any:
         return selectors.assessment_list_visible_to(user=self.request.user)
@@ -115,7 +119,7 @@ class AssessmentViewSet(
         """One assessment inside the caller's scope, with what its detail shows; else 404."""
         text = str(pk)
         found = None
-        if text.isdigit() and int(text) < _MAX_ID:
+        if text.isascii() and text.isdigit() and int(text) < _MAX_ID:
             found = (
                 self.get_queryset()
                 .select_related("pledge_text", "returned_by")
@@ -142,7 +146,10 @@ class AssessmentViewSet(
             "（目的为改造前或改造后），并以企业最近提交的自评预填。"
         ),
         request=serializers.AssessmentCreateSerializer,
-        responses={201: serializers.AssessmentDetailSerializer},
+        responses={
+            201: serializers.AssessmentDetailSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="企业不存在或不在您的权限范围内"),
+        },
     )
     def create(self, request: Request) -> Response:
         payload = serializers.AssessmentCreateSerializer(data=request.data)
@@ -247,7 +254,7 @@ class AssessmentViewSet(
     @extend_schema(
         summary="确认现场评定",
         request=None,
-        responses={200: serializers.AssessmentDetailSerializer},
+        responses={200: serializers.AssessmentDetailSerializer, 400: VALIDATION_ERROR_RESPONSE},
     )
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
@@ -279,7 +286,7 @@ class AssessmentViewSet(
         summary="更正已确认的现场评定",
         description="新建一份取代原评定的现场评定草稿；原评定保持不变。",
         request=None,
-        responses={201: serializers.AssessmentDetailSerializer},
+        responses={201: serializers.AssessmentDetailSerializer, 400: VALIDATION_ERROR_RESPONSE},
     )
     @action(detail=True, methods=["post"])
     def correct(self, request: Request, pk: str) -> Response:
@@ -352,6 +359,7 @@ _EXAMPLE_RESULT = {
 class ScoringPreviewView(views.APIView):
     """Score one answer document (domain.md §3.1) against the newest indicator revisions."""
 
+    schema = AutoSchema()
     parser_classes = [JSONParser]
 
     @extend_schema(

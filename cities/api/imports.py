@@ -20,6 +20,8 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 
+from sme_pilot.openapi import AutoSchema, ErrorSerializer
+
 from .. import tasks
 from ..imports import columns, jobs, selectors
 from ..models import ImportJob, ImportJobState, ImportKind, PilotCity, User
@@ -35,8 +37,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     state_display = serializers.CharField(source="get_state_display", read_only=True)
+    # None for an administrator's import, which is not bound to a city.
     city: serializers.SlugRelatedField[PilotCity] = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
+        slug_field="code", read_only=True, allow_null=True
     )
     created = serializers.IntegerField(source="created_count", read_only=True)
     updated = serializers.IntegerField(source="updated_count", read_only=True)
@@ -93,13 +96,28 @@ def _rejected(detail: str, errors: list[dict[str, Any]], job: dict[str, Any] | N
     return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
+def _field_errors(errors: dict[str, Any]) -> list[dict[str, Any]]:
+    """A form's {field: [messages]} as import errors, so every 400 here has one shape."""
+    return [
+        {"row": None, "column": field, "message": str(message)}
+        for field, messages in errors.items()
+        for message in messages
+    ]
+
+
+_MAX_ID = 2**63  # BigAutoField; a larger number in the URL is simply not found
+
+
 @extend_schema_view(
     list=extend_schema(summary="我的导入任务"),
     retrieve=extend_schema(summary="导入任务详情（轮询进度）"),
 )
 class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    schema = AutoSchema()
     serializer_class = ImportJobSerializer
     parser_classes = [MultiPartParser, FormParser]
+    # Any text reaches the view, which answers a JSON 404 (not Django's HTML page) for a non-id.
+    lookup_value_regex = "[^/]+"
 
     def check_permissions(self, request: Request) -> None:
         super().check_permissions(request)
@@ -116,7 +134,10 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return selectors.import_job_list_visible_to(user=self.request.user)
 
     def get_object(self) -> ImportJob:
-        return selectors.import_job_get_visible(user=self.request.user, pk=int(self.kwargs["pk"]))
+        pk = str(self.kwargs["pk"])
+        if not (pk.isascii() and pk.isdigit() and int(pk) < _MAX_ID):
+            raise exceptions.NotFound("没有找到该导入任务")
+        return selectors.import_job_get_visible(user=self.request.user, pk=int(pk))
 
     def _job_response(self, job: ImportJob, *, created: bool) -> Response:
         job.refresh_from_db()
@@ -146,11 +167,13 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                 ImportJobSerializer, description="大文件：后台校验与导入，请轮询 url"
             ),
             400: ImportRejectedSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="您的角色不能导入数据"),
         },
     )
     def create(self, request: Request) -> Response:
         payload = ImportJobCreateSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        if not payload.is_valid():
+            return _rejected("请求无效，未写入任何数据", _field_errors(payload.errors), None)
         user = request.user
         assert isinstance(user, User)
         kind = payload.validated_data["kind"]

@@ -52,6 +52,8 @@ class EnterpriseSerializer(serializers.ModelSerializer):
         slug_field="code", read_only=True
     )
     sub_industry_name = serializers.CharField(source="sub_industry.name", read_only=True)
+    # Declared for the schema: a read-only model field loses allow_blank, and "" is no email.
+    contact_email = serializers.EmailField(read_only=True, allow_blank=True)
 
     class Meta:
         model = Enterprise
@@ -76,6 +78,8 @@ class EnterpriseSerializer(serializers.ModelSerializer):
 
 class EnterpriseUpdateSerializer(serializers.Serializer):
     """Input for PATCH: which of these a caller may change is the service's decision."""
+
+    strict_input = True  # for the API schema (sme_pilot.openapi.AutoSchema)
 
     name = serializers.CharField(max_length=200, required=False)
     city = serializers.CharField(required=False)

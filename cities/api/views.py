@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from sme_pilot.api import CursorPagination
+from sme_pilot.openapi import AutoSchema
 
 from .. import selectors, services
 from ..compliance import to_json
@@ -23,7 +24,10 @@ from . import filters, serializers
 class CityViewSet(viewsets.ReadOnlyModelViewSet):
     """Pilot cities the caller may see: every city for ministry staff, their own for a city."""
 
+    schema = AutoSchema()
     lookup_field = "code"
+    # Any text reaches the view, which answers a JSON 404 (not Django's HTML page) if unknown.
+    lookup_value_regex = "[^/]+"
     filterset_class = filters.CityFilter
 
     def get_queryset(self) -> Any:
@@ -70,7 +74,10 @@ class EnterpriseViewSet(
 ):
     """Enterprises in the caller's scope. PATCH changes only the fields the caller's role may."""
 
+    schema = AutoSchema()
     lookup_field = "uscc"
+    # Any text reaches the view, which answers a JSON 404 (not Django's HTML page) if unknown.
+    lookup_value_regex = "[^/]+"
     serializer_class = serializers.EnterpriseSerializer
     filterset_class = filters.EnterpriseFilter
     pagination_class = EnterprisePagination

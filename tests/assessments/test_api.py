@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from drf_spectacular.generators import SchemaGenerator
 
 from assessments import selectors
 from assessments.models import Assessment, Method, Purpose, State
@@ -209,6 +210,33 @@ def test_assessments_cannot_be_replaced_or_deleted(
         )
         assert response.status_code == 405
     assert Assessment.objects.filter(pk=target.pk).exists()
+
+
+@pytest.mark.parametrize("pk", ["0.5", "²", "null,null", str(2**63)])
+def test_a_non_id_in_the_url_is_a_json_404(client, admin_user_, pk):
+    client.force_login(admin_user_)
+    for response in (client.get(f"{API}{pk}/"), client.post(f"{API}{pk}/confirm/")):
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+
+
+@pytest.fixture(scope="module")
+def openapi():
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_schema_documents_what_the_views_answer(openapi):
+    paths = openapi["paths"]
+    # An enterprise outside the caller's scope; an action the assessment's state does not allow.
+    assert "404" in paths[API]["post"]["responses"]
+    for action in ("confirm", "correct"):
+        assert "400" in paths[f"{API}{{id}}/{action}/"]["post"]["responses"], action
+    # PATCH is validated whole (base_version is required) and refuses unknown fields.
+    patch = paths[f"{API}{{id}}/"]["patch"]
+    assert patch["requestBody"]["required"] is True
+    body = openapi["components"]["schemas"]["PatchedAssessmentPatchRequest"]
+    assert (body["required"], body["additionalProperties"]) == (["base_version"], False)
+    assert openapi["components"]["schemas"]["ReturnRequest"]["additionalProperties"] is False
 
 
 # fmt: off
@@ -613,6 +641,15 @@ def test_scoring_preview_unknown_version(client, assessor):
     response = client.post(PREVIEW, document, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "indicator_version"
+
+
+def test_scoring_preview_takes_null_data_as_none_as_documented(client, assessor, openapi):
+    client.force_login(assessor)
+    document = {**example_document(), "data": None}
+    response = client.post(PREVIEW, document, content_type="application/json")
+    assert response.status_code == 200 and response.json()["valid"] is True
+    data = openapi["components"]["schemas"]["AnswerDocumentRequest"]["properties"]["data"]
+    assert data["nullable"] is True
 
 
 @pytest.mark.parametrize("body", ["[1, 2]", "{not json", '"text"'])

@@ -3,6 +3,7 @@
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from cities.models import Enterprise, ImportJob
@@ -94,10 +95,29 @@ def test_oversize_and_unsupported_files_answer_400_without_a_job(official_api, s
     assert not ImportJob.objects.exists()
 
 
-def test_missing_fields_answer_400(official_api):
+def test_missing_fields_answer_400_in_the_documented_shape(official_api):
     response = official_api.post(URL, {"kind": "enterprises"}, format="multipart")
     assert response.status_code == 400
-    assert "file" in response.json()
+    body = response.json()
+    assert (body["error_count"], body["job"]) == (1, None)
+    assert [(e["row"], e["column"]) for e in body["errors"]] == [(None, "file")]
+    response = official_api.post(URL, {}, format="multipart")
+    assert {e["column"] for e in response.json()["errors"]} == {"kind", "file"}
+
+
+@pytest.mark.parametrize("pk", ["null,null", "AAA", "0.5", "²", str(2**63)])
+def test_a_non_id_in_the_url_is_404_not_500(official_api, pk):
+    for response in (official_api.get(f"{URL}{pk}/"), official_api.post(f"{URL}{pk}/confirm/")):
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+
+
+def test_admin_job_has_no_city_and_the_schema_allows_that(api, admin_user_, sub_industry):
+    api.force_authenticate(admin_user_)
+    response = post(api, enterprise_file(1))
+    assert response.status_code == 201 and response.json()["city"] is None
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    assert schema["components"]["schemas"]["ImportJob"]["properties"]["city"]["nullable"]
 
 
 def test_official_may_not_import_cities(official_api):
@@ -159,6 +179,13 @@ def test_other_roles_get_404(api, request, persona, sub_industry):
 def test_anonymous_gets_403(api):
     assert api.get(URL).status_code == 403
     assert post(api, b"x").status_code == 403
+
+
+def test_schema_documents_the_404_for_roles_that_cannot_import():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    for method, path in (("get", URL), ("post", URL), ("get", f"{URL}{{id}}/")):
+        assert "404" in schema["paths"][path][method]["responses"], (method, path)
+    assert "429" in schema["paths"][URL]["post"]["responses"]  # the upload throttle
 
 
 def test_schema_documents_the_import_endpoints(admin_user_, client):
