@@ -1,0 +1,590 @@
+"""One permission matrix over the whole product: every role × every URL pattern the project serves.
+
+The URL patterns are read from the URL configuration (`urlpatterns`, routers included), so a new
+pattern without an entry in MATRIX fails `test_every_url_pattern_has_a_matrix_entry`, and an entry
+whose pattern is gone fails it too. Each (entry, role) pair is its own test.
+
+Reading an expectation: one token per role, in the order of ROLES —
+
+    anon  not logged in            asr   assessor of city A (HHHT)    off   city official of A
+    ent   enterprise A1's user     asr2  assessor of city B (NB)      off2  city official of B
+    ent2  enterprise A2's user (same city as A1)                      min   ministry
+                                                                      adm   administrator (staff)
+
+    L     302 to the login page (a page that needs a session)
+    302   a redirect elsewhere (never to the login page: the role was let in)
+    other the HTTP status code
+
+Objects in URLs always belong to enterprise A1 or city A, so "own vs other's" is decided by the
+same objects for everyone: the second enterprise of the same city and city B's staff must get
+404 (out of scope looks exactly like "does not exist", STYLE.md "Scoping"), never 403.
+
+POST, PATCH and the rest run inside the test's transaction and roll back; payloads are chosen so
+an allowed role does the harmless thing (a done import job cannot be re-confirmed, a submitted
+assessment cannot be edited) or something undone with the rollback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from operator import attrgetter
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.test import override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from cities.models import CityTarget, ImportJob, ImportJobState, ImportKind, Role
+from cities.services import accounts as account_services
+from reports.models import ReportDownload, ReportJob, ReportJobState, ReportKind
+from tests.assessments.factories import AssessmentFactory
+from tests.cities.factories import (
+    CityFactory,
+    EnterpriseFactory,
+    SubIndustryFactory,
+    UserFactory,
+)
+
+ROLES = ("anon", "ent", "ent2", "asr", "asr2", "off", "off2", "min", "adm")
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One URL pattern (by name), the request to make, and the expected outcome per role."""
+
+    route: str
+    expect: str
+    method: str = "GET"
+    # URL kwargs: an attribute path into the seeded world ("sub_a1.pk"), or a callable of it.
+    kwargs: dict[str, str | Callable[[Any], Any]] = dataclasses.field(default_factory=dict)
+    data: dict[str, Any] | Callable[[Any], dict[str, Any]] | None = None
+    json: bool = False  # send `data` as JSON (the API's assessment endpoints parse JSON only)
+    label: str = ""  # tells several entries of one pattern apart in test ids
+    settings: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def expected(self) -> dict[str, str]:
+        tokens = self.expect.split()
+        assert len(tokens) == len(ROLES), f"{self.route}: {len(tokens)} tokens for {len(ROLES)}"
+        return dict(zip(ROLES, tokens, strict=True))
+
+    @property
+    def id(self) -> str:
+        label = f"[{self.label}]" if self.label else ""
+        return f"{self.route}{label}-{self.method}"
+
+
+def E(route: str, expect: str, method: str = "GET", **options: Any) -> Entry:
+    """An entry; keyword arguments that are not Entry fields are URL kwargs."""
+    fields = {f.name for f in dataclasses.fields(Entry)}
+    kwargs = {k: v for k, v in options.items() if k not in fields}
+    rest = {k: v for k, v in options.items() if k in fields}
+    return Entry(route, expect, method, kwargs=kwargs, **rest)
+
+
+def sheet_token(w: Any) -> str:
+    """A fresh one-time credential sheet of city A's official (the cache is cleared per test)."""
+    return account_services.credential_sheet_store(user=w.users.off, content=b"xlsx", count=1)
+
+
+# URL kwargs (attribute paths into the seeded world); a `label` names the variant in test ids.
+CITY = {"code": "city.code"}  # city A
+ENT = {"uscc": "ent.uscc"}  # enterprise A1
+ACCOUNT = {"pk": "users.ent.pk"}  # A1's account, which city A's official manages
+SUBMITTED = {"pk": "sub_a1.pk"}  # A1's submitted self-assessment
+CONFIRMED = {"pk": "conf_a1.pk"}  # A1's confirmed on-site assessment
+DRAFT = {"pk": "draft_a1.pk", "label": "draft"}  # A1's draft: private to A1 (and the admin)
+IMPORT = {"pk": "import_a.pk"}  # city A's finished import job
+CITY_JOB = {"pk": "jobs.city.pk", "label": "city"}  # done report jobs, each with its PDF
+NATIONAL_JOB = {"pk": "jobs.national.pk", "label": "national"}
+ASSESSMENT_JOB = {"pk": "jobs.assessment.pk", "label": "assessment"}  # report on sub_a1
+
+
+def _report_request(kind: str, assessment: str = "sub_a1") -> dict[str, Any]:
+    """POST data of a report request (city A, the given assessment of A1), labelled by kind."""
+
+    def data(w: Any) -> dict[str, Any]:
+        return {
+            "kind": kind,
+            "city_code": w.city.code,
+            "assessment_id": attrgetter(assessment)(w).pk,
+        }
+
+    return {"data": data, "label": kind if assessment == "sub_a1" else f"{kind}-{assessment}"}
+
+
+# The whole product, pattern by pattern.
+# fmt: off
+MATRIX: list[Entry] = [
+    # --- probes: anyone, no session needed --------------------------------------------------
+    #                           anon ent ent2 asr asr2 off off2 min adm
+    E("healthz",               "200 200 200 200 200 200 200 200 200"),
+    E("healthz",               "405 405 405 405 405 405 405 405 405", "POST"),
+    E("readyz",                "200 200 200 200 200 200 200 200 200"),
+
+    # --- sign-in ----------------------------------------------------------------------------
+    #                           anon ent ent2 asr asr2 off off2 min adm
+    E("login",                 "200 302 302 302 302 302 302 302 302"),
+    E("logout",                "405 405 405 405 405 405 405 405 405"),
+    E("logout",                "L   L   L   L   L   L   L   L   L  ", "POST"),
+    E("password_change",       "L   200 200 200 200 200 200 200 200"),
+    E("password_change_done",  "L   200 200 200 200 200 200 200 200"),
+    E("home",                  "L   302 302 302 302 302 302 302 302"),
+
+    # --- registry pages, dashboards, export -------------------------------------------------
+    #                           anon ent ent2 asr asr2 off off2 min adm
+    E("city_list",             "L   404 404 404 404 404 404 200 200"),
+    E("city_detail",           "L   404 404 200 404 200 404 200 200", **CITY),
+    E("roster",                "L   404 404 200 404 200 404 200 200", **CITY),
+    E("city_dashboard",        "L   404 404 404 404 200 404 200 200", **CITY),
+    E("roster_export",         "L   404 404 404 404 200 404 200 200", **CITY),
+    E("national_dashboard",    "L   404 404 404 404 404 404 200 200"),
+    E("enterprise_detail",     "L   302 404 200 404 200 404 200 200", **ENT),
+    E("my_enterprise",         "L   200 200 404 404 404 404 404 404"),
+    E("my_enterprise",         "L   302 302 404 404 404 404 404 404", "POST",
+      data={"contact_name": "张三"}),
+
+    # --- imports: pages and the htmx progress fragment --------------------------------------
+    #                           anon ent ent2 asr asr2 off off2 min adm
+    E("import_list",           "L   404 404 404 404 200 200 404 200"),
+    E("import_list",           "L   404 404 404 404 200 200 404 200", "POST", data={}),
+    E("import_detail",         "L   404 404 404 404 200 404 404 200", **IMPORT),
+    E("import_confirm",        "L   404 404 404 404 302 404 404 302", "POST", **IMPORT),
+    E("import_confirm",        "L   405 405 405 405 405 405 405 405", **IMPORT),
+    E("import_progress",       "L   404 404 404 404 200 404 404 200", **IMPORT),
+
+    # --- account management: city officials only --------------------------------------------
+    # 410 for city B's official: a sheet token that is not yours reads as expired, like any
+    # unknown token, so it confirms nothing.
+    #                           anon ent ent2 asr asr2 off off2 min adm
+    E("account_list",          "L   404 404 404 404 200 200 404 404"),
+    E("account_create",        "L   404 404 404 404 200 200 404 404"),
+    E("account_create",        "L   404 404 404 404 200 200 404 404", "POST", data={}),
+    E("account_bulk_create",   "L   404 404 404 404 200 200 404 404"),
+    E("account_bulk_result",   "L   404 404 404 404 200 410 404 404", token=sheet_token),
+    E("account_sheet_download", "L  404 404 404 404 200 410 404 404", token=sheet_token),
+    E("account_reset_password", "L  404 404 404 404 200 404 404 404", **ACCOUNT),
+    E("account_deactivate",    "L   404 404 404 404 200 404 404 404", **ACCOUNT),
+    E("account_deactivate",    "L   404 404 404 404 302 404 404 404", "POST", **ACCOUNT),
+    E("account_reactivate",    "L   404 404 404 404 200 404 404 404", **ACCOUNT),
+
+    # --- assessment pages -------------------------------------------------------------------
+    # Seen but not theirs to act on: 403 from the services (the object is known to exist).
+    #                           anon ent ent2 asr asr2 off off2 min adm
+    E("assessment_list",       "L   200 200 404 404 404 404 404 404"),
+    E("assessment_new",        "L   302 302 403 403 403 403 403 403", "POST",
+      data={"purpose": "self_check"}),
+    E("assessment_new",        "L   405 405 405 405 405 405 405 405"),
+    E("enterprise_assessments", "L  302 404 200 404 200 404 200 200", **ENT),
+    E("assessment_detail",     "L   200 404 200 404 200 404 200 200", **SUBMITTED),
+    E("assessment_detail",     "L   200 404 404 404 404 404 404 200", **DRAFT),
+    E("assessment_autosave",   "L   400 404 403 404 403 404 403 403", "POST", **SUBMITTED,
+      data={"field": "Q2", "value": "C", "base_version": 0}),
+    E("assessment_submit",     "L   200 404 404 404 404 404 404 404", **DRAFT),
+    E("assessment_submit",     "L   302 404 404 404 404 404 404 404", **SUBMITTED),
+    E("assessment_submit",     "L   200 404 403 404 403 404 403 403", "POST", **SUBMITTED,
+      data={"signer_name": "张伟", "signer_title": "总经理", "pledge": "on"}),
+    E("assessment_result",     "L   200 404 200 404 200 404 200 200", **SUBMITTED),
+    E("assessment_confirm",    "L   403 404 302 404 403 404 403 403", "POST", **CONFIRMED),
+    E("assessment_return",     "L   404 404 200 404 404 404 404 404", **SUBMITTED),
+    E("assessment_return",     "L   403 404 302 404 403 404 403 403", "POST", **SUBMITTED,
+      data={"comment": "请补充设备台账"}),
+    E("assessment_correct",    "L   403 404 302 404 403 404 403 403", "POST", **CONFIRMED),
+    E("assessor_list",         "L   404 404 200 200 404 404 404 404"),
+    E("onsite_start",          "L   403 404 302 404 403 404 403 403", "POST", **ENT,
+      data={"purpose": "baseline"}),
+
+    # --- reports: request, status page, progress fragment, retry, download ------------------
+    #                           anon ent ent2 asr asr2 off off2 min adm
+    E("report_list",           "L   200 200 200 200 200 200 200 200"),
+    E("report_request",        "L   404 404 404 404 302 404 302 302", "POST",
+      **_report_request(ReportKind.CITY)),
+    E("report_request",        "L   404 404 404 404 404 404 302 302", "POST",
+      **_report_request(ReportKind.NATIONAL)),
+    E("report_request",        "L   302 404 302 404 302 404 302 302", "POST",
+      **_report_request(ReportKind.ASSESSMENT)),
+    E("report_request",        "L   302 404 404 404 404 404 404 302", "POST",
+      **_report_request(ReportKind.ASSESSMENT, "draft_a1")),
+    # Over the hourly limit it is still 404 out of scope: the limit must not confirm a subject.
+    E("report_request",        "L   404 404 404 404 429 404 429 429", "POST",
+      data=_report_request(ReportKind.CITY)["data"], label="city-over-limit",
+      settings={"REPORTS_REQUESTS_PER_HOUR": 0}),
+    E("report_detail",         "L   404 404 404 404 200 404 200 200", **CITY_JOB),
+    E("report_detail",         "L   404 404 404 404 404 404 200 200", **NATIONAL_JOB),
+    E("report_detail",         "L   200 404 200 404 200 404 200 200", **ASSESSMENT_JOB),
+    E("report_progress",       "L   404 404 404 404 200 404 200 200", **CITY_JOB),
+    E("report_progress",       "L   404 404 404 404 404 404 200 200", **NATIONAL_JOB),
+    E("report_progress",       "L   200 404 200 404 200 404 200 200", **ASSESSMENT_JOB),
+    E("report_retry",          "L   404 404 404 404 302 404 302 302", "POST", **CITY_JOB),
+    E("report_retry",          "L   404 404 404 404 404 404 302 302", "POST", **NATIONAL_JOB),
+    E("report_retry",          "L   302 404 302 404 302 404 302 302", "POST", **ASSESSMENT_JOB),
+    E("report_download",       "L   404 404 404 404 200 404 200 200", **CITY_JOB),
+    E("report_download",       "L   404 404 404 404 404 404 200 200", **NATIONAL_JOB),
+    E("report_download",       "L   200 404 200 404 200 404 200 200", **ASSESSMENT_JOB),
+
+    # --- API: anonymous gets 403 (session authentication sends no challenge) ----------------
+    #                           anon ent ent2 asr asr2 off off2 min adm
+    E("api-root",              "403 200 200 200 200 200 200 200 200"),
+    E("api-schema",            "403 200 200 200 200 200 200 200 200"),
+    E("api-docs",              "403 200 200 200 200 200 200 200 200"),
+    E("api-redoc",             "403 200 200 200 200 200 200 200 200"),
+    E("city-list",             "403 200 200 200 200 200 200 200 200"),
+    E("city-detail",           "403 404 404 200 404 200 404 200 200", **CITY),
+    E("city-compliance",       "403 404 404 404 404 200 404 200 200", **CITY),
+    E("enterprise-list",       "403 200 200 200 200 200 200 200 200"),
+    E("enterprise-detail",     "403 200 404 200 404 200 404 200 200", **ENT),
+    E("enterprise-detail",     "403 200 404 403 404 200 404 403 200", "PATCH", **ENT,
+      data={"contact_name": "张三"}, json=True),
+    E("import-job-list",       "403 404 404 404 404 200 200 404 200"),
+    E("import-job-list",       "403 404 404 404 404 400 400 404 400", "POST", data={}),
+    E("import-job-detail",     "403 404 404 404 404 200 404 404 200", **IMPORT),
+    E("import-job-confirm",    "403 404 404 404 404 409 404 404 409", "POST", **IMPORT),
+    E("scoring-preview",       "403 400 400 400 400 400 400 400 400", "POST", data={}, json=True),
+    E("scoring-preview",       "403 405 405 405 405 405 405 405 405"),
+    E("assessment-list",       "403 200 200 200 200 200 200 200 200"),
+    E("assessment-list",       "403 201 404 201 404 403 404 403 403", "POST", json=True,
+      data=lambda w: {"enterprise": w.ent.uscc, "purpose": "baseline"}),
+    E("assessment-detail",     "403 200 404 200 404 200 404 200 200", **SUBMITTED),
+    E("assessment-detail",     "403 200 404 404 404 404 404 404 200", **DRAFT),
+    E("assessment-detail",     "403 400 404 403 404 403 404 403 403", "PATCH", **SUBMITTED,
+      data={"base_version": 0, "answers": {"Q2": "C"}}, json=True),
+    E("assessment-submit",     "403 400 404 403 404 403 404 403 403", "POST", **SUBMITTED,
+      data={"signer_name": "张伟", "signer_title": "总经理", "pledge_accepted": True},
+      json=True),
+    E("assessment-confirm",    "403 403 404 400 404 403 404 403 403", "POST", **CONFIRMED,
+      data={}, json=True),
+    E("assessment-return-",    "403 403 404 200 404 403 404 403 403", "POST", **SUBMITTED,
+      data={"comment": "请补充设备台账"}, json=True),
+    E("assessment-correct",    "403 403 404 201 404 403 404 403 403", "POST", **CONFIRMED,
+      data={}, json=True),
+]
+# fmt: on
+
+# Admin site rule. Django generates seven URL patterns per registered model plus the site's own
+# (index, login, app lists, …); every one of them is served by `AdminSite.admin_view`, which
+# lets in active staff only and sends everyone else to the admin login page before any view
+# code runs. Instead of ~130 entries, `test_admin_site_*` check the rule on the index, the login
+# page and, for every registered model, its list and one real object's change page: only the
+# administrator (staff) gets in, every other role and anonymous is sent to /admin/login/.
+ADMIN_NAMESPACE = "admin"
+STAFF_ROLES = frozenset({"adm"})
+
+
+# --- the URL configuration ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Served:
+    key: str  # "namespace:name", or the route for an unnamed pattern
+    route: str
+    namespace: str
+
+
+def _walk(
+    patterns: list[URLPattern | URLResolver], prefix: str = "", namespace: str = ""
+) -> Iterator[Served]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = ":".join(filter(None, [namespace, p.namespace or ""]))
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
+            continue
+        route = prefix + str(p.pattern)
+        # DRF's format-suffix twins (`cities.json`, `<drf_format_suffix:format>`) run the same
+        # view with the same permission checks as the pattern they duplicate.
+        if "format" in p.pattern.regex.groupindex:
+            continue
+        name = f"{namespace}:{p.name}" if namespace and p.name else p.name
+        yield Served(key=name or route, route=route, namespace=namespace)
+
+
+def served_patterns() -> list[Served]:
+    """Every URL pattern the project serves. No static or media helpers are mounted in
+    `sme_pilot.urls` (WhiteNoise serves static files as middleware), so none are skipped."""
+    return list(_walk(get_resolver().url_patterns))
+
+
+# --- seeded world ----------------------------------------------------------------------------
+
+PDF = b"%PDF-1.7\n% permission matrix\n%%EOF\n"
+
+
+def _seed() -> SimpleNamespace:
+    """Two cities, each with an enterprise (+ account), an assessor and an official; a second
+    enterprise in city A; assessments; a done report job per kind; an import job per city."""
+    city = CityFactory(code="HHHT", name="呼和浩特市")
+    other_city = CityFactory(code="NB", name="宁波市")
+    sub = SubIndustryFactory(city=city, code="FOOD", name="特色食品")
+    other_sub = SubIndustryFactory(city=other_city, code="MOLD", name="模具")
+    ent = EnterpriseFactory(sub_industry=sub)
+    ent2 = EnterpriseFactory(sub_industry=sub)
+    other_ent = EnterpriseFactory(sub_industry=other_sub)
+    users = SimpleNamespace(
+        ent=UserFactory(username="mx-ent", role=Role.ENTERPRISE, enterprise=ent),
+        ent2=UserFactory(username="mx-ent2", role=Role.ENTERPRISE, enterprise=ent2),
+        asr=UserFactory(username="mx-asr", role=Role.ASSESSOR, city=city),
+        asr2=UserFactory(username="mx-asr2", role=Role.ASSESSOR, city=other_city),
+        off=UserFactory(username="mx-off", role=Role.CITY_OFFICIAL, city=city),
+        off2=UserFactory(username="mx-off2", role=Role.CITY_OFFICIAL, city=other_city),
+        min=UserFactory(username="mx-min", role=Role.MINISTRY),
+        adm=UserFactory(username="mx-adm", role=Role.ADMIN, is_staff=True, is_superuser=True),
+    )
+    UserFactory(username="mx-ent-b", role=Role.ENTERPRISE, enterprise=other_ent)
+
+    sub_a1 = AssessmentFactory(enterprise=ent, submitted=True)
+    conf_a1 = AssessmentFactory(enterprise=ent, confirmed=True, confirmed_by=users.asr)
+    draft_a1 = AssessmentFactory(enterprise=ent)
+    AssessmentFactory(enterprise=ent2, submitted=True)
+    AssessmentFactory(enterprise=other_ent, submitted=True)
+
+    def done_job(kind: str, params: dict[str, Any], **subject: Any) -> ReportJob:
+        job = ReportJob.objects.create(
+            kind=kind,
+            params=params,
+            requested_by=users.min,
+            state=ReportJobState.DONE,
+            progress_percent=100,
+            snapshot_hash=f"matrix-{kind}",
+            finished_at=timezone.now(),
+            **subject,
+        )
+        job.requesters.add(users.min)
+        job.file.save(f"matrix-{kind}.pdf", ContentFile(PDF))
+        return job
+
+    jobs = SimpleNamespace(
+        city=done_job(ReportKind.CITY, {"city_code": city.code}, city=city),
+        national=done_job(ReportKind.NATIONAL, {}),
+        assessment=done_job(ReportKind.ASSESSMENT, {"assessment_id": sub_a1.pk}, assessment=sub_a1),
+    )
+
+    def import_job(official: Any) -> ImportJob:
+        return ImportJob.objects.create(
+            kind=ImportKind.ENTERPRISES,
+            original_filename="名录.csv",
+            file="imports/matrix.csv",
+            requested_by=official,
+            city=official.city,
+            state=ImportJobState.DONE,
+            progress_percent=100,
+            finished_at=timezone.now(),
+        )
+
+    import_a = import_job(users.off)
+    import_job(users.off2)
+
+    # One object of every admin-registered model that nothing above creates.
+    CityTarget.objects.create(city=city, metric="level2_share", value=90, due_date="2026-12-31")
+    ReportDownload.objects.create(job=jobs.city, user=users.min)
+    Group.objects.create(name="matrix")
+    attempt = {"user_agent": "pytest", "ip_address": "127.0.0.1", "username": "mx-ent"}
+    AccessAttempt.objects.create(**attempt, path_info="/login/", failures_since_start=1)
+    AccessLog.objects.create(**attempt, path_info="/login/")
+    AccessFailureLog.objects.create(**attempt, path_info="/login/")
+
+    return SimpleNamespace(
+        city=city,
+        other_city=other_city,
+        ent=ent,
+        ent2=ent2,
+        other_ent=other_ent,
+        users=users,
+        sub_a1=sub_a1,
+        conf_a1=conf_a1,
+        draft_a1=draft_a1,
+        jobs=jobs,
+        import_a=import_a,
+    )
+
+
+@pytest.fixture(scope="module")
+def seeded_module(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Seeded once for the module, inside a transaction rolled back after its last test."""
+    media = tmp_path_factory.mktemp("matrix-media")
+    with (
+        override_settings(MEDIA_ROOT=str(media)),
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+    ):
+        yield _seed()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def db(seeded_module, django_db_blocker):
+    """This module's `db`: a savepoint per test inside the module's transaction.
+
+    pytest-django's own `db` (and the django_db mark) wraps each test in a TestCase that closes
+    the connection afterwards, which would end the module's transaction. The name stays `db` so
+    that pytest-django still creates the test database when only this module is run.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield seeded_module
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def world(db):
+    """The seeded objects; whatever a test writes is rolled back with its savepoint."""
+    return db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttles, credential sheets and cached dashboards must not carry over between cases."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _resolve(value: Any, w: SimpleNamespace) -> Any:
+    if callable(value):
+        return value(w)
+    if isinstance(value, str):
+        return attrgetter(value)(w)
+    return value
+
+
+def _send(client: Any, entry: Entry, w: SimpleNamespace) -> Any:
+    url = reverse(entry.route, kwargs={k: _resolve(v, w) for k, v in entry.kwargs.items()})
+    data = entry.data(w) if callable(entry.data) else entry.data
+    method = getattr(client, entry.method.lower())
+    if entry.json:
+        return method(url, data or {}, content_type="application/json")
+    assert entry.method in ("GET", "POST"), f"{entry.id}: send PATCH/PUT bodies as JSON"
+    return method(url, data or {})  # GET: query string; POST: a multipart form
+
+
+def _assert_outcome(response: Any, token: str, where: str) -> None:
+    location = response.get("Location", "")
+    login = reverse("login")
+    if token == "L":
+        assert (response.status_code, location.split("?")[0]) == (302, login), where
+        return
+    assert response.status_code == int(token), f"{where}: {response.status_code} {location}"
+    if response.status_code == 302:
+        assert not location.startswith(login), f"{where}: sent to log in ({location})"
+
+
+def _out_of_scope(w: SimpleNamespace, role: str) -> list[str]:
+    """Text that must not appear in any page or API answer `role` gets: other enterprises'
+    USCCs, the other city's name (USCCs are unique 18-character codes, the city names unusual
+    enough not to appear by chance) and links to assessments out of the role's scope."""
+    a_city, b_city = w.city.name, w.other_city.name
+    ent, ent2, other = w.ent.uscc, w.ent2.uscc, w.other_ent.uscc
+    draft = f"/assessments/{w.draft_a1.pk}/"  # A1's private draft
+    a1 = [f"/assessments/{a.pk}/" for a in (w.sub_a1, w.conf_a1)] + [draft]
+    return {
+        "anon": [ent, ent2, other, a_city, b_city, *a1],
+        "ent": [ent2, other, b_city],
+        "ent2": [ent, other, b_city, *a1],
+        "asr": [other, b_city, draft],
+        "off": [other, b_city, draft],
+        "asr2": [ent, ent2, a_city, *a1],
+        "off2": [ent, ent2, a_city, *a1],
+        "min": [draft],
+        "adm": [],
+    }[role]
+
+
+def _assert_nothing_out_of_scope(response: Any, w: SimpleNamespace, role: str, where: str) -> None:
+    if response.streaming or response.status_code >= 300:
+        return
+    kind = response.get("Content-Type", "")
+    if not kind.startswith(("text/", "application/json")):
+        return  # spreadsheets and PDFs: compressed, nothing to read here
+    body = response.content.decode()
+    leaked = [marker for marker in _out_of_scope(w, role) if marker in body]
+    assert leaked == [], f"{where}: shows {leaked}"
+
+
+CASES = [(entry, role) for entry in MATRIX for role in ROLES]
+
+
+@pytest.mark.parametrize(
+    ("entry", "role"), CASES, ids=[f"{entry.id}-{role}" for entry, role in CASES]
+)
+def test_permission_matrix(client, world, entry, role):
+    if role != "anon":
+        client.force_login(getattr(world.users, role))
+    with override_settings(**entry.settings):
+        response = _send(client, entry, world)
+    if response.streaming:  # downloads: read to the end, which closes the file
+        b"".join(response.streaming_content)
+    where = f"{entry.id} as {role}"
+    _assert_outcome(response, entry.expected[role], where)
+    _assert_nothing_out_of_scope(response, world, role, where)
+
+
+# --- coverage of the URL configuration ---------------------------------------------------------
+
+
+def test_every_url_pattern_has_a_matrix_entry():
+    served = served_patterns()
+    keys = {s.key for s in served if s.namespace != ADMIN_NAMESPACE}
+    in_matrix = {entry.route for entry in MATRIX}
+    missing, stale = sorted(keys - in_matrix), sorted(in_matrix - keys)
+    assert not missing and not stale, (
+        f"URL patterns without an entry in MATRIX: {missing}; "
+        f"MATRIX entries for URL patterns that no longer exist: {stale}"
+    )
+
+
+def test_admin_namespace_is_the_admin_site_only():
+    """The admin rule below covers the `admin` namespace; it must hold nothing but the site."""
+    admin_routes = [s.route for s in served_patterns() if s.namespace == ADMIN_NAMESPACE]
+    assert admin_routes, "the admin site is no longer mounted: drop the admin rule"
+    assert all(route.startswith("admin/") for route in admin_routes), admin_routes
+    site_patterns = {str(p.pattern) for p in admin.site.get_urls()}
+    for resolver in get_resolver().url_patterns:
+        if isinstance(resolver, URLResolver) and resolver.namespace == ADMIN_NAMESPACE:
+            assert {str(p.pattern) for p in resolver.url_patterns} == site_patterns
+
+
+# --- the admin site rule -----------------------------------------------------------------------
+
+
+def _assert_admin_outcome(response: Any, role: str, where: str) -> None:
+    """In for staff; everyone else, anonymous or not, is sent to the admin login page."""
+    if role in STAFF_ROLES:
+        assert response.status_code == 200, where
+    else:
+        location = response.get("Location", "").split("?")[0]
+        assert (response.status_code, location) == (302, reverse("admin:login")), where
+
+
+REGISTERED = sorted(admin.site._registry, key=lambda m: m._meta.label)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda m: m._meta.label_lower)
+def test_admin_site_model_pages(client, world, model, role):
+    obj = model._default_manager.order_by("pk").first()
+    assert obj is not None, f"seed one {model._meta.label} so its change page is checked"
+    if role != "anon":
+        client.force_login(getattr(world.users, role))
+    info = (model._meta.app_label, model._meta.model_name)
+    urls = [
+        reverse("admin:{}_{}_changelist".format(*info)),
+        reverse("admin:{}_{}_change".format(*info), args=[obj.pk]),
+    ]
+    for url in urls:
+        _assert_admin_outcome(client.get(url), role, f"{url} as {role}")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_site_index_and_login(client, world, role):
+    if role != "anon":
+        client.force_login(getattr(world.users, role))
+    _assert_admin_outcome(client.get(reverse("admin:index")), role, f"index as {role}")
+    # The login page itself: shown to anyone who may not enter, the administrator goes on in.
+    response = client.get(reverse("admin:login"))
+    assert response.status_code == (302 if role in STAFF_ROLES else 200)
