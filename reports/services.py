@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
+import math
 import os
 import time
 import uuid
@@ -47,6 +48,9 @@ RETRY_BACKOFF_SECONDS: Final = 30
 
 FAILED_MESSAGE: Final = "报告生成失败，已尝试 {attempts} 次。请稍后重试或联系系统管理员。"
 STUCK_MESSAGE: Final = "报告生成多次中断（超时或后台进程退出），已停止重试。"
+
+# settings.REPORTS_REQUESTS_PER_HOUR new renders per user within this sliding window.
+RATE_WINDOW: Final = dt.timedelta(hours=1)
 
 
 class Renderer(Protocol):
@@ -91,6 +95,64 @@ def _snapshots() -> SnapshotSource:
 # --- request ---------------------------------------------------------------------------------
 
 
+class ReportRequestsTooFrequent(Exception):
+    """The actor has had as many new renders as allowed in the last hour; nothing was written."""
+
+    def __init__(self, *, limit: int, retry_after: dt.timedelta) -> None:
+        self.limit = limit
+        self.retry_after = retry_after
+        self.minutes = max(1, math.ceil(retry_after.total_seconds() / 60))
+        super().__init__(
+            f"报告请求过于频繁：每小时最多申请生成 {limit} 份新报告，"
+            f"请 {self.minutes} 分钟后再试。数据未变化的报告可直接在“我的报告”中下载。"
+        )
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return max(1, math.ceil(self.retry_after.total_seconds()))
+
+
+def report_request_wait(*, actor: User, now: dt.datetime | None = None) -> dt.timedelta | None:
+    """How long `actor` must wait before a new render may be requested; None if not at all.
+
+    Counted from the job rows the actor created in the last hour, so it holds across web
+    processes and without Redis. Requests that reuse an existing job create no row and so do
+    not count; a retry of a failed job is a new render and does. A limit of 0 refuses every new
+    render.
+    """
+    limit = max(0, int(settings.REPORTS_REQUESTS_PER_HOUR))
+    now = now or timezone.now()
+    recent = list(
+        ReportJob.objects.filter(requested_by=actor, created_at__gt=now - RATE_WINDOW)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
+    if len(recent) < limit:
+        return None
+    if limit == 0:
+        return RATE_WINDOW
+    # Room for one more once enough of the oldest have left the window.
+    return max(recent[len(recent) - limit] + RATE_WINDOW - now, dt.timedelta(0))
+
+
+def _rate_limit(actor: User) -> None:
+    """Refuse a new render over the limit. Call inside the transaction that creates the job."""
+    # One creation at a time per user: concurrent requests by the same user (two tabs, several
+    # web processes) queue on the user's row and each counts the others' committed jobs. "No
+    # key": rows elsewhere that merely reference the user are not held up.
+    mine = User.objects.select_for_update(no_key=True).filter(pk=actor.pk)
+    list(mine.values_list("pk", flat=True))
+    wait = report_request_wait(actor=actor)
+    if wait is not None:
+        raise ReportRequestsTooFrequent(
+            limit=max(0, int(settings.REPORTS_REQUESTS_PER_HOUR)), retry_after=wait
+        )
+
+
 def _subject(
     *, actor: User, kind: str, city_code: str | None, assessment_id: int | None
 ) -> tuple[dict[str, Any], PilotCity | None, Assessment | None]:
@@ -120,7 +182,11 @@ def report_request(
     assessment_id: int | None = None,
     as_of: dt.date | None = None,
 ) -> ReportJob:
-    """The job for this report of the data as it is now: an existing one, or a new queued one."""
+    """The job for this report of the data as it is now: an existing one, or a new queued one.
+
+    A new job counts against the actor's hourly limit: over it, ReportRequestsTooFrequent is
+    raised and nothing is written. Reusing an existing job never counts.
+    """
     params, city, assessment = _subject(
         actor=actor, kind=kind, city_code=city_code, assessment_id=assessment_id
     )
@@ -139,13 +205,18 @@ def report_request(
         raise Http404("没有找到该报告的数据") from None
     digest = source.snapshot_hash(snapshot)
     same = ReportJob.objects.filter(kind=kind, params=params, snapshot_hash=digest)
-    job = (
-        same.filter(state=State.DONE).order_by("-finished_at", "-id").first()
-        or same.filter(state__in=ACTIVE_STATES).first()
-    )
+
+    def existing() -> ReportJob | None:
+        return (
+            same.filter(state=State.DONE).order_by("-finished_at", "-id").first()
+            or same.filter(state__in=ACTIVE_STATES).first()
+        )
+
+    job = existing()
     if job is None:
         try:
             with transaction.atomic():
+                _rate_limit(actor)
                 job = ReportJob.objects.create(
                     kind=kind,
                     params=params,
@@ -156,6 +227,12 @@ def report_request(
                     snapshot_hash=digest,
                     progress_message="排队等待生成",
                 )
+        except ReportRequestsTooFrequent:
+            # Over the limit, unless an identical request made the job meanwhile: reusing it is
+            # free.
+            job = existing()
+            if job is None:
+                raise
         except IntegrityError:
             # A concurrent identical request created it first (the partial unique constraint).
             job = same.filter(state__in=ACTIVE_STATES).first()
@@ -222,6 +299,11 @@ def report_job_run(job_id: int) -> ReportJob | None:
         error_message="",
         finished_at=done,
         updated_at=done,
+    )
+    logger.info(
+        "report job %s: done",
+        job_id,
+        extra={"job_id": job_id, "kind": job.kind, "attempt": job.attempts, "file": name},
     )
     return ReportJob.objects.get(pk=job_id)
 

@@ -1,5 +1,8 @@
 """Report pages, mounted at /reports/: my reports, request, status (polled), retry, download.
 
+Requests and retries over the user's hourly limit of new renders get 我的报告 with the reason
+and HTTP 429 (reports.services.report_request writes nothing then).
+
 Every job lookup goes through the scoped selectors: a job whose subject the user cannot see is a
 404, for the status page, its fragment and the download alike.
 """
@@ -17,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from cities.models import User
 from cities.selectors import city_list_visible_to, sees_dashboards, sees_everything
+from sme_pilot.observability import security_event
 
 from . import selectors, services
 from .models import ReportDownload, ReportJob, ReportJobState, ReportKind
@@ -28,8 +32,9 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-@login_required
-def report_list(request: HttpRequest) -> HttpResponse:
+def _list_page(
+    request: HttpRequest, *, too_frequent: services.ReportRequestsTooFrequent | None = None
+) -> HttpResponse:
     user = _user(request)
     cities = city_list_visible_to(user=user).order_by("code") if sees_dashboards(user) else []
     context = {
@@ -37,8 +42,19 @@ def report_list(request: HttpRequest) -> HttpResponse:
         "cities": cities,
         "can_national": sees_everything(user),
         "states": ReportJobState,
+        "too_frequent": too_frequent,
     }
-    return render(request, "reports/jobs/list.html", context)
+    if too_frequent is None:
+        return render(request, "reports/jobs/list.html", context)
+    # 我的报告 with the reason on top: the user's existing reports are what they can use now.
+    response = render(request, "reports/jobs/list.html", context, status=429)
+    response["Retry-After"] = str(too_frequent.retry_after_seconds)
+    return response
+
+
+@login_required
+def report_list(request: HttpRequest) -> HttpResponse:
+    return _list_page(request)
 
 
 @login_required
@@ -52,13 +68,16 @@ def report_request(request: HttpRequest) -> HttpResponse:
         as_of = dt.date.fromisoformat(request.POST.get("as_of", "").strip() or "x")
     except ValueError:
         as_of = None  # no or unreadable date: the data as of today
-    job = services.report_request(
-        actor=_user(request),
-        kind=kind,
-        city_code=request.POST.get("city_code", "").strip() or None,
-        assessment_id=int(raw_id) if raw_id.isdigit() else None,
-        as_of=as_of,
-    )
+    try:
+        job = services.report_request(
+            actor=_user(request),
+            kind=kind,
+            city_code=request.POST.get("city_code", "").strip() or None,
+            assessment_id=int(raw_id) if raw_id.isdigit() else None,
+            as_of=as_of,
+        )
+    except services.ReportRequestsTooFrequent as exc:
+        return _list_page(request, too_frequent=exc)
     if job.state == ReportJobState.DONE:
         messages.info(request, "数据未变化，已有的报告可直接下载。")
     return redirect("report_detail", pk=job.pk)
@@ -85,13 +104,16 @@ def report_retry(request: HttpRequest, pk: int) -> HttpResponse:
     if job.state != ReportJobState.FAILED:
         return redirect("report_detail", pk=job.pk)
     params = job.params
-    new = services.report_request(
-        actor=_user(request),
-        kind=job.kind,
-        city_code=params.get("city_code"),
-        assessment_id=params.get("assessment_id"),
-        as_of=dt.date.fromisoformat(params["as_of"]) if params.get("as_of") else None,
-    )
+    try:
+        new = services.report_request(
+            actor=_user(request),
+            kind=job.kind,
+            city_code=params.get("city_code"),
+            assessment_id=params.get("assessment_id"),
+            as_of=dt.date.fromisoformat(params["as_of"]) if params.get("as_of") else None,
+        )
+    except services.ReportRequestsTooFrequent as exc:
+        return _list_page(request, too_frequent=exc)
     return redirect("report_detail", pk=new.pk)
 
 
@@ -105,6 +127,7 @@ def report_download(request: HttpRequest, pk: int) -> FileResponse:
     except FileNotFoundError:
         raise Http404("报告文件不存在") from None
     ReportDownload.objects.create(job=job, user=_user(request))
+    security_event("report_download", request=request, job_id=job.pk, kind=job.kind)
     return FileResponse(
         handle, as_attachment=True, filename=_filename(job), content_type="application/pdf"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
 import pytest
@@ -133,9 +134,12 @@ def test_status_and_download_are_allowed_only_within_scope(client, people, done_
     assert ReportDownload.objects.filter(job=job).count() == expected
 
 
-def test_download_is_a_pdf_with_a_chinese_name_and_is_recorded(client, city_official, done_jobs):
+def test_download_is_a_pdf_with_a_chinese_name_and_is_recorded(
+    client, city_official, done_jobs, caplog
+):
     job = done_jobs["city"]
     client.force_login(city_official)
+    caplog.set_level(logging.INFO, logger="sme_pilot.security")
     response = client.get(reverse("report_download", args=[job.pk]))
     assert response["Content-Type"] == "application/pdf"
     disposition = response["Content-Disposition"]
@@ -144,6 +148,8 @@ def test_download_is_a_pdf_with_a_chinese_name_and_is_recorded(client, city_offi
     assert b"".join(response.streaming_content) == PDF
     download = ReportDownload.objects.get()
     assert (download.job, download.user) == (job, city_official)
+    (logged,) = [r for r in caplog.records if getattr(r, "event", "") == "report_download"]
+    assert (logged.job_id, logged.user_id) == (job.pk, city_official.pk)
 
 
 def test_status_page_polls_until_done_then_offers_the_download(client, city_official, city):
