@@ -27,3 +27,7 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Heartbeat files in memory, not on a slow or full disk (gunicorn docs: "worker_tmp_dir").
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 proc_name = "sme-pilot-web"
+# gunicorn's control socket (gunicornc) defaults to ~/.gunicorn/gunicorn.ctl, shared by every
+# gunicorn of the user; off unless a path is given. systemd reloads with SIGHUP instead.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
