@@ -61,11 +61,13 @@ class LittleGiants:
 @dataclass(frozen=True)
 class BelowScale:
     assessed: int
-    baseline_at_or_above: int
+    baseline_at_or_above: int | None  # None: not read (views that do not show the uplift)
     current_at_or_above: int
 
     @property
     def baseline_share(self) -> Decimal | None:
+        if self.baseline_at_or_above is None:
+            return None
         return share(self.baseline_at_or_above, self.assessed)
 
     @property
@@ -75,7 +77,7 @@ class BelowScale:
     @property
     def uplift_pp(self) -> Decimal | None:
         """Change of the share at the minimum level or above, in percentage points."""
-        if not self.assessed:
+        if not self.assessed or self.baseline_at_or_above is None:
             return None
         exact = Decimal(self.current_at_or_above - self.baseline_at_or_above) * 100
         return (exact / self.assessed).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)

@@ -94,9 +94,13 @@ def _with_key(qs: QuerySet[Assessment]) -> QuerySet[Assessment]:
 
 
 def compliance_for_cities(
-    cities: Iterable[PilotCity], *, as_of: dt.date | None = None
+    cities: Iterable[PilotCity], *, as_of: dt.date | None = None, uplift: bool = True
 ) -> list[compliance.CityCompliance]:
-    """Every given city's compliance, in five set-based queries whatever their size."""
+    """Every given city's compliance, in five set-based queries whatever their size.
+
+    `uplift=False` skips the fifth, the below-scale baseline (an anti-join over every confirmed
+    assessment), for views that do not show the uplift: `below_scale.baseline_at_or_above` is
+    then None."""
     as_of = as_of or timezone.localdate()
     cities = list(cities)
     rules = {c.pk: rule_for(c.batch) for c in cities}
@@ -175,9 +179,11 @@ def compliance_for_cities(
             }
         )
     )
-    base_hits = {row["city_id"]: pick(row, "hit") for row in base_rows}
+    base_hits = {row["city_id"]: pick(row, "hit") for row in base_rows} if uplift else {}
     below = {
-        city_id: compliance.BelowScale(assessed, base_hits.get(city_id, 0), hits)
+        city_id: compliance.BelowScale(
+            assessed, base_hits.get(city_id, 0) if uplift else None, hits
+        )
         for city_id, (assessed, hits) in below_now.items()
     }
 
@@ -188,7 +194,7 @@ def compliance_for_cities(
             rule=rules[c.pk],
             sub_industries=subs.get(c.pk, []),
             little_giant_levels=giants.get(c.pk, []),
-            below_scale=below.get(c.pk, compliance.BelowScale(0, 0, 0)),
+            below_scale=below.get(c.pk, compliance.BelowScale(0, 0 if uplift else None, 0)),
         )
         for c in sorted(cities, key=lambda c: c.code)
     ]

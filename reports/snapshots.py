@@ -19,7 +19,7 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
-from assessments import indicators
+from assessments import indicators, scoring
 from assessments.models import LEVEL_NAMES, Assessment
 from assessments.selectors import counting_assessments, with_current_level
 from assessments.services import assessment_preview
@@ -326,6 +326,17 @@ def _national(as_of: dt.date) -> dict[str, Any]:
     }
 
 
+def _option_labels(question: scoring.Question, codes: str) -> list[str]:
+    """The questionnaire's labels of comma-separated option codes, from the revision the
+    assessment was answered on (the codes were validated against it)."""
+    labels = {o.code: o.label for o in question.options}
+    return [labels.get(code, "（本修订无此选项）") for code in codes.split(",") if code]
+
+
+def _rating_text(rating: int) -> str:
+    return "未达一级" if rating == 0 else f"{rating} 级"
+
+
 def _assessment(pk: int, as_of: dt.date) -> dict[str, Any]:
     a = (
         Assessment.objects.select_related(
@@ -381,18 +392,25 @@ def _assessment(pk: int, as_of: dt.date) -> dict[str, Any]:
         scored = assessment_preview(assessment=a)
         if scored is not None and scored.next_level is not None:
             for item in scored.next_level.plan:
-                label = (
-                    indicator.question(item.code).title
-                    if item.kind == "question"
-                    else indicator.scene(item.code).name
-                )
+                if item.kind == "question":
+                    question = indicator.question(item.code)
+                    label = question.title
+                    current = _option_labels(question, item.current)
+                    target = _option_labels(question, item.target)
+                else:
+                    label = indicator.scene(item.code).name
+                    current = [_rating_text(int(item.current))]
+                    target = [_rating_text(int(item.target))]
                 plan.append(
                     {
                         "kind": item.kind,
                         "code": item.code,
                         "label": label,
+                        # As scored: option codes ("F,G,N") or ratings; the page shows the labels.
                         "current": str(item.current),
                         "target": str(item.target),
+                        "current_labels": current,
+                        "target_labels": target,
                     }
                 )
     confirmed_by = a.confirmed_by

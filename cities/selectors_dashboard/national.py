@@ -99,13 +99,14 @@ def sort_rows(rows: list[NationalRow], sort: str) -> list[NationalRow]:
 def compliance_cached(
     cities: Sequence[PilotCity], as_of: dt.date
 ) -> dict[int, compliance.CityCompliance]:
+    """Each city's compliance for the national views, which do not show the below-scale uplift:
+    computed without its baseline (`below_scale.baseline_at_or_above` is None)."""
     by_id = {c.pk: c for c in cities}
 
     def compute(ids: list[int]) -> dict[int, compliance.CityCompliance]:
         codes = {by_id[i].code: i for i in ids}
-        return {
-            codes[r.city]: r for r in compliance_for_cities([by_id[i] for i in ids], as_of=as_of)
-        }
+        found = compliance_for_cities([by_id[i] for i in ids], as_of=as_of, uplift=False)
+        return {codes[r.city]: r for r in found}
 
     return dashboard_cache.cached_for_cities("compliance", list(by_id), as_of, compute)
 

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
+from assessments import indicators
 from assessments.models import Assessment, State
 from assessments.selectors import LATEST_FIRST
+from assessments.services import assessment_preview
 from cities.models import Enterprise, PilotCity, User
 from reports import rendering
 from reports.snapshots import build_snapshot, snapshot_hash
@@ -46,6 +52,23 @@ def render(tmp_path: Path, *args: str) -> tuple[str, str, Path]:
 def squash(text: str) -> str:
     """Text without any whitespace: table cells wrap long values across lines."""
     return "".join(text.split())
+
+
+def page_texts(pdf: Path) -> list[str]:
+    """Each page's text (pdftotext ends every page with a form feed)."""
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    return text.split("\f")[:-1]
+
+
+def page_sizes(pdf: Path) -> list[tuple[float, float]]:
+    """Each page's (width, height) in points, from pdfinfo."""
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "100000", str(pdf)], capture_output=True, check=True, text=True
+    ).stdout
+    found = re.findall(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info, re.MULTILINE)
+    return [(float(w), float(h)) for w, h in found]
 
 
 def test_city_report_shows_exactly_what_compliance_computes(seeded, tmp_path):
@@ -155,6 +178,147 @@ def test_national_report_lists_every_city(seeded, tmp_path):
     assert cities
     for name, code in cities:
         assert f"{name}（{code}）" in flat
+
+
+def test_national_report_figures_are_those_of_compliance_and_the_ministry_dashboard(
+    seeded, tmp_path, client, django_assert_max_num_queries
+):
+    out = io.StringIO()
+    call_command("compliance", "--all", stdout=out)
+    expected = {d["city"]: d for d in map(json.loads, out.getvalue().splitlines())}
+    assert expected
+
+    cache.clear()  # cold, as a report job finds it after a change
+    # Cities, denominators, latest levels, sub-industries, little giants: the national views do
+    # not show the below-scale uplift, so its baseline is not read.
+    with django_assert_max_num_queries(5):
+        snapshot = build_snapshot("national")
+    rows = {r["code"]: r for r in snapshot["rows"]}
+    assert set(rows) == set(expected)
+    failing = []
+    for code, e in expected.items():
+        subs = e["sub_industries"]
+        r = rows[code]
+        assert r["subs_compliant"] == sum(1 for x in subs if x["compliant"] is True)
+        assert r["subs_applicable"] == sum(1 for x in subs if x["compliant"] is not None)
+        assert (r["giants_at"], r["giants_total"]) == (
+            e["little_giants"]["at_or_above"],
+            e["little_giants"]["total"],
+        )
+        assert r["denominator"] == sum(x["denominator"] for x in subs)
+        assert r["at_or_above"] == sum(x["at_or_above"] for x in subs)
+        assert r["compliant"] is e["city_compliant"]
+        failing += [
+            (code, x["code"], x["denominator"], x["at_or_above"], x["ratio"], x["shortfall"])
+            for x in subs
+            if x["compliant"] is False
+        ]
+    shown = [
+        (f["city_code"], f["code"], f["denominator"], f["at_or_above"], f["ratio"], f["shortfall"])
+        for f in snapshot["non_compliant"]
+    ]
+    assert sorted(shown) == sorted(failing)
+    totals = snapshot["totals"]
+    assert totals["cities_compliant"] == sum(1 for e in expected.values() if e["city_compliant"])
+    assert totals["denominator"] == sum(r["denominator"] for r in rows.values())
+
+    # The ministry's dashboard, computed afresh, shows the same rows and totals.
+    cache.clear()
+    client.force_login(User.objects.get(username="demo_ministry"))
+    dash = client.get(reverse("national_dashboard"), {"sort": "city"}).context["dash"]
+    for d in dash.rows:
+        r = rows[d.code]
+        assert (d.subs_compliant, d.subs_applicable, d.giants_at, d.giants_total) == (
+            r["subs_compliant"],
+            r["subs_applicable"],
+            r["giants_at"],
+            r["giants_total"],
+        )
+        assert (d.at_or_above, d.denominator, d.compliant) == (
+            r["at_or_above"],
+            r["denominator"],
+            r["compliant"],
+        )
+        assert (None if d.share_percent is None else f"{d.share_percent:.2f}") == r["share_percent"]
+    assert len(dash.rows) == len(rows)
+    assert dash.cities_compliant == totals["cities_compliant"]
+
+    # And the PDF prints them: each city's figures in its row, each failing sub-industry.
+    _, text, _ = render(tmp_path, "national")
+    flat = squash(text)
+    for r in rows.values():
+        share = "—" if r["share_percent"] is None else f"{r['share_percent']}%"
+        figures = (
+            f"{r['subs_compliant']}/{r['subs_applicable']}{r['giants_at']}/{r['giants_total']}"
+            f"{r['at_or_above']}/{r['denominator']}{share}"
+        )
+        assert figures in flat, figures
+    for city_code, code, den, at, ratio, shortfall in failing:
+        assert f"（{city_code}）{code}" in flat and f"{den}{at}{ratio}{shortfall}" in flat
+
+
+def test_national_city_table_is_on_landscape_pages_with_running_header_and_footer(seeded, tmp_path):
+    snapshot = build_snapshot("national")
+    model = snapshot["rows"][0]
+    # Enough cities for the table to run over several pages.
+    snapshot["rows"] = [
+        {**model, "code": f"T{i:03d}", "name": f"测试城市{i:03d}"} for i in range(120)
+    ]
+    digest = snapshot_hash(snapshot)
+    pdf = tmp_path / "national.pdf"
+    pdf.write_bytes(rendering.render_pdf("national", snapshot, snapshot_hash=digest))
+    sizes, texts = page_sizes(pdf), page_texts(pdf)
+    assert len(sizes) == len(texts) > 3
+    a4 = (595.0, 842.0)
+
+    wide = [i for i, (w, h) in enumerate(sizes) if w > h]
+    assert len(wide) >= 3 and wide == list(range(wide[0], wide[-1] + 1)), sizes
+    for i, ((w, h), text) in enumerate(zip(sizes, texts, strict=True)):
+        flat = squash(text)
+        if i in wide:
+            assert (round(w), round(h)) == (round(a4[1]), round(a4[0]))
+            assert "测试城市" in flat, i  # the city table, and only it, is on these pages
+            assert "城市批次区域省份类型剩余天数细分行业达标小巨人达标" in flat, i  # repeated head
+            assert "全国试点进展报告·" in flat  # running header
+        else:
+            assert (round(w), round(h)) == (round(a4[0]), round(a4[1]))
+            assert "测试城市" not in flat, i
+        assert digest in flat and f"第{i + 1}页/共{len(texts)}页" in flat, i
+    table = squash("".join(texts[i] for i in wide))
+    for i in range(120):
+        assert f"测试城市{i:03d}（T{i:03d}）" in table
+    assert table.count("全国合计") == 1  # the totals once, after the last city
+
+
+def test_assessment_plan_shows_option_labels_not_codes(seeded, tmp_path):
+    enterprise = Enterprise.objects.filter(city__code="HHHT").order_by("uscc").first()
+    submitted = AssessmentFactory(submitted=True, enterprise=enterprise)
+    indicator = indicators.indicator_for(submitted.revision)
+    scored = assessment_preview(assessment=submitted)
+    assert scored is not None and scored.next_level is not None
+    questions = [p for p in scored.next_level.plan if p.kind == "question"]
+    multi = [p for p in questions if indicator.question(p.code).kind == "multi"]
+    assert questions and multi
+
+    snapshot = build_snapshot("assessment", assessment_id=submitted.pk)
+    page = rendering.render_html("assessment", snapshot, snapshot_hash=snapshot_hash(snapshot))
+    cells = re.findall(r'<td class="answer">(.*?)</td>', page, re.DOTALL)
+    shown = [html.unescape(x) for c in cells for x in re.findall(r"<div>(.*?)</div>", c)]
+    codes = {o.code for q in indicator.questions for o in q.options}
+    labels = {o.label for q in indicator.questions for o in q.options}
+    assert shown and not codes & set(shown)
+    assert set(shown) <= labels | {"未达一级"} | {f"{n} 级" for n in range(1, 5)}
+
+    _, text, _ = render(tmp_path, "assessment", "--assessment", str(submitted.pk))
+    flat = squash(text)
+    for item in questions:
+        by_code = {o.code: o.label for o in indicator.question(item.code).options}
+        for code in {*item.current.split(","), *item.target.split(",")}:
+            assert squash(by_code[code]) in flat, (item.code, code)
+    for item in multi:  # "F,G,N" → "B,C,…": the codes as scored never reach the page
+        assert squash(item.target) not in flat
+        if "," in item.current:
+            assert squash(item.current) not in flat
 
 
 def test_assessment_report_shows_level_pledge_and_assessor(seeded, tmp_path):
