@@ -56,6 +56,15 @@ class PageNumberPagination(StrictPageSizeMixin, pagination.PageNumberPagination)
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        """An empty `page=` is an invalid page (404) like `page=abc`, not silently page 1."""
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if raw in self.last_page_strings:
+            return paginator.num_pages
+        return raw
+
 
 class CursorPagination(StrictPageSizeMixin, pagination.CursorPagination):
     page_size = 50

@@ -103,3 +103,12 @@ def test_wrong_basic_password_is_403_not_a_500(client, ministry_user):
     assert response.status_code == 403
     token = base64.b64encode(f"{ministry_user.username}:Sme-pilot-2026!".encode()).decode()
     assert client.get(CITIES, HTTP_AUTHORIZATION=f"Basic {token}").status_code == 200
+
+
+@pytest.mark.parametrize("page", ["", "abc", "0", "99"])
+def test_an_empty_or_unreadable_page_is_404_not_page_one(client, ministry_user, city, page):
+    client.force_login(ministry_user)
+    response = client.get(f"{CITIES}?page={page}")
+    assert response.status_code == 404, response.content
+    assert client.get(f"{CITIES}?page=1").json()["results"]
+    assert client.get(f"{CITIES}?page=last").status_code == 200
