@@ -117,3 +117,19 @@ class AssessmentFactory(factory.django.DjangoModelFactory):
                     result=scoring.result_to_json(result),
                 )
         return super()._create(model_class, *args, **kwargs)
+
+
+def confirmed_level(enterprise: Any, level: int, *, days_ago: int = 0) -> Assessment:
+    """A level that counts: an on-site post-transformation assessment, confirmed, `days_ago`."""
+    import datetime as dt
+
+    return AssessmentFactory(
+        enterprise=enterprise,
+        method=Method.ONSITE,
+        purpose=Purpose.POST,
+        state=State.CONFIRMED,
+        level=level,
+        revision=None,
+        assessed_on=timezone.localdate() - dt.timedelta(days=days_ago),
+        confirmed_at=timezone.now(),
+    )

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from assessments.models import Method, Purpose, State
+from assessments.models import Method, Purpose
 from assessments.services import assessment_confirm
 from cities import compliance
 from cities.imports.service import import_file
@@ -26,7 +26,7 @@ from cities.selectors_dashboard import (
     sort_rows,
     traffic_light,
 )
-from tests.assessments.factories import AssessmentFactory, example_document
+from tests.assessments.factories import AssessmentFactory, confirmed_level, example_document
 from tests.cities.factories import CityFactory, EnterpriseFactory, SubIndustryFactory
 from tests.cities.import_files import kind_file
 
@@ -40,17 +40,8 @@ def _clear_cache():
     cache.clear()
 
 
-def confirmed(enterprise, level, days_ago=0):
-    return AssessmentFactory(
-        enterprise=enterprise,
-        method=Method.ONSITE,
-        purpose=Purpose.POST,
-        state=State.CONFIRMED,
-        level=level,
-        revision=None,
-        assessed_on=TODAY() - dt.timedelta(days=days_ago),
-        confirmed_at=timezone.now(),
-    )
+def confirmed(enterprise, level: int, days_ago: int = 0) -> None:
+    confirmed_level(enterprise, level, days_ago=days_ago)
 
 
 def dashboard_url(code="HHHT", **params):

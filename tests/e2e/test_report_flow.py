@@ -13,7 +13,6 @@ REPORTS_TEST_RENDER_DELAY so that the rendering state lasts long enough to be se
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import shutil
@@ -24,12 +23,10 @@ from xml.etree import ElementTree
 import pytest
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from assessments.models import Method, Purpose, State
 from reports.models import ReportJob, ReportJobState
-from tests.assessments.factories import AssessmentFactory
+from tests.assessments.factories import confirmed_level
 from tests.cities.factories import EnterpriseFactory, SubIndustryFactory
 from tests.e2e.conftest import login
 
@@ -67,16 +64,7 @@ class DashboardRow:
 
 
 def confirmed(enterprise, level: int, days_ago: int = 10) -> None:
-    AssessmentFactory(
-        enterprise=enterprise,
-        method=Method.ONSITE,
-        purpose=Purpose.POST,
-        state=State.CONFIRMED,
-        level=level,
-        revision=None,
-        assessed_on=timezone.localdate() - dt.timedelta(days=days_ago),
-        confirmed_at=timezone.now(),
-    )
+    confirmed_level(enterprise, level, days_ago=days_ago)
 
 
 def seed(city, food) -> None:
