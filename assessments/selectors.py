@@ -153,6 +153,20 @@ class RescorePreview:
     changes: list[RescoreChange]
 
 
+# What a rescore reads of each stored assessment (bench/rescore.py's floor reads the same).
+RESCORE_FIELDS = (
+    "id",
+    "enterprise__uscc",
+    "state",
+    "revision__number",
+    "level",
+    "total_score",
+    "answers",
+    "scenes",
+    "data",
+)
+
+
 def rescore_preview(*, version_code: str, chunk_size: int = 2000) -> RescorePreview:
     """Scored assessments of a version whose level would change under its newest revision.
 
@@ -172,17 +186,7 @@ def rescore_preview(*, version_code: str, chunk_size: int = 2000) -> RescorePrev
         )
         .exclude(revision=newest)
         .order_by("id")
-        .values_list(
-            "id",
-            "enterprise__uscc",
-            "state",
-            "revision__number",
-            "level",
-            "total_score",
-            "answers",
-            "scenes",
-            "data",
-        )
+        .values_list(*RESCORE_FIELDS)
     )
     examined = 0
     changes: list[RescoreChange] = []

@@ -123,20 +123,11 @@ def _cleanup() -> None:
 
 def _time_floor() -> tuple[float, int]:
     from assessments.models import Assessment
+    from assessments.selectors import RESCORE_FIELDS
 
     started = time.perf_counter()
     count = 0
-    rows = Assessment.objects.order_by("id").values_list(
-        "id",
-        "enterprise__uscc",
-        "state",
-        "revision__number",
-        "level",
-        "total_score",
-        "answers",
-        "scenes",
-        "data",
-    )
+    rows = Assessment.objects.order_by("id").values_list(*RESCORE_FIELDS)
     for _row in rows.iterator(chunk_size=2000):
         count += 1
     return time.perf_counter() - started, count

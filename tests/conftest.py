@@ -12,6 +12,17 @@ import pytest
 from cities.models import Role
 from tests.cities.factories import CityFactory, EnterpriseFactory, SubIndustryFactory, UserFactory
 
+# Tests with real Celery workers need Redis and PostgreSQL. They skip before any fixture runs
+# (a transactional test that is set up and then skipped still flushes the database); in CI the
+# worker fixtures fail loudly instead of skipping.
+HAS_WORKER_SERVICES = bool(os.environ.get("REDIS_URL")) and os.environ.get(
+    "DATABASE_URL", ""
+).startswith(("postgres://", "postgresql://"))
+skip_without_worker_services = pytest.mark.skipif(
+    not HAS_WORKER_SERVICES and not os.environ.get("CI"),
+    reason="needs Redis (REDIS_URL) and PostgreSQL (DATABASE_URL)",
+)
+
 
 @pytest.fixture
 def city(db):

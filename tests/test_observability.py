@@ -17,7 +17,7 @@ from django.urls import reverse
 from reports.models import ReportJob, ReportJobState
 from sme_pilot import health
 from sme_pilot.observability import JsonFormatter, RequestIdFilter, client_ip, request_id_var
-from tests.conftest import wait_for
+from tests.conftest import skip_without_worker_services, wait_for
 
 PASSWORD = "Sme-pilot-2026!"  # what UserFactory sets
 REPO = Path(settings.BASE_DIR)
@@ -177,14 +177,10 @@ def test_logrotate_keeps_the_access_and_security_logs_at_least_six_months():
 
 # --- Celery ----------------------------------------------------------------------------------
 
-HAS_SERVICES = bool(os.environ.get("REDIS_URL")) and os.environ.get("DATABASE_URL", "").startswith(
-    ("postgres://", "postgresql://")
-)
-
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.skipif(not HAS_SERVICES and not os.environ.get("CI"), reason="needs Redis/PostgreSQL")
+@skip_without_worker_services
 def test_a_worker_logs_with_the_request_id_of_the_request_that_queued_its_task(
     start_celery_worker, client, city_official, sub_industry, tmp_path
 ):

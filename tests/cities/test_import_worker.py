@@ -1,26 +1,17 @@
 """A large upload goes through a real Celery worker (Redis + PostgreSQL), polled like a browser."""
 
-import os
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from cities.models import Enterprise, ImportJob
 from tests.cities.import_files import enterprise_file
-from tests.conftest import wait_for
-
-NEEDS = "needs Redis (REDIS_URL) and PostgreSQL (DATABASE_URL)"
-HAS_SERVICES = bool(os.environ.get("REDIS_URL")) and os.environ.get("DATABASE_URL", "").startswith(
-    ("postgres://", "postgresql://")
-)
+from tests.conftest import skip_without_worker_services, wait_for
 
 pytestmark = [
     pytest.mark.worker,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    # Skip before any fixture runs: a transactional test that is set up and then skipped still
-    # flushes the database. In CI the `celery_worker` fixture fails loudly instead.
-    pytest.mark.skipif(not HAS_SERVICES and not os.environ.get("CI"), reason=NEEDS),
+    skip_without_worker_services,
 ]
 
 

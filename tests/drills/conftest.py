@@ -22,15 +22,6 @@ from django.db import connection
 
 from tests.conftest import wait_for
 
-NEEDS = "needs Redis (REDIS_URL) and PostgreSQL (DATABASE_URL)"
-HAS_SERVICES = bool(os.environ.get("REDIS_URL")) and os.environ.get("DATABASE_URL", "").startswith(
-    ("postgres://", "postgresql://")
-)
-# Like the worker tests: skip before any fixture runs (a transactional test that is set up and
-# then skipped still flushes the database); in CI the fixtures fail loudly instead.
-SKIP_WITHOUT_SERVICES = pytest.mark.skipif(
-    not HAS_SERVICES and not os.environ.get("CI"), reason=NEEDS
-)
 WORKER_SETTINGS = "tests.drills.worker_settings"
 
 

@@ -18,12 +18,13 @@ from cities.imports import jobs
 from cities.models import Enterprise, ImportJob, ImportJobState
 from tests.assessments.factories import AssessmentFactory, complete_answers
 from tests.cities.import_files import enterprise_file
-from tests.drills.conftest import SKIP_WITHOUT_SERVICES, TableGate, backend_pid
+from tests.conftest import skip_without_worker_services
+from tests.drills.conftest import TableGate, backend_pid
 
 pytestmark = [
     pytest.mark.drill,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    SKIP_WITHOUT_SERVICES,
+    skip_without_worker_services,
 ]
 
 MESSAGE = "数据库连接中断，请稍后重试"

@@ -29,14 +29,14 @@ from reports.models import ReportJob, ReportJobState
 from sme_pilot import cache as degrading_cache
 from tests.assessments.factories import AssessmentFactory
 from tests.cities.import_files import enterprise_file
-from tests.conftest import wait_for
-from tests.drills.conftest import SKIP_WITHOUT_SERVICES, PrivateRedis, point_celery_at
+from tests.conftest import skip_without_worker_services, wait_for
+from tests.drills.conftest import PrivateRedis, point_celery_at
 
 pytestmark = [
     pytest.mark.drill,
     pytest.mark.worker,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    SKIP_WITHOUT_SERVICES,
+    skip_without_worker_services,
 ]
 
 PASSWORD = "Sme-pilot-2026!"  # tests.cities.factories.UserFactory

@@ -21,14 +21,14 @@ from django.utils import timezone
 from cities.imports import jobs
 from cities.models import Enterprise, ImportJob, ImportJobState
 from tests.cities.import_files import enterprise_file
-from tests.conftest import wait_for
-from tests.drills.conftest import SKIP_WITHOUT_SERVICES, TableGate, backend_gone
+from tests.conftest import skip_without_worker_services, wait_for
+from tests.drills.conftest import TableGate, backend_gone
 
 pytestmark = [
     pytest.mark.drill,
     pytest.mark.worker,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    SKIP_WITHOUT_SERVICES,
+    skip_without_worker_services,
 ]
 
 ROWS = 3000

@@ -28,12 +28,8 @@ from playwright.sync_api import Page, expect
 from reports.models import ReportJob, ReportJobState
 from tests.assessments.factories import confirmed_level
 from tests.cities.factories import EnterpriseFactory, SubIndustryFactory
+from tests.conftest import skip_without_worker_services
 from tests.e2e.conftest import login
-
-NEEDS = "needs Redis (REDIS_URL) and PostgreSQL (DATABASE_URL)"
-HAS_SERVICES = bool(os.environ.get("REDIS_URL")) and os.environ.get("DATABASE_URL", "").startswith(
-    ("postgres://", "postgresql://")
-)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -41,7 +37,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     # As in the worker tests: skip before a transactional fixture flushes the database; in CI
     # the worker fixture fails loudly instead.
-    pytest.mark.skipif(not HAS_SERVICES and not os.environ.get("CI"), reason=NEEDS),
+    skip_without_worker_services,
 ]
 
 PASSWORD = "Sme-pilot-2026!"

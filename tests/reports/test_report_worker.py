@@ -13,19 +13,12 @@ from django.utils import timezone
 
 from reports import services
 from reports.models import ReportJob, ReportJobState
-from tests.conftest import wait_for
-
-NEEDS = "needs Redis (REDIS_URL) and PostgreSQL (DATABASE_URL)"
-HAS_SERVICES = bool(os.environ.get("REDIS_URL")) and os.environ.get("DATABASE_URL", "").startswith(
-    ("postgres://", "postgresql://")
-)
+from tests.conftest import skip_without_worker_services, wait_for
 
 pytestmark = [
     pytest.mark.worker,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    # Skip before any fixture runs: a transactional test that is set up and then skipped still
-    # flushes the database. In CI the worker fixtures fail loudly instead.
-    pytest.mark.skipif(not HAS_SERVICES and not os.environ.get("CI"), reason=NEEDS),
+    skip_without_worker_services,
 ]
 
 FAKE_PDF = b"%PDF-1.7\n% fake report\n%%EOF\n"
