@@ -143,16 +143,22 @@ IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=40 * 1024 *
 IMPORT_ASYNC_THRESHOLD_BYTES = env.int("IMPORT_ASYNC_THRESHOLD_BYTES", default=512 * 1024)
 
 REDIS_URL = env("REDIS_URL", default="").strip()
-if REDIS_URL:
-    CACHES = {
+
+
+def redis_caches(location: str) -> dict[str, dict[str, str]]:
+    """The cache on Redis; production.py uses the same. Socket timeouts: sme_pilot/cache.py."""
+    return {
         "default": {
             # A Redis outage reads as an empty cache (logged), not as failed requests.
             "BACKEND": "sme_pilot.cache.DegradingRedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": location,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="sme"),
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
+
+
+if REDIS_URL:
+    CACHES = redis_caches(REDIS_URL)
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

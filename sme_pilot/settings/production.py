@@ -1,7 +1,7 @@
 """Production: every secret and service comes from the environment; nothing has a default."""
 
 from .base import *  # noqa: F403
-from .base import LOGGING, env
+from .base import LOGGING, env, redis_caches
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -10,14 +10,7 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"  # see base.py
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 REDIS_URL = env("REDIS_URL")
-CACHES = {
-    "default": {
-        # A Redis outage reads as an empty cache (logged), not as failed requests (see base.py).
-        "BACKEND": "sme_pilot.cache.DegradingRedisCache",
-        "LOCATION": REDIS_URL,
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-    }
-}
+CACHES = redis_caches(REDIS_URL)
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = False
 
