@@ -7,12 +7,14 @@ IntegrityError) and one write. Report requests race in tests/reports too (rate l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
@@ -129,6 +131,73 @@ def test_a_self_assessment_is_returned_once(enterprise, assessor, second_assesso
     submitted.refresh_from_db()
     assert (submitted.state, submitted.returned_by) == (State.RETURNED, winner)
     assert submitted.history.filter(history_change_reason="退回修改").count() == 1
+
+
+def test_a_confirmed_assessment_gets_one_correction_through_the_api(
+    enterprise, assessor, second_assessor
+):
+    """Defect 5: four simultaneous POST …/correct/ made three corrections of one assessment."""
+    confirmed = AssessmentFactory(enterprise=enterprise, confirmed=True, confirmed_by=assessor)
+    actors = [assessor, second_assessor] * (N // 2)
+    url = f"{API}{confirmed.pk}/correct/"
+    calls = [posting(logged_in(actor), url) for actor in actors]
+
+    answers = responses(run_at_once(calls, hold=locked(Assessment.objects.filter(pk=confirmed.pk))))
+
+    assert statuses(answers) == [201] + [400] * (N - 1)
+    for refused in (r for r in answers if r.status_code == 400):
+        assert "已有一份更正" in messages_of(refused)
+    correction = Assessment.objects.get(supersedes=confirmed)
+    winner, created = next(
+        (a, r) for a, r in zip(actors, answers, strict=True) if r.status_code == 201
+    )
+    assert created.json()["id"] == correction.pk
+    assert (correction.state, correction.created_by) == (State.DRAFT, winner)
+
+
+def test_a_confirmed_assessment_gets_one_correction_from_the_page(enterprise, assessor):
+    confirmed = AssessmentFactory(enterprise=enterprise, confirmed=True, confirmed_by=assessor)
+    url = reverse("assessment_correct", args=[confirmed.pk])
+    calls = [posting(logged_in(assessor), url, form=True) for _ in range(N)]
+
+    answers = responses(run_at_once(calls, hold=locked(Assessment.objects.filter(pk=confirmed.pk))))
+
+    correction = Assessment.objects.get(supersedes=confirmed)
+    # Every click lands on the one correction (the one that lost the race is told it exists).
+    assert {(r.status_code, r["Location"]) for r in answers} == {
+        (302, reverse("assessment_detail", args=[correction.pk]))
+    }
+
+
+def test_a_correction_written_past_the_service_is_a_clear_refusal(enterprise, assessor):
+    """The database's constraint, not only the service's check, keeps it to one correction.
+
+    Another writer (not the service) inserts a correction and has not committed yet when the
+    assessor asks for one: the request gets past its own check and must wait for that writer.
+    """
+    confirmed = AssessmentFactory(enterprise=enterprise, confirmed=True, confirmed_by=assessor)
+    url = f"{API}{confirmed.pk}/correct/"
+    other: list[Assessment] = []
+
+    @contextmanager
+    def uncommitted_correction() -> Iterator[None]:
+        with transaction.atomic():
+            other.append(
+                AssessmentFactory(
+                    enterprise=enterprise,
+                    method=Method.ONSITE,
+                    purpose=confirmed.purpose,
+                    supersedes=confirmed,
+                )
+            )
+            yield
+
+    outcomes = run_at_once([posting(logged_in(assessor), url)], hold=uncommitted_correction())
+
+    [answer] = responses(outcomes)
+    assert answer.status_code == 400
+    assert "已有一份更正" in messages_of(answer)
+    assert list(Assessment.objects.filter(supersedes=confirmed)) == other
 
 
 # --- imports -------------------------------------------------------------------------------------
