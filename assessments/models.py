@@ -260,6 +260,12 @@ class Assessment(models.Model):
                 condition=Q(source="import"),
                 name="assessments_assessment_unique_import_key",
             ),
+            # A confirmed result has at most one correction (services.assessment_correct).
+            models.UniqueConstraint(
+                fields=["supersedes"],
+                condition=Q(supersedes__isnull=False),
+                name="assessments_assessment_one_correction",
+            ),
         ]
 
     def __str__(self) -> str:

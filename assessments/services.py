@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -136,34 +136,54 @@ def assessment_create(
     return assessment
 
 
+def _already_corrected() -> ValidationError:
+    return ValidationError(
+        "这份评定已有一份更正，请在那份更正上继续修改。", code="already_corrected"
+    )
+
+
 @transaction.atomic
 def assessment_correct(*, actor: User, assessment: Assessment) -> Assessment:
-    """A correction of a confirmed on-site assessment: a new draft that will supersede it."""
+    """A correction of a confirmed on-site assessment: a new draft that will supersede it.
+
+    At most one correction per assessment. Simultaneous requests queue on the corrected row, so
+    each checks for a correction with the previous one's committed; the database's
+    `assessments_assessment_one_correction` refuses one written past this service, and that
+    refusal gets the same message.
+    """
+    # "No key": the row is not changed, and rows that merely reference it are not held up. An
+    # insert that bypassed this lock then meets the unique constraint rather than a deadlock.
+    assessment = _locked(assessment.pk, no_key=True)
     _visible_or_404(actor, assessment)
     if assessment.state != State.CONFIRMED or assessment.method != Method.ONSITE:
         raise ValidationError("只能更正已确认的现场评定。")
     if not _is_city_assessor(actor, assessment.enterprise):
         raise PermissionDenied("只有本市的现场评定员可以更正评定结果。")
-    if Assessment.objects.filter(supersedes=assessment).exists():
-        raise ValidationError(
-            "这份评定已有一份更正，请在那份更正上继续修改。", code="already_corrected"
-        )
+    corrections = Assessment.objects.filter(supersedes=assessment)
+    if corrections.exists():
+        raise _already_corrected()
     revision = assessment.revision or indicators.current_revision(indicators.default_version_code())
-    return Assessment.objects.create(
-        enterprise=assessment.enterprise,
-        purpose=assessment.purpose,
-        method=Method.ONSITE,
-        state=State.DRAFT,
-        source=Source.ONLINE,
-        revision=revision,
-        assessed_on=timezone.localdate(),
-        supersedes=assessment,
-        answers=dict(assessment.answers),
-        scenes=dict(assessment.scenes),
-        data=dict(assessment.data),
-        evidence_notes=dict(assessment.evidence_notes),
-        created_by=actor,
-    )
+    try:
+        with transaction.atomic():
+            return Assessment.objects.create(
+                enterprise=assessment.enterprise,
+                purpose=assessment.purpose,
+                method=Method.ONSITE,
+                state=State.DRAFT,
+                source=Source.ONLINE,
+                revision=revision,
+                assessed_on=timezone.localdate(),
+                supersedes=assessment,
+                answers=dict(assessment.answers),
+                scenes=dict(assessment.scenes),
+                data=dict(assessment.data),
+                evidence_notes=dict(assessment.evidence_notes),
+                created_by=actor,
+            )
+    except IntegrityError:
+        if corrections.exists():
+            raise _already_corrected() from None
+        raise
 
 
 # --- autosave ----------------------------------------------------------------------------------
@@ -412,9 +432,9 @@ def assessment_return(*, actor: User, assessment_id: int, comment: str) -> Asses
     return assessment
 
 
-def _locked(assessment_id: int) -> Assessment:
+def _locked(assessment_id: int, *, no_key: bool = False) -> Assessment:
     assessment = (
-        Assessment.objects.select_for_update(of=("self",))
+        Assessment.objects.select_for_update(of=("self",), no_key=no_key)
         .select_related("enterprise", "revision")
         .filter(pk=assessment_id)
         .first()

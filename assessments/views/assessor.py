@@ -133,14 +133,14 @@ def return_for_correction(request: HttpRequest, pk: int) -> HttpResponse:
 def correct(request: HttpRequest, pk: int) -> HttpResponse:
     user = common.current_user(request)
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
-    existing = assessment.superseded_by.order_by("-id").first()
-    if existing is not None and common.offers_correction(user, assessment):
-        # A second click must not start a second correction of the same result.
-        messages.info(request, "该评定结果已有更正评定，请在更正评定中修改。")
-        return redirect("assessment_detail", pk=existing.pk)
     try:
         correction = services.assessment_correct(actor=user, assessment=assessment)
     except ValidationError as exc:
+        existing = assessment.superseded_by.order_by("-id").first()
+        if exc.code == "already_corrected" and existing is not None:
+            # A second click, or a request that lost the race to another: the one correction.
+            messages.info(request, "该评定结果已有更正评定，请在更正评定中修改。")
+            return redirect("assessment_detail", pk=existing.pk)
         for errors in common.error_messages(exc).values():
             for message in errors:
                 messages.error(request, message)

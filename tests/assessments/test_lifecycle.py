@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 from django.http import Http404
 
@@ -510,6 +511,23 @@ def test_a_confirmed_assessment_is_corrected_only_once(assessor, confirmed_onsit
     with pytest.raises(ValidationError, match="已有一份更正"):
         services.assessment_correct(actor=assessor, assessment=confirmed_onsite)
     assert Assessment.objects.filter(supersedes=confirmed_onsite).count() == 1
+
+
+def test_the_database_holds_one_correction_per_assessment(assessor, confirmed_onsite):
+    """Past the service too (simultaneous requests race in tests/test_concurrency.py)."""
+    correction = services.assessment_correct(actor=assessor, assessment=confirmed_onsite)
+    second = Assessment(
+        enterprise=confirmed_onsite.enterprise,
+        purpose=confirmed_onsite.purpose,
+        method=Method.ONSITE,
+        assessed_on=confirmed_onsite.assessed_on,
+        supersedes=confirmed_onsite,
+    )
+    # PostgreSQL names the constraint; SQLite the column.
+    refused = pytest.raises(IntegrityError, match=r"one_correction|supersedes_id")
+    with refused, transaction.atomic():
+        second.save()
+    assert list(Assessment.objects.filter(supersedes=confirmed_onsite)) == [correction]
 
 
 @pytest.mark.parametrize(

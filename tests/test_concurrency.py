@@ -1,0 +1,272 @@
+"""State changes that must happen once, raced for real: N requests on N threads and connections.
+
+Each test releases its requests together (tests/concurrency.py holds the contended rows until
+every request has made its checks) and asserts one success, clean refusals (no 500, no
+IntegrityError) and one write. Report requests race in tests/reports too (rate limit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments.models import Assessment, Method, Purpose, State
+from cities import dashboard_cache
+from cities.models import Enterprise, ImportJob, ImportJobState, PilotCity, Role, User
+from reports.models import ReportJob
+from tests.assessments.factories import AssessmentFactory
+from tests.cities.factories import UserFactory
+from tests.cities.import_files import enterprise_file
+from tests.concurrency import Outcome, errors_of, locked, needs_row_locks, run_at_once
+
+pytestmark = [needs_row_locks, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+N = 4  # as many simultaneous requests as in the report of defect 5
+API = "/api/v1/assessments/"
+PLEDGE = {"signer_name": "王经理", "signer_title": "总经理", "pledge_accepted": True}
+FAKE_RENDERER = "tests.reports.test_report_worker.fake_render"
+
+
+@pytest.fixture
+def second_assessor(city):
+    return UserFactory(username="assessor-b", role=Role.ASSESSOR, city=city)
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def posting(
+    client: Client, url: str, body: dict[str, Any] | None = None, *, form: bool = False
+) -> Callable[[], Any]:
+    """A POST by `client` (JSON for the API, a form for pages), to be called on another thread."""
+    if form:
+        return lambda: client.post(url, body or {})
+    return lambda: client.post(url, body or {}, content_type="application/json")
+
+
+def responses(outcomes: list[Outcome]) -> list[HttpResponse]:
+    """The responses, after checking that no request crashed (a 500 re-raises in the client)."""
+    assert errors_of(outcomes) == []
+    return [o.value for o in outcomes]
+
+
+def statuses(answers: list[HttpResponse]) -> list[int]:
+    return sorted(r.status_code for r in answers)
+
+
+def messages_of(response: HttpResponse) -> str:
+    """Every message of an API error body, field messages and "detail" alike."""
+    body = response.json()
+    return " ".join(" ".join(v) if isinstance(v, list) else str(v) for v in body.values())
+
+
+# --- assessments ---------------------------------------------------------------------------------
+
+
+def test_a_self_assessment_is_submitted_once(enterprise, enterprise_user):
+    draft = AssessmentFactory(enterprise=enterprise, complete=True)
+    url = f"{API}{draft.pk}/submit/"
+    calls = [posting(logged_in(enterprise_user), url, PLEDGE) for _ in range(N)]
+
+    answers = responses(run_at_once(calls, hold=locked(Assessment.objects.filter(pk=draft.pk))))
+
+    assert statuses(answers) == [200] + [400] * (N - 1)
+    for refused in (r for r in answers if r.status_code == 400):
+        assert "已提交，不能再修改" in messages_of(refused)
+    draft.refresh_from_db()
+    assert draft.state == State.SUBMITTED
+    assert draft.history.filter(history_change_reason="提交自评").count() == 1
+
+
+def test_an_onsite_assessment_is_confirmed_once(city, enterprise, assessor, second_assessor):
+    onsite = AssessmentFactory(
+        enterprise=enterprise, method=Method.ONSITE, purpose=Purpose.BASELINE, complete=True
+    )
+    today = timezone.localdate()
+    assert dashboard_cache.cached_for_city("race", city.pk, today, lambda: "before") == "before"
+    actors = [assessor, second_assessor] * (N // 2)
+    url = f"{API}{onsite.pk}/confirm/"
+    calls = [posting(logged_in(actor), url) for actor in actors]
+
+    answers = responses(run_at_once(calls, hold=locked(Assessment.objects.filter(pk=onsite.pk))))
+
+    assert statuses(answers) == [200] + [400] * (N - 1)
+    winner = next(a for a, r in zip(actors, answers, strict=True) if r.status_code == 200)
+    for refused in (r for r in answers if r.status_code == 400):
+        assert "已确认，不能再修改" in messages_of(refused)
+    onsite.refresh_from_db()
+    assert onsite.state == State.CONFIRMED
+    assert onsite.confirmed_by == winner and onsite.confirmed_at is not None
+    assert onsite.history.filter(history_change_reason="现场评定确认").count() == 1
+    # The confirmation reached the dashboards: the figures cached before it are not served.
+    assert dashboard_cache.cached_for_city("race", city.pk, today, lambda: "after") == "after"
+
+
+def test_a_self_assessment_is_returned_once(enterprise, assessor, second_assessor):
+    submitted = AssessmentFactory(enterprise=enterprise, submitted=True)
+    actors = [assessor, second_assessor] * (N // 2)
+    url = f"{API}{submitted.pk}/return/"
+    body = {"comment": "请补充 Q2 设备台账"}
+    calls = [posting(logged_in(actor), url, body) for actor in actors]
+
+    answers = responses(run_at_once(calls, hold=locked(Assessment.objects.filter(pk=submitted.pk))))
+
+    assert statuses(answers) == [200] + [400] * (N - 1)
+    winner = next(a for a, r in zip(actors, answers, strict=True) if r.status_code == 200)
+    for refused in (r for r in answers if r.status_code == 400):
+        assert "只能退回已提交的企业自评" in messages_of(refused)
+    submitted.refresh_from_db()
+    assert (submitted.state, submitted.returned_by) == (State.RETURNED, winner)
+    assert submitted.history.filter(history_change_reason="退回修改").count() == 1
+
+
+def test_a_confirmed_assessment_gets_one_correction_through_the_api(
+    enterprise, assessor, second_assessor
+):
+    """Defect 5: four simultaneous POST …/correct/ made three corrections of one assessment."""
+    confirmed = AssessmentFactory(enterprise=enterprise, confirmed=True, confirmed_by=assessor)
+    actors = [assessor, second_assessor] * (N // 2)
+    url = f"{API}{confirmed.pk}/correct/"
+    calls = [posting(logged_in(actor), url) for actor in actors]
+
+    answers = responses(run_at_once(calls, hold=locked(Assessment.objects.filter(pk=confirmed.pk))))
+
+    assert statuses(answers) == [201] + [400] * (N - 1)
+    for refused in (r for r in answers if r.status_code == 400):
+        assert "已有一份更正" in messages_of(refused)
+    correction = Assessment.objects.get(supersedes=confirmed)
+    winner, created = next(
+        (a, r) for a, r in zip(actors, answers, strict=True) if r.status_code == 201
+    )
+    assert created.json()["id"] == correction.pk
+    assert (correction.state, correction.created_by) == (State.DRAFT, winner)
+
+
+def test_a_confirmed_assessment_gets_one_correction_from_the_page(enterprise, assessor):
+    confirmed = AssessmentFactory(enterprise=enterprise, confirmed=True, confirmed_by=assessor)
+    url = reverse("assessment_correct", args=[confirmed.pk])
+    calls = [posting(logged_in(assessor), url, form=True) for _ in range(N)]
+
+    answers = responses(run_at_once(calls, hold=locked(Assessment.objects.filter(pk=confirmed.pk))))
+
+    correction = Assessment.objects.get(supersedes=confirmed)
+    # Every click lands on the one correction (the one that lost the race is told it exists).
+    assert {(r.status_code, r["Location"]) for r in answers} == {
+        (302, reverse("assessment_detail", args=[correction.pk]))
+    }
+
+
+def test_a_correction_written_past_the_service_is_a_clear_refusal(enterprise, assessor):
+    """The database's constraint, not only the service's check, keeps it to one correction.
+
+    Another writer (not the service) inserts a correction and has not committed yet when the
+    assessor asks for one: the request gets past its own check and must wait for that writer.
+    """
+    confirmed = AssessmentFactory(enterprise=enterprise, confirmed=True, confirmed_by=assessor)
+    url = f"{API}{confirmed.pk}/correct/"
+    other: list[Assessment] = []
+
+    @contextmanager
+    def uncommitted_correction() -> Iterator[None]:
+        with transaction.atomic():
+            other.append(
+                AssessmentFactory(
+                    enterprise=enterprise,
+                    method=Method.ONSITE,
+                    purpose=confirmed.purpose,
+                    supersedes=confirmed,
+                )
+            )
+            yield
+
+    outcomes = run_at_once([posting(logged_in(assessor), url)], hold=uncommitted_correction())
+
+    [answer] = responses(outcomes)
+    assert answer.status_code == 400
+    assert "已有一份更正" in messages_of(answer)
+    assert list(Assessment.objects.filter(supersedes=confirmed)) == other
+
+
+# --- imports -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def validated_job(settings, tmp_path, city_official, sub_industry):
+    """A roster of three enterprises, checked and waiting for the official to confirm it."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()  # the API's upload throttle counts in the cache
+    upload = SimpleUploadedFile("企业名录.csv", enterprise_file(3))
+    response = logged_in(city_official).post(
+        "/api/v1/imports/", {"kind": "enterprises", "file": upload, "dry_run": "true"}
+    )
+    assert response.status_code == 201, response.content
+    job = ImportJob.objects.get()
+    assert job.state == ImportJobState.VALIDATED
+    return job
+
+
+def test_an_import_is_confirmed_once_through_the_api(validated_job, city_official):
+    url = f"/api/v1/imports/{validated_job.pk}/confirm/"
+    calls = [posting(logged_in(city_official), url) for _ in range(N)]
+
+    answers = responses(
+        run_at_once(calls, hold=locked(ImportJob.objects.filter(pk=validated_job.pk)))
+    )
+
+    assert statuses(answers) == [200] + [409] * (N - 1)
+    assert_imported_once(validated_job)
+
+
+def test_an_import_is_confirmed_once_from_the_page(validated_job, city_official):
+    url = reverse("import_confirm", args=[validated_job.pk])
+    calls = [posting(logged_in(city_official), url, form=True) for _ in range(N)]
+
+    answers = responses(
+        run_at_once(calls, hold=locked(ImportJob.objects.filter(pk=validated_job.pk)))
+    )
+
+    detail = reverse("import_detail", args=[validated_job.pk])
+    assert {(r.status_code, r["Location"]) for r in answers} == {(302, detail)}
+    assert_imported_once(validated_job)
+
+
+def assert_imported_once(job: ImportJob) -> None:
+    job.refresh_from_db()
+    assert (job.state, job.created_count, job.attempts) == (ImportJobState.DONE, 3, 1)
+    assert Enterprise.objects.count() == 3
+    assert Enterprise.history.filter(history_type="+").count() == 3
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+
+def test_a_burst_of_identical_report_requests_makes_one_job(
+    settings, tmp_path, city, sub_industry, city_official, ministry_user
+):
+    """(tests/reports/test_jobs.py asks in a row; test_rate_limit.py races one user's limit.)"""
+    settings.MEDIA_ROOT = tmp_path
+    settings.REPORTS_TEST_RENDERER = FAKE_RENDERER
+    url = reverse("report_request")
+    body = {"kind": "city", "city_code": city.code, "as_of": timezone.localdate().isoformat()}
+    actors = [city_official, ministry_user] * (N // 2)
+    calls = [posting(logged_in(actor), url, body, form=True) for actor in actors]
+
+    answers = responses(run_at_once(calls, hold=locked(PilotCity.objects.filter(pk=city.pk))))
+
+    job = ReportJob.objects.get()
+    detail = reverse("report_detail", args=[job.pk])
+    assert {(r.status_code, r["Location"]) for r in answers} == {(302, detail)}
+    assert set(job.requesters.all()) == {city_official, ministry_user}
