@@ -209,3 +209,46 @@ def test_initial_password_must_be_replaced_by_a_valid_one(client, city_official)
     account.refresh_from_db()
     assert account.must_change_password
     assert client.get("/").status_code == 302
+
+
+CURRENT_PASSWORD_REFUSED = "新密码不能与当前密码相同"
+
+
+def test_the_forced_change_refuses_to_keep_the_initial_password(client, city_official):
+    account, initial = services.account_create(
+        actor=city_official, role=Role.ASSESSOR, username="wangwu"
+    )
+    login(client, "wangwu", initial)
+
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": initial, "new_password1": initial, "new_password2": initial},
+    )
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert any(CURRENT_PASSWORD_REFUSED in e for e in errors["new_password2"]), errors
+    assert CURRENT_PASSWORD_REFUSED in response.content.decode()
+    account.refresh_from_db()
+    assert account.must_change_password
+    assert account.check_password(initial)
+    assert client.get("/").status_code == 302
+
+
+def test_a_voluntary_change_refuses_the_current_password_too(client, assessor):
+    login(client, "assessor", PASSWORD)
+
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD},
+    )
+
+    assert response.status_code == 200
+    assert CURRENT_PASSWORD_REFUSED in response.content.decode()
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    assessor.refresh_from_db()
+    assert assessor.check_password(NEW_PASSWORD)
