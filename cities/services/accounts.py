@@ -19,6 +19,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_p
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.http import Http404
 from openpyxl import Workbook
@@ -256,13 +257,24 @@ def account_reset_password(*, actor: User, user: User) -> str:
 
 @transaction.atomic
 def account_set_active(*, actor: User, user: User, active: bool) -> User:
-    """Deactivate an account (it can no longer log in; open sessions end) or reactivate it."""
+    """Deactivate an account (it can no longer log in; open sessions end for good) or
+    reactivate it (with no session from before)."""
     _ensure_in_scope(actor, user)
     if user.is_active != active:
         user.is_active = active
         _record_change(user, actor, "城市管理员启用账号" if active else "城市管理员停用账号")
         user.save(update_fields=["is_active"])
+        if not active:
+            account_sessions_end(user=user)
     return user
+
+
+def account_sessions_end(*, user: User) -> None:
+    """End every session the account has open, for good: called whenever it is deactivated
+    (by a city official or in the admin). An inactive account's sessions are refused anyway;
+    raising the generation in its session hash keeps them dead after a reactivation."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])
 
 
 def _sheet_cell(value: str) -> str:

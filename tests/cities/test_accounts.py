@@ -8,6 +8,7 @@ import re
 import string
 
 import pytest
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -310,6 +311,48 @@ def test_deactivate_then_reactivate(official_client, assessor, django_user_model
     assessor.refresh_from_db()
     assert assessor.is_active
     assert can_log_in(other, "assessor", "Sme-pilot-2026!")
+
+
+def test_reactivation_does_not_revive_a_session_opened_before_the_deactivation(
+    official_client, assessor
+):
+    session = Client()
+    assert (
+        session.post(
+            reverse("login"), {"username": "assessor", "password": "Sme-pilot-2026!"}
+        ).status_code
+        == 302
+    )
+    assert session.get(reverse("password_change")).status_code == 200
+
+    official_client.post(reverse("account_deactivate", args=[assessor.pk]))
+    official_client.post(reverse("account_reactivate", args=[assessor.pk]))
+
+    response = session.get(reverse("password_change"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert "_auth_user_id" not in session.session
+    assert can_log_in(Client(), "assessor", "Sme-pilot-2026!")
+
+
+def test_sessions_survive_a_secret_key_rotation_after_a_deactivation(
+    city_official, assessor, settings
+):
+    services.account_set_active(actor=city_official, user=assessor, active=False)
+    services.account_set_active(actor=city_official, user=assessor, active=True)
+    session = Client()
+    session.post(reverse("login"), {"username": "assessor", "password": "Sme-pilot-2026!"})
+
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-" + "x" * 40
+
+    assert session.get(reverse("password_change")).status_code == 200
+
+
+def test_sessions_of_never_deactivated_accounts_survive_the_upgrade(assessor):
+    """Accounts never deactivated keep Django's own session hash: deploying this logs no one out."""
+    assessor.refresh_from_db()
+    assert assessor.get_session_auth_hash() == AbstractBaseUser.get_session_auth_hash(assessor)
 
 
 @pytest.mark.parametrize(

@@ -222,6 +222,34 @@ def test_admin_cannot_set_an_accounts_current_password_as_its_new_one(admin_clie
     assert not city_official.must_change_password
 
 
+def test_admin_deactivation_ends_open_sessions_for_good(admin_client_, city_official, city):
+    session = Client()
+    session.post(reverse("login"), {"username": "official", "password": "Sme-pilot-2026!"})
+    assert session.get(reverse("account_list")).status_code == 200
+    url = admin_url(User, "change", city_official.pk)
+    fields = {
+        "username": "official",
+        "role": Role.CITY_OFFICIAL,
+        "city": city.pk,
+        "enterprise": "",
+        "display_name": "",
+        "phone": "",
+        "email": "",
+        "_save": "保存",
+    }
+
+    assert admin_client_.post(url, fields).status_code == 302  # is_active unticked
+    city_official.refresh_from_db()
+    assert not city_official.is_active
+    assert admin_client_.post(url, {**fields, "is_active": "on"}).status_code == 302
+    city_official.refresh_from_db()
+    assert city_official.is_active
+
+    response = session.get(reverse("account_list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
 def test_batch_compliance_config_is_edited_with_tick_boxes_and_recorded(admin_client_, admin_user_):
     batch = PilotBatch.objects.get(year=2024)
     url = admin_url(PilotBatch, "change", batch.pk)
