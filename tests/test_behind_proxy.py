@@ -154,7 +154,7 @@ def security_log(logs: Path) -> list[dict]:
 
 
 @skip_without_worker_services
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_behind_nginx_five_wrong_passwords_lock_out_that_client_only(production_web):
     port, logs = production_web
     ministry = UserFactory(username="ministry", role=Role.MINISTRY)
