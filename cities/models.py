@@ -412,6 +412,17 @@ class User(AbstractUser):
     display_name = models.CharField("姓名", max_length=50, blank=True)
     phone = models.CharField("手机号", max_length=30, blank=True)
     must_change_password = models.BooleanField("首次登录须修改密码", default=False)
+    # The latest 重置密码 by a city official: a second one right after it is refused, naming them.
+    password_reset_at = models.DateTimeField("密码重置时间", null=True, blank=True, editable=False)
+    password_reset_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name="密码重置人",
+    )
     created_by = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

@@ -104,6 +104,9 @@ AUTH_PASSWORD_VALIDATORS = [
     # Every password change goes through these: a new password equal to the current one is not.
     {"NAME": "cities.password_validation.NotCurrentPasswordValidator"},
 ]
+# A second 重置密码 of one account within this many seconds is refused (cities.services.accounts):
+# the password already shown to whoever reset it first stays the one that works.
+ACCOUNT_RESET_MIN_INTERVAL_SECONDS = env.int("ACCOUNT_RESET_MIN_INTERVAL_SECONDS", default=60)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

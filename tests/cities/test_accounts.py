@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import string
+import threading
 
 import pytest
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -17,6 +18,7 @@ from django.http import Http404
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from cities import services
@@ -286,6 +288,92 @@ def test_reset_password_replaces_the_old_one(official_client, enterprise_user, c
     assert enterprise_user.must_change_password
     assert not enterprise_user.check_password("Sme-pilot-2026!")
     assert enterprise_user.check_password(password)
+
+
+@pytest.fixture
+def colleague(city):
+    """A second city official of the same city."""
+    return UserFactory(
+        username="official-b", display_name="李科长", role=Role.CITY_OFFICIAL, city=city
+    )
+
+
+def test_a_second_reset_right_after_the_first_is_refused_naming_who_did_it(
+    official_client, colleague, enterprise_user, settings
+):
+    url = reverse("account_reset_password", args=[enterprise_user.pk])
+    first = services.account_reset_password(actor=colleague, user=enterprise_user)
+    records = enterprise_user.history.count()
+
+    response = official_client.post(url)
+
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert not SECRET_RE.search(body)
+    assert "刚刚" in body and "李科长" in body
+    enterprise_user.refresh_from_db()
+    assert f"{timezone.localtime(enterprise_user.password_reset_at):%H:%M:%S}" in body
+    assert enterprise_user.history.count() == records
+    assert can_log_in(Client(), "ent", first)
+
+    settings.ACCOUNT_RESET_MIN_INTERVAL_SECONDS = 0  # as once the interval has passed
+    response = official_client.post(url)
+
+    assert response.status_code == 200
+    assert can_log_in(Client(), "ent", shown_password(response))
+    assert not can_log_in(Client(), "ent", first)
+
+
+def test_a_second_tab_of_the_same_official_is_refused_too(official_client, enterprise_user):
+    url = reverse("account_reset_password", args=[enterprise_user.pk])
+    password = shown_password(official_client.post(url))
+
+    response = official_client.post(url)
+
+    assert response.status_code == 409
+    assert "您本人" in response.content.decode()
+    assert can_log_in(Client(), "ent", password)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_officials_resetting_at_once_hand_out_one_password_and_it_works(
+    city_official, colleague, enterprise_user
+):
+    url = reverse("account_reset_password", args=[enterprise_user.pk])
+    officials = [city_official, colleague]
+    browsers = []
+    for official in officials:
+        browser = Client()
+        browser.force_login(official)
+        browsers.append(browser)
+    barrier = threading.Barrier(len(browsers))
+    responses: list = [None] * len(browsers)
+    failures: list[BaseException] = []
+
+    def press(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            responses[i] = browsers[i].post(url)
+        except BaseException as exc:  # reported below, not lost in the thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press, args=(i,)) for i in range(len(browsers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+
+    shown = [SECRET_RE.search(r.content.decode()) for r in responses]
+    passwords = [m.group(1) for m in shown if m]
+    assert len(passwords) == 1, [r.status_code for r in responses]
+    winner = next(i for i, m in enumerate(shown) if m)
+    refused = responses[1 - winner]
+    assert refused.status_code == 409
+    assert str(officials[winner]) in refused.content.decode()
+    assert can_log_in(Client(), "ent", passwords[0])
 
 
 def test_deactivate_then_reactivate(official_client, assessor, django_user_model):
