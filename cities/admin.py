@@ -17,6 +17,7 @@ from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import services
 from .models import (
     CityTarget,
     Enterprise,
@@ -257,6 +258,8 @@ class AccountAdmin(SimpleHistoryAdmin, UserAdmin):
         if not change and isinstance(request.user, User):
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.account_sessions_end(user=obj)
 
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""

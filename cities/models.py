@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 from simple_history.models import HistoricalRecords
 
 from . import uscc as uscc_rules
@@ -411,6 +412,17 @@ class User(AbstractUser):
     display_name = models.CharField("姓名", max_length=50, blank=True)
     phone = models.CharField("手机号", max_length=30, blank=True)
     must_change_password = models.BooleanField("首次登录须修改密码", default=False)
+    # The latest 重置密码 by a city official: a second one right after it is refused, naming them.
+    password_reset_at = models.DateTimeField("密码重置时间", null=True, blank=True, editable=False)
+    password_reset_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name="密码重置人",
+    )
     created_by = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -419,7 +431,10 @@ class User(AbstractUser):
         related_name="+",
         verbose_name="创建人",
     )
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    # Raised by one each time the account is deactivated (services.account_sessions_end) and
+    # mixed into the session hash: a later reactivation does not bring old sessions back.
+    session_generation = models.PositiveIntegerField("登录会话代次", default=0, editable=False)
+    history = HistoricalRecords(excluded_fields=["password", "last_login", "session_generation"])
 
     objects: ClassVar[AccountManager] = AccountManager()  # type: ignore[assignment]
 
@@ -443,6 +458,22 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's HMAC of the password hash, with the session generation in it once raised.
+
+        Generation 0 keeps Django's own value, so sessions opened before this existed stay valid.
+        Django calls this with each of SECRET_KEY_FALLBACKS too, so key rotation keeps working.
+        """
+        if not self.session_generation:
+            # Not in django-stubs; Django's get_session_auth_hash and fallbacks both call it.
+            return str(super()._get_session_auth_hash(secret=secret))  # type: ignore[misc]
+        return salted_hmac(
+            "cities.models.User.get_session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def clean(self) -> None:
         super().clean()

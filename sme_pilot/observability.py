@@ -28,6 +28,7 @@ from typing import Any, Final
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from ipware import get_client_ip
 
 NO_REQUEST: Final = "-"
 HEADER: Final = "X-Request-ID"
@@ -85,10 +86,18 @@ def _user_fields(request: HttpRequest) -> dict[str, Any]:
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address as axes sees it: X-Real-IP only when BEHIND_PROXY (nginx sets it)."""
+    """The client's address: the one function that decides it, for django-axes's lockouts
+    (AXES_CLIENT_IP_CALLABLE) and for our access and security logs alike.
+
+    The first entry of CLIENT_IP_META_ORDER holding a valid address wins: X-Real-IP (set by
+    nginx) only when BEHIND_PROXY, else the socket's REMOTE_ADDR. django-ipware parses and
+    validates each entry; asked about all entries at once it would prefer any public address,
+    so an intranet client behind an nginx with a public address would get nginx's.
+    """
     for key in settings.CLIENT_IP_META_ORDER:
-        if value := request.META.get(key):
-            return str(value)
+        address, _routable = get_client_ip(request, request_header_order=(key,))
+        if address:
+            return address
     return ""
 
 

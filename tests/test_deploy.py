@@ -4,6 +4,8 @@ production settings start with the documented environment."""
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import os
 import re
 import subprocess
@@ -39,6 +41,41 @@ def test_every_environment_variable_is_documented_in_env_example():
     assert {"DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "WEB_CONCURRENCY"} <= read
     missing = read - variables_documented()
     assert not missing, f".env.example does not document: {sorted(missing)}"
+
+
+def third_party_imports() -> set[str]:
+    """Top-level modules the running code (not tests or benchmarks) imports from elsewhere."""
+    apps = ["cities", "assessments", "reports", "sme_pilot"]
+    names: set[str] = set()
+    for app in apps:
+        for path in (REPO / app).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    names |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names) - set(apps)
+
+
+def test_every_package_the_code_imports_is_pinned_in_base_requirements():
+    """A production install is `pip install -r requirements/base.txt`: a package that is only in
+    a developer's venv (django-ipware once: lockouts then went by nginx's address) is missing."""
+    pins = dict(
+        re.findall(
+            r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==(\S+)",
+            (REPO / "requirements" / "base.txt").read_text(),
+            re.M,
+        )
+    )
+    pinned = {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in pins.items()}
+    owners = importlib.metadata.packages_distributions()
+    modules = third_party_imports()
+    assert {"django", "axes", "ipware"} <= modules
+    for module in sorted(modules):
+        for dist in owners.get(module, [module]):
+            key = re.sub(r"[-_.]+", "-", dist).lower()
+            assert key in pinned, f"{module} (from {dist}) is not pinned in requirements/base.txt"
+            assert pinned[key] == importlib.metadata.version(dist), dist
 
 
 def test_every_unit_runs_a_command_of_the_start_script():

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -155,6 +156,39 @@ def test_the_client_address_comes_from_x_real_ip_only_behind_the_proxy(rf, setti
     assert client_ip(request) == "127.0.0.1"  # a client cannot forge its address
     settings.CLIENT_IP_META_ORDER = ("HTTP_X_REAL_IP", "REMOTE_ADDR")
     assert client_ip(request) == "203.0.113.9"
+
+
+@pytest.mark.parametrize(
+    ("x_real_ip", "remote_addr", "expected"),
+    [
+        # An intranet client behind an nginx with a public address is still that client.
+        ("10.20.30.40", "202.96.128.86", "10.20.30.40"),
+        # Not an address (nginx always sends one; a direct caller might not): the socket's.
+        ("not-an-ip", "127.0.0.1", "127.0.0.1"),
+        ("", "127.0.0.1", "127.0.0.1"),
+        ("2001:db8::7", "::1", "2001:db8::7"),
+    ],
+)
+def test_behind_the_proxy_the_first_valid_address_in_order_wins(
+    rf, settings, x_real_ip, remote_addr, expected
+):
+    settings.CLIENT_IP_META_ORDER = ("HTTP_X_REAL_IP", "REMOTE_ADDR")
+    request = rf.get("/", HTTP_X_REAL_IP=x_real_ip, REMOTE_ADDR=remote_addr)
+    assert client_ip(request) == expected
+
+
+@pytest.mark.parametrize(
+    "order", [("REMOTE_ADDR",), ("HTTP_X_REAL_IP", "REMOTE_ADDR")], ids=["direct", "proxied"]
+)
+def test_django_axes_locks_by_the_address_our_logs_record(rf, settings, order):
+    settings.CLIENT_IP_META_ORDER = order
+    for meta in (
+        {"HTTP_X_REAL_IP": "203.0.113.9", "REMOTE_ADDR": "127.0.0.1"},
+        {"HTTP_X_REAL_IP": "bogus", "REMOTE_ADDR": "10.0.0.2"},
+        {"REMOTE_ADDR": "192.0.2.1"},
+    ):
+        request = rf.post("/login/", **meta)
+        assert get_client_ip_address(request) == client_ip(request), meta
 
 
 @pytest.mark.django_db

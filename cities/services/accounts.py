@@ -7,7 +7,9 @@ if they did not exist (`AccountNotFound`, a 404).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import math
 import re
 import secrets
 import string
@@ -15,12 +17,15 @@ from collections.abc import Iterable
 from copy import copy
 
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.http import Http404
+from django.utils import timezone
 from openpyxl import Workbook
 from simple_history.utils import bulk_create_with_history
 
@@ -238,31 +243,76 @@ def accounts_create_for_roster(*, actor: User) -> list[tuple[User, str]]:
     return created
 
 
+def _ensure_not_just_reset(actor: User, user: User) -> None:
+    """Refuse a reset right after another one: its password was shown to someone already."""
+    if user.password_reset_at is None:
+        return
+    interval = dt.timedelta(seconds=settings.ACCOUNT_RESET_MIN_INTERVAL_SECONDS)
+    remaining = user.password_reset_at + interval - timezone.now()
+    if remaining <= dt.timedelta(0):
+        return
+    at = f"{timezone.localtime(user.password_reset_at):%H:%M:%S}"
+    wait = f"如确需再次重置，请 {math.ceil(remaining.total_seconds())} 秒后再试。"
+    by = user.password_reset_by
+    if by is not None and by.pk == actor.pk:
+        message = (
+            f"该账号的密码刚刚（{at}）已由您本人重置，新的初始密码已在当时的页面上显示。{wait}"
+        )
+    else:
+        name = f"“{by}”" if by is not None else "他人"
+        message = (
+            f"该账号的密码刚刚（{at}）已由{name}重置，新的初始密码只显示给了重置人，"
+            f"请向其索取。{wait}"
+        )
+    raise ValidationError(message, code="just_reset")
+
+
 @transaction.atomic
 def account_reset_password(*, actor: User, user: User) -> str:
     """Give the account a new initial password, to be changed at next login; returns it.
 
     Also lifts a login lockout, as the lock page tells a locked-out user to ask for a reset.
+    Resets of one account at the same moment (two officials, two tabs) queue on its row, and
+    the later one is refused while the first is recent (ACCOUNT_RESET_MIN_INTERVAL_SECONDS),
+    saying who reset it and when: exactly one password is handed out, and it works.
     """
-    _ensure_in_scope(actor, user)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    _ensure_in_scope(actor, locked)
+    _ensure_not_just_reset(actor, locked)
     password = password_generate()
-    user.set_password(password)
-    user.must_change_password = True
-    _record_change(user, actor, "城市管理员重置密码")
-    user.save(update_fields=["password", "must_change_password"])
-    axes_reset(username=user.username)
+    locked.set_password(password)
+    locked.must_change_password = True
+    locked.password_reset_at = timezone.now()
+    locked.password_reset_by = actor
+    _record_change(locked, actor, "城市管理员重置密码")
+    locked.save(
+        update_fields=["password", "must_change_password", "password_reset_at", "password_reset_by"]
+    )
+    axes_reset(username=locked.username)
+    user.refresh_from_db()
     return password
 
 
 @transaction.atomic
 def account_set_active(*, actor: User, user: User, active: bool) -> User:
-    """Deactivate an account (it can no longer log in; open sessions end) or reactivate it."""
+    """Deactivate an account (it can no longer log in; open sessions end for good) or
+    reactivate it (with no session from before)."""
     _ensure_in_scope(actor, user)
     if user.is_active != active:
         user.is_active = active
         _record_change(user, actor, "城市管理员启用账号" if active else "城市管理员停用账号")
         user.save(update_fields=["is_active"])
+        if not active:
+            account_sessions_end(user=user)
     return user
+
+
+def account_sessions_end(*, user: User) -> None:
+    """End every session the account has open, for good: called whenever it is deactivated
+    (by a city official or in the admin). An inactive account's sessions are refused anyway;
+    raising the generation in its session hash keeps them dead after a reactivation."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])
 
 
 def _sheet_cell(value: str) -> str:

@@ -154,24 +154,26 @@ def account_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def account_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
     account = selectors.account_get_manageable(user=request.user, pk=pk)
+    context = {
+        "account": account,
+        "title": "重置密码",
+        "question": "确定为该账号重置密码吗？原密码将立即失效，新的初始密码只显示一次。",
+        "button": "确认重置",
+        "danger": True,
+    }
     if request.method == "POST":
-        password = services.account_reset_password(actor=_user(request), user=account)
+        try:
+            password = services.account_reset_password(actor=_user(request), user=account)
+        except ValidationError as exc:
+            # Someone has just reset it: their password is the one that works.
+            context["error"] = " ".join(exc.messages)
+            return render(request, "cities/accounts/confirm.html", context, status=409)
         return render(
             request,
             "cities/accounts/password_shown.html",
             {"account": account, "password": password, "action": "重置"},
         )
-    return render(
-        request,
-        "cities/accounts/confirm.html",
-        {
-            "account": account,
-            "title": "重置密码",
-            "question": "确定为该账号重置密码吗？原密码将立即失效，新的初始密码只显示一次。",
-            "button": "确认重置",
-            "danger": True,
-        },
-    )
+    return render(request, "cities/accounts/confirm.html", context)
 
 
 def _set_active(request: HttpRequest, pk: int, *, active: bool) -> HttpResponse:

@@ -101,7 +101,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Every password change goes through these: a new password equal to the current one is not.
+    {"NAME": "cities.password_validation.NotCurrentPasswordValidator"},
 ]
+# A second 重置密码 of one account within this many seconds is refused (cities.services.accounts):
+# the password already shown to whoever reset it first stays the one that works.
+ACCOUNT_RESET_MIN_INTERVAL_SECONDS = env.int("ACCOUNT_RESET_MIN_INTERVAL_SECONDS", default=60)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -113,10 +118,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 # Behind nginx (docs/deploy.md) the client's address arrives in X-Real-IP, set by nginx itself;
-# without a proxy that header would be the client's word, so it is ignored.
+# without a proxy that header would be the client's word, so it is ignored. One function reads
+# it for axes and for our logs (sme_pilot.observability.client_ip), at call time.
 BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
 CLIENT_IP_META_ORDER = ("HTTP_X_REAL_IP", "REMOTE_ADDR") if BEHIND_PROXY else ("REMOTE_ADDR",)
-AXES_IPWARE_META_PRECEDENCE_ORDER = CLIENT_IP_META_ORDER
+AXES_CLIENT_IP_CALLABLE = "sme_pilot.observability.client_ip"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]

@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import re
 import string
+import threading
 
 import pytest
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +18,7 @@ from django.http import Http404
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from cities import services
@@ -287,6 +290,92 @@ def test_reset_password_replaces_the_old_one(official_client, enterprise_user, c
     assert enterprise_user.check_password(password)
 
 
+@pytest.fixture
+def colleague(city):
+    """A second city official of the same city."""
+    return UserFactory(
+        username="official-b", display_name="李科长", role=Role.CITY_OFFICIAL, city=city
+    )
+
+
+def test_a_second_reset_right_after_the_first_is_refused_naming_who_did_it(
+    official_client, colleague, enterprise_user, settings
+):
+    url = reverse("account_reset_password", args=[enterprise_user.pk])
+    first = services.account_reset_password(actor=colleague, user=enterprise_user)
+    records = enterprise_user.history.count()
+
+    response = official_client.post(url)
+
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert not SECRET_RE.search(body)
+    assert "刚刚" in body and "李科长" in body
+    enterprise_user.refresh_from_db()
+    assert f"{timezone.localtime(enterprise_user.password_reset_at):%H:%M:%S}" in body
+    assert enterprise_user.history.count() == records
+    assert can_log_in(Client(), "ent", first)
+
+    settings.ACCOUNT_RESET_MIN_INTERVAL_SECONDS = 0  # as once the interval has passed
+    response = official_client.post(url)
+
+    assert response.status_code == 200
+    assert can_log_in(Client(), "ent", shown_password(response))
+    assert not can_log_in(Client(), "ent", first)
+
+
+def test_a_second_tab_of_the_same_official_is_refused_too(official_client, enterprise_user):
+    url = reverse("account_reset_password", args=[enterprise_user.pk])
+    password = shown_password(official_client.post(url))
+
+    response = official_client.post(url)
+
+    assert response.status_code == 409
+    assert "您本人" in response.content.decode()
+    assert can_log_in(Client(), "ent", password)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_officials_resetting_at_once_hand_out_one_password_and_it_works(
+    city_official, colleague, enterprise_user
+):
+    url = reverse("account_reset_password", args=[enterprise_user.pk])
+    officials = [city_official, colleague]
+    browsers = []
+    for official in officials:
+        browser = Client()
+        browser.force_login(official)
+        browsers.append(browser)
+    barrier = threading.Barrier(len(browsers))
+    responses: list = [None] * len(browsers)
+    failures: list[BaseException] = []
+
+    def press(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            responses[i] = browsers[i].post(url)
+        except BaseException as exc:  # reported below, not lost in the thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press, args=(i,)) for i in range(len(browsers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+
+    shown = [SECRET_RE.search(r.content.decode()) for r in responses]
+    passwords = [m.group(1) for m in shown if m]
+    assert len(passwords) == 1, [r.status_code for r in responses]
+    winner = next(i for i, m in enumerate(shown) if m)
+    refused = responses[1 - winner]
+    assert refused.status_code == 409
+    assert str(officials[winner]) in refused.content.decode()
+    assert can_log_in(Client(), "ent", passwords[0])
+
+
 def test_deactivate_then_reactivate(official_client, assessor, django_user_model):
     other = Client()
     assert can_log_in(other, "assessor", "Sme-pilot-2026!")
@@ -310,6 +399,48 @@ def test_deactivate_then_reactivate(official_client, assessor, django_user_model
     assessor.refresh_from_db()
     assert assessor.is_active
     assert can_log_in(other, "assessor", "Sme-pilot-2026!")
+
+
+def test_reactivation_does_not_revive_a_session_opened_before_the_deactivation(
+    official_client, assessor
+):
+    session = Client()
+    assert (
+        session.post(
+            reverse("login"), {"username": "assessor", "password": "Sme-pilot-2026!"}
+        ).status_code
+        == 302
+    )
+    assert session.get(reverse("password_change")).status_code == 200
+
+    official_client.post(reverse("account_deactivate", args=[assessor.pk]))
+    official_client.post(reverse("account_reactivate", args=[assessor.pk]))
+
+    response = session.get(reverse("password_change"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert "_auth_user_id" not in session.session
+    assert can_log_in(Client(), "assessor", "Sme-pilot-2026!")
+
+
+def test_sessions_survive_a_secret_key_rotation_after_a_deactivation(
+    city_official, assessor, settings
+):
+    services.account_set_active(actor=city_official, user=assessor, active=False)
+    services.account_set_active(actor=city_official, user=assessor, active=True)
+    session = Client()
+    session.post(reverse("login"), {"username": "assessor", "password": "Sme-pilot-2026!"})
+
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-" + "x" * 40
+
+    assert session.get(reverse("password_change")).status_code == 200
+
+
+def test_sessions_of_never_deactivated_accounts_survive_the_upgrade(assessor):
+    """Accounts never deactivated keep Django's own session hash: deploying this logs no one out."""
+    assessor.refresh_from_db()
+    assert assessor.get_session_auth_hash() == AbstractBaseUser.get_session_auth_hash(assessor)
 
 
 @pytest.mark.parametrize(

@@ -208,6 +208,48 @@ def test_admin_setting_someone_elses_password_makes_it_an_initial_one(
     assert not admin_user_.must_change_password
 
 
+def test_admin_cannot_set_an_accounts_current_password_as_its_new_one(admin_client_, city_official):
+    current = "Sme-pilot-2026!"  # what UserFactory sets
+    url = reverse("admin:auth_user_password_change", args=[city_official.pk])
+
+    response = admin_client_.post(
+        url, {"usable_password": "true", "password1": current, "password2": current}
+    )
+
+    assert response.status_code == 200
+    assert "新密码不能与当前密码相同" in response.content.decode()
+    city_official.refresh_from_db()
+    assert not city_official.must_change_password
+
+
+def test_admin_deactivation_ends_open_sessions_for_good(admin_client_, city_official, city):
+    session = Client()
+    session.post(reverse("login"), {"username": "official", "password": "Sme-pilot-2026!"})
+    assert session.get(reverse("account_list")).status_code == 200
+    url = admin_url(User, "change", city_official.pk)
+    fields = {
+        "username": "official",
+        "role": Role.CITY_OFFICIAL,
+        "city": city.pk,
+        "enterprise": "",
+        "display_name": "",
+        "phone": "",
+        "email": "",
+        "_save": "保存",
+    }
+
+    assert admin_client_.post(url, fields).status_code == 302  # is_active unticked
+    city_official.refresh_from_db()
+    assert not city_official.is_active
+    assert admin_client_.post(url, {**fields, "is_active": "on"}).status_code == 302
+    city_official.refresh_from_db()
+    assert city_official.is_active
+
+    response = session.get(reverse("account_list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
 def test_batch_compliance_config_is_edited_with_tick_boxes_and_recorded(admin_client_, admin_user_):
     batch = PilotBatch.objects.get(year=2024)
     url = admin_url(PilotBatch, "change", batch.pk)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
+import axes.helpers
 import pytest
+from axes.models import AccessAttempt
 from django.test import Client
 from django.urls import reverse
 
@@ -79,6 +83,58 @@ def test_lockout_is_per_username_and_address(client, city_official, assessor):
     assert logged_in_as(elsewhere) == str(city_official.pk)
 
 
+# What production computes from BEHIND_PROXY (sme_pilot/settings/base.py): nginx sets X-Real-IP.
+PROXIED = ("HTTP_X_REAL_IP", "REMOTE_ADDR")
+DIRECT = ("REMOTE_ADDR",)
+CLIENT_A = "203.0.113.10"
+CLIENT_B = "198.51.100.20"
+
+
+def security_lines(caplog, event: str) -> list[logging.LogRecord]:
+    return [
+        r
+        for r in caplog.records
+        if r.name == "sme_pilot.security" and getattr(r, "event", "") == event
+    ]
+
+
+def test_behind_the_proxy_five_wrong_passwords_lock_only_that_client(
+    client, city_official, settings, monkeypatch, caplog
+):
+    settings.CLIENT_IP_META_ORDER = PROXIED
+    # The production install had no django-ipware, so axes's own lookup fell back to REMOTE_ADDR
+    # (always nginx's 127.0.0.1): lockouts must not hang on that optional import.
+    monkeypatch.setattr(axes.helpers, "IPWARE_INSTALLED", False)
+    caplog.set_level(logging.INFO, logger="sme_pilot.security")
+    for _ in range(5):
+        login(client, "official", "wrong-password", HTTP_X_REAL_IP=CLIENT_A)
+
+    assert login(client, "official", PASSWORD, HTTP_X_REAL_IP=CLIENT_A).status_code == 429
+    other = Client()
+    assert login(other, "official", PASSWORD, HTTP_X_REAL_IP=CLIENT_B).status_code == 302
+    assert logged_in_as(other) == str(city_official.pk)
+    # Our security log names the same client as the lock.
+    (attempt,) = AccessAttempt.objects.filter(username="official")
+    assert attempt.ip_address == CLIENT_A
+    assert {r.ip for r in security_lines(caplog, "login_failed")} == {CLIENT_A}
+    lockouts = security_lines(caplog, "lockout")
+    assert {(r.ip, r.lockout_ip) for r in lockouts} == {(CLIENT_A, CLIENT_A)}
+
+
+def test_without_the_proxy_a_forged_x_real_ip_does_not_escape_the_lock(
+    client, city_official, settings
+):
+    settings.CLIENT_IP_META_ORDER = DIRECT
+    for n in range(5):
+        login(client, "official", "wrong-password", HTTP_X_REAL_IP=f"198.51.100.{n + 1}")
+
+    response = login(Client(), "official", PASSWORD, HTTP_X_REAL_IP="198.51.100.99")
+
+    assert response.status_code == 429
+    (attempt,) = AccessAttempt.objects.filter(username="official")
+    assert attempt.ip_address == "127.0.0.1"
+
+
 def test_password_reset_by_the_official_lifts_a_lockout(client, city_official, enterprise_user):
     for _ in range(5):
         login(client, "ent", "wrong-password")
@@ -153,3 +209,46 @@ def test_initial_password_must_be_replaced_by_a_valid_one(client, city_official)
     account.refresh_from_db()
     assert account.must_change_password
     assert client.get("/").status_code == 302
+
+
+CURRENT_PASSWORD_REFUSED = "新密码不能与当前密码相同"
+
+
+def test_the_forced_change_refuses_to_keep_the_initial_password(client, city_official):
+    account, initial = services.account_create(
+        actor=city_official, role=Role.ASSESSOR, username="wangwu"
+    )
+    login(client, "wangwu", initial)
+
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": initial, "new_password1": initial, "new_password2": initial},
+    )
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert any(CURRENT_PASSWORD_REFUSED in e for e in errors["new_password2"]), errors
+    assert CURRENT_PASSWORD_REFUSED in response.content.decode()
+    account.refresh_from_db()
+    assert account.must_change_password
+    assert account.check_password(initial)
+    assert client.get("/").status_code == 302
+
+
+def test_a_voluntary_change_refuses_the_current_password_too(client, assessor):
+    login(client, "assessor", PASSWORD)
+
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD},
+    )
+
+    assert response.status_code == 200
+    assert CURRENT_PASSWORD_REFUSED in response.content.decode()
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    assessor.refresh_from_db()
+    assert assessor.check_password(NEW_PASSWORD)
