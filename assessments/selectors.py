@@ -101,15 +101,21 @@ def with_latest_self_assessment(qs: QuerySet[Enterprise]) -> QuerySet[Enterprise
     )
 
 
-def current_level_of(*, enterprise: Enterprise, as_of: dt.date | None = None) -> int | None:
-    row = (
+def current_assessment_of(
+    *, enterprise: Enterprise, as_of: dt.date | None = None
+) -> Assessment | None:
+    """The assessment whose level is the enterprise's current level: first of LATEST_FIRST."""
+    return (
         counting_assessments(as_of=as_of)
         .filter(enterprise=enterprise)
         .order_by(*LATEST_FIRST)
-        .values_list("level", flat=True)
         .first()
     )
-    return row
+
+
+def current_level_of(*, enterprise: Enterprise, as_of: dt.date | None = None) -> int | None:
+    current = current_assessment_of(enterprise=enterprise, as_of=as_of)
+    return None if current is None else current.level
 
 
 def latest_submitted_self_assessment(*, enterprise: Enterprise) -> Assessment | None:

@@ -60,14 +60,9 @@ def indicator_of(assessment: Assessment) -> scoring.Indicator | None:
 
 
 def current_assessment_id(enterprise: Enterprise) -> int | None:
-    """The assessment whose level is the enterprise's current level (same order as selectors)."""
-    return (
-        selectors.counting_assessments()
-        .filter(enterprise=enterprise)
-        .order_by("-assessed_on", "-confirmed_at", "-id")
-        .values_list("id", flat=True)
-        .first()
-    )
+    """The assessment whose level is the enterprise's current level (the selectors' one order)."""
+    current = selectors.current_assessment_of(enterprise=enterprise)
+    return None if current is None else current.pk
 
 
 def error_messages(exc: ValidationError) -> dict[str, list[str]]:

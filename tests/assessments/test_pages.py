@@ -575,3 +575,39 @@ def test_imported_level_has_a_result_page_without_answers(client, city_official,
     assert response["Location"] == f"/assessments/{imported.pk}/result/"
     body = client.get(response["Location"]).content.decode()
     assert 'id="result-level">三级<' in body and "65" in body and "批量导入" in body
+
+
+def test_headline_level_is_the_level_compliance_counts_when_imported_and_confirmed_share_a_date(
+    client, city_official, enterprise, assessor
+):
+    """An imported level (no confirmation time) and a confirmed on-site level on the same date:
+    the history page's current level is the one the selectors count (LATEST_FIRST), on PostgreSQL
+    too, where a plain descending order puts the missing confirmation time first."""
+    from django.db import connection
+
+    from assessments.models import Source
+    from assessments.selectors import current_level_of
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the defect is PostgreSQL's NULLS FIRST on a descending order")
+    today = timezone.localdate()
+    confirmed = AssessmentFactory(
+        enterprise=enterprise, confirmed=True, assessed_on=today, confirmed_by=assessor
+    )
+    imported = AssessmentFactory(
+        enterprise=enterprise,
+        method=Method.ONSITE,
+        purpose=Purpose.BASELINE,
+        state=State.CONFIRMED,
+        source=Source.IMPORT,
+        revision=None,
+        level=1,
+        assessed_on=today,
+        confirmed_at=None,
+    )
+    assert current_level_of(enterprise=enterprise) == confirmed.level == 2
+    client.force_login(city_official)
+    body = client.get(f"/assessments/enterprise/{enterprise.uscc}/").content.decode()
+    assert re.search(rf'data-id="{confirmed.pk}" class="current-level"', body)
+    assert not re.search(rf'data-id="{imported.pk}" class="current-level"', body)
+    assert 'id="current-level"><b>二级</b>' in body
