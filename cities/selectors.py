@@ -82,12 +82,6 @@ def enterprise_get_visible(*, user: object, uscc: str) -> Enterprise:
         raise Http404("没有找到该企业") from None
 
 
-def sub_industry_list_visible_to(*, user: object) -> QuerySet[SubIndustry]:
-    return SubIndustry.objects.filter(city__in=city_list_visible_to(user=user)).select_related(
-        "city"
-    )
-
-
 def city_list_with_counts(*, user: object) -> PilotCityQuerySet:
     """The ministry's city table: batch, region and enterprise counts by scope and tier."""
     return (

@@ -47,10 +47,6 @@ security_logger = logging.getLogger("sme_pilot.security")
 _QUIET_PATHS: Final = frozenset({"/healthz", "/readyz"})
 
 
-def current_request_id() -> str:
-    return request_id_var.get()
-
-
 def new_request_id() -> str:
     return uuid.uuid4().hex
 

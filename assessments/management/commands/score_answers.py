@@ -4,28 +4,20 @@ Prints one compact JSON list with one result per document, in the same order: th
 or {"valid": false, "errors": [...]}. Exits 0 whenever FILE is a readable JSON list, whatever
 the documents' validity; exits 2 when FILE cannot be read, is not JSON, or is not a list.
 FILE may be `-` for standard input. Documents are scored against the newest revision of each
-indicator version (the database), or the bundled 2024 edition where that is not available.
+indicator version in the database.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assessments.scoring import Indicator, default_indicator, evaluate_document
-
-current_indicators: Callable[[], Mapping[str, Indicator]]
-try:
-    from assessments.indicators import current_indicators
-except ImportError:  # scoring without the indicator revisions of the database
-
-    def current_indicators() -> Mapping[str, Indicator]:
-        return {"2024": default_indicator()}
+from assessments.indicators import current_indicators
+from assessments.scoring import evaluate_document
 
 
 class Command(BaseCommand):
