@@ -10,11 +10,9 @@ back jobs a dead worker left behind and fails, visibly, those out of attempts.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import math
 import os
-import time
 import uuid
 from functools import partial
 from typing import Any, Final, Protocol
@@ -32,7 +30,7 @@ from assessments.selectors import assessment_get_visible
 from cities.models import PilotCity, User
 from cities.selectors import city_get_visible, sees_dashboards, sees_everything
 
-from . import tasks
+from . import snapshots, tasks
 from .models import ACTIVE_STATES, ReportJob, ReportJobState, ReportKind
 
 logger = logging.getLogger(__name__)
@@ -57,39 +55,10 @@ class Renderer(Protocol):
     def __call__(self, kind: str, snapshot: dict[str, Any], *, snapshot_hash: str) -> bytes: ...
 
 
-class SnapshotSource(Protocol):
-    def build_snapshot(
-        self,
-        kind: str,
-        *,
-        city_code: str | None = None,
-        assessment_id: int | None = None,
-        as_of: dt.date | None = None,
-    ) -> dict[str, Any]: ...
-
-    def snapshot_hash(self, snapshot: dict[str, Any]) -> str: ...
-
-
-# Hooks for tests; None means the real modules, imported on first use so that web processes and
-# this module never import WeasyPrint until a PDF is rendered.
-RENDERER: Renderer | None = None
-SNAPSHOTS: SnapshotSource | None = None
-
-
 def _renderer() -> Renderer:
-    if RENDERER is not None:
-        return RENDERER
-    # Worker tests swap the renderer of the worker process they start; only test settings set it.
-    path = getattr(settings, "REPORTS_TEST_RENDERER", "") or "reports.rendering.render_pdf"
-    renderer: Renderer = import_string(path)
+    """settings.REPORTS_RENDERER, imported on first use: web processes never import WeasyPrint."""
+    renderer: Renderer = import_string(settings.REPORTS_RENDERER)
     return renderer
-
-
-def _snapshots() -> SnapshotSource:
-    if SNAPSHOTS is not None:
-        return SNAPSHOTS
-    source: SnapshotSource = importlib.import_module("reports.snapshots")  # type: ignore[assignment]
-    return source
 
 
 # --- request ---------------------------------------------------------------------------------
@@ -193,9 +162,8 @@ def report_request(
     # Always explicit, so "today" from the list page and from a dashboard are the same request.
     as_of = as_of or timezone.localdate()
     params["as_of"] = as_of.isoformat()
-    source = _snapshots()
     try:
-        snapshot = source.build_snapshot(
+        snapshot = snapshots.build_snapshot(
             kind,
             city_code=params.get("city_code"),
             assessment_id=params.get("assessment_id"),
@@ -203,7 +171,7 @@ def report_request(
         )
     except LookupError:
         raise Http404("没有找到该报告的数据") from None
-    digest = source.snapshot_hash(snapshot)
+    digest = snapshots.snapshot_hash(snapshot)
     same = ReportJob.objects.filter(kind=kind, params=params, snapshot_hash=digest)
 
     def existing() -> ReportJob | None:
@@ -282,9 +250,6 @@ def report_job_run(job_id: int) -> ReportJob | None:
         return ReportJob.objects.filter(pk=job_id).first()
     job = ReportJob.objects.get(pk=job_id)
     try:
-        delay = float(getattr(settings, "REPORTS_TEST_RENDER_DELAY", 0) or 0)
-        if delay:  # only test settings define it: the crash drill kills a worker mid-render
-            time.sleep(delay)
         pdf = _renderer()(job.kind, job.snapshot, snapshot_hash=job.snapshot_hash)
         name = _store(job, pdf)
     except Exception as exc:

@@ -34,7 +34,6 @@ pytestmark = [needs_row_locks, pytest.mark.django_db(transaction=True, serialize
 N = 4  # as many simultaneous requests as in the report of defect 5
 API = "/api/v1/assessments/"
 PLEDGE = {"signer_name": "王经理", "signer_title": "总经理", "pledge_accepted": True}
-FAKE_RENDERER = "tests.reports.test_report_worker.fake_render"
 
 
 @pytest.fixture
@@ -258,7 +257,7 @@ def test_a_burst_of_identical_report_requests_makes_one_job(
 ):
     """(tests/reports/test_jobs.py asks in a row; test_rate_limit.py races one user's limit.)"""
     settings.MEDIA_ROOT = tmp_path
-    settings.REPORTS_TEST_RENDERER = FAKE_RENDERER
+    settings.REPORTS_RENDERER = "tests.reports.fakes.render"
     url = reverse("report_request")
     body = {"kind": "city", "city_code": city.code, "as_of": timezone.localdate().isoformat()}
     actors = [city_official, ministry_user] * (N // 2)

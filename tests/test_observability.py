@@ -222,7 +222,7 @@ def test_a_worker_logs_with_the_request_id_of_the_request_that_queued_its_task(
     start_celery_worker(
         {
             "LOG_FILE": str(log_file),
-            "REPORTS_TEST_RENDERER": "tests.reports.test_report_worker.fake_render",
+            "REPORTS_RENDERER": "tests.reports.fakes.render",
         }
     )
     client.force_login(city_official)

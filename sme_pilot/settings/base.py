@@ -294,3 +294,5 @@ if LOG_FILE:
 
 # New report renders a user may request per hour (reports.services; reusing a job is free).
 REPORTS_REQUESTS_PER_HOUR = env.int("REPORTS_REQUESTS_PER_HOUR", default=30)
+# The function that turns a report snapshot into PDF bytes, as a dotted path (tests name a fake).
+REPORTS_RENDERER = env("REPORTS_RENDERER", default="reports.rendering.render_pdf")

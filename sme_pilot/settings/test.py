@@ -22,6 +22,3 @@ STORAGES = {
 # No collectstatic in tests: WhiteNoise finds files through the finders, as in development.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
-# Report worker tests slow down (crash drill) or swap the renderer of a worker they start.
-REPORTS_TEST_RENDER_DELAY = env.float("REPORTS_TEST_RENDER_DELAY", default=0.0)
-REPORTS_TEST_RENDERER = env("REPORTS_TEST_RENDERER", default="")

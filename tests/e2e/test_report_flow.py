@@ -7,8 +7,8 @@ dashboard showed in the browser: every sub-industry's denominator, level-2+ coun
 count and shortfall, and the headline counts.
 
 Nothing is synchronised by sleeping: the page is awaited with Playwright's `expect`. The worker
-is started only once the queued state has been seen, and is slowed down by
-REPORTS_TEST_RENDER_DELAY so that the rendering state lasts long enough to be seen too.
+is started only once the queued state has been seen, and renders with the real renderer after a
+pause (tests/reports/fakes.py render_real_slowly) so that the rendering state can be seen too.
 """
 
 from __future__ import annotations
@@ -250,7 +250,12 @@ def test_city_report_from_the_dashboard_matches_the_dashboard(
 
     try:
         # --- a real worker takes it: rendering (10 %), then the download link, by htmx polling
-        start_celery_worker({"REPORTS_TEST_RENDER_DELAY": "3"})
+        start_celery_worker(
+            {
+                "REPORTS_RENDERER": "tests.reports.fakes.render_real_slowly",
+                "FAKE_RENDER_SECONDS": "3",
+            }
+        )
         expect(progress.locator(".badge")).to_have_text("生成中", timeout=WORKER_TIMEOUT_MS)
         expect(bar).to_be_visible()
         expect(bar).to_have_attribute("value", "10")

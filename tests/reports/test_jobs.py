@@ -15,31 +15,11 @@ from assessments.models import Assessment
 from reports import services, tasks
 from reports.models import ReportJob, ReportJobState
 from tests.assessments.factories import AssessmentFactory
+from tests.reports.fakes import FAKE_PDF
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.7\n% test\n%%EOF\n"
 LATER = dt.timedelta(hours=1)
-
-
-class CountingRenderer:
-    def __init__(self, fail: int = 0) -> None:
-        self.calls = 0
-        self.fail = fail  # how many first calls raise
-
-    def __call__(self, kind, snapshot, *, snapshot_hash):  # type: ignore[no-untyped-def]
-        self.calls += 1
-        if self.calls <= self.fail:
-            raise RuntimeError("字体缺失")
-        return PDF
-
-
-@pytest.fixture
-def renderer(monkeypatch, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    counting = CountingRenderer()
-    monkeypatch.setattr(services, "RENDERER", counting)
-    return counting
 
 
 def files_of(job: ReportJob) -> list[str]:
@@ -68,7 +48,7 @@ def test_request_renders_once_and_a_second_run_is_a_no_op(
     assert job.attempts == 1
     assert files_of(job) == [os.path.basename(job.file.name)]
     with job.file.open("rb") as handle:
-        assert handle.read() == PDF
+        assert handle.read() == FAKE_PDF
 
 
 def test_same_data_is_the_same_job_and_changed_data_a_new_one(
@@ -113,7 +93,6 @@ def test_enqueue_failure_keeps_the_job_queued_and_the_sweeper_sends_it_later(
     assert (job.state, job.enqueued_at) == (ReportJobState.QUEUED, None)
 
     monkeypatch.undo()
-    monkeypatch.setattr(services, "RENDERER", renderer)
     assert services.report_jobs_sweep()["enqueued"] == 0  # not yet overdue
     result = services.report_jobs_sweep(now=timezone.now() + LATER)
     job.refresh_from_db()

@@ -17,15 +17,12 @@ from tests.conftest import wait_for
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.7\n% test\n%%EOF\n"
 LIMIT = 3
 
 
 @pytest.fixture(autouse=True)
-def limited(monkeypatch, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def limited(renderer, settings):
     settings.REPORTS_REQUESTS_PER_HOUR = LIMIT
-    monkeypatch.setattr(services, "RENDERER", lambda kind, snapshot, *, snapshot_hash: PDF)
 
 
 def day(n: int) -> str:

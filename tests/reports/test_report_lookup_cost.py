@@ -19,13 +19,10 @@ from tests.assessments.factories import AssessmentFactory
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.7\n% test\n%%EOF\n"
-
 
 @pytest.fixture(autouse=True)
-def renderer(monkeypatch, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(services, "RENDERER", lambda kind, snapshot, *, snapshot_hash: PDF)
+def _fake_renderer(renderer):
+    return renderer
 
 
 @pytest.fixture

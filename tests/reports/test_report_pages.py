@@ -11,10 +11,10 @@ from django.urls import reverse
 from reports import services
 from reports.models import ReportDownload, ReportJob, ReportJobState
 from tests.assessments.factories import AssessmentFactory
+from tests.reports.fakes import FAKE_PDF as PDF
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.7\n% test\n%%EOF\n"
 ROLES = [
     "ministry_user",
     "city_official",
@@ -33,9 +33,8 @@ ALLOWED = {
 
 
 @pytest.fixture(autouse=True)
-def renderer(monkeypatch, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(services, "RENDERER", lambda kind, snapshot, *, snapshot_hash: PDF)
+def _fake_renderer(renderer):
+    return renderer
 
 
 @pytest.fixture
@@ -169,12 +168,9 @@ def test_status_page_polls_until_done_then_offers_the_download(client, city_offi
 
 
 def test_a_failed_job_says_so_and_can_be_retried(
-    client, monkeypatch, city_official, city, django_capture_on_commit_callbacks
+    client, renderer, city_official, city, django_capture_on_commit_callbacks
 ):
-    def broken(kind, snapshot, *, snapshot_hash):
-        raise RuntimeError("字体缺失")
-
-    monkeypatch.setattr(services, "RENDERER", broken)
+    renderer.fail = 99
     with django_capture_on_commit_callbacks(execute=True):
         job = services.report_request(actor=city_official, kind="city", city_code="HHHT")
     job.refresh_from_db()
@@ -184,7 +180,7 @@ def test_a_failed_job_says_so_and_can_be_retried(
     assert "报告生成失败" in page and "字体缺失" in page and "重新生成" in page
     assert client.get(reverse("report_download", args=[job.pk])).status_code == 404
 
-    monkeypatch.setattr(services, "RENDERER", lambda kind, snapshot, *, snapshot_hash: PDF)
+    renderer.fail = 0
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("report_retry", args=[job.pk]))
     new = ReportJob.objects.exclude(pk=job.pk).get()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from reports import services
 from reports.models import ReportJob, ReportJobState
 from tests.conftest import skip_without_worker_services, wait_for
+from tests.reports import fakes
 
 pytestmark = [
     pytest.mark.worker,
@@ -21,12 +22,7 @@ pytestmark = [
     skip_without_worker_services,
 ]
 
-FAKE_PDF = b"%PDF-1.7\n% fake report\n%%EOF\n"
-FAKE_RENDERER = "tests.reports.test_report_worker.fake_render"
-
-
-def fake_render(kind, snapshot, *, snapshot_hash):  # the worker imports it by its dotted path
-    return FAKE_PDF
+FAKE_RENDERER = {"REPORTS_RENDERER": "tests.reports.fakes.render"}
 
 
 def files_of(job: ReportJob) -> list[str]:
@@ -66,7 +62,7 @@ def test_a_worker_killed_mid_render_is_replaced_and_the_job_completes_once(
     start_celery_worker, city_official, sub_industry
 ):
     slow = start_celery_worker(
-        {"REPORTS_TEST_RENDER_DELAY": "60", "REPORTS_TEST_RENDERER": FAKE_RENDERER}
+        {"REPORTS_RENDERER": "tests.reports.fakes.render_slowly", "FAKE_RENDER_SECONDS": "60"}
     )
     with transaction.atomic():
         job = services.report_request(actor=city_official, kind="city", city_code="HHHT")
@@ -77,7 +73,7 @@ def test_a_worker_killed_mid_render_is_replaced_and_the_job_completes_once(
         job.refresh_from_db()
         assert (job.state, job.attempts, files_of(job)) == (ReportJobState.RENDERING, 1, [])
 
-        start_celery_worker({"REPORTS_TEST_RENDERER": FAKE_RENDERER})
+        start_celery_worker(FAKE_RENDERER)
         # Redis would redeliver the unacknowledged task only after visibility_timeout (30 min):
         # run the sweeper as it would run by then.
         result = services.report_jobs_sweep(now=timezone.now() + dt.timedelta(hours=1))
@@ -86,7 +82,7 @@ def test_a_worker_killed_mid_render_is_replaced_and_the_job_completes_once(
         assert job.attempts == 2 <= job.max_attempts
         assert files_of(job) == [os.path.basename(job.file.name)]
         with job.file.open("rb") as handle:
-            assert handle.read() == FAKE_PDF
+            assert handle.read() == fakes.FAKE_PDF
         assert not [n for n in os.listdir(default_storage.path("reports")) if n.endswith(".tmp")]
     finally:
         remove_files(job)
