@@ -203,7 +203,9 @@ def report_request(
                 raise
         except IntegrityError:
             # A concurrent identical request created it first (the partial unique constraint).
-            job = same.filter(state__in=ACTIVE_STATES).first()
+            # It may already be done by now (rendered as soon as it was committed): look it up
+            # again like any existing job, done or active.
+            job = existing()
             if job is None:
                 raise
         else:

@@ -25,7 +25,7 @@ from cities import dashboard_cache
 from cities.models import Enterprise, ImportJob, ImportJobState, PilotCity, Role, User
 from reports.models import ReportJob
 from tests.assessments.factories import AssessmentFactory
-from tests.cities.factories import UserFactory
+from tests.cities.factories import EnterpriseFactory, UserFactory
 from tests.cities.import_files import enterprise_file
 from tests.concurrency import Outcome, errors_of, locked, needs_row_locks, run_at_once
 
@@ -269,3 +269,26 @@ def test_a_burst_of_identical_report_requests_makes_one_job(
     detail = reverse("report_detail", args=[job.pk])
     assert {(r.status_code, r["Location"]) for r in answers} == {(302, detail)}
     assert set(job.requesters.all()) == {city_official, ministry_user}
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+
+def test_a_double_clicked_bulk_account_creation_creates_each_account_once(
+    city, sub_industry, city_official
+):
+    """Both requests found the same enterprises without an account; the second one's insert
+    hit the unique username: an IntegrityError 500. Now the second waits for the first."""
+    enterprises = [EnterpriseFactory(sub_industry=sub_industry) for _ in range(3)]
+    url = reverse("account_bulk_create")
+    calls = [posting(logged_in(city_official), url, {}, form=True) for _ in range(N)]
+
+    answers = responses(run_at_once(calls))
+
+    assert sorted(r.status_code for r in answers) == [302] * N
+    sheets = [r["Location"] for r in answers if "/accounts/bulk/" in r["Location"]]
+    assert len(sheets) == 1, [r["Location"] for r in answers]
+    accounts = User.objects.filter(role=Role.ENTERPRISE)
+    assert sorted(accounts.values_list("enterprise__uscc", flat=True)) == sorted(
+        e.uscc for e in enterprises
+    )

@@ -31,7 +31,7 @@ from simple_history.utils import bulk_create_with_history
 
 from sme_pilot.observability import security_event
 
-from ..models import Enterprise, Role, User
+from ..models import Enterprise, PilotCity, Role, User
 from ..selectors_accounts import enterprise_list_without_account
 
 PASSWORD_LENGTH = 14
@@ -215,7 +215,10 @@ def accounts_create_for_roster(*, actor: User) -> list[tuple[User, str]]:
     The username is the enterprise's USCC (suffixed `-2`, `-3`… if someone already holds it).
     An enterprise whose only account is deactivated has one: reactivate it instead.
     """
-    _ensure_city_official(actor)
+    city_id = _ensure_city_official(actor)
+    # One bulk creation per city at a time: a double click's second request waits here, then
+    # finds every enterprise with its account and creates nothing (no IntegrityError, no 500).
+    PilotCity.objects.select_for_update().filter(pk=city_id).first()
     enterprises = list(enterprise_list_without_account(user=actor).order_by("uscc"))
     if not enterprises:
         return []
