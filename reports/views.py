@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from cities.models import User
 from cities.selectors import city_list_visible_to, sees_dashboards, sees_everything
+from sme_pilot.downloads import file_attachment_response
 from sme_pilot.observability import security_event
 
 from . import selectors, services
@@ -128,13 +129,11 @@ def report_download(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404("报告文件不存在") from None
     ReportDownload.objects.create(job=job, user=_user(request))
     security_event("report_download", request=request, job_id=job.pk, kind=job.kind)
-    return FileResponse(
-        handle, as_attachment=True, filename=_filename(job), content_type="application/pdf"
-    )
+    return file_attachment_response(handle, name=_filename(job), content_type="application/pdf")
 
 
 def _filename(job: ReportJob) -> str:
-    """A Chinese file name; FileResponse sends it as RFC 5987 `filename*`."""
+    """A Chinese file name, made safe (\"/\" in a name too) by sme_pilot.downloads."""
     day = timezone.localtime(job.finished_at or job.created_at).strftime("%Y%m%d")
     if job.kind == ReportKind.CITY and job.city is not None:
         subject = f"{job.city.name}试点绩效报告"

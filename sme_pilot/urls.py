@@ -1,6 +1,12 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from sme_pilot import health
 
@@ -8,12 +14,25 @@ admin.site.site_header = "中小企业数字化转型城市试点 · 系统管�
 admin.site.site_title = "sme-pilot 管理"
 admin.site.index_title = "参考数据与账号"
 
+API_DOCS_CSP = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})
+
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("cities.api.urls")),
     path("", include("assessments.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # The split view serves Swagger UI's start-up code as a script file, so script-src stays
+    # 'self'; Swagger UI and Redoc write their own <style> elements, allowed on these two pages
+    # only (never in the global policy, settings CONTENT_SECURITY_POLICY).
+    path(
+        "docs/",
+        API_DOCS_CSP(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
+    path(
+        "redoc/",
+        API_DOCS_CSP(SpectacularRedocView.as_view(url_name="api-schema")),
+        name="api-redoc",
+    ),
 ]
 
 urlpatterns = [

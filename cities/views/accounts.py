@@ -17,10 +17,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from sme_pilot.downloads import attachment_response
 from sme_pilot.observability import security_event
 
 from .. import selectors_accounts as selectors
@@ -250,6 +250,4 @@ def account_sheet_download(request: HttpRequest, token: str) -> HttpResponse:
     security_event("credential_sheet_download", request=request, city=actor.city.code)
     stamp = timezone.localtime().strftime("%Y%m%d%H%M")
     filename = f"{actor.city.name}_账号初始密码_{stamp}.xlsx"
-    response = HttpResponse(content, content_type=XLSX_MIME)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+    return attachment_response(content, name=filename, content_type=XLSX_MIME)

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from assessments.selectors import with_current_level
+from sme_pilot.downloads import attachment_response
 
 from .. import exports, selectors, selectors_dashboard
 from ..models import PilotBatch, Province, Region
@@ -110,9 +111,8 @@ def roster_export(request: HttpRequest, code: str) -> HttpResponse:
     )
     content = exports.roster_xlsx(enterprises.iterator(chunk_size=2000), rule=rule_for(city.batch))
     filename = f"{city.code}-roster-{timezone.localdate().isoformat()}.xlsx"
-    response = HttpResponse(
+    return attachment_response(
         content,
+        name=filename,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

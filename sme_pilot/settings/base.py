@@ -8,6 +8,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from csp.constants import NONE, SELF
 
 # Lets generic Django classes be subscripted at run time (ModelForm[Enterprise], QuerySet[...]).
 django_stubs_ext.monkeypatch()
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "csp",
     "sme_pilot",
     "cities",
     "assessments",
@@ -46,9 +48,13 @@ MIDDLEWARE = [
     # First: every response, redirects included, carries the request id and is in the access log.
     "sme_pilot.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response, 503 and error pages included (settings below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A database connection lost under a view: 503 page or JSON, logged, connection dropped.
     "sme_pilot.faults.DatabaseUnavailableMiddleware",
+    # Cache-Control: private, no-store on every response about a user (sme_pilot.headers).
+    "sme_pilot.headers.PrivateCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -62,6 +68,20 @@ MIDDLEWARE = [
     # Last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
 ]
+# Pages load only our own and vendored files (static/vendor): no inline script or style
+# anywhere, no eval. One view relaxes it for itself: the Redoc API docs (sme_pilot.urls).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "sme_pilot.urls"
 WSGI_APPLICATION = "sme_pilot.wsgi.application"

@@ -18,7 +18,7 @@
 
   if (data.distribution) {
     make("distribution-chart", {
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      tooltip: { renderMode: "richText", trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { top: 0 },
       grid: { left: 48, right: 24, top: 40, bottom: 72 },
       xAxis: { type: "category", data: data.distribution.categories, axisLabel: { rotate: 30 } },
@@ -32,7 +32,7 @@
 
   if (data.trend) {
     make("trend-chart", {
-      tooltip: { trigger: "axis" },
+      tooltip: { renderMode: "richText", trigger: "axis" },
       legend: { top: 0, data: ["已达标企业数", "预测", "需达到"] },
       grid: { left: 48, right: 24, top: 40, bottom: 32 },
       xAxis: { type: "category", data: data.trend.labels },
@@ -49,7 +49,7 @@
 
   if (data.by_region) {
     make("region-chart", {
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      tooltip: { renderMode: "richText", trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { top: 0, data: ["城市数", "达标城市数", "二级及以上占比（%）"] },
       grid: { left: 48, right: 56, top: 40, bottom: 32 },
       xAxis: { type: "category", data: data.by_region.regions },

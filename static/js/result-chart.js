@@ -8,7 +8,7 @@
   var chart = window.echarts.init(holder, null, { renderer: "svg" });
   chart.setOption({
     animation: false,
-    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    tooltip: { renderMode: "richText", trigger: "axis", axisPointer: { type: "shadow" } },
     legend: { data: ["得分", "满分"] },
     grid: { left: 48, right: 24, top: 40, bottom: 32 },
     xAxis: { type: "category", data: data.names },

@@ -1,0 +1,57 @@
+"""Every file download's name and Content-Disposition header: the only place that sets it.
+
+Names carry enterprise and city names, which may hold "/" (甲/乙公司), quotes or anything else a
+roster import accepted. `download_filename` makes one safe name that keeps the whole of it:
+path separators and the characters Windows refuses become their full-width forms, control
+characters become spaces, the result is trimmed and bounded in UTF-8 bytes (extension kept).
+The header is Django's RFC 6266/5987 one: ASCII `filename=` or UTF-8 `filename*=`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import IO, Any
+
+from django.http import FileResponse, HttpResponse
+from django.utils.http import content_disposition_header
+
+# Room for the name under the usual 255-byte file name limit, after a browser's " (1)".
+MAX_FILENAME_BYTES = 200
+FALLBACK = "download"
+# / \ : * ? " < > | -> ／ ＼ ： ＊ ？ ＂ ＜ ＞ ｜ (the full-width forms sit 0xFEE0 above ASCII).
+_RESERVED = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in '/\\:*?"<>|'})
+
+
+def download_filename(name: str, *, max_bytes: int = MAX_FILENAME_BYTES) -> str:
+    """A file name safe in a header and on any file system, keeping Chinese and the whole name."""
+    name = name.translate(_RESERVED)
+    name = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in name)
+    name = " ".join(name.split()).strip(" .")
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem or len(ext.encode()) > 16:
+        stem, ext = name, ""
+    suffix = f".{ext}" if ext else ""
+    budget = max_bytes - len(suffix.encode())
+    while len(stem.encode()) > budget:
+        stem = stem[:-1]
+    stem = stem.rstrip(" .")
+    return f"{stem or FALLBACK}{suffix}"
+
+
+def attachment(response: HttpResponse, name: str) -> HttpResponse:
+    """`response` as a download named `name` (made safe)."""
+    header = content_disposition_header(True, download_filename(name))
+    assert header is not None
+    response["Content-Disposition"] = header
+    return response
+
+
+def attachment_response(content: bytes, *, name: str, content_type: str) -> HttpResponse:
+    return attachment(HttpResponse(content, content_type=content_type), name)
+
+
+def file_attachment_response(handle: IO[Any], *, name: str, content_type: str) -> FileResponse:
+    """A streamed file download; FileResponse builds its header from the already-safe name."""
+    return FileResponse(
+        handle, as_attachment=True, filename=download_filename(name), content_type=content_type
+    )
