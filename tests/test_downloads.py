@@ -14,9 +14,9 @@ from reports import services
 from reports.models import ReportJobState
 from sme_pilot.downloads import MAX_FILENAME_BYTES, attachment, download_filename
 from tests.assessments.factories import AssessmentFactory
+from tests.reports.fakes import FAKE_PDF as PDF
 
 ROOT = Path(__file__).resolve().parent.parent
-PDF = b"%PDF-1.7\n% test\n%%EOF\n"
 
 
 def test_a_slash_in_a_name_keeps_the_whole_name():
@@ -71,11 +71,10 @@ def test_report_download_of_an_enterprise_with_a_slash_keeps_the_whole_name(
     ministry_user,
     settings,
     tmp_path,
-    monkeypatch,
     django_capture_on_commit_callbacks,
 ):
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(services, "RENDERER", lambda kind, snapshot, *, snapshot_hash: PDF)
+    settings.REPORTS_RENDERER = "tests.reports.fakes.render"
     enterprise.name = "甲/乙数字科技有限公司"
     enterprise.save()
     assessment = AssessmentFactory(enterprise=enterprise, submitted=True)
