@@ -139,7 +139,7 @@ def test_page_return_comment_has_the_same_limit(client, assessor, enterprise):
     assert submitted.return_comment == ""
 
 
-# --- 8: report as_of -------------------------------------------------------------------------------
+# --- 8: report as_of ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -168,7 +168,7 @@ def test_dashboard_as_of_in_the_future_is_400(client, ministry_user):
     assert client.get("/dashboard/?as_of=2030-01-01").status_code == 400
 
 
-# --- 9: control characters, odd digits, deep JSON --------------------------------------------------
+# --- 9: control characters, odd digits, deep JSON -----------------------------------------------
 
 
 @pytest.mark.parametrize(
