@@ -309,7 +309,7 @@ class AnswerDocumentSerializer(serializers.Serializer):
 
     # Documentation only: the view hands the raw document to scoring.evaluate_document.
 
-    indicator_version = serializers.CharField(help_text="评测指标版本，如 2024")
+    indicator_version = serializers.CharField(max_length=20, help_text="评测指标版本，如 2024")
     answers = serializers.DictField(
         child=serializers.JSONField(),
         help_text='多选题为选项列表，单选题为一个选项，如 {"Q1": ["B", "D"], "Q2": "C", …}',
