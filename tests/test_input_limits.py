@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.management import CommandError, call_command
 
 import sme_pilot.inputs
 from assessments.models import Assessment, Method, Purpose
@@ -231,3 +232,14 @@ def test_json_nested_deep_is_400_at_every_json_endpoint(client, enterprise_user,
         assert response.status_code == 400, (url, response.status_code)
         if "preview" not in url:  # the preview answers any unreadable document in its own shape
             assert "嵌套过深" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("as_of", ["2030-01-01", "2022-12-31"])
+def test_commands_share_the_bounded_as_of(city, tmp_path, as_of):
+    with pytest.raises(CommandError, match="as_of"):
+        call_command("compliance", "HHHT", "--as-of", as_of)
+    output = str(tmp_path / "r.pdf")
+    with pytest.raises(CommandError, match="as_of"):
+        call_command(
+            "render_report", "city", "--city", "HHHT", "--as-of", as_of, "--output", output
+        )
