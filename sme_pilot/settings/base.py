@@ -298,7 +298,7 @@ if LOG_FILE:
     LOGGING["root"]["handlers"].append("file")
 
 # The earliest `as_of` a dashboard, report or command accepts (sme_pilot.inputs.parse_as_of).
-AS_OF_EARLIEST = env("AS_OF_EARLIEST", default="2023-01-01")
+AS_OF_EARLIEST = "2023-01-01"
 
 # New report renders a user may request per hour (reports.services; reusing a job is free).
 REPORTS_REQUESTS_PER_HOUR = env.int("REPORTS_REQUESTS_PER_HOUR", default=30)
