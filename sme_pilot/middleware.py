@@ -54,6 +54,6 @@ class ControlCharacterMiddleware:
 
     def _refuse(self, request: HttpRequest, field: str) -> HttpResponse:
         if request.path.startswith(API_PREFIX):
-            return JsonResponse({"detail": MESSAGE, "field": field}, status=400)
+            return JsonResponse({"detail": f"{MESSAGE}：{field}"}, status=400)
         html = render_to_string("400.html", {"message": MESSAGE, "field": field})
         return HttpResponse(html, status=400)

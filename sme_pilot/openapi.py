@@ -82,7 +82,8 @@ class AutoSchema(openapi.AutoSchema):
                     parameter["schema"] = {**schema, "pattern": NO_CONTROL_CHARACTERS_OR_SLASH}
                 elif not {"enum", "pattern", "format"} & set(schema):
                     parameter["schema"] = {**schema, "pattern": NO_CONTROL_CHARACTERS}
-        if "requestBody" in operation or any(p["in"] == "query" for p in parameters):
+        # Any text in the URL may be refused (control characters, sme_pilot.middleware).
+        if "requestBody" in operation or any(p["in"] in ("query", "path") for p in parameters):
             add("400", VALIDATION_ERRORS, "请求参数或请求体无效")
         add("403", ErrorSerializer, "未登录、须先修改初始密码，或无权执行此操作")
         if paginated or any(p["in"] == "path" for p in parameters):

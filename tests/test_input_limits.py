@@ -183,6 +183,7 @@ def test_dashboard_as_of_in_the_future_is_400(client, ministry_user):
         "/api/v1/enterprises/%00/",
         "/api/v1/cities/%00/",
         "/api/v1/enterprises/?q=a%01b",
+        "/api/v1/assessments/%00/",
     ],
 )
 def test_nul_in_path_or_query_is_400(client, admin_user_, city, url):

@@ -135,5 +135,6 @@ def test_control_characters_in_json_strings_are_named():
     assert "evidence_notes.Q2" in exc.value.detail
     with pytest.raises(exceptions.ValidationError):
         _parse(json.dumps({"k\u0000": 1}))
+    assert _parse(json.dumps({"k": "\u001b"})) == {"k": "\u001b"}
     # Line breaks and tabs are text.
     assert _parse(json.dumps({"comment": "第一行\n\t第二行\r\n"}))["comment"].startswith("第一行")
