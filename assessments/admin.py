@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from sme_pilot.inputs import parse_id_or_none
+
 from . import indicators
 from .models import Assessment, IndicatorRevision, IndicatorVersion, PledgeText
 
@@ -224,9 +226,9 @@ class IndicatorRevisionAdmin(admin.ModelAdmin[IndicatorRevision]):
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial: dict[str, Any] = dict(super().get_changeform_initial_data(request))
         version = None
-        raw = request.GET.get("version", "")
-        if raw.isdigit():
-            version = IndicatorVersion.objects.filter(pk=int(raw)).first()
+        version_id = parse_id_or_none(request.GET.get("version", ""))
+        if version_id is not None:
+            version = IndicatorVersion.objects.filter(pk=version_id).first()
         version = version or _newest_version()
         if version is None:
             return initial

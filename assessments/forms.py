@@ -7,7 +7,10 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
+from sme_pilot.inputs import RETURN_COMMENT_MAX_LENGTH
+
 from .models import Purpose
+from .services import SIGNER_MAX_LENGTH
 
 ONSITE_PURPOSES = [(Purpose.BASELINE.value, "改造前"), (Purpose.POST.value, "改造后")]
 
@@ -42,8 +45,16 @@ def autosave_value(data: QueryDict, *, field: str, is_list: bool) -> Any:
 
 class SubmitForm(forms.Form):
     # Not `required`: the service says what is missing, in one place and in one wording.
-    signer_name = forms.CharField(label="承诺人姓名", max_length=50, required=False)
-    signer_title = forms.CharField(label="承诺人职务", max_length=50, required=False)
+    signer_name = forms.CharField(
+        label="承诺人姓名",
+        max_length=SIGNER_MAX_LENGTH["signer_name"],
+        required=False,
+    )
+    signer_title = forms.CharField(
+        label="承诺人职务",
+        max_length=SIGNER_MAX_LENGTH["signer_title"],
+        required=False,
+    )
     pledge = forms.BooleanField(label="我已阅读并同意以上真实性承诺", required=False)
 
     # Service error keys that belong to a field of this form; the rest are form-wide.
@@ -53,7 +64,7 @@ class SubmitForm(forms.Form):
 class ReturnForm(forms.Form):
     comment = forms.CharField(
         label="退回意见",
-        max_length=2000,
+        max_length=RETURN_COMMENT_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "请写明需要企业更正或补充的内容"}),
     )

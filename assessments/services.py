@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +18,7 @@ from django.utils import timezone
 
 from cities import dashboard_cache
 from cities.models import Enterprise, Role, User
+from sme_pilot.inputs import RETURN_COMMENT_MAX_LENGTH, parse_number
 
 from . import indicators, scoring, selectors
 from .models import EDITABLE_STATES, Assessment, Method, Purpose, Source, State
@@ -28,6 +28,10 @@ SCENE_PREFIX = "S"
 DATA_PREFIX = "data:"
 NOTE_PREFIX = "note:"
 NOTE_MAX_LENGTH = 1000
+SIGNER_MAX_LENGTH = {
+    "signer_name": Assessment._meta.get_field("pledge_signer").max_length or 50,  # type: ignore[union-attr]
+    "signer_title": Assessment._meta.get_field("pledge_title").max_length or 50,  # type: ignore[union-attr]
+}
 
 
 class AutosaveConflict(Exception):
@@ -189,31 +193,40 @@ def assessment_correct(*, actor: User, assessment: Assessment) -> Assessment:
 # --- autosave ----------------------------------------------------------------------------------
 
 
-def _normalise_scene(value: Any) -> Any:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    return value
+# Bounds of a data field (sme_pilot.inputs.parse_number): counts are whole, amounts (万元) keep
+# at most two decimals. Far above any real enterprise; they keep numbers small, not plausible.
+DATA_COUNT_MAX = 10**9
+DATA_AMOUNT_MAX = 10**12
 
 
-def _normalise_data(value: Any, *, whole: bool) -> Any:
-    """Form input to a JSON number: counts must be whole; amounts keep two decimals."""
-    if isinstance(value, str):
+def _normalise_scene(value: Any, *, field: str) -> Any:
+    """A rating typed as text ("2") becomes a number; other text is left to the validation."""
+    if isinstance(value, str) and value.strip().lstrip("+-").isascii():
         text = value.strip()
-        if text == "":
-            return None
-        try:
-            number = Decimal(text)
-        except ArithmeticError:
-            return text
-        if not number.is_finite():
-            return text
-        if number == number.to_integral_value():
-            return int(number)
-        if whole or number.as_tuple().exponent < -2:  # type: ignore[operator]
-            return text
-        # An informational amount (万元), never scored: a float with two decimals is exact enough.
-        return float(number)
+        if text.lstrip("+-").isdigit():
+            return int(parse_number(text, field=field, whole=True, max_digits=3))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(parse_number(value, field=field, whole=True, max_digits=3))
     return value
+
+
+def _normalise_data(value: Any, *, whole: bool, field: str = "data") -> Any:
+    """Form or JSON input to a JSON number: counts must be whole; amounts keep two decimals.
+
+    Bounded before any conversion (sme_pilot.inputs.parse_number): ValidationError naming the
+    field for text that is too long, an exponent, NaN, a negative or too large number."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip() == "":
+        return None
+    if whole:
+        number = parse_number(value, field=field, whole=True, min=0, max=DATA_COUNT_MAX)
+    else:
+        number = parse_number(value, field=field, min=0, max=DATA_AMOUNT_MAX, decimal_places=2)
+    if number == number.to_integral_value():
+        return int(number)
+    # An informational amount (万元), never scored: a float with two decimals is exact enough.
+    return float(number)
 
 
 def _shape_errors(
@@ -299,19 +312,20 @@ def _target(
         code = field_name.removeprefix(DATA_PREFIX)
         if code not in {f.code for f in indicator.data_fields}:
             raise ValidationError({field_name: f"未知的数据项：{code}"})
-        value = _normalise_data(value, whole=indicator.data_field(code).kind == "count")
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int | float) or value < 0
-        ):
+        whole = indicator.data_field(code).kind == "count"
+        try:
+            value = _normalise_data(value, whole=whole, field=field_name)
+        except ValidationError as exc:
             message = (
-                "请填写不小于 0 的整数"
-                if indicator.data_field(code).kind == "count"
-                else "请填写不小于 0 的数字（最多两位小数）"
+                f"请填写 0 到 {DATA_COUNT_MAX} 之间的整数"
+                if whole
+                else f"请填写 0 到 {DATA_AMOUNT_MAX} 之间的数字（最多两位小数）"
             )
-            raise ValidationError({field_name: message})
+            label = indicator.data_field(code).label
+            raise ValidationError({field_name: f"{label}：{message}"}) from exc
         return assessment.data, code, value
     if any(s.code == field_name for s in indicator.scenes):
-        return assessment.scenes, field_name, _normalise_scene(value)
+        return assessment.scenes, field_name, _normalise_scene(value, field=field_name)
     if any(q.code == field_name for q in indicator.questions):
         if isinstance(value, list) and not value:
             value = None
@@ -362,6 +376,10 @@ def assessment_submit(
         errors["signer_name"] = "请填写承诺人姓名。"
     if not signer_title.strip():
         errors["signer_title"] = "请填写承诺人职务。"
+    for name, text in (("signer_name", signer_name), ("signer_title", signer_title)):
+        limit = SIGNER_MAX_LENGTH[name]
+        if len(text.strip()) > limit:
+            errors[name] = f"不能超过 {limit} 字。"
     pledge = selectors.current_pledge_text()
     if pledge is None:
         errors["pledge"] = "系统中没有真实性承诺文本，请联系系统管理员。"
@@ -423,6 +441,8 @@ def assessment_return(*, actor: User, assessment_id: int, comment: str) -> Asses
         raise ValidationError("只能退回已提交的企业自评。")
     if not comment.strip():
         raise ValidationError({"comment": "请填写退回意见，告诉企业需要更正什么。"})
+    if len(comment.strip()) > RETURN_COMMENT_MAX_LENGTH:
+        raise ValidationError({"comment": f"退回意见不能超过 {RETURN_COMMENT_MAX_LENGTH} 字"})
     assessment.state = State.RETURNED
     assessment.returned_at = timezone.now()
     assessment.returned_by = actor

@@ -202,23 +202,3 @@ def compliance_for_cities(
 
 def city_compliance(*, city: PilotCity, as_of: dt.date | None = None) -> compliance.CityCompliance:
     return compliance_for_cities([city], as_of=as_of)[0]
-
-
-class AsOfError(ValueError):
-    """A malformed or future `as_of`; the message says which, in Chinese."""
-
-
-def parse_as_of(text: str | None) -> dt.date:
-    """`YYYY-MM-DD`, not after today (Asia/Shanghai); empty means today."""
-    today = timezone.localdate()
-    if text is None or not text.strip():
-        return today
-    try:
-        day = dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise AsOfError(f"as_of 应为 YYYY-MM-DD 格式的日期，收到“{text}”") from None
-    if len(text.strip()) != 10:
-        raise AsOfError(f"as_of 应为 YYYY-MM-DD 格式的日期，收到“{text}”")
-    if day > today:
-        raise AsOfError(f"as_of 不能晚于今天（{today.isoformat()}）")
-    return day

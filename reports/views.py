@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from cities.models import User
 from cities.selectors import city_list_visible_to, sees_dashboards, sees_everything
 from sme_pilot.downloads import file_attachment_response
+from sme_pilot.inputs import AsOfError, parse_as_of, parse_id_or_none
 from sme_pilot.observability import security_event
 
 from . import selectors, services
@@ -34,7 +35,10 @@ def _user(request: HttpRequest) -> User:
 
 
 def _list_page(
-    request: HttpRequest, *, too_frequent: services.ReportRequestsTooFrequent | None = None
+    request: HttpRequest,
+    *,
+    too_frequent: services.ReportRequestsTooFrequent | None = None,
+    input_error: str = "",
 ) -> HttpResponse:
     user = _user(request)
     cities = city_list_visible_to(user=user).order_by("code") if sees_dashboards(user) else []
@@ -44,7 +48,10 @@ def _list_page(
         "can_national": sees_everything(user),
         "states": ReportJobState,
         "too_frequent": too_frequent,
+        "input_error": input_error,
     }
+    if input_error:
+        return render(request, "reports/jobs/list.html", context, status=400)
     if too_frequent is None:
         return render(request, "reports/jobs/list.html", context)
     # 我的报告 with the reason on top: the user's existing reports are what they can use now.
@@ -66,15 +73,16 @@ def report_request(request: HttpRequest) -> HttpResponse:
         raise Http404("没有这种报告")
     raw_id = request.POST.get("assessment_id", "").strip()
     try:
-        as_of = dt.date.fromisoformat(request.POST.get("as_of", "").strip() or "x")
-    except ValueError:
-        as_of = None  # no or unreadable date: the data as of today
+        # No date: the data as of today; a malformed, too early or future one: refused.
+        as_of = parse_as_of(request.POST.get("as_of"))
+    except AsOfError as exc:
+        return _list_page(request, input_error=str(exc))
     try:
         job = services.report_request(
             actor=_user(request),
             kind=kind,
             city_code=request.POST.get("city_code", "").strip() or None,
-            assessment_id=int(raw_id) if raw_id.isdigit() else None,
+            assessment_id=parse_id_or_none(raw_id) if raw_id else None,
             as_of=as_of,
         )
     except services.ReportRequestsTooFrequent as exc:

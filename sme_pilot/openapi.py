@@ -27,6 +27,10 @@ VALIDATION_ERRORS = {
 }
 
 
+# Text in a URL: no NUL or other C0 control character (sme_pilot.middleware refuses them).
+NO_CONTROL_CHARACTERS = "^[^\\u0000-\\u001f]*$"
+NO_CONTROL_CHARACTERS_OR_SLASH = "^[^/\\u0000-\\u001f]+$"
+
 VALIDATION_ERROR_RESPONSE = OpenApiResponse(VALIDATION_ERRORS, description="请求无效")
 
 
@@ -70,7 +74,16 @@ class AutoSchema(openapi.AutoSchema):
                 response = OpenApiResponse(body, description=description)
                 responses[code] = self._get_response_for_code(response, code)
 
-        if "requestBody" in operation or any(p["in"] == "query" for p in parameters):
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if parameter["in"] in ("query", "path") and schema.get("type") == "string":
+                # sme_pilot.middleware answers 400 to control characters in the URL.
+                if schema.get("pattern") == "^[^/]+$":  # lookup_value_regex "[^/]+"
+                    parameter["schema"] = {**schema, "pattern": NO_CONTROL_CHARACTERS_OR_SLASH}
+                elif not {"enum", "pattern", "format"} & set(schema):
+                    parameter["schema"] = {**schema, "pattern": NO_CONTROL_CHARACTERS}
+        # Any text in the URL may be refused (control characters, sme_pilot.middleware).
+        if "requestBody" in operation or any(p["in"] in ("query", "path") for p in parameters):
             add("400", VALIDATION_ERRORS, "请求参数或请求体无效")
         add("403", ErrorSerializer, "未登录、须先修改初始密码，或无权执行此操作")
         if paginated or any(p["in"] == "path" for p in parameters):

@@ -7,6 +7,9 @@ from typing import Any
 
 from rest_framework import serializers
 
+from sme_pilot.inputs import RETURN_COMMENT_MAX_LENGTH
+
+from .. import services
 from ..models import Assessment, Purpose
 
 # Computed or set by the lifecycle, never by a caller (STACK.md, field-level rules).
@@ -93,6 +96,7 @@ class AssessmentCreateSerializer(StrictInputSerializer):
 
     enterprise = serializers.CharField(
         required=False,
+        max_length=40,
         help_text="统一社会信用代码；企业用户可省略（默认本企业），现场评定员必填",
     )
     purpose = serializers.ChoiceField(choices=Purpose.choices)
@@ -120,7 +124,9 @@ class AssessmentPatchSerializer(StrictInputSerializer):
         help_text='补充数据，如 {"equipment_total": 120}；null 清除',
     )
     evidence_notes = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, allow_null=True),
+        child=serializers.CharField(
+            allow_blank=True, allow_null=True, max_length=services.NOTE_MAX_LENGTH
+        ),
         required=False,
         help_text='佐证材料说明（仅现场评定），如 {"Q2": "设备台账第 3 页"}',
     )
@@ -136,19 +142,31 @@ class AssessmentPatchSerializer(StrictInputSerializer):
         return attrs
 
 
+def _max_length(name: str) -> int:
+    length = services.SIGNER_MAX_LENGTH.get(name)
+    assert length is not None
+    return length
+
+
 class SubmitSerializer(StrictInputSerializer):
     """提交自评须签署真实性承诺。"""
 
     # Not required here: the service names everything that is missing in one answer.
-    signer_name = serializers.CharField(required=False, allow_blank=True, default="")
-    signer_title = serializers.CharField(required=False, allow_blank=True, default="")
+    signer_name = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=_max_length("signer_name")
+    )
+    signer_title = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=_max_length("signer_title")
+    )
     pledge_accepted = serializers.BooleanField(required=False, default=False)
 
 
 class ReturnSerializer(StrictInputSerializer):
     """退回意见，企业可见。"""
 
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=RETURN_COMMENT_MAX_LENGTH
+    )
 
 
 class EmptySerializer(StrictInputSerializer):
@@ -291,7 +309,7 @@ class AnswerDocumentSerializer(serializers.Serializer):
 
     # Documentation only: the view hands the raw document to scoring.evaluate_document.
 
-    indicator_version = serializers.CharField(help_text="评测指标版本，如 2024")
+    indicator_version = serializers.CharField(max_length=20, help_text="评测指标版本，如 2024")
     answers = serializers.DictField(
         child=serializers.JSONField(),
         help_text='多选题为选项列表，单选题为一个选项，如 {"Q1": ["B", "D"], "Q2": "C", …}',

@@ -24,7 +24,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, mixins, status, views, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -33,6 +32,7 @@ from rest_framework.settings import api_settings
 from cities import selectors as city_selectors
 from cities.models import Role, User
 from sme_pilot.api import CursorPagination
+from sme_pilot.inputs import BoundedJSONParser
 from sme_pilot.openapi import VALIDATION_ERROR_RESPONSE, AutoSchema, ErrorSerializer
 
 from .. import indicators, scoring, selectors, services
@@ -104,7 +104,7 @@ class AssessmentViewSet(
     schema = AutoSchema()
     filterset_class = filters.AssessmentFilter
     pagination_class = AssessmentPagination
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     http_method_names = ["get", "post", "patch", "head", "options"]
     # Any text reaches the view, which answers a JSON 404 (not Django's HTML page) for a non-id.
     lookup_value_regex = "[^/]+"
@@ -360,7 +360,7 @@ class ScoringPreviewView(views.APIView):
     """Score one answer document (domain.md §3.1) against the newest indicator revisions."""
 
     schema = AutoSchema()
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         operation_id="scoring_preview",

@@ -82,15 +82,15 @@ class EnterpriseUpdateSerializer(serializers.Serializer):
     strict_input = True  # for the API schema (sme_pilot.openapi.AutoSchema)
 
     name = serializers.CharField(max_length=200, required=False)
-    city = serializers.CharField(required=False)
-    sub_industry = serializers.CharField(required=False)
+    city = serializers.CharField(max_length=20, required=False)
+    sub_industry = serializers.CharField(max_length=30, required=False)
     district = serializers.CharField(max_length=50, required=False, allow_blank=True)
     above_scale = serializers.BooleanField(required=False)
     quality_tier = serializers.ChoiceField(choices=QualityTier.choices, required=False)
     size_class = serializers.ChoiceField(choices=SizeClass.choices, required=False)
     contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
-    contact_email = serializers.EmailField(required=False, allow_blank=True)
+    contact_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -12,12 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from sme_pilot.api import CursorPagination
+from sme_pilot.inputs import AsOfError, parse_as_of
 from sme_pilot.openapi import AutoSchema
 
 from .. import selectors, services
 from ..compliance import to_json
 from ..models import Enterprise, User
-from ..selectors_compliance import AsOfError, city_compliance, parse_as_of
+from ..selectors_compliance import city_compliance
 from . import filters, serializers
 
 

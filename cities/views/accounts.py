@@ -86,12 +86,13 @@ def account_list(request: HttpRequest) -> HttpResponse:
 class AccountCreateForm(forms.Form):
     role = forms.CharField(
         label="角色",
+        max_length=20,
         initial=Role.ENTERPRISE,
         widget=forms.RadioSelect(choices=[(r.value, r.label) for r in PROVISIONABLE_ROLES]),
     )
     # A plain field: the view resolves the USCC inside the official's roster (404 otherwise).
     enterprise = forms.CharField(
-        label="所属企业（企业用户）", required=False, widget=forms.Select()
+        label="所属企业（企业用户）", required=False, max_length=40, widget=forms.Select()
     )
     username = forms.CharField(
         label="用户名",

@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from assessments.selectors import with_current_level
 from sme_pilot.downloads import attachment_response
+from sme_pilot.inputs import AsOfError, parse_as_of, parse_id_or_none
 
 from .. import exports, selectors, selectors_dashboard
 from ..models import PilotBatch, Province, Region
-from ..selectors_compliance import AsOfError, parse_as_of, rule_for
+from ..selectors_compliance import rule_for
 
 CLOSEST_PAGE_SIZE = 20
 
@@ -68,8 +69,9 @@ def national_dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "cities/dashboard_national.html", context, status=400)
     filters = {k: request.GET.get(k, "").strip() for k in ("batch", "region", "province")}
     cities = selectors.city_list_visible_to(user=request.user)
-    if filters["batch"].isdigit():
-        cities = cities.filter(batch__year=int(filters["batch"]))
+    batch_year = parse_id_or_none(filters["batch"]) if filters["batch"] else None
+    if batch_year is not None and batch_year <= 9999:
+        cities = cities.filter(batch__year=batch_year)
     if filters["region"]:
         cities = cities.filter(province__region=filters["region"])
     if filters["province"]:

@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every response, 503 and error pages included (settings below).
     "csp.middleware.CSPMiddleware",
+    # NUL and other control characters in the path, query string or form fields: 400 here.
+    "sme_pilot.middleware.ControlCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A database connection lost under a view: 503 page or JSON, logged, connection dropped.
     "sme_pilot.faults.DatabaseUnavailableMiddleware",
@@ -232,6 +234,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["sme_pilot.api.IsActiveAccount"],
+    # JSON only, depth-limited, control characters refused (sme_pilot.inputs); imports add
+    # the multipart parsers they need.
+    "DEFAULT_PARSER_CLASSES": ["sme_pilot.inputs.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "sme_pilot.api.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -311,6 +316,9 @@ if LOG_FILE:
         "encoding": "utf-8",
     }
     LOGGING["root"]["handlers"].append("file")
+
+# The earliest `as_of` a dashboard, report or command accepts (sme_pilot.inputs.parse_as_of).
+AS_OF_EARLIEST = "2023-01-01"
 
 # New report renders a user may request per hour (reports.services; reusing a job is free).
 REPORTS_REQUESTS_PER_HOUR = env.int("REPORTS_REQUESTS_PER_HOUR", default=30)

@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cities import compliance
 from cities.models import PilotCity
-from cities.selectors_compliance import AsOfError, compliance_for_cities, parse_as_of
+from cities.selectors_compliance import compliance_for_cities
+from sme_pilot.inputs import AsOfError, parse_as_of
 
 
 class Command(BaseCommand):

@@ -4,9 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cities.selectors_compliance import AsOfError, parse_as_of
 from reports import rendering
 from reports.snapshots import KINDS, build_snapshot, snapshot_hash
+from sme_pilot.inputs import AsOfError, parse_as_of
 
 
 class Command(BaseCommand):
