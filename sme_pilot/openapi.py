@@ -33,6 +33,17 @@ NO_CONTROL_CHARACTERS_OR_SLASH = "^[^/\\u0000-\\u001f]+$"
 
 VALIDATION_ERROR_RESPONSE = OpenApiResponse(VALIDATION_ERRORS, description="请求无效")
 
+# What the edge answers before any view runs (sme_pilot.middleware: control characters in the URL
+# or a form; sme_pilot.inputs.BoundedJSONParser: malformed or too deeply nested JSON, NUL in a
+# string). An operation documenting its own 400 body may give these too.
+EDGE_ERRORS = {
+    "description": "请求在进入接口前被拒绝（含控制字符、JSON 无法解析或嵌套过深）",
+    "anyOf": [
+        {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]},
+        {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    ],
+}
+
 
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's schema plus the error answers DRF gives on every operation.
@@ -84,6 +95,9 @@ class AutoSchema(openapi.AutoSchema):
                     parameter["schema"] = {**schema, "pattern": NO_CONTROL_CHARACTERS}
         # Any text in the URL may be refused (control characters, sme_pilot.middleware).
         if "requestBody" in operation or any(p["in"] in ("query", "path") for p in parameters):
+            for media in responses.get("400", {}).get("content", {}).values():
+                if media.get("schema") != VALIDATION_ERRORS:  # an operation's own 400 body
+                    media["schema"] = {"anyOf": [media["schema"], EDGE_ERRORS]}
             add("400", VALIDATION_ERRORS, "请求参数或请求体无效")
         add("403", ErrorSerializer, "未登录、须先修改初始密码，或无权执行此操作")
         if paginated or any(p["in"] == "path" for p in parameters):

@@ -13,6 +13,8 @@ the coverage phase for one role (see COVERAGE_ROLES).
 from __future__ import annotations
 
 import base64
+import re
+from urllib.parse import unquote
 
 import pytest
 import schemathesis
@@ -29,11 +31,13 @@ from cities import tasks
 from cities.imports import jobs
 from cities.imports.selectors import import_kinds_for
 from cities.models import Enterprise, ImportJob, PilotCity
-from sme_pilot.inputs import ALL_CONTROL_CHARACTERS
+from sme_pilot.openapi import NO_CONTROL_CHARACTERS_OR_SLASH
 from tests.assessments.factories import AssessmentFactory
 from tests.cities.factories import EnterpriseFactory
 from tests.cities.import_files import enterprise_record, kind_file
 
+# The pattern of every text path parameter (sme_pilot.openapi).
+PATH_VALUE = re.compile(NO_CONTROL_CHARACTERS_OR_SLASH)
 ROLES = ("enterprise", "assessor", "city_official", "ministry", "admin")
 PASSWORD = "Sme-pilot-2026!"  # UserFactory's password
 
@@ -51,11 +55,13 @@ CONFIG = {
         # - the request must suit the assessment's state and completeness, and the caller's role
         #   (an assessor names the enterprise and an on-site purpose, an enterprise user does not);
         # - the upload must be a CSV or XLSX file with the kind's columns;
-        # - as_of may not be later than today, a bound that moves daily.
+        # - as_of may not be later than today, a bound that moves daily;
+        # - an enterprise's sub-industry must be one of its city's (a code the schema cannot list).
         {
             "include-name-regex": (
                 "^(POST /api/v1/scoring/preview/"
                 "|PATCH /api/v1/assessments/{id}/"
+                "|PATCH /api/v1/enterprises/{uscc}/"
                 "|POST /api/v1/assessments/"
                 "|POST /api/v1/assessments/{id}/(submit|confirm|return|correct)/"
                 "|POST /api/v1/imports/"
@@ -184,10 +190,12 @@ def api_schema(wsgi_app, world, fuzz_user):
         real = {
             name: st.sampled_from(world[name]) for name in path_parameters or () if world.get(name)
         }
-        # A value with a control character is a negative case (the schema's pattern refuses
-        # it, sme_pilot.middleware answers 400): kept, never swapped for a real object.
+        # A value the schema's path pattern refuses (empty, a "/", a control character, which
+        # sme_pilot.middleware answers with 400) is a negative case: kept, never swapped for a
+        # real object. The values arrive percent-encoded.
         negative = any(
-            ALL_CONTROL_CHARACTERS.search(str(value)) for value in (path_parameters or {}).values()
+            not PATH_VALUE.fullmatch(unquote(str(value)))
+            for value in (path_parameters or {}).values()
         )
         if not real or negative:
             return st.just(path_parameters)
