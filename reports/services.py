@@ -29,6 +29,7 @@ from assessments.models import Assessment
 from assessments.selectors import assessment_get_visible
 from cities.models import PilotCity, User
 from cities.selectors import city_get_visible, sees_dashboards, sees_everything
+from sme_pilot import ratelimits
 
 from . import snapshots, tasks
 from .models import ACTIVE_STATES, ReportJob, ReportJobState, ReportKind
@@ -47,9 +48,6 @@ RETRY_BACKOFF_SECONDS: Final = 30
 FAILED_MESSAGE: Final = "报告生成失败，已尝试 {attempts} 次。请稍后重试或联系系统管理员。"
 STUCK_MESSAGE: Final = "报告生成多次中断（超时或后台进程退出），已停止重试。"
 
-# settings.REPORTS_REQUESTS_PER_HOUR new renders per user within this sliding window.
-RATE_WINDOW: Final = dt.timedelta(hours=1)
-
 
 class Renderer(Protocol):
     def __call__(self, kind: str, snapshot: dict[str, Any], *, snapshot_hash: str) -> bytes: ...
@@ -64,57 +62,32 @@ def _renderer() -> Renderer:
 # --- request ---------------------------------------------------------------------------------
 
 
-class ReportRequestsTooFrequent(Exception):
+class ReportRequestsTooFrequent(ratelimits.TooFrequent):
     """The actor has had as many new renders as allowed in the last hour; nothing was written."""
 
     def __init__(self, *, limit: int, retry_after: dt.timedelta) -> None:
         self.limit = limit
-        self.retry_after = retry_after
-        self.minutes = max(1, math.ceil(retry_after.total_seconds() / 60))
+        minutes = max(1, math.ceil(retry_after.total_seconds() / 60))
         super().__init__(
             f"报告请求过于频繁：每小时最多申请生成 {limit} 份新报告，"
-            f"请 {self.minutes} 分钟后再试。数据未变化的报告可直接在“我的报告”中下载。"
+            f"请 {minutes} 分钟后再试。数据未变化的报告可直接在“我的报告”中下载。",
+            retry_after=retry_after,
         )
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
-
-    @property
-    def retry_after_seconds(self) -> int:
-        return max(1, math.ceil(self.retry_after.total_seconds()))
 
 
 def report_request_wait(*, actor: User, now: dt.datetime | None = None) -> dt.timedelta | None:
     """How long `actor` must wait before a new render may be requested; None if not at all.
 
-    Counted from the job rows the actor created in the last hour, so it holds across web
-    processes and without Redis. Requests that reuse an existing job create no row and so do
-    not count; a retry of a failed job is a new render and does. A limit of 0 refuses every new
-    render.
+    Requests that reuse an existing job create no row and so do not count; a retry of a failed
+    job is a new render and does.
     """
-    limit = max(0, int(settings.REPORTS_REQUESTS_PER_HOUR))
-    now = now or timezone.now()
-    recent = list(
-        ReportJob.objects.filter(requested_by=actor, created_at__gt=now - RATE_WINDOW)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-    )
-    if len(recent) < limit:
-        return None
-    if limit == 0:
-        return RATE_WINDOW
-    # Room for one more once enough of the oldest have left the window.
-    return max(recent[len(recent) - limit] + RATE_WINDOW - now, dt.timedelta(0))
+    limit = settings.REPORTS_REQUESTS_PER_HOUR
+    return ratelimits.wait(ReportJob.objects.filter(requested_by=actor), limit=limit, now=now)
 
 
 def _rate_limit(actor: User) -> None:
     """Refuse a new render over the limit. Call inside the transaction that creates the job."""
-    # One creation at a time per user: concurrent requests by the same user (two tabs, several
-    # web processes) queue on the user's row and each counts the others' committed jobs. "No
-    # key": rows elsewhere that merely reference the user are not held up.
-    mine = User.objects.select_for_update(no_key=True).filter(pk=actor.pk)
-    list(mine.values_list("pk", flat=True))
+    ratelimits.one_at_a_time(User.objects.filter(pk=actor.pk))
     wait = report_request_wait(actor=actor)
     if wait is not None:
         raise ReportRequestsTooFrequent(

@@ -121,7 +121,7 @@ def world(
 ):
     """Objects in and out of every role's scope; the path values a request may name."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()  # the import upload throttle counts in the cache
+    cache.clear()  # nothing cached carries over between examples
     for _ in range(2):
         EnterpriseFactory(sub_industry=enterprise.sub_industry)
         EnterpriseFactory(sub_industry=other_enterprise.sub_industry)

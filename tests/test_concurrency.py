@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.http import HttpResponse
@@ -206,7 +205,6 @@ def test_a_correction_written_past_the_service_is_a_clear_refusal(enterprise, as
 def validated_job(settings, tmp_path, city_official, sub_industry):
     """A roster of three enterprises, checked and waiting for the official to confirm it."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()  # the API's upload throttle counts in the cache
     upload = SimpleUploadedFile("企业名录.csv", enterprise_file(3))
     response = logged_in(city_official).post(
         "/api/v1/imports/", {"kind": "enterprises", "file": upload, "dry_run": "true"}

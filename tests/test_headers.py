@@ -143,5 +143,6 @@ def test_a_views_own_cache_control_is_kept(client, city_official):
 def test_static_files_are_left_alone(client, city_official):
     client.force_login(city_official)
     static = client.get("/static/css/app.css")
+    static.close()  # a FileResponse holds the file open until closed
     assert static.status_code == 200
     assert "no-store" not in static.get("Cache-Control", "")

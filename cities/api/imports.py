@@ -18,7 +18,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 
 from sme_pilot.openapi import AutoSchema, ErrorSerializer
 
@@ -124,12 +123,6 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if not selectors.import_kinds_for(user=request.user):
             raise exceptions.NotFound()
 
-    def get_throttles(self) -> list[BaseThrottle]:
-        if self.action in ("create", "confirm"):
-            self.throttle_scope = "imports"
-            return [ScopedRateThrottle()]
-        return super().get_throttles()
-
     def get_queryset(self) -> Any:
         return selectors.import_job_list_visible_to(user=self.request.user)
 
@@ -168,6 +161,9 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             ),
             400: ImportRejectedSerializer,
             404: OpenApiResponse(ErrorSerializer, description="您的角色不能导入数据"),
+            429: OpenApiResponse(
+                ErrorSerializer, description="上传过于频繁（每小时上限），见 Retry-After"
+            ),
         },
     )
     def create(self, request: Request) -> Response:
@@ -189,6 +185,8 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         except DjangoValidationError as exc:
             message = " ".join(exc.messages)
             return _rejected(message, [{"row": None, "column": "file", "message": message}], None)
+        except jobs.ImportUploadsTooFrequent as exc:
+            raise exceptions.Throttled(wait=exc.retry_after_seconds, detail=exc.message) from None
         tasks.import_job_start(job)
         return self._job_response(job, created=True)
 

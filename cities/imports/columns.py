@@ -28,6 +28,8 @@ from cities.models import (
     SubIndustry,
 )
 
+from .results import quote
+
 CITIES: Final = ImportKind.CITIES.value
 SUB_INDUSTRIES: Final = ImportKind.SUB_INDUSTRIES.value
 ENTERPRISES: Final = ImportKind.ENTERPRISES.value
@@ -113,7 +115,7 @@ def boolean(value: str) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise CellError(f"无法识别“{value}”：请填写 是/否、true/false、1/0 或 yes/no")
+    raise CellError(f"无法识别{quote(value)}：请填写 是/否、true/false、1/0 或 yes/no")
 
 
 def choice(choices: type[models.TextChoices]) -> Parser:
@@ -126,7 +128,7 @@ def choice(choices: type[models.TextChoices]) -> Parser:
     def parse(value: str) -> str:
         found = by_text.get(value) or by_text.get(value.lower())
         if found is None:
-            raise CellError(f"无效的值“{value}”，可选：{allowed}")
+            raise CellError(f"无效的值{quote(value)}，可选：{allowed}")
         return found
 
     return parse
@@ -140,13 +142,13 @@ def iso_date(value: str) -> dt.date:
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            raise CellError(f"日期“{value}”不存在") from None
-    raise CellError(f"日期格式错误“{value}”：应为 YYYY-MM-DD，例如 2024-03-05")
+            raise CellError(f"日期{quote(value)}不存在") from None
+    raise CellError(f"日期格式错误{quote(value)}：应为 YYYY-MM-DD，例如 2024-03-05")
 
 
 def year(value: str) -> int:
     if not re.fullmatch(r"\d{4}", value):
-        raise CellError(f"年份格式错误“{value}”：应为四位数字，例如 2024")
+        raise CellError(f"年份格式错误{quote(value)}：应为四位数字，例如 2024")
     return int(value)
 
 
@@ -158,7 +160,7 @@ def level(value: str) -> int:
         return _LEVEL_BY_NAME[value]
     if re.fullmatch(r"[0-4]", value):
         return int(value)
-    raise CellError(f"等级“{value}”无效：应为 0 到 4 的整数（0 表示未达一级）")
+    raise CellError(f"等级{quote(value)}无效：应为 0 到 4 的整数（0 表示未达一级）")
 
 
 _SCORE_STEP: Final = Decimal("0.001")
@@ -168,11 +170,11 @@ def score(value: str) -> Decimal:
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise CellError(f"总分“{value}”不是数字") from None
+        raise CellError(f"总分{quote(value)}不是数字") from None
     if not number.is_finite() or not Decimal(0) <= number <= Decimal(100):
-        raise CellError(f"总分“{value}”超出范围：应在 0 到 100 之间")
+        raise CellError(f"总分{quote(value)}超出范围：应在 0 到 100 之间")
     if number != number.quantize(_SCORE_STEP):
-        raise CellError(f"总分“{value}”最多保留三位小数")
+        raise CellError(f"总分{quote(value)}最多保留三位小数")
     return number.quantize(_SCORE_STEP)
 
 
@@ -264,7 +266,7 @@ def map_header(spec: KindSpec, header: tuple[str, ...]) -> tuple[HeaderMap, list
         if name is None:
             unknown.append(title)
         elif name in positions:
-            problems.append(CellProblem(title, f"列重复：与“{titles[name]}”是同一列"))
+            problems.append(CellProblem(title, f"列重复：与{quote(titles[name])}是同一列"))
         else:
             positions[name], titles[name] = index, title
     missing = [c for c in spec.columns if c.required and c.name not in positions]
@@ -277,7 +279,9 @@ def map_header(spec: KindSpec, header: tuple[str, ...]) -> tuple[HeaderMap, list
     if unknown:
         expected = "、".join(c.display for c in spec.columns)
         for title in unknown:
-            problems.append(CellProblem(title, f"未知的列“{title}”：{spec.label}的列为 {expected}"))
+            problems.append(
+                CellProblem(title, f"未知的列{quote(title)}：{spec.label}的列为 {expected}")
+            )
     return HeaderMap(positions, titles, len(header), tuple(unnamed)), problems
 
 

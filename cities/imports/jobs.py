@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import uuid
 from collections.abc import Iterable
 from typing import Final
@@ -29,6 +30,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from cities.models import ImportJob, ImportJobState, Role, User
+from sme_pilot import ratelimits
 
 from . import readers
 from .results import ImportResult, RowError
@@ -55,10 +57,25 @@ UNPICKED_AFTER: Final = dt.timedelta(minutes=5)
 State = ImportJobState
 
 
+class ImportUploadsTooFrequent(ratelimits.TooFrequent):
+    """The actor has uploaded as many files as allowed in the last hour; nothing was stored."""
+
+    def __init__(self, *, limit: int, retry_after: dt.timedelta) -> None:
+        minutes = max(1, math.ceil(retry_after.total_seconds() / 60))
+        super().__init__(
+            f"上传过于频繁：每小时最多上传 {limit} 个导入文件，请 {minutes} 分钟后再试",
+            retry_after=retry_after,
+        )
+
+
 def import_job_create(
     *, kind: str, upload: UploadedFile, actor: User, auto_apply: bool = False
 ) -> ImportJob:
-    """Check and store an uploaded file. Size and format are refused before anything is parsed."""
+    """Check and store an uploaded file. Nothing is parsed: size, format, the unzipped size and
+    the uploader's hourly limit are checked first, and decide whether a worker does the rest.
+
+    Raises PermissionDenied, ValidationError (the message says why) or ImportUploadsTooFrequent.
+    """
     if kind not in importable_kinds(actor):
         raise PermissionDenied("您无权导入该类数据")
     size = upload.size or 0
@@ -68,25 +85,33 @@ def import_job_create(
             f"文件过大（{filesizeformat(size)}），上限为 {filesizeformat(limit)}，请拆分后分批导入",
             code="too_large",
         )
-    head = upload.read(8192)
-    upload.seek(0)
     try:
-        file_format = readers.detect_format(head)
+        content = upload.read()
+        measured = readers.measure(content, max_unzipped_bytes=settings.IMPORT_MAX_UNZIPPED_BYTES)
     except readers.ImportFileError as exc:
         raise ValidationError(str(exc), code="unsupported_format") from None
+    finally:
+        upload.seek(0)
+    lines_over = (measured.lines or 0) > settings.IMPORT_ASYNC_THRESHOLD_ROWS
     job = ImportJob(
         kind=kind,
         original_filename=(upload.name or "")[-255:],
         size_bytes=size,
         requested_by=actor,
         city=actor.city if actor.role == Role.CITY_OFFICIAL else None,
-        run_async=size > settings.IMPORT_ASYNC_THRESHOLD_BYTES,
+        run_async=measured.unzipped_bytes > settings.IMPORT_ASYNC_THRESHOLD_BYTES or lines_over,
         auto_apply=auto_apply,
         progress_message="等待校验",
     )
-    # The stored name is ours; the user's file name is only shown.
-    job.file.save(f"{uuid.uuid4().hex}.{file_format}", upload, save=False)
-    job.save()
+    with transaction.atomic():
+        ratelimits.one_at_a_time(User.objects.filter(pk=actor.pk))
+        per_hour = settings.IMPORT_UPLOADS_PER_HOUR
+        wait = ratelimits.wait(ImportJob.objects.filter(requested_by=actor), limit=per_hour)
+        if wait is not None:
+            raise ImportUploadsTooFrequent(limit=per_hour, retry_after=wait)
+        # The stored name is ours; the user's file name is only shown.
+        job.file.save(f"{uuid.uuid4().hex}.{measured.file_format}", upload, save=False)
+        job.save()
     return job
 
 
@@ -102,6 +127,7 @@ def import_job_validate(*, job_id: int) -> ImportJob:
             actor=job.requested_by,
             dry_run=True,
             progress=_progress(job_id),
+            max_rows=settings.IMPORT_MAX_ROWS,
         )
     except DATABASE_UNAVAILABLE:
         logger.exception("import job %s: database connection lost while validating", job_id)
@@ -139,7 +165,12 @@ def import_job_apply(*, job_id: int) -> ImportJob:
         progress = _progress(job_id)
         # Parsing takes most of the time and needs no lock: do it outside the transaction, so
         # the progress it reports is visible to the page polling for it.
-        parsed = parse_file(kind=job.kind, content=_content(job), progress=progress)
+        parsed = parse_file(
+            kind=job.kind,
+            content=_content(job),
+            progress=progress,
+            max_rows=settings.IMPORT_MAX_ROWS,
+        )
         with transaction.atomic():
             locked = ImportJob.objects.select_for_update().get(pk=job_id)
             if locked.state != State.IMPORTING:

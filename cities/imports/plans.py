@@ -19,10 +19,14 @@ from cities.models import Enterprise, PilotBatch, PilotCity, Province, SubIndust
 
 from . import columns
 from .columns import HeaderMap
-from .results import ParsedRow, RowError
+from .results import ParsedRow, RowError, quote
 
 OTHER_CITY: Final = "不能导入其他城市的数据"
-USCC_IN_OTHER_CITY: Final = "该统一社会信用代码已登记在其他试点城市"
+# The same words whether the code is registered in another city or cannot be registered for
+# any other reason: a city official learns nothing about other cities' enterprises from it.
+USCC_NOT_REGISTRABLE: Final = (
+    "该统一社会信用代码不能登记到本市：请核对代码；如确属本市企业，请联系系统管理员"
+)
 
 
 @dataclass(frozen=True)
@@ -122,10 +126,12 @@ def plan_cities(rows: list[ParsedRow], ctx: Context) -> Plan:
         province_id = provinces.get(v["province"])
         batch_id = batches.get(v["batch_year"])
         if province_id is None:
-            ctx.error(row, "province", f"省份“{v['province']}”不存在：请填写省份全称或简称")
+            ctx.error(row, "province", f"省份{quote(v['province'])}不存在：请填写省份全称或简称")
         if batch_id is None:
             years = "、".join(str(y) for y in sorted(batches))
-            ctx.error(row, "batch_year", f"试点批次“{v['batch_year']}”不存在，现有批次：{years}")
+            ctx.error(
+                row, "batch_year", f"试点批次{quote(v['batch_year'])}不存在，现有批次：{years}"
+            )
         if province_id is None or batch_id is None:
             continue
         new = {
@@ -154,7 +160,7 @@ def plan_sub_industries(rows: list[ParsedRow], ctx: Context) -> Plan:
         v = row.values
         city_id = cities.get(v["city_code"])
         if city_id is None:
-            ctx.error(row, "city_code", f"试点城市“{v['city_code']}”不存在")
+            ctx.error(row, "city_code", f"试点城市{quote(v['city_code'])}不存在")
             continue
         new = {"city_id": city_id, "code": v["code"], "name": v["name"]}
         plan.add(new, existing.get((city_id, v["code"])))
@@ -182,19 +188,19 @@ def plan_enterprises(rows: list[ParsedRow], ctx: Context) -> Plan:
         v = row.values
         city_id = cities.get(v["city_code"])
         if city_id is None:
-            ctx.error(row, "city_code", f"试点城市“{v['city_code']}”不存在")
+            ctx.error(row, "city_code", f"试点城市{quote(v['city_code'])}不存在")
             continue
         sub_industry_id = sub_industries.get((city_id, v["sub_industry_code"]))
         if sub_industry_id is None:
             ctx.error(
                 row,
                 "sub_industry_code",
-                f"城市“{v['city_code']}”没有细分行业“{v['sub_industry_code']}”",
+                f"城市{quote(v['city_code'])}没有细分行业{quote(v['sub_industry_code'])}",
             )
             continue
         current = existing.get(v["uscc"])
         if current is not None and ctx.scope.city_id not in (None, current["city_id"]):
-            ctx.error(row, "uscc", USCC_IN_OTHER_CITY)
+            ctx.error(row, "uscc", USCC_NOT_REGISTRABLE)
             continue
         new = {"uscc": v["uscc"], "city_id": city_id, "sub_industry_id": sub_industry_id}
         new.update((name, v[name]) for name in fields)
@@ -230,7 +236,7 @@ def plan_levels(rows: list[ParsedRow], ctx: Context) -> Plan:
         v = row.values
         enterprise_id = enterprises.get(v["uscc"])
         if enterprise_id is None:
-            ctx.error(row, "uscc", f"企业“{v['uscc']}”不存在")
+            ctx.error(row, "uscc", f"企业{quote(v['uscc'])}不存在")
             continue
         if v["assessed_on"] > today:
             ctx.error(row, "assessed_on", f"评定日期不能晚于今天（{today.isoformat()}）")

@@ -6,7 +6,25 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 # Beyond this many, errors are counted but not listed (a wrong file can have 100,000).
-MAX_REPORTED_ERRORS: Final = 1000
+MAX_REPORTED_ERRORS: Final = 500
+# A cell is quoted in a message by at most this many characters (a cell can hold 100 KB, and a
+# file can repeat it in every row through one shared string).
+QUOTE_CHARS: Final = 40
+# Whatever builds them, an error's message and column are cut to these lengths.
+MESSAGE_CHARS: Final = 300
+COLUMN_CHARS: Final = 60
+
+
+def quote(value: object) -> str:
+    """A cell's text for a message: in full when short, else a prefix and its length."""
+    text = str(value)
+    if len(text) <= QUOTE_CHARS:
+        return f"“{text}”"
+    return f"“{text[:QUOTE_CHARS]}…”（共 {len(text)} 个字符）"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -16,6 +34,10 @@ class RowError:
     row: int | None
     column: str
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "column", _cut(self.column, COLUMN_CHARS))
+        object.__setattr__(self, "message", _cut(self.message, MESSAGE_CHARS))
 
     def __str__(self) -> str:
         if self.row is None:

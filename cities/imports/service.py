@@ -68,23 +68,30 @@ def import_file(
     actor: User | None,
     dry_run: bool,
     progress: Progress | None = None,
+    max_rows: int | None = None,
 ) -> ImportResult:
-    """Validate `content` as a `kind` file and, unless `dry_run` or any row is invalid, write it."""
+    """Validate `content` as a `kind` file and, unless `dry_run` or any row is invalid, write it.
+
+    `max_rows` bounds the rows read (uploads pass settings.IMPORT_MAX_ROWS; the management
+    command, run by an administrator on the server, reads any size).
+    """
     if kind not in columns.SPECS:
         raise ValueError(f"unknown import kind {kind!r}")
     if kind not in importable_kinds(actor):
         label = columns.SPECS[kind].label
         error = RowError(None, "", f"您无权导入“{label}”数据")
         return ImportResult(kind=kind, errors=[error], error_count=1, dry_run=dry_run)
-    parsed = parse_file(kind=kind, content=content, progress=progress)
+    parsed = parse_file(kind=kind, content=content, progress=progress, max_rows=max_rows)
     return apply_parsed(parsed, actor=actor, dry_run=dry_run, progress=progress)
 
 
-def parse_file(*, kind: str, content: bytes, progress: Progress | None = None) -> ParsedFile:
+def parse_file(
+    *, kind: str, content: bytes, progress: Progress | None = None, max_rows: int | None = None
+) -> ParsedFile:
     """Read and parse every row (no database): cell errors and duplicate keys."""
     spec = columns.SPECS[kind]
     try:
-        table = readers.read_table(content)
+        table = readers.read_table(content, max_rows=max_rows)
     except readers.ImportFileError as exc:
         return ParsedFile(spec, None, [], 0, [RowError(None, "", str(exc))])
     header, problems = columns.map_header(spec, table.header)

@@ -52,12 +52,15 @@ def _page_context(kinds: tuple[str, ...]) -> dict[str, Any]:
     return {
         "specs": [columns.SPECS[k] for k in kinds],
         "max_upload": settings.IMPORT_MAX_UPLOAD_BYTES,
+        "max_rows": settings.IMPORT_MAX_ROWS,
+        "uploads_per_hour": settings.IMPORT_UPLOADS_PER_HOUR,
     }
 
 
 @login_required
 def import_list(request: HttpRequest) -> HttpResponse:
     user, kinds = _importer(request)
+    retry_after: int | None = None
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES, kinds=kinds)
         if form.is_valid():
@@ -67,6 +70,9 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 )
             except ValidationError as exc:
                 form.add_error("file", exc.messages)
+            except jobs.ImportUploadsTooFrequent as exc:
+                form.add_error(None, exc.message)
+                retry_after = exc.retry_after_seconds
             else:
                 tasks.import_job_start(job)
                 return redirect("import_detail", pk=job.pk)
@@ -74,7 +80,11 @@ def import_list(request: HttpRequest) -> HttpResponse:
         form = UploadForm(initial={"kind": request.GET.get("kind") or "enterprises"}, kinds=kinds)
     recent = selectors.import_job_list_visible_to(user=user)[:RECENT_JOBS]
     context = {"form": form, "jobs": recent, **_page_context(kinds)}
-    return render(request, "cities/imports/list.html", context)
+    if retry_after is None:
+        return render(request, "cities/imports/list.html", context)
+    response = render(request, "cities/imports/list.html", context, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 @login_required

@@ -7,6 +7,7 @@ import pytest
 
 from assessments.models import Assessment
 from cities.imports import import_file
+from cities.imports.plans import USCC_NOT_REGISTRABLE
 from cities.models import Enterprise, PilotCity, SubIndustry
 from tests.cities.factories import EnterpriseFactory, SubIndustryFactory, make_uscc
 from tests.cities.import_files import (
@@ -418,7 +419,7 @@ def test_errors_from_parsing_and_from_the_database_are_all_reported_in_row_order
 def test_error_list_is_capped_but_every_error_is_counted(sub_industry):
     records = [enterprise_record(n, size_class="huge") for n in range(1100)]
     result = run("enterprises", kind_file("enterprises", records))
-    assert (len(result.errors), result.error_count, result.errors_not_listed) == (1000, 1100, 100)
+    assert (len(result.errors), result.error_count, result.errors_not_listed) == (500, 1100, 600)
     assert result.errors[0].row == 2
 
 
@@ -494,9 +495,24 @@ def test_city_official_cannot_move_an_enterprise_from_another_city(
 ):
     record = enterprise_record(1, uscc=other_enterprise.uscc)
     result = run("enterprises", kind_file("enterprises", [record]), actor=city_official)
-    assert messages(result) == [(2, "uscc", "该统一社会信用代码已登记在其他试点城市")]
+    assert messages(result) == [(2, "uscc", USCC_NOT_REGISTRABLE)]
+    assert "其他" not in USCC_NOT_REGISTRABLE and "NB" not in USCC_NOT_REGISTRABLE
     other_enterprise.refresh_from_db()
     assert other_enterprise.city.code == "NB"
+
+
+def test_another_citys_enterprise_is_not_found_like_one_that_does_not_exist(
+    city_official, other_enterprise
+):
+    # Issue 10, defect 10: the levels import answers the same for both.
+    unknown = make_uscc(987_654)
+    level = {"assessed_on": "2024-05-01", "purpose": "baseline", "method": "onsite", "level": "2"}
+    rows = [{"uscc": other_enterprise.uscc, **level}, {"uscc": unknown, **level}]
+    result = run("levels", kind_file("levels", rows), actor=city_official)
+    (first, second) = messages(result)
+    assert first[:2] == (2, "uscc") and second[:2] == (3, "uscc")
+    assert first[2].replace(other_enterprise.uscc, "X") == second[2].replace(unknown, "X")
+    assert "不存在" in first[2]
 
 
 def test_admin_may_move_an_enterprise_to_another_city(admin_user_, sub_industry, other_enterprise):

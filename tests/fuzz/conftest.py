@@ -61,6 +61,7 @@ class Findings:
                 response = send()
                 if getattr(response, "streaming", False):
                     b"".join(response.streaming_content)
+                    response.close()
             except Exception as exc:  # the test client re-raises what the view raised: a 500
                 elapsed = time.perf_counter() - start
                 self.problems.append(f"{where}: 500 ({type(exc).__name__}: {str(exc)[:120]})")

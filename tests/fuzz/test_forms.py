@@ -107,6 +107,7 @@ def discover_forms(client: Client, world: Any, role: str) -> list[Form]:
         if response.streaming or not response["Content-Type"].startswith("text/html"):
             if response.streaming:
                 b"".join(response.streaming_content)
+                response.close()
             continue
         parser = FormParser(url)
         parser.feed(response.content.decode())

@@ -13,6 +13,7 @@ from django.utils import timezone
 from cities.models import User
 from reports import services
 from reports.models import ReportJob, ReportJobState
+from sme_pilot import ratelimits
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.django_db
@@ -159,7 +160,7 @@ def test_the_service_raises_and_writes_nothing(city_official, sub_industry):
     assert "报告请求过于频繁" in raised.value.message
     assert ReportJob.objects.count() == LIMIT
     assert services.report_request_wait(actor=city_official) is not None
-    later = timezone.now() + services.RATE_WINDOW + dt.timedelta(seconds=1)
+    later = timezone.now() + ratelimits.WINDOW + dt.timedelta(seconds=1)
     assert services.report_request_wait(actor=city_official, now=later) is None
 
 
