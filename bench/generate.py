@@ -1,4 +1,4 @@
-"""Synthetic national-scale pilot data, written as import files (domain.md §3.2).
+"""Synthetic national-scale pilot data, written as import files (docs/rules.md §3.2).
 
 100 cities in the three batches (30 / 36 / 34) spread over every province and all four regions,
 2-6 sub-industries each, and 100,000 enterprises with a realistic mix: ~55% above-scale; tiers

@@ -39,7 +39,7 @@ class CityType(models.TextChoices):
     MUNICIPAL_DISTRICT = "municipal_district", "直辖市区县"
 
 
-# City types eligible for the higher award cap (domain.md §1, "Money").
+# City types eligible for the higher award cap (docs/rules.md §1, "Money").
 MAJOR_CITY_TYPES = frozenset(
     {CityType.PROVINCIAL_CAPITAL, CityType.SEPARATELY_PLANNED, CityType.CORPS}
 )

@@ -132,7 +132,7 @@ def roster_for_city(*, user: object, city: PilotCity, filters: RosterFilters) ->
         qs = qs.alias(_roster_level=Subquery(latest.values("level")[:1]))
         if filters.level == "at_or_above":
             qs = qs.filter(_roster_level__gte=city.batch.min_level)
-        else:  # never confirmed counts as below (domain.md §1)
+        else:  # never confirmed counts as below (docs/rules.md §1)
             qs = qs.filter(
                 Q(_roster_level__lt=city.batch.min_level) | Q(_roster_level__isnull=True)
             )

@@ -247,7 +247,7 @@ class AssessmentDetailSerializer(AssessmentListSerializer):
 
     pledge = serializers.SerializerMethodField()
     returned_by = serializers.SerializerMethodField()
-    result = serializers.JSONField(read_only=True, help_text="评测结果（domain.md §3.1 的格式）")
+    result = serializers.JSONField(read_only=True, help_text="评测结果（docs/rules.md §3.1 的格式）")
 
     class Meta(AssessmentListSerializer.Meta):
         fields = [
@@ -305,7 +305,7 @@ class AutosaveConflictSerializer(serializers.Serializer):
 
 
 class AnswerDocumentSerializer(serializers.Serializer):
-    """答题文档（domain.md §3.1）：每道题目和每个场景都必须填写，不能有多余的代码。"""
+    """答题文档（docs/rules.md §3.1）：每道题目和每个场景都必须填写，不能有多余的代码。"""
 
     # Documentation only: the view hands the raw document to scoring.evaluate_document.
 

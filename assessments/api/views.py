@@ -357,7 +357,7 @@ _EXAMPLE_RESULT = {
 
 
 class ScoringPreviewView(views.APIView):
-    """Score one answer document (domain.md §3.1) against the newest indicator revisions."""
+    """Score one answer document (docs/rules.md §3.1) against the newest indicator revisions."""
 
     schema = AutoSchema()
     parser_classes = [BoundedJSONParser]
@@ -366,7 +366,7 @@ class ScoringPreviewView(views.APIView):
         operation_id="scoring_preview",
         summary="评测试算",
         description=(
-            "请求体为一份答题文档（domain.md §3.1），按各评测指标版本的最新修订计算得分与等级；"
+            "请求体为一份答题文档（docs/rules.md §3.1），按各评测指标版本的最新修订计算得分与等级；"
             "不保存任何数据。文档有误时返回 400，列出每一处问题。"
         ),
         request=serializers.AnswerDocumentSerializer,

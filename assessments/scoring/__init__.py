@@ -1,4 +1,4 @@
-"""Digital-level scoring (domain.md §2, §3.1). Pure Python: no Django, `Decimal` points.
+"""Digital-level scoring (docs/rules.md §2, §3.1). Pure Python: no Django, `Decimal` points.
 
 An indicator edition is data (`assessments/data/indicator_2024.json`, corrected through the admin
 as new revisions). `indicator_from_definition` checks a definition and compiles it into an

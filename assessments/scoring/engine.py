@@ -1,4 +1,4 @@
-"""Points, level, the distance to the next level and a plan to cover it (domain.md §2, §3.1)."""
+"""Points, level, the distance to the next level and a plan to cover it (docs/rules.md §2, §3.1)."""
 
 from __future__ import annotations
 

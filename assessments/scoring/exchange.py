@@ -1,4 +1,4 @@
-"""The answer document and result of domain.md §3.1 (`score_answers`, the scoring API)."""
+"""The answer document and result of docs/rules.md §3.1 (`score_answers`, the scoring API)."""
 
 from __future__ import annotations
 

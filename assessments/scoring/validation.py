@@ -1,4 +1,4 @@
-"""Answers, scene ratings and data → field errors with Chinese messages (domain.md §2.1, §3.1).
+"""Answers, scene ratings and data → field errors with Chinese messages (docs/rules.md §2.1, §3.1).
 
 Two paths. `resolve` is the hot one: it only answers "is this a valid complete document?" while
 it looks up the points, and gives up (None) at the first oddity. The thorough path names every

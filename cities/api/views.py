@@ -49,7 +49,7 @@ class CityViewSet(viewsets.ReadOnlyModelViewSet):
             )
         ],
         responses={200: OpenApiTypes.OBJECT},
-        description="按“应改尽改”规则计算的达标情况（domain.md §3.3）。",
+        description="按“应改尽改”规则计算的达标情况（docs/rules.md §3.3）。",
     )
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def compliance(self, request: Request, code: str | None = None) -> Response:

@@ -1,4 +1,4 @@
-"""The columns of each import kind (domain.md §3.2) and the parsing of one cell. No database.
+"""The columns of each import kind (docs/rules.md §3.2) and the parsing of one cell. No database.
 
 A header cell may be the English name (any case) or the Chinese name. Unknown columns are an
 error, so that a misspelt optional column is reported instead of silently ignored; a column

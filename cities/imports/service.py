@@ -1,4 +1,4 @@
-"""Bulk import of the registry (domain.md §3.2): all or nothing, upserts, an audit trail.
+"""Bulk import of the registry (docs/rules.md §3.2): all or nothing, upserts, an audit trail.
 
 `import_file` is the one entry point for the command, the pages and the API. It reads the file,
 parses every row, resolves references against the database in bulk, and writes nothing unless

@@ -1,4 +1,4 @@
-"""Reads for the city and national dashboards (the "应改尽改" rule, domain.md §1, §3.3).
+"""Reads for the city and national dashboards (the "应改尽改" rule, docs/rules.md §1, §3.3).
 
 Compliance itself comes from `selectors_compliance` (so the dashboard shows exactly what
 `manage.py compliance` prints); this package adds what a person needs around it: targets, the

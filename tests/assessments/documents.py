@@ -1,6 +1,6 @@
-"""Answer documents for the scoring tests, and the 2024 rules written out from domain.md §2.
+"""Answer documents for the scoring tests, and the 2024 rules written out from docs/rules.md §2.
 
-The tables here are copied by hand from domain.md, not read from the data file, so the tests
+The tables here are copied by hand from docs/rules.md, not read from the data file, so the tests
 check the data file (and the scoring code) against the specification.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 D = Decimal
 
-# code → (type, maximum, {option: points}), domain.md §2.1.
+# code → (type, maximum, {option: points}), docs/rules.md §2.1.
 QUESTIONS: dict[str, tuple[str, str, dict[str, str]]] = {
     "Q1": ("multi", "8", {"A": "0", "B": "2", "C": "2", "D": "2", "E": "2"}),
     "Q2": ("single", "6", {"A": "0", "B": "1.5", "C": "3", "D": "4.5", "E": "6"}),
@@ -47,10 +47,10 @@ DIMENSIONS = {
 SCENES = [f"S{n:02d}" for n in range(1, 17)]
 CONSTRAINT_SCENES = ["S01", "S03", "S06", "S07", "S08", "S09", "S10", "S11", "S12", "S13"]
 GUIDANCE_SCENES = [s for s in SCENES if s not in CONSTRAINT_SCENES]
-# level → (score ≥, scenes rated ≥ level, of which constraint scenes), domain.md §2.3.
+# level → (score ≥, scenes rated ≥ level, of which constraint scenes), docs/rules.md §2.3.
 GATES = {4: (D("80"), 10, 6), 3: (D("60"), 8, 5), 2: (D("40"), 6, 3), 1: (D("20"), 6, 3)}
 
-# domain.md §3.1, verbatim.
+# docs/rules.md §3.1, verbatim.
 EXAMPLE_DOCUMENT: dict[str, Any] = {
     "indicator_version": "2024",
     "answers": {
@@ -109,7 +109,7 @@ EXAMPLE_RESULT: dict[str, Any] = {
 
 
 def example() -> dict[str, Any]:
-    """A fresh copy of the domain.md example document (tests change it freely)."""
+    """A fresh copy of the docs/rules.md example document (tests change it freely)."""
     return copy.deepcopy(EXAMPLE_DOCUMENT)
 
 

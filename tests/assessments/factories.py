@@ -2,7 +2,7 @@
 
 `AssessmentFactory()` is an empty self-check draft (method self) on the newest 2024 revision.
 Pass `answers`/`scenes`/`data` (e.g. from `complete_answers()`) or a `document`, or use a trait:
-`complete` (the domain.md §3.1 example answers: level 2, 44.975 points), `submitted` (complete,
+`complete` (the docs/rules.md §3.1 example answers: level 2, 44.975 points), `submitted` (complete,
 with the pledge), `confirmed` (an on-site assessment confirmed by an assessor). Submitted and
 confirmed assessments are scored with the real scoring module unless `level` is given.
 """

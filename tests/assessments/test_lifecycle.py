@@ -1,4 +1,4 @@
-"""The assessment lifecycle at the service level (domain.md §2.4).
+"""The assessment lifecycle at the service level (docs/rules.md §2.4).
 
 draft → submitted (with the truthfulness pledge) → returned → edited → resubmitted; on-site drafts
 prefilled from the self-assessment, confirmed by the city's assessor; confirmed assessments are

@@ -1,4 +1,4 @@
-"""Scoring rules of the 2024 edition (domain.md §2, §3.1). Pure: no database."""
+"""Scoring rules of the 2024 edition (docs/rules.md §2, §3.1). Pure: no database."""
 
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ def test_highest_answers_score_exactly_100(indicator):
     }
 
 
-# --- the domain.md example ---------------------------------------------------------------------
+# --- the docs/rules.md example ---------------------------------------------------------------------
 
 
 def test_domain_example_gives_exactly_the_documented_result(indicator):

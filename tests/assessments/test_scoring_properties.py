@@ -1,6 +1,6 @@
 """Properties of scoring over random valid documents (hypothesis). Pure: no database.
 
-The oracle is the table written out from domain.md in tests/assessments/documents.py.
+The oracle is the table written out from docs/rules.md in tests/assessments/documents.py.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _answer(code: str) -> st.SearchStrategy[Any]:
 
 
 def _band(code: str, part: int, total: int) -> str:
-    # domain.md §2.1: "a ratio of exactly 10% is band A, exactly 20% band B, and so on".
+    # docs/rules.md §2.1: "a ratio of exactly 10% is band A, exactly 20% band B, and so on".
     for option, upper in zip(
         "ABCD", (Decimal("0.1"), Decimal("0.2"), Decimal("0.4"), Decimal("0.6")), strict=True
     ):

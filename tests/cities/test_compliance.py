@@ -1,4 +1,4 @@
-"""The "应改尽改" arithmetic (domain.md §1): pure, no database."""
+"""The "应改尽改" arithmetic (docs/rules.md §1): pure, no database."""
 
 from __future__ import annotations
 

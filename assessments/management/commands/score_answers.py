@@ -1,4 +1,4 @@
-"""`manage.py score_answers FILE`: score a JSON list of answer documents (domain.md §3.1).
+"""`manage.py score_answers FILE`: score a JSON list of answer documents (docs/rules.md §3.1).
 
 Prints one compact JSON list with one result per document, in the same order: the §3.1 result
 or {"valid": false, "errors": [...]}. Exits 0 whenever FILE is a readable JSON list, whatever

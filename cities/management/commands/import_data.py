@@ -1,4 +1,4 @@
-"""`manage.py import_data KIND FILE [--dry-run]`: bulk import as specified in domain.md §3.2.
+"""`manage.py import_data KIND FILE [--dry-run]`: bulk import as specified in docs/rules.md §3.2.
 
 Prints the counts; on any error prints every error as `row N, column: message` on stderr, writes
 nothing and exits 1. FILE may be `-` to read standard input.
