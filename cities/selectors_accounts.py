@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
+
+from sme_pilot.errors import NotFound
 
 from .models import Enterprise, EnterpriseQuerySet, Role, User
 
@@ -46,7 +47,7 @@ def account_get_manageable(*, user: object, pk: int) -> User:
     try:
         return account_list_manageable_by(user=user).get(pk=pk)
     except User.DoesNotExist:
-        raise Http404("没有找到该账号") from None
+        raise NotFound("没有找到该账号") from None
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def enterprise_get_for_account(*, user: object, uscc: str) -> Enterprise:
     try:
         return _roster(user).get(uscc=uscc.strip().upper())
     except Enterprise.DoesNotExist:
-        raise Http404("没有找到该企业") from None
+        raise NotFound("没有找到该企业") from None
 
 
 def enterprise_choices_for_accounts(*, user: object) -> list[tuple[str, str]]:
