@@ -23,8 +23,6 @@ from sme_pilot.inputs import RETURN_COMMENT_MAX_LENGTH, parse_number
 from . import indicators, scoring, selectors
 from .models import EDITABLE_STATES, Assessment, Method, Purpose, Source, State
 
-QUESTION_PREFIX = "Q"
-SCENE_PREFIX = "S"
 DATA_PREFIX = "data:"
 NOTE_PREFIX = "note:"
 NOTE_MAX_LENGTH = 1000
