@@ -20,7 +20,7 @@ from typing import Any, Final, Protocol
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -148,9 +148,13 @@ def report_request(
     same = ReportJob.objects.filter(kind=kind, params=params, snapshot_hash=digest)
 
     def existing() -> ReportJob | None:
+        # One statement, so one snapshot: with two (done, then active) a job finishing in
+        # between was found by neither.
+        done_first = Case(When(state=State.DONE, then=0), default=1)
         return (
-            same.filter(state=State.DONE).order_by("-finished_at", "-id").first()
-            or same.filter(state__in=ACTIVE_STATES).first()
+            same.filter(state__in=(State.DONE, *ACTIVE_STATES))
+            .order_by(done_first, F("finished_at").desc(nulls_last=True), "-id")
+            .first()
         )
 
     job = existing()
