@@ -371,18 +371,6 @@ class Role(models.TextChoices):
     ADMIN = "admin", "系统管理员"
 
 
-CITY_ROLES = frozenset({Role.ASSESSOR, Role.CITY_OFFICIAL})
-
-
-def role_of(user: object) -> str | None:
-    """The role that scopes what `user` sees (None: anonymous or inactive; superusers: admin)."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return None
-    if getattr(user, "is_superuser", False):
-        return Role.ADMIN
-    return getattr(user, "role", None)
-
-
 class AccountManager(UserManager["User"]):
     def create_superuser(self, username, email=None, password=None, **extra_fields):  # type: ignore[no-untyped-def,override]
         extra_fields.setdefault("role", Role.ADMIN)
@@ -476,39 +464,21 @@ class User(AbstractUser):
         ).hexdigest()
 
     def clean(self) -> None:
+        from .policy import REACH, Reach  # the policy says what each role is bound to
+
         super().clean()
-        if self.role == Role.ENTERPRISE:
+        reach = REACH.get(self.role)
+        if reach is Reach.ENTERPRISE:
             if self.enterprise_id is None:
                 raise ValidationError({"enterprise": "企业用户必须绑定一家企业"})
             self.city = None
-        elif self.role in CITY_ROLES:
+        elif reach is Reach.CITY:
             if self.city_id is None:
                 raise ValidationError({"city": "城市管理员和现场评定员必须绑定一个试点城市"})
             self.enterprise = None
         else:
             self.city = None
             self.enterprise = None
-
-    @property
-    def scope_city_id(self) -> int | None:
-        """The pilot city this account acts for (an enterprise user's is its enterprise's)."""
-        if self.role in CITY_ROLES:
-            return self.city_id
-        if self.role == Role.ENTERPRISE and self.enterprise is not None:
-            return self.enterprise.city_id
-        return None
-
-    @property
-    def is_city_official(self) -> bool:
-        return self.role == Role.CITY_OFFICIAL
-
-    @property
-    def is_ministry(self) -> bool:
-        return self.role == Role.MINISTRY
-
-    @property
-    def is_admin_role(self) -> bool:
-        return self.role == Role.ADMIN or self.is_superuser
 
 
 class ImportKind(models.TextChoices):
@@ -540,12 +510,13 @@ class ImportJobQuerySet(models.QuerySet["ImportJob"]):
         Colleagues of one city share imports ("everything of that city"), so one can follow up on
         a file another uploaded.
         """
-        if not isinstance(user, User) or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_admin_role:
+        from .policy import Ability, has, scope_of
+
+        if has(user, Ability.IMPORT_REGISTRY):
             return self
-        if user.role == Role.CITY_OFFICIAL and user.city_id is not None:
-            return self.filter(city_id=user.city_id)
+        scope = scope_of(user)
+        if has(user, Ability.IMPORT_CITY_DATA) and scope.city_id is not None:
+            return self.filter(city_id=scope.city_id)
         return self.none()
 
 

@@ -12,16 +12,13 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from sme_pilot.errors import NotFound
 
-from .models import Enterprise, EnterpriseQuerySet, Role, User
+from . import policy
+from .models import Enterprise, EnterpriseQuerySet, User
 
 
 def _managed_city_id(user: object) -> int | None:
     """The city whose accounts `user` manages: only an active city official has one."""
-    if not isinstance(user, User) or not user.is_authenticated or not user.is_active:
-        return None
-    if user.role != Role.CITY_OFFICIAL:
-        return None
-    return user.city_id
+    return policy.managed_city_id(user)
 
 
 def can_manage_accounts(user: object) -> bool:
@@ -33,10 +30,7 @@ def account_list_manageable_by(*, user: object) -> QuerySet[User]:
     if city_id is None:
         return User.objects.none()
     return (
-        User.objects.filter(
-            Q(role=Role.ENTERPRISE, enterprise__city_id=city_id)
-            | Q(role=Role.ASSESSOR, city_id=city_id)
-        )
+        User.objects.filter(policy.accounts_of_city(city_id))
         # Accounts with admin-site access are the administrators' to manage, whatever the role.
         .filter(is_staff=False, is_superuser=False)
         .select_related("enterprise")
@@ -60,7 +54,7 @@ class AccountFilters:
 def account_list_filtered(*, user: object, filters: AccountFilters) -> QuerySet[User]:
     """The account list page: search by username, name or enterprise; filter role and status."""
     qs = account_list_manageable_by(user=user)
-    if filters.role in (Role.ENTERPRISE, Role.ASSESSOR):
+    if filters.role in policy.PROVISIONED_BY_CITY:
         qs = qs.filter(role=filters.role)
     if filters.active == "1":
         qs = qs.filter(is_active=True)

@@ -11,7 +11,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from assessments.selectors import assessment_list_visible_to
 from cities.models import User
-from cities.selectors import city_list_visible_to, sees_dashboards, sees_everything
+from cities.policy import sees_dashboards, sees_everything
+from cities.selectors import city_list_visible_to
 from sme_pilot.errors import NotFound
 
 from .models import ReportJob, ReportKind

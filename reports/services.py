@@ -27,7 +27,8 @@ from django.utils.module_loading import import_string
 from assessments.models import Assessment
 from assessments.selectors import assessment_get_visible
 from cities.models import PilotCity, User
-from cities.selectors import city_get_visible, sees_dashboards, sees_everything
+from cities.policy import sees_dashboards, sees_everything
+from cities.selectors import city_get_visible
 from sme_pilot import ratelimits
 from sme_pilot.errors import NotFound
 

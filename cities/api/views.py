@@ -14,7 +14,7 @@ from sme_pilot.api import CursorPagination
 from sme_pilot.inputs import AsOfError, parse_as_of
 from sme_pilot.openapi import AutoSchema
 
-from .. import selectors, services
+from .. import policy, selectors, services
 from ..compliance import to_json
 from ..models import Enterprise, User
 from ..selectors_compliance import city_compliance
@@ -52,7 +52,7 @@ class CityViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def compliance(self, request: Request, code: str | None = None) -> Response:
-        if not selectors.sees_dashboards(request.user):
+        if not policy.sees_dashboards(request.user):
             raise exceptions.NotFound("没有找到该试点城市")
         city = self.get_object()
         try:

@@ -14,8 +14,9 @@ from typing import Final
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cities import policy
 from cities.dashboard_cache import invalidate_import_scope
-from cities.models import Role, User
+from cities.models import User
 
 from . import columns, plans, readers
 from .columns import HeaderMap, KindSpec
@@ -32,19 +33,11 @@ CITY_OFFICIAL_KINDS: Final = (columns.SUB_INDUSTRIES, columns.ENTERPRISES, colum
 
 def importable_kinds(actor: User | None) -> tuple[str, ...]:
     """The kinds `actor` may import; None (the management command) may import every kind."""
-    if actor is None:
-        return tuple(columns.SPECS)
-    if not actor.is_active:
-        return ()
-    if actor.is_admin_role:
-        return tuple(columns.SPECS)
-    if actor.role == Role.CITY_OFFICIAL and actor.city_id is not None:
-        return CITY_OFFICIAL_KINDS
-    return ()
+    return policy.import_kinds(actor, tuple(columns.SPECS), CITY_OFFICIAL_KINDS)
 
 
 def scope_for(actor: User | None) -> Scope:
-    if actor is None or actor.is_admin_role:
+    if actor is None or policy.scope_of(actor).is_nation:
         return Scope()
     assert actor.city is not None
     return Scope(city_id=actor.city.pk, city_code=actor.city.code)

@@ -10,20 +10,21 @@ from django.db import transaction
 
 from sme_pilot.errors import Forbidden
 
-from .. import dashboard_cache
-from ..models import Enterprise, Role, SubIndustry, User
+from .. import dashboard_cache, policy
+from ..models import Enterprise, SubIndustry, User
+from ..policy import Ability
 
 
 def _editable_fields(actor: User) -> frozenset[str]:
-    if actor.is_superuser or actor.role == Role.ADMIN:
-        return frozenset(Enterprise.CONTACT_FIELDS + Enterprise.CLASSIFICATION_FIELDS)
-    if actor.role == Role.CITY_OFFICIAL:
-        # The city itself is not the official's to change: moving an enterprise between
-        # cities is an administrator's correction.
-        return frozenset(Enterprise.CONTACT_FIELDS + Enterprise.CLASSIFICATION_FIELDS) - {"city"}
-    if actor.role == Role.ENTERPRISE:
-        return frozenset(Enterprise.CONTACT_FIELDS)
-    return frozenset()
+    fields: set[str] = set()
+    if policy.has(actor, Ability.EDIT_ENTERPRISE_CONTACT):
+        fields.update(Enterprise.CONTACT_FIELDS)
+    if policy.has(actor, Ability.EDIT_ENTERPRISE_CLASSIFICATION):
+        fields.update(Enterprise.CLASSIFICATION_FIELDS)
+    if not policy.has(actor, Ability.EDIT_ENTERPRISE_CITY):
+        # Moving an enterprise between cities is an administrator's correction.
+        fields.discard("city")
+    return frozenset(fields)
 
 
 def enterprise_check_editable(*, actor: User, fields: Iterable[str]) -> None:

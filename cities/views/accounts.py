@@ -23,8 +23,8 @@ from django.views.decorators.http import require_http_methods
 from sme_pilot.downloads import attachment_response
 from sme_pilot.observability import security_event
 
+from .. import policy, services
 from .. import selectors_accounts as selectors
-from .. import services
 from ..models import Role, User
 from ..services.accounts import PROVISIONABLE_ROLES
 
@@ -121,7 +121,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             enterprise = None
-            if data["role"] == Role.ENTERPRISE and data["enterprise"]:
+            if policy.REACH.get(data["role"]) is policy.Reach.ENTERPRISE and data["enterprise"]:
                 enterprise = selectors.enterprise_get_for_account(
                     user=actor, uscc=data["enterprise"]
                 )

@@ -18,7 +18,7 @@ from assessments.selectors import with_current_level
 from sme_pilot.downloads import attachment_response
 from sme_pilot.inputs import AsOfError, parse_as_of, parse_id_or_none
 
-from .. import exports, selectors, selectors_dashboard
+from .. import exports, policy, selectors, selectors_dashboard
 from ..models import PilotBatch, Province, Region
 from ..selectors_compliance import rule_for
 
@@ -26,7 +26,7 @@ CLOSEST_PAGE_SIZE = 20
 
 
 def _require_dashboards(request: HttpRequest) -> None:
-    if not selectors.sees_dashboards(request.user):
+    if not policy.sees_dashboards(request.user):
         raise Http404
 
 
@@ -60,7 +60,7 @@ def city_dashboard(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def national_dashboard(request: HttpRequest) -> HttpResponse:
-    if not selectors.sees_everything(request.user):
+    if not policy.sees_everything(request.user):
         raise Http404
     try:
         as_of = parse_as_of(request.GET.get("as_of"))

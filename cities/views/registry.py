@@ -14,8 +14,8 @@ from django.urls import reverse_lazy
 
 from assessments.selectors import with_current_level
 
-from .. import selectors, services
-from ..models import CITY_ROLES, Enterprise, QualityTier, Role, SizeClass, User
+from .. import policy, selectors, services
+from ..models import Enterprise, QualityTier, SizeClass, User
 
 ROSTER_PAGE_SIZE = 50
 
@@ -28,11 +28,12 @@ def _user(request: HttpRequest) -> User:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    if user.role == Role.ENTERPRISE:
+    scope = policy.scope_of(user)
+    if scope.reach is policy.Reach.ENTERPRISE:
         return redirect("my_enterprise")
-    if user.role in CITY_ROLES and user.city is not None:
+    if scope.reach is policy.Reach.CITY and user.city is not None:
         return redirect("city_detail", code=user.city.code)
-    if selectors.sees_everything(user):
+    if policy.sees_everything(user):
         return redirect("city_list")
     raise Http404
 
@@ -49,7 +50,7 @@ class PasswordChange(auth_views.PasswordChangeView):
 @login_required
 def city_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    if not selectors.sees_everything(user):
+    if not policy.sees_everything(user):
         raise Http404
     cities = selectors.city_list_with_counts(user=user)
     return render(request, "cities/city_list.html", {"cities": cities})
@@ -108,7 +109,7 @@ def roster(request: HttpRequest, code: str) -> HttpResponse:
 def enterprise_detail(request: HttpRequest, uscc: str) -> HttpResponse:
     user = _user(request)
     enterprise = selectors.enterprise_get_visible(user=user, uscc=uscc)
-    if user.role == Role.ENTERPRISE:
+    if policy.has(user, policy.Ability.HAS_OWN_ENTERPRISE):
         return redirect("my_enterprise")
     return render(
         request,
@@ -126,7 +127,7 @@ class ContactForm(forms.ModelForm[Enterprise]):
 @login_required
 def my_enterprise(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    if user.role != Role.ENTERPRISE or user.enterprise_id is None:
+    if not policy.has(user, policy.Ability.HAS_OWN_ENTERPRISE) or user.enterprise_id is None:
         raise Http404
     enterprise = selectors.enterprise_list_visible_to(user=user).get(pk=user.enterprise_id)
     if request.method == "POST":
