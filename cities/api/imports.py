@@ -21,7 +21,6 @@ from rest_framework.reverse import reverse
 
 from sme_pilot.openapi import AutoSchema, ErrorSerializer
 
-from .. import tasks
 from ..imports import columns, jobs, selectors
 from ..models import ImportJob, ImportJobState, ImportKind, PilotCity, User
 
@@ -187,7 +186,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             return _rejected(message, [{"row": None, "column": "file", "message": message}], None)
         except jobs.ImportUploadsTooFrequent as exc:
             raise exceptions.Throttled(wait=exc.retry_after_seconds, detail=exc.message) from None
-        tasks.import_job_start(job)
+        jobs.import_job_start(job)
         return self._job_response(job, created=True)
 
     @extend_schema(
@@ -203,7 +202,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
         job = self.get_object()
-        if not tasks.import_job_confirm(job):
+        if not jobs.import_job_confirm(job):
             return Response(
                 {"detail": "该导入任务不在“校验通过，待确认”状态"}, status=status.HTTP_409_CONFLICT
             )
