@@ -95,7 +95,7 @@ def test_claim_moves_a_row_only_from_the_given_states(new_job):
 
 
 @needs_row_locks
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_of_deliveries_racing_for_one_job_exactly_one_claims_it(new_job):
     job = new_job()
     rows = ReportJob.objects.filter(pk=job.pk)
@@ -254,7 +254,7 @@ def test_the_sweeper_reads_the_celery_time_limit_for_a_kind_without_its_own(new_
 
 
 @needs_row_locks
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_sweeper_leaves_a_row_locked_by_its_running_step_alone(new_job, sent):
     claimed_at = timezone.now()
     job = new_job(state=State.RENDERING, attempts=1, claimed_at=claimed_at)

@@ -153,7 +153,8 @@ def import_job_confirm(job: ImportJob) -> bool:
 
 
 def import_job_validate_and_continue(*, job_id: int) -> ImportJob:
-    """The validation step (the task's body): validate, then confirm an auto-apply job."""
+    """The validation step, in a worker (the task's body) or the request: validate, then
+    confirm an auto-apply job that passed (imported in the request, or sent to a worker)."""
     job = import_job_validate(job_id=job_id)
     if job.auto_apply:
         import_job_confirm(job)
