@@ -10,7 +10,9 @@ from sme_pilot.inputs import AsOfError, parse_as_of
 
 
 class Command(BaseCommand):
-    help = "按“应改尽改”规则输出城市达标情况（docs/rules.md §3.3 的 JSON）；--all 输出每个城市一行。"
+    help = (
+        "按“应改尽改”规则输出城市达标情况（docs/rules.md §3.3 的 JSON）；--all 输出每个城市一行。"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("city_code", nargs="?", help="城市代码，如 HHHT")
