@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.utils.crypto import salted_hmac
 from simple_history.models import HistoricalRecords
 
+from sme_pilot import jobs
+
 from . import uscc as uscc_rules
 
 if TYPE_CHECKING:
@@ -523,7 +525,8 @@ class ImportJobQuerySet(models.QuerySet["ImportJob"]):
 class ImportJob(models.Model):
     """One uploaded import file and its way through validation and import.
 
-    The row, not the task queue, is the truth about the job: tasks claim it by its state.
+    The row, not the task queue, is the truth about the job: tasks claim it by its state
+    (the job engine, `sme_pilot.jobs`; this kind is `cities.imports.jobs.IMPORT_JOBS`).
     """
 
     kind = models.CharField("导入类型", max_length=20, choices=ImportKind.choices)
@@ -555,8 +558,11 @@ class ImportJob(models.Model):
     progress_percent = models.PositiveSmallIntegerField("进度（%）", default=0)
     progress_message = models.CharField("进度说明", max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    max_attempts = models.PositiveSmallIntegerField("最多尝试次数", default=jobs.MAX_ATTEMPTS)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+    enqueued_at = models.DateTimeField("入队时间", null=True, blank=True)
+    claimed_at = models.DateTimeField("开始处理时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
 
     objects = ImportJobQuerySet.as_manager()

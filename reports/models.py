@@ -2,6 +2,7 @@
 
 A job freezes the data it reports on (`snapshot`, hashed into `snapshot_hash`) when it is
 requested; a worker renders that snapshot later. Identical requests on identical data share a job.
+The job engine (`sme_pilot.jobs`) runs it; this kind is `reports.services.REPORT_JOBS`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from sme_pilot import jobs
 
 
 class ReportKind(models.TextChoices):
@@ -65,7 +68,7 @@ class ReportJob(models.Model):
     progress_percent = models.PositiveSmallIntegerField("进度（%）", default=0)
     progress_message = models.CharField("进度说明", max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
-    max_attempts = models.PositiveSmallIntegerField("最多尝试次数", default=3)
+    max_attempts = models.PositiveSmallIntegerField("最多尝试次数", default=jobs.MAX_ATTEMPTS)
     snapshot = models.JSONField("数据快照", default=dict, blank=True)
     snapshot_hash = models.CharField("快照摘要", max_length=64, db_index=True)
     file = models.FileField("报告文件", upload_to="reports/", max_length=255, blank=True)

@@ -1,10 +1,13 @@
 """Report jobs: request (scope check, snapshot, dedupe, enqueue), run (claim, render, store), sweep.
 
-The job row is the truth. A request freezes the data into a snapshot and hashes it: the same
-report of the same data is one job, rendered once. A worker claims a queued job with a
-conditional UPDATE and proceeds only if it changed the row, so a task delivered twice renders
-once; the PDF is written under a temporary name and renamed into place. A periodic sweeper puts
-back jobs a dead worker left behind and fails, visibly, those out of attempts.
+The job row is the truth; the job engine (`sme_pilot.jobs`) runs it, described by
+`REPORT_JOBS`: one step, queued → rendering, task `reports.render_report_job`. A request
+freezes the data into a snapshot and hashes it: the same report of the same data is one job,
+rendered once. A worker claims a queued job with a conditional UPDATE and proceeds only if it
+changed the row, so a task delivered twice renders once; the PDF is written under a temporary
+name and renamed into place. A failed render is retried with a growing delay while attempts
+last. The engine's sweeper puts back jobs a dead worker left behind, sends jobs never picked up,
+and fails, visibly, those out of attempts.
 """
 
 from __future__ import annotations
@@ -14,13 +17,12 @@ import logging
 import math
 import os
 import uuid
-from functools import partial
 from typing import Any, Final, Protocol
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, F, When
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -29,25 +31,40 @@ from assessments.selectors import assessment_get_visible
 from cities.models import PilotCity, User
 from cities.policy import sees_dashboards, sees_everything
 from cities.selectors import city_get_visible
-from sme_pilot import ratelimits
+from sme_pilot import jobs, ratelimits
 from sme_pilot.errors import NotFound
 
-from . import snapshots, tasks
+from . import snapshots
 from .models import ACTIVE_STATES, ReportJob, ReportJobState, ReportKind
 
 logger = logging.getLogger(__name__)
 
 State = ReportJobState
 
-# A rendering job claimed longer ago than the task's hard time limit plus this is a dead
-# worker's: its task cannot still be running.
-STUCK_MARGIN: Final = dt.timedelta(seconds=60)
-# A queued job no worker took within this was probably never enqueued (Redis down) or lost.
-UNPICKED_AFTER: Final = dt.timedelta(minutes=5)
 RETRY_BACKOFF_SECONDS: Final = 30
+# Seconds. A render took up to ~9 s for 2,000 table rows; these leave ample room. The broker's
+# visibility_timeout (30 min) stays above the hard limit, so a running render is not redelivered.
+RENDER_SOFT_TIME_LIMIT: Final = 4 * 60
+RENDER_HARD_TIME_LIMIT: Final = 5 * 60
 
 FAILED_MESSAGE: Final = "报告生成失败，已尝试 {attempts} 次。请稍后重试或联系系统管理员。"
 STUCK_MESSAGE: Final = "报告生成多次中断（超时或后台进程退出），已停止重试。"
+
+RENDER: Final = jobs.Step(
+    waiting=State.QUEUED,
+    running=State.RENDERING,
+    task="reports.render_report_job",
+    requeued_message="生成中断，已重新排队",
+)
+REPORT_JOBS: Final = jobs.JobKind(
+    name="report job",
+    model=ReportJob,
+    steps=(RENDER,),
+    failed_state=State.FAILED,
+    exhausted_message=STUCK_MESSAGE,
+    hard_time_limit=RENDER_HARD_TIME_LIMIT,
+    message_fields=("progress_message", "error_message"),
+)
 
 
 class Renderer(Protocol):
@@ -187,26 +204,9 @@ def report_request(
             if job is None:
                 raise
         else:
-            transaction.on_commit(partial(report_job_enqueue, job.pk))
+            jobs.enqueue_on_commit(REPORT_JOBS, job.pk)
     job.requesters.add(actor)
     return job
-
-
-def report_job_enqueue(job_id: int, *, countdown: int | None = None) -> bool:
-    """Send the job to a worker; if the broker is down keep it queued for the sweeper."""
-    queued = ReportJob.objects.filter(pk=job_id, state=State.QUEUED)
-    # Stamped first: with eager tasks (no Redis) the job is done before delay() returns.
-    queued.update(enqueued_at=timezone.now())
-    try:
-        if countdown:
-            tasks.render_report_job.apply_async((job_id,), countdown=countdown)
-        else:
-            tasks.render_report_job.delay(job_id)
-    except Exception:
-        logger.exception("report job %s: could not enqueue, the sweeper will retry", job_id)
-        queued.update(enqueued_at=None)
-        return False
-    return True
 
 
 # --- run -------------------------------------------------------------------------------------
@@ -214,19 +214,9 @@ def report_job_enqueue(job_id: int, *, countdown: int | None = None) -> bool:
 
 def report_job_run(job_id: int) -> ReportJob | None:
     """Render a queued job once. A job another delivery has taken or finished is left alone."""
-    now = timezone.now()
-    claimed = ReportJob.objects.filter(
-        pk=job_id, state=State.QUEUED, attempts__lt=F("max_attempts")
-    ).update(
-        state=State.RENDERING,
-        attempts=F("attempts") + 1,
-        claimed_at=now,
-        progress_percent=10,
-        progress_message="正在生成报告",
-        updated_at=now,
-    )
-    if not claimed:
-        _fail_exhausted(Q(pk=job_id, state=State.QUEUED), STUCK_MESSAGE)
+    if not jobs.start(
+        REPORT_JOBS, job_id, RENDER, progress_percent=10, progress_message="正在生成报告"
+    ):
         return ReportJob.objects.filter(pk=job_id).first()
     job = ReportJob.objects.get(pk=job_id)
     try:
@@ -235,15 +225,16 @@ def report_job_run(job_id: int) -> ReportJob | None:
     except Exception as exc:
         logger.exception("report job %s: render failed (attempt %s)", job_id, job.attempts)
         return _after_failure(job, exc)
-    done = timezone.now()
-    ReportJob.objects.filter(pk=job_id, state=State.RENDERING).update(
-        state=State.DONE,
+    jobs.claim(
+        ReportJob,
+        job_id,
+        (State.RENDERING,),
+        State.DONE,
         file=name,
         progress_percent=100,
         progress_message="报告已生成",
         error_message="",
-        finished_at=done,
-        updated_at=done,
+        finished_at=timezone.now(),
     )
     logger.info(
         "report job %s: done",
@@ -276,42 +267,30 @@ def _store(job: ReportJob, pdf: bytes) -> str:
 
 
 def _after_failure(job: ReportJob, exc: BaseException) -> ReportJob:
-    now = timezone.now()
     reason = f"{type(exc).__name__}: {exc}"[:300]
     if job.attempts < job.max_attempts:
-        changed = ReportJob.objects.filter(pk=job.pk, state=State.RENDERING).update(
-            state=State.QUEUED,
+        retried = jobs.wait(
+            REPORT_JOBS,
+            job.pk,
+            (State.RENDERING,),
+            RENDER,
             progress_percent=0,
             progress_message=f"第 {job.attempts} 次生成失败，稍后自动重试",
             error_message=reason,
-            enqueued_at=None,
-            updated_at=now,
         )
-        if changed:
-            transaction.on_commit(
-                partial(report_job_enqueue, job.pk, countdown=RETRY_BACKOFF_SECONDS * job.attempts)
-            )
+        if retried:
+            countdown = RETRY_BACKOFF_SECONDS * job.attempts
+            jobs.enqueue_on_commit(REPORT_JOBS, job.pk, countdown=countdown)
     else:
-        ReportJob.objects.filter(pk=job.pk, state=State.RENDERING).update(
-            state=State.FAILED,
-            progress_message=FAILED_MESSAGE.format(attempts=job.attempts),
+        jobs.fail(
+            REPORT_JOBS,
+            job.pk,
+            FAILED_MESSAGE.format(attempts=job.attempts),
+            rows=ReportJob.objects.filter(state=State.RENDERING),
             error_message=reason,
             file="",
-            finished_at=now,
-            updated_at=now,
         )
     return ReportJob.objects.get(pk=job.pk)
-
-
-def _fail_exhausted(where: Q, message: str) -> int:
-    now = timezone.now()
-    return ReportJob.objects.filter(where, attempts__gte=F("max_attempts")).update(
-        state=State.FAILED,
-        progress_message=message,
-        error_message=message,
-        finished_at=now,
-        updated_at=now,
-    )
 
 
 # --- sweep -----------------------------------------------------------------------------------
@@ -320,24 +299,7 @@ def _fail_exhausted(where: Q, message: str) -> int:
 def report_jobs_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Put back jobs stuck in rendering or never picked up; fail those out of attempts.
 
-    `now` lets a test look at the jobs from later on, as the periodic sweeper would.
+    The engine's sweeper (`sme_pilot.jobs.sweep`). `now` lets a test look at the jobs from later
+    on, as the periodic sweeper would.
     """
-    now = now or timezone.now()
-    stuck_after = dt.timedelta(seconds=tasks.RENDER_HARD_TIME_LIMIT) + STUCK_MARGIN
-    stuck = Q(state=State.RENDERING, claimed_at__lt=now - stuck_after)
-    cutoff = now - UNPICKED_AFTER
-    waiting = Q(state=State.QUEUED) & (
-        Q(enqueued_at__lt=cutoff) | Q(enqueued_at__isnull=True, updated_at__lt=cutoff)
-    )
-    failed = _fail_exhausted(stuck, STUCK_MESSAGE) + _fail_exhausted(waiting, STUCK_MESSAGE)
-    stuck_ids = list(ReportJob.objects.filter(stuck).values_list("pk", flat=True))
-    requeued = ReportJob.objects.filter(pk__in=stuck_ids, state=State.RENDERING).update(
-        state=State.QUEUED,
-        progress_percent=0,
-        progress_message="生成中断，已重新排队",
-        enqueued_at=None,
-        updated_at=timezone.now(),
-    )
-    waiting_ids = ReportJob.objects.filter(waiting).values_list("pk", flat=True)
-    enqueued = sum(report_job_enqueue(pk) for pk in sorted({*stuck_ids, *waiting_ids}))
-    return {"failed": failed, "requeued": requeued, "enqueued": enqueued}
+    return jobs.sweep(REPORT_JOBS, now=now)

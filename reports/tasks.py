@@ -1,4 +1,7 @@
-"""Celery tasks of reports: thin wrappers that take ids and call one service each."""
+"""Celery tasks of reports: thin wrappers that take ids and call one service each.
+
+The job engine (`sme_pilot.jobs`) sends them by name; services never import this module.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,13 @@ from celery import shared_task
 
 from . import services
 
-# Seconds. A render took up to ~9 s for 2,000 table rows; these leave ample room. The broker's
-# visibility_timeout (30 min) stays above the hard limit, so a running render is not redelivered.
-RENDER_SOFT_TIME_LIMIT = 4 * 60
-RENDER_HARD_TIME_LIMIT = 5 * 60
-
 
 @shared_task(
-    name="reports.render_report_job",
+    name=services.RENDER.task,
     acks_late=True,
     reject_on_worker_lost=True,
-    soft_time_limit=RENDER_SOFT_TIME_LIMIT,
-    time_limit=RENDER_HARD_TIME_LIMIT,
+    soft_time_limit=services.RENDER_SOFT_TIME_LIMIT,
+    time_limit=services.RENDER_HARD_TIME_LIMIT,
 )
 def render_report_job(job_id: int) -> None:
     services.report_job_run(job_id)

@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
 from assessments.models import Assessment, Method, Purpose
-from cities import tasks
 from cities.imports import jobs
 from cities.imports.selectors import import_kinds_for
 from cities.models import Enterprise, ImportJob, PilotCity
@@ -148,7 +147,7 @@ def world(
         job = jobs.import_job_create(
             kind="enterprises", upload=upload, actor=actor, auto_apply=auto_apply
         )
-        tasks.import_job_start(job)
+        jobs.import_job_start(job)
     return {
         "code": list(PilotCity.objects.values_list("code", flat=True)),
         "uscc": list(Enterprise.objects.values_list("uscc", flat=True)),

@@ -21,7 +21,6 @@ from rest_framework.reverse import reverse
 
 from sme_pilot.openapi import AutoSchema, ErrorSerializer
 
-from .. import tasks
 from ..imports import columns, jobs, selectors
 from ..models import ImportJob, ImportJobState, ImportKind, PilotCity, User
 
@@ -185,7 +184,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         except DjangoValidationError as exc:
             message = " ".join(exc.messages)
             return _rejected(message, [{"row": None, "column": "file", "message": message}], None)
-        tasks.import_job_start(job)
+        jobs.import_job_start(job)
         return self._job_response(job, created=True)
 
     @extend_schema(
@@ -201,7 +200,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
         job = self.get_object()
-        if not tasks.import_job_confirm(job):
+        if not jobs.import_job_confirm(job):
             return Response(
                 {"detail": "该导入任务不在“校验通过，待确认”状态"}, status=status.HTTP_409_CONFLICT
             )

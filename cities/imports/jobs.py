@@ -1,15 +1,18 @@
 """The upload workflow: store a file as an ImportJob, validate it, then apply it on request.
 
-Each step claims the job row with a conditional UPDATE on its state, so a task delivered twice
-does the work once; the row, not the queue, is the truth about a job. Applying re-validates
-against the current database and is all or nothing, like every import.
+Import jobs run on the job engine (`sme_pilot.jobs`), described by `IMPORT_JOBS`: two steps,
+validation (uploaded → validating, task `cities.import_job_validate`) and import (importing,
+task `cities.import_job_apply`), with a person's confirmation between them (validated). Each
+step claims the job row with a conditional UPDATE, so a task delivered twice does the work once;
+the row, not the queue, is the truth about a job. Applying re-validates against the current
+database and is all or nothing, like every import. This module keeps what the steps do.
 
 Faults: a step the database dropped mid-way (connection lost) wrote nothing; the job goes back
 to where it can be retried (validated: confirm again; uploaded: validated again) and the error
 goes on to the caller (a 503 for a request). A step whose worker died leaves its job claimed:
-`import_jobs_sweep` (celery beat, every minute) puts such jobs back in the queue once they
-cannot still be running, enqueues jobs that never reached a worker (Redis was down), and fails,
-visibly, jobs out of attempts, as reports.services does for report jobs.
+`import_jobs_sweep` (celery beat, every minute) is the engine's sweeper: it puts such jobs back
+in the queue once they cannot still be running, enqueues jobs that never reached a worker
+(Redis was down), and fails, visibly, jobs out of attempts.
 """
 
 from __future__ import annotations
@@ -18,20 +21,18 @@ import datetime as dt
 import logging
 import math
 import uuid
-from collections.abc import Iterable
 from typing import Final
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from cities import policy
 from cities.models import ImportJob, ImportJobState, User
-from sme_pilot import ratelimits
+from sme_pilot import jobs, ratelimits
 from sme_pilot.errors import Forbidden
 
 from . import readers
@@ -40,23 +41,38 @@ from .service import Progress, apply_parsed, import_file, importable_kinds, pars
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS: Final = 3
 FAILED_MESSAGE: Final = "系统错误，导入未完成，未写入任何数据。请稍后重试或联系系统管理员。"
 STUCK_MESSAGE: Final = "导入多次中断（超时或后台进程退出），已停止重试，未写入任何数据。请重新上传"
 APPLY_INTERRUPTED_MESSAGE: Final = "导入中断（数据库连接中断），未写入任何数据，请重新确认导入"
 VALIDATE_INTERRUPTED_MESSAGE: Final = "校验中断（数据库连接中断），稍后自动重新校验"
-REQUEUED_MESSAGES: Final[dict[str, str]] = {
-    ImportJobState.VALIDATING: "校验中断，已重新排队",
-    ImportJobState.IMPORTING: "导入中断，已重新排队",
-}
 # The database went away (connection lost, server restarting): not the job's fault.
 DATABASE_UNAVAILABLE: Final = (OperationalError, InterfaceError)
-# A claimed job untouched for longer than the tasks' hard time limit plus this is a dead
-# worker's (or request's): its task cannot still be running.
-STUCK_MARGIN: Final = dt.timedelta(seconds=60)
-# A job waiting for a worker longer than this was probably never enqueued (Redis down) or lost.
-UNPICKED_AFTER: Final = dt.timedelta(minutes=5)
 State = ImportJobState
+
+# A redelivered validation may take over (a dry run); a second import waits for the first one's
+# row lock and then finds the job done.
+VALIDATE: Final = jobs.Step(
+    waiting=State.UPLOADED,
+    running=State.VALIDATING,
+    task="cities.import_job_validate",
+    requeued_message="校验中断，已重新排队",
+    takeover=True,
+)
+APPLY: Final = jobs.Step(
+    waiting=State.IMPORTING,
+    running=State.IMPORTING,
+    task="cities.import_job_apply",
+    requeued_message="导入中断，已重新排队",
+    takeover=True,
+)
+# The tasks run under Celery's default time limit (settings.CELERY_TASK_TIME_LIMIT).
+IMPORT_JOBS: Final = jobs.JobKind(
+    name="import job",
+    model=ImportJob,
+    steps=(VALIDATE, APPLY),
+    failed_state=State.FAILED,
+    exhausted_message=STUCK_MESSAGE,
+)
 
 
 class ImportUploadsTooFrequent(ratelimits.TooFrequent):
@@ -76,7 +92,7 @@ def import_job_create(
     """Check and store an uploaded file. Nothing is parsed: size, format, the unzipped size and
     the uploader's hourly limit are checked first, and decide whether a worker does the rest.
 
-    Raises PermissionDenied, ValidationError (the message says why) or ImportUploadsTooFrequent.
+    Raises Forbidden, ValidationError (the message says why) or ImportUploadsTooFrequent.
     """
     if kind not in importable_kinds(actor):
         raise Forbidden("您无权导入该类数据")
@@ -117,9 +133,39 @@ def import_job_create(
     return job
 
 
+def import_job_start(job: ImportJob) -> None:
+    """Validate the new job now, or in a worker after commit when its file is large."""
+    if job.run_async:
+        jobs.enqueue_on_commit(IMPORT_JOBS, job.pk)
+        return
+    import_job_validate_and_continue(job_id=job.pk)
+
+
+def import_job_confirm(job: ImportJob) -> bool:
+    """Apply a validated job (now, or in a worker); False if it was not waiting for that."""
+    if not import_job_request_apply(job=job):
+        return False
+    if job.run_async:
+        # Never raises: with the broker down the job waits for the sweeper instead of the
+        # request failing after its job was committed.
+        jobs.enqueue_on_commit(IMPORT_JOBS, job.pk)
+    else:
+        import_job_apply(job_id=job.pk)
+    return True
+
+
+def import_job_validate_and_continue(*, job_id: int) -> ImportJob:
+    """The validation step, in a worker (the task's body) or the request: validate, then
+    confirm an auto-apply job that passed (imported in the request, or sent to a worker)."""
+    job = import_job_validate(job_id=job_id)
+    if job.auto_apply:
+        import_job_confirm(job)
+    return job
+
+
 def import_job_validate(*, job_id: int) -> ImportJob:
     """Dry-run the job's file; the job ends validated or invalid (or failed on a crash)."""
-    job = _claim(job_id, (State.UPLOADED, State.VALIDATING), State.VALIDATING, "正在校验")
+    job = _claim(job_id, VALIDATE, "正在校验")
     if job is None:
         return ImportJob.objects.get(pk=job_id)
     try:
@@ -143,19 +189,20 @@ def import_job_validate(*, job_id: int) -> ImportJob:
 
 def import_job_request_apply(*, job: ImportJob) -> bool:
     """Validated → importing, once: a second confirmation of the same job does nothing."""
-    changed = ImportJob.objects.filter(pk=job.pk, state=State.VALIDATED).update(
-        state=State.IMPORTING,
+    return jobs.wait(
+        IMPORT_JOBS,
+        job.pk,
+        (State.VALIDATED,),
+        APPLY,
         attempts=0,
         progress_percent=0,
         progress_message="等待导入",
-        updated_at=timezone.now(),
     )
-    return changed == 1
 
 
 def import_job_apply(*, job_id: int) -> ImportJob:
     """Re-validate against the current database and write, all or nothing."""
-    job = _claim(job_id, (State.IMPORTING,), State.IMPORTING, "正在导入")
+    job = _claim(job_id, APPLY, "正在导入")
     if job is None:
         return ImportJob.objects.get(pk=job_id)
     actor = job.requested_by
@@ -190,28 +237,23 @@ def import_job_apply(*, job_id: int) -> ImportJob:
         return _fail(job_id)
 
 
-def _claim(job_id: int, states: Iterable[str], new_state: str, message: str) -> ImportJob | None:
-    """Take the job if it is in one of `states` and has attempts left; None if not ours."""
-    states = list(states)
-    now = timezone.now()
-    claimed = ImportJob.objects.filter(
-        pk=job_id, state__in=states, attempts__lt=MAX_ATTEMPTS
-    ).update(
-        state=new_state,
-        attempts=F("attempts") + 1,
-        progress_percent=0,
-        progress_message=message,
-        updated_at=now,
-    )
-    if claimed:
+def import_jobs_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """The engine's sweeper for import jobs (`sme_pilot.jobs.sweep`).
+
+    A claimed job (validating, importing) is requeued once it was claimed longer ago than the
+    tasks' hard time limit plus a margin and its row is not locked (an import holds the lock
+    while it writes). A job waiting for a worker (uploaded, or importing not yet claimed) is
+    sent again after `sme_pilot.jobs.UNPICKED_AFTER`. Should the first message turn up after
+    all, the second delivery does no harm: an import waits for the first one's row lock and then
+    finds the job done; a validation is a dry run. `now` lets a test look from later on.
+    """
+    return jobs.sweep(IMPORT_JOBS, now=now)
+
+
+def _claim(job_id: int, step: jobs.Step, message: str) -> ImportJob | None:
+    """Take the job for `step` if it has attempts left; None if it is not ours to run."""
+    if jobs.start(IMPORT_JOBS, job_id, step, progress_percent=0, progress_message=message):
         return ImportJob.objects.select_related("requested_by__city").get(pk=job_id)
-    # Redelivered after crashing too often: give up with a message the user can see.
-    ImportJob.objects.filter(pk=job_id, state__in=states, attempts__gte=MAX_ATTEMPTS).update(
-        state=State.FAILED,
-        progress_message=FAILED_MESSAGE,
-        finished_at=now,
-        updated_at=now,
-    )
     return None
 
 
@@ -267,86 +309,20 @@ def _interrupted(job_id: int, state: str, back_to: str, message: str) -> None:
     try:
         if not connection.in_atomic_block:
             connection.close_if_unusable_or_obsolete()  # reconnect instead of reusing a dead one
-        ImportJob.objects.filter(pk=job_id, state=state).update(
-            state=back_to, progress_percent=0, progress_message=message, updated_at=timezone.now()
+        jobs.claim(
+            ImportJob,
+            job_id,
+            (state,),
+            back_to,
+            claimed_at=None,
+            enqueued_at=None,
+            progress_percent=0,
+            progress_message=message,
         )
     except DatabaseError:
         logger.warning("import job %s: could not record the interruption", job_id, exc_info=True)
 
 
 def _fail(job_id: int) -> ImportJob:
-    now = timezone.now()
-    ImportJob.objects.filter(pk=job_id).update(
-        state=State.FAILED, progress_message=FAILED_MESSAGE, finished_at=now, updated_at=now
-    )
+    jobs.fail(IMPORT_JOBS, job_id, FAILED_MESSAGE)
     return ImportJob.objects.get(pk=job_id)
-
-
-# --- sweep -----------------------------------------------------------------------------------
-
-
-def import_jobs_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Requeue jobs a dead worker left claimed, enqueue jobs never picked up, fail exhausted ones.
-
-    A claimed job (validating, importing) is left behind once it has not been touched for longer
-    than the tasks' hard time limit plus a margin, and its row is not locked (an import holds
-    the lock while it writes). A job waiting for a worker (uploaded, or importing not yet
-    claimed) is enqueued again after `UNPICKED_AFTER`. Should the first message turn up after
-    all, the second delivery does no harm: an import waits for the first one's row lock and then
-    finds the job done; a validation is a dry run. `now` lets a test look from later on.
-    """
-    now = now or timezone.now()
-    hard_limit = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    claimed = Q(state__in=(State.VALIDATING, State.IMPORTING), attempts__gte=1)
-    stuck = claimed & Q(updated_at__lt=now - hard_limit - STUCK_MARGIN)
-    waiting = (Q(state=State.UPLOADED) | Q(state=State.IMPORTING, attempts=0)) & Q(
-        updated_at__lt=now - UNPICKED_AFTER
-    )
-    failed = requeued = 0
-    to_enqueue: list[tuple[int, str]] = []
-    with transaction.atomic():
-        rows = (
-            ImportJob.objects.select_for_update(skip_locked=True)
-            .filter(stuck | waiting)
-            .order_by("pk")
-            .values_list("pk", "state", "attempts")
-        )
-        touched = timezone.now()
-        for pk, state, attempts in rows:
-            if state in REQUEUED_MESSAGES and attempts >= 1:
-                if attempts >= MAX_ATTEMPTS:
-                    failed += ImportJob.objects.filter(pk=pk).update(
-                        state=State.FAILED,
-                        progress_message=STUCK_MESSAGE,
-                        finished_at=touched,
-                        updated_at=touched,
-                    )
-                    continue
-                requeued += ImportJob.objects.filter(pk=pk).update(
-                    progress_percent=0,
-                    progress_message=REQUEUED_MESSAGES[state],
-                    updated_at=touched,
-                )
-            else:
-                # Touched so that the next sweep waits again before enqueueing it once more.
-                ImportJob.objects.filter(pk=pk).update(updated_at=touched)
-            to_enqueue.append((pk, state))
-    enqueued = sum(import_job_enqueue(pk, state) for pk, state in to_enqueue)
-    if failed or requeued or enqueued:
-        logger.warning(
-            "import jobs sweep: %s failed, %s requeued, %s enqueued", failed, requeued, enqueued
-        )
-    return {"failed": failed, "requeued": requeued, "enqueued": enqueued}
-
-
-def import_job_enqueue(job_id: int, state: str) -> bool:
-    """Send the job's next step to a worker; if the broker is down the sweeper tries again."""
-    from cities import tasks  # tasks imports this module
-
-    task = tasks.import_job_apply if state == State.IMPORTING else tasks.import_job_validate
-    try:
-        task.delay(job_id)
-    except Exception:
-        logger.exception("import job %s: could not enqueue, the sweeper will retry", job_id)
-        return False
-    return True

@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from .. import tasks
 from ..imports import columns, jobs, selectors
 from ..models import ImportJob, ImportJobState, User
 
@@ -74,7 +73,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, exc.message)
                 retry_after = exc.retry_after_seconds
             else:
-                tasks.import_job_start(job)
+                jobs.import_job_start(job)
                 return redirect("import_detail", pk=job.pk)
     else:
         form = UploadForm(initial={"kind": request.GET.get("kind") or "enterprises"}, kinds=kinds)
@@ -101,7 +100,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     user, _ = _importer(request)
     job = selectors.import_job_get_visible(user=user, pk=pk)
-    if not tasks.import_job_confirm(job):
+    if not jobs.import_job_confirm(job):
         messages.warning(request, "该导入任务当前不能确认导入（可能已经确认过）。")
     return redirect("import_detail", pk=job.pk)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cities.imports import jobs
 from cities.models import Enterprise, ImportJob, ImportJobState
+from sme_pilot import jobs as engine
 from tests.cities.import_files import enterprise_file
 
 pytestmark = [pytest.mark.drill, pytest.mark.django_db]
@@ -25,8 +26,11 @@ def new_job(city_official, sub_industry, drill_media):
     def make(state: str, *, attempts: int = 0, idle: dt.timedelta) -> ImportJob:
         upload = SimpleUploadedFile("名录.csv", enterprise_file(3))
         job = jobs.import_job_create(kind="enterprises", upload=upload, actor=city_official)
+        # An attempt was claimed (claimed_at, the sweeper's clock for claimed jobs) when last
+        # touched; a job with none is waiting since then.
+        since = timezone.now() - idle
         ImportJob.objects.filter(pk=job.pk).update(
-            state=state, attempts=attempts, updated_at=timezone.now() - idle
+            state=state, attempts=attempts, updated_at=since, claimed_at=since if attempts else None
         )
         return job
 
@@ -60,9 +64,9 @@ def test_a_never_enqueued_upload_is_validated_and_a_never_picked_import_is_impor
 def test_a_job_left_claimed_is_requeued_until_it_is_out_of_attempts(new_job):
     idle = dt.timedelta(minutes=22)  # past the tasks' 20-minute hard time limit and the margin
     validating = new_job(State.VALIDATING, attempts=1, idle=idle)
-    exhausted = new_job(State.IMPORTING, attempts=jobs.MAX_ATTEMPTS, idle=idle)
+    exhausted = new_job(State.IMPORTING, attempts=engine.MAX_ATTEMPTS, idle=idle)
 
     assert jobs.import_jobs_sweep() == {"failed": 1, "requeued": 1, "enqueued": 1}
     assert state_of(validating)[:2] == (State.VALIDATED, 2)
-    assert state_of(exhausted) == (State.FAILED, jobs.MAX_ATTEMPTS, jobs.STUCK_MESSAGE)
+    assert state_of(exhausted) == (State.FAILED, engine.MAX_ATTEMPTS, jobs.STUCK_MESSAGE)
     assert Enterprise.objects.count() == 0
