@@ -16,11 +16,10 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from cities import dashboard_cache
 from cities.models import Enterprise, Role, User
 from sme_pilot.inputs import RETURN_COMMENT_MAX_LENGTH, parse_number
 
-from . import indicators, scoring, selectors
+from . import indicators, scoring, selectors, signals
 from .models import EDITABLE_STATES, Assessment, Method, Purpose, Source, State
 
 QUESTION_PREFIX = "Q"
@@ -426,7 +425,7 @@ def assessment_confirm(*, actor: User, assessment_id: int) -> Assessment:
     assessment.assessed_on = timezone.localdate()
     assessment._change_reason = "现场评定确认"  # type: ignore[attr-defined]
     assessment.save()
-    dashboard_cache.invalidate_city_on_commit(assessment.enterprise.city_id)
+    signals.levels_changed.send(sender=Assessment, city_ids=[assessment.enterprise.city_id])
     return assessment
 
 

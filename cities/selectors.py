@@ -9,10 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
-
-from assessments.selectors import LATEST_FIRST, counting_assessments
 
 from .models import (
     CITY_ROLES,
@@ -26,7 +24,6 @@ from .models import (
     User,
     role_of,
 )
-from .selectors_compliance import counted_q, rule_for
 
 
 def sees_everything(user: object) -> bool:
@@ -103,13 +100,13 @@ def city_list_with_counts(*, user: object) -> PilotCityQuerySet:
 
 @dataclass(frozen=True)
 class RosterFilters:
+    """The registry's filters of a city's roster (oversight adds the rule's and the level's)."""
+
     sub_industry: str = ""
     scope: str = ""  # "above" | "below" | ""
     tier: str = ""
     size: str = ""
     q: str = ""
-    counted: str = ""  # "1": only enterprises in the "应改尽改" denominator (the batch's rule)
-    level: str = ""  # "at_or_above" | "below": current confirmed level vs the batch's min_level
 
 
 def roster_for_city(*, user: object, city: PilotCity, filters: RosterFilters) -> EnterpriseQuerySet:
@@ -125,17 +122,6 @@ def roster_for_city(*, user: object, city: PilotCity, filters: RosterFilters) ->
         qs = qs.filter(quality_tier=filters.tier)
     if filters.size:
         qs = qs.filter(size_class=filters.size)
-    if filters.counted == "1":
-        qs = qs.filter(counted_q(rule_for(city.batch)))
-    if filters.level in ("at_or_above", "below"):
-        latest = counting_assessments().filter(enterprise=OuterRef("pk")).order_by(*LATEST_FIRST)
-        qs = qs.alias(_roster_level=Subquery(latest.values("level")[:1]))
-        if filters.level == "at_or_above":
-            qs = qs.filter(_roster_level__gte=city.batch.min_level)
-        else:  # never confirmed counts as below (docs/rules.md §1)
-            qs = qs.filter(
-                Q(_roster_level__lt=city.batch.min_level) | Q(_roster_level__isnull=True)
-            )
     return qs.search(filters.q).order_by("sub_industry__code", "name", "id")
 
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .views import dashboards, registry
+from .views import registry
 
 urlpatterns = [
     path("", registry.home, name="home"),
@@ -15,12 +15,6 @@ urlpatterns = [
     ),
     path("cities/", registry.city_list, name="city_list"),
     path("cities/<str:code>/", registry.city_detail, name="city_detail"),
-    path("cities/<str:code>/enterprises/", registry.roster, name="roster"),
-    path("cities/<str:code>/dashboard/", dashboards.city_dashboard, name="city_dashboard"),
-    path(
-        "cities/<str:code>/enterprises/export.xlsx", dashboards.roster_export, name="roster_export"
-    ),
-    path("dashboard/", dashboards.national_dashboard, name="national_dashboard"),
     path("enterprises/<str:uscc>/", registry.enterprise_detail, name="enterprise_detail"),
     path("my/", registry.my_enterprise, name="my_enterprise"),
     path("imports/", include("cities.urls_imports")),

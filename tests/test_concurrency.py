@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Assessment, Method, Purpose, State
-from cities import dashboard_cache
 from cities.models import Enterprise, ImportJob, ImportJobState, PilotCity, Role, User
+from oversight import dashboard_cache
 from reports.models import ReportJob
 from tests.assessments.factories import AssessmentFactory
 from tests.cities.factories import EnterpriseFactory, UserFactory

@@ -14,8 +14,8 @@ from typing import Final
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cities.dashboard_cache import invalidate_import_scope
-from cities.models import Role, User
+from cities import signals
+from cities.models import ImportJob, Role, User
 
 from . import columns, plans, readers
 from .columns import HeaderMap, KindSpec
@@ -159,7 +159,12 @@ def apply_parsed(
                     progress(70, f"正在写入 {len(plan.creates) + len(plan.updates)} 行")
                 write_plan(plan, actor=actor, reason=CHANGE_REASON, now=now)
                 written = True
-                transaction.on_commit(lambda: invalidate_import_scope(ctx.scope.city_id))
+                # A city official's import touches only their city; an administrator's (or the
+                # command's) may touch any city, including the list of cities.
+                city_id = ctx.scope.city_id
+                signals.registry_changed.send(
+                    sender=ImportJob, city_ids=None if city_id is None else [city_id]
+                )
     except IntegrityError:
         # Someone wrote a conflicting row between our check and our write; nothing was written.
         errors.append(RowError(None, "", "导入期间数据被同时修改，本次未写入任何数据，请重新导入"))

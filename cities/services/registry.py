@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from .. import dashboard_cache
+from .. import signals
 from ..models import Enterprise, Role, SubIndustry, User
 
 
@@ -43,7 +43,7 @@ def enterprise_update(
 ) -> Enterprise:
     """Apply `changes` if the actor may make every one of them; otherwise change nothing."""
     enterprise_check_editable(actor=actor, fields=changes)
-    dashboard_cache.invalidate_city_on_commit(enterprise.city_id)  # the city it leaves, if any
+    left = enterprise.city_id  # the city it leaves, if any
     for field, value in changes.items():
         setattr(enterprise, field, value)
     sub = changes.get("sub_industry")
@@ -52,7 +52,7 @@ def enterprise_update(
     enterprise.full_clean()
     enterprise._change_reason = "在线修改"  # type: ignore[attr-defined]
     enterprise.save()
-    dashboard_cache.invalidate_city_on_commit(enterprise.city_id)
+    signals.registry_changed.send(sender=Enterprise, city_ids=[left, enterprise.city_id])
     return enterprise
 
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "sme_pilot",
     "cities",
     "assessments",
+    "oversight",
     "reports",
 ]
 

@@ -9,9 +9,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from .. import compliance, dashboard_cache
-from ..models import PilotCity, Region
-from ..selectors_compliance import compliance_for_cities
+from cities.models import PilotCity, Region
+from oversight import compliance, dashboard_cache
+from oversight.selectors.compliance import compliance_for_cities
+
 from ._common import _percent
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from assessments.models import Assessment
 from assessments.selectors import current_level_of, with_current_level
 from cities.models import Enterprise
-from cities.selectors_compliance import city_compliance, with_baseline_level
+from oversight.selectors.compliance import city_compliance, with_baseline_level
 
 pytestmark = pytest.mark.django_db
 

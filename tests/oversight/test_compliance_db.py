@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from assessments.models import Assessment
-from cities.selectors_compliance import city_compliance, compliance_for_cities
+from oversight.selectors.compliance import city_compliance, compliance_for_cities
 from tests.cities.factories import CityFactory, EnterpriseFactory, SubIndustryFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,17 +15,17 @@ from openpyxl import load_workbook
 
 from assessments.models import Method, Purpose
 from assessments.services import assessment_confirm
-from cities import compliance
 from cities.imports.service import import_file
 from cities.models import CityTarget, PilotBatch, Province
-from cities.selectors import RosterFilters, roster_for_city
-from cities.selectors_compliance import city_compliance
-from cities.selectors_dashboard import (
+from oversight import compliance
+from oversight.selectors.compliance import city_compliance
+from oversight.selectors.dashboard import (
     NationalRow,
     linear_projection,
     sort_rows,
     traffic_light,
 )
+from oversight.selectors.roster import RosterFilters, roster_for_city
 from tests.assessments.factories import AssessmentFactory, confirmed_level, example_document
 from tests.cities.factories import CityFactory, EnterpriseFactory, SubIndustryFactory
 from tests.cities.import_files import kind_file

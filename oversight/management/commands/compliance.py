@@ -3,14 +3,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cities import compliance
 from cities.models import PilotCity
-from cities.selectors_compliance import compliance_for_cities
+from oversight import compliance
+from oversight.selectors.compliance import compliance_for_cities
 from sme_pilot.inputs import AsOfError, parse_as_of
 
 
 class Command(BaseCommand):
-    help = "按“应改尽改”规则输出城市达标情况（docs/rules.md §3.3 的 JSON）；--all 输出每个城市一行。"
+    help = (
+        "按“应改尽改”规则输出城市达标情况（docs/rules.md §3.3 的 JSON）；--all 输出每个城市一行。"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("city_code", nargs="?", help="城市代码，如 HHHT")

@@ -1,7 +1,8 @@
-"""Dashboards: one city's "应改尽改" status, the national table, and the roster export.
+"""Oversight pages: one city's "应改尽改" status, the national table, the roster by level and
+the rule, and the roster export.
 
-City officials see their own city; ministry and administrators every city, read-only; everyone
-else gets 404, exactly as if the page did not exist.
+Dashboards: city officials see their own city; ministry and administrators every city,
+read-only; everyone else gets 404, exactly as if the page did not exist.
 """
 
 from __future__ import annotations
@@ -15,14 +16,18 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from assessments.selectors import with_current_level
+from cities import selectors
+from cities.models import PilotBatch, Province, QualityTier, Region, SizeClass
 from sme_pilot.downloads import attachment_response
 from sme_pilot.inputs import AsOfError, parse_as_of, parse_id_or_none
 
-from .. import exports, selectors, selectors_dashboard
-from ..models import PilotBatch, Province, Region
-from ..selectors_compliance import rule_for
+from . import exports
+from .selectors import dashboard as selectors_dashboard
+from .selectors import roster as roster_selectors
+from .selectors.compliance import rule_for
 
 CLOSEST_PAGE_SIZE = 20
+ROSTER_PAGE_SIZE = 50
 
 
 def _require_dashboards(request: HttpRequest) -> None:
@@ -38,14 +43,14 @@ def city_dashboard(request: HttpRequest, code: str) -> HttpResponse:
         as_of = parse_as_of(request.GET.get("as_of"))
     except AsOfError as exc:
         context = {"city": city, "error": str(exc), "as_of_text": request.GET.get("as_of", "")}
-        return render(request, "cities/dashboard_city.html", context, status=400)
+        return render(request, "oversight/dashboard_city.html", context, status=400)
     dash = selectors_dashboard.city_dashboard_cached(city=city, as_of=as_of)
     closest = Paginator(dash.closest, CLOSEST_PAGE_SIZE).get_page(request.GET.get("closest_page"))
     query = request.GET.copy()
     query.pop("closest_page", None)
     return render(
         request,
-        "cities/dashboard_city.html",
+        "oversight/dashboard_city.html",
         {
             "city": city,
             "dash": dash,
@@ -66,7 +71,7 @@ def national_dashboard(request: HttpRequest) -> HttpResponse:
         as_of = parse_as_of(request.GET.get("as_of"))
     except AsOfError as exc:
         context = {"error": str(exc), "as_of_text": request.GET.get("as_of", "")}
-        return render(request, "cities/dashboard_national.html", context, status=400)
+        return render(request, "oversight/dashboard_national.html", context, status=400)
     filters = {k: request.GET.get(k, "").strip() for k in ("batch", "region", "province")}
     cities = selectors.city_list_visible_to(user=request.user)
     batch_year = parse_id_or_none(filters["batch"]) if filters["batch"] else None
@@ -87,7 +92,7 @@ def national_dashboard(request: HttpRequest) -> HttpResponse:
         sort_links[column] = "?" + urlencode({**base, "sort": direction})
     return render(
         request,
-        "cities/dashboard_national.html",
+        "oversight/dashboard_national.html",
         {
             "dash": dash,
             "filters": filters,
@@ -102,14 +107,48 @@ def national_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def roster(request: HttpRequest, code: str) -> HttpResponse:
+    user = request.user
+    city = selectors.city_get_visible(user=user, code=code)
+    filters = roster_selectors.RosterFilters(
+        sub_industry=request.GET.get("sub_industry", ""),
+        scope=request.GET.get("scope", ""),
+        tier=request.GET.get("tier", ""),
+        size=request.GET.get("size", ""),
+        q=request.GET.get("q", ""),
+        counted=request.GET.get("counted", ""),
+        level=request.GET.get("level", ""),
+    )
+    enterprises = with_current_level(
+        roster_selectors.roster_for_city(user=user, city=city, filters=filters)
+    )
+    page = Paginator(enterprises, ROSTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "oversight/roster.html",
+        {
+            "city": city,
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "sub_industries": city.sub_industries.order_by("code"),
+            "tiers": QualityTier.choices,
+            "sizes": SizeClass.choices,
+        },
+    )
+
+
+@login_required
 def roster_export(request: HttpRequest, code: str) -> HttpResponse:
     _require_dashboards(request)
     city = selectors.city_get_visible(user=request.user, code=code)
-    filters = selectors.RosterFilters(
-        **{k: request.GET.get(k, "") for k in selectors.RosterFilters.__dataclass_fields__}
+    filters = roster_selectors.RosterFilters(
+        **{k: request.GET.get(k, "") for k in roster_selectors.RosterFilters.__dataclass_fields__}
     )
     enterprises = with_current_level(
-        selectors.roster_for_city(user=request.user, city=city, filters=filters)
+        roster_selectors.roster_for_city(user=request.user, city=city, filters=filters)
     )
     content = exports.roster_xlsx(enterprises.iterator(chunk_size=2000), rule=rule_for(city.batch))
     filename = f"{city.code}-roster-{timezone.localdate().isoformat()}.xlsx"

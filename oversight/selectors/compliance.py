@@ -17,9 +17,8 @@ from django.utils import timezone
 
 from assessments.models import Assessment
 from assessments.selectors import EARLIEST_FIRST, counting_assessments, with_current_level
-
-from . import compliance
-from .models import Enterprise, PilotBatch, PilotCity, QualityTier, SubIndustry
+from cities.models import Enterprise, PilotBatch, PilotCity, QualityTier, SubIndustry
+from oversight import compliance
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 

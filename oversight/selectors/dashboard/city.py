@@ -14,10 +14,10 @@ from django.db.models import Count
 
 from assessments.models import LEVEL_NAMES
 from assessments.selectors import with_current_level
+from cities.models import CityTarget, Enterprise, PilotCity, QualityTier, TargetMetric
+from oversight import compliance, dashboard_cache
+from oversight.selectors.compliance import compliance_for_cities, with_baseline_level
 
-from .. import compliance, dashboard_cache
-from ..models import CityTarget, Enterprise, PilotCity, QualityTier, TargetMetric
-from ..selectors_compliance import compliance_for_cities, with_baseline_level
 from ._common import _percent
 from .closest import ClosestRow, _closest
 from .trend import FIT_MONTHS, _trend

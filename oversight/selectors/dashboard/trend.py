@@ -9,10 +9,9 @@ from fractions import Fraction
 from typing import Any
 
 from assessments.selectors import counting_assessments
-
-from .. import compliance
-from ..models import Enterprise, PilotCity, add_months
-from ..selectors_compliance import counted_q
+from cities.models import Enterprise, PilotCity, add_months
+from oversight import compliance
+from oversight.selectors.compliance import counted_q
 
 TREND_MONTHS = 36  # at most this many months of history on the line
 FIT_MONTHS = 6  # the projection is a least-squares line through the last six monthly points

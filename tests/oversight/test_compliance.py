@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cities import compliance
+from oversight import compliance
 
 RULE = compliance.Rule(
     threshold=Decimal("0.90"),

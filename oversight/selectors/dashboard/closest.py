@@ -13,10 +13,9 @@ from django.db.models import OuterRef, Q, Subquery
 from assessments import indicators, scoring
 from assessments.models import Assessment, IndicatorRevision, State
 from assessments.selectors import with_current_level
-
-from .. import compliance
-from ..models import Enterprise, PilotCity
-from ..selectors_compliance import counted_q
+from cities.models import Enterprise, PilotCity
+from oversight import compliance
+from oversight.selectors.compliance import counted_q
 
 CLOSEST_KEPT = 200  # ranked enterprises kept for "closest to the line" (20 per page)
 

@@ -13,9 +13,9 @@ from typing import Any, Final
 from openpyxl import Workbook
 
 from assessments.models import LEVEL_NAMES
+from cities.models import Enterprise, QualityTier, SizeClass
 
 from . import compliance
-from .models import Enterprise, QualityTier, SizeClass
 
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 HEADER: Final = (

@@ -20,7 +20,7 @@ from typing import Any, Final, TypeVar
 from django.core.cache import cache
 from django.db import transaction
 
-from .models import PilotCity
+from cities.models import PilotCity
 
 T = TypeVar("T")
 
@@ -105,15 +105,6 @@ def invalidate_batch(batch_id: int) -> None:
 
 def invalidate_all() -> None:
     cache.set(_ALL, _new_token(), None)
-
-
-def invalidate_import_scope(city_id: int | None) -> None:
-    """After an import: a city official's import can only touch their city; an administrator's
-    (or the command's, `city_id` None) may touch any city, including the list of cities."""
-    if city_id is None:
-        invalidate_all()
-    else:
-        invalidate_city(city_id)
 
 
 def invalidate_city_on_commit(*city_ids: int | None) -> None:
