@@ -1,4 +1,4 @@
-"""The assessment lifecycle (docs/rules.md §2.4): create, autosave, submit, confirm, return, correct.
+"""Assessment lifecycle (docs/rules.md §2.4): create, autosave, submit, confirm, return, correct.
 
 draft → submitted → confirmed (on-site only) or returned for correction. Levels, scores, methods
 and confirmations are computed or set here, never taken from the caller. Confirmed assessments

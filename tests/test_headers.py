@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
 from sme_pilot.headers import PrivateCacheMiddleware
+from tests.conftest import drain
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +144,6 @@ def test_a_views_own_cache_control_is_kept(client, city_official):
 def test_static_files_are_left_alone(client, city_official):
     client.force_login(city_official)
     static = client.get("/static/css/app.css")
-    static.close()  # a FileResponse holds the file open until closed
+    drain(static)
     assert static.status_code == 200
     assert "no-store" not in static.get("Cache-Control", "")

@@ -247,7 +247,9 @@ class AssessmentDetailSerializer(AssessmentListSerializer):
 
     pledge = serializers.SerializerMethodField()
     returned_by = serializers.SerializerMethodField()
-    result = serializers.JSONField(read_only=True, help_text="评测结果（docs/rules.md §3.1 的格式）")
+    result = serializers.JSONField(
+        read_only=True, help_text="评测结果（docs/rules.md §3.1 的格式）"
+    )
 
     class Meta(AssessmentListSerializer.Meta):
         fields = [

@@ -138,7 +138,7 @@ def test_highest_answers_score_exactly_100(indicator):
     }
 
 
-# --- the docs/rules.md example ---------------------------------------------------------------------
+# --- the docs/rules.md example ----------------------------------------------------------------
 
 
 def test_domain_example_gives_exactly_the_documented_result(indicator):

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
 
+from tests.conftest import drain
 from tests.test_permission_matrix import _seed
 
 SLOW = 2.0  # seconds: the bound on one request on test data
@@ -60,8 +61,7 @@ class Findings:
             try:
                 response = send()
                 if getattr(response, "streaming", False):
-                    b"".join(response.streaming_content)
-                    response.close()
+                    drain(response)
             except Exception as exc:  # the test client re-raises what the view raised: a 500
                 elapsed = time.perf_counter() - start
                 self.problems.append(f"{where}: 500 ({type(exc).__name__}: {str(exc)[:120]})")

@@ -22,6 +22,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import drain
 from tests.fuzz.conftest import Findings
 from tests.fuzz.hostile import CRITICAL, hostile_text
 from tests.test_permission_matrix import MATRIX, _resolve
@@ -106,8 +107,7 @@ def discover_forms(client: Client, world: Any, role: str) -> list[Form]:
         response = client.get(url)
         if response.streaming or not response["Content-Type"].startswith("text/html"):
             if response.streaming:
-                b"".join(response.streaming_content)
-                response.close()
+                drain(response)
             continue
         parser = FormParser(url)
         parser.feed(response.content.decode())

@@ -11,6 +11,7 @@ from django.urls import reverse
 from reports import services
 from reports.models import ReportDownload, ReportJob, ReportJobState
 from tests.assessments.factories import AssessmentFactory
+from tests.conftest import drain
 from tests.reports.fakes import FAKE_PDF as PDF
 
 pytestmark = pytest.mark.django_db
@@ -126,8 +127,7 @@ def test_status_and_download_are_allowed_only_within_scope(client, people, done_
         assert all(r.status_code == 302 and "/login/" in r["Location"] for r in responses)
     elif role in ALLOWED[kind]:
         assert [r.status_code for r in responses] == [200, 200, 200]
-        assert b"".join(responses[2].streaming_content) == PDF
-        responses[2].close()
+        assert drain(responses[2]) == PDF
     else:
         assert [r.status_code for r in responses] == [404, 404, 404]
     expected = 1 if role in ALLOWED[kind] else 0
@@ -145,8 +145,7 @@ def test_download_is_a_pdf_with_a_chinese_name_and_is_recorded(
     disposition = response["Content-Disposition"]
     assert disposition.startswith("attachment;")
     assert f"filename*=utf-8''{quote('呼和浩特市试点绩效报告')}" in disposition
-    assert b"".join(response.streaming_content) == PDF
-    response.close()
+    assert drain(response) == PDF
     download = ReportDownload.objects.get()
     assert (download.job, download.user) == (job, city_official)
     (logged,) = [r for r in caplog.records if getattr(r, "event", "") == "report_download"]
