@@ -512,10 +512,18 @@ class User(AbstractUser):
 
 
 class ImportKind(models.TextChoices):
+    """The registry's own import kinds; other apps register theirs (cities.imports.registry)."""
+
     CITIES = "cities", "试点城市"
     SUB_INDUSTRIES = "sub_industries", "细分行业"
     ENTERPRISES = "enterprises", "企业名录"
-    LEVELS = "levels", "数字化水平等级"
+
+
+def validate_import_kind(value: str) -> None:
+    """`value` must be a kind some app registered with the import framework."""
+    from .imports import registry  # the framework imports this module
+
+    registry.validate_kind(value)
 
 
 class ImportJobState(models.TextChoices):
@@ -555,7 +563,8 @@ class ImportJob(models.Model):
     The row, not the task queue, is the truth about the job: tasks claim it by its state.
     """
 
-    kind = models.CharField("导入类型", max_length=20, choices=ImportKind.choices)
+    # Any kind an app registered (cities.imports.registry), not only the registry's own.
+    kind = models.CharField("导入类型", max_length=20, validators=[validate_import_kind])
     original_filename = models.CharField("原文件名", max_length=255)
     file = models.FileField("导入文件", upload_to="imports/%Y/%m/", max_length=255)
     size_bytes = models.PositiveBigIntegerField("文件大小（字节）", default=0)
@@ -606,6 +615,12 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}导入 #{self.pk}（{self.original_filename}）"
+
+    def get_kind_display(self) -> str:
+        """The kind's Chinese name, from the app that registered it."""
+        from .imports import registry  # the framework imports this module
+
+        return registry.label(self.kind)
 
     @property
     def is_finished(self) -> bool:

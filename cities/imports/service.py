@@ -1,4 +1,4 @@
-"""Bulk import of the registry (docs/rules.md §3.2): all or nothing, upserts, an audit trail.
+"""Bulk import of any registered kind (docs/rules.md §3.2): all or nothing, upserts, an audit trail.
 
 `import_file` is the one entry point for the command, the pages and the API. It reads the file,
 parses every row, resolves references against the database in bulk, and writes nothing unless
@@ -17,7 +17,7 @@ from django.utils import timezone
 from cities import signals
 from cities.models import ImportJob, Role, User
 
-from . import columns, plans, readers
+from . import columns, readers, registry
 from .columns import HeaderMap, KindSpec
 from .plans import Context, Scope
 from .results import ImportResult, ParsedRow, RowError, capped
@@ -27,19 +27,18 @@ Progress = Callable[[int, str], None]
 
 CHANGE_REASON: Final = "批量导入"
 PROGRESS_EVERY: Final = 2000
-CITY_OFFICIAL_KINDS: Final = (columns.SUB_INDUSTRIES, columns.ENTERPRISES, columns.LEVELS)
 
 
 def importable_kinds(actor: User | None) -> tuple[str, ...]:
     """The kinds `actor` may import; None (the management command) may import every kind."""
     if actor is None:
-        return tuple(columns.SPECS)
+        return registry.kinds()
     if not actor.is_active:
         return ()
     if actor.is_admin_role:
-        return tuple(columns.SPECS)
+        return registry.kinds()
     if actor.role == Role.CITY_OFFICIAL and actor.city_id is not None:
-        return CITY_OFFICIAL_KINDS
+        return tuple(k for k in registry.kinds() if registry.get(k).city_officials)
     return ()
 
 
@@ -75,10 +74,10 @@ def import_file(
     `max_rows` bounds the rows read (uploads pass settings.IMPORT_MAX_ROWS; the management
     command, run by an administrator on the server, reads any size).
     """
-    if kind not in columns.SPECS:
+    if kind not in registry.kinds():
         raise ValueError(f"unknown import kind {kind!r}")
     if kind not in importable_kinds(actor):
-        label = columns.SPECS[kind].label
+        label = registry.label(kind)
         error = RowError(None, "", f"您无权导入“{label}”数据")
         return ImportResult(kind=kind, errors=[error], error_count=1, dry_run=dry_run)
     parsed = parse_file(kind=kind, content=content, progress=progress, max_rows=max_rows)
@@ -89,7 +88,7 @@ def parse_file(
     *, kind: str, content: bytes, progress: Progress | None = None, max_rows: int | None = None
 ) -> ParsedFile:
     """Read and parse every row (no database): cell errors and duplicate keys."""
-    spec = columns.SPECS[kind]
+    spec = registry.spec(kind)
     try:
         table = readers.read_table(content, max_rows=max_rows)
     except readers.ImportFileError as exc:
@@ -152,7 +151,7 @@ def apply_parsed(
         with transaction.atomic():
             if progress is not None:
                 progress(55, "正在核对数据库中的已有数据")
-            plan = plans.PLANNERS[kind](parsed.rows, ctx)
+            plan = registry.get(kind).plan(parsed.rows, ctx)
             created, updated, unchanged = len(plan.creates), len(plan.updates), plan.unchanged
             if not errors and not dry_run:
                 if progress is not None:
