@@ -15,7 +15,8 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
 from django.http import Http404
 
-from cities.models import CITY_ROLES, Enterprise, Role, User, role_of
+from accounts.models import CITY_ROLES, Role, User, role_of
+from cities.models import Enterprise
 
 from .models import Assessment, Method, PledgeText, State
 

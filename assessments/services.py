@@ -16,7 +16,8 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from cities.models import Enterprise, Role, User
+from accounts.models import Role, User
+from cities.models import Enterprise
 from sme_pilot.inputs import RETURN_COMMENT_MAX_LENGTH, parse_number
 
 from . import indicators, scoring, selectors, signals

@@ -1,4 +1,5 @@
-"""The pilot registry: batches, provinces, cities, sub-industries, enterprises, targets, users.
+"""The pilot registry: batches, provinces, cities, sub-industries, enterprises, targets, and the
+import jobs that fill it. Users and roles are in `accounts`.
 
 Policy values (compliance threshold, counted tiers, pilot length, award caps) live on the batch
 as data an administrator can correct, never as constants in code.
@@ -8,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.crypto import salted_hmac
 from simple_history.models import HistoricalRecords
+
+from accounts.models import Role, User
 
 from . import uscc as uscc_rules
 
@@ -361,154 +362,6 @@ class CityTarget(models.Model):
     def clean(self) -> None:
         if self.sub_industry is not None and self.sub_industry.city_id != self.city_id:
             raise ValidationError({"sub_industry": "细分行业不属于该城市"})
-
-
-class Role(models.TextChoices):
-    ENTERPRISE = "enterprise", "企业用户"
-    ASSESSOR = "assessor", "现场评定员"
-    CITY_OFFICIAL = "city_official", "城市管理员"
-    MINISTRY = "ministry", "部委用户"
-    ADMIN = "admin", "系统管理员"
-
-
-CITY_ROLES = frozenset({Role.ASSESSOR, Role.CITY_OFFICIAL})
-
-
-def role_of(user: object) -> str | None:
-    """The role that scopes what `user` sees (None: anonymous or inactive; superusers: admin)."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return None
-    if getattr(user, "is_superuser", False):
-        return Role.ADMIN
-    return getattr(user, "role", None)
-
-
-class AccountManager(UserManager["User"]):
-    def create_superuser(self, username, email=None, password=None, **extra_fields):  # type: ignore[no-untyped-def,override]
-        extra_fields.setdefault("role", Role.ADMIN)
-        return super().create_superuser(username, email, password, **extra_fields)
-
-
-class User(AbstractUser):
-    """A person who logs in, with exactly one role and the scope that role is bound to."""
-
-    role = models.CharField("角色", max_length=20, choices=Role.choices)
-    city = models.ForeignKey(
-        PilotCity,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="users",
-        verbose_name="所属城市",
-    )
-    enterprise = models.ForeignKey(
-        Enterprise,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="users",
-        verbose_name="所属企业",
-    )
-    display_name = models.CharField("姓名", max_length=50, blank=True)
-    phone = models.CharField("手机号", max_length=30, blank=True)
-    must_change_password = models.BooleanField("首次登录须修改密码", default=False)
-    # The latest 重置密码 by a city official: a second one right after it is refused, naming them.
-    password_reset_at = models.DateTimeField("密码重置时间", null=True, blank=True, editable=False)
-    password_reset_by = models.ForeignKey(
-        "self",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-        verbose_name="密码重置人",
-    )
-    created_by = models.ForeignKey(
-        "self",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="创建人",
-    )
-    # Raised by one each time the account is deactivated (services.account_sessions_end) and
-    # mixed into the session hash: a later reactivation does not bring old sessions back.
-    session_generation = models.PositiveIntegerField("登录会话代次", default=0, editable=False)
-    history = HistoricalRecords(excluded_fields=["password", "last_login", "session_generation"])
-
-    objects: ClassVar[AccountManager] = AccountManager()  # type: ignore[assignment]
-
-    class Meta:
-        verbose_name = "用户"
-        verbose_name_plural = "用户"
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(role="enterprise", enterprise__isnull=False, city__isnull=True)
-                    | Q(
-                        role__in=["assessor", "city_official"],
-                        city__isnull=False,
-                        enterprise__isnull=True,
-                    )
-                    | Q(role__in=["ministry", "admin"], city__isnull=True, enterprise__isnull=True)
-                ),
-                name="cities_user_role_scope",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.display_name or self.username
-
-    def _get_session_auth_hash(self, secret: str | None = None) -> str:
-        """Django's HMAC of the password hash, with the session generation in it once raised.
-
-        Generation 0 keeps Django's own value, so sessions opened before this existed stay valid.
-        Django calls this with each of SECRET_KEY_FALLBACKS too, so key rotation keeps working.
-        """
-        if not self.session_generation:
-            # Not in django-stubs; Django's get_session_auth_hash and fallbacks both call it.
-            return str(super()._get_session_auth_hash(secret=secret))  # type: ignore[misc]
-        return salted_hmac(
-            "cities.models.User.get_session_auth_hash",
-            f"{self.password}:{self.session_generation}",
-            secret=secret,
-            algorithm="sha256",
-        ).hexdigest()
-
-    def clean(self) -> None:
-        super().clean()
-        if self.role == Role.ENTERPRISE:
-            if self.enterprise_id is None:
-                raise ValidationError({"enterprise": "企业用户必须绑定一家企业"})
-            self.city = None
-        elif self.role in CITY_ROLES:
-            if self.city_id is None:
-                raise ValidationError({"city": "城市管理员和现场评定员必须绑定一个试点城市"})
-            self.enterprise = None
-        else:
-            self.city = None
-            self.enterprise = None
-
-    @property
-    def scope_city_id(self) -> int | None:
-        """The pilot city this account acts for (an enterprise user's is its enterprise's)."""
-        if self.role in CITY_ROLES:
-            return self.city_id
-        if self.role == Role.ENTERPRISE and self.enterprise is not None:
-            return self.enterprise.city_id
-        return None
-
-    @property
-    def is_city_official(self) -> bool:
-        return self.role == Role.CITY_OFFICIAL
-
-    @property
-    def is_ministry(self) -> bool:
-        return self.role == Role.MINISTRY
-
-    @property
-    def is_admin_role(self) -> bool:
-        return self.role == Role.ADMIN or self.is_superuser
 
 
 class ImportKind(models.TextChoices):

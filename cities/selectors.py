@@ -12,17 +12,15 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from accounts.models import CITY_ROLES, Role, User, role_of
+
 from .models import (
-    CITY_ROLES,
     CityTarget,
     Enterprise,
     EnterpriseQuerySet,
     PilotCity,
     PilotCityQuerySet,
-    Role,
     SubIndustry,
-    User,
-    role_of,
 )
 
 

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from .models import Enterprise, EnterpriseQuerySet, Role, User
+from accounts.models import Role, User
+
+from .models import Enterprise, EnterpriseQuerySet
 
 
 def _managed_city_id(user: object) -> int | None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from accounts.models import User
 from assessments.selectors import assessment_list_visible_to
-from cities.models import User
 from cities.selectors import city_list_visible_to, sees_dashboards, sees_everything
 
 from .models import ReportJob, ReportKind

@@ -25,9 +25,10 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from accounts.models import User
 from assessments.models import Assessment
 from assessments.selectors import assessment_get_visible
-from cities.models import PilotCity, User
+from cities.models import PilotCity
 from cities.selectors import city_get_visible, sees_dashboards, sees_everything
 from sme_pilot import ratelimits
 

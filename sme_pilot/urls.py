@@ -43,6 +43,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("assessments/", include("assessments.urls")),
     path("reports/", include("reports.urls")),
+    path("", include("accounts.urls")),
     path("", include("oversight.urls")),
     path("", include("cities.urls")),
 ]

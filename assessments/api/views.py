@@ -29,8 +29,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.settings import api_settings
 
+from accounts.models import Role, User
 from cities import selectors as city_selectors
-from cities.models import Role, User
 from sme_pilot.api import CursorPagination
 from sme_pilot.inputs import BoundedJSONParser
 from sme_pilot.openapi import VALIDATION_ERROR_RESPONSE, AutoSchema, ErrorSerializer

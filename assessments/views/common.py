@@ -12,7 +12,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from cities.models import Enterprise, Role, User
+from accounts.models import Role, User
+from cities.models import Enterprise
 
 from .. import indicators, scoring, selectors, services
 from ..models import Assessment, Method, State

@@ -10,7 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from cities.models import Enterprise, Role, User
+from accounts.models import Role, User
+from cities.models import Enterprise
 from cities.selectors import enterprise_get_visible, enterprise_list_visible_to
 
 from .. import selectors, services

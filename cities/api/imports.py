@@ -19,11 +19,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from accounts.models import User
 from sme_pilot.openapi import AutoSchema, ErrorSerializer
 
 from .. import tasks
 from ..imports import jobs, registry, selectors
-from ..models import ImportJob, ImportJobState, PilotCity, User
+from ..models import ImportJob, ImportJobState, PilotCity
 
 
 class ImportErrorSerializer(serializers.Serializer):

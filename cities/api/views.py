@@ -9,11 +9,12 @@ from rest_framework import exceptions, mixins, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.models import User
 from sme_pilot.api import CursorPagination
 from sme_pilot.openapi import AutoSchema
 
 from .. import selectors, services
-from ..models import Enterprise, User
+from ..models import Enterprise
 from . import filters, serializers
 
 

@@ -29,7 +29,8 @@ from django.db.models import F, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from cities.models import ImportJob, ImportJobState, Role, User
+from accounts.models import Role, User
+from cities.models import ImportJob, ImportJobState
 from sme_pilot import ratelimits
 
 from . import readers

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from cities.models import ImportJob, User
+from accounts.models import User
+from cities.models import ImportJob
 
 from .service import importable_kinds
 

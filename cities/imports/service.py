@@ -14,8 +14,9 @@ from typing import Final
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import Role, User
 from cities import signals
-from cities.models import ImportJob, Role, User
+from cities.models import ImportJob
 
 from . import columns, readers, registry
 from .columns import HeaderMap, KindSpec

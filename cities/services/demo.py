@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from accounts.models import Role, User
 from assessments.models import Assessment, Method, Purpose, Source, State
 
 from .. import uscc
@@ -25,11 +26,9 @@ from ..models import (
     PilotCity,
     Province,
     QualityTier,
-    Role,
     SizeClass,
     SubIndustry,
     TargetMetric,
-    User,
 )
 
 DEMO_PASSWORD = "Demo-2026!"  # noqa: S105 - printed to the developer by `make run`; demo only

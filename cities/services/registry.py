@@ -8,8 +8,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from accounts.models import Role, User
+
 from .. import signals
-from ..models import Enterprise, Role, SubIndustry, User
+from ..models import Enterprise, SubIndustry
 
 
 def _editable_fields(actor: User) -> frozenset[str]:
@@ -54,10 +56,3 @@ def enterprise_update(
     enterprise.save()
     signals.registry_changed.send(sender=Enterprise, city_ids=[left, enterprise.city_id])
     return enterprise
-
-
-def user_password_changed(*, user: User) -> None:
-    """The user chose their own password: the first-login obligation is met."""
-    if user.must_change_password:
-        user.must_change_password = False
-        user.save(update_fields=["must_change_password"])

@@ -20,12 +20,12 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from accounts.models import Role, User
 from sme_pilot.downloads import attachment_response
 from sme_pilot.observability import security_event
 
 from .. import selectors_accounts as selectors
 from .. import services
-from ..models import Role, User
 from ..services.accounts import PROVISIONABLE_ROLES
 
 PAGE_SIZE = 50

@@ -18,9 +18,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from accounts.models import User
+
 from .. import tasks
 from ..imports import jobs, registry, selectors
-from ..models import ImportJob, ImportJobState, User
+from ..models import ImportJob, ImportJobState
 
 RECENT_JOBS = 20
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+
+from accounts.models import CITY_ROLES, Role, User
 
 from .. import selectors, services
-from ..models import CITY_ROLES, Enterprise, Role, User
+from ..models import Enterprise
 
 
 def _user(request: HttpRequest) -> User:
@@ -30,15 +29,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if selectors.sees_everything(user):
         return redirect("city_list")
     raise Http404
-
-
-class PasswordChange(auth_views.PasswordChangeView):
-    success_url = reverse_lazy("password_change_done")
-
-    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
-        response = super().form_valid(form)
-        services.user_password_changed(user=_user(self.request))
-        return response
 
 
 @login_required

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "sme_pilot",
+    "accounts",
     "cities",
     "assessments",
     "oversight",
@@ -67,7 +68,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "cities.middleware.PasswordChangeRequiredMiddleware",
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     # Last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
 ]
@@ -114,7 +115,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_USER_MODEL = "cities.User"
+AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -125,7 +126,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     # Every password change goes through these: a new password equal to the current one is not.
-    {"NAME": "cities.password_validation.NotCurrentPasswordValidator"},
+    {"NAME": "accounts.password_validation.NotCurrentPasswordValidator"},
 ]
 # A second 重置密码 of one account within this many seconds is refused (cities.services.accounts):
 # the password already shown to whoever reset it first stays the one that works.
@@ -297,7 +298,7 @@ LOGGING: dict = {
         # Our own loggers keep their level even where a tool (celery -l warning) raises root's.
         **{
             app: {"level": env("LOG_LEVEL", default="INFO")}
-            for app in ("cities", "assessments", "reports")
+            for app in ("accounts", "cities", "assessments", "oversight", "reports", "demo")
         },
     },
 }

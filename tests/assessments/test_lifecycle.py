@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 from django.http import Http404
 
+from accounts.models import Role
 from assessments import indicators, selectors, services
 from assessments.models import (
     Assessment,
@@ -26,7 +27,6 @@ from assessments.models import (
     Purpose,
     State,
 )
-from cities.models import Role
 from tests.assessments.factories import EXAMPLE_RESULT, complete_answers
 from tests.cities.factories import UserFactory
 

@@ -21,8 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from accounts.models import Role, User
 from cities import services
-from cities.models import Role, User
 from tests.cities.factories import EnterpriseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,7 @@ def test_english_headers_any_case_and_chinese_headers_are_accepted():
     spec = SPECS["enterprises"]
     names = header("enterprises")
     mixed = [
-        n.upper() if i % 2 else SPECS["enterprises"].columns[i].label
-        for i, n in enumerate(names)
+        n.upper() if i % 2 else SPECS["enterprises"].columns[i].label for i, n in enumerate(names)
     ]
     mapped, problems = map_header(spec, tuple(mixed))
     assert problems == []

@@ -10,8 +10,8 @@ from axes.models import AccessAttempt
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import Role
 from cities import services
-from cities.models import Role
 
 pytestmark = pytest.mark.django_db
 
