@@ -78,6 +78,7 @@ worker: $(VENV)/.base-installed
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 fmt: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check --fix .

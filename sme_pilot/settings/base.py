@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "assessments",
     "oversight",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from cities.services.demo import DEMO_PASSWORD, demo_seed
+from demo.services import DEMO_PASSWORD, demo_seed
 
 
 class Command(BaseCommand):

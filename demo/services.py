@@ -17,9 +17,8 @@ from simple_history.utils import bulk_create_with_history
 
 from accounts.models import Role, User
 from assessments.models import Assessment, Method, Purpose, Source, State
-
-from .. import uscc
-from ..models import (
+from cities import uscc
+from cities.models import (
     CityTarget,
     Enterprise,
     PilotBatch,
