@@ -13,10 +13,10 @@ from decimal import Decimal
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
-from django.http import Http404
 
 from accounts.models import CITY_ROLES, Role, User, role_of
 from cities.models import Enterprise
+from sme_pilot.errors import NotFound
 
 from .models import Assessment, Method, PledgeText, State
 
@@ -62,7 +62,7 @@ def assessment_get_visible(*, user: object, pk: int) -> Assessment:
     try:
         return assessment_list_visible_to(user=user).get(pk=pk)
     except (Assessment.DoesNotExist, ValueError):
-        raise Http404("没有找到该评测") from None
+        raise NotFound("没有找到该评测") from None
 
 
 def counting_assessments(*, as_of: dt.date | None = None) -> QuerySet[Assessment]:
@@ -183,7 +183,7 @@ def rescore_preview(*, version_code: str, chunk_size: int = 2000) -> RescorePrev
 
     newest = indicators.current_revision(version_code)
     if newest is None:
-        raise Http404(f"评测指标版本 {version_code} 不存在")
+        raise NotFound(f"评测指标版本 {version_code} 不存在")
     indicator = indicators.indicator_for(newest)
     rows = (
         Assessment.objects.filter(

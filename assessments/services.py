@@ -11,20 +11,18 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Role, User
 from cities.models import Enterprise
+from sme_pilot.errors import Conflict, Forbidden, NotFound
 from sme_pilot.inputs import RETURN_COMMENT_MAX_LENGTH, parse_number
 
 from . import indicators, scoring, selectors, signals
 from .models import EDITABLE_STATES, Assessment, Method, Purpose, Source, State
 
-QUESTION_PREFIX = "Q"
-SCENE_PREFIX = "S"
 DATA_PREFIX = "data:"
 NOTE_PREFIX = "note:"
 NOTE_MAX_LENGTH = 1000
@@ -34,7 +32,7 @@ SIGNER_MAX_LENGTH = {
 }
 
 
-class AutosaveConflict(Exception):
+class AutosaveConflict(Conflict):
     """The field changed elsewhere (another tab or person) since this client loaded it."""
 
     def __init__(self, field: str, current: Any, version: int) -> None:
@@ -71,7 +69,7 @@ def _is_city_assessor(actor: User, enterprise: Enterprise) -> bool:
 
 def _visible_or_404(actor: User, assessment: Assessment) -> None:
     if not selectors.assessment_list_visible_to(user=actor).filter(pk=assessment.pk).exists():
-        raise Http404("没有找到该评测")
+        raise NotFound("没有找到该评测")
 
 
 def _ensure_editor(actor: User, assessment: Assessment) -> None:
@@ -81,7 +79,7 @@ def _ensure_editor(actor: User, assessment: Assessment) -> None:
         return
     if assessment.method == Method.ONSITE and _is_city_assessor(actor, assessment.enterprise):
         return
-    raise PermissionDenied("您不能修改这份评测。")
+    raise Forbidden("您不能修改这份评测。")
 
 
 def _ensure_editable(assessment: Assessment) -> None:
@@ -106,16 +104,16 @@ def assessment_create(
         raise ValidationError({"purpose": f"未知的评测目的：{purpose}"})
     if actor.role == Role.ENTERPRISE:
         if actor.enterprise_id != enterprise.pk:
-            raise Http404("没有找到该企业")
+            raise NotFound("没有找到该企业")
         method = Method.SELF
     elif actor.role == Role.ASSESSOR:
         if actor.city_id != enterprise.city_id:
-            raise Http404("没有找到该企业")
+            raise NotFound("没有找到该企业")
         if purpose == Purpose.SELF_CHECK:
             raise ValidationError({"purpose": "现场评定的目的应为改造前或改造后。"})
         method = Method.ONSITE
     else:
-        raise PermissionDenied("只有企业用户和现场评定员可以新建评测。")
+        raise Forbidden("只有企业用户和现场评定员可以新建评测。")
     revision = indicators.current_revision(version_code or indicators.default_version_code())
     if revision is None:
         raise ValidationError({"indicator_version": f"评测指标版本 {version_code} 不存在"})
@@ -162,7 +160,7 @@ def assessment_correct(*, actor: User, assessment: Assessment) -> Assessment:
     if assessment.state != State.CONFIRMED or assessment.method != Method.ONSITE:
         raise ValidationError("只能更正已确认的现场评定。")
     if not _is_city_assessor(actor, assessment.enterprise):
-        raise PermissionDenied("只有本市的现场评定员可以更正评定结果。")
+        raise Forbidden("只有本市的现场评定员可以更正评定结果。")
     corrections = Assessment.objects.filter(supersedes=assessment)
     if corrections.exists():
         raise _already_corrected()
@@ -367,7 +365,7 @@ def assessment_submit(
     assessment = _locked(assessment_id)
     _visible_or_404(actor, assessment)
     if assessment.method != Method.SELF or not _is_enterprise_owner(actor, assessment):
-        raise PermissionDenied("只有本企业用户可以提交自评。")
+        raise Forbidden("只有本企业用户可以提交自评。")
     _ensure_editable(assessment)
     errors: dict[str, str] = {}
     if not pledge_accepted:
@@ -411,7 +409,7 @@ def assessment_confirm(*, actor: User, assessment_id: int) -> Assessment:
     assessment = _locked(assessment_id)
     _visible_or_404(actor, assessment)
     if not _is_city_assessor(actor, assessment.enterprise):
-        raise PermissionDenied("只有本市的现场评定员可以确认评定结果。")
+        raise Forbidden("只有本市的现场评定员可以确认评定结果。")
     if assessment.method != Method.ONSITE:
         raise ValidationError("自评不能直接确认：请基于该自评开始现场评定，核实后确认。")
     _ensure_editable(assessment)
@@ -436,7 +434,7 @@ def assessment_return(*, actor: User, assessment_id: int, comment: str) -> Asses
     assessment = _locked(assessment_id)
     _visible_or_404(actor, assessment)
     if not _is_city_assessor(actor, assessment.enterprise):
-        raise PermissionDenied("只有本市的现场评定员可以退回评测。")
+        raise Forbidden("只有本市的现场评定员可以退回评测。")
     if assessment.method != Method.SELF or assessment.state != State.SUBMITTED:
         raise ValidationError("只能退回已提交的企业自评。")
     if not comment.strip():
@@ -460,7 +458,7 @@ def _locked(assessment_id: int, *, no_key: bool = False) -> Assessment:
         .first()
     )
     if assessment is None:
-        raise Http404("没有找到该评测")
+        raise NotFound("没有找到该评测")
     return assessment
 
 

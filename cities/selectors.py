@@ -10,9 +10,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
 
 from accounts.models import CITY_ROLES, Role, User, role_of
+from sme_pilot.errors import NotFound
 
 from .models import (
     CityTarget,
@@ -51,7 +51,7 @@ def city_get_visible(*, user: object, code: str) -> PilotCity:
     try:
         return city_list_visible_to(user=user).get(code=code)
     except PilotCity.DoesNotExist:
-        raise Http404("没有找到该试点城市") from None
+        raise NotFound("没有找到该试点城市") from None
 
 
 def enterprise_list_visible_to(*, user: object) -> EnterpriseQuerySet:
@@ -74,7 +74,7 @@ def enterprise_get_visible(*, user: object, uscc: str) -> Enterprise:
     try:
         return enterprise_list_visible_to(user=user).get(uscc=uscc.strip().upper())
     except Enterprise.DoesNotExist:
-        raise Http404("没有找到该企业") from None
+        raise NotFound("没有找到该企业") from None
 
 
 def city_list_with_counts(*, user: object) -> PilotCityQuerySet:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
 
 from accounts.models import Role, User
+from sme_pilot.errors import NotFound
 
 from .models import Enterprise, EnterpriseQuerySet
 
@@ -48,7 +48,7 @@ def account_get_manageable(*, user: object, pk: int) -> User:
     try:
         return account_list_manageable_by(user=user).get(pk=pk)
     except User.DoesNotExist:
-        raise Http404("没有找到该账号") from None
+        raise NotFound("没有找到该账号") from None
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def enterprise_get_for_account(*, user: object, uscc: str) -> Enterprise:
     try:
         return _roster(user).get(uscc=uscc.strip().upper())
     except Enterprise.DoesNotExist:
-        raise Http404("没有找到该企业") from None
+        raise NotFound("没有找到该企业") from None
 
 
 def enterprise_choices_for_accounts(*, user: object) -> list[tuple[str, str]]:

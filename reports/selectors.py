@@ -8,11 +8,11 @@ administrators; an assessment report to whoever sees the assessment. Out of scop
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
 
 from accounts.models import User
 from assessments.selectors import assessment_list_visible_to
 from cities.selectors import city_list_visible_to, sees_dashboards, sees_everything
+from sme_pilot.errors import NotFound
 
 from .models import ReportJob, ReportKind
 
@@ -36,7 +36,7 @@ def report_job_get_visible(*, user: object, pk: int) -> ReportJob:
     try:
         return report_job_list_visible_to(user=user).get(pk=pk)
     except ReportJob.DoesNotExist:
-        raise Http404("没有找到该报告") from None
+        raise NotFound("没有找到该报告") from None
 
 
 def report_job_list_mine(*, user: object) -> QuerySet[ReportJob]:

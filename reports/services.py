@@ -21,7 +21,6 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.http import Http404
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -31,6 +30,7 @@ from assessments.selectors import assessment_get_visible
 from cities.models import PilotCity
 from cities.selectors import city_get_visible, sees_dashboards, sees_everything
 from sme_pilot import ratelimits
+from sme_pilot.errors import NotFound
 
 from . import snapshots, tasks
 from .models import ACTIVE_STATES, ReportJob, ReportJobState, ReportKind
@@ -102,19 +102,19 @@ def _subject(
     """The params and subject of a request, if the actor may see it; otherwise 404."""
     if kind == ReportKind.NATIONAL:
         if not sees_everything(actor):
-            raise Http404("没有找到该报告")
+            raise NotFound("没有找到该报告")
         return {}, None, None
     if kind == ReportKind.CITY:
         if not sees_dashboards(actor) or not city_code:
-            raise Http404("没有找到该试点城市")
+            raise NotFound("没有找到该试点城市")
         city = city_get_visible(user=actor, code=city_code)
         return {"city_code": city.code}, city, None
     if kind == ReportKind.ASSESSMENT:
         if assessment_id is None:
-            raise Http404("没有找到该评测")
+            raise NotFound("没有找到该评测")
         assessment = assessment_get_visible(user=actor, pk=assessment_id)
         return {"assessment_id": assessment.pk}, None, assessment
-    raise Http404("没有这种报告")
+    raise NotFound("没有这种报告")
 
 
 def report_request(
@@ -144,7 +144,7 @@ def report_request(
             as_of=as_of,
         )
     except LookupError:
-        raise Http404("没有找到该报告的数据") from None
+        raise NotFound("没有找到该报告的数据") from None
     digest = snapshots.snapshot_hash(snapshot)
     same = ReportJob.objects.filter(kind=kind, params=params, snapshot_hash=digest)
 

@@ -9,30 +9,16 @@ see the other's committed row instead of both slipping under the limit.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any, Final
 
 from django.db import models
 from django.utils import timezone
 
+from sme_pilot.errors import TooFrequent
+
+__all__ = ["WINDOW", "TooFrequent", "one_at_a_time", "wait"]
+
 WINDOW: Final = dt.timedelta(hours=1)
-
-
-class TooFrequent(Exception):
-    """Over a per-user limit; nothing was written. The message is for the user, in Chinese."""
-
-    def __init__(self, message: str, *, retry_after: dt.timedelta) -> None:
-        self.retry_after = retry_after
-        self.minutes = max(1, math.ceil(retry_after.total_seconds() / 60))
-        super().__init__(message)
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
-
-    @property
-    def retry_after_seconds(self) -> int:
-        return max(1, math.ceil(self.retry_after.total_seconds()))
 
 
 def wait(

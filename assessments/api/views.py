@@ -8,14 +8,11 @@ never taken from a request: naming one is a 400 that says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.http import Http404
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -27,7 +24,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.settings import api_settings
 
 from accounts.models import Role, User
 from cities import selectors as city_selectors
@@ -40,25 +36,6 @@ from ..models import Assessment
 from . import filters, serializers
 
 # --- mapping service outcomes onto HTTP --------------------------------------------------------
-
-
-def _validation_body(exc: DjangoValidationError) -> dict[str, Any]:
-    if hasattr(exc, "error_dict"):
-        return dict(exc.message_dict)
-    return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
-
-
-@contextmanager
-def service_errors() -> Iterator[None]:
-    """PermissionDenied → 403, Http404 → 404, ValidationError → 400 with the message dict."""
-    try:
-        yield
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(str(exc) or None) from None
-    except Http404 as exc:
-        raise exceptions.NotFound(str(exc) or None) from None
-    except DjangoValidationError as exc:
-        raise exceptions.ValidationError(_validation_body(exc)) from None
 
 
 def _actor(request: Request) -> User:
@@ -156,18 +133,17 @@ class AssessmentViewSet(
         payload.is_valid(raise_exception=True)
         actor = _actor(request)
         uscc = payload.validated_data.get("enterprise")
-        with service_errors():
-            if uscc:
-                enterprise = city_selectors.enterprise_get_visible(user=actor, uscc=uscc)
-            elif actor.role == Role.ENTERPRISE and actor.enterprise is not None:
-                enterprise = actor.enterprise
-            elif actor.role == Role.ASSESSOR:
-                raise DjangoValidationError({"enterprise": "请填写企业的统一社会信用代码。"})
-            else:
-                raise DjangoPermissionDenied("只有企业用户和现场评定员可以新建评测。")
-            assessment = services.assessment_create(
-                actor=actor, enterprise=enterprise, purpose=payload.validated_data["purpose"]
-            )
+        if uscc:
+            enterprise = city_selectors.enterprise_get_visible(user=actor, uscc=uscc)
+        elif actor.role == Role.ENTERPRISE and actor.enterprise is not None:
+            enterprise = actor.enterprise
+        elif actor.role == Role.ASSESSOR:
+            raise DjangoValidationError({"enterprise": "请填写企业的统一社会信用代码。"})
+        else:
+            raise DjangoPermissionDenied("只有企业用户和现场评定员可以新建评测。")
+        assessment = services.assessment_create(
+            actor=actor, enterprise=enterprise, purpose=payload.validated_data["purpose"]
+        )
         return self._detail(assessment.pk, code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -188,7 +164,7 @@ class AssessmentViewSet(
         actor = _actor(request)
         results: list[services.AutosaveResult] = []
         try:
-            with service_errors(), transaction.atomic():
+            with transaction.atomic():
                 for field_name, value in items:
                     results.append(
                         services.assessment_autosave(
@@ -241,14 +217,13 @@ class AssessmentViewSet(
         assessment = self.get_object()
         payload = serializers.SubmitSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        with service_errors():
-            services.assessment_submit(
-                actor=_actor(request),
-                assessment_id=assessment.pk,
-                signer_name=payload.validated_data["signer_name"],
-                signer_title=payload.validated_data["signer_title"],
-                pledge_accepted=payload.validated_data["pledge_accepted"],
-            )
+        services.assessment_submit(
+            actor=_actor(request),
+            assessment_id=assessment.pk,
+            signer_name=payload.validated_data["signer_name"],
+            signer_title=payload.validated_data["signer_title"],
+            pledge_accepted=payload.validated_data["pledge_accepted"],
+        )
         return self._detail(assessment.pk)
 
     @extend_schema(
@@ -260,8 +235,7 @@ class AssessmentViewSet(
     def confirm(self, request: Request, pk: str) -> Response:
         assessment = self.get_object()
         serializers.EmptySerializer(data=request.data or {}).is_valid(raise_exception=True)
-        with service_errors():
-            services.assessment_confirm(actor=_actor(request), assessment_id=assessment.pk)
+        services.assessment_confirm(actor=_actor(request), assessment_id=assessment.pk)
         return self._detail(assessment.pk)
 
     @extend_schema(
@@ -274,12 +248,11 @@ class AssessmentViewSet(
         assessment = self.get_object()
         payload = serializers.ReturnSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        with service_errors():
-            services.assessment_return(
-                actor=_actor(request),
-                assessment_id=assessment.pk,
-                comment=payload.validated_data["comment"],
-            )
+        services.assessment_return(
+            actor=_actor(request),
+            assessment_id=assessment.pk,
+            comment=payload.validated_data["comment"],
+        )
         return self._detail(assessment.pk)
 
     @extend_schema(
@@ -292,8 +265,7 @@ class AssessmentViewSet(
     def correct(self, request: Request, pk: str) -> Response:
         assessment = self.get_object()
         serializers.EmptySerializer(data=request.data or {}).is_valid(raise_exception=True)
-        with service_errors():
-            correction = services.assessment_correct(actor=_actor(request), assessment=assessment)
+        correction = services.assessment_correct(actor=_actor(request), assessment=assessment)
         return self._detail(correction.pk, code=status.HTTP_201_CREATED)
 
 

@@ -191,8 +191,6 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         except DjangoValidationError as exc:
             message = " ".join(exc.messages)
             return _rejected(message, [{"row": None, "column": "file", "message": message}], None)
-        except jobs.ImportUploadsTooFrequent as exc:
-            raise exceptions.Throttled(wait=exc.retry_after_seconds, detail=exc.message) from None
         tasks.import_job_start(job)
         return self._job_response(job, created=True)
 

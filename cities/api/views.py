@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, viewsets
@@ -74,14 +73,9 @@ class EnterpriseViewSet(
         changes = dict(data.validated_data)
         user = request.user
         assert isinstance(user, User)
-        try:
-            services.enterprise_check_editable(actor=user, fields=changes)
-            self._resolve_references(enterprise, user, changes)
-            services.enterprise_update(enterprise=enterprise, actor=user, changes=changes)
-        except DjangoPermissionDenied as exc:
-            raise exceptions.PermissionDenied(str(exc)) from None
-        except DjangoValidationError as exc:
-            raise exceptions.ValidationError(exc.message_dict) from None
+        services.enterprise_check_editable(actor=user, fields=changes)
+        self._resolve_references(enterprise, user, changes)
+        services.enterprise_update(enterprise=enterprise, actor=user, changes=changes)
         return Response(serializers.EnterpriseSerializer(enterprise).data)
 
     @staticmethod

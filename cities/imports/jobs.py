@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
@@ -32,6 +32,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from cities.models import ImportJob, ImportJobState
 from sme_pilot import ratelimits
+from sme_pilot.errors import Forbidden
 
 from . import readers
 from .results import ImportResult, RowError
@@ -78,7 +79,7 @@ def import_job_create(
     Raises PermissionDenied, ValidationError (the message says why) or ImportUploadsTooFrequent.
     """
     if kind not in importable_kinds(actor):
-        raise PermissionDenied("您无权导入该类数据")
+        raise Forbidden("您无权导入该类数据")
     size = upload.size or 0
     limit = settings.IMPORT_MAX_UPLOAD_BYTES
     if size > limit:

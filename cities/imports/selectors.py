@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from accounts.models import User
 from cities.models import ImportJob
+from sme_pilot.errors import NotFound
 
 from .service import importable_kinds
 
@@ -30,4 +30,4 @@ def import_job_get_visible(*, user: object, pk: int) -> ImportJob:
     try:
         return import_job_list_visible_to(user=user).get(pk=pk)
     except ImportJob.DoesNotExist:
-        raise Http404("没有找到该导入任务") from None
+        raise NotFound("没有找到该导入任务") from None

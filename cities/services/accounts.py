@@ -20,16 +20,16 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
-from django.http import Http404
 from django.utils import timezone
 from openpyxl import Workbook
 from simple_history.utils import bulk_create_with_history
 
 from accounts.models import Role, User
 from accounts.services import account_sessions_end
+from sme_pilot.errors import Forbidden, NotFound
 from sme_pilot.observability import security_event
 
 from ..models import Enterprise, PilotCity
@@ -57,7 +57,7 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PROVISIONABLE_ROLES = (Role.ENTERPRISE, Role.ASSESSOR)
 
 
-class AccountNotFound(Http404):
+class AccountNotFound(NotFound):
     """The account or enterprise is outside the actor's city: it does not exist for them."""
 
 
@@ -75,7 +75,7 @@ def password_generate() -> str:
 def _ensure_city_official(actor: User) -> int:
     """The actor's city id; only an active city official provisions accounts."""
     if not actor.is_active or actor.role != Role.CITY_OFFICIAL or actor.city_id is None:
-        raise PermissionDenied("只有城市管理员可以管理本市账号。")
+        raise Forbidden("只有城市管理员可以管理本市账号。")
     return actor.city_id
 
 

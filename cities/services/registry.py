@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Role, User
+from sme_pilot.errors import Forbidden
 
 from .. import signals
 from ..models import Enterprise, SubIndustry
@@ -30,7 +31,7 @@ def enterprise_check_editable(*, actor: User, fields: Iterable[str]) -> None:
     """Raise unless the actor may change every one of `fields` (checked before anything else)."""
     allowed = _editable_fields(actor)
     if not allowed:
-        raise PermissionDenied("您的角色只能查看企业信息，不能修改。")
+        raise Forbidden("您的角色只能查看企业信息，不能修改。")
     forbidden = sorted(set(fields) - allowed)
     if forbidden:
         raise ValidationError(

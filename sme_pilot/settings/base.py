@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
+    # Domain errors a view did not catch become the page for their status (sme_pilot.errors).
+    "sme_pilot.errors.DomainErrorMiddleware",
     # Last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
 ]
@@ -253,6 +255,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Domain errors raised by services (sme_pilot.errors) become 400/403/404/409/429 here.
+    "EXCEPTION_HANDLER": "sme_pilot.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "中小企业数字化转型城市试点 API",

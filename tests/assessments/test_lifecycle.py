@@ -12,10 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
-from django.http import Http404
 
 from accounts.models import Role
 from assessments import indicators, selectors, services
@@ -27,6 +26,7 @@ from assessments.models import (
     Purpose,
     State,
 )
+from sme_pilot.errors import Forbidden, NotFound
 from tests.assessments.factories import EXAMPLE_RESULT, complete_answers
 from tests.cities.factories import UserFactory
 
@@ -213,9 +213,9 @@ def test_confirmed_assessment_is_immutable(confirmed_onsite, assessor, enterpris
         autosave(assessor, confirmed_onsite, "note:Q1", "补充说明")
     with pytest.raises(ValidationError, match="不能再修改"):
         services.assessment_confirm(actor=assessor, assessment_id=confirmed_onsite.pk)
-    with pytest.raises((PermissionDenied, ValidationError)):
+    with pytest.raises(Forbidden):
         submit(assessor, confirmed_onsite)
-    with pytest.raises((PermissionDenied, ValidationError)):
+    with pytest.raises(Forbidden):
         submit(enterprise_user, confirmed_onsite)
     with pytest.raises(ValidationError):
         services.assessment_return(actor=assessor, assessment_id=confirmed_onsite.pk, comment="x")
@@ -252,7 +252,7 @@ def test_only_confirmed_onsite_assessments_can_be_corrected(assessor, submitted_
 
 def test_only_the_citys_assessor_may_correct(confirmed_onsite, enterprise_user, city_official):
     for actor in (enterprise_user, city_official):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(Forbidden):
             services.assessment_correct(actor=actor, assessment=confirmed_onsite)
     assert not confirmed_onsite.superseded_by.exists()
 
@@ -263,24 +263,24 @@ def test_only_the_citys_assessor_may_correct(confirmed_onsite, enterprise_user, 
 def test_assessor_of_another_city_gets_404_everywhere(
     enterprise, other_assessor, submitted_self, confirmed_onsite
 ):
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.assessment_create(actor=other_assessor, enterprise=enterprise, purpose="post")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.assessment_return(
             actor=other_assessor, assessment_id=submitted_self.pk, comment="x"
         )
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.assessment_correct(actor=other_assessor, assessment=confirmed_onsite)
     onsite = Assessment.objects.get(pk=confirmed_onsite.pk)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.assessment_confirm(actor=other_assessor, assessment_id=onsite.pk)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         autosave(other_assessor, onsite, "Q1", ["B"])
     assert Assessment.objects.filter(enterprise=enterprise).count() == 2
 
 
 def test_enterprise_user_cannot_confirm_its_own_self_assessment(submitted_self, enterprise_user):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         services.assessment_confirm(actor=enterprise_user, assessment_id=submitted_self.pk)
     submitted_self.refresh_from_db()
     assert submitted_self.state == State.SUBMITTED and submitted_self.confirmed_at is None
@@ -305,17 +305,17 @@ def test_enterprise_user_cannot_touch_an_onsite_assessment(enterprise, enterpris
     onsite = services.assessment_create(actor=assessor, enterprise=enterprise, purpose="baseline")
     fill(assessor, onsite)
     before = snapshot(onsite)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         autosave(enterprise_user, onsite, "Q14", "A")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         services.assessment_confirm(actor=enterprise_user, assessment_id=onsite.pk)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         submit(enterprise_user, onsite)
     assert snapshot(onsite) == before
 
 
 def test_enterprise_cannot_assess_another_enterprise(enterprise, other_enterprise_user):
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.assessment_create(
             actor=other_enterprise_user, enterprise=enterprise, purpose="self_check"
         )
@@ -330,7 +330,7 @@ def test_assessor_cannot_start_an_onsite_self_check(enterprise, assessor):
 @pytest.mark.parametrize("persona", ["city_official", "ministry_user", "admin_user_"])
 def test_read_only_roles_cannot_create(request, enterprise, persona):
     actor = request.getfixturevalue(persona)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         services.assessment_create(actor=actor, enterprise=enterprise, purpose="baseline")
     assert not Assessment.objects.exists()
 

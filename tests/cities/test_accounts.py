@@ -12,9 +12,8 @@ import pytest
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import Http404
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -23,6 +22,7 @@ from openpyxl import load_workbook
 
 from accounts.models import Role, User
 from cities import services
+from sme_pilot.errors import Forbidden, NotFound
 from tests.cities.factories import EnterpriseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +133,7 @@ def test_enterprise_of_another_city_does_not_exist_for_the_official(
     city_official, other_enterprise
 ):
     before = User.objects.count()
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.account_create(
             actor=city_official, role=Role.ENTERPRISE, enterprise=other_enterprise
         )
@@ -141,7 +141,7 @@ def test_enterprise_of_another_city_does_not_exist_for_the_official(
 
 
 def test_only_city_officials_provision_accounts(assessor, enterprise):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         services.account_create(actor=assessor, role=Role.ENTERPRISE, enterprise=enterprise)
 
 
@@ -472,7 +472,7 @@ def test_accounts_with_admin_site_access_are_not_the_officials(
     assert (
         official_client.post(reverse("account_reset_password", args=[staff.pk])).status_code == 404
     )
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.account_set_active(actor=city_official, user=staff, active=False)
     staff.refresh_from_db()
     assert staff.is_active
@@ -483,9 +483,9 @@ def test_services_refuse_accounts_of_another_city(
     city_official, other_enterprise_user, other_assessor
 ):
     for account in (other_enterprise_user, other_assessor):
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             services.account_reset_password(actor=city_official, user=account)
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             services.account_set_active(actor=city_official, user=account, active=False)
         account.refresh_from_db()
         assert account.is_active

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from reports import selectors, services
 from reports.models import ReportJobState
+from sme_pilot.errors import NotFound
 from tests.assessments.factories import AssessmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,5 +63,5 @@ def test_assessment_reports_stay_scoped(
         actor=ministry_user, kind="assessment", assessment_id=assessment.pk
     )
     assert selectors.report_job_get_visible(user=enterprise_user, pk=job.pk) == job
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         selectors.report_job_get_visible(user=other_enterprise_user, pk=job.pk)

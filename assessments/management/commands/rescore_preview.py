@@ -2,9 +2,9 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.http import Http404
 
 from assessments.selectors import rescore_preview
+from sme_pilot.errors import NotFound
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             preview = rescore_preview(version_code=options["version"])
-        except Http404 as exc:
+        except NotFound as exc:
             raise CommandError(str(exc)) from exc
         for c in preview.changes:
             self.stdout.write(

@@ -1,0 +1,90 @@
+"""sme_pilot.errors: a domain error raised under a page or an API view becomes its status, once.
+
+The views here only raise; what the handlers make of it is what every real view gets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sme_pilot.errors import Conflict, Forbidden, Invalid, NotFound, TooFrequent
+
+ERRORS = {
+    "not-found": NotFound("没有找到该评测"),
+    "forbidden": Forbidden("只有本企业用户可以提交自评。"),
+    "conflict": Conflict("该评测已被确认"),
+    "invalid": Invalid("评定日期不能晚于今天"),
+    "too-frequent": TooFrequent("上传过于频繁", retry_after=dt.timedelta(seconds=90)),
+    "django-invalid": ValidationError({"signer_name": "请填写签署人姓名"}),
+    "django-invalid-plain": ValidationError("该评测没有绑定评测指标"),
+}
+
+
+def page(request: HttpRequest, name: str) -> HttpResponse:
+    raise ERRORS[name]
+
+
+class Api(APIView):
+    def get(self, request: Request, name: str) -> Response:
+        raise ERRORS[name]
+
+
+urlpatterns = [
+    path("page/<str:name>/", page),
+    path("api/v1/errors/<str:name>/", Api.as_view()),
+    path("", include("sme_pilot.urls")),  # base.html's links
+]
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "text"),
+    [
+        ("not-found", 404, "页面不存在"),
+        ("forbidden", 403, "只有本企业用户可以提交自评。"),
+        ("conflict", 409, "该评测已被确认"),
+        ("invalid", 400, "评定日期不能晚于今天"),
+        ("too-frequent", 429, "上传过于频繁"),
+    ],
+)
+def test_a_page_answers_the_errors_status_with_its_message(
+    client, city_official, name, status, text
+):
+    client.force_login(city_official)
+    response = client.get(f"/page/{name}/")
+    assert response.status_code == status
+    assert text in response.content.decode()
+    if status == 429:
+        assert response["Retry-After"] == "90"
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "body"),
+    [
+        ("not-found", 404, {"detail": "没有找到该评测"}),
+        ("forbidden", 403, {"detail": "只有本企业用户可以提交自评。"}),
+        ("conflict", 409, {"detail": "该评测已被确认"}),
+        ("invalid", 400, {"detail": "评定日期不能晚于今天"}),
+        ("too-frequent", 429, {"detail": "上传过于频繁"}),
+        ("django-invalid", 400, {"signer_name": ["请填写签署人姓名"]}),
+        ("django-invalid-plain", 400, {"non_field_errors": ["该评测没有绑定评测指标"]}),
+    ],
+)
+def test_the_api_answers_the_errors_status_with_its_message(
+    client, city_official, name, status, body
+):
+    client.force_login(city_official)
+    response = client.get(f"/api/v1/errors/{name}/")
+    assert response.status_code == status
+    assert response.json() == body
+    if status == 429:
+        assert response["Retry-After"] == "90"
