@@ -1,6 +1,6 @@
 """The "应改尽改" rule (docs/rules.md §1, §3.3) as pure arithmetic: no Django, integers and Decimal.
 
-Counts come in (from SQL aggregation in `cities.selectors_compliance`); verdicts come out. The
+Counts come in (from SQL aggregation in `oversight.selectors.compliance`); verdicts come out. The
 rule's numbers (threshold, minimum level, counted tiers) come from the pilot batch as data.
 """
 

@@ -33,7 +33,7 @@ from sme_pilot.errors import Forbidden, NotFound
 from sme_pilot.observability import security_event
 
 from ..models import Enterprise, PilotCity
-from ..selectors_accounts import enterprise_list_without_account
+from ..selectors.accounts import enterprise_list_without_account
 
 PASSWORD_LENGTH = 14
 # No 0/O/o, 1/l/I: the password is read off a sheet and typed by hand.

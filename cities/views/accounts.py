@@ -24,8 +24,8 @@ from accounts.models import Role, User
 from sme_pilot.downloads import attachment_response
 from sme_pilot.observability import security_event
 
-from .. import selectors_accounts as selectors
 from .. import services
+from ..selectors import accounts as selectors
 from ..services.accounts import PROVISIONABLE_ROLES
 
 PAGE_SIZE = 50

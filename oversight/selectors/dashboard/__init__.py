@@ -1,6 +1,6 @@
 """Reads for the city and national dashboards (the "应改尽改" rule, docs/rules.md §1, §3.3).
 
-Compliance itself comes from `selectors_compliance` (so the dashboard shows exactly what
+Compliance itself comes from `oversight.selectors.compliance` (so the dashboard shows exactly what
 `manage.py compliance` prints); this package adds what a person needs around it: targets, the
 monthly trend and its projection, level distributions, and the enterprises closest to the line.
 Every read is a constant number of queries whatever the number of enterprises or cities.

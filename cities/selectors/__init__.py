@@ -14,7 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from accounts.models import CITY_ROLES, Role, User, role_of
 from sme_pilot.errors import NotFound
 
-from .models import (
+from ..models import (
     CityTarget,
     Enterprise,
     EnterpriseQuerySet,

@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from accounts.models import Role, User
 from sme_pilot.errors import NotFound
 
-from .models import Enterprise, EnterpriseQuerySet
+from ..models import Enterprise, EnterpriseQuerySet
 
 
 def _managed_city_id(user: object) -> int | None:
