@@ -15,9 +15,9 @@ from django.db.models import Q
 from django.utils.crypto import salted_hmac
 from simple_history.models import HistoricalRecords
 
-from .choices import CITY_ROLES, Role, role_of
+from .choices import Role
 
-__all__ = ["CITY_ROLES", "AccountManager", "Role", "User", "role_of"]
+__all__ = ["AccountManager", "Role", "User"]
 
 
 class AccountManager(UserManager["User"]):
@@ -114,36 +114,18 @@ class User(AbstractUser):
         ).hexdigest()
 
     def clean(self) -> None:
+        from .policy import REACH, Reach  # the policy says what each role is bound to
+
         super().clean()
-        if self.role == Role.ENTERPRISE:
+        reach = REACH.get(self.role)
+        if reach is Reach.ENTERPRISE:
             if self.enterprise_id is None:
                 raise ValidationError({"enterprise": "企业用户必须绑定一家企业"})
             self.city = None
-        elif self.role in CITY_ROLES:
+        elif reach is Reach.CITY:
             if self.city_id is None:
                 raise ValidationError({"city": "城市管理员和现场评定员必须绑定一个试点城市"})
             self.enterprise = None
         else:
             self.city = None
             self.enterprise = None
-
-    @property
-    def scope_city_id(self) -> int | None:
-        """The pilot city this account acts for (an enterprise user's is its enterprise's)."""
-        if self.role in CITY_ROLES:
-            return self.city_id
-        if self.role == Role.ENTERPRISE and self.enterprise is not None:
-            return self.enterprise.city_id
-        return None
-
-    @property
-    def is_city_official(self) -> bool:
-        return self.role == Role.CITY_OFFICIAL
-
-    @property
-    def is_ministry(self) -> bool:
-        return self.role == Role.MINISTRY
-
-    @property
-    def is_admin_role(self) -> bool:
-        return self.role == Role.ADMIN or self.is_superuser

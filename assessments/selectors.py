@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
 
-from accounts.models import CITY_ROLES, Role, User, role_of
+from accounts import policy
 from cities.models import Enterprise
 from sme_pilot.errors import NotFound
 
@@ -42,20 +42,17 @@ def assessment_list_visible_to(*, user: object) -> QuerySet[Assessment]:
     qs = Assessment.objects.select_related(
         "enterprise", "enterprise__city", "revision", "revision__version", "confirmed_by"
     )
-    role = role_of(user)
-    if role == Role.ADMIN:
-        return qs
-    if role == Role.MINISTRY:
-        return qs.exclude(_PRIVATE_DRAFTS)
-    if role in CITY_ROLES:
-        assert isinstance(user, User)
-        return qs.filter(enterprise__city_id=user.city_id).exclude(_PRIVATE_DRAFTS)
-    if role == Role.ENTERPRISE:
-        assert isinstance(user, User)
-        if user.enterprise_id is None:
-            return qs.none()
-        return qs.filter(enterprise_id=user.enterprise_id)
-    return qs.none()
+    scope = policy.scope_of(user)
+    if scope.reach is policy.Reach.ENTERPRISE:
+        assert scope.enterprise_id is not None
+        return qs.filter(enterprise_id=scope.enterprise_id)  # its own drafts included
+    if scope.is_nation:
+        pass
+    elif scope.reach is policy.Reach.CITY:
+        qs = qs.filter(enterprise__city_id=scope.city_id)
+    else:
+        return qs.none()
+    return qs if policy.sees_others_drafts(user) else qs.exclude(_PRIVATE_DRAFTS)
 
 
 def assessment_get_visible(*, user: object, pk: int) -> Assessment:

@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts import policy
+from accounts.models import User
 from cities.models import Enterprise
 from sme_pilot.errors import Conflict, Forbidden, NotFound
 from sme_pilot.inputs import RETURN_COMMENT_MAX_LENGTH, parse_number
@@ -60,11 +61,18 @@ def _indicator(assessment: Assessment) -> scoring.Indicator:
 
 
 def _is_enterprise_owner(actor: User, assessment: Assessment) -> bool:
-    return actor.role == Role.ENTERPRISE and actor.enterprise_id == assessment.enterprise_id
+    return policy.is_own_enterprise(actor, assessment.enterprise_id)
 
 
 def _is_city_assessor(actor: User, enterprise: Enterprise) -> bool:
-    return actor.role == Role.ASSESSOR and actor.city_id == enterprise.city_id
+    return policy.is_city_assessor(actor, enterprise.city_id)
+
+
+def may_edit_answers(actor: User, assessment: Assessment) -> bool:
+    """The enterprise edits its self-assessments, the city's assessor its on-site ones."""
+    if assessment.method == Method.SELF:
+        return _is_enterprise_owner(actor, assessment)
+    return _is_city_assessor(actor, assessment.enterprise)
 
 
 def _visible_or_404(actor: User, assessment: Assessment) -> None:
@@ -75,11 +83,8 @@ def _visible_or_404(actor: User, assessment: Assessment) -> None:
 def _ensure_editor(actor: User, assessment: Assessment) -> None:
     """Who may change the answers: the enterprise for self, the city's assessor for on-site."""
     _visible_or_404(actor, assessment)
-    if assessment.method == Method.SELF and _is_enterprise_owner(actor, assessment):
-        return
-    if assessment.method == Method.ONSITE and _is_city_assessor(actor, assessment.enterprise):
-        return
-    raise Forbidden("您不能修改这份评测。")
+    if not may_edit_answers(actor, assessment):
+        raise Forbidden("您不能修改这份评测。")
 
 
 def _ensure_editable(assessment: Assessment) -> None:
@@ -102,11 +107,11 @@ def assessment_create(
     enterprise's latest submitted self-assessment."""
     if purpose not in Purpose.values:
         raise ValidationError({"purpose": f"未知的评测目的：{purpose}"})
-    if actor.role == Role.ENTERPRISE:
+    if policy.has(actor, policy.Ability.SELF_ASSESS):
         if actor.enterprise_id != enterprise.pk:
             raise NotFound("没有找到该企业")
         method = Method.SELF
-    elif actor.role == Role.ASSESSOR:
+    elif policy.has(actor, policy.Ability.ASSESS_ONSITE):
         if actor.city_id != enterprise.city_id:
             raise NotFound("没有找到该企业")
         if purpose == Purpose.SELF_CHECK:

@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from accounts.models import Role, User
+from accounts.models import User
 
 from . import uscc as uscc_rules
 from .choices import (
@@ -371,12 +371,13 @@ class ImportJobQuerySet(models.QuerySet["ImportJob"]):
         Colleagues of one city share imports ("everything of that city"), so one can follow up on
         a file another uploaded.
         """
-        if not isinstance(user, User) or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_admin_role:
+        from accounts.policy import Ability, has, scope_of
+
+        if has(user, Ability.IMPORT_REGISTRY):
             return self
-        if user.role == Role.CITY_OFFICIAL and user.city_id is not None:
-            return self.filter(city_id=user.city_id)
+        scope = scope_of(user)
+        if has(user, Ability.IMPORT_CITY_DATA) and scope.city_id is not None:
+            return self.filter(city_id=scope.city_id)
         return self.none()
 
 

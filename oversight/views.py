@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts import policy
 from assessments.selectors import with_current_level
 from cities import selectors
 from cities.models import PilotBatch, Province, QualityTier, Region, SizeClass
@@ -31,7 +32,7 @@ ROSTER_PAGE_SIZE = 50
 
 
 def _require_dashboards(request: HttpRequest) -> None:
-    if not selectors.sees_dashboards(request.user):
+    if not policy.sees_dashboards(request.user):
         raise Http404
 
 
@@ -65,7 +66,7 @@ def city_dashboard(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def national_dashboard(request: HttpRequest) -> HttpResponse:
-    if not selectors.sees_everything(request.user):
+    if not policy.sees_everything(request.user):
         raise Http404
     try:
         as_of = parse_as_of(request.GET.get("as_of"))

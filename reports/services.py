@@ -20,15 +20,16 @@ from typing import Any, Final, Protocol
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.models import User
+from accounts.policy import sees_dashboards, sees_everything
 from assessments.models import Assessment
 from assessments.selectors import assessment_get_visible
 from cities.models import PilotCity
-from cities.selectors import city_get_visible, sees_dashboards, sees_everything
+from cities.selectors import city_get_visible
 from sme_pilot import ratelimits
 from sme_pilot.errors import NotFound
 
@@ -149,9 +150,13 @@ def report_request(
     same = ReportJob.objects.filter(kind=kind, params=params, snapshot_hash=digest)
 
     def existing() -> ReportJob | None:
+        # One statement, so one snapshot: with two (done, then active) a job finishing in
+        # between was found by neither.
+        done_first = Case(When(state=State.DONE, then=0), default=1)
         return (
-            same.filter(state=State.DONE).order_by("-finished_at", "-id").first()
-            or same.filter(state__in=ACTIVE_STATES).first()
+            same.filter(state__in=(State.DONE, *ACTIVE_STATES))
+            .order_by(done_first, F("finished_at").desc(nulls_last=True), "-id")
+            .first()
         )
 
     job = existing()

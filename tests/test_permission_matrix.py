@@ -589,3 +589,101 @@ def test_admin_site_index_and_login(client, world, role):
     # The login page itself: shown to anyone who may not enter, the administrator goes on in.
     response = client.get(reverse("admin:login"))
     assert response.status_code == (302 if role in STAFF_ROLES else 200)
+
+
+# --- what each role finds in the lists ---------------------------------------------------------
+# The matrix above checks statuses and that nothing out of scope shows; these check the other
+# half: every list holds exactly what is in the role's scope.
+
+# (city codes, enterprises) the API lists for each role; None: the API asks to log in (403).
+# fmt: off
+LISTED = {
+    "anon": None,
+    "ent":  ([], ["ent"]),               "ent2": ([], ["ent2"]),
+    "asr":  (["HHHT"], ["ent", "ent2"]), "asr2": (["NB"], ["other_ent"]),
+    "off":  (["HHHT"], ["ent", "ent2"]), "off2": (["NB"], ["other_ent"]),
+    "min":  (["HHHT", "NB"], ["ent", "ent2", "other_ent"]),
+    "adm":  (["HHHT", "NB"], ["ent", "ent2", "other_ent"]),
+}
+# Import jobs (by official) and managed accounts (usernames) for the roles that have the lists.
+IMPORTS = {"off": ["off"], "off2": ["off2"], "adm": ["off", "off2"]}
+ACCOUNTS = {"off": {"mx-ent", "mx-ent2", "mx-asr"}, "off2": {"mx-asr2", "mx-ent-b"}}
+# fmt: on
+
+
+def _logged_in(client: Any, w: SimpleNamespace, role: str) -> Any:
+    if role != "anon":
+        client.force_login(getattr(w.users, role))
+    return client
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_lists_hold_exactly_the_scope(client, world, role):
+    c = _logged_in(client, world, role)
+    cities, enterprises = c.get(reverse("city-list")), c.get(reverse("enterprise-list"))
+    if LISTED[role] is None:
+        assert (cities.status_code, enterprises.status_code) == (403, 403)
+        return
+    codes, ents = LISTED[role]
+    assert sorted(r["code"] for r in cities.json()["results"]) == codes
+    usccs = sorted(r["uscc"] for r in enterprises.json()["results"])
+    assert usccs == sorted(getattr(world, key).uscc for key in ents)
+
+
+def _roles_answered(route: str, token: str, method: str = "GET") -> list[str]:
+    """The roles MATRIX expects `token` from for `route` (the first entry of that method)."""
+    entry = next(e for e in MATRIX if (e.route, e.method) == (route, method))
+    return [role for role in ROLES if entry.expected[role] == token]
+
+
+@pytest.mark.parametrize("role", _roles_answered("roster", "200"))
+def test_the_roster_lists_the_citys_enterprises(client, world, role):
+    response = _logged_in(client, world, role).get(reverse("roster", args=[world.city.code]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert world.ent.uscc in body and world.ent2.uscc in body
+
+
+@pytest.mark.parametrize("role", sorted(IMPORTS))
+def test_import_job_lists_hold_exactly_the_scope(client, world, role):
+    c = _logged_in(client, world, role)
+    api, page = c.get(reverse("import-job-list")), c.get(reverse("import_list"))
+    officials = [getattr(world.users, r) for r in IMPORTS[role]]
+    expected = sorted(
+        ImportJob.objects.filter(requested_by__in=officials).values_list("pk", flat=True)
+    )
+    assert sorted(j["id"] for j in api.json()["results"]) == expected
+    for pk in ImportJob.objects.values_list("pk", flat=True):
+        assert (reverse("import_detail", args=[pk]) in page.content.decode()) == (pk in expected)
+
+
+@pytest.mark.parametrize("role", sorted(ACCOUNTS))
+def test_account_list_holds_exactly_the_citys_accounts(client, world, role):
+    response = _logged_in(client, world, role).get(reverse("account_list"))
+    assert {u.username for u in response.context["page"]} == ACCOUNTS[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_an_enterprise_patch_changes_the_enterprise_exactly_when_allowed(client, world, role):
+    url = reverse("enterprise-detail", args=[world.ent.uscc])
+    c = _logged_in(client, world, role)
+    response = c.patch(url, {"contact_phone": "0471-7654321"}, content_type="application/json")
+    world.ent.refresh_from_db()
+    assert (world.ent.contact_phone == "0471-7654321") == (response.status_code == 200), role
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_an_unknown_city_is_not_found_for_everyone(client, world, role):
+    c = _logged_in(client, world, role)
+    assert c.get(reverse("roster", args=["NOPE"])).status_code == 404
+    assert c.get(reverse("city-detail", args=["NOPE"])).status_code == 404
+
+
+def test_the_other_citys_official_changes_no_account(client, world):
+    account = world.users.ent
+    password = account.password  # the stored hash
+    client.force_login(world.users.off2)
+    for route in ("account_reset_password", "account_deactivate"):
+        assert client.post(reverse(route, args=[account.pk])).status_code == 404
+    account.refresh_from_db()
+    assert account.is_active and account.password == password

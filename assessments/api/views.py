@@ -25,7 +25,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from accounts.models import Role, User
+from accounts import policy
+from accounts.models import User
 from cities import selectors as city_selectors
 from sme_pilot.api import CursorPagination
 from sme_pilot.inputs import BoundedJSONParser
@@ -135,9 +136,9 @@ class AssessmentViewSet(
         uscc = payload.validated_data.get("enterprise")
         if uscc:
             enterprise = city_selectors.enterprise_get_visible(user=actor, uscc=uscc)
-        elif actor.role == Role.ENTERPRISE and actor.enterprise is not None:
+        elif policy.has(actor, policy.Ability.SELF_ASSESS) and actor.enterprise is not None:
             enterprise = actor.enterprise
-        elif actor.role == Role.ASSESSOR:
+        elif policy.has(actor, policy.Ability.ASSESS_ONSITE):
             raise DjangoValidationError({"enterprise": "请填写企业的统一社会信用代码。"})
         else:
             raise DjangoPermissionDenied("只有企业用户和现场评定员可以新建评测。")

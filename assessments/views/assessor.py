@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts import policy
 from cities.selectors import (
     RosterFilters,
     city_list_visible_to,
@@ -34,7 +34,7 @@ PAGE_SIZE = 50
 @login_required
 def assessor_list(request: HttpRequest) -> HttpResponse:
     user = common.current_user(request)
-    if user.role != Role.ASSESSOR or user.city_id is None:
+    if not policy.has(user, policy.Ability.ASSESS_ONSITE) or user.city_id is None:
         raise Http404
     city = city_list_visible_to(user=user).filter(pk=user.city_id).first()
     if city is None:
@@ -64,7 +64,7 @@ def assessor_list(request: HttpRequest) -> HttpResponse:
 def onsite_start(request: HttpRequest, uscc: str) -> HttpResponse:
     user = common.current_user(request)
     enterprise = enterprise_get_visible(user=user, uscc=uscc)
-    if user.role != Role.ASSESSOR:
+    if not policy.has(user, policy.Ability.ASSESS_ONSITE):
         raise PermissionDenied("只有现场评定员可以开始现场评定。")
     form = OnsiteStartForm(request.POST)
     if not form.is_valid():

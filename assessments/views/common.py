@@ -12,7 +12,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from accounts.models import Role, User
+from accounts import policy
+from accounts.models import User
 from cities.models import Enterprise
 
 from .. import indicators, scoring, selectors, services
@@ -25,16 +26,14 @@ def current_user(request: HttpRequest) -> User:
 
 
 def is_city_assessor(user: User, enterprise: Enterprise) -> bool:
-    return user.role == Role.ASSESSOR and user.city_id == enterprise.city_id
+    return policy.is_city_assessor(user, enterprise.city_id)
 
 
 def offers_editing(user: User, assessment: Assessment) -> bool:
-    """The enterprise edits its self-assessments, the city's assessor its on-site ones."""
+    """Editable, scored online, and the user's to edit (services.may_edit_answers)."""
     if not assessment.is_editable or assessment.revision_id is None:
         return False
-    if assessment.method == Method.SELF:
-        return user.role == Role.ENTERPRISE and user.enterprise_id == assessment.enterprise_id
-    return is_city_assessor(user, assessment.enterprise)
+    return services.may_edit_answers(user, assessment)
 
 
 def offers_return(user: User, assessment: Assessment) -> bool:

@@ -10,7 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role, User
+from accounts import policy
+from accounts.models import User
 from cities.models import Enterprise
 from cities.selectors import enterprise_get_visible, enterprise_list_visible_to
 
@@ -20,7 +21,7 @@ from . import common
 
 
 def _own_enterprise(user: User) -> Enterprise:
-    if user.role != Role.ENTERPRISE or user.enterprise_id is None:
+    if not policy.has(user, policy.Ability.SELF_ASSESS) or user.enterprise_id is None:
         raise Http404
     return enterprise_list_visible_to(user=user).get(pk=user.enterprise_id)
 
@@ -44,7 +45,7 @@ def my_assessments(request: HttpRequest) -> HttpResponse:
 @require_POST
 def assessment_new(request: HttpRequest) -> HttpResponse:
     user = common.current_user(request)
-    if user.role != Role.ENTERPRISE:
+    if not policy.has(user, policy.Ability.SELF_ASSESS):
         raise PermissionDenied("只有企业用户可以新建自评。")
     enterprise = _own_enterprise(user)
     form = NewSelfAssessmentForm(request.POST)
@@ -70,7 +71,7 @@ def assessment_new(request: HttpRequest) -> HttpResponse:
 def enterprise_assessments(request: HttpRequest, uscc: str) -> HttpResponse:
     user = common.current_user(request)
     enterprise = enterprise_get_visible(user=user, uscc=uscc)
-    if user.role == Role.ENTERPRISE:
+    if policy.has(user, policy.Ability.HAS_OWN_ENTERPRISE):
         return redirect("assessment_list")
     context = {
         **_history_context(user, enterprise),

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts import policy
 
 from .. import scoring, selectors, services
 from ..forms import AutosaveForm, OnsiteStartForm, SubmitForm, autosave_value
@@ -125,10 +125,8 @@ def autosave(request: HttpRequest, pk: int) -> HttpResponse:
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
     user = common.current_user(request)
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
-    is_owner = (
-        assessment.method == Method.SELF
-        and user.role == Role.ENTERPRISE
-        and user.enterprise_id == assessment.enterprise_id
+    is_owner = assessment.method == Method.SELF and policy.is_own_enterprise(
+        user, assessment.enterprise_id
     )
     if request.method == "POST":
         form = SubmitForm(request.POST)

@@ -29,7 +29,8 @@ from django.db.models import F, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts import policy
+from accounts.models import User
 from cities.models import ImportJob, ImportJobState
 from sme_pilot import ratelimits
 from sme_pilot.errors import Forbidden
@@ -100,7 +101,7 @@ def import_job_create(
         original_filename=(upload.name or "")[-255:],
         size_bytes=size,
         requested_by=actor,
-        city=actor.city if actor.role == Role.CITY_OFFICIAL else None,
+        city=actor.city if policy.scope_of(actor).reach is policy.Reach.CITY else None,
         run_async=measured.unzipped_bytes > settings.IMPORT_ASYNC_THRESHOLD_BYTES or lines_over,
         auto_apply=auto_apply,
         progress_message="等待校验",

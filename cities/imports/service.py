@@ -14,7 +14,8 @@ from typing import Final
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts import policy
+from accounts.models import User
 from cities import signals
 from cities.models import ImportJob
 
@@ -32,19 +33,15 @@ PROGRESS_EVERY: Final = 2000
 
 def importable_kinds(actor: User | None) -> tuple[str, ...]:
     """The kinds `actor` may import; None (the management command) may import every kind."""
-    if actor is None:
-        return registry.kinds()
-    if not actor.is_active:
-        return ()
-    if actor.is_admin_role:
-        return registry.kinds()
-    if actor.role == Role.CITY_OFFICIAL and actor.city_id is not None:
-        return tuple(k for k in registry.kinds() if registry.get(k).city_officials)
-    return ()
+    return policy.import_kinds(
+        actor,
+        registry.kinds(),
+        tuple(k for k in registry.kinds() if registry.get(k).city_officials),
+    )
 
 
 def scope_for(actor: User | None) -> Scope:
-    if actor is None or actor.is_admin_role:
+    if actor is None or policy.scope_of(actor).is_nation:
         return Scope()
     assert actor.city is not None
     return Scope(city_id=actor.city.pk, city_code=actor.city.code)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
-from accounts.models import CITY_ROLES, Role, User, role_of
+from accounts.policy import Reach, scope_of
 from sme_pilot.errors import NotFound
 
 from ..models import (
@@ -24,26 +24,14 @@ from ..models import (
 )
 
 
-def sees_everything(user: object) -> bool:
-    """Ministry (read-only) and administrators see every city."""
-    return role_of(user) in (Role.MINISTRY, Role.ADMIN)
-
-
-def sees_dashboards(user: object) -> bool:
-    """Compliance and dashboards: city officials (their city), ministry and admins (all)."""
-    return role_of(user) in (Role.CITY_OFFICIAL, Role.MINISTRY, Role.ADMIN)
-
-
 def city_list_visible_to(*, user: object) -> PilotCityQuerySet:
     qs = PilotCity.objects.select_related("province", "batch")
-    role = role_of(user)
-    if role in (Role.MINISTRY, Role.ADMIN):
+    scope = scope_of(user)
+    if scope.is_nation:
         return qs
-    if role in CITY_ROLES:
-        assert isinstance(user, User)
-        if user.city_id is None:
-            return qs.none()
-        return qs.filter(pk=user.city_id)
+    if scope.reach is Reach.CITY:
+        assert scope.city_id is not None
+        return qs.filter(pk=scope.city_id)
     return qs.none()
 
 
@@ -56,17 +44,14 @@ def city_get_visible(*, user: object, code: str) -> PilotCity:
 
 def enterprise_list_visible_to(*, user: object) -> EnterpriseQuerySet:
     qs = Enterprise.objects.select_related("city", "sub_industry")
-    role = role_of(user)
-    if role in (Role.MINISTRY, Role.ADMIN):
+    scope = scope_of(user)
+    if scope.is_nation:
         return qs
-    if role in CITY_ROLES:
-        assert isinstance(user, User)
-        return qs.filter(city_id=user.city_id)
-    if role == Role.ENTERPRISE:
-        assert isinstance(user, User)
-        if user.enterprise_id is None:
-            return qs.none()
-        return qs.filter(pk=user.enterprise_id)
+    if scope.reach is Reach.CITY:
+        return qs.filter(city_id=scope.city_id)
+    if scope.reach is Reach.ENTERPRISE:
+        assert scope.enterprise_id is not None
+        return qs.filter(pk=scope.enterprise_id)
     return qs.none()
 
 

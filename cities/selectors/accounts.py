@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from accounts.models import Role, User
+from accounts import policy
+from accounts.models import User
 from sme_pilot.errors import NotFound
 
 from ..models import Enterprise, EnterpriseQuerySet
@@ -18,11 +19,7 @@ from ..models import Enterprise, EnterpriseQuerySet
 
 def _managed_city_id(user: object) -> int | None:
     """The city whose accounts `user` manages: only an active city official has one."""
-    if not isinstance(user, User) or not user.is_authenticated or not user.is_active:
-        return None
-    if user.role != Role.CITY_OFFICIAL:
-        return None
-    return user.city_id
+    return policy.managed_city_id(user)
 
 
 def can_manage_accounts(user: object) -> bool:
@@ -34,10 +31,7 @@ def account_list_manageable_by(*, user: object) -> QuerySet[User]:
     if city_id is None:
         return User.objects.none()
     return (
-        User.objects.filter(
-            Q(role=Role.ENTERPRISE, enterprise__city_id=city_id)
-            | Q(role=Role.ASSESSOR, city_id=city_id)
-        )
+        User.objects.filter(policy.accounts_of_city(city_id))
         # Accounts with admin-site access are the administrators' to manage, whatever the role.
         .filter(is_staff=False, is_superuser=False)
         .select_related("enterprise")
@@ -61,7 +55,7 @@ class AccountFilters:
 def account_list_filtered(*, user: object, filters: AccountFilters) -> QuerySet[User]:
     """The account list page: search by username, name or enterprise; filter role and status."""
     qs = account_list_manageable_by(user=user)
-    if filters.role in (Role.ENTERPRISE, Role.ASSESSOR):
+    if filters.role in policy.PROVISIONED_BY_CITY:
         qs = qs.filter(role=filters.role)
     if filters.active == "1":
         qs = qs.filter(is_active=True)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from simple_history.utils import bulk_create_with_history
 
+from accounts import policy
 from accounts.models import Role, User
 from accounts.services import account_sessions_end
 from sme_pilot.errors import Forbidden, NotFound
@@ -54,7 +55,7 @@ SHEET_HEADER = ("企业名称", "统一社会信用代码", "用户名", "初始
 # Characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-PROVISIONABLE_ROLES = (Role.ENTERPRISE, Role.ASSESSOR)
+PROVISIONABLE_ROLES = policy.PROVISIONED_BY_CITY
 
 
 class AccountNotFound(NotFound):
@@ -74,9 +75,10 @@ def password_generate() -> str:
 
 def _ensure_city_official(actor: User) -> int:
     """The actor's city id; only an active city official provisions accounts."""
-    if not actor.is_active or actor.role != Role.CITY_OFFICIAL or actor.city_id is None:
+    city_id = policy.managed_city_id(actor)
+    if city_id is None:
         raise Forbidden("只有城市管理员可以管理本市账号。")
-    return actor.city_id
+    return city_id
 
 
 def _ensure_in_scope(actor: User, user: User) -> None:
@@ -84,12 +86,8 @@ def _ensure_in_scope(actor: User, user: User) -> None:
     if user.is_staff or user.is_superuser:
         # Admin-site access is the administrators' business, whatever role the account has.
         raise AccountNotFound("没有找到该账号")
-    if user.role == Role.ASSESSOR and user.city_id == city_id:
-        return
-    enterprise = user.enterprise if user.role == Role.ENTERPRISE else None
-    if enterprise is not None and enterprise.city_id == city_id:
-        return
-    raise AccountNotFound("没有找到该账号")
+    if not policy.account_in_city(user, city_id):
+        raise AccountNotFound("没有找到该账号")
 
 
 def _record_change(user: User, actor: User, reason: str) -> None:
@@ -144,7 +142,7 @@ def account_create(
         must_change_password=True,
         created_by=actor,
     )
-    if role == Role.ENTERPRISE:
+    if policy.REACH.get(role) is policy.Reach.ENTERPRISE:
         if enterprise is None:
             raise ValidationError({"enterprise": "请选择要开通账号的企业。"}, code="required")
         if enterprise.city_id != city_id:

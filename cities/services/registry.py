@@ -8,7 +8,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Role, User
+from accounts import policy
+from accounts.models import User
+from accounts.policy import Ability
 from sme_pilot.errors import Forbidden
 
 from .. import signals
@@ -16,15 +18,15 @@ from ..models import Enterprise, SubIndustry
 
 
 def _editable_fields(actor: User) -> frozenset[str]:
-    if actor.is_superuser or actor.role == Role.ADMIN:
-        return frozenset(Enterprise.CONTACT_FIELDS + Enterprise.CLASSIFICATION_FIELDS)
-    if actor.role == Role.CITY_OFFICIAL:
-        # The city itself is not the official's to change: moving an enterprise between
-        # cities is an administrator's correction.
-        return frozenset(Enterprise.CONTACT_FIELDS + Enterprise.CLASSIFICATION_FIELDS) - {"city"}
-    if actor.role == Role.ENTERPRISE:
-        return frozenset(Enterprise.CONTACT_FIELDS)
-    return frozenset()
+    fields: set[str] = set()
+    if policy.has(actor, Ability.EDIT_ENTERPRISE_CONTACT):
+        fields.update(Enterprise.CONTACT_FIELDS)
+    if policy.has(actor, Ability.EDIT_ENTERPRISE_CLASSIFICATION):
+        fields.update(Enterprise.CLASSIFICATION_FIELDS)
+    if not policy.has(actor, Ability.EDIT_ENTERPRISE_CITY):
+        # Moving an enterprise between cities is an administrator's correction.
+        fields.discard("city")
+    return frozenset(fields)
 
 
 def enterprise_check_editable(*, actor: User, fields: Iterable[str]) -> None:

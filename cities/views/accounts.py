@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from accounts import policy
 from accounts.models import Role, User
 from sme_pilot.downloads import attachment_response
 from sme_pilot.observability import security_event
@@ -121,7 +122,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             enterprise = None
-            if data["role"] == Role.ENTERPRISE and data["enterprise"]:
+            if policy.REACH.get(data["role"]) is policy.Reach.ENTERPRISE and data["enterprise"]:
                 enterprise = selectors.enterprise_get_for_account(
                     user=actor, uscc=data["enterprise"]
                 )

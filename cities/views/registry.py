@@ -8,7 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from accounts.models import CITY_ROLES, Role, User
+from accounts import policy
+from accounts.models import User
 
 from .. import selectors, services
 from ..models import Enterprise
@@ -22,11 +23,12 @@ def _user(request: HttpRequest) -> User:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    if user.role == Role.ENTERPRISE:
+    scope = policy.scope_of(user)
+    if scope.reach is policy.Reach.ENTERPRISE:
         return redirect("my_enterprise")
-    if user.role in CITY_ROLES and user.city is not None:
+    if scope.reach is policy.Reach.CITY and user.city is not None:
         return redirect("city_detail", code=user.city.code)
-    if selectors.sees_everything(user):
+    if policy.sees_everything(user):
         return redirect("city_list")
     raise Http404
 
@@ -34,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def city_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    if not selectors.sees_everything(user):
+    if not policy.sees_everything(user):
         raise Http404
     cities = selectors.city_list_with_counts(user=user)
     return render(request, "cities/city_list.html", {"cities": cities})
@@ -59,7 +61,7 @@ def city_detail(request: HttpRequest, code: str) -> HttpResponse:
 def enterprise_detail(request: HttpRequest, uscc: str) -> HttpResponse:
     user = _user(request)
     enterprise = selectors.enterprise_get_visible(user=user, uscc=uscc)
-    if user.role == Role.ENTERPRISE:
+    if policy.has(user, policy.Ability.HAS_OWN_ENTERPRISE):
         return redirect("my_enterprise")
     return render(
         request,
@@ -77,7 +79,7 @@ class ContactForm(forms.ModelForm[Enterprise]):
 @login_required
 def my_enterprise(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    if user.role != Role.ENTERPRISE or user.enterprise_id is None:
+    if not policy.has(user, policy.Ability.HAS_OWN_ENTERPRISE) or user.enterprise_id is None:
         raise Http404
     enterprise = selectors.enterprise_list_visible_to(user=user).get(pk=user.enterprise_id)
     if request.method == "POST":

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import policy
 from cities import selectors
 from sme_pilot.inputs import AsOfError, parse_as_of
 from sme_pilot.openapi import AutoSchema
@@ -43,7 +44,7 @@ class CityComplianceViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"])
     def compliance(self, request: Request, code: str | None = None) -> Response:
-        if not selectors.sees_dashboards(request.user):
+        if not policy.sees_dashboards(request.user):
             raise exceptions.NotFound("没有找到该试点城市")
         city = self.get_object()
         try:

@@ -103,6 +103,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # `can`: what the signed-in user's pages may offer (accounts.policy).
+                "accounts.policy.can",
             ],
         },
     },

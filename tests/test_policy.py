@@ -1,0 +1,145 @@
+"""accounts.policy: every role's scope and abilities, the template `can`, and that nothing else
+compares role names."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from accounts import policy
+from accounts.models import Role
+from accounts.policy import Ability as A
+from accounts.policy import Reach
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The whole table, written out: a change of policy is a change of this test.
+EXPECTED = {
+    Role.ENTERPRISE: {A.SELF_ASSESS, A.EDIT_ENTERPRISE_CONTACT, A.HAS_OWN_ENTERPRISE},
+    Role.ASSESSOR: {A.ASSESS_ONSITE},
+    Role.CITY_OFFICIAL: {
+        A.SEE_DASHBOARDS,
+        A.IMPORT_CITY_DATA,
+        A.MANAGE_CITY_ACCOUNTS,
+        A.EDIT_ENTERPRISE_CONTACT,
+        A.EDIT_ENTERPRISE_CLASSIFICATION,
+    },
+    Role.MINISTRY: {A.SEE_DASHBOARDS, A.SEE_NATION},
+    Role.ADMIN: {
+        A.SEE_DASHBOARDS,
+        A.SEE_NATION,
+        A.SEE_OTHERS_DRAFTS,
+        A.SEE_IMPORT_SUBMITTER,
+        A.IMPORT_REGISTRY,
+        A.IMPORT_CITY_DATA,
+        A.EDIT_ENTERPRISE_CITY,
+        A.EDIT_ENTERPRISE_CONTACT,
+        A.EDIT_ENTERPRISE_CLASSIFICATION,
+    },
+}
+
+PERSONAS = {
+    "enterprise_user": Role.ENTERPRISE,
+    "assessor": Role.ASSESSOR,
+    "city_official": Role.CITY_OFFICIAL,
+    "ministry_user": Role.MINISTRY,
+    "admin_user_": Role.ADMIN,
+}
+
+
+def test_every_role_has_a_reach_and_abilities():
+    assert set(policy.REACH) == set(Role.values) == set(policy.ABILITIES)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", sorted(PERSONAS))
+def test_each_persona_has_exactly_its_roles_abilities(request, persona):
+    user = request.getfixturevalue(persona)
+    assert {a for a in A if policy.has(user, a)} == EXPECTED[PERSONAS[persona]]
+
+
+@pytest.mark.django_db
+def test_scopes(enterprise_user, assessor, city_official, ministry_user, admin_user_, city):
+    assert policy.scope_of(enterprise_user) == policy.Scope(
+        Reach.ENTERPRISE, enterprise_id=enterprise_user.enterprise_id
+    )
+    assert policy.scope_of(assessor) == policy.Scope(Reach.CITY, city_id=city.pk)
+    assert policy.scope_of(city_official) == policy.Scope(Reach.CITY, city_id=city.pk)
+    assert policy.scope_of(ministry_user) == policy.Scope(Reach.NATION)
+    assert policy.scope_of(admin_user_) == policy.Scope(Reach.NATION)
+    assert policy.scope_of(AnonymousUser()) == policy.NOTHING
+
+
+@pytest.mark.django_db
+def test_inactive_accounts_and_superusers(city_official, django_user_model):
+    city_official.is_active = False
+    assert policy.scope_of(city_official) == policy.NOTHING
+    assert not any(policy.has(city_official, a) for a in A)
+    root = django_user_model.objects.create_superuser("root", password="x-Long-enough-1")
+    assert policy.role_of(root) == Role.ADMIN
+    assert policy.has(root, A.IMPORT_REGISTRY)
+
+
+@pytest.mark.django_db
+def test_the_template_can(client, city_official, enterprise_user):
+    client.force_login(city_official)
+    page = client.get("/").wsgi_request
+    can = policy.can(page)["can"]
+    assert can.see_dashboards and can.see_city_dashboard and can.manage_city_accounts
+    assert can.import_data and can.city_scoped
+    assert not can.see_nation and not can.has_own_enterprise
+    with pytest.raises(AttributeError):
+        _ = can.no_such_ability
+
+
+# --- nothing else compares role names ----------------------------------------------------------
+
+PYTHON_ROLE_CHECK = re.compile(
+    r"\.role\s*(==|!=|\bin\b(?!\s+policy\.)|\bnot in\b)|(==|!=)\s*Role\.|Role\.[A-Z_]+\s*(==|!=)"
+    r"|\bin\s*\(\s*Role\.|is_superuser\s+or\b"
+)
+# (`user.is_staff` is Django's own gate to the admin site, not a role.)
+TEMPLATE_ROLE_CHECK = re.compile(r"user\.role\b|user\.is_superuser")
+# Files that may: the policy itself, the model (its constraint lists the roles it binds), and
+# demo data (it creates one account per role).
+ALLOWED = {"accounts/policy.py", "accounts/models.py", "demo/services.py"}
+
+
+def _sources(suffix: str):
+    for app in (
+        "accounts",
+        "cities",
+        "assessments",
+        "oversight",
+        "reports",
+        "demo",
+        "sme_pilot",
+        "templates",
+    ):
+        for path in sorted((ROOT / app).rglob(f"*{suffix}")):
+            relative = path.relative_to(ROOT).as_posix()
+            if "/migrations/" not in relative and relative not in ALLOWED:
+                yield relative, path.read_text(encoding="utf-8")
+
+
+def test_no_role_comparison_outside_the_policy():
+    found = [
+        f"{name}:{number}: {line.strip()}"
+        for suffix, pattern in ((".py", PYTHON_ROLE_CHECK), (".html", TEMPLATE_ROLE_CHECK))
+        for name, text in _sources(suffix)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if pattern.search(line)
+    ]
+    assert found == []
+
+
+def test_the_guard_recognises_a_role_comparison():
+    assert PYTHON_ROLE_CHECK.search("if user.role == Role.ASSESSOR:")
+    assert PYTHON_ROLE_CHECK.search("if role in (Role.MINISTRY, Role.ADMIN):")
+    assert PYTHON_ROLE_CHECK.search("return actor.is_superuser or actor.role == 'admin'")
+    assert TEMPLATE_ROLE_CHECK.search("{% if user.role == 'enterprise' %}")
+    assert not PYTHON_ROLE_CHECK.search("if policy.has(user, Ability.SEE_NATION):")
+    assert not PYTHON_ROLE_CHECK.search("if filters.role in policy.PROVISIONED_BY_CITY:")
