@@ -78,13 +78,14 @@ worker: $(VENV)/.base-installed
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 fmt: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
 typecheck: $(VENV)/.dev-installed
-	$(VENV)/bin/mypy cities assessments reports sme_pilot
+	$(VENV)/bin/mypy accounts cities assessments oversight reports demo sme_pilot
 
 # Missing migrations, and the deployment checklist against production settings (dummy secrets).
 checks: $(VENV)/.dev-installed

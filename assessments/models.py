@@ -1,6 +1,6 @@
 """Assessments of an enterprise's digital level.
 
-This first cut holds what the registry's `levels` import needs: who was assessed, when, for what
+This first cut held what the `levels` import needs: who was assessed, when, for what
 purpose, by which method, the level and score, and the state. The online questionnaire, indicator
 revisions and the truthfulness pledge extend it.
 """
@@ -12,32 +12,21 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from .choices import LEVEL_NAMES, Method, Purpose, Source, State
 
-class Purpose(models.TextChoices):
-    SELF_CHECK = "self_check", "自评"
-    BASELINE = "baseline", "改造前"
-    POST = "post", "改造后"
+__all__ = [  # the enumerations are imported from here too
+    "EDITABLE_STATES",
+    "LEVEL_NAMES",
+    "Assessment",
+    "IndicatorRevision",
+    "IndicatorVersion",
+    "Method",
+    "PledgeText",
+    "Purpose",
+    "Source",
+    "State",
+]
 
-
-class Method(models.TextChoices):
-    SELF = "self", "自评"
-    ONSITE = "onsite", "现场评定"
-
-
-class State(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    SUBMITTED = "submitted", "已提交"
-    CONFIRMED = "confirmed", "已确认"
-    RETURNED = "returned", "已退回"
-
-
-class Source(models.TextChoices):
-    ONLINE = "online", "在线填报"
-    IMPORT = "import", "批量导入"
-
-
-LEVEL_NAMES = {0: "未达一级", 1: "一级", 2: "二级", 3: "三级", 4: "四级"}
-# Drafts and assessments returned for correction may be edited; nothing else.
 EDITABLE_STATES = (State.DRAFT, State.RETURNED)
 
 

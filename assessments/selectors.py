@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
 
-from cities import policy
+from accounts import policy
 from cities.models import Enterprise
 from sme_pilot.errors import NotFound
 

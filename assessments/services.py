@@ -15,12 +15,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cities import dashboard_cache, policy
-from cities.models import Enterprise, User
+from accounts import policy
+from accounts.models import User
+from cities.models import Enterprise
 from sme_pilot.errors import Conflict, Forbidden, NotFound
 from sme_pilot.inputs import RETURN_COMMENT_MAX_LENGTH, parse_number
 
-from . import indicators, scoring, selectors
+from . import indicators, scoring, selectors, signals
 from .models import EDITABLE_STATES, Assessment, Method, Purpose, Source, State
 
 DATA_PREFIX = "data:"
@@ -428,7 +429,7 @@ def assessment_confirm(*, actor: User, assessment_id: int) -> Assessment:
     assessment.assessed_on = timezone.localdate()
     assessment._change_reason = "现场评定确认"  # type: ignore[attr-defined]
     assessment.save()
-    dashboard_cache.invalidate_city_on_commit(assessment.enterprise.city_id)
+    signals.levels_changed.send(sender=Assessment, city_ids=[assessment.enterprise.city_id])
     return assessment
 
 

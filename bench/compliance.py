@@ -127,7 +127,8 @@ def _dashboard_timings() -> list[dict[str, object]]:
     from django.db.models import Count
     from django.test import Client
 
-    from cities.models import PilotCity, Role, User
+    from accounts.models import Role, User
+    from cities.models import PilotCity
 
     city = PilotCity.objects.annotate(n=Count("enterprises")).order_by("-n").first()
     assert city is not None

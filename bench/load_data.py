@@ -123,9 +123,10 @@ def _accounts(*, enterprise_accounts: int, ministry_accounts: int, seed: int) ->
     from django.utils import timezone
     from simple_history.utils import bulk_create_with_history
 
+    from accounts.models import Role, User
     from assessments import indicators
     from assessments.models import Assessment, Method, Purpose, Source, State
-    from cities.models import Enterprise, PilotCity, Role, User
+    from cities.models import Enterprise, PilotCity
 
     password = make_password(PASSWORD)  # one PBKDF2 hash for all: hashing each takes ~0.5 s
     users: list[User] = []
@@ -200,8 +201,9 @@ def _reset_run_state() -> None:
 
 
 def _existing_shape() -> dict[str, int]:
+    from accounts.models import Role, User
     from assessments.models import Assessment, State
-    from cities.models import Enterprise, PilotCity, Role, User
+    from cities.models import Enterprise, PilotCity
 
     users = User.objects.filter(username__startswith=PREFIX)
     return {
@@ -241,8 +243,9 @@ def _indicator_summary() -> dict[str, Any]:
 
 
 def _manifest() -> dict[str, Any]:
+    from accounts.models import Role, User
     from assessments.models import Assessment, State
-    from cities.models import PilotCity, Role, User
+    from cities.models import PilotCity
 
     users = User.objects.filter(username__startswith=PREFIX)
     drafts = dict(

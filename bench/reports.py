@@ -99,7 +99,7 @@ def _peak_rss_mb() -> float:
 
 def _measure(kind: str, repeat: int, **params: str) -> dict[str, object]:
     """Runs in the child process: the report `repeat` times, each followed by its floor."""
-    from cities import dashboard_cache
+    from oversight import dashboard_cache
     from reports import rendering, snapshots
 
     _warm_up()

@@ -1,5 +1,5 @@
 """The admin: reference data (batches, provinces, cities, sub-industries, enterprises, targets)
-and the accounts only administrators create (ministry, city officials).
+and import jobs. Accounts are in `accounts.admin`.
 
 Models with history use SimpleHistoryAdmin, so each change page links to who changed what, when.
 """
@@ -10,14 +10,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.db.models import Model
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
 from .models import (
     CityTarget,
     Enterprise,
@@ -27,7 +22,6 @@ from .models import (
     Province,
     QualityTier,
     SubIndustry,
-    User,
 )
 
 
@@ -153,25 +147,6 @@ class CityTargetAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("city", "sub_industry")
 
 
-ACCOUNT_FIELDS = ("role", "city", "enterprise", "display_name", "phone", "must_change_password")
-
-
-class AccountCreationForm(AdminUserCreationForm):
-    class Meta(AdminUserCreationForm.Meta):
-        model = User
-        fields = ("username", *ACCOUNT_FIELDS)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Whoever sets a password for someone else makes them replace it at first login.
-        self.fields["must_change_password"].initial = True
-
-
-class AccountChangeForm(UserChangeForm):
-    class Meta(UserChangeForm.Meta):
-        model = User
-
-
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin[ImportJob]):
     """Read-only: jobs are the record of what was imported; they change only through the service."""
@@ -202,74 +177,3 @@ class ImportJobAdmin(admin.ModelAdmin[ImportJob]):
 
     def has_delete_permission(self, request: HttpRequest, obj: ImportJob | None = None) -> bool:
         return False
-
-
-@admin.register(User)
-class AccountAdmin(SimpleHistoryAdmin, UserAdmin):
-    form = AccountChangeForm
-    add_form = AccountCreationForm
-    fieldsets = (
-        (None, {"fields": ("username", "password")}),
-        ("角色与范围", {"fields": ("role", "city", "enterprise", "must_change_password")}),
-        ("个人信息", {"fields": ("display_name", "phone", "email")}),
-        (
-            "权限",
-            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
-        ),
-        ("重要日期", {"fields": ("last_login", "date_joined", "created_by")}),
-    )
-    add_fieldsets = (
-        (
-            None,
-            {
-                "classes": ("wide",),
-                "fields": ("username", "usable_password", "password1", "password2"),
-            },
-        ),
-        (
-            "角色与范围",
-            {
-                "description": (
-                    "部委用户和系统管理员不绑定城市或企业；"
-                    "城市管理员和现场评定员须选择城市；企业用户须选择企业。"
-                ),
-                "fields": ACCOUNT_FIELDS,
-            },
-        ),
-    )
-    readonly_fields = ("created_by", "last_login", "date_joined")
-    list_display = (
-        "username",
-        "display_name",
-        "role",
-        "city",
-        "enterprise",
-        "is_active",
-        "must_change_password",
-        "last_login",
-    )
-    list_filter = ("role", "is_active", "must_change_password", "is_staff", "city__batch")
-    search_fields = ("username", "display_name", "email", "enterprise__name", "enterprise__uscc")
-    list_select_related = ("city", "enterprise")
-    autocomplete_fields = ("city", "enterprise")
-
-    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
-        assert isinstance(obj, User)
-        if not change and isinstance(request.user, User):
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            services.account_sessions_end(user=obj)
-
-    def user_change_password(
-        self, request: HttpRequest, id: str, form_url: str = ""
-    ) -> HttpResponse:
-        """An administrator setting someone else's password makes it an initial password."""
-        response = super().user_change_password(request, id, form_url)
-        if request.method == "POST" and isinstance(response, HttpResponseRedirect):
-            user = self.get_object(request, unquote(id))
-            if user is not None and user.pk != request.user.pk and not user.must_change_password:
-                user.must_change_password = True
-                user._change_reason = "管理员重置密码"  # type: ignore[attr-defined]
-                user.save(update_fields=["must_change_password"])
-        return response

@@ -6,6 +6,6 @@ class CitiesConfig(AppConfig):
     verbose_name = "试点城市与企业名录"
 
     def ready(self) -> None:
-        from . import signals  # models are loaded only once the app registry is ready
+        from .imports import kinds  # models are loaded only once the app registry is ready
 
-        signals.connect()
+        kinds.register()

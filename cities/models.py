@@ -1,4 +1,5 @@
-"""The pilot registry: batches, provinces, cities, sub-industries, enterprises, targets, users.
+"""The pilot registry: batches, provinces, cities, sub-industries, enterprises, targets, and the
+import jobs that fill it. Users and roles are in `accounts`.
 
 Policy values (compliance threshold, counted tiers, pilot length, award caps) live on the batch
 as data an administrator can correct, never as constants in code.
@@ -8,56 +9,40 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.crypto import salted_hmac
 from simple_history.models import HistoricalRecords
 
+from accounts.models import User
 from sme_pilot import jobs
 
 from . import uscc as uscc_rules
+from .choices import (
+    MAJOR_CITY_TYPES,
+    CityType,
+    ImportKind,
+    QualityTier,
+    Region,
+    SizeClass,
+    TargetMetric,
+)
+
+__all__ = [  # the enumerations are imported from here too
+    "MAJOR_CITY_TYPES",
+    "CityType",
+    "ImportKind",
+    "QualityTier",
+    "Region",
+    "SizeClass",
+    "TargetMetric",
+]
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import RelatedManager
-
-
-class Region(models.TextChoices):
-    EAST = "east", "东部"
-    CENTRAL = "central", "中部"
-    WEST = "west", "西部"
-    NORTHEAST = "northeast", "东北"
-
-
-class CityType(models.TextChoices):
-    PROVINCIAL_CAPITAL = "provincial_capital", "省会城市"
-    SEPARATELY_PLANNED = "separately_planned", "计划单列市"
-    CORPS = "corps", "兵团"
-    PREFECTURE = "prefecture", "地级市"
-    MUNICIPAL_DISTRICT = "municipal_district", "直辖市区县"
-
-
-# City types eligible for the higher award cap (docs/rules.md §1, "Money").
-MAJOR_CITY_TYPES = frozenset(
-    {CityType.PROVINCIAL_CAPITAL, CityType.SEPARATELY_PLANNED, CityType.CORPS}
-)
-
-
-class QualityTier(models.TextChoices):
-    NONE = "none", "无"
-    INNOVATIVE = "innovative", "创新型中小企业"
-    PROVINCIAL_SRDI = "provincial_srdi", "省级专精特新"
-    LITTLE_GIANT = "little_giant", "国家级专精特新小巨人"
-
-
-class SizeClass(models.TextChoices):
-    MEDIUM = "medium", "中型"
-    SMALL = "small", "小型"
-    MICRO = "micro", "微型"
 
 
 def default_counted_tiers() -> list[str]:
@@ -312,13 +297,6 @@ class Enterprise(models.Model):
             raise ValidationError({"sub_industry": "细分行业不属于该企业所在城市"})
 
 
-class TargetMetric(models.TextChoices):
-    LEVEL2_ENTERPRISES = "level2_enterprises", "二级及以上企业数（家）"
-    LEVEL2_SHARE = "level2_share", "二级及以上企业占比（%）"
-    TRANSFORMED_ENTERPRISES = "transformed_enterprises", "完成改造企业数（家）"
-    SRDI_TRANSFORMED = "srdi_transformed", "完成改造专精特新企业数（家）"
-
-
 class CityTarget(models.Model):
     city = models.ForeignKey(
         PilotCity, on_delete=models.CASCADE, related_name="targets", verbose_name="城市"
@@ -365,129 +343,11 @@ class CityTarget(models.Model):
             raise ValidationError({"sub_industry": "细分行业不属于该城市"})
 
 
-class Role(models.TextChoices):
-    ENTERPRISE = "enterprise", "企业用户"
-    ASSESSOR = "assessor", "现场评定员"
-    CITY_OFFICIAL = "city_official", "城市管理员"
-    MINISTRY = "ministry", "部委用户"
-    ADMIN = "admin", "系统管理员"
+def validate_import_kind(value: str) -> None:
+    """`value` must be a kind some app registered with the import framework."""
+    from .imports import registry  # the framework imports this module
 
-
-class AccountManager(UserManager["User"]):
-    def create_superuser(self, username, email=None, password=None, **extra_fields):  # type: ignore[no-untyped-def,override]
-        extra_fields.setdefault("role", Role.ADMIN)
-        return super().create_superuser(username, email, password, **extra_fields)
-
-
-class User(AbstractUser):
-    """A person who logs in, with exactly one role and the scope that role is bound to."""
-
-    role = models.CharField("角色", max_length=20, choices=Role.choices)
-    city = models.ForeignKey(
-        PilotCity,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="users",
-        verbose_name="所属城市",
-    )
-    enterprise = models.ForeignKey(
-        Enterprise,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="users",
-        verbose_name="所属企业",
-    )
-    display_name = models.CharField("姓名", max_length=50, blank=True)
-    phone = models.CharField("手机号", max_length=30, blank=True)
-    must_change_password = models.BooleanField("首次登录须修改密码", default=False)
-    # The latest 重置密码 by a city official: a second one right after it is refused, naming them.
-    password_reset_at = models.DateTimeField("密码重置时间", null=True, blank=True, editable=False)
-    password_reset_by = models.ForeignKey(
-        "self",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-        verbose_name="密码重置人",
-    )
-    created_by = models.ForeignKey(
-        "self",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="创建人",
-    )
-    # Raised by one each time the account is deactivated (services.account_sessions_end) and
-    # mixed into the session hash: a later reactivation does not bring old sessions back.
-    session_generation = models.PositiveIntegerField("登录会话代次", default=0, editable=False)
-    history = HistoricalRecords(excluded_fields=["password", "last_login", "session_generation"])
-
-    objects: ClassVar[AccountManager] = AccountManager()  # type: ignore[assignment]
-
-    class Meta:
-        verbose_name = "用户"
-        verbose_name_plural = "用户"
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(role="enterprise", enterprise__isnull=False, city__isnull=True)
-                    | Q(
-                        role__in=["assessor", "city_official"],
-                        city__isnull=False,
-                        enterprise__isnull=True,
-                    )
-                    | Q(role__in=["ministry", "admin"], city__isnull=True, enterprise__isnull=True)
-                ),
-                name="cities_user_role_scope",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.display_name or self.username
-
-    def _get_session_auth_hash(self, secret: str | None = None) -> str:
-        """Django's HMAC of the password hash, with the session generation in it once raised.
-
-        Generation 0 keeps Django's own value, so sessions opened before this existed stay valid.
-        Django calls this with each of SECRET_KEY_FALLBACKS too, so key rotation keeps working.
-        """
-        if not self.session_generation:
-            # Not in django-stubs; Django's get_session_auth_hash and fallbacks both call it.
-            return str(super()._get_session_auth_hash(secret=secret))  # type: ignore[misc]
-        return salted_hmac(
-            "cities.models.User.get_session_auth_hash",
-            f"{self.password}:{self.session_generation}",
-            secret=secret,
-            algorithm="sha256",
-        ).hexdigest()
-
-    def clean(self) -> None:
-        from .policy import REACH, Reach  # the policy says what each role is bound to
-
-        super().clean()
-        reach = REACH.get(self.role)
-        if reach is Reach.ENTERPRISE:
-            if self.enterprise_id is None:
-                raise ValidationError({"enterprise": "企业用户必须绑定一家企业"})
-            self.city = None
-        elif reach is Reach.CITY:
-            if self.city_id is None:
-                raise ValidationError({"city": "城市管理员和现场评定员必须绑定一个试点城市"})
-            self.enterprise = None
-        else:
-            self.city = None
-            self.enterprise = None
-
-
-class ImportKind(models.TextChoices):
-    CITIES = "cities", "试点城市"
-    SUB_INDUSTRIES = "sub_industries", "细分行业"
-    ENTERPRISES = "enterprises", "企业名录"
-    LEVELS = "levels", "数字化水平等级"
+    registry.validate_kind(value)
 
 
 class ImportJobState(models.TextChoices):
@@ -512,7 +372,7 @@ class ImportJobQuerySet(models.QuerySet["ImportJob"]):
         Colleagues of one city share imports ("everything of that city"), so one can follow up on
         a file another uploaded.
         """
-        from .policy import Ability, has, scope_of
+        from accounts.policy import Ability, has, scope_of
 
         if has(user, Ability.IMPORT_REGISTRY):
             return self
@@ -529,7 +389,8 @@ class ImportJob(models.Model):
     (the job engine, `sme_pilot.jobs`; this kind is `cities.imports.jobs.IMPORT_JOBS`).
     """
 
-    kind = models.CharField("导入类型", max_length=20, choices=ImportKind.choices)
+    # Any kind an app registered (cities.imports.registry), not only the registry's own.
+    kind = models.CharField("导入类型", max_length=20, validators=[validate_import_kind])
     original_filename = models.CharField("原文件名", max_length=255)
     file = models.FileField("导入文件", upload_to="imports/%Y/%m/", max_length=255)
     size_bytes = models.PositiveBigIntegerField("文件大小（字节）", default=0)
@@ -583,6 +444,12 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}导入 #{self.pk}（{self.original_filename}）"
+
+    def get_kind_display(self) -> str:
+        """The kind's Chinese name, from the app that registered it."""
+        from .imports import registry  # the framework imports this module
+
+        return registry.label(self.kind)
 
     @property
     def is_finished(self) -> bool:

@@ -1,30 +1,19 @@
-"""Dashboard cache invalidation when reference data changes (no business logic here)."""
+"""Events the registry sends when data that other apps follow has changed (no logic here).
+
+Writers send them inside their transaction; a receiver that keeps state outside the database
+(e.g. oversight's dashboard cache) acts after the transaction commits. Writers never call a
+reader directly: the reader connects a receiver in its own AppConfig.ready().
+
+Changes to reference data (batches, cities, sub-industries, targets) are not sent here: readers
+listen to those models' own post_save/post_delete signals.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from django.dispatch import Signal
 
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+registry_changed = Signal()
+"""Registry data of some cities changed: an enterprise edit, or an import of any kind.
 
-from . import dashboard_cache
-from .models import CityTarget, PilotBatch, PilotCity, SubIndustry
-
-
-def _batch_changed(sender: Any, instance: PilotBatch, **kwargs: Any) -> None:
-    batch_id = instance.pk
-    transaction.on_commit(lambda: dashboard_cache.invalidate_batch(batch_id))
-
-
-def _city_data_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
-    city_id = instance.pk if isinstance(instance, PilotCity) else instance.city_id
-    dashboard_cache.invalidate_city_on_commit(city_id)
-
-
-def connect() -> None:
-    post_save.connect(_batch_changed, sender=PilotBatch, dispatch_uid="dash_batch_saved")
-    for model in (PilotCity, SubIndustry, CityTarget):
-        for signal, name in ((post_save, "saved"), (post_delete, "deleted")):
-            signal.connect(
-                _city_data_changed, sender=model, dispatch_uid=f"dash_{model.__name__}_{name}"
-            )
+Keyword arguments: `city_ids`, a list of city ids (None entries are ignored), or `city_ids=None`
+when any city may have changed (an administrator's or the command's import)."""

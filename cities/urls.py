@@ -1,28 +1,43 @@
-from django.contrib.auth import views as auth_views
+"""Registry pages, import jobs and account management of the registry."""
+
 from django.urls import include, path
 
-from .views import dashboards, registry
+from .views import accounts, imports, registry
+
+# Import jobs, mounted at /imports/.
+import_patterns = [
+    path("", imports.import_list, name="import_list"),
+    path("<int:pk>/", imports.import_detail, name="import_detail"),
+    path("<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("<int:pk>/progress/", imports.import_progress, name="import_progress"),
+]
+
+# Account management for city officials, mounted at /accounts/.
+account_patterns = [
+    path("", accounts.account_list, name="account_list"),
+    path("new/", accounts.account_create, name="account_create"),
+    path("bulk/", accounts.account_bulk_create, name="account_bulk_create"),
+    path("bulk/<str:token>/", accounts.account_bulk_result, name="account_bulk_result"),
+    path(
+        "bulk/<str:token>/download/",
+        accounts.account_sheet_download,
+        name="account_sheet_download",
+    ),
+    path(
+        "<int:pk>/reset-password/",
+        accounts.account_reset_password,
+        name="account_reset_password",
+    ),
+    path("<int:pk>/deactivate/", accounts.account_deactivate, name="account_deactivate"),
+    path("<int:pk>/reactivate/", accounts.account_reactivate, name="account_reactivate"),
+]
 
 urlpatterns = [
     path("", registry.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/change/", registry.PasswordChange.as_view(), name="password_change"),
-    path(
-        "password/change/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
-        name="password_change_done",
-    ),
     path("cities/", registry.city_list, name="city_list"),
     path("cities/<str:code>/", registry.city_detail, name="city_detail"),
-    path("cities/<str:code>/enterprises/", registry.roster, name="roster"),
-    path("cities/<str:code>/dashboard/", dashboards.city_dashboard, name="city_dashboard"),
-    path(
-        "cities/<str:code>/enterprises/export.xlsx", dashboards.roster_export, name="roster_export"
-    ),
-    path("dashboard/", dashboards.national_dashboard, name="national_dashboard"),
     path("enterprises/<str:uscc>/", registry.enterprise_detail, name="enterprise_detail"),
     path("my/", registry.my_enterprise, name="my_enterprise"),
-    path("imports/", include("cities.urls_imports")),
-    path("accounts/", include("cities.urls_accounts")),
+    path("imports/", include(import_patterns)),
+    path("accounts/", include(account_patterns)),
 ]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from accounts.models import User
+from accounts.policy import sees_dashboards, sees_everything
 from assessments.selectors import assessment_list_visible_to
-from cities.models import User
-from cities.policy import sees_dashboards, sees_everything
 from cities.selectors import city_list_visible_to
 from sme_pilot.errors import NotFound
 

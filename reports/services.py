@@ -26,10 +26,11 @@ from django.db.models import Case, F, When
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from accounts.models import User
+from accounts.policy import sees_dashboards, sees_everything
 from assessments.models import Assessment
 from assessments.selectors import assessment_get_visible
-from cities.models import PilotCity, User
-from cities.policy import sees_dashboards, sees_everything
+from cities.models import PilotCity
 from cities.selectors import city_get_visible
 from sme_pilot import jobs, ratelimits
 from sme_pilot.errors import NotFound

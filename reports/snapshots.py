@@ -23,11 +23,11 @@ from assessments import indicators, scoring
 from assessments.models import LEVEL_NAMES, Assessment
 from assessments.selectors import counting_assessments, with_current_level
 from assessments.services import assessment_preview
-from cities import compliance
 from cities.models import Enterprise, PilotCity, QualityTier
-from cities.selectors_compliance import with_baseline_level
-from cities.selectors_dashboard.city import city_dashboard
-from cities.selectors_dashboard.national import compliance_cached, national_dashboard
+from oversight import compliance
+from oversight.selectors.compliance import with_baseline_level
+from oversight.selectors.dashboard.city import city_dashboard
+from oversight.selectors.dashboard.national import compliance_cached, national_dashboard
 
 KINDS = ("city", "national", "assessment")
 TIER_LABELS = dict(QualityTier.choices)

@@ -18,8 +18,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from cities.models import User
-from cities.policy import sees_dashboards, sees_everything
+from accounts.models import User
+from accounts.policy import sees_dashboards, sees_everything
 from cities.selectors import city_list_visible_to
 from sme_pilot.downloads import file_attachment_response
 from sme_pilot.inputs import AsOfError, parse_as_of, parse_id_or_none

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from cities.models import Role
+from accounts.models import Role
 from tests.cities.factories import CityFactory, EnterpriseFactory, SubIndustryFactory, UserFactory
 
 # Tests with real Celery workers need Redis and PostgreSQL. They skip before any fixture runs

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.db import connection
 
-from cities.models import Role
+from accounts.models import Role
 from tests.cities.factories import UserFactory
 from tests.conftest import skip_without_worker_services, wait_for
 

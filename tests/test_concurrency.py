@@ -19,9 +19,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Role, User
 from assessments.models import Assessment, Method, Purpose, State
-from cities import dashboard_cache
-from cities.models import Enterprise, ImportJob, ImportJobState, PilotCity, Role, User
+from cities.models import Enterprise, ImportJob, ImportJobState, PilotCity
+from oversight import dashboard_cache
 from reports.models import ReportJob
 from tests.assessments.factories import AssessmentFactory
 from tests.cities.factories import EnterpriseFactory, UserFactory

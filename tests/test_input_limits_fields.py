@@ -16,7 +16,7 @@ from rest_framework import parsers, serializers
 
 from sme_pilot.inputs import BoundedJSONParser
 
-APPS = ("cities", "assessments", "reports", "sme_pilot")
+APPS = ("accounts", "cities", "assessments", "oversight", "reports", "demo", "sme_pilot")
 
 # (class name, field name) → why it may stay unbounded. Keep short.
 ALLOWED_UNBOUNDED: dict[tuple[str, str], str] = {

@@ -43,7 +43,8 @@ from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from cities.models import CityTarget, ImportJob, ImportJobState, ImportKind, Role
+from accounts.models import Role
+from cities.models import CityTarget, ImportJob, ImportJobState, ImportKind
 from cities.services import accounts as account_services
 from reports.models import ReportDownload, ReportJob, ReportJobState, ReportKind
 from tests.assessments.factories import AssessmentFactory

@@ -25,9 +25,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from cities import policy
+from accounts import policy
+from accounts.models import User
 from cities import selectors as city_selectors
-from cities.models import User
 from sme_pilot.api import CursorPagination
 from sme_pilot.inputs import BoundedJSONParser
 from sme_pilot.openapi import VALIDATION_ERROR_RESPONSE, AutoSchema, ErrorSerializer

@@ -14,7 +14,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("assessments", "0003_indicator_2024_and_pledge"),
-        ("cities", "0003_import_job"),
+        ("cities", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from cities import policy
+from accounts import policy
 from cities.selectors import (
     RosterFilters,
     city_list_visible_to,

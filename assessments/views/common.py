@@ -12,8 +12,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from cities import policy
-from cities.models import Enterprise, User
+from accounts import policy
+from accounts.models import User
+from cities.models import Enterprise
 
 from .. import indicators, scoring, selectors, services
 from ..models import Assessment, Method, State

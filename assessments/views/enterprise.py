@@ -10,8 +10,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from cities import policy
-from cities.models import Enterprise, User
+from accounts import policy
+from accounts.models import User
+from cities.models import Enterprise
 from cities.selectors import enterprise_get_visible, enterprise_list_visible_to
 
 from .. import selectors, services

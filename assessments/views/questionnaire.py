@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from cities import policy
+from accounts import policy
 
 from .. import scoring, selectors, services
 from ..forms import AutosaveForm, OnsiteStartForm, SubmitForm, autosave_value

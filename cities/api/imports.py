@@ -19,10 +19,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from accounts.models import User
 from sme_pilot.openapi import AutoSchema, ErrorSerializer
 
-from ..imports import columns, jobs, selectors
-from ..models import ImportJob, ImportJobState, ImportKind, PilotCity, User
+from ..imports import jobs, registry, selectors
+from ..models import ImportJob, ImportJobState, PilotCity
 
 
 class ImportErrorSerializer(serializers.Serializer):
@@ -77,9 +78,14 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 
 class ImportJobCreateSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=ImportKind.choices)
+    kind = serializers.ChoiceField(choices=[])
     file = serializers.FileField(help_text="CSV（UTF-8 或 GB18030）或 XLSX 文件")
     dry_run = serializers.BooleanField(default=False, help_text="只校验，不写入")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The kinds the apps registered (cities.imports.registry), known once apps are ready.
+        self.fields["kind"].choices = registry.choices()  # type: ignore[attr-defined]
 
 
 class ImportRejectedSerializer(serializers.Serializer):
@@ -173,7 +179,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         assert isinstance(user, User)
         kind = payload.validated_data["kind"]
         if kind not in selectors.import_kinds_for(user=user):
-            raise exceptions.PermissionDenied(f"您无权导入“{columns.SPECS[kind].label}”数据")
+            raise exceptions.PermissionDenied(f"您无权导入“{registry.label(kind)}”数据")
         try:
             job = jobs.import_job_create(
                 kind=kind,

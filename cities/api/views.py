@@ -3,21 +3,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, viewsets
-from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.models import User
 from sme_pilot.api import CursorPagination
-from sme_pilot.inputs import AsOfError, parse_as_of
 from sme_pilot.openapi import AutoSchema
 
-from .. import policy, selectors, services
-from ..compliance import to_json
-from ..models import Enterprise, User
-from ..selectors_compliance import city_compliance
+from .. import selectors, services
+from ..models import Enterprise
 from . import filters, serializers
 
 
@@ -40,26 +36,6 @@ class CityViewSet(viewsets.ReadOnlyModelViewSet):
         if self.action == "retrieve":
             return serializers.CityDetailSerializer
         return serializers.CitySerializer
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "as_of", OpenApiTypes.DATE, description="统计截至日期（默认今天，不能晚于今天）"
-            )
-        ],
-        responses={200: OpenApiTypes.OBJECT},
-        description="按“应改尽改”规则计算的达标情况（docs/rules.md §3.3）。",
-    )
-    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
-    def compliance(self, request: Request, code: str | None = None) -> Response:
-        if not policy.sees_dashboards(request.user):
-            raise exceptions.NotFound("没有找到该试点城市")
-        city = self.get_object()
-        try:
-            as_of = parse_as_of(request.query_params.get("as_of"))
-        except AsOfError as exc:
-            raise exceptions.ValidationError({"as_of": [str(exc)]}) from None
-        return Response(to_json(city_compliance(city=city, as_of=as_of)))
 
 
 class EnterprisePagination(CursorPagination):

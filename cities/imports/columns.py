@@ -1,4 +1,6 @@
-"""The columns of each import kind (docs/rules.md §3.2) and the parsing of one cell. No database.
+"""Columns of an import kind (docs/rules.md §3.2) and the parsing of one cell. No database.
+
+Each app declares its kinds' columns with these (`cities.imports.kinds`, `assessments.imports`).
 
 A header cell may be the English name (any case) or the Chinese name. Unknown columns are an
 error, so that a misspelt optional column is reported instead of silently ignored; a column
@@ -11,29 +13,13 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Final
 
 from django.db import models
 
-from assessments.models import LEVEL_NAMES, Method, Purpose
 from cities import uscc as uscc_rules
-from cities.models import (
-    CityType,
-    Enterprise,
-    ImportKind,
-    PilotCity,
-    QualityTier,
-    SizeClass,
-    SubIndustry,
-)
 
 from .results import quote
-
-CITIES: Final = ImportKind.CITIES.value
-SUB_INDUSTRIES: Final = ImportKind.SUB_INDUSTRIES.value
-ENTERPRISES: Final = ImportKind.ENTERPRISES.value
-LEVELS: Final = ImportKind.LEVELS.value
 
 
 class CellError(ValueError):
@@ -99,7 +85,7 @@ def text(max_length: int) -> Parser:
     return parse
 
 
-def _max_length(model: type[models.Model], name: str) -> int:
+def max_length(model: type[models.Model], name: str) -> int:
     model_field = model._meta.get_field(name)
     assert isinstance(model_field, models.Field) and model_field.max_length is not None
     return model_field.max_length
@@ -152,99 +138,11 @@ def year(value: str) -> int:
     return int(value)
 
 
-_LEVEL_BY_NAME: Final = {name: level for level, name in LEVEL_NAMES.items()}
-
-
-def level(value: str) -> int:
-    if value in _LEVEL_BY_NAME:
-        return _LEVEL_BY_NAME[value]
-    if re.fullmatch(r"[0-4]", value):
-        return int(value)
-    raise CellError(f"等级{quote(value)}无效：应为 0 到 4 的整数（0 表示未达一级）")
-
-
-_SCORE_STEP: Final = Decimal("0.001")
-
-
-def score(value: str) -> Decimal:
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise CellError(f"总分{quote(value)}不是数字") from None
-    if not number.is_finite() or not Decimal(0) <= number <= Decimal(100):
-        raise CellError(f"总分{quote(value)}超出范围：应在 0 到 100 之间")
-    if number != number.quantize(_SCORE_STEP):
-        raise CellError(f"总分{quote(value)}最多保留三位小数")
-    return number.quantize(_SCORE_STEP)
-
-
 def uscc(value: str) -> str:
     try:
         return uscc_rules.validate(value)
     except uscc_rules.USCCError as exc:
         raise CellError(str(exc)) from None
-
-
-# --- the kinds ------------------------------------------------------------------------------
-
-_CITY_CODE = text(_max_length(PilotCity, "code"))
-_SUB_CODE = text(_max_length(SubIndustry, "code"))
-
-SPECS: Final[dict[str, KindSpec]] = {
-    CITIES: KindSpec(
-        kind=CITIES,
-        label=ImportKind.CITIES.label,
-        key=("code",),
-        columns=(
-            Column("code", "城市代码", _CITY_CODE),
-            Column("name", "城市名称", text(_max_length(PilotCity, "name"))),
-            Column("province", "省份", text(20)),
-            Column("batch_year", "批次年份", year),
-            Column("city_type", "城市类型", choice(CityType)),
-            Column("plan_approved_on", "方案批复日期", iso_date, blank=True),
-        ),
-    ),
-    SUB_INDUSTRIES: KindSpec(
-        kind=SUB_INDUSTRIES,
-        label=ImportKind.SUB_INDUSTRIES.label,
-        key=("city_code", "code"),
-        columns=(
-            Column("city_code", "城市代码", _CITY_CODE),
-            Column("code", "细分行业代码", _SUB_CODE),
-            Column("name", "细分行业名称", text(_max_length(SubIndustry, "name"))),
-        ),
-    ),
-    ENTERPRISES: KindSpec(
-        kind=ENTERPRISES,
-        label=ImportKind.ENTERPRISES.label,
-        key=("uscc",),
-        columns=(
-            Column("uscc", "统一社会信用代码", uscc),
-            Column("name", "企业名称", text(_max_length(Enterprise, "name"))),
-            Column("city_code", "城市代码", _CITY_CODE),
-            Column("sub_industry_code", "细分行业代码", _SUB_CODE),
-            Column(
-                "district", "区县", text(_max_length(Enterprise, "district")), blank=True, empty=""
-            ),
-            Column("above_scale", "是否规上", boolean),
-            Column("quality_tier", "优质企业梯度", choice(QualityTier)),
-            Column("size_class", "企业规模", choice(SizeClass)),
-        ),
-    ),
-    LEVELS: KindSpec(
-        kind=LEVELS,
-        label=ImportKind.LEVELS.label,
-        key=("uscc", "assessed_on", "purpose", "method"),
-        columns=(
-            Column("uscc", "统一社会信用代码", uscc),
-            Column("assessed_on", "评定日期", iso_date),
-            Column("purpose", "评测目的", choice(Purpose)),
-            Column("method", "评定方式", choice(Method)),
-            Column("level", "数字化水平等级", level),
-            Column("total_score", "总分", score, required=False, blank=True),
-        ),
-    ),
-}
 
 
 def map_header(spec: KindSpec, header: tuple[str, ...]) -> tuple[HeaderMap, list[CellProblem]]:

@@ -30,8 +30,9 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from cities import policy
-from cities.models import ImportJob, ImportJobState, User
+from accounts import policy
+from accounts.models import User
+from cities.models import ImportJob, ImportJobState
 from sme_pilot import jobs, ratelimits
 from sme_pilot.errors import Forbidden
 

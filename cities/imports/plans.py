@@ -1,5 +1,8 @@
 """Resolve parsed rows against the database and decide, per row, create / update / unchanged.
 
+The shared helpers (Plan, Context, Scope, `fetch_by`) and the planners of cities' own kinds;
+other apps' planners use the same helpers (e.g. `assessments.imports.plan_levels`).
+
 Reads only, in a fixed number of bulk queries per kind (keys are fetched in chunks, so the count
 grows by one query per few thousand rows at most, never by one per row).
 """
@@ -7,17 +10,14 @@ grows by one query per few thousand rows at most, never by one per row).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from django.db import connection, models
-from django.utils import timezone
 
-from assessments.models import Assessment, Method, Source, State
 from cities.models import Enterprise, PilotBatch, PilotCity, Province, SubIndustry
 
-from . import columns
 from .columns import HeaderMap
 from .results import ParsedRow, RowError, quote
 
@@ -206,68 +206,3 @@ def plan_enterprises(rows: list[ParsedRow], ctx: Context) -> Plan:
         new.update((name, v[name]) for name in fields)
         plan.add(new, current)
     return plan
-
-
-def plan_levels(rows: list[ParsedRow], ctx: Context) -> Plan:
-    enterprises_qs = Enterprise.objects.all()
-    if ctx.scope.city_id is not None:
-        # Another city's enterprise is answered exactly like one that does not exist.
-        enterprises_qs = enterprises_qs.filter(city_id=ctx.scope.city_id)
-    enterprises = {
-        r["uscc"]: r["id"]
-        for r in fetch_by(enterprises_qs, "uscc", (r.values["uscc"] for r in rows), ["id", "uscc"])
-    }
-    existing = {
-        (r["enterprise_id"], r["assessed_on"], r["purpose"], r["method"]): r
-        for r in fetch_by(
-            Assessment.objects.filter(source=Source.IMPORT),
-            "enterprise_id",
-            enterprises.values(),
-            attnames(Assessment),
-        )
-    }
-    with_score = "total_score" in ctx.header.positions
-    plan = Plan(
-        Assessment,
-        update_fields=("level", "state", "confirmed_at", *(("total_score",) if with_score else ())),
-    )
-    today = timezone.localdate(ctx.now)
-    for row in rows:
-        v = row.values
-        enterprise_id = enterprises.get(v["uscc"])
-        if enterprise_id is None:
-            ctx.error(row, "uscc", f"企业{quote(v['uscc'])}不存在")
-            continue
-        if v["assessed_on"] > today:
-            ctx.error(row, "assessed_on", f"评定日期不能晚于今天（{today.isoformat()}）")
-            continue
-        # Imported on-site levels come from a city platform where an assessor confirmed them.
-        state = State.CONFIRMED if v["method"] == Method.ONSITE else State.SUBMITTED
-        key = (enterprise_id, v["assessed_on"], v["purpose"], v["method"])
-        current = existing.get(key)
-        new: dict[str, Any] = {"level": v["level"], "state": state.value}
-        if with_score:
-            new["total_score"] = v["total_score"]
-        if current is None or current["state"] != state:
-            new["confirmed_at"] = ctx.now if state == State.CONFIRMED else None
-        else:
-            new["confirmed_at"] = current["confirmed_at"]
-        if current is None:
-            new.update(
-                enterprise_id=enterprise_id,
-                assessed_on=v["assessed_on"],
-                purpose=v["purpose"],
-                method=v["method"],
-                source=Source.IMPORT.value,
-                created_by_id=ctx.actor_id,
-            )
-        plan.add(new, current)
-    return plan
-
-
-PLANNERS: Final[dict[str, Callable[[list[ParsedRow], Context], Plan]]] = {
-    columns.CITIES: plan_cities,
-    columns.SUB_INDUSTRIES: plan_sub_industries,
-    columns.ENTERPRISES: plan_enterprises,
-    columns.LEVELS: plan_levels,
-}

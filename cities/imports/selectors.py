@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from cities.models import ImportJob, User
+from accounts.models import User
+from cities.models import ImportJob
 from sme_pilot.errors import NotFound
 
 from .service import importable_kinds

@@ -1,4 +1,4 @@
-"""Bulk import of the registry (docs/rules.md §3.2): all or nothing, upserts, an audit trail.
+"""Bulk import of any registered kind (docs/rules.md §3.2): all or nothing, upserts, an audit trail.
 
 `import_file` is the one entry point for the command, the pages and the API. It reads the file,
 parses every row, resolves references against the database in bulk, and writes nothing unless
@@ -14,11 +14,12 @@ from typing import Final
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cities import policy
-from cities.dashboard_cache import invalidate_import_scope
-from cities.models import User
+from accounts import policy
+from accounts.models import User
+from cities import signals
+from cities.models import ImportJob
 
-from . import columns, plans, readers
+from . import columns, readers, registry
 from .columns import HeaderMap, KindSpec
 from .plans import Context, Scope
 from .results import ImportResult, ParsedRow, RowError, capped
@@ -28,12 +29,15 @@ Progress = Callable[[int, str], None]
 
 CHANGE_REASON: Final = "批量导入"
 PROGRESS_EVERY: Final = 2000
-CITY_OFFICIAL_KINDS: Final = (columns.SUB_INDUSTRIES, columns.ENTERPRISES, columns.LEVELS)
 
 
 def importable_kinds(actor: User | None) -> tuple[str, ...]:
     """The kinds `actor` may import; None (the management command) may import every kind."""
-    return policy.import_kinds(actor, tuple(columns.SPECS), CITY_OFFICIAL_KINDS)
+    return policy.import_kinds(
+        actor,
+        registry.kinds(),
+        tuple(k for k in registry.kinds() if registry.get(k).city_officials),
+    )
 
 
 def scope_for(actor: User | None) -> Scope:
@@ -68,10 +72,10 @@ def import_file(
     `max_rows` bounds the rows read (uploads pass settings.IMPORT_MAX_ROWS; the management
     command, run by an administrator on the server, reads any size).
     """
-    if kind not in columns.SPECS:
+    if kind not in registry.kinds():
         raise ValueError(f"unknown import kind {kind!r}")
     if kind not in importable_kinds(actor):
-        label = columns.SPECS[kind].label
+        label = registry.label(kind)
         error = RowError(None, "", f"您无权导入“{label}”数据")
         return ImportResult(kind=kind, errors=[error], error_count=1, dry_run=dry_run)
     parsed = parse_file(kind=kind, content=content, progress=progress, max_rows=max_rows)
@@ -82,7 +86,7 @@ def parse_file(
     *, kind: str, content: bytes, progress: Progress | None = None, max_rows: int | None = None
 ) -> ParsedFile:
     """Read and parse every row (no database): cell errors and duplicate keys."""
-    spec = columns.SPECS[kind]
+    spec = registry.spec(kind)
     try:
         table = readers.read_table(content, max_rows=max_rows)
     except readers.ImportFileError as exc:
@@ -145,14 +149,19 @@ def apply_parsed(
         with transaction.atomic():
             if progress is not None:
                 progress(55, "正在核对数据库中的已有数据")
-            plan = plans.PLANNERS[kind](parsed.rows, ctx)
+            plan = registry.get(kind).plan(parsed.rows, ctx)
             created, updated, unchanged = len(plan.creates), len(plan.updates), plan.unchanged
             if not errors and not dry_run:
                 if progress is not None:
                     progress(70, f"正在写入 {len(plan.creates) + len(plan.updates)} 行")
                 write_plan(plan, actor=actor, reason=CHANGE_REASON, now=now)
                 written = True
-                transaction.on_commit(lambda: invalidate_import_scope(ctx.scope.city_id))
+                # A city official's import touches only their city; an administrator's (or the
+                # command's) may touch any city, including the list of cities.
+                city_id = ctx.scope.city_id
+                signals.registry_changed.send(
+                    sender=ImportJob, city_ids=None if city_id is None else [city_id]
+                )
     except IntegrityError:
         # Someone wrote a conflicting row between our check and our write; nothing was written.
         errors.append(RowError(None, "", "导入期间数据被同时修改，本次未写入任何数据，请重新导入"))

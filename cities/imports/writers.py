@@ -21,7 +21,7 @@ from simple_history.utils import (
     get_history_model_for_model,
 )
 
-from cities.models import User
+from accounts.models import User
 
 from .plans import Plan
 

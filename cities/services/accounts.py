@@ -22,18 +22,19 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_p
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 from openpyxl import Workbook
 from simple_history.utils import bulk_create_with_history
 
+from accounts import policy
+from accounts.models import Role, User
+from accounts.services import account_sessions_end
 from sme_pilot.errors import Forbidden, NotFound
 from sme_pilot.observability import security_event
 
-from .. import policy
-from ..models import Enterprise, PilotCity, Role, User
-from ..selectors_accounts import enterprise_list_without_account
+from ..models import Enterprise, PilotCity
+from ..selectors.accounts import enterprise_list_without_account
 
 PASSWORD_LENGTH = 14
 # No 0/O/o, 1/l/I: the password is read off a sheet and typed by hand.
@@ -306,14 +307,6 @@ def account_set_active(*, actor: User, user: User, active: bool) -> User:
         if not active:
             account_sessions_end(user=user)
     return user
-
-
-def account_sessions_end(*, user: User) -> None:
-    """End every session the account has open, for good: called whenever it is deactivated
-    (by a city official or in the admin). An inactive account's sessions are refused anyway;
-    raising the generation in its session hash keeps them dead after a reactivation."""
-    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
-    user.refresh_from_db(fields=["session_generation"])
 
 
 def _sheet_cell(value: str) -> str:

@@ -8,11 +8,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts import policy
+from accounts.models import User
+from accounts.policy import Ability
 from sme_pilot.errors import Forbidden
 
-from .. import dashboard_cache, policy
-from ..models import Enterprise, SubIndustry, User
-from ..policy import Ability
+from .. import signals
+from ..models import Enterprise, SubIndustry
 
 
 def _editable_fields(actor: User) -> frozenset[str]:
@@ -46,7 +48,7 @@ def enterprise_update(
 ) -> Enterprise:
     """Apply `changes` if the actor may make every one of them; otherwise change nothing."""
     enterprise_check_editable(actor=actor, fields=changes)
-    dashboard_cache.invalidate_city_on_commit(enterprise.city_id)  # the city it leaves, if any
+    left = enterprise.city_id  # the city it leaves, if any
     for field, value in changes.items():
         setattr(enterprise, field, value)
     sub = changes.get("sub_industry")
@@ -55,12 +57,5 @@ def enterprise_update(
     enterprise.full_clean()
     enterprise._change_reason = "在线修改"  # type: ignore[attr-defined]
     enterprise.save()
-    dashboard_cache.invalidate_city_on_commit(enterprise.city_id)
+    signals.registry_changed.send(sender=Enterprise, city_ids=[left, enterprise.city_id])
     return enterprise
-
-
-def user_password_changed(*, user: User) -> None:
-    """The user chose their own password: the first-login obligation is met."""
-    if user.must_change_password:
-        user.must_change_password = False
-        user.save(update_fields=["must_change_password"])

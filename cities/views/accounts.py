@@ -20,12 +20,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from accounts import policy
+from accounts.models import Role, User
 from sme_pilot.downloads import attachment_response
 from sme_pilot.observability import security_event
 
-from .. import policy, services
-from .. import selectors_accounts as selectors
-from ..models import Role, User
+from .. import services
+from ..selectors import accounts as selectors
 from ..services.accounts import PROVISIONABLE_ROLES
 
 PAGE_SIZE = 50

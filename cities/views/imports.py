@@ -18,8 +18,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from ..imports import columns, jobs, selectors
-from ..models import ImportJob, ImportJobState, User
+from accounts.models import User
+
+from ..imports import jobs, registry, selectors
+from ..models import ImportJob, ImportJobState
 
 RECENT_JOBS = 20
 
@@ -32,7 +34,7 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         kind_field = self.fields["kind"]
         assert isinstance(kind_field, forms.ChoiceField)
-        kind_field.choices = [(k, columns.SPECS[k].label) for k in kinds]
+        kind_field.choices = [(k, registry.label(k)) for k in kinds]
         self.fields["file"].widget.attrs["accept"] = (
             ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
@@ -49,7 +51,7 @@ def _importer(request: HttpRequest) -> tuple[User, tuple[str, ...]]:
 
 def _page_context(kinds: tuple[str, ...]) -> dict[str, Any]:
     return {
-        "specs": [columns.SPECS[k] for k in kinds],
+        "specs": [registry.spec(k) for k in kinds],
         "max_upload": settings.IMPORT_MAX_UPLOAD_BYTES,
         "max_rows": settings.IMPORT_MAX_ROWS,
         "uploads_per_hour": settings.IMPORT_UPLOADS_PER_HOUR,

@@ -1,23 +1,18 @@
-"""Registry pages: home, city list, city overview, roster, enterprise detail, own profile."""
+"""Registry pages: home, city list, city overview, enterprise detail, own profile."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
 
-from assessments.selectors import with_current_level
+from accounts import policy
+from accounts.models import User
 
-from .. import policy, selectors, services
-from ..models import Enterprise, QualityTier, SizeClass, User
-
-ROSTER_PAGE_SIZE = 50
+from .. import selectors, services
+from ..models import Enterprise
 
 
 def _user(request: HttpRequest) -> User:
@@ -36,15 +31,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if policy.sees_everything(user):
         return redirect("city_list")
     raise Http404
-
-
-class PasswordChange(auth_views.PasswordChangeView):
-    success_url = reverse_lazy("password_change_done")
-
-    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
-        response = super().form_valid(form)
-        services.user_password_changed(user=_user(self.request))
-        return response
 
 
 @login_required
@@ -67,40 +53,6 @@ def city_detail(request: HttpRequest, code: str) -> HttpResponse:
             "city": city,
             "sub_industries": selectors.sub_industry_summary(city=city),
             "targets": selectors.target_list_for_city(city=city),
-        },
-    )
-
-
-@login_required
-def roster(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
-    city = selectors.city_get_visible(user=user, code=code)
-    filters = selectors.RosterFilters(
-        sub_industry=request.GET.get("sub_industry", ""),
-        scope=request.GET.get("scope", ""),
-        tier=request.GET.get("tier", ""),
-        size=request.GET.get("size", ""),
-        q=request.GET.get("q", ""),
-        counted=request.GET.get("counted", ""),
-        level=request.GET.get("level", ""),
-    )
-    enterprises = with_current_level(
-        selectors.roster_for_city(user=user, city=city, filters=filters)
-    )
-    page = Paginator(enterprises, ROSTER_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "cities/roster.html",
-        {
-            "city": city,
-            "page": page,
-            "filters": filters,
-            "query": query.urlencode(),
-            "sub_industries": city.sub_industries.order_by("code"),
-            "tiers": QualityTier.choices,
-            "sizes": SizeClass.choices,
         },
     )
 

@@ -39,9 +39,12 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "sme_pilot",
+    "accounts",
     "cities",
     "assessments",
+    "oversight",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -66,7 +69,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "cities.middleware.PasswordChangeRequiredMiddleware",
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     # Domain errors a view did not catch become the page for their status (sme_pilot.errors).
     "sme_pilot.errors.DomainErrorMiddleware",
     # Last, as django-axes asks.
@@ -100,8 +103,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                # `can`: what the signed-in user's pages may offer (cities.policy).
-                "cities.policy.can",
+                # `can`: what the signed-in user's pages may offer (accounts.policy).
+                "accounts.policy.can",
             ],
         },
     },
@@ -117,7 +120,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_USER_MODEL = "cities.User"
+AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -128,7 +131,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     # Every password change goes through these: a new password equal to the current one is not.
-    {"NAME": "cities.password_validation.NotCurrentPasswordValidator"},
+    {"NAME": "accounts.password_validation.NotCurrentPasswordValidator"},
 ]
 # A second 重置密码 of one account within this many seconds is refused (cities.services.accounts):
 # the password already shown to whoever reset it first stays the one that works.
@@ -302,7 +305,7 @@ LOGGING: dict = {
         # Our own loggers keep their level even where a tool (celery -l warning) raises root's.
         **{
             app: {"level": env("LOG_LEVEL", default="INFO")}
-            for app in ("cities", "assessments", "reports")
+            for app in ("accounts", "cities", "assessments", "oversight", "reports", "demo")
         },
     },
 }

@@ -11,6 +11,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from accounts.models import Role
 from assessments import indicators, services
 from assessments.models import (
     Assessment,
@@ -18,7 +19,6 @@ from assessments.models import (
     IndicatorVersion,
     PledgeText,
 )
-from cities.models import Role
 from tests.assessments.factories import AssessmentFactory, example_document
 from tests.cities.factories import UserFactory
 

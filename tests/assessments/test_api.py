@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from accounts.models import Role
 from assessments import selectors
 from assessments.models import Assessment, Method, Purpose, State
-from cities.models import Role
 from tests.assessments.factories import (
     EXAMPLE_RESULT,
     AssessmentFactory,

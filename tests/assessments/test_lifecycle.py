@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 
+from accounts.models import Role
 from assessments import indicators, selectors, services
 from assessments.models import (
     Assessment,
@@ -25,7 +26,6 @@ from assessments.models import (
     Purpose,
     State,
 )
-from cities.models import Role
 from sme_pilot.errors import Forbidden, NotFound
 from tests.assessments.factories import EXAMPLE_RESULT, complete_answers
 from tests.cities.factories import UserFactory

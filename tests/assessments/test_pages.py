@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from accounts.models import Role
 from assessments.models import Assessment, Method, Purpose, State
-from cities.models import Role
 from tests.assessments.factories import AssessmentFactory, complete_answers
 from tests.cities.factories import EnterpriseFactory, UserFactory
 

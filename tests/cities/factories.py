@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import factory
 
+from accounts.models import Role, User
 from cities import uscc
-from cities.models import Enterprise, PilotBatch, PilotCity, Province, Role, SubIndustry, User
+from cities.models import Enterprise, PilotBatch, PilotCity, Province, SubIndustry
 
 
 def make_uscc(n: int) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from cities.imports.columns import SPECS
+from cities.imports.registry import SPECS
 from tests.cities.factories import make_uscc
 
 # The four accepted encodings/formats; "utf-8-sig" is UTF-8 with a BOM.

@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from accounts.models import Role, User
 from cities import services
-from cities.models import Role, User
 from sme_pilot.errors import Forbidden, NotFound
 from tests.cities.factories import EnterpriseFactory, UserFactory
 

@@ -13,16 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import formats
 
-from cities.models import (
-    CityTarget,
-    Enterprise,
-    PilotBatch,
-    PilotCity,
-    Province,
-    Role,
-    SubIndustry,
-    User,
-)
+from accounts.models import Role, User
+from cities.models import CityTarget, Enterprise, PilotBatch, PilotCity, Province, SubIndustry
 from tests.cities.factories import (
     CityFactory,
     EnterpriseFactory,
@@ -55,7 +47,7 @@ def admin_url(model, view: str, *args) -> str:
 
 
 def test_every_reference_model_is_registered():
-    registered = {m for m in admin.site._registry if m._meta.app_label == "cities"}
+    registered = {m for m in admin.site._registry if m._meta.app_label in ("accounts", "cities")}
     assert registered >= set(REGISTERED)
 
 

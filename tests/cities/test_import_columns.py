@@ -5,8 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from assessments import imports as level_import
 from cities.imports import columns
-from cities.imports.columns import SPECS, CellError, map_header, parse_row
+from cities.imports.columns import CellError, map_header, parse_row
+from cities.imports.registry import SPECS
 from tests.cities.factories import make_uscc
 from tests.cities.import_files import header
 
@@ -15,8 +17,7 @@ def test_english_headers_any_case_and_chinese_headers_are_accepted():
     spec = SPECS["enterprises"]
     names = header("enterprises")
     mixed = [
-        n.upper() if i % 2 else columns.SPECS["enterprises"].columns[i].label
-        for i, n in enumerate(names)
+        n.upper() if i % 2 else SPECS["enterprises"].columns[i].label for i, n in enumerate(names)
     ]
     mapped, problems = map_header(spec, tuple(mixed))
     assert problems == []
@@ -185,13 +186,13 @@ def test_iso_date():
 
 @pytest.mark.parametrize(("text", "value"), [("0", 0), ("4", 4), ("二级", 2), ("未达一级", 0)])
 def test_levels(text, value):
-    assert columns.level(text) == value
+    assert level_import.level(text) == value
 
 
 @pytest.mark.parametrize("text", ["5", "-1", "2.5", "L2"])
 def test_level_outside_0_to_4_is_refused(text):
     with pytest.raises(CellError, match="0 到 4"):
-        columns.level(text)
+        level_import.level(text)
 
 
 @pytest.mark.parametrize(
@@ -199,7 +200,7 @@ def test_level_outside_0_to_4_is_refused(text):
     [("44.975", Decimal("44.975")), ("100", Decimal("100.000")), ("0.5", Decimal("0.5"))],
 )
 def test_scores(text, value):
-    assert columns.score(text) == value
+    assert level_import.score(text) == value
 
 
 @pytest.mark.parametrize(
@@ -214,7 +215,7 @@ def test_scores(text, value):
 )
 def test_bad_scores(text, message):
     with pytest.raises(CellError, match=message):
-        columns.score(text)
+        level_import.score(text)
 
 
 def test_levels_row_without_score_column_parses():

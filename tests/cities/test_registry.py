@@ -9,7 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from cities.models import CityTarget, Enterprise, PilotBatch, Role, add_months
+from accounts.models import Role
+from cities.models import CityTarget, Enterprise, PilotBatch, add_months
 from tests.cities.factories import CityFactory, EnterpriseFactory, SubIndustryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from playwright.sync_api import Page
 
-from cities.models import User
+from accounts.models import User
 from tests.assessments.factories import AssessmentFactory
 from tests.e2e.conftest import login
 

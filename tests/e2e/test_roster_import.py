@@ -7,7 +7,8 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from cities.models import Enterprise, Role
+from accounts.models import Role
+from cities.models import Enterprise
 from tests.cities.factories import SubIndustryFactory, UserFactory, make_uscc
 from tests.e2e.conftest import login
 

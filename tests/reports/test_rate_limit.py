@@ -10,7 +10,7 @@ from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from cities.models import User
+from accounts.models import User
 from reports import services
 from reports.models import ReportJob, ReportJobState
 from sme_pilot import ratelimits

@@ -16,11 +16,12 @@ from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from accounts.models import User
 from assessments import indicators
 from assessments.models import Assessment, State
 from assessments.selectors import LATEST_FIRST
 from assessments.services import assessment_preview
-from cities.models import Enterprise, PilotCity, User
+from cities.models import Enterprise, PilotCity
 from reports import rendering
 from reports.snapshots import build_snapshot, snapshot_hash
 from tests.assessments.factories import AssessmentFactory

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cities.imports import columns
+from cities.imports import registry
 from cities.imports.service import import_file
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
     help = "批量导入试点城市、细分行业、企业名录或数字化水平等级（CSV 或 XLSX，全部成功才写入）。"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=list(columns.SPECS), help="导入类型")
+        parser.add_argument("kind", choices=list(registry.kinds()), help="导入类型")
         parser.add_argument("file", help="CSV 或 XLSX 文件路径；“-” 表示标准输入")
         parser.add_argument(
             "--dry-run", action="store_true", help="只校验并统计新增/更新/不变，不写入"

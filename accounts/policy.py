@@ -1,0 +1,250 @@
+"""Who may see and do what: the one place that maps a role to its scope and its actions.
+
+Selectors filter by `scope_of(user)`; services and views ask the `may_*` / `sees_*` functions;
+templates ask the `can` object the context processor puts in every page (`{% if can.see_dashboards
+%}`). Nothing else compares role names. A new role means a new row in `SCOPES` and `ABILITIES`
+below, its tests in tests/test_policy.py, and its own pages.
+
+Scope is about objects (which cities, enterprises, assessments exist for the user; everything
+else is answered 404). Abilities are about actions on what is in scope (403 when a visible object
+may not be acted on).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from django.db.models import Q
+
+from .choices import Role
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from .models import User
+
+
+class Reach(enum.Enum):
+    """How far a role sees."""
+
+    NOTHING = "nothing"
+    ENTERPRISE = "enterprise"  # its own enterprise
+    CITY = "city"  # its pilot city
+    NATION = "nation"  # every city
+
+
+class Ability(enum.StrEnum):
+    SEE_DASHBOARDS = "see_dashboards"  # compliance, dashboards, city reports
+    SEE_NATION = "see_nation"  # national dashboard, city comparison, national report
+    SEE_OTHERS_DRAFTS = "see_others_drafts"  # another party's unsubmitted self-assessment
+    SEE_IMPORT_SUBMITTER = "see_import_submitter"  # who submitted each import job
+    IMPORT_REGISTRY = "import_registry"  # cities (the national registry)
+    IMPORT_CITY_DATA = "import_city_data"  # sub-industries, enterprises, levels of one's city
+    MANAGE_CITY_ACCOUNTS = "manage_city_accounts"  # enterprise and assessor accounts of the city
+    EDIT_ENTERPRISE_CITY = "edit_enterprise_city"  # move an enterprise between cities
+    EDIT_ENTERPRISE_CLASSIFICATION = "edit_enterprise_classification"
+    EDIT_ENTERPRISE_CONTACT = "edit_enterprise_contact"
+    SELF_ASSESS = "self_assess"  # fill in and submit the own enterprise's self-assessment
+    ASSESS_ONSITE = "assess_onsite"  # on-site assessments of the city's enterprises
+    HAS_OWN_ENTERPRISE = "has_own_enterprise"  # 我的企业 pages
+
+
+REACH: Final[dict[str, Reach]] = {
+    Role.ENTERPRISE: Reach.ENTERPRISE,
+    Role.ASSESSOR: Reach.CITY,
+    Role.CITY_OFFICIAL: Reach.CITY,
+    Role.MINISTRY: Reach.NATION,
+    Role.ADMIN: Reach.NATION,
+}
+
+A = Ability
+ABILITIES: Final[dict[str, frozenset[Ability]]] = {
+    Role.ENTERPRISE: frozenset({A.SELF_ASSESS, A.EDIT_ENTERPRISE_CONTACT, A.HAS_OWN_ENTERPRISE}),
+    Role.ASSESSOR: frozenset({A.ASSESS_ONSITE}),
+    Role.CITY_OFFICIAL: frozenset(
+        {
+            A.SEE_DASHBOARDS,
+            A.IMPORT_CITY_DATA,
+            A.MANAGE_CITY_ACCOUNTS,
+            A.EDIT_ENTERPRISE_CONTACT,
+            A.EDIT_ENTERPRISE_CLASSIFICATION,
+        }
+    ),
+    Role.MINISTRY: frozenset({A.SEE_DASHBOARDS, A.SEE_NATION}),
+    Role.ADMIN: frozenset(
+        {
+            A.SEE_DASHBOARDS,
+            A.SEE_NATION,
+            A.SEE_OTHERS_DRAFTS,
+            A.SEE_IMPORT_SUBMITTER,
+            A.IMPORT_REGISTRY,
+            A.IMPORT_CITY_DATA,
+            A.EDIT_ENTERPRISE_CITY,
+            A.EDIT_ENTERPRISE_CONTACT,
+            A.EDIT_ENTERPRISE_CLASSIFICATION,
+        }
+    ),
+}
+
+
+def role_of(user: object) -> str | None:
+    """The role that scopes what `user` sees (None: anonymous or inactive; superusers: admin)."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return None
+    if getattr(user, "is_superuser", False):
+        return Role.ADMIN
+    return getattr(user, "role", None)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What exists for a user: every city, one city (`city_id`), one enterprise
+    (`enterprise_id`; its city is the enterprise's), or nothing."""
+
+    reach: Reach
+    city_id: int | None = None
+    enterprise_id: int | None = None
+
+    @property
+    def is_nation(self) -> bool:
+        return self.reach is Reach.NATION
+
+
+NOTHING: Final = Scope(Reach.NOTHING)
+
+
+def scope_of(user: object) -> Scope:
+    role = role_of(user)
+    reach = REACH.get(role or "", Reach.NOTHING)
+    if reach is Reach.NATION:
+        return Scope(Reach.NATION)
+    if reach is Reach.CITY:
+        city_id = getattr(user, "city_id", None)
+        return Scope(Reach.CITY, city_id=city_id) if city_id is not None else NOTHING
+    if reach is Reach.ENTERPRISE:
+        enterprise_id = getattr(user, "enterprise_id", None)
+        return Scope(Reach.ENTERPRISE, enterprise_id=enterprise_id) if enterprise_id else NOTHING
+    return NOTHING
+
+
+def has(user: object, ability: Ability) -> bool:
+    role = role_of(user)
+    return role is not None and ability in ABILITIES.get(role, frozenset())
+
+
+# --- questions the code asks -----------------------------------------------------------------
+
+
+def sees_everything(user: object) -> bool:
+    """Ministry (read-only) and administrators see every city."""
+    return has(user, Ability.SEE_NATION)
+
+
+def sees_dashboards(user: object) -> bool:
+    """Compliance and dashboards: city officials (their city), ministry and admins (all)."""
+    return has(user, Ability.SEE_DASHBOARDS)
+
+
+def sees_others_drafts(user: object) -> bool:
+    return has(user, Ability.SEE_OTHERS_DRAFTS)
+
+
+def is_own_enterprise(user: object, enterprise_id: int | None) -> bool:
+    """The user is the enterprise's own account (and may act as the enterprise)."""
+    return has(user, Ability.SELF_ASSESS) and getattr(user, "enterprise_id", None) == enterprise_id
+
+
+def is_city_assessor(user: object, city_id: int | None) -> bool:
+    """The user assesses on site in this city."""
+    return has(user, Ability.ASSESS_ONSITE) and getattr(user, "city_id", None) == city_id
+
+
+def import_kinds(
+    user: User | None, all_kinds: tuple[str, ...], city_kinds: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The import kinds `user` may submit; None (the management command) may import every kind."""
+    if user is None or has(user, Ability.IMPORT_REGISTRY):
+        return all_kinds
+    if has(user, Ability.IMPORT_CITY_DATA) and scope_of(user).reach is Reach.CITY:
+        return city_kinds
+    return ()
+
+
+# The roles whose accounts a city official opens and manages.
+PROVISIONED_BY_CITY: Final = (Role.ENTERPRISE, Role.ASSESSOR)
+
+
+def managed_city_id(user: object) -> int | None:
+    """The city whose accounts `user` manages (a city official's), or None."""
+    if not has(user, Ability.MANAGE_CITY_ACCOUNTS):
+        return None
+    scope = scope_of(user)
+    return scope.city_id if scope.reach is Reach.CITY else None
+
+
+def manages_city_accounts(user: object) -> bool:
+    return managed_city_id(user) is not None
+
+
+def accounts_of_city(city_id: int) -> Q:
+    """The accounts of PROVISIONED_BY_CITY roles that belong to the city (a filter on User)."""
+    q = Q(pk__in=[])
+    for role in PROVISIONED_BY_CITY:
+        if REACH[role] is Reach.ENTERPRISE:
+            q |= Q(role=role, enterprise__city_id=city_id)
+        else:
+            q |= Q(role=role, city_id=city_id)
+    return q
+
+
+def account_in_city(user: User, city_id: int) -> bool:
+    """The same question as `accounts_of_city`, for one account."""
+    if user.role not in PROVISIONED_BY_CITY:
+        return False
+    if REACH[user.role] is Reach.ENTERPRISE:
+        return user.enterprise is not None and user.enterprise.city_id == city_id
+    return user.city_id == city_id
+
+
+# --- templates -------------------------------------------------------------------------------
+
+
+class Can:
+    """`{{ can.see_dashboards }}` and friends: what the signed-in user's pages may offer."""
+
+    def __init__(self, user: object) -> None:
+        self._user = user
+
+    def __getattr__(self, name: str) -> bool:
+        try:
+            ability = Ability(name)
+        except ValueError:
+            raise AttributeError(name) from None
+        return has(self._user, ability)
+
+    @property
+    def city_scoped(self) -> bool:
+        """Works within one pilot city (官员, 评定员): the city's pages are the user's home."""
+        return scope_of(self._user).reach is Reach.CITY
+
+    @property
+    def see_city_dashboard(self) -> bool:
+        """A dashboard of the user's own city (not the national one)."""
+        return self.city_scoped and has(self._user, Ability.SEE_DASHBOARDS)
+
+    @property
+    def manage_city_accounts(self) -> bool:
+        return manages_city_accounts(self._user)
+
+    @property
+    def import_data(self) -> bool:
+        return has(self._user, Ability.IMPORT_REGISTRY) or (
+            has(self._user, Ability.IMPORT_CITY_DATA) and scope_of(self._user).reach is Reach.CITY
+        )
+
+
+def can(request: HttpRequest) -> dict[str, Can]:
+    """Context processor: `can` in every template."""
+    return {"can": Can(getattr(request, "user", None))}

@@ -1,0 +1,177 @@
+"""Reads of the registry. Every query that serves a user starts from a `*_visible_to` selector.
+
+Objects outside a user's scope are simply absent from these querysets, so a detail lookup inside
+them answers 404, never a 403 that would confirm the object exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from accounts.policy import Reach, scope_of
+from sme_pilot.errors import NotFound
+
+from ..models import (
+    CityTarget,
+    Enterprise,
+    EnterpriseQuerySet,
+    PilotCity,
+    PilotCityQuerySet,
+    SubIndustry,
+)
+
+
+def city_list_visible_to(*, user: object) -> PilotCityQuerySet:
+    qs = PilotCity.objects.select_related("province", "batch")
+    scope = scope_of(user)
+    if scope.is_nation:
+        return qs
+    if scope.reach is Reach.CITY:
+        assert scope.city_id is not None
+        return qs.filter(pk=scope.city_id)
+    return qs.none()
+
+
+def city_get_visible(*, user: object, code: str) -> PilotCity:
+    try:
+        return city_list_visible_to(user=user).get(code=code)
+    except PilotCity.DoesNotExist:
+        raise NotFound("没有找到该试点城市") from None
+
+
+def enterprise_list_visible_to(*, user: object) -> EnterpriseQuerySet:
+    qs = Enterprise.objects.select_related("city", "sub_industry")
+    scope = scope_of(user)
+    if scope.is_nation:
+        return qs
+    if scope.reach is Reach.CITY:
+        return qs.filter(city_id=scope.city_id)
+    if scope.reach is Reach.ENTERPRISE:
+        assert scope.enterprise_id is not None
+        return qs.filter(pk=scope.enterprise_id)
+    return qs.none()
+
+
+def enterprise_get_visible(*, user: object, uscc: str) -> Enterprise:
+    try:
+        return enterprise_list_visible_to(user=user).get(uscc=uscc.strip().upper())
+    except Enterprise.DoesNotExist:
+        raise NotFound("没有找到该企业") from None
+
+
+def city_list_with_counts(*, user: object) -> PilotCityQuerySet:
+    """The ministry's city table: batch, region and enterprise counts by scope and tier."""
+    return (
+        city_list_visible_to(user=user)
+        .annotate(
+            enterprise_count=Count("enterprises"),
+            above_scale_count=Count("enterprises", filter=Q(enterprises__above_scale=True)),
+            srdi_count=Count(
+                "enterprises",
+                filter=Q(enterprises__quality_tier__in=["provincial_srdi", "little_giant"]),
+            ),
+            little_giant_count=Count(
+                "enterprises", filter=Q(enterprises__quality_tier="little_giant")
+            ),
+        )
+        .order_by("batch__year", "code")
+    )
+
+
+@dataclass(frozen=True)
+class RosterFilters:
+    """The registry's filters of a city's roster (oversight adds the rule's and the level's)."""
+
+    sub_industry: str = ""
+    scope: str = ""  # "above" | "below" | ""
+    tier: str = ""
+    size: str = ""
+    q: str = ""
+
+
+def roster_for_city(*, user: object, city: PilotCity, filters: RosterFilters) -> EnterpriseQuerySet:
+    """A city's enterprises for a roster page, filtered; the city must come from a scoped lookup."""
+    qs = enterprise_list_visible_to(user=user).filter(city=city)
+    if filters.sub_industry:
+        qs = qs.filter(sub_industry__code=filters.sub_industry)
+    if filters.scope == "above":
+        qs = qs.filter(above_scale=True)
+    elif filters.scope == "below":
+        qs = qs.filter(above_scale=False)
+    if filters.tier:
+        qs = qs.filter(quality_tier=filters.tier)
+    if filters.size:
+        qs = qs.filter(size_class=filters.size)
+    return qs.search(filters.q).order_by("sub_industry__code", "name", "id")
+
+
+def sub_industry_summary(*, city: PilotCity) -> QuerySet[SubIndustry]:
+    return city.sub_industries.annotate(
+        enterprise_count=Count("enterprises"),
+        above_scale_count=Count("enterprises", filter=Q(enterprises__above_scale=True)),
+    ).order_by("code")
+
+
+def target_list_for_city(*, city: PilotCity) -> QuerySet[CityTarget]:
+    return city.targets.select_related("sub_industry").order_by("due_date", "metric")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    when: dt.datetime
+    who: str
+    action: str
+    reason: str
+    changes: list[FieldChange]
+
+
+_HISTORY_ACTIONS = {"+": "创建", "~": "修改", "-": "删除"}
+
+
+def enterprise_history(*, enterprise: Enterprise, limit: int = 50) -> list[HistoryEntry]:
+    """Who changed what and when, newest first, from the audit trail (two queries)."""
+    records = list(
+        enterprise.history.select_related("history_user", "sub_industry", "city").order_by(  # type: ignore[attr-defined]
+            "-history_date", "-history_id"
+        )[: limit + 1]
+    )
+    entries: list[HistoryEntry] = []
+    for record, previous in zip(records, [*records[1:], None], strict=True):
+        if len(entries) == limit:
+            break
+        changes: list[FieldChange] = []
+        if previous is not None and record.history_type == "~":
+            delta = record.diff_against(previous, excluded_fields=["updated_at", "created_at"])
+            changes = [
+                FieldChange(Enterprise.field_label(c.field), _shown(c.old), _shown(c.new))
+                for c in delta.changes
+            ]
+        user = record.history_user
+        entries.append(
+            HistoryEntry(
+                when=record.history_date,
+                who=(user.display_name or user.username) if user else "系统",
+                action=_HISTORY_ACTIONS.get(record.history_type, record.history_type),
+                reason=record.history_change_reason or "",
+                changes=changes,
+            )
+        )
+    return entries
+
+
+def _shown(value: object) -> str:
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)

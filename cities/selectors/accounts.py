@@ -1,0 +1,106 @@
+"""Reads for account management: the accounts a city official may manage, and its roster.
+
+A city official manages the enterprise users of its city's enterprises and its city's assessors,
+nothing else; every other account is absent from these querysets (404 on lookup).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from accounts import policy
+from accounts.models import User
+from sme_pilot.errors import NotFound
+
+from ..models import Enterprise, EnterpriseQuerySet
+
+
+def _managed_city_id(user: object) -> int | None:
+    """The city whose accounts `user` manages: only an active city official has one."""
+    return policy.managed_city_id(user)
+
+
+def can_manage_accounts(user: object) -> bool:
+    return _managed_city_id(user) is not None
+
+
+def account_list_manageable_by(*, user: object) -> QuerySet[User]:
+    city_id = _managed_city_id(user)
+    if city_id is None:
+        return User.objects.none()
+    return (
+        User.objects.filter(policy.accounts_of_city(city_id))
+        # Accounts with admin-site access are the administrators' to manage, whatever the role.
+        .filter(is_staff=False, is_superuser=False)
+        .select_related("enterprise")
+    )
+
+
+def account_get_manageable(*, user: object, pk: int) -> User:
+    try:
+        return account_list_manageable_by(user=user).get(pk=pk)
+    except User.DoesNotExist:
+        raise NotFound("没有找到该账号") from None
+
+
+@dataclass(frozen=True)
+class AccountFilters:
+    q: str = ""
+    role: str = ""  # "enterprise" | "assessor" | ""
+    active: str = ""  # "1" | "0" | ""
+
+
+def account_list_filtered(*, user: object, filters: AccountFilters) -> QuerySet[User]:
+    """The account list page: search by username, name or enterprise; filter role and status."""
+    qs = account_list_manageable_by(user=user)
+    if filters.role in policy.PROVISIONED_BY_CITY:
+        qs = qs.filter(role=filters.role)
+    if filters.active == "1":
+        qs = qs.filter(is_active=True)
+    elif filters.active == "0":
+        qs = qs.filter(is_active=False)
+    text = filters.q.strip()
+    if text:
+        qs = qs.filter(
+            Q(username__icontains=text)
+            | Q(display_name__icontains=text)
+            | Q(enterprise__name__icontains=text)
+            | Q(enterprise__uscc__icontains=text.upper())
+        )
+    return qs.order_by("role", "username", "id")
+
+
+def _roster(user: object) -> EnterpriseQuerySet:
+    city_id = _managed_city_id(user)
+    if city_id is None:
+        return Enterprise.objects.none()
+    return Enterprise.objects.filter(city_id=city_id)
+
+
+def enterprise_get_for_account(*, user: object, uscc: str) -> Enterprise:
+    """An enterprise of the official's own roster, by USCC; any other is a 404."""
+    try:
+        return _roster(user).get(uscc=uscc.strip().upper())
+    except Enterprise.DoesNotExist:
+        raise NotFound("没有找到该企业") from None
+
+
+def enterprise_choices_for_accounts(*, user: object) -> list[tuple[str, str]]:
+    """(USCC, label) for every roster enterprise, marking those that already have an account."""
+    rows = (
+        _roster(user)
+        .annotate(has_account=Exists(User.objects.filter(enterprise=OuterRef("pk"))))
+        .order_by("name", "uscc")
+        .values_list("uscc", "name", "has_account")
+    )
+    return [
+        (uscc, f"{name}（{uscc}）" + ("· 已有账号" if has_account else ""))
+        for uscc, name, has_account in rows
+    ]
+
+
+def enterprise_list_without_account(*, user: object) -> EnterpriseQuerySet:
+    """Roster enterprises with no account at all (a deactivated account still counts as one)."""
+    return _roster(user).filter(~Exists(User.objects.filter(enterprise=OuterRef("pk"))))

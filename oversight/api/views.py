@@ -1,0 +1,54 @@
+"""The "应改尽改" figures of one city over the API: /api/v1/cities/{code}/compliance/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import policy
+from cities import selectors
+from sme_pilot.inputs import AsOfError, parse_as_of
+from sme_pilot.openapi import AutoSchema
+
+from ..compliance import to_json
+from ..selectors.compliance import city_compliance
+
+
+class CityComplianceViewSet(viewsets.GenericViewSet):
+    """Compliance of a pilot city the caller may see (city officials, ministry, admins)."""
+
+    schema = AutoSchema()
+    lookup_field = "code"
+    # Any text reaches the view, which answers a JSON 404 (not Django's HTML page) if unknown.
+    lookup_value_regex = "[^/]+"
+    filterset_class = None
+    pagination_class = None
+
+    def get_queryset(self) -> Any:
+        return selectors.city_list_visible_to(user=self.request.user).order_by("code")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "as_of", OpenApiTypes.DATE, description="统计截至日期（默认今天，不能晚于今天）"
+            )
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+        description="按“应改尽改”规则计算的达标情况（docs/rules.md §3.3）。",
+    )
+    @action(detail=True, methods=["get"])
+    def compliance(self, request: Request, code: str | None = None) -> Response:
+        if not policy.sees_dashboards(request.user):
+            raise exceptions.NotFound("没有找到该试点城市")
+        city = self.get_object()
+        try:
+            as_of = parse_as_of(request.query_params.get("as_of"))
+        except AsOfError as exc:
+            raise exceptions.ValidationError({"as_of": [str(exc)]}) from None
+        return Response(to_json(city_compliance(city=city, as_of=as_of)))

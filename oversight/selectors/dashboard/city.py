@@ -1,0 +1,276 @@
+"""Every figure of one city's dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+from django.db.models import Count
+
+from assessments.models import LEVEL_NAMES
+from assessments.selectors import with_current_level
+from cities.models import CityTarget, Enterprise, PilotCity, QualityTier, TargetMetric
+from oversight import compliance, dashboard_cache
+from oversight.selectors.compliance import compliance_for_cities, with_baseline_level
+
+from ._common import _percent
+from .closest import ClosestRow, _closest
+from .trend import FIT_MONTHS, _trend
+
+ONE_PLACE = Decimal("0.1")
+
+
+def traffic_light(s: compliance.SubIndustryResult, threshold: Decimal) -> str:
+    """green compliant; amber within 10 points of the line or at most 2 short; red; grey n/a."""
+    if s.compliant is None:
+        return "grey"
+    if s.compliant:
+        return "green"
+    near = Fraction(s.at_or_above, s.denominator) >= Fraction(threshold) - Fraction(1, 10)
+    return "amber" if near or s.shortfall <= 2 else "red"
+
+
+@dataclass(frozen=True)
+class SubIndustryRow:
+    result: compliance.SubIndustryResult
+    percent: Decimal | None
+    needed: int  # at or above + shortfall: ⌈threshold × denominator⌉
+    light: str
+    projected: Decimal | None
+    verdict: str  # "on_track", "at_risk", "met", "missed", "unknown", "na"
+    verdict_text: str
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    metric: str
+    label: str
+    scope: str
+    value: Decimal
+    actual: Decimal | None
+    unit: str
+    due_date: dt.date
+    met: bool | None
+
+
+@dataclass(frozen=True)
+class CityDashboard:
+    as_of: dt.date
+    compliance: compliance.CityCompliance
+    end_date: dt.date | None
+    days_left: int | None
+    level_label: str  # "二级" for min_level 2
+    threshold_percent: Decimal
+    counted_total: int
+    counted_at_or_above: int
+    roster_total: int
+    roster_at_or_above: int
+    rows: tuple[SubIndustryRow, ...]
+    targets: tuple[TargetRow, ...]
+    giants_below: tuple[tuple[str, str, int | None], ...]  # (uscc, name, level)
+    distribution: dict[str, Any]  # chart data
+    trend: dict[str, Any]  # chart data
+    method_text: str
+    closest: tuple[ClosestRow, ...]
+    closest_total: int
+
+    @property
+    def below_baseline_percent(self) -> Decimal | None:
+        share = self.compliance.below_scale.baseline_share
+        return None if share is None else share * 100
+
+    @property
+    def below_current_percent(self) -> Decimal | None:
+        share = self.compliance.below_scale.current_share
+        return None if share is None else share * 100
+
+    @property
+    def pilot_state(self) -> str:
+        if self.end_date is None:
+            return "unapproved"
+        return "ended" if self.days_left is not None and self.days_left < 0 else "running"
+
+
+def _distribution(
+    city: PilotCity, as_of: dt.date, rule: compliance.Rule
+) -> tuple[Any, Counter[str], Counter[str]]:
+    """Level counts at baseline and now per sub-industry, in one GROUP BY; also all-roster
+    totals and counts at the rule's level per sub-industry (for the targets)."""
+    qs: Any = with_baseline_level(
+        with_current_level(Enterprise.objects.filter(city=city), as_of=as_of), as_of=as_of
+    )
+    rows = qs.values("sub_industry__code", "current_level", "baseline_level").annotate(
+        n=Count("id")
+    )
+    base: dict[str, Counter[int | None]] = defaultdict(Counter)
+    now: dict[str, Counter[int | None]] = defaultdict(Counter)
+    totals: Counter[str] = Counter()
+    at: Counter[str] = Counter()
+    for row in rows:
+        code, n = row["sub_industry__code"], row["n"]
+        base[code][row["baseline_level"]] += n
+        now[code][row["current_level"]] += n
+        totals[code] += n
+        if row["current_level"] is not None and row["current_level"] >= rule.min_level:
+            at[code] += n
+    return (base, now), totals, at
+
+
+def _distribution_chart(
+    subs: Sequence[compliance.SubIndustryResult], base: Any, now: Any
+) -> dict[str, Any]:
+    levels: list[int | None] = [None, 0, 1, 2, 3, 4]
+    categories: list[str] = []
+    series: dict[str, list[int]] = {
+        ("未评定" if lv is None else LEVEL_NAMES[lv]): [] for lv in levels
+    }
+    for s in subs:
+        for label, counts in (
+            ("基线", base.get(s.code, Counter())),
+            ("当前", now.get(s.code, Counter())),
+        ):
+            categories.append(f"{s.name}·{label}")
+            for lv in levels:
+                series["未评定" if lv is None else LEVEL_NAMES[lv]].append(counts.get(lv, 0))
+    return {"categories": categories, "series": [{"name": k, "data": v} for k, v in series.items()]}
+
+
+def _verdict(
+    s: compliance.SubIndustryResult,
+    projected: Fraction | None,
+    needed: int,
+    as_of: dt.date,
+    end_date: dt.date | None,
+) -> tuple[str, str]:
+    if s.compliant is None:
+        return "na", "不适用（分母为 0）"
+    if end_date is None:
+        return "unknown", "试点方案未批复，没有截止日期，无法预测"
+    if as_of >= end_date:
+        if s.compliant:
+            return "met", "试点期已结束：达标"
+        return "missed", f"试点期已结束：未达标，差 {s.shortfall} 家"
+    assert projected is not None
+    shown = Decimal(projected.numerator) / Decimal(projected.denominator)
+    shown = shown.quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
+    basis = (
+        f"按近 {FIT_MONTHS} 个月线性趋势外推，预计到 {end_date.isoformat()} "
+        f"达到 {shown} 家，需 {needed} 家"
+    )
+    if projected >= needed:
+        return "on_track", f"有望达标：{basis}"
+    return "at_risk", f"存在风险：{basis}"
+
+
+def _targets(city: PilotCity, totals: Counter[str], at: Counter[str]) -> tuple[TargetRow, ...]:
+    rows: list[TargetRow] = []
+    for t in (
+        CityTarget.objects.filter(city=city)
+        .select_related("sub_industry")
+        .order_by("due_date", "metric")
+    ):
+        code = t.sub_industry.code if t.sub_industry is not None else None
+        total = totals[code] if code else sum(totals.values())
+        count = at[code] if code else sum(at.values())
+        actual: Decimal | None
+        unit = "家"
+        if t.metric == TargetMetric.LEVEL2_ENTERPRISES:
+            actual = Decimal(count)
+        elif t.metric == TargetMetric.LEVEL2_SHARE:
+            actual, unit = _percent(count, total), "%"
+        else:
+            actual = None
+        met = None if actual is None else actual >= t.value
+        rows.append(
+            TargetRow(
+                metric=t.metric,
+                label=t.get_metric_display(),
+                scope=t.sub_industry.name if t.sub_industry is not None else "全市",
+                value=t.value,
+                actual=actual,
+                unit=unit,
+                due_date=t.due_date,
+                met=met,
+            )
+        )
+    return tuple(rows)
+
+
+def city_dashboard(*, city: PilotCity, as_of: dt.date) -> CityDashboard:
+    """Every figure of one city's dashboard, computed (see `city_dashboard_cached`)."""
+    result = compliance_for_cities([city], as_of=as_of)[0]
+    rule = result.rule
+    end_date = city.pilot_end_date
+    (base, now), totals, at = _distribution(city, as_of, rule)
+    trend, projections = _trend(city, as_of, rule, result.sub_industries, end_date)
+    rows = []
+    for s in result.sub_industries:
+        needed = s.at_or_above + s.shortfall
+        proj = projections.get(s.code)
+        verdict, text = _verdict(s, proj, needed, as_of, end_date)
+        rows.append(
+            SubIndustryRow(
+                result=s,
+                percent=None if s.ratio is None else s.ratio * 100,
+                needed=needed,
+                light=traffic_light(s, rule.threshold),
+                projected=None
+                if proj is None
+                else (Decimal(proj.numerator) / Decimal(proj.denominator)).quantize(
+                    ONE_PLACE, rounding=ROUND_HALF_UP
+                ),
+                verdict=verdict,
+                verdict_text=text,
+            )
+        )
+    giants = {u: (n, lv) for u, n, lv in _giant_names(city, as_of, result.little_giants.below)}
+    closest, closest_total = _closest(city, as_of, rule)
+    level_label = LEVEL_NAMES.get(rule.min_level, str(rule.min_level))
+    return CityDashboard(
+        as_of=as_of,
+        compliance=result,
+        end_date=end_date,
+        days_left=None if end_date is None else (end_date - as_of).days,
+        level_label=level_label,
+        threshold_percent=(rule.threshold * 100).quantize(Decimal("1")),
+        counted_total=sum(s.denominator for s in result.sub_industries),
+        counted_at_or_above=sum(s.at_or_above for s in result.sub_industries),
+        roster_total=sum(totals.values()),
+        roster_at_or_above=sum(at.values()),
+        rows=tuple(rows),
+        targets=_targets(city, totals, at),
+        giants_below=tuple((u, *giants.get(u, ("", None))) for u in result.little_giants.below),
+        distribution=_distribution_chart(result.sub_industries, base, now),
+        trend=trend,
+        method_text=(
+            f"趋势线为每月末计入分母企业中已确认{level_label}及以上的企业数；"
+            f"预测为对最近 {FIT_MONTHS} 个月的月度数据做最小二乘直线拟合，"
+            "外推到试点截止月份（不超过分母）。"
+            f"需达到家数 = ⌈{result.rule.threshold:.2f} × 分母⌉。"
+        ),
+        closest=tuple(closest),
+        closest_total=closest_total,
+    )
+
+
+def _giant_names(
+    city: PilotCity, as_of: dt.date, below: Iterable[str]
+) -> list[tuple[str, str, int | None]]:
+    qs: Any = with_current_level(
+        Enterprise.objects.filter(
+            city=city, quality_tier=QualityTier.LITTLE_GIANT, uscc__in=list(below)
+        ),
+        as_of=as_of,
+    )
+    return list(qs.values_list("uscc", "name", "current_level"))
+
+
+def city_dashboard_cached(*, city: PilotCity, as_of: dt.date) -> CityDashboard:
+    return dashboard_cache.cached_for_city(
+        "city", city.pk, as_of, lambda: city_dashboard(city=city, as_of=as_of)
+    )

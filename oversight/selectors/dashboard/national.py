@@ -1,0 +1,178 @@
+"""The ministry's table of every pilot city, with totals and a per-region summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from cities.models import PilotCity, Region
+from oversight import compliance, dashboard_cache
+from oversight.selectors.compliance import compliance_for_cities
+
+from ._common import _percent
+
+
+@dataclass(frozen=True)
+class NationalRow:
+    code: str
+    name: str
+    batch_year: int
+    region: str
+    region_label: str
+    province: str
+    city_type: str
+    days_left: int | None
+    end_date: dt.date | None
+    subs_compliant: int
+    subs_applicable: int
+    giants_at: int
+    giants_total: int
+    compliant: bool
+    denominator: int
+    at_or_above: int
+
+    @property
+    def share(self) -> Decimal | None:
+        return compliance.share(self.at_or_above, self.denominator)
+
+    @property
+    def share_percent(self) -> Decimal | None:
+        return None if self.share is None else self.share * 100
+
+
+@dataclass(frozen=True)
+class NationalDashboard:
+    as_of: dt.date
+    rows: list[NationalRow]
+    totals: NationalRow
+    cities_compliant: int
+    by_region: dict[str, Any]
+
+
+def _sort_key(row: NationalRow, column: str) -> Any:
+    return {
+        "city": row.code,
+        "name": row.name,
+        "batch": row.batch_year,
+        "region": row.region,
+        "province": row.province,
+        "type": row.city_type,
+        "days": row.days_left,
+        "subs": None
+        if not row.subs_applicable
+        else Fraction(row.subs_compliant, row.subs_applicable),
+        "giants": None if not row.giants_total else Fraction(row.giants_at, row.giants_total),
+        "status": row.compliant,
+        "share": row.share,
+    }[column]
+
+
+SORT_COLUMNS = (
+    "city",
+    "name",
+    "batch",
+    "region",
+    "province",
+    "type",
+    "days",
+    "subs",
+    "giants",
+    "status",
+    "share",
+)
+
+
+def sort_rows(rows: list[NationalRow], sort: str) -> list[NationalRow]:
+    """`column` ascending or `-column` descending; rows without a value go last either way."""
+    column = sort.lstrip("-")
+    if column not in SORT_COLUMNS:
+        column, sort = "city", "city"
+    present = [r for r in rows if _sort_key(r, column) is not None]
+    absent = [r for r in rows if _sort_key(r, column) is None]
+    present.sort(key=lambda r: (_sort_key(r, column), r.code), reverse=sort.startswith("-"))
+    return present + sorted(absent, key=lambda r: r.code)
+
+
+def compliance_cached(
+    cities: Sequence[PilotCity], as_of: dt.date
+) -> dict[int, compliance.CityCompliance]:
+    """Each city's compliance for the national views, which do not show the below-scale uplift:
+    computed without its baseline (`below_scale.baseline_at_or_above` is None)."""
+    by_id = {c.pk: c for c in cities}
+
+    def compute(ids: list[int]) -> dict[int, compliance.CityCompliance]:
+        codes = {by_id[i].code: i for i in ids}
+        found = compliance_for_cities([by_id[i] for i in ids], as_of=as_of, uplift=False)
+        return {codes[r.city]: r for r in found}
+
+    return dashboard_cache.cached_for_cities("compliance", list(by_id), as_of, compute)
+
+
+def national_dashboard(
+    *, cities: Iterable[PilotCity], as_of: dt.date, sort: str
+) -> NationalDashboard:
+    """Every given city's status (`cities` with province and batch selected), and totals."""
+    cities = list(cities)
+    results = compliance_cached(cities, as_of)
+    rows: list[NationalRow] = []
+    for c in cities:
+        r = results[c.pk]
+        end = c.pilot_end_date
+        rows.append(
+            NationalRow(
+                code=c.code,
+                name=c.name,
+                batch_year=c.batch.year,
+                region=c.province.region,
+                region_label=c.province.get_region_display(),
+                province=c.province.name,
+                city_type=c.get_city_type_display(),
+                days_left=None if end is None else (end - as_of).days,
+                end_date=end,
+                subs_compliant=r.compliant_count,
+                subs_applicable=r.applicable_count,
+                giants_at=r.little_giants.at_or_above,
+                giants_total=r.little_giants.total,
+                compliant=r.city_compliant,
+                denominator=sum(s.denominator for s in r.sub_industries),
+                at_or_above=sum(s.at_or_above for s in r.sub_industries),
+            )
+        )
+    totals = NationalRow(
+        code="",
+        name="全国合计",
+        batch_year=0,
+        region="",
+        region_label="",
+        province="",
+        city_type="",
+        days_left=None,
+        end_date=None,
+        subs_compliant=sum(r.subs_compliant for r in rows),
+        subs_applicable=sum(r.subs_applicable for r in rows),
+        giants_at=sum(r.giants_at for r in rows),
+        giants_total=sum(r.giants_total for r in rows),
+        compliant=all(r.compliant for r in rows),
+        denominator=sum(r.denominator for r in rows),
+        at_or_above=sum(r.at_or_above for r in rows),
+    )
+    by_region: dict[str, Any] = {"regions": [], "cities": [], "compliant": [], "share": []}
+    for value, label in Region.choices:
+        in_region = [r for r in rows if r.region == value]
+        den = sum(r.denominator for r in in_region)
+        pct = _percent(sum(r.at_or_above for r in in_region), den)
+        by_region["regions"].append(label)
+        by_region["cities"].append(len(in_region))
+        by_region["compliant"].append(sum(1 for r in in_region if r.compliant))
+        by_region["share"].append(None if pct is None else float(pct))
+    return NationalDashboard(
+        as_of=as_of,
+        rows=sort_rows(rows, sort),
+        totals=totals,
+        cities_compliant=sum(1 for r in rows if r.compliant),
+        by_region=by_region,
+    )

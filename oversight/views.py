@@ -1,0 +1,160 @@
+"""Oversight pages: one city's "应改尽改" status, the national table, the roster by level and
+the rule, and the roster export.
+
+Dashboards: city officials see their own city; ministry and administrators every city,
+read-only; everyone else gets 404, exactly as if the page did not exist.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts import policy
+from assessments.selectors import with_current_level
+from cities import selectors
+from cities.models import PilotBatch, Province, QualityTier, Region, SizeClass
+from sme_pilot.downloads import attachment_response
+from sme_pilot.inputs import AsOfError, parse_as_of, parse_id_or_none
+
+from . import exports
+from .selectors import dashboard as selectors_dashboard
+from .selectors import roster as roster_selectors
+from .selectors.compliance import rule_for
+
+CLOSEST_PAGE_SIZE = 20
+ROSTER_PAGE_SIZE = 50
+
+
+def _require_dashboards(request: HttpRequest) -> None:
+    if not policy.sees_dashboards(request.user):
+        raise Http404
+
+
+@login_required
+def city_dashboard(request: HttpRequest, code: str) -> HttpResponse:
+    _require_dashboards(request)
+    city = selectors.city_get_visible(user=request.user, code=code)
+    try:
+        as_of = parse_as_of(request.GET.get("as_of"))
+    except AsOfError as exc:
+        context = {"city": city, "error": str(exc), "as_of_text": request.GET.get("as_of", "")}
+        return render(request, "oversight/dashboard_city.html", context, status=400)
+    dash = selectors_dashboard.city_dashboard_cached(city=city, as_of=as_of)
+    closest = Paginator(dash.closest, CLOSEST_PAGE_SIZE).get_page(request.GET.get("closest_page"))
+    query = request.GET.copy()
+    query.pop("closest_page", None)
+    return render(
+        request,
+        "oversight/dashboard_city.html",
+        {
+            "city": city,
+            "dash": dash,
+            "result": dash.compliance,
+            "closest_page": closest,
+            "query": query.urlencode(),
+            "is_today": as_of == timezone.localdate(),
+            "charts": {"distribution": dash.distribution, "trend": dash.trend},
+        },
+    )
+
+
+@login_required
+def national_dashboard(request: HttpRequest) -> HttpResponse:
+    if not policy.sees_everything(request.user):
+        raise Http404
+    try:
+        as_of = parse_as_of(request.GET.get("as_of"))
+    except AsOfError as exc:
+        context = {"error": str(exc), "as_of_text": request.GET.get("as_of", "")}
+        return render(request, "oversight/dashboard_national.html", context, status=400)
+    filters = {k: request.GET.get(k, "").strip() for k in ("batch", "region", "province")}
+    cities = selectors.city_list_visible_to(user=request.user)
+    batch_year = parse_id_or_none(filters["batch"]) if filters["batch"] else None
+    if batch_year is not None and batch_year <= 9999:
+        cities = cities.filter(batch__year=batch_year)
+    if filters["region"]:
+        cities = cities.filter(province__region=filters["region"])
+    if filters["province"]:
+        cities = cities.filter(province__code=filters["province"])
+    sort = request.GET.get("sort", "city")
+    dash = selectors_dashboard.national_dashboard(cities=cities, as_of=as_of, sort=sort)
+    base = {k: v for k, v in filters.items() if v}
+    if request.GET.get("as_of"):
+        base["as_of"] = as_of.isoformat()
+    sort_links = {}
+    for column in selectors_dashboard.SORT_COLUMNS:
+        direction = f"-{column}" if sort == column else column
+        sort_links[column] = "?" + urlencode({**base, "sort": direction})
+    return render(
+        request,
+        "oversight/dashboard_national.html",
+        {
+            "dash": dash,
+            "filters": filters,
+            "sort": sort,
+            "sort_links": sort_links,
+            "batches": PilotBatch.objects.order_by("year"),
+            "regions": Region.choices,
+            "provinces": Province.objects.order_by("code"),
+            "charts": {"by_region": dash.by_region},
+        },
+    )
+
+
+@login_required
+def roster(request: HttpRequest, code: str) -> HttpResponse:
+    user = request.user
+    city = selectors.city_get_visible(user=user, code=code)
+    filters = roster_selectors.RosterFilters(
+        sub_industry=request.GET.get("sub_industry", ""),
+        scope=request.GET.get("scope", ""),
+        tier=request.GET.get("tier", ""),
+        size=request.GET.get("size", ""),
+        q=request.GET.get("q", ""),
+        counted=request.GET.get("counted", ""),
+        level=request.GET.get("level", ""),
+    )
+    enterprises = with_current_level(
+        roster_selectors.roster_for_city(user=user, city=city, filters=filters)
+    )
+    page = Paginator(enterprises, ROSTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "oversight/roster.html",
+        {
+            "city": city,
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "sub_industries": city.sub_industries.order_by("code"),
+            "tiers": QualityTier.choices,
+            "sizes": SizeClass.choices,
+        },
+    )
+
+
+@login_required
+def roster_export(request: HttpRequest, code: str) -> HttpResponse:
+    _require_dashboards(request)
+    city = selectors.city_get_visible(user=request.user, code=code)
+    filters = roster_selectors.RosterFilters(
+        **{k: request.GET.get(k, "") for k in roster_selectors.RosterFilters.__dataclass_fields__}
+    )
+    enterprises = with_current_level(
+        roster_selectors.roster_for_city(user=request.user, city=city, filters=filters)
+    )
+    content = exports.roster_xlsx(enterprises.iterator(chunk_size=2000), rule=rule_for(city.batch))
+    filename = f"{city.code}-roster-{timezone.localdate().isoformat()}.xlsx"
+    return attachment_response(
+        content,
+        name=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
