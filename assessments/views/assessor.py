@@ -11,11 +11,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import policy
+from accounts.requests import AuthenticatedHttpRequest
 from cities.selectors import (
     RosterFilters,
     city_list_visible_to,
@@ -32,8 +33,8 @@ PAGE_SIZE = 50
 
 
 @login_required
-def assessor_list(request: HttpRequest) -> HttpResponse:
-    user = common.current_user(request)
+def assessor_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     if not policy.has(user, policy.Ability.ASSESS_ONSITE) or user.city_id is None:
         raise Http404
     city = city_list_visible_to(user=user).filter(pk=user.city_id).first()
@@ -61,8 +62,8 @@ def assessor_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def onsite_start(request: HttpRequest, uscc: str) -> HttpResponse:
-    user = common.current_user(request)
+def onsite_start(request: AuthenticatedHttpRequest, uscc: str) -> HttpResponse:
+    user = request.user
     enterprise = enterprise_get_visible(user=user, uscc=uscc)
     if not policy.has(user, policy.Ability.ASSESS_ONSITE):
         raise PermissionDenied("只有现场评定员可以开始现场评定。")
@@ -88,8 +89,8 @@ def onsite_start(request: HttpRequest, uscc: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    user = common.current_user(request)
+def confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
     try:
         confirmed = services.assessment_confirm(actor=user, assessment_id=assessment.pk)
@@ -104,8 +105,8 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def return_for_correction(request: HttpRequest, pk: int) -> HttpResponse:
-    user = common.current_user(request)
+def return_for_correction(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
     if request.method == "POST":
         form = ReturnForm(request.POST)
@@ -130,8 +131,8 @@ def return_for_correction(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def correct(request: HttpRequest, pk: int) -> HttpResponse:
-    user = common.current_user(request)
+def correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
     try:
         correction = services.assessment_correct(actor=user, assessment=assessment)
