@@ -12,7 +12,7 @@ from .requests import AuthenticatedHttpRequest
 
 
 class PasswordChange(auth_views.PasswordChangeView):
-    success_url = reverse_lazy("password_change_done")
+    success_url = reverse_lazy("accounts:password_change_done")
 
     request: AuthenticatedHttpRequest  # the view is behind login_required
 

@@ -84,7 +84,7 @@ def report_request(request: AuthenticatedHttpRequest) -> HttpResponse:
         return _list_page(request, too_frequent=exc)
     if job.state == ReportJobState.DONE:
         messages.info(request, "数据未变化，已有的报告可直接下载。")
-    return redirect("report_detail", pk=job.pk)
+    return redirect("reports:report_detail", pk=job.pk)
 
 
 @login_required
@@ -106,7 +106,7 @@ def report_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Ask again for a failed report: a fresh job on the data as it is now."""
     job = selectors.report_job_get_visible(user=request.user, pk=pk)
     if job.state != ReportJobState.FAILED:
-        return redirect("report_detail", pk=job.pk)
+        return redirect("reports:report_detail", pk=job.pk)
     params = job.params
     try:
         new = services.report_request(
@@ -118,7 +118,7 @@ def report_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         )
     except services.ReportRequestsTooFrequent as exc:
         return _list_page(request, too_frequent=exc)
-    return redirect("report_detail", pk=new.pk)
+    return redirect("reports:report_detail", pk=new.pk)
 
 
 @login_required

@@ -70,7 +70,7 @@ def onsite_start(request: AuthenticatedHttpRequest, uscc: str) -> HttpResponse:
     form = OnsiteStartForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请选择评定目的：改造前或改造后。")
-        return redirect("enterprise_assessments", uscc=enterprise.uscc)
+        return redirect("assessments:enterprise_assessments", uscc=enterprise.uscc)
     try:
         assessment = services.assessment_create(
             actor=user, enterprise=enterprise, purpose=form.cleaned_data["purpose"]
@@ -79,12 +79,12 @@ def onsite_start(request: AuthenticatedHttpRequest, uscc: str) -> HttpResponse:
         for errors in common.error_messages(exc).values():
             for message in errors:
                 messages.error(request, message)
-        return redirect("enterprise_assessments", uscc=enterprise.uscc)
+        return redirect("assessments:enterprise_assessments", uscc=enterprise.uscc)
     if assessment.based_on_id:
         messages.success(request, "已开始现场评定，答案已按企业最近提交的自评预填，请逐项核实。")
     else:
         messages.success(request, "已开始现场评定。该企业没有已提交的自评，请逐项填写。")
-    return redirect("assessment_detail", pk=assessment.pk)
+    return redirect("assessments:assessment_detail", pk=assessment.pk)
 
 
 @login_required
@@ -98,10 +98,10 @@ def confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         for errors in common.error_messages(exc).values():
             for message in errors:
                 messages.error(request, message)
-        return redirect("assessment_detail", pk=assessment.pk)
+        return redirect("assessments:assessment_detail", pk=assessment.pk)
     level = LEVEL_NAMES.get(confirmed.level or 0, "")
     messages.success(request, f"评定结果已确认：{level}。该结果即为企业当前的数字化水平等级。")
-    return redirect("assessment_result", pk=confirmed.pk)
+    return redirect("assessments:assessment_result", pk=confirmed.pk)
 
 
 @login_required
@@ -121,7 +121,9 @@ def return_for_correction(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
                         form.add_error("comment" if key == "comment" else None, message)
             else:
                 messages.success(request, "已退回企业修改，企业将看到您的退回意见。")
-                return redirect("enterprise_assessments", uscc=assessment.enterprise.uscc)
+                return redirect(
+                    "assessments:enterprise_assessments", uscc=assessment.enterprise.uscc
+                )
     else:
         if not common.offers_return(user, assessment):
             raise Http404("没有找到该评测")
@@ -141,12 +143,12 @@ def correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if exc.code == "already_corrected" and existing is not None:
             # A second click, or a request that lost the race to another: the one correction.
             messages.info(request, "该评定结果已有更正评定，请在更正评定中修改。")
-            return redirect("assessment_detail", pk=existing.pk)
+            return redirect("assessments:assessment_detail", pk=existing.pk)
         for errors in common.error_messages(exc).values():
             for message in errors:
                 messages.error(request, message)
-        return redirect("assessment_result", pk=assessment.pk)
+        return redirect("assessments:assessment_result", pk=assessment.pk)
     messages.success(
         request, "已创建更正评定：修改后确认，新的结果将取代原评定结果（原结果保留备查）。"
     )
-    return redirect("assessment_detail", pk=correction.pk)
+    return redirect("assessments:assessment_detail", pk=correction.pk)

@@ -63,7 +63,7 @@ def assessment_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(
                 request, f"已新建{assessment.get_purpose_display()}评测，填写内容会自动保存。"
             )
-            return redirect("assessment_detail", pk=assessment.pk)
+            return redirect("assessments:assessment_detail", pk=assessment.pk)
     context = {**_history_context(user, enterprise), "form": form}
     return render(request, "assessments/my_list.html", context, status=400)
 
@@ -73,7 +73,7 @@ def enterprise_assessments(request: AuthenticatedHttpRequest, uscc: str) -> Http
     user = request.user
     enterprise = enterprise_get_visible(user=user, uscc=uscc)
     if policy.has(user, policy.Ability.HAS_OWN_ENTERPRISE):
-        return redirect("assessment_list")
+        return redirect("assessments:assessment_list")
     context = {
         **_history_context(user, enterprise),
         "onsite_form": OnsiteStartForm() if common.is_city_assessor(user, enterprise) else None,

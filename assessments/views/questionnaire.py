@@ -30,7 +30,7 @@ def questionnaire(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
     indicator = common.indicator_of(assessment)
     if indicator is None:  # an imported level has no answers to show
-        return redirect("assessment_result", pk=assessment.pk)
+        return redirect("assessments:assessment_result", pk=assessment.pk)
     editable = common.offers_editing(user, assessment)
     based_on = assessment.based_on if assessment.method == Method.ONSITE else None
     context = {
@@ -146,13 +146,13 @@ def submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                     for message in messages:
                         form.add_error(target, message)
             else:
-                return redirect("assessment_result", pk=assessment.pk)
+                return redirect("assessments:assessment_result", pk=assessment.pk)
         assessment.refresh_from_db()
     else:
         if not is_owner:
             raise Http404("没有找到该评测")
         if not assessment.is_editable:
-            return redirect("assessment_result", pk=assessment.pk)
+            return redirect("assessments:assessment_result", pk=assessment.pk)
         form = SubmitForm(initial={"signer_name": user.display_name})
     indicator = common.indicator_of(assessment)
     if indicator is None:
@@ -180,7 +180,7 @@ def result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
     if assessment.state not in RESULT_STATES:
-        return redirect("assessment_detail", pk=assessment.pk)
+        return redirect("assessments:assessment_detail", pk=assessment.pk)
     indicator = common.indicator_of(assessment)
     context: dict[str, Any] = {
         "assessment": assessment,

@@ -182,7 +182,7 @@ def _set_active(request: AuthenticatedHttpRequest, pk: int, *, active: bool) -> 
             messages.success(request, f"账号“{account.username}”已启用。")
         else:
             messages.success(request, f"账号“{account.username}”已停用，该账号无法再登录。")
-        return redirect("account_list")
+        return redirect("cities:account_list")
     if active:
         context = {
             "title": "启用账号",
@@ -220,10 +220,10 @@ def account_bulk_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         created = services.accounts_create_for_roster(actor=actor)
         if not created:
             messages.info(request, "本市名录中的企业都已开通账号，没有需要批量开通的企业。")
-            return redirect("account_list")
+            return redirect("cities:account_list")
         content = services.credential_sheet_xlsx(created)
         token = services.credential_sheet_store(user=actor, content=content, count=len(created))
-        return redirect("account_bulk_result", token=token)
+        return redirect("cities:account_bulk_result", token=token)
     pending = selectors.enterprise_list_without_account(user=actor).count()
     return render(request, "cities/accounts/bulk.html", {"pending": pending})
 

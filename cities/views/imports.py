@@ -76,7 +76,7 @@ def import_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                 retry_after = exc.retry_after_seconds
             else:
                 jobs.import_job_start(job)
-                return redirect("import_detail", pk=job.pk)
+                return redirect("cities:import_detail", pk=job.pk)
     else:
         form = UploadForm(initial={"kind": request.GET.get("kind") or "enterprises"}, kinds=kinds)
     recent = selectors.import_job_list_visible_to(user=user)[:RECENT_JOBS]
@@ -104,7 +104,7 @@ def import_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = selectors.import_job_get_visible(user=user, pk=pk)
     if not jobs.import_job_confirm(job):
         messages.warning(request, "该导入任务当前不能确认导入（可能已经确认过）。")
-    return redirect("import_detail", pk=job.pk)
+    return redirect("cities:import_detail", pk=job.pk)
 
 
 @login_required

@@ -20,11 +20,11 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     scope = policy.scope_of(user)
     if scope.reach is policy.Reach.ENTERPRISE:
-        return redirect("my_enterprise")
+        return redirect("cities:my_enterprise")
     if scope.reach is policy.Reach.CITY and user.city is not None:
-        return redirect("city_detail", code=user.city.code)
+        return redirect("cities:city_detail", code=user.city.code)
     if policy.sees_everything(user):
-        return redirect("city_list")
+        return redirect("cities:city_list")
     raise Http404
 
 
@@ -57,7 +57,7 @@ def enterprise_detail(request: AuthenticatedHttpRequest, uscc: str) -> HttpRespo
     user = request.user
     enterprise = selectors.enterprise_get_visible(user=user, uscc=uscc)
     if policy.has(user, policy.Ability.HAS_OWN_ENTERPRISE):
-        return redirect("my_enterprise")
+        return redirect("cities:my_enterprise")
     return render(
         request,
         "cities/enterprise_detail.html",
@@ -86,7 +86,7 @@ def my_enterprise(request: AuthenticatedHttpRequest) -> HttpResponse:
         if not forbidden and form.is_valid():
             services.enterprise_update(enterprise=enterprise, actor=user, changes=form.cleaned_data)
             messages.success(request, "联系信息已保存。")
-            return redirect("my_enterprise")
+            return redirect("cities:my_enterprise")
     else:
         form = ContactForm(instance=enterprise)
     return render(request, "cities/my_enterprise.html", {"enterprise": enterprise, "form": form})
