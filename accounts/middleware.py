@@ -29,5 +29,5 @@ class PasswordChangeRequiredMiddleware:
                     },
                     status=403,
                 )
-            return redirect(f"{reverse('password_change')}?next={request.get_full_path()}")
+            return redirect(f"{reverse('accounts:password_change')}?next={request.get_full_path()}")
         return self.get_response(request)

@@ -8,15 +8,15 @@ from django.http import HttpResponse
 from django.urls import reverse_lazy
 
 from . import services
-from .models import User
+from .requests import AuthenticatedHttpRequest
 
 
 class PasswordChange(auth_views.PasswordChangeView):
-    success_url = reverse_lazy("password_change_done")
+    success_url = reverse_lazy("accounts:password_change_done")
+
+    request: AuthenticatedHttpRequest  # the view is behind login_required
 
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
-        user = self.request.user
-        assert isinstance(user, User)
-        services.user_password_changed(user=user)
+        services.user_password_changed(user=self.request.user)
         return response

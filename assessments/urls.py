@@ -4,6 +4,8 @@ from django.urls import URLPattern, path
 
 from .views import assessor, enterprise, questionnaire
 
+app_name = "assessments"
+
 urlpatterns: list[URLPattern] = [
     path("", enterprise.my_assessments, name="assessment_list"),
     path("new/", enterprise.assessment_new, name="assessment_new"),

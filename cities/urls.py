@@ -32,6 +32,8 @@ account_patterns = [
     path("<int:pk>/reactivate/", accounts.account_reactivate, name="account_reactivate"),
 ]
 
+app_name = "cities"
+
 urlpatterns = [
     path("", registry.home, name="home"),
     path("cities/", registry.city_list, name="city_list"),

@@ -4,6 +4,8 @@ from django.urls import path
 
 from . import views
 
+app_name = "oversight"
+
 urlpatterns = [
     path("cities/<str:code>/enterprises/", views.roster, name="roster"),
     path("cities/<str:code>/dashboard/", views.city_dashboard, name="city_dashboard"),

@@ -11,11 +11,12 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts import policy
+from accounts.requests import AuthenticatedHttpRequest
 from assessments.selectors import with_current_level
 from cities import selectors
 from cities.models import PilotBatch, Province, QualityTier, Region, SizeClass
@@ -31,13 +32,13 @@ CLOSEST_PAGE_SIZE = 20
 ROSTER_PAGE_SIZE = 50
 
 
-def _require_dashboards(request: HttpRequest) -> None:
+def _require_dashboards(request: AuthenticatedHttpRequest) -> None:
     if not policy.sees_dashboards(request.user):
         raise Http404
 
 
 @login_required
-def city_dashboard(request: HttpRequest, code: str) -> HttpResponse:
+def city_dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     _require_dashboards(request)
     city = selectors.city_get_visible(user=request.user, code=code)
     try:
@@ -65,7 +66,7 @@ def city_dashboard(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def national_dashboard(request: HttpRequest) -> HttpResponse:
+def national_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not policy.sees_everything(request.user):
         raise Http404
     try:
@@ -108,7 +109,7 @@ def national_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def roster(request: HttpRequest, code: str) -> HttpResponse:
+def roster(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     user = request.user
     city = selectors.city_get_visible(user=user, code=code)
     filters = roster_selectors.RosterFilters(
@@ -142,7 +143,7 @@ def roster(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def roster_export(request: HttpRequest, code: str) -> HttpResponse:
+def roster_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     _require_dashboards(request)
     city = selectors.city_get_visible(user=request.user, code=code)
     filters = roster_selectors.RosterFilters(

@@ -4,6 +4,8 @@ from django.urls import path
 
 from . import views
 
+app_name = "reports"
+
 urlpatterns = [
     path("", views.report_list, name="report_list"),
     path("request/", views.report_request, name="report_request"),

@@ -13,13 +13,13 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
 from accounts.policy import sees_dashboards, sees_everything
+from accounts.requests import AuthenticatedHttpRequest
 from cities.selectors import city_list_visible_to
 from sme_pilot.downloads import file_attachment_response
 from sme_pilot.inputs import AsOfError, parse_as_of, parse_id_or_none
@@ -29,19 +29,13 @@ from . import selectors, services
 from .models import ReportDownload, ReportJob, ReportJobState, ReportKind
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _list_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     *,
     too_frequent: services.ReportRequestsTooFrequent | None = None,
     input_error: str = "",
 ) -> HttpResponse:
-    user = _user(request)
+    user = request.user
     cities = city_list_visible_to(user=user).order_by("code") if sees_dashboards(user) else []
     context = {
         "jobs": selectors.report_job_list_mine(user=user),
@@ -62,13 +56,13 @@ def _list_page(
 
 
 @login_required
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _list_page(request)
 
 
 @login_required
 @require_POST
-def report_request(request: HttpRequest) -> HttpResponse:
+def report_request(request: AuthenticatedHttpRequest) -> HttpResponse:
     kind = request.POST.get("kind", "")
     if kind not in ReportKind.values:
         raise Http404("没有这种报告")
@@ -80,7 +74,7 @@ def report_request(request: HttpRequest) -> HttpResponse:
         return _list_page(request, input_error=str(exc))
     try:
         job = services.report_request(
-            actor=_user(request),
+            actor=request.user,
             kind=kind,
             city_code=request.POST.get("city_code", "").strip() or None,
             assessment_id=parse_id_or_none(raw_id) if raw_id else None,
@@ -90,17 +84,17 @@ def report_request(request: HttpRequest) -> HttpResponse:
         return _list_page(request, too_frequent=exc)
     if job.state == ReportJobState.DONE:
         messages.info(request, "数据未变化，已有的报告可直接下载。")
-    return redirect("report_detail", pk=job.pk)
+    return redirect("reports:report_detail", pk=job.pk)
 
 
 @login_required
-def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = selectors.report_job_get_visible(user=request.user, pk=pk)
     return render(request, "reports/jobs/detail.html", {"job": job})
 
 
 @login_required
-def report_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def report_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The progress fragment, polled every second until the job is done or failed."""
     job = selectors.report_job_get_visible(user=request.user, pk=pk)
     return render(request, "reports/jobs/_progress.html", {"job": job})
@@ -108,15 +102,15 @@ def report_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def report_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def report_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Ask again for a failed report: a fresh job on the data as it is now."""
     job = selectors.report_job_get_visible(user=request.user, pk=pk)
     if job.state != ReportJobState.FAILED:
-        return redirect("report_detail", pk=job.pk)
+        return redirect("reports:report_detail", pk=job.pk)
     params = job.params
     try:
         new = services.report_request(
-            actor=_user(request),
+            actor=request.user,
             kind=job.kind,
             city_code=params.get("city_code"),
             assessment_id=params.get("assessment_id"),
@@ -124,11 +118,11 @@ def report_retry(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except services.ReportRequestsTooFrequent as exc:
         return _list_page(request, too_frequent=exc)
-    return redirect("report_detail", pk=new.pk)
+    return redirect("reports:report_detail", pk=new.pk)
 
 
 @login_required
-def report_download(request: HttpRequest, pk: int) -> FileResponse:
+def report_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     job = selectors.report_job_get_visible(user=request.user, pk=pk)
     if job.state != ReportJobState.DONE or not job.file:
         raise Http404("报告尚未生成")
@@ -136,7 +130,7 @@ def report_download(request: HttpRequest, pk: int) -> FileResponse:
         handle = job.file.open("rb")
     except FileNotFoundError:
         raise Http404("报告文件不存在") from None
-    ReportDownload.objects.create(job=job, user=_user(request))
+    ReportDownload.objects.create(job=job, user=request.user)
     security_event("report_download", request=request, job_id=job.pk, kind=job.kind)
     return file_attachment_response(handle, name=_filename(job), content_type="application/pdf")
 

@@ -156,7 +156,7 @@ def test_a_confirmed_assessment_gets_one_correction_through_the_api(
 
 def test_a_confirmed_assessment_gets_one_correction_from_the_page(enterprise, assessor):
     confirmed = AssessmentFactory(enterprise=enterprise, confirmed=True, confirmed_by=assessor)
-    url = reverse("assessment_correct", args=[confirmed.pk])
+    url = reverse("assessments:assessment_correct", args=[confirmed.pk])
     calls = [posting(logged_in(assessor), url, form=True) for _ in range(N)]
 
     answers = responses(run_at_once(calls, hold=locked(Assessment.objects.filter(pk=confirmed.pk))))
@@ -164,7 +164,7 @@ def test_a_confirmed_assessment_gets_one_correction_from_the_page(enterprise, as
     correction = Assessment.objects.get(supersedes=confirmed)
     # Every click lands on the one correction (the one that lost the race is told it exists).
     assert {(r.status_code, r["Location"]) for r in answers} == {
-        (302, reverse("assessment_detail", args=[correction.pk]))
+        (302, reverse("assessments:assessment_detail", args=[correction.pk]))
     }
 
 
@@ -229,14 +229,14 @@ def test_an_import_is_confirmed_once_through_the_api(validated_job, city_officia
 
 
 def test_an_import_is_confirmed_once_from_the_page(validated_job, city_official):
-    url = reverse("import_confirm", args=[validated_job.pk])
+    url = reverse("cities:import_confirm", args=[validated_job.pk])
     calls = [posting(logged_in(city_official), url, form=True) for _ in range(N)]
 
     answers = responses(
         run_at_once(calls, hold=locked(ImportJob.objects.filter(pk=validated_job.pk)))
     )
 
-    detail = reverse("import_detail", args=[validated_job.pk])
+    detail = reverse("cities:import_detail", args=[validated_job.pk])
     assert {(r.status_code, r["Location"]) for r in answers} == {(302, detail)}
     assert_imported_once(validated_job)
 
@@ -257,7 +257,7 @@ def test_a_burst_of_identical_report_requests_makes_one_job(
     """(tests/reports/test_jobs.py asks in a row; test_rate_limit.py races one user's limit.)"""
     settings.MEDIA_ROOT = tmp_path
     settings.REPORTS_RENDERER = "tests.reports.fakes.render"
-    url = reverse("report_request")
+    url = reverse("reports:report_request")
     body = {"kind": "city", "city_code": city.code, "as_of": timezone.localdate().isoformat()}
     actors = [city_official, ministry_user] * (N // 2)
     calls = [posting(logged_in(actor), url, body, form=True) for actor in actors]
@@ -265,7 +265,7 @@ def test_a_burst_of_identical_report_requests_makes_one_job(
     answers = responses(run_at_once(calls, hold=locked(PilotCity.objects.filter(pk=city.pk))))
 
     job = ReportJob.objects.get()
-    detail = reverse("report_detail", args=[job.pk])
+    detail = reverse("reports:report_detail", args=[job.pk])
     assert {(r.status_code, r["Location"]) for r in answers} == {(302, detail)}
     assert set(job.requesters.all()) == {city_official, ministry_user}
 
@@ -279,7 +279,7 @@ def test_a_double_clicked_bulk_account_creation_creates_each_account_once(
     """Both requests found the same enterprises without an account; the second one's insert
     hit the unique username: an IntegrityError 500. Now the second waits for the first."""
     enterprises = [EnterpriseFactory(sub_industry=sub_industry) for _ in range(3)]
-    url = reverse("account_bulk_create")
+    url = reverse("cities:account_bulk_create")
     calls = [posting(logged_in(city_official), url, {}, form=True) for _ in range(N)]
 
     answers = responses(run_at_once(calls))

@@ -85,7 +85,7 @@ def test_report_download_of_an_enterprise_with_a_slash_keeps_the_whole_name(
     job.refresh_from_db()
     assert job.state == ReportJobState.DONE
     client.force_login(ministry_user)
-    response = client.get(reverse("report_download", args=[job.pk]))
+    response = client.get(reverse("reports:report_download", args=[job.pk]))
     assert b"".join(response.streaming_content) == PDF
     response.close()
     disposition = response["Content-Disposition"]

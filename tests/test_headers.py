@@ -48,17 +48,17 @@ def assert_strict(response) -> None:
 @pytest.mark.parametrize(
     "url_name, user",
     [
-        ("login", None),
-        ("roster", "city_official"),
-        ("city_dashboard", "city_official"),
-        ("national_dashboard", "ministry_user"),
-        ("report_list", "enterprise_user"),
+        ("accounts:login", None),
+        ("oversight:roster", "city_official"),
+        ("oversight:city_dashboard", "city_official"),
+        ("oversight:national_dashboard", "ministry_user"),
+        ("reports:report_list", "enterprise_user"),
     ],
 )
 def test_pages_carry_the_strict_policy(client, request, city, url_name, user):
     if user:
         client.force_login(request.getfixturevalue(user))
-    args = [city.code] if url_name in ("city_dashboard", "roster") else []
+    args = [city.code] if url_name in ("oversight:city_dashboard", "oversight:roster") else []
     response = client.get(reverse(url_name, args=args))
     assert response.status_code == 200
     assert_strict(response)
@@ -89,8 +89,8 @@ def test_only_the_api_docs_allow_inline_styles_and_never_inline_scripts(client, 
 @pytest.mark.parametrize(
     "url",
     [
-        lambda city: reverse("home"),
-        lambda city: reverse("city_dashboard", args=[city.code]),
+        lambda city: reverse("cities:home"),
+        lambda city: reverse("oversight:city_dashboard", args=[city.code]),
         lambda city: "/api/v1/cities/",
         lambda city: "/no-such-page/",
     ],
@@ -136,7 +136,7 @@ def test_anonymous_responses_that_set_or_vary_on_cookies_are_private(rf):
 def test_a_views_own_cache_control_is_kept(client, city_official):
     # This page is never_cache: Django's own (stricter) header stays as the view set it.
     client.force_login(city_official)
-    response = client.get(reverse("account_bulk_result", args=["no-such-token"]))
+    response = client.get(reverse("cities:account_bulk_result", args=["no-such-token"]))
     assert response.status_code == 410
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
 

@@ -93,12 +93,12 @@ def test_the_access_log_has_one_line_per_request_with_user_and_request_id(
 ):
     client.force_login(city_official)
     caplog.set_level(logging.INFO, logger="sme_pilot.access")
-    response = client.get(reverse("report_list"), HTTP_X_REQUEST_ID="req-access-0001")
+    response = client.get(reverse("reports:report_list"), HTTP_X_REQUEST_ID="req-access-0001")
     assert response.status_code == 200
     lines = [r for r in caplog.records if r.name == "sme_pilot.access"]
     assert len(lines) == 1
     line = lines[0]
-    assert (line.method, line.path, line.status) == ("GET", reverse("report_list"), 200)
+    assert (line.method, line.path, line.status) == ("GET", reverse("reports:report_list"), 200)
     assert (line.user_id, line.role) == (city_official.pk, "city_official")
     assert line.request_id == "req-access-0001"
     assert line.ms >= 0
@@ -139,12 +139,12 @@ def test_logins_failures_and_refusals_reach_the_security_log(client, city_offici
     (denied,) = security_lines(caplog, "access_denied")
     assert (denied.request_id, denied.status, denied.role) == ("req-denied-0001", 403, "anonymous")
 
-    client.post(reverse("login"), {"username": "official", "password": "wrong"})
+    client.post(reverse("accounts:login"), {"username": "official", "password": "wrong"})
     (failed,) = security_lines(caplog, "login_failed")
     assert failed.username == "official"
     assert failed.ip == "127.0.0.1"
 
-    client.post(reverse("login"), {"username": "official", "password": PASSWORD})
+    client.post(reverse("accounts:login"), {"username": "official", "password": PASSWORD})
     (login,) = security_lines(caplog, "login")
     assert login.user_id == city_official.pk
 
@@ -227,7 +227,7 @@ def test_a_worker_logs_with_the_request_id_of_the_request_that_queued_its_task(
     )
     client.force_login(city_official)
     response = client.post(
-        reverse("report_request"),
+        reverse("reports:report_request"),
         {"kind": "city", "city_code": "HHHT"},
         HTTP_X_REQUEST_ID="req-report-0001",
     )

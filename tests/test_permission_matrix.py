@@ -134,103 +134,103 @@ MATRIX: list[Entry] = [
 
     # --- sign-in ----------------------------------------------------------------------------
     #                           anon ent ent2 asr asr2 off off2 min adm
-    E("login",                 "200 302 302 302 302 302 302 302 302"),
-    E("logout",                "405 405 405 405 405 405 405 405 405"),
-    E("logout",                "L   L   L   L   L   L   L   L   L  ", "POST"),
-    E("password_change",       "L   200 200 200 200 200 200 200 200"),
-    E("password_change_done",  "L   200 200 200 200 200 200 200 200"),
-    E("home",                  "L   302 302 302 302 302 302 302 302"),
+    E("accounts:login",                 "200 302 302 302 302 302 302 302 302"),
+    E("accounts:logout",                "405 405 405 405 405 405 405 405 405"),
+    E("accounts:logout",                "L   L   L   L   L   L   L   L   L  ", "POST"),
+    E("accounts:password_change",       "L   200 200 200 200 200 200 200 200"),
+    E("accounts:password_change_done",  "L   200 200 200 200 200 200 200 200"),
+    E("cities:home",                  "L   302 302 302 302 302 302 302 302"),
 
     # --- registry pages, dashboards, export -------------------------------------------------
     #                           anon ent ent2 asr asr2 off off2 min adm
-    E("city_list",             "L   404 404 404 404 404 404 200 200"),
-    E("city_detail",           "L   404 404 200 404 200 404 200 200", **CITY),
-    E("roster",                "L   404 404 200 404 200 404 200 200", **CITY),
-    E("city_dashboard",        "L   404 404 404 404 200 404 200 200", **CITY),
-    E("roster_export",         "L   404 404 404 404 200 404 200 200", **CITY),
-    E("national_dashboard",    "L   404 404 404 404 404 404 200 200"),
-    E("enterprise_detail",     "L   302 404 200 404 200 404 200 200", **ENT),
-    E("my_enterprise",         "L   200 200 404 404 404 404 404 404"),
-    E("my_enterprise",         "L   302 302 404 404 404 404 404 404", "POST",
+    E("cities:city_list",             "L   404 404 404 404 404 404 200 200"),
+    E("cities:city_detail",           "L   404 404 200 404 200 404 200 200", **CITY),
+    E("oversight:roster",                "L   404 404 200 404 200 404 200 200", **CITY),
+    E("oversight:city_dashboard",        "L   404 404 404 404 200 404 200 200", **CITY),
+    E("oversight:roster_export",         "L   404 404 404 404 200 404 200 200", **CITY),
+    E("oversight:national_dashboard",    "L   404 404 404 404 404 404 200 200"),
+    E("cities:enterprise_detail",     "L   302 404 200 404 200 404 200 200", **ENT),
+    E("cities:my_enterprise",         "L   200 200 404 404 404 404 404 404"),
+    E("cities:my_enterprise",         "L   302 302 404 404 404 404 404 404", "POST",
       data={"contact_name": "张三"}),
 
     # --- imports: pages and the htmx progress fragment --------------------------------------
     #                           anon ent ent2 asr asr2 off off2 min adm
-    E("import_list",           "L   404 404 404 404 200 200 404 200"),
-    E("import_list",           "L   404 404 404 404 200 200 404 200", "POST", data={}),
-    E("import_detail",         "L   404 404 404 404 200 404 404 200", **IMPORT),
-    E("import_confirm",        "L   404 404 404 404 302 404 404 302", "POST", **IMPORT),
-    E("import_confirm",        "L   405 405 405 405 405 405 405 405", **IMPORT),
-    E("import_progress",       "L   404 404 404 404 200 404 404 200", **IMPORT),
+    E("cities:import_list",           "L   404 404 404 404 200 200 404 200"),
+    E("cities:import_list",           "L   404 404 404 404 200 200 404 200", "POST", data={}),
+    E("cities:import_detail",         "L   404 404 404 404 200 404 404 200", **IMPORT),
+    E("cities:import_confirm",        "L   404 404 404 404 302 404 404 302", "POST", **IMPORT),
+    E("cities:import_confirm",        "L   405 405 405 405 405 405 405 405", **IMPORT),
+    E("cities:import_progress",       "L   404 404 404 404 200 404 404 200", **IMPORT),
 
     # --- account management: city officials only --------------------------------------------
     # 410 for city B's official: a sheet token that is not yours reads as expired, like any
     # unknown token, so it confirms nothing.
     #                           anon ent ent2 asr asr2 off off2 min adm
-    E("account_list",          "L   404 404 404 404 200 200 404 404"),
-    E("account_create",        "L   404 404 404 404 200 200 404 404"),
-    E("account_create",        "L   404 404 404 404 200 200 404 404", "POST", data={}),
-    E("account_bulk_create",   "L   404 404 404 404 200 200 404 404"),
-    E("account_bulk_result",   "L   404 404 404 404 200 410 404 404", token=sheet_token),
-    E("account_sheet_download", "L  404 404 404 404 200 410 404 404", token=sheet_token),
-    E("account_reset_password", "L  404 404 404 404 200 404 404 404", **ACCOUNT),
-    E("account_deactivate",    "L   404 404 404 404 200 404 404 404", **ACCOUNT),
-    E("account_deactivate",    "L   404 404 404 404 302 404 404 404", "POST", **ACCOUNT),
-    E("account_reactivate",    "L   404 404 404 404 200 404 404 404", **ACCOUNT),
+    E("cities:account_list",          "L   404 404 404 404 200 200 404 404"),
+    E("cities:account_create",        "L   404 404 404 404 200 200 404 404"),
+    E("cities:account_create",        "L   404 404 404 404 200 200 404 404", "POST", data={}),
+    E("cities:account_bulk_create",   "L   404 404 404 404 200 200 404 404"),
+    E("cities:account_bulk_result",   "L   404 404 404 404 200 410 404 404", token=sheet_token),
+    E("cities:account_sheet_download", "L  404 404 404 404 200 410 404 404", token=sheet_token),
+    E("cities:account_reset_password", "L  404 404 404 404 200 404 404 404", **ACCOUNT),
+    E("cities:account_deactivate",    "L   404 404 404 404 200 404 404 404", **ACCOUNT),
+    E("cities:account_deactivate",    "L   404 404 404 404 302 404 404 404", "POST", **ACCOUNT),
+    E("cities:account_reactivate",    "L   404 404 404 404 200 404 404 404", **ACCOUNT),
 
     # --- assessment pages -------------------------------------------------------------------
     # Seen but not theirs to act on: 403 from the services (the object is known to exist).
     #                           anon ent ent2 asr asr2 off off2 min adm
-    E("assessment_list",       "L   200 200 404 404 404 404 404 404"),
-    E("assessment_new",        "L   302 302 403 403 403 403 403 403", "POST",
+    E("assessments:assessment_list",       "L   200 200 404 404 404 404 404 404"),
+    E("assessments:assessment_new",        "L   302 302 403 403 403 403 403 403", "POST",
       data={"purpose": "self_check"}),
-    E("assessment_new",        "L   405 405 405 405 405 405 405 405"),
-    E("enterprise_assessments", "L  302 404 200 404 200 404 200 200", **ENT),
-    E("assessment_detail",     "L   200 404 200 404 200 404 200 200", **SUBMITTED),
-    E("assessment_detail",     "L   200 404 404 404 404 404 404 200", **DRAFT),
-    E("assessment_autosave",   "L   400 404 403 404 403 404 403 403", "POST", **SUBMITTED,
+    E("assessments:assessment_new",        "L   405 405 405 405 405 405 405 405"),
+    E("assessments:enterprise_assessments", "L  302 404 200 404 200 404 200 200", **ENT),
+    E("assessments:assessment_detail",     "L   200 404 200 404 200 404 200 200", **SUBMITTED),
+    E("assessments:assessment_detail",     "L   200 404 404 404 404 404 404 200", **DRAFT),
+    E("assessments:assessment_autosave", "L   400 404 403 404 403 404 403 403", "POST", **SUBMITTED,
       data={"field": "Q2", "value": "C", "base_version": 0}),
-    E("assessment_submit",     "L   200 404 404 404 404 404 404 404", **DRAFT),
-    E("assessment_submit",     "L   302 404 404 404 404 404 404 404", **SUBMITTED),
-    E("assessment_submit",     "L   200 404 403 404 403 404 403 403", "POST", **SUBMITTED,
+    E("assessments:assessment_submit",     "L   200 404 404 404 404 404 404 404", **DRAFT),
+    E("assessments:assessment_submit",     "L   302 404 404 404 404 404 404 404", **SUBMITTED),
+    E("assessments:assessment_submit", "L   200 404 403 404 403 404 403 403", "POST", **SUBMITTED,
       data={"signer_name": "张伟", "signer_title": "总经理", "pledge": "on"}),
-    E("assessment_result",     "L   200 404 200 404 200 404 200 200", **SUBMITTED),
-    E("assessment_confirm",    "L   403 404 302 404 403 404 403 403", "POST", **CONFIRMED),
-    E("assessment_return",     "L   404 404 200 404 404 404 404 404", **SUBMITTED),
-    E("assessment_return",     "L   403 404 302 404 403 404 403 403", "POST", **SUBMITTED,
+    E("assessments:assessment_result",     "L   200 404 200 404 200 404 200 200", **SUBMITTED),
+    E("assessments:assessment_confirm", "L   403 404 302 404 403 404 403 403", "POST", **CONFIRMED),
+    E("assessments:assessment_return",     "L   404 404 200 404 404 404 404 404", **SUBMITTED),
+    E("assessments:assessment_return", "L   403 404 302 404 403 404 403 403", "POST", **SUBMITTED,
       data={"comment": "请补充设备台账"}),
-    E("assessment_correct",    "L   403 404 302 404 403 404 403 403", "POST", **CONFIRMED),
-    E("assessor_list",         "L   404 404 200 200 404 404 404 404"),
-    E("onsite_start",          "L   403 404 302 404 403 404 403 403", "POST", **ENT,
+    E("assessments:assessment_correct", "L   403 404 302 404 403 404 403 403", "POST", **CONFIRMED),
+    E("assessments:assessor_list",         "L   404 404 200 200 404 404 404 404"),
+    E("assessments:onsite_start",          "L   403 404 302 404 403 404 403 403", "POST", **ENT,
       data={"purpose": "baseline"}),
 
     # --- reports: request, status page, progress fragment, retry, download ------------------
     #                           anon ent ent2 asr asr2 off off2 min adm
-    E("report_list",           "L   200 200 200 200 200 200 200 200"),
-    E("report_request",        "L   404 404 404 404 302 404 302 302", "POST",
+    E("reports:report_list",           "L   200 200 200 200 200 200 200 200"),
+    E("reports:report_request",        "L   404 404 404 404 302 404 302 302", "POST",
       **_report_request(ReportKind.CITY)),
-    E("report_request",        "L   404 404 404 404 404 404 302 302", "POST",
+    E("reports:report_request",        "L   404 404 404 404 404 404 302 302", "POST",
       **_report_request(ReportKind.NATIONAL)),
-    E("report_request",        "L   302 404 302 404 302 404 302 302", "POST",
+    E("reports:report_request",        "L   302 404 302 404 302 404 302 302", "POST",
       **_report_request(ReportKind.ASSESSMENT)),
-    E("report_request",        "L   302 404 404 404 404 404 404 302", "POST",
+    E("reports:report_request",        "L   302 404 404 404 404 404 404 302", "POST",
       **_report_request(ReportKind.ASSESSMENT, "draft_a1")),
     # Over the hourly limit it is still 404 out of scope: the limit must not confirm a subject.
-    E("report_request",        "L   404 404 404 404 429 404 429 429", "POST",
+    E("reports:report_request",        "L   404 404 404 404 429 404 429 429", "POST",
       data=_report_request(ReportKind.CITY)["data"], label="city-over-limit",
       settings={"REPORTS_REQUESTS_PER_HOUR": 0}),
-    E("report_detail",         "L   404 404 404 404 200 404 200 200", **CITY_JOB),
-    E("report_detail",         "L   404 404 404 404 404 404 200 200", **NATIONAL_JOB),
-    E("report_detail",         "L   200 404 200 404 200 404 200 200", **ASSESSMENT_JOB),
-    E("report_progress",       "L   404 404 404 404 200 404 200 200", **CITY_JOB),
-    E("report_progress",       "L   404 404 404 404 404 404 200 200", **NATIONAL_JOB),
-    E("report_progress",       "L   200 404 200 404 200 404 200 200", **ASSESSMENT_JOB),
-    E("report_retry",          "L   404 404 404 404 302 404 302 302", "POST", **CITY_JOB),
-    E("report_retry",          "L   404 404 404 404 404 404 302 302", "POST", **NATIONAL_JOB),
-    E("report_retry",          "L   302 404 302 404 302 404 302 302", "POST", **ASSESSMENT_JOB),
-    E("report_download",       "L   404 404 404 404 200 404 200 200", **CITY_JOB),
-    E("report_download",       "L   404 404 404 404 404 404 200 200", **NATIONAL_JOB),
-    E("report_download",       "L   200 404 200 404 200 404 200 200", **ASSESSMENT_JOB),
+    E("reports:report_detail",         "L   404 404 404 404 200 404 200 200", **CITY_JOB),
+    E("reports:report_detail",         "L   404 404 404 404 404 404 200 200", **NATIONAL_JOB),
+    E("reports:report_detail",         "L   200 404 200 404 200 404 200 200", **ASSESSMENT_JOB),
+    E("reports:report_progress",       "L   404 404 404 404 200 404 200 200", **CITY_JOB),
+    E("reports:report_progress",       "L   404 404 404 404 404 404 200 200", **NATIONAL_JOB),
+    E("reports:report_progress",       "L   200 404 200 404 200 404 200 200", **ASSESSMENT_JOB),
+    E("reports:report_retry",          "L   404 404 404 404 302 404 302 302", "POST", **CITY_JOB),
+    E("reports:report_retry", "L   404 404 404 404 404 404 302 302", "POST", **NATIONAL_JOB),
+    E("reports:report_retry", "L   302 404 302 404 302 404 302 302", "POST", **ASSESSMENT_JOB),
+    E("reports:report_download",       "L   404 404 404 404 200 404 200 200", **CITY_JOB),
+    E("reports:report_download",       "L   404 404 404 404 404 404 200 200", **NATIONAL_JOB),
+    E("reports:report_download",       "L   200 404 200 404 200 404 200 200", **ASSESSMENT_JOB),
 
     # --- API: anonymous gets 403 (session authentication sends no challenge) ----------------
     #                           anon ent ent2 asr asr2 off off2 min adm
@@ -466,7 +466,7 @@ def _send(client: Any, entry: Entry, w: SimpleNamespace) -> Any:
 
 def _assert_outcome(response: Any, token: str, where: str) -> None:
     location = response.get("Location", "")
-    login = reverse("login")
+    login = reverse("accounts:login")
     if token == "L":
         assert (response.status_code, location.split("?")[0]) == (302, login), where
         return
@@ -636,9 +636,11 @@ def _roles_answered(route: str, token: str, method: str = "GET") -> list[str]:
     return [role for role in ROLES if entry.expected[role] == token]
 
 
-@pytest.mark.parametrize("role", _roles_answered("roster", "200"))
+@pytest.mark.parametrize("role", _roles_answered("oversight:roster", "200"))
 def test_the_roster_lists_the_citys_enterprises(client, world, role):
-    response = _logged_in(client, world, role).get(reverse("roster", args=[world.city.code]))
+    response = _logged_in(client, world, role).get(
+        reverse("oversight:roster", args=[world.city.code])
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert world.ent.uscc in body and world.ent2.uscc in body
@@ -647,19 +649,21 @@ def test_the_roster_lists_the_citys_enterprises(client, world, role):
 @pytest.mark.parametrize("role", sorted(IMPORTS))
 def test_import_job_lists_hold_exactly_the_scope(client, world, role):
     c = _logged_in(client, world, role)
-    api, page = c.get(reverse("import-job-list")), c.get(reverse("import_list"))
+    api, page = c.get(reverse("import-job-list")), c.get(reverse("cities:import_list"))
     officials = [getattr(world.users, r) for r in IMPORTS[role]]
     expected = sorted(
         ImportJob.objects.filter(requested_by__in=officials).values_list("pk", flat=True)
     )
     assert sorted(j["id"] for j in api.json()["results"]) == expected
     for pk in ImportJob.objects.values_list("pk", flat=True):
-        assert (reverse("import_detail", args=[pk]) in page.content.decode()) == (pk in expected)
+        assert (reverse("cities:import_detail", args=[pk]) in page.content.decode()) == (
+            pk in expected
+        )
 
 
 @pytest.mark.parametrize("role", sorted(ACCOUNTS))
 def test_account_list_holds_exactly_the_citys_accounts(client, world, role):
-    response = _logged_in(client, world, role).get(reverse("account_list"))
+    response = _logged_in(client, world, role).get(reverse("cities:account_list"))
     assert {u.username for u in response.context["page"]} == ACCOUNTS[role]
 
 
@@ -675,7 +679,7 @@ def test_an_enterprise_patch_changes_the_enterprise_exactly_when_allowed(client,
 @pytest.mark.parametrize("role", ROLES[1:])
 def test_an_unknown_city_is_not_found_for_everyone(client, world, role):
     c = _logged_in(client, world, role)
-    assert c.get(reverse("roster", args=["NOPE"])).status_code == 404
+    assert c.get(reverse("oversight:roster", args=["NOPE"])).status_code == 404
     assert c.get(reverse("city-detail", args=["NOPE"])).status_code == 404
 
 
@@ -683,7 +687,7 @@ def test_the_other_citys_official_changes_no_account(client, world):
     account = world.users.ent
     password = account.password  # the stored hash
     client.force_login(world.users.off2)
-    for route in ("account_reset_password", "account_deactivate"):
+    for route in ("cities:account_reset_password", "cities:account_deactivate"):
         assert client.post(reverse(route, args=[account.pk])).status_code == 404
     account.refresh_from_db()
     assert account.is_active and account.password == password

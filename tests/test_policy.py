@@ -50,8 +50,9 @@ PERSONAS = {
 }
 
 
-def test_every_role_has_a_reach_and_abilities():
-    assert set(policy.REACH) == set(Role.values) == set(policy.ABILITIES)
+def test_every_role_has_a_reach_and_abilities_and_a_line_here():
+    assert set(policy.REACH) == set(Role.values) == set(policy.ABILITIES) == set(EXPECTED)
+    assert {role: set(abilities) for role, abilities in policy.ABILITIES.items()} == EXPECTED
 
 
 @pytest.mark.django_db

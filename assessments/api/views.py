@@ -19,14 +19,14 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import exceptions, mixins, status, views, viewsets
+from rest_framework import exceptions, mixins, status, views
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from accounts import policy
-from accounts.models import User
+from accounts.requests import SignedInViewSet
 from cities import selectors as city_selectors
 from sme_pilot.api import CursorPagination
 from sme_pilot.inputs import BoundedJSONParser
@@ -37,12 +37,6 @@ from ..models import Assessment
 from . import filters, serializers
 
 # --- mapping service outcomes onto HTTP --------------------------------------------------------
-
-
-def _actor(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _field_name(group: str, key: str) -> str:
@@ -77,7 +71,7 @@ _CONFLICT = OpenApiResponse(serializers.AutosaveConflictSerializer, description=
 class AssessmentViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    SignedInViewSet,
 ):
     schema = AutoSchema()
     filterset_class = filters.AssessmentFilter
@@ -132,7 +126,7 @@ class AssessmentViewSet(
     def create(self, request: Request) -> Response:
         payload = serializers.AssessmentCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        actor = _actor(request)
+        actor = self.request.user
         uscc = payload.validated_data.get("enterprise")
         if uscc:
             enterprise = city_selectors.enterprise_get_visible(user=actor, uscc=uscc)
@@ -162,7 +156,7 @@ class AssessmentViewSet(
         payload.is_valid(raise_exception=True)
         base_version = payload.validated_data["base_version"]
         items = self._autosave_items(assessment, payload.validated_data)
-        actor = _actor(request)
+        actor = self.request.user
         results: list[services.AutosaveResult] = []
         try:
             with transaction.atomic():
@@ -219,7 +213,7 @@ class AssessmentViewSet(
         payload = serializers.SubmitSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         services.assessment_submit(
-            actor=_actor(request),
+            actor=self.request.user,
             assessment_id=assessment.pk,
             signer_name=payload.validated_data["signer_name"],
             signer_title=payload.validated_data["signer_title"],
@@ -236,7 +230,7 @@ class AssessmentViewSet(
     def confirm(self, request: Request, pk: str) -> Response:
         assessment = self.get_object()
         serializers.EmptySerializer(data=request.data or {}).is_valid(raise_exception=True)
-        services.assessment_confirm(actor=_actor(request), assessment_id=assessment.pk)
+        services.assessment_confirm(actor=self.request.user, assessment_id=assessment.pk)
         return self._detail(assessment.pk)
 
     @extend_schema(
@@ -250,7 +244,7 @@ class AssessmentViewSet(
         payload = serializers.ReturnSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         services.assessment_return(
-            actor=_actor(request),
+            actor=self.request.user,
             assessment_id=assessment.pk,
             comment=payload.validated_data["comment"],
         )
@@ -266,7 +260,7 @@ class AssessmentViewSet(
     def correct(self, request: Request, pk: str) -> Response:
         assessment = self.get_object()
         serializers.EmptySerializer(data=request.data or {}).is_valid(raise_exception=True)
-        correction = services.assessment_correct(actor=_actor(request), assessment=assessment)
+        correction = services.assessment_correct(actor=self.request.user, assessment=assessment)
         return self._detail(correction.pk, code=status.HTTP_201_CREATED)
 
 

@@ -11,11 +11,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import policy
+from accounts.requests import AuthenticatedHttpRequest
 from cities.selectors import (
     RosterFilters,
     city_list_visible_to,
@@ -32,8 +33,8 @@ PAGE_SIZE = 50
 
 
 @login_required
-def assessor_list(request: HttpRequest) -> HttpResponse:
-    user = common.current_user(request)
+def assessor_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     if not policy.has(user, policy.Ability.ASSESS_ONSITE) or user.city_id is None:
         raise Http404
     city = city_list_visible_to(user=user).filter(pk=user.city_id).first()
@@ -61,15 +62,15 @@ def assessor_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def onsite_start(request: HttpRequest, uscc: str) -> HttpResponse:
-    user = common.current_user(request)
+def onsite_start(request: AuthenticatedHttpRequest, uscc: str) -> HttpResponse:
+    user = request.user
     enterprise = enterprise_get_visible(user=user, uscc=uscc)
     if not policy.has(user, policy.Ability.ASSESS_ONSITE):
         raise PermissionDenied("只有现场评定员可以开始现场评定。")
     form = OnsiteStartForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请选择评定目的：改造前或改造后。")
-        return redirect("enterprise_assessments", uscc=enterprise.uscc)
+        return redirect("assessments:enterprise_assessments", uscc=enterprise.uscc)
     try:
         assessment = services.assessment_create(
             actor=user, enterprise=enterprise, purpose=form.cleaned_data["purpose"]
@@ -78,18 +79,18 @@ def onsite_start(request: HttpRequest, uscc: str) -> HttpResponse:
         for errors in common.error_messages(exc).values():
             for message in errors:
                 messages.error(request, message)
-        return redirect("enterprise_assessments", uscc=enterprise.uscc)
+        return redirect("assessments:enterprise_assessments", uscc=enterprise.uscc)
     if assessment.based_on_id:
         messages.success(request, "已开始现场评定，答案已按企业最近提交的自评预填，请逐项核实。")
     else:
         messages.success(request, "已开始现场评定。该企业没有已提交的自评，请逐项填写。")
-    return redirect("assessment_detail", pk=assessment.pk)
+    return redirect("assessments:assessment_detail", pk=assessment.pk)
 
 
 @login_required
 @require_POST
-def confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    user = common.current_user(request)
+def confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
     try:
         confirmed = services.assessment_confirm(actor=user, assessment_id=assessment.pk)
@@ -97,15 +98,15 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
         for errors in common.error_messages(exc).values():
             for message in errors:
                 messages.error(request, message)
-        return redirect("assessment_detail", pk=assessment.pk)
+        return redirect("assessments:assessment_detail", pk=assessment.pk)
     level = LEVEL_NAMES.get(confirmed.level or 0, "")
     messages.success(request, f"评定结果已确认：{level}。该结果即为企业当前的数字化水平等级。")
-    return redirect("assessment_result", pk=confirmed.pk)
+    return redirect("assessments:assessment_result", pk=confirmed.pk)
 
 
 @login_required
-def return_for_correction(request: HttpRequest, pk: int) -> HttpResponse:
-    user = common.current_user(request)
+def return_for_correction(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
     if request.method == "POST":
         form = ReturnForm(request.POST)
@@ -120,7 +121,9 @@ def return_for_correction(request: HttpRequest, pk: int) -> HttpResponse:
                         form.add_error("comment" if key == "comment" else None, message)
             else:
                 messages.success(request, "已退回企业修改，企业将看到您的退回意见。")
-                return redirect("enterprise_assessments", uscc=assessment.enterprise.uscc)
+                return redirect(
+                    "assessments:enterprise_assessments", uscc=assessment.enterprise.uscc
+                )
     else:
         if not common.offers_return(user, assessment):
             raise Http404("没有找到该评测")
@@ -130,8 +133,8 @@ def return_for_correction(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def correct(request: HttpRequest, pk: int) -> HttpResponse:
-    user = common.current_user(request)
+def correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
     try:
         correction = services.assessment_correct(actor=user, assessment=assessment)
@@ -140,12 +143,12 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
         if exc.code == "already_corrected" and existing is not None:
             # A second click, or a request that lost the race to another: the one correction.
             messages.info(request, "该评定结果已有更正评定，请在更正评定中修改。")
-            return redirect("assessment_detail", pk=existing.pk)
+            return redirect("assessments:assessment_detail", pk=existing.pk)
         for errors in common.error_messages(exc).values():
             for message in errors:
                 messages.error(request, message)
-        return redirect("assessment_result", pk=assessment.pk)
+        return redirect("assessments:assessment_result", pk=assessment.pk)
     messages.success(
         request, "已创建更正评定：修改后确认，新的结果将取代原评定结果（原结果保留备查）。"
     )
-    return redirect("assessment_detail", pk=correction.pk)
+    return redirect("assessments:assessment_detail", pk=correction.pk)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 
 from accounts import policy
 from accounts.models import User
@@ -18,11 +17,6 @@ from cities.models import Enterprise
 
 from .. import indicators, scoring, selectors, services
 from ..models import Assessment, Method, State
-
-
-def current_user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def is_city_assessor(user: User, enterprise: Enterprise) -> bool:

@@ -6,12 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import policy
 from accounts.models import User
+from accounts.requests import AuthenticatedHttpRequest
 from cities.models import Enterprise
 from cities.selectors import enterprise_get_visible, enterprise_list_visible_to
 
@@ -34,8 +35,8 @@ def _history_context(user: User, enterprise: Enterprise) -> dict[str, object]:
 
 
 @login_required
-def my_assessments(request: HttpRequest) -> HttpResponse:
-    user = common.current_user(request)
+def my_assessments(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     enterprise = _own_enterprise(user)
     context = {**_history_context(user, enterprise), "form": NewSelfAssessmentForm()}
     return render(request, "assessments/my_list.html", context)
@@ -43,8 +44,8 @@ def my_assessments(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def assessment_new(request: HttpRequest) -> HttpResponse:
-    user = common.current_user(request)
+def assessment_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     if not policy.has(user, policy.Ability.SELF_ASSESS):
         raise PermissionDenied("只有企业用户可以新建自评。")
     enterprise = _own_enterprise(user)
@@ -62,17 +63,17 @@ def assessment_new(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, f"已新建{assessment.get_purpose_display()}评测，填写内容会自动保存。"
             )
-            return redirect("assessment_detail", pk=assessment.pk)
+            return redirect("assessments:assessment_detail", pk=assessment.pk)
     context = {**_history_context(user, enterprise), "form": form}
     return render(request, "assessments/my_list.html", context, status=400)
 
 
 @login_required
-def enterprise_assessments(request: HttpRequest, uscc: str) -> HttpResponse:
-    user = common.current_user(request)
+def enterprise_assessments(request: AuthenticatedHttpRequest, uscc: str) -> HttpResponse:
+    user = request.user
     enterprise = enterprise_get_visible(user=user, uscc=uscc)
     if policy.has(user, policy.Ability.HAS_OWN_ENTERPRISE):
-        return redirect("assessment_list")
+        return redirect("assessments:assessment_list")
     context = {
         **_history_context(user, enterprise),
         "onsite_form": OnsiteStartForm() if common.is_city_assessor(user, enterprise) else None,

@@ -8,12 +8,13 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import policy
+from accounts.requests import AuthenticatedHttpRequest
 
 from .. import scoring, selectors, services
 from ..forms import AutosaveForm, OnsiteStartForm, SubmitForm, autosave_value
@@ -24,12 +25,12 @@ RESULT_STATES = (State.SUBMITTED, State.CONFIRMED)
 
 
 @login_required
-def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
-    user = common.current_user(request)
+def questionnaire(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
     indicator = common.indicator_of(assessment)
     if indicator is None:  # an imported level has no answers to show
-        return redirect("assessment_result", pk=assessment.pk)
+        return redirect("assessments:assessment_result", pk=assessment.pk)
     editable = common.offers_editing(user, assessment)
     based_on = assessment.based_on if assessment.method == Method.ONSITE else None
     context = {
@@ -49,13 +50,13 @@ def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def autosave(request: HttpRequest, pk: int) -> HttpResponse:
+def autosave(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Save one field; answers with the status line and out-of-band updates (htmx fragments).
 
     200: saved (or unchanged); 409: the field changed elsewhere, nothing written; 400: refused,
     with the reason next to the field. A viewer who may not edit gets 403 from the service.
     """
-    user = common.current_user(request)
+    user = request.user
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
     form = AutosaveForm(request.POST)
     if not form.is_valid():
@@ -122,8 +123,8 @@ def autosave(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def submit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = common.current_user(request)
+def submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
     is_owner = assessment.method == Method.SELF and policy.is_own_enterprise(
         user, assessment.enterprise_id
@@ -145,13 +146,13 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
                     for message in messages:
                         form.add_error(target, message)
             else:
-                return redirect("assessment_result", pk=assessment.pk)
+                return redirect("assessments:assessment_result", pk=assessment.pk)
         assessment.refresh_from_db()
     else:
         if not is_owner:
             raise Http404("没有找到该评测")
         if not assessment.is_editable:
-            return redirect("assessment_result", pk=assessment.pk)
+            return redirect("assessments:assessment_result", pk=assessment.pk)
         form = SubmitForm(initial={"signer_name": user.display_name})
     indicator = common.indicator_of(assessment)
     if indicator is None:
@@ -175,11 +176,11 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def result(request: HttpRequest, pk: int) -> HttpResponse:
-    user = common.current_user(request)
+def result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
     if assessment.state not in RESULT_STATES:
-        return redirect("assessment_detail", pk=assessment.pk)
+        return redirect("assessments:assessment_detail", pk=assessment.pk)
     indicator = common.indicator_of(assessment)
     context: dict[str, Any] = {
         "assessment": assessment,

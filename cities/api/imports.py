@@ -12,14 +12,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from accounts.models import User
+from accounts.requests import SignedInViewSet
 from sme_pilot.openapi import AutoSchema, ErrorSerializer
 
 from ..imports import jobs, registry, selectors
@@ -116,7 +116,7 @@ _MAX_ID = 2**63  # BigAutoField; a larger number in the URL is simply not found
     list=extend_schema(summary="我的导入任务"),
     retrieve=extend_schema(summary="导入任务详情（轮询进度）"),
 )
-class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SignedInViewSet):
     schema = AutoSchema()
     serializer_class = ImportJobSerializer
     parser_classes = [MultiPartParser, FormParser]
@@ -175,8 +175,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         payload = ImportJobCreateSerializer(data=request.data)
         if not payload.is_valid():
             return _rejected("请求无效，未写入任何数据", _field_errors(payload.errors), None)
-        user = request.user
-        assert isinstance(user, User)
+        user = self.request.user
         kind = payload.validated_data["kind"]
         if kind not in selectors.import_kinds_for(user=user):
             raise exceptions.PermissionDenied(f"您无权导入“{registry.label(kind)}”数据")

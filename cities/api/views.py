@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from accounts.requests import SignedInViewSet
 from sme_pilot.api import CursorPagination
 from sme_pilot.openapi import AutoSchema
 
@@ -46,7 +47,7 @@ class EnterpriseViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    SignedInViewSet,
 ):
     """Enterprises in the caller's scope. PATCH changes only the fields the caller's role may."""
 
@@ -71,8 +72,7 @@ class EnterpriseViewSet(
         data = serializers.EnterpriseUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
-        user = request.user
-        assert isinstance(user, User)
+        user = self.request.user
         services.enterprise_check_editable(actor=user, fields=changes)
         self._resolve_references(enterprise, user, changes)
         services.enterprise_update(enterprise=enterprise, actor=user, changes=changes)

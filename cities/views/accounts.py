@@ -14,14 +14,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts import policy
-from accounts.models import Role, User
+from accounts.models import Role
+from accounts.requests import AuthenticatedHttpRequest
 from sme_pilot.downloads import attachment_response
 from sme_pilot.observability import security_event
 
@@ -40,17 +41,12 @@ def official_only(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if not selectors.can_manage_accounts(request.user):
             raise Http404
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _add_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -62,7 +58,7 @@ def _add_service_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 @official_only
-def account_list(request: HttpRequest) -> HttpResponse:
+def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = selectors.AccountFilters(
         q=request.GET.get("q", ""),
         role=request.GET.get("role", ""),
@@ -114,8 +110,8 @@ class AccountCreateForm(forms.Form):
 @never_cache
 @official_only
 @require_http_methods(["GET", "POST"])
-def account_create(request: HttpRequest) -> HttpResponse:
-    actor = _user(request)
+def account_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    actor = request.user
     choices = selectors.enterprise_choices_for_accounts(user=actor)
     if request.method == "POST":
         form = AccountCreateForm(request.POST, enterprise_choices=choices)
@@ -154,7 +150,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 @never_cache
 @official_only
 @require_http_methods(["GET", "POST"])
-def account_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
+def account_reset_password(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = selectors.account_get_manageable(user=request.user, pk=pk)
     context = {
         "account": account,
@@ -165,7 +161,7 @@ def account_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.method == "POST":
         try:
-            password = services.account_reset_password(actor=_user(request), user=account)
+            password = services.account_reset_password(actor=request.user, user=account)
         except ValidationError as exc:
             # Someone has just reset it: their password is the one that works.
             context["error"] = " ".join(exc.messages)
@@ -178,15 +174,15 @@ def account_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cities/accounts/confirm.html", context)
 
 
-def _set_active(request: HttpRequest, pk: int, *, active: bool) -> HttpResponse:
+def _set_active(request: AuthenticatedHttpRequest, pk: int, *, active: bool) -> HttpResponse:
     account = selectors.account_get_manageable(user=request.user, pk=pk)
     if request.method == "POST":
-        services.account_set_active(actor=_user(request), user=account, active=active)
+        services.account_set_active(actor=request.user, user=account, active=active)
         if active:
             messages.success(request, f"账号“{account.username}”已启用。")
         else:
             messages.success(request, f"账号“{account.username}”已停用，该账号无法再登录。")
-        return redirect("account_list")
+        return redirect("cities:account_list")
     if active:
         context = {
             "title": "启用账号",
@@ -206,36 +202,36 @@ def _set_active(request: HttpRequest, pk: int, *, active: bool) -> HttpResponse:
 
 @official_only
 @require_http_methods(["GET", "POST"])
-def account_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def account_deactivate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _set_active(request, pk, active=False)
 
 
 @official_only
 @require_http_methods(["GET", "POST"])
-def account_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def account_reactivate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _set_active(request, pk, active=True)
 
 
 @official_only
 @require_http_methods(["GET", "POST"])
-def account_bulk_create(request: HttpRequest) -> HttpResponse:
-    actor = _user(request)
+def account_bulk_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    actor = request.user
     if request.method == "POST":
         created = services.accounts_create_for_roster(actor=actor)
         if not created:
             messages.info(request, "本市名录中的企业都已开通账号，没有需要批量开通的企业。")
-            return redirect("account_list")
+            return redirect("cities:account_list")
         content = services.credential_sheet_xlsx(created)
         token = services.credential_sheet_store(user=actor, content=content, count=len(created))
-        return redirect("account_bulk_result", token=token)
+        return redirect("cities:account_bulk_result", token=token)
     pending = selectors.enterprise_list_without_account(user=actor).count()
     return render(request, "cities/accounts/bulk.html", {"pending": pending})
 
 
 @never_cache
 @official_only
-def account_bulk_result(request: HttpRequest, token: str) -> HttpResponse:
-    count = services.credential_sheet_count(user=_user(request), token=token)
+def account_bulk_result(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
+    count = services.credential_sheet_count(user=request.user, token=token)
     if count is None:
         return render(request, "cities/accounts/sheet_gone.html", status=410)
     return render(request, "cities/accounts/bulk_result.html", {"count": count, "token": token})
@@ -243,8 +239,8 @@ def account_bulk_result(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @official_only
-def account_sheet_download(request: HttpRequest, token: str) -> HttpResponse:
-    actor = _user(request)
+def account_sheet_download(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
+    actor = request.user
     content = services.credential_sheet_pop(user=actor, token=token)
     if content is None:
         return render(request, "cities/accounts/sheet_gone.html", status=410)

@@ -13,12 +13,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.models import User
+from accounts.requests import AuthenticatedHttpRequest
 
 from ..imports import jobs, registry, selectors
 from ..models import ImportJob, ImportJobState
@@ -40,12 +41,11 @@ class UploadForm(forms.Form):
         )
 
 
-def _importer(request: HttpRequest) -> tuple[User, tuple[str, ...]]:
+def _importer(request: AuthenticatedHttpRequest) -> tuple[User, tuple[str, ...]]:
     user = request.user
     kinds = selectors.import_kinds_for(user=user)
     if not kinds:
         raise Http404
-    assert isinstance(user, User)
     return user, kinds
 
 
@@ -59,7 +59,7 @@ def _page_context(kinds: tuple[str, ...]) -> dict[str, Any]:
 
 
 @login_required
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user, kinds = _importer(request)
     retry_after: int | None = None
     if request.method == "POST":
@@ -76,7 +76,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 retry_after = exc.retry_after_seconds
             else:
                 jobs.import_job_start(job)
-                return redirect("import_detail", pk=job.pk)
+                return redirect("cities:import_detail", pk=job.pk)
     else:
         form = UploadForm(initial={"kind": request.GET.get("kind") or "enterprises"}, kinds=kinds)
     recent = selectors.import_job_list_visible_to(user=user)[:RECENT_JOBS]
@@ -89,7 +89,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def import_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user, kinds = _importer(request)
     job = selectors.import_job_get_visible(user=user, pk=pk)
     form = UploadForm(initial={"kind": job.kind}, kinds=kinds)
@@ -99,16 +99,16 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def import_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user, _ = _importer(request)
     job = selectors.import_job_get_visible(user=user, pk=pk)
     if not jobs.import_job_confirm(job):
         messages.warning(request, "该导入任务当前不能确认导入（可能已经确认过）。")
-    return redirect("import_detail", pk=job.pk)
+    return redirect("cities:import_detail", pk=job.pk)
 
 
 @login_required
-def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def import_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The progress bar fragment; once the job has finished, htmx reloads the whole page."""
     user, _ = _importer(request)
     job: ImportJob = selectors.import_job_get_visible(user=user, pk=pk)

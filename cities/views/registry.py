@@ -5,37 +5,32 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts import policy
-from accounts.models import User
+from accounts.requests import AuthenticatedHttpRequest
 
 from .. import selectors, services
 from ..models import Enterprise
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     scope = policy.scope_of(user)
     if scope.reach is policy.Reach.ENTERPRISE:
-        return redirect("my_enterprise")
+        return redirect("cities:my_enterprise")
     if scope.reach is policy.Reach.CITY and user.city is not None:
-        return redirect("city_detail", code=user.city.code)
+        return redirect("cities:city_detail", code=user.city.code)
     if policy.sees_everything(user):
-        return redirect("city_list")
+        return redirect("cities:city_list")
     raise Http404
 
 
 @login_required
-def city_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def city_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     if not policy.sees_everything(user):
         raise Http404
     cities = selectors.city_list_with_counts(user=user)
@@ -43,8 +38,8 @@ def city_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def city_detail(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+def city_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    user = request.user
     city = selectors.city_get_visible(user=user, code=code)
     return render(
         request,
@@ -58,11 +53,11 @@ def city_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def enterprise_detail(request: HttpRequest, uscc: str) -> HttpResponse:
-    user = _user(request)
+def enterprise_detail(request: AuthenticatedHttpRequest, uscc: str) -> HttpResponse:
+    user = request.user
     enterprise = selectors.enterprise_get_visible(user=user, uscc=uscc)
     if policy.has(user, policy.Ability.HAS_OWN_ENTERPRISE):
-        return redirect("my_enterprise")
+        return redirect("cities:my_enterprise")
     return render(
         request,
         "cities/enterprise_detail.html",
@@ -77,8 +72,8 @@ class ContactForm(forms.ModelForm[Enterprise]):
 
 
 @login_required
-def my_enterprise(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def my_enterprise(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     if not policy.has(user, policy.Ability.HAS_OWN_ENTERPRISE) or user.enterprise_id is None:
         raise Http404
     enterprise = selectors.enterprise_list_visible_to(user=user).get(pk=user.enterprise_id)
@@ -91,7 +86,7 @@ def my_enterprise(request: HttpRequest) -> HttpResponse:
         if not forbidden and form.is_valid():
             services.enterprise_update(enterprise=enterprise, actor=user, changes=form.cleaned_data)
             messages.success(request, "联系信息已保存。")
-            return redirect("my_enterprise")
+            return redirect("cities:my_enterprise")
     else:
         form = ContactForm(instance=enterprise)
     return render(request, "cities/my_enterprise.html", {"enterprise": enterprise, "form": form})

@@ -136,9 +136,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # A second 重置密码 of one account within this many seconds is refused (cities.services.accounts):
 # the password already shown to whoever reset it first stays the one that works.
 ACCOUNT_RESET_MIN_INTERVAL_SECONDS = env.int("ACCOUNT_RESET_MIN_INTERVAL_SECONDS", default=60)
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "cities:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
 
 # django-axes: lock a username from one IP after repeated failures, with a cool-off.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

@@ -20,7 +20,9 @@ NEW_PASSWORD = "Qingcheng-Shan-2026"
 
 
 def login(client, username: str, password: str, **extra):
-    return client.post(reverse("login"), {"username": username, "password": password}, **extra)
+    return client.post(
+        reverse("accounts:login"), {"username": username, "password": password}, **extra
+    )
 
 
 def logged_in_as(client) -> str | None:
@@ -28,7 +30,7 @@ def logged_in_as(client) -> str | None:
 
 
 def test_login_page_is_chinese(client):
-    response = client.get(reverse("login"))
+    response = client.get(reverse("accounts:login"))
     body = response.content.decode()
     assert response.status_code == 200
     assert '<html lang="zh-Hans">' in body
@@ -40,9 +42,9 @@ def test_login_page_is_chinese(client):
 def test_correct_login_works(client, city_official):
     response = login(client, "official", PASSWORD)
     assert response.status_code == 302
-    assert response["Location"] == reverse("home")
+    assert response["Location"] == reverse("cities:home")
     assert logged_in_as(client) == str(city_official.pk)
-    assert client.get(reverse("account_list")).status_code == 200
+    assert client.get(reverse("cities:account_list")).status_code == 200
 
 
 def test_wrong_password_is_refused_in_chinese(client, city_official):
@@ -148,17 +150,17 @@ def test_password_reset_by_the_official_lifts_a_lockout(client, city_official, e
 
 def test_logout_needs_a_post_and_ends_the_session(client, city_official):
     client.force_login(city_official)
-    assert client.get(reverse("logout")).status_code == 405
+    assert client.get(reverse("accounts:logout")).status_code == 405
     assert logged_in_as(client) == str(city_official.pk)
 
-    response = client.post(reverse("logout"))
+    response = client.post(reverse("accounts:logout"))
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("login")
+    assert response["Location"] == reverse("accounts:login")
     assert logged_in_as(client) is None
-    after = client.get(reverse("account_list"))
+    after = client.get(reverse("cities:account_list"))
     assert after.status_code == 302
-    assert after["Location"].startswith(reverse("login"))
+    assert after["Location"].startswith(reverse("accounts:login"))
 
 
 def test_a_new_account_must_change_its_initial_password_first(client, city_official, enterprise):
@@ -168,8 +170,8 @@ def test_a_new_account_must_change_its_initial_password_first(client, city_offic
     api_url = reverse("enterprise-list")
 
     assert login(client, account.username, initial).status_code == 302
-    change_url = reverse("password_change")
-    for url in ("/", reverse("account_list"), reverse("my_enterprise")):
+    change_url = reverse("accounts:password_change")
+    for url in ("/", reverse("cities:account_list"), reverse("cities:my_enterprise")):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response["Location"] == f"{change_url}?next={url}", url
@@ -186,14 +188,14 @@ def test_a_new_account_must_change_its_initial_password_first(client, city_offic
     )
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("password_change_done")
+    assert response["Location"] == reverse("accounts:password_change_done")
     account.refresh_from_db()
     assert not account.must_change_password
     assert account.check_password(NEW_PASSWORD)
     api = client.get(api_url)
     assert api.status_code == 200
     assert [row["uscc"] for row in api.json()["results"]] == [enterprise.uscc]
-    assert client.get(reverse("password_change_done")).status_code == 200
+    assert client.get(reverse("accounts:password_change_done")).status_code == 200
 
 
 def test_initial_password_must_be_replaced_by_a_valid_one(client, city_official):
@@ -202,7 +204,7 @@ def test_initial_password_must_be_replaced_by_a_valid_one(client, city_official)
     )
     login(client, "wangwu", initial)
     response = client.post(
-        reverse("password_change"),
+        reverse("accounts:password_change"),
         {"old_password": initial, "new_password1": "12345678", "new_password2": "12345678"},
     )
     assert response.status_code == 200
@@ -221,7 +223,7 @@ def test_the_forced_change_refuses_to_keep_the_initial_password(client, city_off
     login(client, "wangwu", initial)
 
     response = client.post(
-        reverse("password_change"),
+        reverse("accounts:password_change"),
         {"old_password": initial, "new_password1": initial, "new_password2": initial},
     )
 
@@ -239,14 +241,14 @@ def test_a_voluntary_change_refuses_the_current_password_too(client, assessor):
     login(client, "assessor", PASSWORD)
 
     response = client.post(
-        reverse("password_change"),
+        reverse("accounts:password_change"),
         {"old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD},
     )
 
     assert response.status_code == 200
     assert CURRENT_PASSWORD_REFUSED in response.content.decode()
     response = client.post(
-        reverse("password_change"),
+        reverse("accounts:password_change"),
         {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     )
     assert response.status_code == 302

@@ -55,7 +55,7 @@ def shown_password(response) -> str:
 
 
 def can_log_in(client, username: str, password: str) -> bool:
-    response = client.post(reverse("login"), {"username": username, "password": password})
+    response = client.post(reverse("accounts:login"), {"username": username, "password": password})
     logged_in = response.status_code == 302 and "_auth_user_id" in client.session
     client.logout()
     return logged_in
@@ -185,7 +185,9 @@ def test_bulk_initial_passwords_are_rehashed_at_full_strength_on_login(
     user.refresh_from_db()
     assert user.password.startswith("pbkdf2_sha256$20000$")
 
-    response = client.post(reverse("login"), {"username": user.username, "password": password})
+    response = client.post(
+        reverse("accounts:login"), {"username": user.username, "password": password}
+    )
 
     assert response.status_code == 302
     user.refresh_from_db()
@@ -212,7 +214,7 @@ def test_credential_sheet_escapes_formula_cells(city_official, sub_industry):
 
 
 def test_create_page_lists_only_own_roster(official_client, enterprise, other_enterprise):
-    response = official_client.get(reverse("account_create"))
+    response = official_client.get(reverse("cities:account_create"))
     assert response.status_code == 200
     assert enterprise.uscc in response.content.decode()
     assert other_enterprise.uscc not in response.content.decode()
@@ -220,7 +222,7 @@ def test_create_page_lists_only_own_roster(official_client, enterprise, other_en
 
 def test_create_page_shows_the_initial_password_once(official_client, enterprise, client):
     response = official_client.post(
-        reverse("account_create"), {"role": Role.ENTERPRISE, "enterprise": enterprise.uscc}
+        reverse("cities:account_create"), {"role": Role.ENTERPRISE, "enterprise": enterprise.uscc}
     )
     assert response.status_code == 200
     assert "只显示这一次" in response.content.decode()
@@ -230,14 +232,14 @@ def test_create_page_shows_the_initial_password_once(official_client, enterprise
     assert user.check_password(password)
     assert user.must_change_password
 
-    listing = official_client.get(reverse("account_list"))
+    listing = official_client.get(reverse("cities:account_list"))
     assert user.username in listing.content.decode()
     assert password not in listing.content.decode()
 
 
 def test_create_page_creates_an_assessor(official_client, city):
     response = official_client.post(
-        reverse("account_create"),
+        reverse("cities:account_create"),
         {"role": Role.ASSESSOR, "username": "lisi", "display_name": "李四"},
     )
     assert response.status_code == 200
@@ -248,7 +250,7 @@ def test_create_page_creates_an_assessor(official_client, city):
 
 def test_create_page_shows_a_duplicate_username_as_a_form_error(official_client, assessor):
     response = official_client.post(
-        reverse("account_create"), {"role": Role.ASSESSOR, "username": assessor.username}
+        reverse("cities:account_create"), {"role": Role.ASSESSOR, "username": assessor.username}
     )
     assert response.status_code == 200
     assert "已被占用" in response.content.decode()
@@ -257,7 +259,9 @@ def test_create_page_shows_a_duplicate_username_as_a_form_error(official_client,
 
 @pytest.mark.parametrize("role", [Role.CITY_OFFICIAL, Role.MINISTRY, Role.ADMIN])
 def test_create_page_refuses_privileged_roles(official_client, role):
-    response = official_client.post(reverse("account_create"), {"role": role, "username": "boss"})
+    response = official_client.post(
+        reverse("cities:account_create"), {"role": role, "username": "boss"}
+    )
     assert response.status_code == 200
     assert "由系统管理员开通" in response.content.decode()
     assert not User.objects.filter(username="boss").exists()
@@ -265,7 +269,7 @@ def test_create_page_refuses_privileged_roles(official_client, role):
 
 def test_create_page_for_another_citys_enterprise_is_404(official_client, other_enterprise):
     response = official_client.post(
-        reverse("account_create"),
+        reverse("cities:account_create"),
         {"role": Role.ENTERPRISE, "enterprise": other_enterprise.uscc},
     )
     assert response.status_code == 404
@@ -273,7 +277,7 @@ def test_create_page_for_another_citys_enterprise_is_404(official_client, other_
 
 
 def test_reset_password_replaces_the_old_one(official_client, enterprise_user, client):
-    url = reverse("account_reset_password", args=[enterprise_user.pk])
+    url = reverse("cities:account_reset_password", args=[enterprise_user.pk])
     confirm = official_client.get(url)
     assert confirm.status_code == 200
     enterprise_user.refresh_from_db()
@@ -301,7 +305,7 @@ def colleague(city):
 def test_a_second_reset_right_after_the_first_is_refused_naming_who_did_it(
     official_client, colleague, enterprise_user, settings
 ):
-    url = reverse("account_reset_password", args=[enterprise_user.pk])
+    url = reverse("cities:account_reset_password", args=[enterprise_user.pk])
     first = services.account_reset_password(actor=colleague, user=enterprise_user)
     records = enterprise_user.history.count()
 
@@ -325,7 +329,7 @@ def test_a_second_reset_right_after_the_first_is_refused_naming_who_did_it(
 
 
 def test_a_second_tab_of_the_same_official_is_refused_too(official_client, enterprise_user):
-    url = reverse("account_reset_password", args=[enterprise_user.pk])
+    url = reverse("cities:account_reset_password", args=[enterprise_user.pk])
     password = shown_password(official_client.post(url))
 
     response = official_client.post(url)
@@ -339,7 +343,7 @@ def test_a_second_tab_of_the_same_official_is_refused_too(official_client, enter
 def test_two_officials_resetting_at_once_hand_out_one_password_and_it_works(
     city_official, colleague, enterprise_user
 ):
-    url = reverse("account_reset_password", args=[enterprise_user.pk])
+    url = reverse("cities:account_reset_password", args=[enterprise_user.pk])
     officials = [city_official, colleague]
     browsers = []
     for official in officials:
@@ -382,18 +386,18 @@ def test_deactivate_then_reactivate(official_client, assessor, django_user_model
     session = Client()
     session.force_login(assessor)
 
-    response = official_client.post(reverse("account_deactivate", args=[assessor.pk]))
+    response = official_client.post(reverse("cities:account_deactivate", args=[assessor.pk]))
 
     assert response.status_code == 302
     assessor.refresh_from_db()
     assert not assessor.is_active
     assert not can_log_in(other, "assessor", "Sme-pilot-2026!")
     # An open session ends too.
-    assert session.get(reverse("password_change")).status_code == 302
-    listing = official_client.get(reverse("account_list"), {"active": "0"})
+    assert session.get(reverse("accounts:password_change")).status_code == 302
+    listing = official_client.get(reverse("cities:account_list"), {"active": "0"})
     assert "assessor" in listing.content.decode()
 
-    response = official_client.post(reverse("account_reactivate", args=[assessor.pk]))
+    response = official_client.post(reverse("cities:account_reactivate", args=[assessor.pk]))
 
     assert response.status_code == 302
     assessor.refresh_from_db()
@@ -407,18 +411,18 @@ def test_reactivation_does_not_revive_a_session_opened_before_the_deactivation(
     session = Client()
     assert (
         session.post(
-            reverse("login"), {"username": "assessor", "password": "Sme-pilot-2026!"}
+            reverse("accounts:login"), {"username": "assessor", "password": "Sme-pilot-2026!"}
         ).status_code
         == 302
     )
-    assert session.get(reverse("password_change")).status_code == 200
+    assert session.get(reverse("accounts:password_change")).status_code == 200
 
-    official_client.post(reverse("account_deactivate", args=[assessor.pk]))
-    official_client.post(reverse("account_reactivate", args=[assessor.pk]))
+    official_client.post(reverse("cities:account_deactivate", args=[assessor.pk]))
+    official_client.post(reverse("cities:account_reactivate", args=[assessor.pk]))
 
-    response = session.get(reverse("password_change"))
+    response = session.get(reverse("accounts:password_change"))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("accounts:login"))
     assert "_auth_user_id" not in session.session
     assert can_log_in(Client(), "assessor", "Sme-pilot-2026!")
 
@@ -429,12 +433,12 @@ def test_sessions_survive_a_secret_key_rotation_after_a_deactivation(
     services.account_set_active(actor=city_official, user=assessor, active=False)
     services.account_set_active(actor=city_official, user=assessor, active=True)
     session = Client()
-    session.post(reverse("login"), {"username": "assessor", "password": "Sme-pilot-2026!"})
+    session.post(reverse("accounts:login"), {"username": "assessor", "password": "Sme-pilot-2026!"})
 
     settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
     settings.SECRET_KEY = "a-new-secret-key-after-rotation-" + "x" * 40
 
-    assert session.get(reverse("password_change")).status_code == 200
+    assert session.get(reverse("accounts:password_change")).status_code == 200
 
 
 def test_sessions_of_never_deactivated_accounts_survive_the_upgrade(assessor):
@@ -444,7 +448,8 @@ def test_sessions_of_never_deactivated_accounts_survive_the_upgrade(assessor):
 
 
 @pytest.mark.parametrize(
-    "url_name", ["account_reset_password", "account_deactivate", "account_reactivate"]
+    "url_name",
+    ["cities:account_reset_password", "cities:account_deactivate", "cities:account_reactivate"],
 )
 @pytest.mark.parametrize(
     "target", ["other_enterprise_user", "other_assessor", "other_city_official", "city_official"]
@@ -468,9 +473,12 @@ def test_accounts_with_admin_site_access_are_not_the_officials(
     official_client, city_official, city
 ):
     staff = UserFactory(username="staff-assessor", role=Role.ASSESSOR, city=city, is_staff=True)
-    assert "staff-assessor" not in official_client.get(reverse("account_list")).content.decode()
     assert (
-        official_client.post(reverse("account_reset_password", args=[staff.pk])).status_code == 404
+        "staff-assessor" not in official_client.get(reverse("cities:account_list")).content.decode()
+    )
+    assert (
+        official_client.post(reverse("cities:account_reset_password", args=[staff.pk])).status_code
+        == 404
     )
     with pytest.raises(NotFound):
         services.account_set_active(actor=city_official, user=staff, active=False)
@@ -499,17 +507,17 @@ def test_bulk_page_creates_accounts_and_the_sheet_downloads_once(
     official_client, sub_industry, enterprise_user, client
 ):
     new = EnterpriseFactory.create_batch(3, sub_industry=sub_industry)
-    page = official_client.get(reverse("account_bulk_create"))
+    page = official_client.get(reverse("cities:account_bulk_create"))
     assert "3</b> 家企业尚未开通账号" in page.content.decode()
 
-    response = official_client.post(reverse("account_bulk_create"))
+    response = official_client.post(reverse("cities:account_bulk_create"))
 
     assert response.status_code == 302
     result = official_client.get(response["Location"])
     assert result.status_code == 200
     assert "已为 <b>3</b> 家企业开通账号" in result.content.decode()
     token = result.context["token"]
-    download_url = reverse("account_sheet_download", args=[token])
+    download_url = reverse("cities:account_sheet_download", args=[token])
     assert download_url in result.content.decode()
 
     download = official_client.get(download_url)
@@ -536,9 +544,9 @@ def test_sheet_downloads_only_for_the_official_who_requested_it(
     official_client, client, city, sub_industry
 ):
     EnterpriseFactory(sub_industry=sub_industry)
-    response = official_client.post(reverse("account_bulk_create"))
+    response = official_client.post(reverse("cities:account_bulk_create"))
     token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
-    download_url = reverse("account_sheet_download", args=[token])
+    download_url = reverse("cities:account_sheet_download", args=[token])
 
     colleague = Client()
     colleague.force_login(UserFactory(role=Role.CITY_OFFICIAL, city=city))
@@ -548,7 +556,7 @@ def test_sheet_downloads_only_for_the_official_who_requested_it(
 
 
 def test_bulk_with_nothing_to_do_says_so(official_client, enterprise_user):
-    response = official_client.post(reverse("account_bulk_create"), follow=True)
+    response = official_client.post(reverse("cities:account_bulk_create"), follow=True)
     assert "都已开通账号" in response.content.decode()
 
 
@@ -561,7 +569,7 @@ def test_list_shows_own_citys_enterprise_users_and_assessors_only(
     other_assessor = UserFactory(
         username="assessor2", role=Role.ASSESSOR, city=other_city_official.city
     )
-    body = official_client.get(reverse("account_list")).content.decode()
+    body = official_client.get(reverse("cities:account_list")).content.decode()
     assert ">ent<" in body
     assert ">assessor<" in body
     for absent in (other_enterprise_user, other_assessor, other_city_official):
@@ -571,7 +579,7 @@ def test_list_shows_own_citys_enterprise_users_and_assessors_only(
 
 def test_list_search_and_filters(official_client, enterprise_user, enterprise, assessor):
     def usernames(**params):
-        body = official_client.get(reverse("account_list"), params).content.decode()
+        body = official_client.get(reverse("cities:account_list"), params).content.decode()
         return {name for name in ("ent", "assessor") if f">{name}<" in body}
 
     assert usernames() == {"ent", "assessor"}
@@ -588,8 +596,8 @@ def test_list_search_and_filters(official_client, enterprise_user, enterprise, a
 
 def test_list_is_paginated(official_client, city):
     UserFactory.create_batch(55, role=Role.ASSESSOR, city=city)
-    first = official_client.get(reverse("account_list"))
-    second = official_client.get(reverse("account_list"), {"page": 2})
+    first = official_client.get(reverse("cities:account_list"))
+    second = official_client.get(reverse("cities:account_list"), {"page": 2})
     assert first.context["page"].paginator.num_pages == 2
     assert len(first.context["page"].object_list) == 50
     assert len(second.context["page"].object_list) == 5
@@ -605,10 +613,10 @@ def test_list_query_count_does_not_grow_with_accounts(
 
     add_accounts(2)
     with CaptureQueriesContext(connection) as few:
-        assert official_client.get(reverse("account_list")).status_code == 200
+        assert official_client.get(reverse("cities:account_list")).status_code == 200
     add_accounts(20)
     with django_assert_max_num_queries(len(few)):
-        assert official_client.get(reverse("account_list")).status_code == 200
+        assert official_client.get(reverse("cities:account_list")).status_code == 200
 
 
 # --- who may use the pages -------------------------------------------------------------------
@@ -616,14 +624,14 @@ def test_list_query_count_does_not_grow_with_accounts(
 
 def account_urls(pk: int) -> list[str]:
     return [
-        reverse("account_list"),
-        reverse("account_create"),
-        reverse("account_bulk_create"),
-        reverse("account_bulk_result", args=["sometoken"]),
-        reverse("account_sheet_download", args=["sometoken"]),
-        reverse("account_reset_password", args=[pk]),
-        reverse("account_deactivate", args=[pk]),
-        reverse("account_reactivate", args=[pk]),
+        reverse("cities:account_list"),
+        reverse("cities:account_create"),
+        reverse("cities:account_bulk_create"),
+        reverse("cities:account_bulk_result", args=["sometoken"]),
+        reverse("cities:account_sheet_download", args=["sometoken"]),
+        reverse("cities:account_reset_password", args=[pk]),
+        reverse("cities:account_deactivate", args=[pk]),
+        reverse("cities:account_reactivate", args=[pk]),
     ]
 
 
@@ -642,7 +650,7 @@ def test_anonymous_is_sent_to_login_from_every_account_page(client, enterprise_u
     for url in account_urls(enterprise_user.pk):
         response = client.get(url)
         assert response.status_code == 302, url
-        assert response["Location"].startswith(reverse("login")), url
+        assert response["Location"].startswith(reverse("accounts:login")), url
 
 
 def test_city_official_reaches_every_account_page(official_client, enterprise_user):
@@ -651,6 +659,6 @@ def test_city_official_reaches_every_account_page(official_client, enterprise_us
     }
     assert statuses == {
         **dict.fromkeys(account_urls(enterprise_user.pk), 200),
-        reverse("account_bulk_result", args=["sometoken"]): 410,
-        reverse("account_sheet_download", args=["sometoken"]): 410,
+        reverse("cities:account_bulk_result", args=["sometoken"]): 410,
+        reverse("cities:account_sheet_download", args=["sometoken"]): 410,
     }

@@ -168,15 +168,19 @@ def test_admin_created_official_changes_password_then_manages_accounts(admin_cli
     add_user(admin_client_, city=city.pk)
     official = Client()
     assert (
-        official.post(reverse("login"), {"username": "hhht-official", "password": PASSWORD})
+        official.post(
+            reverse("accounts:login"), {"username": "hhht-official", "password": PASSWORD}
+        )
     ).status_code == 302
-    assert official.get(reverse("account_list"))["Location"].startswith(reverse("password_change"))
+    assert official.get(reverse("cities:account_list"))["Location"].startswith(
+        reverse("accounts:password_change")
+    )
     new = "Wuhou-Temple-2026"
     official.post(
-        reverse("password_change"),
+        reverse("accounts:password_change"),
         {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
     )
-    assert official.get(reverse("account_list")).status_code == 200
+    assert official.get(reverse("cities:account_list")).status_code == 200
 
 
 def test_admin_setting_someone_elses_password_makes_it_an_initial_one(
@@ -216,8 +220,8 @@ def test_admin_cannot_set_an_accounts_current_password_as_its_new_one(admin_clie
 
 def test_admin_deactivation_ends_open_sessions_for_good(admin_client_, city_official, city):
     session = Client()
-    session.post(reverse("login"), {"username": "official", "password": "Sme-pilot-2026!"})
-    assert session.get(reverse("account_list")).status_code == 200
+    session.post(reverse("accounts:login"), {"username": "official", "password": "Sme-pilot-2026!"})
+    assert session.get(reverse("cities:account_list")).status_code == 200
     url = admin_url(User, "change", city_official.pk)
     fields = {
         "username": "official",
@@ -237,9 +241,9 @@ def test_admin_deactivation_ends_open_sessions_for_good(admin_client_, city_offi
     city_official.refresh_from_db()
     assert city_official.is_active
 
-    response = session.get(reverse("account_list"))
+    response = session.get(reverse("cities:account_list"))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_batch_compliance_config_is_edited_with_tick_boxes_and_recorded(admin_client_, admin_user_):

@@ -226,7 +226,7 @@ def test_every_door_counts_against_one_hourly_upload_limit(
 ):
     settings.IMPORT_UPLOADS_PER_HOUR = 2
     client.force_login(city_official)
-    page = reverse("import_list")
+    page = reverse("cities:import_list")
 
     def upload_page():
         file = SimpleUploadedFile("企业.csv", enterprise_file(1))

@@ -17,7 +17,7 @@ def media_root(settings, tmp_path):
 
 def upload(client, content, *, kind="enterprises", name="企业名录.csv"):
     return client.post(
-        reverse("import_list"), {"kind": kind, "file": SimpleUploadedFile(name, content)}
+        reverse("cities:import_list"), {"kind": kind, "file": SimpleUploadedFile(name, content)}
     )
 
 
@@ -33,7 +33,7 @@ def test_full_flow_errors_then_corrected_file_then_confirm(official_client, sub_
     response = upload(official_client, kind_file("enterprises", records))
     job = ImportJob.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("import_detail", args=[job.pk])
+    assert response["Location"] == reverse("cities:import_detail", args=[job.pk])
 
     page = official_client.get(response["Location"]).content.decode()
     assert 'id="import-errors"' in page
@@ -47,18 +47,18 @@ def test_full_flow_errors_then_corrected_file_then_confirm(official_client, sub_
     records[2]["quality_tier"] = "创新型中小企业"
     response = upload(official_client, kind_file("enterprises", records, "xlsx"), name="改正.xlsx")
     fixed = ImportJob.objects.latest("id")
-    assert response["Location"] == reverse("import_detail", args=[fixed.pk])
+    assert response["Location"] == reverse("cities:import_detail", args=[fixed.pk])
     page = official_client.get(response["Location"]).content.decode()
     assert 'id="import-counts"' in page
     assert "确认导入" in page
     assert 'id="import-errors"' not in page
     assert not Enterprise.objects.exists()  # validation writes nothing
 
-    response = official_client.post(reverse("import_confirm", args=[fixed.pk]))
+    response = official_client.post(reverse("cities:import_confirm", args=[fixed.pk]))
     assert response.status_code == 302
     page = official_client.get(response["Location"]).content.decode()
     assert "导入完成" in page
-    assert reverse("roster", args=["HHHT"]) in page
+    assert reverse("oversight:roster", args=["HHHT"]) in page
     assert Enterprise.objects.count() == 5
     assert Enterprise.objects.get(uscc=records[2]["uscc"]).quality_tier == "innovative"
     fixed.refresh_from_db()
@@ -66,7 +66,7 @@ def test_full_flow_errors_then_corrected_file_then_confirm(official_client, sub_
 
 
 def test_upload_page_offers_official_kinds_but_not_cities(official_client):
-    page = official_client.get(reverse("import_list")).content.decode()
+    page = official_client.get(reverse("cities:import_list")).content.decode()
     assert 'name="kind"' in page
     assert 'value="enterprises"' in page
     assert 'value="cities"' not in page
@@ -97,7 +97,7 @@ def test_admin_can_import_cities(client, admin_user_):
     response = upload(client, content, kind="cities")
     job = ImportJob.objects.get()
     assert (job.state, job.city) == ("validated", None)
-    client.post(reverse("import_confirm", args=[job.pk]))
+    client.post(reverse("cities:import_confirm", args=[job.pk]))
     job.refresh_from_db()
     assert job.state == "done"
     assert response.status_code == 302
@@ -131,7 +131,7 @@ def test_undecodable_csv_is_reported_on_the_job_page(official_client):
     upload(official_client, b"uscc,name\r\n\x81\x20\xff\r\n")
     job = ImportJob.objects.get()
     assert job.state == "invalid"
-    page = official_client.get(reverse("import_detail", args=[job.pk])).content.decode()
+    page = official_client.get(reverse("cities:import_detail", args=[job.pk])).content.decode()
     assert "无法识别文件编码" in page
     assert "整个文件" in page
 
@@ -141,7 +141,7 @@ def test_confirm_revalidates_against_the_current_database(official_client, sub_i
     job = ImportJob.objects.get()
     assert job.state == "validated"
     SubIndustry.objects.filter(pk=sub_industry.pk).delete()  # changed since the preview
-    official_client.post(reverse("import_confirm", args=[job.pk]))
+    official_client.post(reverse("cities:import_confirm", args=[job.pk]))
     job.refresh_from_db()
     assert job.state == "invalid"
     assert job.error_count == 3
@@ -151,8 +151,8 @@ def test_confirm_revalidates_against_the_current_database(official_client, sub_i
 def test_confirming_twice_imports_once(official_client, sub_industry):
     upload(official_client, enterprise_file(3))
     job = ImportJob.objects.get()
-    official_client.post(reverse("import_confirm", args=[job.pk]))
-    response = official_client.post(reverse("import_confirm", args=[job.pk]), follow=True)
+    official_client.post(reverse("cities:import_confirm", args=[job.pk]))
+    response = official_client.post(reverse("cities:import_confirm", args=[job.pk]), follow=True)
     assert "不能确认导入" in response.content.decode()
     assert Enterprise.history.count() == 3
 
@@ -160,19 +160,21 @@ def test_confirming_twice_imports_once(official_client, sub_industry):
 def test_confirm_needs_post(official_client, sub_industry):
     upload(official_client, enterprise_file(1))
     job = ImportJob.objects.get()
-    assert official_client.get(reverse("import_confirm", args=[job.pk])).status_code == 405
+    assert official_client.get(reverse("cities:import_confirm", args=[job.pk])).status_code == 405
 
 
 def test_recent_jobs_are_listed_for_their_owner_only(
     client, official_client, other_city_official, sub_industry
 ):
     upload(official_client, enterprise_file(1), name="我的文件.csv")
-    assert "我的文件.csv" in official_client.get(reverse("import_list")).content.decode()
+    assert "我的文件.csv" in official_client.get(reverse("cities:import_list")).content.decode()
     client.force_login(other_city_official)
-    assert "我的文件.csv" not in client.get(reverse("import_list")).content.decode()
+    assert "我的文件.csv" not in client.get(reverse("cities:import_list")).content.decode()
 
 
-@pytest.mark.parametrize("view", ["import_detail", "import_confirm", "import_progress"])
+@pytest.mark.parametrize(
+    "view", ["cities:import_detail", "cities:import_confirm", "cities:import_progress"]
+)
 def test_another_officials_job_is_404(
     client, city_official, other_city_official, sub_industry, view
 ):
@@ -180,7 +182,7 @@ def test_another_officials_job_is_404(
     upload(client, enterprise_file(1))
     job = ImportJob.objects.get()
     client.force_login(other_city_official)
-    method = client.post if view == "import_confirm" else client.get
+    method = client.post if view == "cities:import_confirm" else client.get
     assert method(reverse(view, args=[job.pk])).status_code == 404
     job.refresh_from_db()
     assert job.state == "validated"
@@ -189,14 +191,14 @@ def test_another_officials_job_is_404(
 @pytest.mark.parametrize("persona", ["ministry_user", "enterprise_user", "assessor"])
 def test_import_pages_do_not_exist_for_other_roles(client, request, persona):
     client.force_login(request.getfixturevalue(persona))
-    assert client.get(reverse("import_list")).status_code == 404
+    assert client.get(reverse("cities:import_list")).status_code == 404
     assert upload(client, b"x").status_code == 404
 
 
 def test_anonymous_is_sent_to_login(client):
-    response = client.get(reverse("import_list"))
+    response = client.get(reverse("cities:import_list"))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_large_upload_runs_as_tasks_with_a_progress_bar(
@@ -210,23 +212,23 @@ def test_large_upload_runs_as_tasks_with_a_progress_bar(
         assert job.state == "uploaded"  # the task starts only after the commit
         page = official_client.get(response["Location"]).content.decode()
         assert "<progress" in page
-        assert f'hx-get="{reverse("import_progress", args=[job.pk])}"' in page
+        assert f'hx-get="{reverse("cities:import_progress", args=[job.pk])}"' in page
         assert 'hx-trigger="every 1s"' in page
     assert len(callbacks) == 1
     job.refresh_from_db()
     assert (job.state, job.created_count, job.progress_percent) == ("validated", 30, 100)
 
     with django_capture_on_commit_callbacks(execute=True):
-        official_client.post(reverse("import_confirm", args=[job.pk]))
+        official_client.post(reverse("cities:import_confirm", args=[job.pk]))
         job.refresh_from_db()
         assert job.state == "importing"
-        fragment = official_client.get(reverse("import_progress", args=[job.pk]))
+        fragment = official_client.get(reverse("cities:import_progress", args=[job.pk]))
         assert 'hx-trigger="every 1s"' in fragment.content.decode()
     job.refresh_from_db()
     assert job.state == "done"
     assert Enterprise.objects.count() == 30
 
     finished = official_client.get(
-        reverse("import_progress", args=[job.pk]), headers={"HX-Request": "true"}
+        reverse("cities:import_progress", args=[job.pk]), headers={"HX-Request": "true"}
     )
     assert finished.headers.get("HX-Refresh") == "true"

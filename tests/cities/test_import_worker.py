@@ -22,7 +22,7 @@ def test_large_upload_is_validated_and_imported_by_a_worker(
     client.force_login(city_official)
     content = enterprise_file(3000)
     response = client.post(
-        reverse("import_list"),
+        reverse("cities:import_list"),
         {"kind": "enterprises", "file": SimpleUploadedFile("大名录.csv", content)},
     )
     job = ImportJob.objects.get()
@@ -41,12 +41,12 @@ def test_large_upload_is_validated_and_imported_by_a_worker(
         assert (job.created_count, job.progress_percent) == (3000, 100)
         assert not Enterprise.objects.exists()
 
-        client.post(reverse("import_confirm", args=[job.pk]))
+        client.post(reverse("cities:import_confirm", args=[job.pk]))
         wait_for(state_is("done"), what="the worker to import the file")
         assert Enterprise.objects.filter(city=city_official.city).count() == 3000
         assert Enterprise.history.filter(history_user=city_official).count() == 3000
         fragment = client.get(
-            reverse("import_progress", args=[job.pk]), headers={"HX-Request": "true"}
+            reverse("cities:import_progress", args=[job.pk]), headers={"HX-Request": "true"}
         )
         assert fragment.headers.get("HX-Refresh") == "true"
     finally:

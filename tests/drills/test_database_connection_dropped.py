@@ -46,13 +46,13 @@ def test_import_confirm_killed_mid_write_writes_nothing_and_can_be_confirmed_aga
     settings.IMPORT_ASYNC_THRESHOLD_BYTES = 50 * 1024 * 1024  # in the request, not a worker
     client.force_login(city_official)
     upload = SimpleUploadedFile("名录.csv", enterprise_file(ROWS))
-    client.post(reverse("import_list"), {"kind": "enterprises", "file": upload})
+    client.post(reverse("cities:import_list"), {"kind": "enterprises", "file": upload})
     job = ImportJob.objects.get()
     assert (job.state, job.run_async, job.created_count) == (ImportJobState.VALIDATED, False, ROWS)
     request_pid = backend_pid()
 
     with TableGate("cities_historicalenterprise", terminate=True) as gate:
-        response = client.post(reverse("import_confirm", args=[job.pk]))
+        response = client.post(reverse("cities:import_confirm", args=[job.pk]))
 
     assert gate.error is None and gate.victim is not None, gate.error
     # The request's own backend was killed while copying the audit trail, after the rows.
@@ -71,8 +71,8 @@ def test_import_confirm_killed_mid_write_writes_nothing_and_can_be_confirmed_aga
 
     # The next requests run on a new connection: the page shows the job, confirming imports it.
     assert backend_pid() != request_pid
-    assert client.get(reverse("import_detail", args=[job.pk])).status_code == 200
-    response = client.post(reverse("import_confirm", args=[job.pk]))
+    assert client.get(reverse("cities:import_detail", args=[job.pk])).status_code == 200
+    response = client.post(reverse("cities:import_confirm", args=[job.pk]))
     assert response.status_code == 302
     job.refresh_from_db()
     assert (job.state, job.created_count) == (ImportJobState.DONE, ROWS)
@@ -116,7 +116,7 @@ def test_submit_page_killed_mid_write_is_a_503_page_and_stays_a_draft(client, en
         enterprise=enterprise_user.enterprise, answers=answers, scenes=scenes, data=data
     )
     client.force_login(enterprise_user)
-    url = reverse("assessment_submit", args=[draft.pk])
+    url = reverse("assessments:assessment_submit", args=[draft.pk])
     form = {"signer_name": "王经理", "signer_title": "总经理", "pledge": "on"}
     request_pid = backend_pid()
 

@@ -81,7 +81,7 @@ def test_answers_are_saved_and_reports_wait_while_redis_is_down(
     redis = on_private_redis
     draft = AssessmentFactory(enterprise=enterprise_user.enterprise)
     client.force_login(city_official)
-    dashboard = reverse("city_dashboard", args=["HHHT"])
+    dashboard = reverse("oversight:city_dashboard", args=["HHHT"])
     assert client.get(dashboard).status_code == 200
     assert redis.dbsize() > 0  # the dashboard figures really are cached in this Redis
 
@@ -89,10 +89,10 @@ def test_answers_are_saved_and_reports_wait_while_redis_is_down(
 
     # An enterprise signs in (sessions, django-axes) and keeps answering, on the page and by API.
     ent = Client()
-    response = ent.post(reverse("login"), {"username": "ent", "password": PASSWORD})
+    response = ent.post(reverse("accounts:login"), {"username": "ent", "password": PASSWORD})
     assert response.status_code == 302, response.content.decode()[:500]
     response = ent.post(
-        reverse("assessment_autosave", args=[draft.pk]),
+        reverse("assessments:assessment_autosave", args=[draft.pk]),
         {"field": "Q2", "value": "C", "base_version": 0},
         headers={"HX-Request": "true"},
     )
@@ -111,11 +111,13 @@ def test_answers_are_saved_and_reports_wait_while_redis_is_down(
     # and its cache invalidation (after commit) does not turn the response into an error.
     assert client.get(dashboard).status_code == 200
     settings.IMPORT_ASYNC_THRESHOLD_BYTES = 10 * 1024 * 1024
-    response = client.post(reverse("import_list"), {"kind": "enterprises", "file": roster(5)})
+    response = client.post(
+        reverse("cities:import_list"), {"kind": "enterprises", "file": roster(5)}
+    )
     assert response.status_code == 302
     small = ImportJob.objects.get()
     assert small.state == ImportJobState.VALIDATED
-    assert client.post(reverse("import_confirm", args=[small.pk])).status_code == 302
+    assert client.post(reverse("cities:import_confirm", args=[small.pk])).status_code == 302
     small.refresh_from_db()
     assert small.state == ImportJobState.DONE
     assert Enterprise.objects.filter(city=city_official.city).count() == 1 + 5
@@ -124,17 +126,19 @@ def test_answers_are_saved_and_reports_wait_while_redis_is_down(
     assert len(warnings) <= 3  # once per pause (RETRY_AFTER), not once per cache call
     # A large file, for a worker: stored and accepted; it waits, since it could not be enqueued.
     settings.IMPORT_ASYNC_THRESHOLD_BYTES = 1000
-    response = client.post(reverse("import_list"), {"kind": "enterprises", "file": roster(200)})
+    response = client.post(
+        reverse("cities:import_list"), {"kind": "enterprises", "file": roster(200)}
+    )
     assert response.status_code == 302
     large = ImportJob.objects.exclude(pk=small.pk).get()
     assert (large.run_async, large.state, large.attempts) == (True, ImportJobState.UPLOADED, 0)
 
     # A report requested now is accepted and waits: it could not be sent to a worker.
-    response = client.post(reverse("report_request"), {"kind": "city", "city_code": "HHHT"})
+    response = client.post(reverse("reports:report_request"), {"kind": "city", "city_code": "HHHT"})
     assert response.status_code == 302
     job = ReportJob.objects.get()
     assert (job.state, job.enqueued_at, job.attempts) == (ReportJobState.QUEUED, None, 0)
-    page = client.get(reverse("report_detail", args=[job.pk])).content.decode()
+    page = client.get(reverse("reports:report_detail", args=[job.pk])).content.decode()
     assert "排队" in page
 
     # Redis is back (empty: it kept nothing), a worker starts, the sweeper runs as beat would.

@@ -49,13 +49,13 @@ def test_an_import_whose_worker_is_killed_is_all_or_nothing_and_completes_once(
     first = start_celery_worker(drill_media)
     client.force_login(city_official)
     upload = SimpleUploadedFile("大名录.csv", enterprise_file(ROWS))
-    client.post(reverse("import_list"), {"kind": "enterprises", "file": upload})
+    client.post(reverse("cities:import_list"), {"kind": "enterprises", "file": upload})
     job = ImportJob.objects.get()
     assert job.run_async
     wait_for(state_is(job, ImportJobState.VALIDATED), what="the worker to validate the file")
 
     with TableGate("cities_historicalenterprise") as gate:
-        assert client.post(reverse("import_confirm", args=[job.pk])).status_code == 302
+        assert client.post(reverse("cities:import_confirm", args=[job.pk])).status_code == 302
         writing = gate.blocked()
         # The worker is in the middle of the write: every enterprise row is in its transaction,
         # the audit trail is next.
@@ -76,7 +76,7 @@ def test_an_import_whose_worker_is_killed_is_all_or_nothing_and_completes_once(
     assert jobs.import_jobs_sweep() == {"failed": 0, "requeued": 0, "enqueued": 0}  # too soon
     later = timezone.now() + dt.timedelta(hours=1)
     assert jobs.import_jobs_sweep(now=later) == {"failed": 0, "requeued": 1, "enqueued": 1}
-    fragment = client.get(reverse("import_progress", args=[job.pk])).content.decode()
+    fragment = client.get(reverse("cities:import_progress", args=[job.pk])).content.decode()
     assert "导入中断，已重新排队" in fragment
 
     start_celery_worker(drill_media)

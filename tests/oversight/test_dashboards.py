@@ -45,7 +45,7 @@ def confirmed(enterprise, level: int, days_ago: int = 0) -> None:
 
 
 def dashboard_url(code="HHHT", **params):
-    url = reverse("city_dashboard", args=[code])
+    url = reverse("oversight:city_dashboard", args=[code])
     if params:
         url += "?" + "&".join(f"{k}={v}" for k, v in params.items())
     return url
@@ -95,7 +95,7 @@ def seeded(city, sub_industry):
 # ---------------------------------------------------------------- permissions
 
 
-@pytest.mark.parametrize("name", ["city_dashboard", "roster_export"])
+@pytest.mark.parametrize("name", ["oversight:city_dashboard", "oversight:roster_export"])
 def test_city_official_sees_own_city_and_404_for_another(
     client, city, other_city, city_official, name
 ):
@@ -104,7 +104,7 @@ def test_city_official_sees_own_city_and_404_for_another(
     assert client.get(reverse(name, args=[other_city.code])).status_code == 404
 
 
-@pytest.mark.parametrize("name", ["city_dashboard", "roster_export"])
+@pytest.mark.parametrize("name", ["oversight:city_dashboard", "oversight:roster_export"])
 def test_other_city_official_gets_404(client, city, other_city_official, name):
     client.force_login(other_city_official)
     assert client.get(reverse(name, args=[city.code])).status_code == 404
@@ -117,18 +117,18 @@ def test_ministry_and_admin_see_every_city_and_the_national_dashboard(
     client.force_login(request.getfixturevalue(persona))
     for code in (city.code, other_city.code):
         assert client.get(dashboard_url(code)).status_code == 200
-        assert client.get(reverse("roster_export", args=[code])).status_code == 200
-    assert client.get(reverse("national_dashboard")).status_code == 200
+        assert client.get(reverse("oversight:roster_export", args=[code])).status_code == 200
+    assert client.get(reverse("oversight:national_dashboard")).status_code == 200
 
 
 @pytest.mark.parametrize("persona", ["enterprise_user", "assessor", "city_official"])
 def test_national_dashboard_is_404_outside_ministry_and_admin(client, db, request, persona):
     client.force_login(request.getfixturevalue(persona))
-    assert client.get(reverse("national_dashboard")).status_code == 404
+    assert client.get(reverse("oversight:national_dashboard")).status_code == 404
 
 
 @pytest.mark.parametrize("persona", ["enterprise_user", "assessor"])
-@pytest.mark.parametrize("name", ["city_dashboard", "roster_export"])
+@pytest.mark.parametrize("name", ["oversight:city_dashboard", "oversight:roster_export"])
 def test_enterprise_and_assessor_get_404(client, db, request, city, persona, name):
     client.force_login(request.getfixturevalue(persona))
     assert client.get(reverse(name, args=[city.code])).status_code == 404
@@ -138,14 +138,14 @@ def test_enterprise_and_assessor_get_404(client, db, request, city, persona, nam
     "url",
     [
         lambda: dashboard_url(),
-        lambda: reverse("national_dashboard"),
-        lambda: reverse("roster_export", args=["HHHT"]),
+        lambda: reverse("oversight:national_dashboard"),
+        lambda: reverse("oversight:roster_export", args=["HHHT"]),
     ],
 )
 def test_anonymous_is_sent_to_login(client, city, url):
     response = client.get(url())
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response.url.startswith(reverse("accounts:login"))
 
 
 # ---------------------------------------------------------------- figures
@@ -246,7 +246,7 @@ def test_bad_as_of_is_400_with_a_message(
     assert response.status_code == 400
     assert message in response.content.decode()
     client.force_login(ministry_user)
-    response = client.get(reverse("national_dashboard") + f"?as_of={value}")
+    response = client.get(reverse("oversight:national_dashboard") + f"?as_of={value}")
     assert response.status_code == 400
     assert message in response.content.decode()
 
@@ -286,7 +286,7 @@ def client_roster_html(user, query):
 
     c = Client()
     c.force_login(user)
-    return c.get(reverse("roster", args=["HHHT"]) + query).content.decode()
+    return c.get(reverse("oversight:roster", args=["HHHT"]) + query).content.decode()
 
 
 def test_export_has_levels_and_escapes_formulas(client, city_official, seeded, sub_industry):
@@ -294,7 +294,7 @@ def test_export_has_levels_and_escapes_formulas(client, city_official, seeded, s
         sub_industry=sub_industry, name='=HYPERLINK("http://x","点我")', district="@SUM(A1)"
     )
     client.force_login(city_official)
-    response = client.get(reverse("roster_export", args=["HHHT"]))
+    response = client.get(reverse("oversight:roster_export", args=["HHHT"]))
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     ws = load_workbook(io.BytesIO(response.content)).active
     table = [list(r) for r in ws.iter_rows(values_only=True)]
@@ -343,7 +343,7 @@ def test_export_queries_do_not_grow_with_enterprises(
     _enterprises(sub_industry, n)
     client.force_login(city_official)
     with django_assert_max_num_queries(4):
-        assert client.get(reverse("roster_export", args=["HHHT"])).status_code == 200
+        assert client.get(reverse("oversight:roster_export", args=["HHHT"])).status_code == 200
 
 
 @pytest.mark.parametrize("n", [2, 12])
@@ -356,7 +356,7 @@ def test_national_dashboard_queries_do_not_grow_with_cities(
             confirmed(EnterpriseFactory(sub_industry=sub), j)
     client.force_login(ministry_user)
     with django_assert_max_num_queries(14):
-        response = client.get(reverse("national_dashboard"))
+        response = client.get(reverse("oversight:national_dashboard"))
     assert len(response.context["dash"].rows) == n
 
 
@@ -383,15 +383,15 @@ def test_national_table_filters_sorts_and_totals(client, ministry_user, seeded, 
     for _ in range(2):
         confirmed(EnterpriseFactory(sub_industry=sub), 2)
     client.force_login(ministry_user)
-    html = client.get(reverse("national_dashboard")).content.decode()
+    html = client.get(reverse("oversight:national_dashboard")).content.decode()
     assert 'data-city="HHHT"' in html and 'data-city="NB"' in html
     assert 'id="national-totals"' in html and "全国合计（2 个城市）" in html
-    dash = client.get(reverse("national_dashboard") + "?sort=-share").context["dash"]
+    dash = client.get(reverse("oversight:national_dashboard") + "?sort=-share").context["dash"]
     assert [r.code for r in dash.rows] == ["NB", "HHHT"]  # 100% before 11/14
     assert dash.totals.denominator == 16 and dash.totals.at_or_above == 13
-    only_west = client.get(reverse("national_dashboard") + "?region=west").context["dash"]
+    only_west = client.get(reverse("oversight:national_dashboard") + "?region=west").context["dash"]
     assert [r.code for r in only_west.rows] == ["HHHT"]
-    assert f'href="{reverse("city_dashboard", args=["HHHT"])}"' in html
+    assert f'href="{reverse("oversight:city_dashboard", args=["HHHT"])}"' in html
 
 
 # ---------------------------------------------------------------- cache invalidation
@@ -453,11 +453,14 @@ def test_figures_change_right_after_the_batch_threshold_changes(
 def test_nav_links_to_the_dashboards(client, city_official, ministry_user):
     client.force_login(city_official)
     assert (
-        reverse("city_dashboard", args=["HHHT"])
-        in client.get(reverse("city_detail", args=["HHHT"])).content.decode()
+        reverse("oversight:city_dashboard", args=["HHHT"])
+        in client.get(reverse("cities:city_detail", args=["HHHT"])).content.decode()
     )
     client.force_login(ministry_user)
-    assert reverse("national_dashboard") in client.get(reverse("city_list")).content.decode()
+    assert (
+        reverse("oversight:national_dashboard")
+        in client.get(reverse("cities:city_list")).content.decode()
+    )
 
 
 # ---------------------------------------------------------------- pure helpers (no database)

@@ -33,7 +33,7 @@ def day(n: int) -> str:
 
 def ask(client, n: int, code: str = "HHHT"):
     return client.post(
-        reverse("report_request"), {"kind": "city", "city_code": code, "as_of": day(n)}
+        reverse("reports:report_request"), {"kind": "city", "city_code": code, "as_of": day(n)}
     )
 
 
@@ -56,7 +56,7 @@ def test_under_the_limit_every_request_makes_a_job(client, city_official, sub_in
         response = ask(client, n)
         job = ReportJob.objects.get(params__as_of=day(n))
         assert response.status_code == 302
-        assert response["Location"] == reverse("report_detail", args=[job.pk])
+        assert response["Location"] == reverse("reports:report_detail", args=[job.pk])
     assert ReportJob.objects.filter(requested_by=city_official).count() == LIMIT
 
 
@@ -113,7 +113,7 @@ def test_reusing_an_existing_job_is_not_counted(client, city_official, ministry_
     existing = ReportJob.objects.get(params__as_of=day(1))
     response = ask(client, 1)
     assert response.status_code == 302
-    assert response["Location"] == reverse("report_detail", args=[existing.pk])
+    assert response["Location"] == reverse("reports:report_detail", args=[existing.pk])
     assert ReportJob.objects.count() == LIMIT + 1
 
 
@@ -137,7 +137,7 @@ def test_a_retry_is_a_new_render_and_is_limited_too(client, city_official, sub_i
     failed = ReportJob.objects.get(params__as_of=day(0))
     ReportJob.objects.filter(pk=failed.pk).update(state=ReportJobState.FAILED)
 
-    assert_too_frequent(client.post(reverse("report_retry", args=[failed.pk])))
+    assert_too_frequent(client.post(reverse("reports:report_retry", args=[failed.pk])))
     assert ReportJob.objects.count() == LIMIT
 
 

@@ -226,7 +226,7 @@ def test_national_report_figures_are_those_of_compliance_and_the_ministry_dashbo
     # The ministry's dashboard, computed afresh, shows the same rows and totals.
     cache.clear()
     client.force_login(User.objects.get(username="demo_ministry"))
-    dash = client.get(reverse("national_dashboard"), {"sort": "city"}).context["dash"]
+    dash = client.get(reverse("oversight:national_dashboard"), {"sort": "city"}).context["dash"]
     for d in dash.rows:
         r = rows[d.code]
         assert (d.subs_compliant, d.subs_applicable, d.giants_at, d.giants_total) == (

@@ -46,7 +46,7 @@ def test_progress_poll_query_count_does_not_grow_with_assessments(
     client, ministry_user, national_job, enterprise, django_assert_num_queries
 ):
     client.force_login(ministry_user)
-    url = reverse("report_progress", args=[national_job.pk])
+    url = reverse("reports:report_progress", args=[national_job.pk])
     client.get(url)  # session and user loaded once, as on every later poll
     with CaptureQueriesContext(connection) as before:
         assert client.get(url).status_code == 200

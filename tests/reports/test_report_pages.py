@@ -98,14 +98,14 @@ def test_request_is_allowed_only_within_scope(
     if people[role] is not None:
         client.force_login(people[role])
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("report_request"), request_data(kind, assessment))
+        response = client.post(reverse("reports:report_request"), request_data(kind, assessment))
     if role == "anonymous":
         assert response.status_code == 302 and "/login/" in response["Location"]
         assert not ReportJob.objects.exists()
     elif role in ALLOWED[kind]:
         job = ReportJob.objects.get()
         assert response.status_code == 302
-        assert response["Location"] == reverse("report_detail", args=[job.pk])
+        assert response["Location"] == reverse("reports:report_detail", args=[job.pk])
         assert job.state == ReportJobState.DONE
     else:
         assert response.status_code == 404
@@ -120,7 +120,7 @@ def test_status_and_download_are_allowed_only_within_scope(client, people, done_
         client.force_login(people[role])
     urls = [
         reverse(name, args=[job.pk])
-        for name in ("report_detail", "report_progress", "report_download")
+        for name in ("reports:report_detail", "reports:report_progress", "reports:report_download")
     ]
     responses = [client.get(url) for url in urls]
     if role == "anonymous":
@@ -140,7 +140,7 @@ def test_download_is_a_pdf_with_a_chinese_name_and_is_recorded(
     job = done_jobs["city"]
     client.force_login(city_official)
     caplog.set_level(logging.INFO, logger="sme_pilot.security")
-    response = client.get(reverse("report_download", args=[job.pk]))
+    response = client.get(reverse("reports:report_download", args=[job.pk]))
     assert response["Content-Type"] == "application/pdf"
     disposition = response["Content-Disposition"]
     assert disposition.startswith("attachment;")
@@ -155,17 +155,17 @@ def test_download_is_a_pdf_with_a_chinese_name_and_is_recorded(
 def test_status_page_polls_until_done_then_offers_the_download(client, city_official, city):
     job = services.report_request(actor=city_official, kind="city", city_code="HHHT")  # queued
     client.force_login(city_official)
-    page = client.get(reverse("report_detail", args=[job.pk])).content.decode()
+    page = client.get(reverse("reports:report_detail", args=[job.pk])).content.decode()
     assert 'hx-trigger="every 1s"' in page
     assert "<progress" in page
-    assert reverse("report_download", args=[job.pk]) not in page
+    assert reverse("reports:report_download", args=[job.pk]) not in page
 
     services.report_job_run(job.pk)
     fragment = client.get(
-        reverse("report_progress", args=[job.pk]), headers={"HX-Request": "true"}
+        reverse("reports:report_progress", args=[job.pk]), headers={"HX-Request": "true"}
     ).content.decode()
     assert "every 1s" not in fragment
-    assert reverse("report_download", args=[job.pk]) in fragment
+    assert reverse("reports:report_download", args=[job.pk]) in fragment
 
 
 def test_a_failed_job_says_so_and_can_be_retried(
@@ -177,26 +177,30 @@ def test_a_failed_job_says_so_and_can_be_retried(
     job.refresh_from_db()
     assert job.state == ReportJobState.FAILED
     client.force_login(city_official)
-    page = client.get(reverse("report_detail", args=[job.pk])).content.decode()
+    page = client.get(reverse("reports:report_detail", args=[job.pk])).content.decode()
     assert "报告生成失败" in page and "字体缺失" in page and "重新生成" in page
-    assert client.get(reverse("report_download", args=[job.pk])).status_code == 404
+    assert client.get(reverse("reports:report_download", args=[job.pk])).status_code == 404
 
     renderer.fail = 0
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("report_retry", args=[job.pk]))
+        response = client.post(reverse("reports:report_retry", args=[job.pk]))
     new = ReportJob.objects.exclude(pk=job.pk).get()
-    assert response["Location"] == reverse("report_detail", args=[new.pk])
+    assert response["Location"] == reverse("reports:report_detail", args=[new.pk])
     new.refresh_from_db()
     assert new.state == ReportJobState.DONE
 
 
 def test_my_reports_lists_my_jobs_only(client, city_official, ministry_user, done_jobs):
     client.force_login(city_official)
-    page = client.get(reverse("report_list")).content.decode()
+    page = client.get(reverse("reports:report_list")).content.decode()
     assert "我的报告" in page
-    assert reverse("report_detail", args=[done_jobs["city"].pk]) not in page  # ministry's request
+    assert (
+        reverse("reports:report_detail", args=[done_jobs["city"].pk]) not in page
+    )  # ministry's request
 
-    client.post(reverse("report_request"), {"kind": "city", "city_code": "HHHT"})  # same data
-    page = client.get(reverse("report_list")).content.decode()
-    assert reverse("report_download", args=[done_jobs["city"].pk]) in page
-    assert reverse("report_detail", args=[done_jobs["national"].pk]) not in page
+    client.post(
+        reverse("reports:report_request"), {"kind": "city", "city_code": "HHHT"}
+    )  # same data
+    page = client.get(reverse("reports:report_list")).content.decode()
+    assert reverse("reports:report_download", args=[done_jobs["city"].pk]) in page
+    assert reverse("reports:report_detail", args=[done_jobs["national"].pk]) not in page
