@@ -13,18 +13,16 @@ from django.db.models import Q
 
 from sme_pilot import jobs
 
+from .choices import ReportJobState, ReportKind
 
-class ReportKind(models.TextChoices):
-    CITY = "city", "城市试点绩效报告"
-    NATIONAL = "national", "全国试点汇总报告"
-    ASSESSMENT = "assessment", "企业数字化水平评测报告"
-
-
-class ReportJobState(models.TextChoices):
-    QUEUED = "queued", "排队中"
-    RENDERING = "rendering", "生成中"
-    DONE = "done", "已完成"
-    FAILED = "failed", "失败"
+__all__ = [
+    "ACTIVE_STATES",
+    "FINISHED_STATES",
+    "ReportDownload",
+    "ReportJob",
+    "ReportJobState",
+    "ReportKind",
+]
 
 
 ACTIVE_STATES = (ReportJobState.QUEUED, ReportJobState.RENDERING)
