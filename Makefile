@@ -17,6 +17,9 @@ help:
 	@echo "make run    安装依赖、迁移数据库、加载演示数据并启动网站（配置了 DATABASE_URL 与 REDIS_URL 时用 gunicorn + Celery worker + beat）"
 	@echo "make test   完整测试：lint、类型检查、迁移检查、部署检查和 pytest"
 	@echo "make bench  性能基准（需要 PostgreSQL）"
+	@echo
+	@echo "变量：HOST=$(HOST) PORT=$(PORT)（例如 make run PORT=8080；手机访问同一局域网时用 HOST=0.0.0.0）"
+	@echo "      DJANGO_DEBUG=1 打开调试页面（默认关闭，错误时显示产品自己的中文页面）"
 
 # --- environment -------------------------------------------------------------------------------
 $(VENV)/bin/python:

@@ -6,10 +6,14 @@ The views here only raise; what the handlers make of it is what every real view 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.test import Client
 from django.urls import include, path
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,6 +36,10 @@ def page(request: HttpRequest, name: str) -> HttpResponse:
     raise ERRORS[name]
 
 
+def boom(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("a defect")
+
+
 class Api(APIView):
     def get(self, request: Request, name: str) -> Response:
         raise ERRORS[name]
@@ -39,6 +47,7 @@ class Api(APIView):
 
 urlpatterns = [
     path("page/<str:name>/", page),
+    path("boom/", boom),
     path("api/v1/errors/<str:name>/", Api.as_view()),
     path("", include("sme_pilot.urls")),  # base.html's links
 ]
@@ -88,3 +97,24 @@ def test_the_api_answers_the_errors_status_with_its_message(
     assert response.json() == body
     if status == 429:
         assert response["Retry-After"] == "90"
+
+
+def test_an_unexpected_error_shows_the_products_chinese_500_page(city_official):
+    client = Client(raise_request_exception=False)
+    client.force_login(city_official)
+    response = client.get("/boom/")
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert "服务器内部错误" in body and "Traceback" not in body
+
+
+@pytest.mark.parametrize(("debug", "expected"), [(None, "False"), ("1", "True")])
+def test_make_run_shows_debug_pages_only_when_asked(debug, expected):
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_DEBUG"}
+    if debug is not None:
+        env["DJANGO_DEBUG"] = debug
+    code = "import sme_pilot.settings.local as s; print(s.DEBUG, s.WHITENOISE_USE_FINDERS)"
+    shown = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert shown == [expected, "True"]

@@ -24,7 +24,8 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     if scope.reach is policy.Reach.CITY and user.city is not None:
         return redirect("cities:city_detail", code=user.city.code)
     if policy.sees_everything(user):
-        return redirect("cities:city_list")
+        # Ministry staff (and administrators) start from the comparison of every city.
+        return redirect("oversight:national_dashboard")
     raise Http404
 
 

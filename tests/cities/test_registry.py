@@ -404,3 +404,19 @@ def test_enterprise_detail_shows_who_changed_what(
     assert [(c.field, c.new) for c in history[0].changes] == [("联系人", "李主任")]
     assert history[-1].action == "创建"
     assert "联系人：（空） → 李主任" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("persona", "lands_on"),
+    [
+        ("enterprise_user", "/my/"),
+        ("assessor", "/cities/HHHT/"),
+        ("city_official", "/cities/HHHT/"),
+        ("ministry_user", "/dashboard/"),  # 全国看板
+        ("admin_user_", "/dashboard/"),
+    ],
+)
+@pytest.mark.django_db
+def test_each_role_lands_on_its_own_start_page(client, request, city, persona, lands_on):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get("/")["Location"] == lands_on
