@@ -70,7 +70,10 @@ run: sysdeps-run $(VENV)/.base-installed
 	  trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	  deploy/bin/sme-pilot web; \
 	else \
-	  echo "未同时设置 DATABASE_URL 与 REDIS_URL：开发服务器，后台任务在进程内执行"; \
+	  echo "未同时设置 DATABASE_URL 与 REDIS_URL：开发服务器，后台任务由本机的 Celery worker 执行（以 var/celery 目录为消息队列）"; \
+	  export DJANGO_SETTINGS_MODULE=sme_pilot.settings.local; \
+	  deploy/bin/sme-pilot worker & deploy/bin/sme-pilot worker-pdf & deploy/bin/sme-pilot beat & \
+	  trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	  $(PY) manage.py runserver $(HOST):$(PORT); \
 	fi
 
