@@ -5,6 +5,7 @@ eagerly in-process and the cache is process-local. Production requires both (see
 """
 
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -217,7 +218,7 @@ CELERY_TASK_TIME_LIMIT = 20 * 60
 # Above the hard time limit, so a long task is not redelivered while it still runs. Socket
 # timeouts: an unreachable Redis fails an enqueue in seconds (the job stays queued for the
 # sweepers) instead of holding the request.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
     "visibility_timeout": 30 * 60,
     "socket_connect_timeout": 2,
     "socket_timeout": 10,
