@@ -218,6 +218,7 @@ def import_job_apply(*, job_id: int) -> ImportJob:
         parsed = parse_file(
             kind=job.kind,
             content=_content(job),
+            actor=actor,
             progress=progress,
             max_rows=settings.IMPORT_MAX_ROWS,
         )
