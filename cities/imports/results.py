@@ -69,6 +69,10 @@ class ImportResult:
     def errors_not_listed(self) -> int:
         return self.error_count - len(self.errors)
 
+    @property
+    def error_summary(self) -> str:
+        return error_summary(self.error_rows, self.error_count)
+
     def summary(self) -> str:
         line = (
             f"{self.kind}: {self.total_rows} rows, created {self.created}, "
