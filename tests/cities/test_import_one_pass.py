@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from cities.imports import import_file
 from cities.imports.columns import OWN_CITY_ONLY
+from cities.imports.plans import USCC_NOT_REGISTRABLE
 from cities.models import Enterprise, ImportJob, SubIndustry
 from tests.cities.factories import SubIndustryFactory
 from tests.cities.import_files import enterprise_record, kind_file
@@ -64,11 +65,7 @@ def test_a_row_with_a_cell_error_is_still_checked_against_the_database(sub_indus
     assert not Enterprise.objects.exists()
 
 
-def test_a_row_whose_city_does_not_parse_still_has_its_usccs_and_levels_checked(enterprise):
-    long_code = "C" * 60
-    records = [enterprise_record(1, city_code=long_code)]
-    result = run("enterprises", kind_file("enterprises", records))
-    assert [column for _, column, _ in messages(result)] == ["city_code"]
+def test_a_levels_row_with_a_cell_error_still_has_its_enterprise_and_date_checked(enterprise):
     levels = kind_file(
         "levels",
         [
@@ -84,6 +81,15 @@ def test_a_row_whose_city_does_not_parse_still_has_its_usccs_and_levels_checked(
     result = run("levels", levels)
     assert [column for _, column, _ in messages(result)] == ["method", "uscc", "assessed_on"]
     assert result.error_summary == "1 行有误，共 3 处"
+
+
+def test_a_row_whose_city_does_not_parse_still_has_its_uscc_checked(
+    city_official, sub_industry, other_enterprise
+):
+    records = [enterprise_record(1, uscc=other_enterprise.uscc, city_code="C" * 60)]
+    result = run("enterprises", kind_file("enterprises", records), actor=city_official)
+    assert [column for _, column, _ in messages(result)] == ["city_code", "uscc"]
+    assert messages(result)[1][2] == USCC_NOT_REGISTRABLE
 
 
 def test_a_duplicate_row_still_has_its_references_checked(sub_industry):
