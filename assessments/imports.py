@@ -14,7 +14,7 @@ from typing import Any, Final
 from django.utils import timezone
 
 from cities.imports import registry
-from cities.imports.columns import CellError, Column, KindSpec, choice, iso_date, uscc
+from cities.imports.columns import CellError, Column, KindSpec, choice, iso_date, labels, uscc
 from cities.imports.plans import Context, Plan, attnames, fetch_by
 from cities.imports.results import ParsedRow, quote
 from cities.models import Enterprise
@@ -24,6 +24,7 @@ from .models import LEVEL_NAMES, Assessment, Method, Purpose, Source, State
 LEVELS: Final = "levels"
 
 _LEVEL_BY_NAME: Final = {name: level for level, name in LEVEL_NAMES.items()}
+LEVEL_OPTIONS: Final = tuple(LEVEL_NAMES[n] for n in sorted(LEVEL_NAMES))
 
 
 def level(value: str) -> int:
@@ -31,7 +32,7 @@ def level(value: str) -> int:
         return _LEVEL_BY_NAME[value]
     if re.fullmatch(r"[0-4]", value):
         return int(value)
-    raise CellError(f"等级{quote(value)}无效：应为 0 到 4 的整数（0 表示未达一级）")
+    raise CellError(f"等级{quote(value)}无效，可选：{'、'.join(LEVEL_OPTIONS)}（也可填 0 到 4）")
 
 
 _SCORE_STEP: Final = Decimal("0.001")
@@ -54,12 +55,47 @@ SPEC: Final = KindSpec(
     label="数字化水平等级",
     key=("uscc", "assessed_on", "purpose", "method"),
     columns=(
-        Column("uscc", "统一社会信用代码", uscc),
-        Column("assessed_on", "评定日期", iso_date),
-        Column("purpose", "评测目的", choice(Purpose)),
-        Column("method", "评定方式", choice(Method)),
-        Column("level", "数字化水平等级", level),
-        Column("total_score", "总分", score, required=False, blank=True),
+        Column(
+            "uscc",
+            "统一社会信用代码",
+            uscc,
+            help="已登记企业的统一社会信用代码",
+            example="9144030071526726XG",
+        ),
+        Column("assessed_on", "评定日期", iso_date, help="格式 YYYY-MM-DD", example="2025-03-01"),
+        Column(
+            "purpose",
+            "评测目的",
+            choice(Purpose),
+            help="评测的目的",
+            example=Purpose.BASELINE.label,
+            options=labels(Purpose),
+        ),
+        Column(
+            "method",
+            "评定方式",
+            choice(Method),
+            help="现场评定视为已确认",
+            example=Method.ONSITE.label,
+            options=labels(Method),
+        ),
+        Column(
+            "level",
+            "数字化水平等级",
+            level,
+            help="评定的等级",
+            example=LEVEL_NAMES[2],
+            options=LEVEL_OPTIONS,
+        ),
+        Column(
+            "total_score",
+            "总分",
+            score,
+            required=False,
+            blank=True,
+            help="0 到 100，最多三位小数",
+            example="62.5",
+        ),
     ),
 )
 
@@ -72,7 +108,12 @@ def plan_levels(rows: list[ParsedRow], ctx: Context) -> Plan:
         enterprises_qs = enterprises_qs.filter(city_id=ctx.scope.city_id)
     enterprises = {
         r["uscc"]: r["id"]
-        for r in fetch_by(enterprises_qs, "uscc", (r.values["uscc"] for r in rows), ["id", "uscc"])
+        for r in fetch_by(
+            enterprises_qs,
+            "uscc",
+            (r.values["uscc"] for r in rows if r.has("uscc")),
+            ["id", "uscc"],
+        )
     }
     existing = {
         (r["enterprise_id"], r["assessed_on"], r["purpose"], r["method"]): r
@@ -91,12 +132,13 @@ def plan_levels(rows: list[ParsedRow], ctx: Context) -> Plan:
     today = timezone.localdate(ctx.now)
     for row in rows:
         v = row.values
-        enterprise_id = enterprises.get(v["uscc"])
-        if enterprise_id is None:
+        enterprise_id = enterprises.get(v["uscc"]) if row.has("uscc") else None
+        if enterprise_id is None and row.has("uscc"):
             ctx.error(row, "uscc", f"企业{quote(v['uscc'])}不存在")
-            continue
-        if v["assessed_on"] > today:
+        future = row.has("assessed_on") and v["assessed_on"] > today
+        if future:
             ctx.error(row, "assessed_on", f"评定日期不能晚于今天（{today.isoformat()}）")
+        if enterprise_id is None or future or not row.valid:
             continue
         # Imported on-site levels come from a city platform where an assessor confirmed them.
         state = State.CONFIRMED if v["method"] == Method.ONSITE else State.SUBMITTED

@@ -162,6 +162,7 @@ class ImportJobAdmin(admin.ModelAdmin[ImportJob]):
         "updated_count",
         "unchanged_count",
         "error_count",
+        "error_rows",
         "created_at",
     ]
     list_filter = ["kind", "state", "city"]

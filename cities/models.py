@@ -415,6 +415,7 @@ class ImportJob(models.Model):
     updated_count = models.PositiveIntegerField("更新", default=0)
     unchanged_count = models.PositiveIntegerField("不变", default=0)
     error_count = models.PositiveIntegerField("错误数", default=0)
+    error_rows = models.PositiveIntegerField("有误行数", default=0)  # rows with 1+ error
     errors = models.JSONField("错误明细", default=list, blank=True)
     progress_percent = models.PositiveSmallIntegerField("进度（%）", default=0)
     progress_message = models.CharField("进度说明", max_length=200, blank=True)

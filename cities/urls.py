@@ -10,6 +10,7 @@ import_patterns = [
     path("<int:pk>/", imports.import_detail, name="import_detail"),
     path("<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
     path("<int:pk>/progress/", imports.import_progress, name="import_progress"),
+    path("templates/<str:kind>/", imports.import_template, name="import_template"),
 ]
 
 # Account management for city officials, mounted at /accounts/.

@@ -162,6 +162,10 @@ MATRIX: list[Entry] = [
     E("cities:import_confirm",        "L   404 404 404 404 302 404 404 302", "POST", **IMPORT),
     E("cities:import_confirm",        "L   405 405 405 405 405 405 405 405", **IMPORT),
     E("cities:import_progress",       "L   404 404 404 404 200 404 404 200", **IMPORT),
+    E("cities:import_template",       "L   404 404 404 404 200 200 404 200",
+      kind=lambda w: "enterprises"),
+    E("cities:import_template",       "L   404 404 404 404 404 404 404 200",
+      kind=lambda w: "cities", label="cities"),
 
     # --- account management: city officials only --------------------------------------------
     # 410 for city B's official: a sheet token that is not yours reads as expired, like any

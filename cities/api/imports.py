@@ -23,6 +23,7 @@ from accounts.requests import SignedInViewSet
 from sme_pilot.openapi import AutoSchema, ErrorSerializer
 
 from ..imports import jobs, registry, selectors
+from ..imports.results import error_summary
 from ..models import ImportJob, ImportJobState, PilotCity
 
 
@@ -65,6 +66,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "updated",
             "unchanged",
             "error_count",
+            "error_rows",
             "errors",
             "progress_percent",
             "progress_message",
@@ -90,13 +92,21 @@ class ImportJobCreateSerializer(serializers.Serializer):
 
 class ImportRejectedSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    error_count = serializers.IntegerField()
+    error_count = serializers.IntegerField(help_text="错误处数")
+    error_rows = serializers.IntegerField(help_text="有错误的数据行数（不含整个文件的错误）")
     errors = ImportErrorSerializer(many=True)  # type: ignore[assignment]
     job = ImportJobSerializer(allow_null=True)
 
 
 def _rejected(detail: str, errors: list[dict[str, Any]], job: dict[str, Any] | None) -> Response:
-    body = {"detail": detail, "error_count": len(errors), "errors": errors, "job": job}
+    rows = len({e["row"] for e in errors if e["row"] is not None})
+    body = {
+        "detail": detail,
+        "error_count": len(errors),
+        "error_rows": rows,
+        "errors": errors,
+        "job": job,
+    }
     return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
@@ -141,9 +151,11 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SignedI
         job.refresh_from_db()
         data = ImportJobSerializer(job, context=self.get_serializer_context()).data
         if job.state == ImportJobState.INVALID:
+            summary = error_summary(job.error_rows, job.error_count)
             body = {
-                "detail": "导入文件校验未通过，未写入任何数据",
+                "detail": f"导入文件校验未通过：{summary}，未写入任何数据",
                 "error_count": job.error_count,
+                "error_rows": job.error_rows,
                 "errors": data["errors"],
                 "job": data,
             }

@@ -37,10 +37,28 @@ class Column:
     required: bool = True  # the column must be in the header
     blank: bool = False  # an empty cell is allowed and becomes `empty`
     empty: object = None
+    # An empty cell means the importing city official's own city (an administrator must fill it).
+    own_city: bool = False
+    # For people: what the column means, an example value, and the allowed values (Chinese
+    # labels) of an enumerated column; shown on the upload page and in the XLSX templates.
+    help: str = ""
+    example: str = ""
+    options: tuple[str, ...] = ()
 
     @property
     def display(self) -> str:
         return f"{self.name}（{self.label}）"
+
+    @property
+    def requirement(self) -> str:
+        """Whether the column and its cells are required, in Chinese."""
+        if not self.required:
+            return "选填（可省略此列）"
+        if self.blank:
+            return "选填（列必须有，值可为空）"
+        if self.own_city:
+            return "必填（城市官员可留空，表示本市）"
+        return "必填"
 
 
 @dataclass(frozen=True)
@@ -95,6 +113,9 @@ _TRUE: Final = frozenset({"是", "true", "1", "yes", "y"})
 _FALSE: Final = frozenset({"否", "false", "0", "no", "n"})
 
 
+BOOLEAN_OPTIONS: Final = ("是", "否")
+
+
 def boolean(value: str) -> bool:
     lowered = value.lower()
     if lowered in _TRUE:
@@ -109,15 +130,25 @@ def choice(choices: type[models.TextChoices]) -> Parser:
     for code, label in choices.choices:
         by_text[str(code).lower()] = str(code)
         by_text[str(label)] = str(code)
-    allowed = "、".join(f"{code}（{label}）" for code, label in choices.choices)
+    allowed = allowed_values(choices)
 
     def parse(value: str) -> str:
         found = by_text.get(value) or by_text.get(value.lower())
         if found is None:
-            raise CellError(f"无效的值{quote(value)}，可选：{allowed}")
+            raise CellError(f"无效的值{quote(value)}，{allowed}")
         return found
 
     return parse
+
+
+def labels(choices: type[models.TextChoices]) -> tuple[str, ...]:
+    return tuple(str(label) for label in choices.labels)
+
+
+def allowed_values(choices: type[models.TextChoices]) -> str:
+    """ "可选：无、创新型中小企业、…（也可填代码：none、innovative、…）": Chinese labels first."""
+    codes = "、".join(str(code) for code in choices.values)
+    return f"可选：{'、'.join(labels(choices))}（也可填代码：{codes}）"
 
 
 _ISO_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -183,10 +214,16 @@ def map_header(spec: KindSpec, header: tuple[str, ...]) -> tuple[HeaderMap, list
     return HeaderMap(positions, titles, len(header), tuple(unnamed)), problems
 
 
+OWN_CITY_ONLY: Final = "不能为空：系统管理员导入时必须填写城市代码（城市官员可留空，表示本市）"
+
+
 def parse_row(
-    spec: KindSpec, header: HeaderMap, cells: tuple[str, ...]
+    spec: KindSpec, header: HeaderMap, cells: tuple[str, ...], *, own_city: str | None = None
 ) -> tuple[dict[str, object], list[CellProblem]]:
-    """Each present column's parsed value, or the problems of this row's cells."""
+    """Each present column's parsed value, and the problems of this row's cells.
+
+    `own_city` is the importing city official's city code: an empty `own_city` column means it.
+    """
     values: dict[str, object] = {}
     problems: list[CellProblem] = []
     width = header.width
@@ -201,7 +238,12 @@ def parse_row(
             continue
         raw = cells[position] if position < len(cells) else ""
         if not raw:
-            if column.blank:
+            if column.own_city:
+                if own_city is not None:
+                    values[column.name] = own_city
+                else:
+                    problems.append(CellProblem(header.title(column.name), OWN_CITY_ONLY))
+            elif column.blank:
                 values[column.name] = column.empty
             else:
                 problems.append(CellProblem(header.title(column.name), "不能为空"))

@@ -218,6 +218,7 @@ def import_job_apply(*, job_id: int) -> ImportJob:
         parsed = parse_file(
             kind=job.kind,
             content=_content(job),
+            actor=actor,
             progress=progress,
             max_rows=settings.IMPORT_MAX_ROWS,
         )
@@ -286,6 +287,7 @@ def _finish(job: ImportJob, result: ImportResult, state: str) -> ImportJob:
     job.updated_count = result.updated
     job.unchanged_count = result.unchanged
     job.error_count = result.error_count
+    job.error_rows = result.error_rows
     job.errors = errors
     job.progress_percent = 100
     job.progress_message = _finished_message(state, result)
@@ -299,7 +301,7 @@ def _finished_message(state: str, result: ImportResult) -> str:
         return "导入完成"
     if state == State.VALIDATED:
         return "校验通过，请确认导入"
-    return f"发现 {result.error_count} 处错误，未写入任何数据"
+    return f"{result.error_summary}，未写入任何数据"
 
 
 def _interrupted(job_id: int, state: str, back_to: str, message: str) -> None:

@@ -92,15 +92,17 @@ def fetch_by(
 
 
 def _cities_by_code(rows: list[ParsedRow], column: str) -> dict[str, int]:
-    codes = {row.values[column] for row in rows}
+    codes = {row.values[column] for row in rows if row.has(column)}
     return {
         r["code"]: r["id"] for r in fetch_by(PilotCity.objects.all(), "code", codes, ["id", "code"])
     }
 
 
 def _in_scope(ctx: Context, row: ParsedRow, column: str) -> bool:
-    code = row.values[column]
-    if ctx.scope.city_code is not None and code != ctx.scope.city_code:
+    """False (and an error) for a city official's row naming another city; a row whose city
+    cell did not parse stays in, so that its other references are checked."""
+    code = row.values.get(column)
+    if ctx.scope.city_code is not None and code is not None and code != ctx.scope.city_code:
         ctx.error(row, column, OTHER_CITY)
         return False
     return True
@@ -114,7 +116,10 @@ def plan_cities(rows: list[ParsedRow], ctx: Context) -> Plan:
     existing = {
         r["code"]: r
         for r in fetch_by(
-            PilotCity.objects.all(), "code", (r.values["code"] for r in rows), attnames(PilotCity)
+            PilotCity.objects.all(),
+            "code",
+            (r.values["code"] for r in rows if r.has("code")),
+            attnames(PilotCity),
         )
     }
     plan = Plan(
@@ -123,16 +128,16 @@ def plan_cities(rows: list[ParsedRow], ctx: Context) -> Plan:
     )
     for row in rows:
         v = row.values
-        province_id = provinces.get(v["province"])
-        batch_id = batches.get(v["batch_year"])
-        if province_id is None:
+        province_id = provinces.get(v["province"]) if row.has("province") else None
+        batch_id = batches.get(v["batch_year"]) if row.has("batch_year") else None
+        if province_id is None and row.has("province"):
             ctx.error(row, "province", f"省份{quote(v['province'])}不存在：请填写省份全称或简称")
-        if batch_id is None:
+        if batch_id is None and row.has("batch_year"):
             years = "、".join(str(y) for y in sorted(batches))
             ctx.error(
                 row, "batch_year", f"试点批次{quote(v['batch_year'])}不存在，现有批次：{years}"
             )
-        if province_id is None or batch_id is None:
+        if province_id is None or batch_id is None or not row.valid:
             continue
         new = {
             "code": v["code"],
@@ -144,6 +149,16 @@ def plan_cities(rows: list[ParsedRow], ctx: Context) -> Plan:
         }
         plan.add(new, existing.get(v["code"]))
     return plan
+
+
+def _city_id(ctx: Context, row: ParsedRow, cities: dict[str, int]) -> int | None:
+    """The row's city, or None (with an error if the code parsed but names no city)."""
+    if not row.has("city_code"):
+        return None
+    city_id = cities.get(row.values["city_code"])
+    if city_id is None:
+        ctx.error(row, "city_code", f"试点城市{quote(row.values['city_code'])}不存在")
+    return city_id
 
 
 def plan_sub_industries(rows: list[ParsedRow], ctx: Context) -> Plan:
@@ -158,49 +173,84 @@ def plan_sub_industries(rows: list[ParsedRow], ctx: Context) -> Plan:
     plan = Plan(SubIndustry, update_fields=("name",))
     for row in rows:
         v = row.values
-        city_id = cities.get(v["city_code"])
-        if city_id is None:
-            ctx.error(row, "city_code", f"试点城市{quote(v['city_code'])}不存在")
+        city_id = _city_id(ctx, row, cities)
+        if city_id is None or not row.valid:
             continue
         new = {"city_id": city_id, "code": v["code"], "name": v["name"]}
         plan.add(new, existing.get((city_id, v["code"])))
     return plan
 
 
+@dataclass(frozen=True)
+class SubIndustries:
+    """A set of cities' sub-industries, found by code or, failing that, by name."""
+
+    by_code: dict[tuple[int, str], int]
+    by_name: dict[tuple[int, str], list[tuple[str, int]]]  # (code, id) of each with that name
+
+    @classmethod
+    def of_cities(cls, city_ids: Iterable[int]) -> SubIndustries:
+        by_code: dict[tuple[int, str], int] = {}
+        by_name: dict[tuple[int, str], list[tuple[str, int]]] = {}
+        fields = ["id", "city_id", "code", "name"]
+        for r in fetch_by(SubIndustry.objects.order_by("code"), "city_id", city_ids, fields):
+            by_code[(r["city_id"], r["code"])] = r["id"]
+            by_name.setdefault((r["city_id"], r["name"]), []).append((r["code"], r["id"]))
+        return cls(by_code, by_name)
+
+    def find(self, city_id: int, value: str) -> tuple[int | None, list[str]]:
+        """The id of the city's sub-industry whose code, or else whose name, is `value`; and,
+        when the name is ambiguous, the codes of every sub-industry with that name."""
+        found = self.by_code.get((city_id, value))
+        if found is not None:
+            return found, []
+        named = self.by_name.get((city_id, value), [])
+        if len(named) == 1:
+            return named[0][1], []
+        return None, sorted(code for code, _ in named)
+
+
 def plan_enterprises(rows: list[ParsedRow], ctx: Context) -> Plan:
     rows = [row for row in rows if _in_scope(ctx, row, "city_code")]
     cities = _cities_by_code(rows, "city_code")
-    sub_industries = {
-        (r["city_id"], r["code"]): r["id"]
-        for r in fetch_by(
-            SubIndustry.objects.all(), "city_id", cities.values(), ["id", "city_id", "code"]
-        )
-    }
+    sub_industries = SubIndustries.of_cities(cities.values())
     existing = {
         r["uscc"]: r
         for r in fetch_by(
-            Enterprise.objects.all(), "uscc", (r.values["uscc"] for r in rows), attnames(Enterprise)
+            Enterprise.objects.all(),
+            "uscc",
+            (r.values["uscc"] for r in rows if r.has("uscc")),
+            attnames(Enterprise),
         )
     }
     fields = ("name", "district", "above_scale", "quality_tier", "size_class")
     plan = Plan(Enterprise, update_fields=("city_id", "sub_industry_id", *fields))
     for row in rows:
         v = row.values
-        city_id = cities.get(v["city_code"])
-        if city_id is None:
-            ctx.error(row, "city_code", f"试点城市{quote(v['city_code'])}不存在")
-            continue
-        sub_industry_id = sub_industries.get((city_id, v["sub_industry_code"]))
-        if sub_industry_id is None:
-            ctx.error(
-                row,
-                "sub_industry_code",
-                f"城市{quote(v['city_code'])}没有细分行业{quote(v['sub_industry_code'])}",
-            )
-            continue
-        current = existing.get(v["uscc"])
+        city_id = _city_id(ctx, row, cities)
+        sub_industry_id: int | None = None
+        if city_id is not None and row.has("sub_industry_code"):
+            sub_industry_id, same_name = sub_industries.find(city_id, v["sub_industry_code"])
+            if same_name:
+                codes = "、".join(quote(code) for code in same_name)
+                ctx.error(
+                    row,
+                    "sub_industry_code",
+                    f"城市{quote(v['city_code'])}有 {len(same_name)} 个名为"
+                    f"{quote(v['sub_industry_code'])}的细分行业（代码 {codes}）："
+                    "请改填细分行业代码",
+                )
+            elif sub_industry_id is None:
+                ctx.error(
+                    row,
+                    "sub_industry_code",
+                    f"城市{quote(v['city_code'])}没有细分行业{quote(v['sub_industry_code'])}",
+                )
+        current = existing.get(v["uscc"]) if row.has("uscc") else None
         if current is not None and ctx.scope.city_id not in (None, current["city_id"]):
             ctx.error(row, "uscc", USCC_NOT_REGISTRABLE)
+            continue
+        if city_id is None or sub_industry_id is None or not row.valid:
             continue
         new = {"uscc": v["uscc"], "city_id": city_id, "sub_industry_id": sub_industry_id}
         new.update((name, v[name]) for name in fields)

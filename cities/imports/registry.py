@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Kind:
     spec: KindSpec
-    plan: Planner  # resolves parsed rows against the database: what to create and update
+    # Resolves parsed rows against the database: what to create and update. It gets every row,
+    # those with cell errors too (`ParsedRow.valid` False, holding only the cells that parsed:
+    # check with `row.has`), so one pass reports every reference problem; it plans valid rows only.
+    plan: Planner
     city_officials: bool  # a city official may import it (within their city)
 
 

@@ -57,6 +57,7 @@ class ImportResult:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0  # every error found; `errors` lists at most MAX_REPORTED_ERRORS
+    error_rows: int = 0  # how many rows have at least one error (file-wide errors not counted)
     dry_run: bool = True
     written: bool = False
 
@@ -68,12 +69,27 @@ class ImportResult:
     def errors_not_listed(self) -> int:
         return self.error_count - len(self.errors)
 
+    @property
+    def error_summary(self) -> str:
+        return error_summary(self.error_rows, self.error_count)
+
     def summary(self) -> str:
         line = (
             f"{self.kind}: {self.total_rows} rows, created {self.created}, "
             f"updated {self.updated}, unchanged {self.unchanged}"
         )
         return f"{line} (--dry-run, 未写入)" if self.dry_run else line
+
+
+def rows_with_errors(errors: list[RowError]) -> int:
+    return len({e.row for e in errors if e.row is not None})
+
+
+def error_summary(error_rows: int, error_count: int) -> str:
+    """ "3 行有误，共 5 处", or "共 1 处错误" when no row is named (the file as a whole)."""
+    if error_rows:
+        return f"{error_rows} 行有误，共 {error_count} 处"
+    return f"共 {error_count} 处错误"
 
 
 def capped(errors: list[RowError]) -> tuple[list[RowError], int]:
@@ -84,5 +100,13 @@ def capped(errors: list[RowError]) -> tuple[list[RowError], int]:
 
 @dataclass
 class ParsedRow:
+    """A data row's parsed cells. A row with cell errors (`valid` False) holds only the cells
+    that parsed: planners still check its references, so that one pass reports every problem,
+    but never write it."""
+
     number: int
     values: dict[str, Any]
+    valid: bool = True
+
+    def has(self, *names: str) -> bool:
+        return all(self.values.get(name) is not None for name in names)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from accounts import policy
 from accounts.models import User
-from cities.models import ImportJob
+from cities.models import ImportJob, SubIndustry
 from sme_pilot.errors import NotFound
 
+from . import registry
 from .service import importable_kinds
 
 
@@ -31,3 +33,19 @@ def import_job_get_visible(*, user: object, pk: int) -> ImportJob:
         return import_job_list_visible_to(user=user).get(pk=pk)
     except ImportJob.DoesNotExist:
         raise NotFound("没有找到该导入任务") from None
+
+
+def import_template_examples(*, user: User, kind: str) -> dict[str, str]:
+    """Example values of `kind`'s template that fit `user`: a city official's own city code and,
+    for enterprises, one of that city's sub-industries, so the example row reads like theirs."""
+    spec = registry.spec(kind)
+    names = {column.name for column in spec.columns}
+    city = user.city if policy.scope_of(user).reach is policy.Reach.CITY else None
+    if city is None or "city_code" not in names:
+        return {}
+    examples = {"city_code": city.code}
+    if "sub_industry_code" in names:
+        first = SubIndustry.objects.filter(city=city).order_by("code").values_list("code").first()
+        if first is not None:
+            examples["sub_industry_code"] = first[0]
+    return examples

@@ -22,7 +22,7 @@ from cities.models import ImportJob
 from . import columns, readers, registry
 from .columns import HeaderMap, KindSpec
 from .plans import Context, Scope
-from .results import ImportResult, ParsedRow, RowError, capped
+from .results import ImportResult, ParsedRow, RowError, capped, rows_with_errors
 from .writers import write_plan
 
 Progress = Callable[[int, str], None]
@@ -78,15 +78,26 @@ def import_file(
         label = registry.label(kind)
         error = RowError(None, "", f"您无权导入“{label}”数据")
         return ImportResult(kind=kind, errors=[error], error_count=1, dry_run=dry_run)
-    parsed = parse_file(kind=kind, content=content, progress=progress, max_rows=max_rows)
+    parsed = parse_file(
+        kind=kind, content=content, actor=actor, progress=progress, max_rows=max_rows
+    )
     return apply_parsed(parsed, actor=actor, dry_run=dry_run, progress=progress)
 
 
 def parse_file(
-    *, kind: str, content: bytes, progress: Progress | None = None, max_rows: int | None = None
+    *,
+    kind: str,
+    content: bytes,
+    actor: User | None = None,
+    progress: Progress | None = None,
+    max_rows: int | None = None,
 ) -> ParsedFile:
-    """Read and parse every row (no database): cell errors and duplicate keys."""
+    """Read and parse every row (no database): cell errors and duplicate keys.
+
+    A city official's empty 城市代码 cells are their own city (`Column.own_city`).
+    """
     spec = registry.spec(kind)
+    own_city = scope_for(actor).city_code
     try:
         table = readers.read_table(content, max_rows=max_rows)
     except readers.ImportFileError as exc:
@@ -102,15 +113,16 @@ def parse_file(
     seen: dict[tuple[object, ...], int] = {}
     key_title = "、".join(header.title(name) for name in spec.key)
     for index, (number, cells) in enumerate(table.rows, start=1):
-        values, cell_problems = columns.parse_row(spec, header, cells)
+        values, cell_problems = columns.parse_row(spec, header, cells, own_city=own_city)
         if cell_problems:
             errors.extend(RowError(number, p.column, p.message) for p in cell_problems)
         key = tuple(values.get(name) for name in spec.key)
         first = seen.setdefault(key, number) if None not in key else number
         if first != number:
             errors.append(RowError(number, key_title, f"与第 {first} 行重复"))
-        elif not cell_problems:
-            rows.append(ParsedRow(number, values))
+        # Every row goes on to the planner, which checks the references of the cells that did
+        # parse (so one pass reports every problem) and writes only valid rows.
+        rows.append(ParsedRow(number, values, valid=not cell_problems and first == number))
         if progress is not None and index % PROGRESS_EVERY == 0:
             progress(index * 50 // total, f"已校验 {index}/{total} 行")
     return ParsedFile(spec, header, rows, total, errors)
@@ -132,6 +144,7 @@ def apply_parsed(
             total_rows=parsed.total_rows,
             errors=listed,
             error_count=count,
+            error_rows=rows_with_errors(parsed.errors),
             dry_run=dry_run,
         )
     errors = list(parsed.errors)
@@ -177,6 +190,7 @@ def apply_parsed(
         unchanged=unchanged,
         errors=listed,
         error_count=count,
+        error_rows=rows_with_errors(errors),
         dry_run=dry_run,
         written=written,
     )

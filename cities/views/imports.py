@@ -20,8 +20,10 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.models import User
 from accounts.requests import AuthenticatedHttpRequest
+from sme_pilot import downloads
 
-from ..imports import jobs, registry, selectors
+from ..imports import jobs, registry, selectors, template_files
+from ..imports.results import error_summary
 from ..models import ImportJob, ImportJobState
 
 RECENT_JOBS = 20
@@ -89,11 +91,32 @@ def import_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+def import_template(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
+    """The XLSX template of a kind the user may import (any other kind does not exist here)."""
+    user, kinds = _importer(request)
+    if kind not in kinds:
+        raise Http404
+    spec = registry.spec(kind)
+    examples = selectors.import_template_examples(user=user, kind=kind)
+    return downloads.attachment_response(
+        template_files.template_xlsx(spec, examples=examples),
+        name=template_files.template_filename(spec),
+        content_type=template_files.CONTENT_TYPE,
+    )
+
+
+@login_required
 def import_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user, kinds = _importer(request)
     job = selectors.import_job_get_visible(user=user, pk=pk)
     form = UploadForm(initial={"kind": job.kind}, kinds=kinds)
-    context = {"job": job, "form": form, "states": ImportJobState, **_page_context(kinds)}
+    context = {
+        "job": job,
+        "form": form,
+        "states": ImportJobState,
+        "error_summary": error_summary(job.error_rows, job.error_count),
+        **_page_context(kinds),
+    }
     return render(request, "cities/imports/detail.html", context)
 
 

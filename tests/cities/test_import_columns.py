@@ -152,11 +152,13 @@ def test_uscc_errors_explain_the_problem(uscc, message):
     assert message in problems[0].message
 
 
-def test_unknown_enum_value_lists_codes_and_labels():
+def test_unknown_enum_value_lists_labels_first_then_codes():
     _, problems = _enterprise(quality_tier="专精特新")
     assert len(problems) == 1
-    assert "无效的值“专精特新”" in problems[0].message
-    assert "little_giant（国家级专精特新小巨人）" in problems[0].message
+    assert problems[0].message == (
+        "无效的值“专精特新”，可选：无、创新型中小企业、省级专精特新、国家级专精特新小巨人"
+        "（也可填代码：none、innovative、provincial_srdi、little_giant）"
+    )
 
 
 def test_enum_accepts_code_in_any_case():

@@ -36,7 +36,7 @@ class Command(BaseCommand):
             self.stderr.write(f"……另有 {result.errors_not_listed} 处错误未列出")
         self.stdout.write(result.summary())
         if not result.ok:
-            raise CommandError(f"发现 {result.error_count} 处错误，未写入任何数据", returncode=1)
+            raise CommandError(f"{result.error_summary}，未写入任何数据", returncode=1)
 
     def _read(self, name: str) -> bytes:
         if name == "-":
