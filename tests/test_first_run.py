@@ -13,7 +13,8 @@ from django.db import connection
 from reports.models import ReportJob, ReportJobState
 from tests.conftest import wait_for
 
-pytestmark = pytest.mark.worker
+# Serialized rollback, like every transactional test: the reference data is back afterwards.
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 QUEUE = f"sme-first-run-{os.getpid()}"
 
 REQUEST = """
@@ -41,7 +42,7 @@ def local_env(tmp_path) -> dict[str, str]:
 
 
 def test_a_report_request_answers_at_once_and_a_worker_renders_it(
-    transactional_db, settings, tmp_path, city, sub_industry, city_official
+    settings, tmp_path, city, sub_industry, city_official
 ):
     if connection.vendor != "postgresql":
         pytest.skip("the worker shares this test's database: needs PostgreSQL")
