@@ -13,6 +13,8 @@ and fails, visibly, those out of attempts.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import math
 import os
@@ -21,7 +23,7 @@ from typing import Any, Final, Protocol
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, When
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -180,6 +182,13 @@ def report_request(
     if job is None:
         try:
             with transaction.atomic():
+                # Identical requests create their job one at a time and look again first: the
+                # partial unique constraint alone lets a second job in once the first is done.
+                _one_request_at_a_time(kind, params, digest)
+                job = existing()
+                if job is not None:
+                    job.requesters.add(actor)
+                    return job
                 _rate_limit(actor)
                 job = ReportJob.objects.create(
                     kind=kind,
@@ -208,6 +217,18 @@ def report_request(
             jobs.enqueue_on_commit(REPORT_JOBS, job.pk)
     job.requesters.add(actor)
     return job
+
+
+def _one_request_at_a_time(kind: str, params: dict[str, Any], digest: str) -> None:
+    """A transaction-scoped lock on this report of this data (PostgreSQL; SQLite writes one
+    transaction at a time anyway)."""
+    if connection.vendor != "postgresql":
+        return
+    key = hashlib.sha256(f"{kind}|{json.dumps(params, sort_keys=True)}|{digest}".encode()).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(key[:8], "big", signed=True)]
+        )
 
 
 # --- run -------------------------------------------------------------------------------------
