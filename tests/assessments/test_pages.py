@@ -387,6 +387,27 @@ def test_submit_then_result_page_shows_level_and_path(client, enterprise_user):
     assert "hx-post" not in page
 
 
+def test_the_path_to_the_next_level_is_advice_a_manager_can_follow(client, enterprise_user):
+    draft = AssessmentFactory(enterprise=enterprise_user.enterprise, complete=True)
+    client.force_login(enterprise_user)
+    client.post(f"/assessments/{draft.pk}/submit/", _PLEDGE)
+    body = client.get(f"/assessments/{draft.pk}/result/").content.decode()
+    section = body[body.index('id="next-level"') :]
+    # Counts say what is reached and what is needed, never "0 个其中的约束性场景".
+    assert "个其中的约束性场景" not in body
+    assert "达到 3 级的场景：已达 1 个，需 8 个，还差 <b>7</b> 个" in section
+    assert "其中约束性场景：已达 1 个，需 5 个，还差 <b>4</b> 个" in section
+    assert "已达 14 个，需 6 个" in body  # the gate table, level 1
+    # Q4 (F,G,N): only the 11 options still to tick, not the whole answer again.
+    row = re.search(r"<tr><td>Q4 .*?</tr>", section, re.S)
+    assert (
+        row and "再勾选 11 项：B（" in row.group(0) and "F（" not in row.group(0).split("再勾选")[1]
+    )
+    # Q5: 1.5 points are missing after Q4 and Q11, so one step up (C → D) is the advice.
+    row = re.search(r"<tr><td>Q5 .*?</tr>", section, re.S)
+    assert row and "改选 D（" in row.group(0) and "+2.5<" in row.group(0)
+
+
 # --- the assessor ------------------------------------------------------------------------------
 
 

@@ -320,6 +320,11 @@ def test_assessment_plan_shows_option_labels_not_codes(seeded, tmp_path):
         assert squash(item.target) not in flat
         if "," in item.current:
             assert squash(item.current) not in flat
+    # What the next level needs, next to what is reached; only the options still to tick.
+    assert re.search(r"其中约束性场景：已达\d+个，需\d+个", flat)
+    assert "个其中的约束性场景" not in flat
+    for item in multi:
+        assert f"再勾选{len(item.to_tick)}项：" in flat
 
 
 def test_assessment_report_shows_level_pledge_and_assessor(seeded, tmp_path):
