@@ -153,7 +153,7 @@ def submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             raise Http404("没有找到该评测")
         if not assessment.is_editable:
             return redirect("assessments:assessment_result", pk=assessment.pk)
-        form = SubmitForm(initial={"signer_name": user.display_name})
+        form = SubmitForm()  # the signer types their own name and title, never prefilled
     indicator = common.indicator_of(assessment)
     if indicator is None:
         raise Http404("没有找到该评测")

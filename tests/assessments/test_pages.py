@@ -408,6 +408,29 @@ def test_the_path_to_the_next_level_is_advice_a_manager_can_follow(client, enter
     assert row and "改选 D（" in row.group(0) and "+2.5<" in row.group(0)
 
 
+def test_the_pledge_is_typed_by_the_signer_never_prefilled(client, enterprise_user):
+    enterprise_user.display_name = "王经理"
+    enterprise_user.save()
+    draft = AssessmentFactory(enterprise=enterprise_user.enterprise, complete=True)
+    client.force_login(enterprise_user)
+    page = client.get(f"/assessments/{draft.pk}/submit/").content.decode()
+    for name in ("signer_name", "signer_title"):
+        field = re.search(rf'<input [^>]*name="{name}"[^>]*>', page)
+        assert field and "value=" not in field.group(0), field
+        assert 'autocomplete="off"' in field.group(0)
+    assert "王经理" not in page.split('id="submit-form"')[1]
+
+
+def test_enterprise_form_labels_end_with_a_chinese_colon(client, enterprise_user):
+    draft = AssessmentFactory(enterprise=enterprise_user.enterprise, complete=True)
+    client.force_login(enterprise_user)
+    for url in ("/assessments/", f"/assessments/{draft.pk}/", f"/assessments/{draft.pk}/submit/"):
+        page = client.get(url).content.decode()
+        labels = re.findall(r'<label for="[^"]*">([^<]*)</label>', page)
+        assert labels, url
+        assert all(label.strip().endswith("：") for label in labels), (url, labels)
+
+
 # --- the assessor ------------------------------------------------------------------------------
 
 
