@@ -28,6 +28,7 @@ from oversight import compliance
 from oversight.selectors.compliance import with_baseline_level
 from oversight.selectors.dashboard.city import city_dashboard
 from oversight.selectors.dashboard.national import compliance_cached, national_dashboard
+from oversight.selectors.dashboard.trend import FIT_MONTHS
 
 KINDS = ("city", "national", "assessment")
 TIER_LABELS = dict(QualityTier.choices)
@@ -224,6 +225,7 @@ def _city(code: str, as_of: dt.date) -> dict[str, Any]:
             "needed": int(d.trend["needed"][0]) if d.trend["needed"] else None,
         },
         "method_text": d.method_text,
+        "fit_months": FIT_MONTHS,
         "indicator_revisions": [
             {
                 "version": r["revision__version__code"],

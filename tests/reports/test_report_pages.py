@@ -233,3 +233,16 @@ def test_my_reports_without_reports_offers_what_the_role_may_request(
     client.force_login(ministry_user)
     page = client.get(reverse("reports:report_list")).content.decode()
     assert 'value="national"' in page and 'name="city_code"' in page
+
+
+def test_report_pages_show_no_snapshot_hash(client, ministry_user, done_jobs):
+    """The hash is for the PDF's footer (to tell two reports apart), not for the pages."""
+    client.force_login(ministry_user)
+    for job in done_jobs.values():
+        for url in (
+            reverse("reports:report_detail", args=[job.pk]),
+            reverse("reports:report_progress", args=[job.pk]),
+            reverse("reports:report_list"),
+        ):
+            page = client.get(url).content.decode()
+            assert job.snapshot_hash[:8] not in page and "数据快照" not in page, url
