@@ -352,6 +352,9 @@ def test_assessment_report_shows_level_pledge_and_assessor(seeded, tmp_path):
     assert submitted.level_name in flat and submitted.level_name != "—"
     assert "张伟" in flat  # the pledge signer
     assert "数字化基础" in flat
+    # Scores without trailing zeros ("16.85 / 50", not "16.850 / 50.000"); exact in the data.
+    assert ".000" not in flat and not re.search(r"\d\.\d*0/", flat)
+    assert "16.85/50" in flat and "13.125/30" in flat and "15/20" in flat
 
     assessor = User.objects.get(username="demo_assessor")
     confirmed = AssessmentFactory(confirmed=True, enterprise=enterprise, confirmed_by=assessor)
