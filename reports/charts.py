@@ -199,8 +199,8 @@ def line_with_projection(
                 f'stroke-width="2"{extra}/>'
             )
         elif pts:  # a single month: a dot, not an invisible one-point line
-            x, y = pts[0].split(",")
-            body.append(f'<circle cx="{x}" cy="{y}" r="3" fill="{color}"/>')
+            cx, cy = pts[0].split(",")
+            body.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="{color}"/>')
         if pts:
             names.append(name)
             colors.append(color)
