@@ -151,6 +151,20 @@ def sees_others_drafts(user: object) -> bool:
     return has(user, Ability.SEE_OTHERS_DRAFTS)
 
 
+def report_kinds(user: object) -> tuple[str, ...]:
+    """The kinds of report (reports.ReportKind values) `user` may request: the national report
+    (ministry, admins), the reports of the cities in scope (dashboard roles), and the report of
+    any assessment in scope (every role that sees assessments)."""
+    kinds: list[str] = []
+    if has(user, Ability.SEE_NATION):
+        kinds.append("national")
+    if has(user, Ability.SEE_DASHBOARDS):
+        kinds.append("city")
+    if scope_of(user).reach is not Reach.NOTHING:
+        kinds.append("assessment")
+    return tuple(kinds)
+
+
 def is_own_enterprise(user: object, enterprise_id: int | None) -> bool:
     """The user is the enterprise's own account (and may act as the enterprise)."""
     return has(user, Ability.SELF_ASSESS) and getattr(user, "enterprise_id", None) == enterprise_id

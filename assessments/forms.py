@@ -49,11 +49,14 @@ class SubmitForm(forms.Form):
         label="承诺人姓名",
         max_length=SIGNER_MAX_LENGTH["signer_name"],
         required=False,
+        # Typed by the signer, never prefilled (not even by the browser).
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     signer_title = forms.CharField(
         label="承诺人职务",
         max_length=SIGNER_MAX_LENGTH["signer_title"],
         required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     pledge = forms.BooleanField(label="我已阅读并同意以上真实性承诺", required=False)
 

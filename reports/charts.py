@@ -46,6 +46,15 @@ def _nice_max(value: float) -> float:
     return step * 10
 
 
+def _whole_top(value: float) -> float:
+    """The top of a count axis: four equal steps of a whole number (0, 1, 2, 3, 4 for at most
+    four; 0, 25, 50, 75, 100 for 70), so no tick is a fraction of an enterprise or a city."""
+    step = max(1, -(-int(_nice_max(value)) // 4))  # ⌈nice / 4⌉
+    while step * 4 < value:
+        step += 1
+    return float(step * 4)
+
+
 def _axes(top: float) -> list[str]:
     plot_h = HEIGHT - TOP - BOTTOM
     out = [
@@ -96,7 +105,7 @@ def stacked_bars(
 ) -> str:
     """One bar per category, stacked by series (e.g. enterprises per level)."""
     totals = [sum(s[1][i] for s in series) for i in range(len(categories))]
-    top = _nice_max(max(totals, default=0))
+    top = _whole_top(max(totals, default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(1, len(categories))
     bar = slot * 0.6
@@ -114,7 +123,8 @@ def stacked_bars(
                     f'fill="{color}"/>'
                 )
         body.append(_x_label(x + bar / 2, cat, len(categories)))
-    body += _legend([s[0] for s in series], colors)
+    drawn = [i for i, (_, data) in enumerate(series) if any(v > 0 for v in data)]
+    body += _legend([series[i][0] for i in drawn], [colors[i] for i in drawn])
     return _svg(body, title)
 
 
@@ -124,10 +134,13 @@ def grouped_bars(
     *,
     title: str,
     max_value: float | None = None,
+    whole: bool = False,
 ) -> str:
-    """Side-by-side bars per category (e.g. score vs maximum, compliant vs all cities)."""
+    """Side-by-side bars per category (e.g. score vs maximum, compliant vs all cities); `whole`:
+    the values are counts, so the axis ticks are whole numbers."""
     values = [v for _, data in series for v in data if v is not None]
-    top = max_value if max_value else _nice_max(max(values, default=0))
+    highest = max(values, default=0)
+    top = max_value if max_value else (_whole_top(highest) if whole else _nice_max(highest))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(1, len(categories))
     bar = slot * 0.7 / max(1, len(series))
@@ -147,7 +160,8 @@ def grouped_bars(
             )
             body.append(_text(x + bar / 2, HEIGHT - BOTTOM - h - 3, f"{v:g}", size=9))
         body.append(_x_label(LEFT + slot * i + slot / 2, cat, len(categories)))
-    body += _legend([s[0] for s in series], colors)
+    drawn = [i for i, (_, data) in enumerate(series) if any(v for v in data)]
+    body += _legend([series[i][0] for i in drawn], [colors[i] for i in drawn])
     return _svg(body, title)
 
 
@@ -163,7 +177,7 @@ def line_with_projection(
     values = [v for v in [*actual, *projected] if v is not None]
     if needed is not None:
         values.append(needed)
-    top = _nice_max(max(values, default=0))
+    top = _whole_top(max(values, default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     n = max(1, len(labels) - 1)
 
@@ -171,9 +185,12 @@ def line_with_projection(
         return f"{LEFT + plot_w * i / n:.1f},{HEIGHT - BOTTOM - plot_h * v / top:.1f}"
 
     body = _axes(top)
-    for data, extra, color in (
-        (actual, "", PALETTE[5]),
-        (projected, ' stroke-dasharray="6 4"', PALETTE[2]),
+    names: list[str] = []
+    colors: list[str] = []
+    dashed: list[bool] = []
+    for name, data, extra, color in (
+        ("实际", actual, "", PALETTE[5]),
+        ("预测", projected, ' stroke-dasharray="6 4"', PALETTE[2]),
     ):
         pts = [point(i, v) for i, v in enumerate(data) if v is not None]
         if len(pts) > 1:
@@ -181,17 +198,25 @@ def line_with_projection(
                 f'<polyline points="{" ".join(pts)}" fill="none" stroke="{color}" '
                 f'stroke-width="2"{extra}/>'
             )
+        elif pts:  # a single month: a dot, not an invisible one-point line
+            cx, cy = pts[0].split(",")
+            body.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="{color}"/>')
+        if pts:
+            names.append(name)
+            colors.append(color)
+            dashed.append(bool(extra))
     if needed is not None:
         y = HEIGHT - BOTTOM - plot_h * needed / top
         body.append(
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" '
             f'stroke="{PALETTE[1]}" stroke-dasharray="2 3"/>'
         )
+        names.append("需达到")
+        colors.append(PALETTE[1])
+        dashed.append(True)
     step = max(1, len(labels) // 12)
     for i, label in enumerate(labels):
         if i % step == 0 or i == len(labels) - 1:
             body.append(_x_label(LEFT + plot_w * i / n, label, 9))
-    body += _legend(
-        ["实际", "预测", "需达到"], [PALETTE[5], PALETTE[2], PALETTE[1]], dashed=[False, True, True]
-    )
+    body += _legend(names, colors, dashed=dashed)  # only what is drawn
     return _svg(body, title)

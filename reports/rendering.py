@@ -122,6 +122,7 @@ def _charts(kind: str, snapshot: dict[str, Any]) -> dict[str, str]:
                     ("达标城市", [r["compliant"] for r in regions]),
                 ],
                 title="按区域比较",
+                whole=True,
             ),
             "region_share": charts.grouped_bars(
                 [r["name"] for r in regions],
@@ -136,6 +137,7 @@ def _charts(kind: str, snapshot: dict[str, Any]) -> dict[str, str]:
                     ("达标城市", [b["compliant"] for b in batches]),
                 ],
                 title="按批次比较",
+                whole=True,
             ),
         }
     dims = snapshot["dimensions"]

@@ -28,6 +28,7 @@ from oversight import compliance
 from oversight.selectors.compliance import with_baseline_level
 from oversight.selectors.dashboard.city import city_dashboard
 from oversight.selectors.dashboard.national import compliance_cached, national_dashboard
+from oversight.selectors.dashboard.trend import FIT_MONTHS
 
 KINDS = ("city", "national", "assessment")
 TIER_LABELS = dict(QualityTier.choices)
@@ -224,6 +225,7 @@ def _city(code: str, as_of: dt.date) -> dict[str, Any]:
             "needed": int(d.trend["needed"][0]) if d.trend["needed"] else None,
         },
         "method_text": d.method_text,
+        "fit_months": FIT_MONTHS,
         "indicator_revisions": [
             {
                 "version": r["revision__version__code"],
@@ -337,6 +339,25 @@ def _rating_text(rating: int) -> str:
     return "未达一级" if rating == 0 else f"{rating} 级"
 
 
+def _gate_counts(
+    indicator: scoring.Indicator | None, result: dict[str, Any], level: int
+) -> dict[str, Any]:
+    """What the next level asks for next to what is reached: "已达 1 个，需 8 个"."""
+    if indicator is None:
+        return {}
+    try:
+        gate = indicator.gate(level)
+    except KeyError:
+        return {}
+    return {
+        "min_score": f"{gate.min_score:.3f}",
+        "min_scenes": gate.min_scenes,
+        "min_constraint_scenes": gate.min_constraint_scenes,
+        "scenes": (result.get("scenes_at_or_above") or {}).get(str(level), 0),
+        "constraint_scenes": (result.get("constraint_scenes_at_or_above") or {}).get(str(level), 0),
+    }
+
+
 def _assessment(pk: int, as_of: dt.date) -> dict[str, Any]:
     a = (
         Assessment.objects.select_related(
@@ -392,11 +413,16 @@ def _assessment(pk: int, as_of: dt.date) -> dict[str, Any]:
         scored = assessment_preview(assessment=a)
         if scored is not None and scored.next_level is not None:
             for item in scored.next_level.plan:
+                multi = False
+                untick: list[str] = []
                 if item.kind == "question":
                     question = indicator.question(item.code)
                     label = question.title
+                    multi = question.kind == "multi"
                     current = _option_labels(question, item.current)
-                    target = _option_labels(question, item.target)
+                    # Only what changes: the fewest options still to tick, any to clear.
+                    target = _option_labels(question, ",".join(item.to_tick))
+                    untick = _option_labels(question, ",".join(item.to_untick))
                 else:
                     label = indicator.scene(item.code).name
                     current = [_rating_text(int(item.current))]
@@ -406,11 +432,13 @@ def _assessment(pk: int, as_of: dt.date) -> dict[str, Any]:
                         "kind": item.kind,
                         "code": item.code,
                         "label": label,
+                        "multi": multi,
                         # As scored: option codes ("F,G,N") or ratings; the page shows the labels.
                         "current": str(item.current),
                         "target": str(item.target),
                         "current_labels": current,
-                        "target_labels": target,
+                        "tick_labels": target,
+                        "untick_labels": untick,
                     }
                 )
     confirmed_by = a.confirmed_by
@@ -457,6 +485,7 @@ def _assessment(pk: int, as_of: dt.date) -> dict[str, Any]:
         else {
             **nxt,
             "name": level_names.get(nxt["level"], str(nxt["level"])),
+            **_gate_counts(indicator, result, nxt["level"]),
         },
         "plan": plan,
         "pledge": None

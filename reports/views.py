@@ -18,8 +18,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.policy import sees_dashboards, sees_everything
+from accounts.policy import report_kinds
 from accounts.requests import AuthenticatedHttpRequest
+from assessments.choices import State
+from assessments.selectors import assessment_list_visible_to
 from cities.selectors import city_list_visible_to
 from sme_pilot.downloads import file_attachment_response
 from sme_pilot.inputs import AsOfError, parse_as_of, parse_id_or_none
@@ -27,6 +29,8 @@ from sme_pilot.observability import security_event
 
 from . import selectors, services
 from .models import ReportDownload, ReportJob, ReportJobState, ReportKind
+
+ASSESSMENTS_OFFERED = 5
 
 
 def _list_page(
@@ -36,11 +40,23 @@ def _list_page(
     input_error: str = "",
 ) -> HttpResponse:
     user = request.user
-    cities = city_list_visible_to(user=user).order_by("code") if sees_dashboards(user) else []
+    kinds = report_kinds(user)
+    cities = city_list_visible_to(user=user).order_by("code") if "city" in kinds else []
+    # The latest assessments in scope whose report the user may request right here; any other
+    # assessment's report is requested on its result page.
+    assessments = (
+        assessment_list_visible_to(user=user)
+        .exclude(state=State.DRAFT)
+        .order_by("-assessed_on", "-pk")[:ASSESSMENTS_OFFERED]
+        if ReportKind.ASSESSMENT in kinds
+        else []
+    )
     context = {
         "jobs": selectors.report_job_list_mine(user=user),
         "cities": cities,
-        "can_national": sees_everything(user),
+        "can_national": ReportKind.NATIONAL in kinds,
+        "assessments": assessments,
+        "can_assessment": ReportKind.ASSESSMENT in kinds,
         "states": ReportJobState,
         "too_frequent": too_frequent,
         "input_error": input_error,

@@ -144,3 +144,12 @@ def test_the_guard_recognises_a_role_comparison():
     assert TEMPLATE_ROLE_CHECK.search("{% if user.role == 'enterprise' %}")
     assert not PYTHON_ROLE_CHECK.search("if policy.has(user, Ability.SEE_NATION):")
     assert not PYTHON_ROLE_CHECK.search("if filters.role in policy.PROVISIONED_BY_CITY:")
+
+
+@pytest.mark.django_db
+def test_report_kinds_per_role(enterprise_user, assessor, city_official, ministry_user):
+    assert policy.report_kinds(enterprise_user) == ("assessment",)
+    assert policy.report_kinds(assessor) == ("assessment",)
+    assert policy.report_kinds(city_official) == ("city", "assessment")
+    assert policy.report_kinds(ministry_user) == ("national", "city", "assessment")
+    assert policy.report_kinds(AnonymousUser()) == ()

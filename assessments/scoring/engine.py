@@ -33,6 +33,18 @@ class PlanItem:
     target: str
     gain: Decimal | None  # the points a question change adds; None for a scene
 
+    @property
+    def to_tick(self) -> tuple[str, ...]:
+        """The options to choose that are not chosen yet (for a single: the new answer)."""
+        current = set(self.current.split(","))
+        return tuple(c for c in self.target.split(",") if c and c not in current)
+
+    @property
+    def to_untick(self) -> tuple[str, ...]:
+        """The options to clear, e.g. a multi's exclusive "none of these"."""
+        target = set(self.target.split(","))
+        return tuple(c for c in self.current.split(",") if c and c not in target)
+
 
 class _PlanBasis(NamedTuple):
     indicator: Indicator
@@ -164,32 +176,61 @@ def _describe(question: Question, answer: Any) -> str:
     return str(answer)
 
 
+def _question_change(
+    question: Question, answer: Any, points: Decimal, need: Decimal
+) -> tuple[str, Decimal]:
+    """The smallest change of one answer that adds at least `need` points (or all it can):
+    for a multi, the fewest options still to tick, the most valuable first (ties in option
+    order), an exclusive option cleared; for a single, the lowest option that is enough.
+    Returns the new answer as option codes in option order, and the points it adds."""
+    if question.kind == "multi":
+        chosen = set(answer) if isinstance(answer, list | tuple) else set()
+        exclusive = question.exclusive_option
+        if exclusive is not None and exclusive.code in chosen:
+            chosen = set()
+        base = sum((o.points for o in question.options if o.code in chosen), ZERO)
+        unticked = [o for o in question.options if not o.exclusive and o.code not in chosen]
+        unticked.sort(key=lambda o: -o.points)  # stable: ties keep the option order
+        total = base
+        for option in unticked:
+            if min(total, question.max_points) - points >= need:
+                break
+            chosen.add(option.code)
+            total += option.points
+        codes = ",".join(o.code for o in question.options if o.code in chosen)
+        return codes, min(total, question.max_points) - points
+    higher = sorted((o for o in question.options if o.points > points), key=lambda o: o.points)
+    pick = next((o for o in higher if o.points - points >= need), higher[-1])
+    return pick.code, pick.points - points
+
+
 def _plan(next_level: NextLevel, basis: _PlanBasis) -> tuple[PlanItem, ...]:
-    """Questions with the most headroom first (ties in question order); then the constraint
-    scenes closest to the target level, then the other scenes closest to it."""
+    """Questions with the most headroom first (ties in question order), each changed as little
+    as covers what is still missing; then the constraint scenes closest to the target level,
+    then the other scenes closest to it."""
     ind = basis.indicator
     items: list[PlanItem] = []
     if next_level.points_short:
         headroom = [m - p for m, p in zip(ind._question_max, basis.points, strict=True)]
         gained = ZERO
         for i in sorted(range(len(headroom)), key=lambda i: -headroom[i]):
-            if gained >= next_level.points_short:
+            if gained >= next_level.points_short or headroom[i] <= 0:
                 break
             q = ind.questions[i]
-            gained += headroom[i]
+            need = min(headroom[i], next_level.points_short - gained)
+            target, gain = _question_change(q, basis.answers[i], basis.points[i], need)
+            gained += gain
             current = _describe(q, basis.answers[i])
-            items.append(
-                PlanItem(q.code, "question", current, ",".join(q.best_options), headroom[i])
-            )
-    target = next_level.level
-    below = [i for i, rating in enumerate(basis.ratings) if rating < target]
+            items.append(PlanItem(q.code, "question", current, target, gain))
+    target_level = next_level.level
+    below = [i for i, rating in enumerate(basis.ratings) if rating < target_level]
     below.sort(key=lambda i: -basis.ratings[i])  # closest first; ties in scene order
     chosen = [i for i in below if ind.scenes[i].constraint][: next_level.constraint_scenes_short]
     others = [i for i in below if i not in chosen]
     chosen += others[: max(0, next_level.scenes_short - len(chosen))]
     for i in chosen:
         scene = ind.scenes[i]
-        items.append(PlanItem(scene.code, "scene", str(basis.ratings[i]), str(target), None))
+        items.append(PlanItem(scene.code, "scene", str(basis.ratings[i]), str(target_level), None))
     return tuple(items)
 
 

@@ -153,7 +153,7 @@ def submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             raise Http404("没有找到该评测")
         if not assessment.is_editable:
             return redirect("assessments:assessment_result", pk=assessment.pk)
-        form = SubmitForm(initial={"signer_name": user.display_name})
+        form = SubmitForm()  # the signer types their own name and title, never prefilled
     indicator = common.indicator_of(assessment)
     if indicator is None:
         raise Http404("没有找到该评测")
@@ -216,6 +216,7 @@ def _result_context(
     scenes = [{"scene": s, "rating": assessment.scenes.get(s.code)} for s in indicator.scenes]
     gates = [
         {
+            "level": g.level,
             "name": indicator.level_names.get(g.level, str(g.level)),
             "min_score": g.min_score,
             "min_scenes": g.min_scenes,
@@ -236,8 +237,13 @@ def _result_context(
                 plan_questions.append(
                     {
                         "question": q,
+                        "multi": q.kind == "multi",
                         "current": common.option_labels(q, _codes(item.current)),
-                        "target": common.option_labels(q, _codes(item.target)),
+                        # Only what changes: the options still to tick (fewest that cover the
+                        # points) and any to clear, never the whole new answer.
+                        "to_tick": common.option_labels(q, list(item.to_tick)),
+                        "to_tick_count": len(item.to_tick),
+                        "to_untick": common.option_labels(q, list(item.to_untick)),
                         "gain": item.gain,
                     }
                 )
@@ -260,6 +266,9 @@ def _result_context(
         "gates": gates,
         "next_level": nxt,
         "next_level_name": indicator.level_names.get(nxt.level, "") if nxt else "",
+        "next_level_gate": next((g for g in gates if g["level"] == nxt.level), None)
+        if nxt
+        else None,
         "plan_questions": plan_questions,
         "plan_scenes": plan_scenes,
     }

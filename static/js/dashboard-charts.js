@@ -8,6 +8,10 @@
   var charts = [];
   var COLORS = ["#9aa5b1", "#fca5a5", "#fcd34d", "#86efac", "#22c55e", "#15803d"];
 
+  function drawn(values) {
+    return (values || []).some(function (v) { return v !== null && v !== undefined; });
+  }
+
   function make(id, option) {
     var holder = document.getElementById(id);
     if (!holder) return;
@@ -19,10 +23,12 @@
   if (data.distribution) {
     make("distribution-chart", {
       tooltip: { renderMode: "richText", trigger: "axis", axisPointer: { type: "shadow" } },
-      legend: { top: 0 },
+      legend: { top: 0, data: data.distribution.series.filter(function (s) {
+        return s.data.some(function (v) { return v > 0; });
+      }).map(function (s) { return s.name; }) },
       grid: { left: 48, right: 24, top: 40, bottom: 72 },
       xAxis: { type: "category", data: data.distribution.categories, axisLabel: { rotate: 30 } },
-      yAxis: { type: "value", name: "家" },
+      yAxis: { type: "value", name: "家", minInterval: 1 },
       series: data.distribution.series.map(function (s, i) {
         return { name: s.name, type: "bar", stack: "levels", data: s.data,
                  itemStyle: { color: COLORS[i % COLORS.length] } };
@@ -33,7 +39,10 @@
   if (data.trend) {
     make("trend-chart", {
       tooltip: { renderMode: "richText", trigger: "axis" },
-      legend: { top: 0, data: ["已达标企业数", "预测", "需达到"] },
+      // A legend entry only for a series that is drawn (no projection without enough months).
+      legend: { top: 0, data: ["已达标企业数", "预测", "需达到"].filter(function (name, i) {
+        return drawn([data.trend.actual, data.trend.projected, data.trend.needed][i]);
+      }) },
       grid: { left: 48, right: 24, top: 40, bottom: 32 },
       xAxis: { type: "category", data: data.trend.labels },
       yAxis: { type: "value", name: "家", minInterval: 1 },

@@ -387,6 +387,50 @@ def test_submit_then_result_page_shows_level_and_path(client, enterprise_user):
     assert "hx-post" not in page
 
 
+def test_the_path_to_the_next_level_is_advice_a_manager_can_follow(client, enterprise_user):
+    draft = AssessmentFactory(enterprise=enterprise_user.enterprise, complete=True)
+    client.force_login(enterprise_user)
+    client.post(f"/assessments/{draft.pk}/submit/", _PLEDGE)
+    body = client.get(f"/assessments/{draft.pk}/result/").content.decode()
+    section = body[body.index('id="next-level"') :]
+    # Counts say what is reached and what is needed, never "0 个其中的约束性场景".
+    assert "个其中的约束性场景" not in body
+    assert "达到 3 级的场景：已达 1 个，需 8 个，还差 <b>7</b> 个" in section
+    assert "其中约束性场景：已达 1 个，需 5 个，还差 <b>4</b> 个" in section
+    assert "已达 14 个，需 6 个" in body  # the gate table, level 1
+    # Q4 (F,G,N): only the 11 options still to tick, not the whole answer again.
+    row = re.search(r"<tr><td>Q4 .*?</tr>", section, re.S)
+    assert (
+        row and "再勾选 11 项：B（" in row.group(0) and "F（" not in row.group(0).split("再勾选")[1]
+    )
+    # Q5: 1.5 points are missing after Q4 and Q11, so one step up (C → D) is the advice.
+    row = re.search(r"<tr><td>Q5 .*?</tr>", section, re.S)
+    assert row and "改选 D（" in row.group(0) and "+2.5<" in row.group(0)
+
+
+def test_the_pledge_is_typed_by_the_signer_never_prefilled(client, enterprise_user):
+    enterprise_user.display_name = "王经理"
+    enterprise_user.save()
+    draft = AssessmentFactory(enterprise=enterprise_user.enterprise, complete=True)
+    client.force_login(enterprise_user)
+    page = client.get(f"/assessments/{draft.pk}/submit/").content.decode()
+    for name in ("signer_name", "signer_title"):
+        field = re.search(rf'<input [^>]*name="{name}"[^>]*>', page)
+        assert field and "value=" not in field.group(0), field
+        assert 'autocomplete="off"' in field.group(0)
+    assert "王经理" not in page.split('id="submit-form"')[1]
+
+
+def test_enterprise_form_labels_end_with_a_chinese_colon(client, enterprise_user):
+    draft = AssessmentFactory(enterprise=enterprise_user.enterprise, complete=True)
+    client.force_login(enterprise_user)
+    for url in ("/assessments/", f"/assessments/{draft.pk}/", f"/assessments/{draft.pk}/submit/"):
+        page = client.get(url).content.decode()
+        labels = re.findall(r'<label for="[^"]*">([^<]*)</label>', page)
+        assert labels, url
+        assert all(label.strip().endswith("：") for label in labels), (url, labels)
+
+
 # --- the assessor ------------------------------------------------------------------------------
 
 

@@ -170,13 +170,43 @@ def test_domain_example_plan_names_the_ten_changes(indicator):
     assert [(p.code, p.current, p.target, p.gain) for p in plan[:3]] == [
         ("Q4", "F,G,N", "B,C,D,E,F,G,H,I,J,K,L,M,N,O", D("7.9")),
         ("Q11", "B", "E", D("5.625")),
-        ("Q5", "C", "E", D("5")),  # ties with Q7 (5): the earlier question first
+        # Q5 ties with Q7 (headroom 5): the earlier question first. 1.5 points are still
+        # missing after Q4 and Q11, so one step up (C → D, +2.5) is enough, not the top answer.
+        ("Q5", "C", "D", D("2.5")),
     ]
     scenes = plan[3:]
     assert all(p.kind == "scene" and p.target == "3" and p.gain is None for p in scenes)
     # Four constraint scenes first, then the closest others; all are at 2, ties in order.
     assert [p.code for p in scenes] == ["S01", "S03", "S06", "S07", "S09", "S11", "S15"]
     assert len(plan) == EXAMPLE_RESULT["next_level"]["fewest_changes"]
+
+
+def test_plan_ticks_only_the_fewest_options_that_cover_the_missing_points(indicator):
+    """4.9 points short with Q4 at F,G,N: tick the 0.9 option and six 0.7 ones (5.1 points),
+    not every one of the 11 options still unticked (7.9 points)."""
+    doc = example()
+    answers = lowest_answers()
+    answers.update(Q1=["B", "C", "D", "E"], Q4=["F", "G", "N"], Q5="C")
+    result = scoring.score(answers, doc["scenes"], None, indicator)
+    assert result.total == D("15.1") and result.level == 0
+    nxt = result.next_level
+    assert nxt.level == 1 and nxt.points_short == D("4.9") and nxt.fewest_changes == 1
+    (item,) = nxt.plan
+    assert (item.code, item.current, item.gain) == ("Q4", "F,G,N", D("5.1"))
+    assert item.to_tick == ("B", "C", "D", "E", "H", "I", "O")
+    assert item.target == "B,C,D,E,F,G,H,I,N,O" and item.to_untick == ()
+    after = scoring.score({**answers, "Q4": item.target.split(",")}, doc["scenes"], None, indicator)
+    assert after.level == 1
+
+
+def test_plan_clears_the_exclusive_option_of_a_multi(indicator):
+    doc = example()
+    answers = lowest_answers()
+    answers.update(Q1=["B", "C", "D", "E"], Q5="E", Q2="B")  # 19.5: Q4 ["A"] has most headroom
+    nxt = scoring.score(answers, doc["scenes"], None, indicator).next_level
+    (item,) = nxt.plan
+    assert (item.code, item.current, item.to_untick) == ("Q4", "A", ("A",))
+    assert item.to_tick == ("O",) and item.gain == D("0.9")  # one option; the most valuable
 
 
 # --- level gates -------------------------------------------------------------------------------

@@ -98,6 +98,10 @@ def test_self_assessment_to_confirmed_level(live_server, page, enterprise_user, 
     # --- submits with the pledge and sees the level
     page.get_by_role("link", name="下一步：签署承诺并提交").click()
     expect(page.locator("#pledge-text")).to_be_visible()
+    # The signer types name and title: nothing is prefilled, the labels end with "：".
+    expect(page.locator("input[name=signer_name]")).to_have_value("")
+    expect(page.locator("input[name=signer_title]")).to_have_value("")
+    expect(page.locator("label[for=id_signer_name]")).to_have_text("承诺人姓名：")
     page.fill("input[name=signer_name]", "王经理")
     page.fill("input[name=signer_title]", "总经理")
     page.check("input[name=pledge]")
@@ -106,6 +110,16 @@ def test_self_assessment_to_confirmed_level(live_server, page, enterprise_user, 
     expect(page.locator("#dimension-chart svg")).to_have_count(1)  # ECharts drew the chart
     draft.refresh_from_db()
     assert draft.state == State.SUBMITTED
+    # The path to the next level: what is reached and needed, only the options still to tick.
+    expect(page.locator("#next-level-short")).to_contain_text("其中约束性场景：已达")
+    expect(page.locator("#next-level")).not_to_contain_text("个其中的约束性场景")
+    advice = page.locator("#plan-questions td.plan-change").all_inner_texts()
+    assert advice and all(a.startswith(("再勾选", "取消勾选", "改选")) for a in advice), advice
+
+    # --- 我的报告 without any report offers this assessment's report
+    page.get_by_role("link", name="我的报告").first.click()
+    offer = page.locator("#report-request-assessments")
+    expect(offer.locator(f'input[name=assessment_id][value="{draft.pk}"]')).to_have_count(1)
 
     page.get_by_role("button", name="退出").click()
     page.wait_for_load_state("domcontentloaded")

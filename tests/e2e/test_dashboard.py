@@ -42,3 +42,16 @@ def test_dashboard_matches_the_compliance_command(live_server, page):
     # The charts were drawn by ECharts (SVG renderer) from the page's own data.
     page.locator("#distribution-chart svg").wait_for()
     page.locator("#trend-chart svg").wait_for()
+    # Count axes tick in whole enterprises; a legend names only the series that are drawn.
+    options = page.evaluate(
+        """() => ["distribution-chart", "trend-chart"].map((id) => {
+             const o = echarts.getInstanceByDom(document.getElementById(id)).getOption();
+             return {minInterval: o.yAxis[0].minInterval, legend: o.legend[0].data,
+                     series: o.series.map((s) => ({name: s.name, data: s.data}))};
+           })"""
+    )
+    empty = ({None, "-", 0}, {None, "-"})  # a bar of 0 is not drawn, a line point at 0 is
+    for option, nothing in zip(options, empty, strict=True):
+        assert option["minInterval"] == 1
+        drawn = [s["name"] for s in option["series"] if set(s["data"] or []) - nothing]
+        assert option["legend"] == drawn, option

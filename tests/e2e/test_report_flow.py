@@ -294,6 +294,7 @@ def test_city_report_from_the_dashboard_matches_the_dashboard(
             expected = [r.code, r.name, r.denominator, r.at_or_above, r.percent, shown[5]]
         assert shown == [*expected, r.shortfall], r
     assert pdf_stat(words, "“应改尽改”总体判定") == status
-    assert pdf_stat(words, "细分行业达标") == squash(subs)
-    assert pdf_stat(words, "计入分母企业中") == squash(counted)
-    assert pdf_stat(words, "小巨人达到") == "/".join(giants)
+    # The same counts, which the report prints with their unit ("1 / 3 个", "36 / 66 家").
+    assert pdf_stat(words, "细分行业达标") == squash(subs) + "个"
+    assert pdf_stat(words, "计入分母企业中") == squash(counted) + "家"
+    assert pdf_stat(words, "小巨人达到") == "/".join(giants) + "家"

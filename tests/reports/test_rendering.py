@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +84,9 @@ def test_city_report_shows_exactly_what_compliance_computes(seeded, tmp_path):
     assert "呼和浩特市" in flat
     assert "试点城市绩效报告" in flat
     for s in expected["sub_industries"]:
+        ratio = "—" if s["ratio"] is None else f"{Decimal(s['ratio']) * 100:.2f}%"  # a percentage
         row = squash(
-            f"{s['code']} {s['name']} {s['denominator']} {s['at_or_above']} {s['ratio']}"
+            f"{s['code']} {s['name']} {s['denominator']} {s['at_or_above']} {ratio}"
             f" {s['at_or_above'] + s['shortfall']} {s['shortfall']}"
         )
         assert row in flat, row
@@ -104,6 +106,17 @@ def test_city_report_shows_exactly_what_compliance_computes(seeded, tmp_path):
     name, emb, sub = cjk[0][0], cjk[0][-5], cjk[0][-4]
     assert "+" in name  # a subset font's name carries a tag: ABCDEF+Noto-Sans-CJK-SC
     assert (emb, sub) == ("yes", "yes")
+
+
+def test_city_report_speaks_to_officials_not_developers(seeded, tmp_path):
+    _, text, _ = render(tmp_path, "city", "--city", "HHHT")
+    flat = squash(text)
+    for developer in ("manage.py", "compliance HHHT", "SHA-256", "JSON", "⌈"):
+        assert developer not in flat, developer
+    assert re.search(r"占比不低于\d+%。", flat)  # the rule's ratio as a percentage, not 0.90
+    assert re.search(r"全市\d+家\d+家", flat)  # a count target and its actual: "70 家", "55 家"
+    assert re.search(r"\d+/\d+家计入分母企业中", flat)  # counts carry their unit
+    assert not re.search(r"\b0\.\d{4}\b", flat)  # no raw ratios like 0.7143
 
 
 def test_user_text_is_escaped_and_nothing_outside_static_is_fetched(seeded, tmp_path, monkeypatch):
@@ -255,7 +268,8 @@ def test_national_report_figures_are_those_of_compliance_and_the_ministry_dashbo
         )
         assert figures in flat, figures
     for city_code, code, den, at, ratio, shortfall in failing:
-        assert f"（{city_code}）{code}" in flat and f"{den}{at}{ratio}{shortfall}" in flat
+        percent = f"{Decimal(ratio) * 100:.2f}%"
+        assert f"（{city_code}）{code}" in flat and f"{den}{at}{percent}{shortfall}" in flat
 
 
 def test_national_city_table_is_on_landscape_pages_with_running_header_and_footer(seeded, tmp_path):
@@ -279,7 +293,9 @@ def test_national_city_table_is_on_landscape_pages_with_running_header_and_foote
         if i in wide:
             assert (round(w), round(h)) == (round(a4[1]), round(a4[0]))
             assert "测试城市" in flat, i  # the city table, and only it, is on these pages
-            assert "城市批次区域省份类型剩余天数细分行业达标小巨人达标" in flat, i  # repeated head
+            assert "城市批次区域省份类型剩余天数细分行业达标（个）小巨人达标（家）" in flat, (
+                i
+            )  # repeated head
             assert "全国试点进展报告·" in flat  # running header
         else:
             assert (round(w), round(h)) == (round(a4[0]), round(a4[1]))
@@ -320,6 +336,11 @@ def test_assessment_plan_shows_option_labels_not_codes(seeded, tmp_path):
         assert squash(item.target) not in flat
         if "," in item.current:
             assert squash(item.current) not in flat
+    # What the next level needs, next to what is reached; only the options still to tick.
+    assert re.search(r"其中约束性场景：已达\d+个，需\d+个", flat)
+    assert "个其中的约束性场景" not in flat
+    for item in multi:
+        assert f"再勾选{len(item.to_tick)}项：" in flat
 
 
 def test_assessment_report_shows_level_pledge_and_assessor(seeded, tmp_path):
@@ -331,6 +352,9 @@ def test_assessment_report_shows_level_pledge_and_assessor(seeded, tmp_path):
     assert submitted.level_name in flat and submitted.level_name != "—"
     assert "张伟" in flat  # the pledge signer
     assert "数字化基础" in flat
+    # Scores without trailing zeros ("16.85 / 50", not "16.850 / 50.000"); exact in the data.
+    assert ".000" not in flat and not re.search(r"\d\.\d*0/", flat)
+    assert "16.85/50" in flat and "13.125/30" in flat and "15/20" in flat
 
     assessor = User.objects.get(username="demo_assessor")
     confirmed = AssessmentFactory(confirmed=True, enterprise=enterprise, confirmed_by=assessor)

@@ -204,3 +204,45 @@ def test_my_reports_lists_my_jobs_only(client, city_official, ministry_user, don
     page = client.get(reverse("reports:report_list")).content.decode()
     assert reverse("reports:report_download", args=[done_jobs["city"].pk]) in page
     assert reverse("reports:report_detail", args=[done_jobs["national"].pk]) not in page
+
+
+def test_my_reports_without_reports_offers_what_the_role_may_request(
+    client, enterprise_user, assessor, ministry_user, django_capture_on_commit_callbacks
+):
+    """An empty 我的报告 is not a dead end: each role is offered the reports it may request."""
+    draft = AssessmentFactory(enterprise=enterprise_user.enterprise, complete=True)
+    submitted = AssessmentFactory(enterprise=enterprise_user.enterprise, submitted=True)
+    client.force_login(enterprise_user)
+    page = client.get(reverse("reports:report_list")).content.decode()
+    offer = page[page.index('id="report-request-assessments"') :]
+    assert f'name="assessment_id" value="{submitted.pk}"' in offer
+    assert f'name="assessment_id" value="{draft.pk}"' not in offer  # a draft has no report
+    assert 'value="national"' not in page and 'name="city_code"' not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("reports:report_request"),
+            {"kind": "assessment", "assessment_id": submitted.pk},
+        )
+    assert response.status_code == 302
+
+    client.force_login(assessor)  # the same city: the enterprise's assessment is in scope
+    page = client.get(reverse("reports:report_list")).content.decode()
+    assert f'name="assessment_id" value="{submitted.pk}"' in page
+    assert 'value="national"' not in page and 'name="city_code"' not in page
+
+    client.force_login(ministry_user)
+    page = client.get(reverse("reports:report_list")).content.decode()
+    assert 'value="national"' in page and 'name="city_code"' in page
+
+
+def test_report_pages_show_no_snapshot_hash(client, ministry_user, done_jobs):
+    """The hash is for the PDF's footer (to tell two reports apart), not for the pages."""
+    client.force_login(ministry_user)
+    for job in done_jobs.values():
+        for url in (
+            reverse("reports:report_detail", args=[job.pk]),
+            reverse("reports:report_progress", args=[job.pk]),
+            reverse("reports:report_list"),
+        ):
+            page = client.get(url).content.decode()
+            assert job.snapshot_hash[:8] not in page and "数据快照" not in page, url

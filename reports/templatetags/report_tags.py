@@ -1,0 +1,61 @@
+"""How the PDF reports print numbers: ratios as percentages, counts as whole numbers with their
+unit ("70 家"). The snapshot keeps the exact values; only the printed text is shaped here."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+
+register = template.Library()
+
+DASH = "—"
+
+
+def _decimal(value: object) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _trim(number: Decimal) -> str:
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.filter
+def ratio_percent(value: object) -> str:
+    """A ratio (0 … 1, e.g. "0.7143") as the dashboards print it: "71.43%"."""
+    number = _decimal(value)
+    return DASH if number is None else f"{number * 100:.2f}%"
+
+
+@register.filter
+def threshold_percent(value: object) -> str:
+    """A rule's ratio (e.g. "0.70") as a plain percentage: "70%"."""
+    number = _decimal(value)
+    return DASH if number is None else f"{_trim(number * 100)}%"
+
+
+@register.filter
+def percent(value: object) -> str:
+    """A value already in percent (e.g. "71.40"): "71.40%"."""
+    number = _decimal(value)
+    return DASH if number is None else f"{number:.2f}%"
+
+
+@register.filter
+def with_unit(value: object, unit: str) -> str:
+    """A figure with its unit: a count as a whole number and a space ("70 家"), a percentage
+    with two decimals and no space ("71.43%")."""
+    number = _decimal(value)
+    if number is None:
+        return DASH
+    if unit == "%":
+        return f"{number:.2f}%"
+    whole = number.to_integral_value()
+    shown = f"{whole:f}" if whole == number else _trim(number)
+    return f"{shown} {unit}" if unit else shown
