@@ -28,19 +28,23 @@ from cities.models import (
     SizeClass,
     SubIndustry,
     TargetMetric,
+    add_months,
 )
 
 DEMO_PASSWORD = "Demo-2026!"  # noqa: S105 - printed to the developer by `make run`; demo only
 
 CITIES = [
-    # code, name, province short name, batch, city type, plan approved, region code, sub-industries
+    # code, name, province short name, batch, city type, plan approved (months before the day the
+    # demo is loaded: the demo lives in the present — NB's two-year pilot ends within three months,
+    # HHHT is mid-pilot with a year of trend and a projection, LY has just begun), region code,
+    # sub-industries
     (
         "NB",
         "宁波市",
         "浙江",
         2023,
         "separately_planned",
-        dt.date(2023, 11, 20),
+        22,
         "330200",
         [("MOLD", "模具"), ("AUTO", "汽车零部件"), ("TEXT", "纺织服装"), ("ELEC", "电子元器件")],
     ),
@@ -50,7 +54,7 @@ CITIES = [
         "内蒙古",
         2024,
         "provincial_capital",
-        dt.date(2024, 9, 10),
+        12,
         "150100",
         [("FOOD", "特色食品"), ("TEXT", "纺织服装"), ("BIO", "生物医药"), ("MAT", "新材料")],
     ),
@@ -60,7 +64,7 @@ CITIES = [
         "河南",
         2025,
         "prefecture",
-        dt.date(2025, 8, 15),
+        5,
         "410300",
         [("BEAR", "轴承"), ("AGRI", "农机装备"), ("MAT", "新材料")],
     ),
@@ -117,7 +121,9 @@ def demo_seed() -> DemoResult:
     rng = random.Random(2026)
     enterprises: list[Enterprise] = []
     serial = 0
-    for code, name, province, year, city_type, approved, region_code, subs in CITIES:
+    today = timezone.localdate()
+    for code, name, province, year, city_type, months_ago, region_code, subs in CITIES:
+        approved = add_months(today, -months_ago)
         city = PilotCity.objects.create(
             code=code,
             name=name,

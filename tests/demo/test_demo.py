@@ -1,0 +1,39 @@
+"""The demo lives in the present: its dates are relative to the day it is loaded."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from assessments.models import Assessment
+from cities.models import PilotCity, add_months
+from demo.services import demo_seed
+from oversight.selectors.dashboard.city import city_dashboard
+
+pytestmark = pytest.mark.django_db
+
+
+def test_one_city_ends_within_three_months_and_one_is_mid_pilot_with_a_projection():
+    demo_seed()
+    today = timezone.localdate()
+    ends = {c.code: c.pilot_end_date for c in PilotCity.objects.select_related("batch")}
+    assert today < ends["NB"] <= add_months(today, 3)
+    hhht = PilotCity.objects.select_related("batch").get(code="HHHT")
+    assert hhht.plan_approved_on is not None
+    assert hhht.plan_approved_on <= add_months(today, -6) and ends["HHHT"] >= add_months(today, 6)
+
+    trend = city_dashboard(city=hhht, as_of=today).trend
+    actual = [v for v in trend["actual"] if v is not None]
+    projected_ahead = trend["projected"][len(actual) :]
+    assert len(actual) >= 6 and actual[-1] > actual[0]  # a year of history that moves
+    assert projected_ahead and all(v is not None for v in projected_ahead)
+    assert trend["labels"][-1] == ends["HHHT"].strftime("%Y-%m")
+
+
+def test_nothing_is_dated_in_the_future():
+    demo_seed()
+    latest = Assessment.objects.order_by("-assessed_on").values_list("assessed_on", flat=True)[0]
+    assert latest <= timezone.localdate()
+    assert isinstance(latest, dt.date)
