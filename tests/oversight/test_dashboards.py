@@ -264,6 +264,7 @@ def test_trend_ends_at_the_current_count(client, city_official, seeded, city):
     actual = [v for v in dash.trend["actual"] if v is not None]
     assert actual[-1] == dash.counted_at_or_above == 11
     assert "最小二乘" in dash.method_text
+    assert "⌈" not in dash.method_text and "×" not in dash.method_text  # words, not formulas
 
 
 # ---------------------------------------------------------------- roster filters and export

@@ -231,13 +231,14 @@ def city_dashboard(*, city: PilotCity, as_of: dt.date) -> CityDashboard:
     giants = {u: (n, lv) for u, n, lv in _giant_names(city, as_of, result.little_giants.below)}
     closest, closest_total = _closest(city, as_of, rule)
     level_label = LEVEL_NAMES.get(rule.min_level, str(rule.min_level))
+    threshold_percent = (rule.threshold * 100).quantize(Decimal("1"))
     return CityDashboard(
         as_of=as_of,
         compliance=result,
         end_date=end_date,
         days_left=None if end_date is None else (end_date - as_of).days,
         level_label=level_label,
-        threshold_percent=(rule.threshold * 100).quantize(Decimal("1")),
+        threshold_percent=threshold_percent,
         counted_total=sum(s.denominator for s in result.sub_industries),
         counted_at_or_above=sum(s.at_or_above for s in result.sub_industries),
         roster_total=sum(totals.values()),
@@ -248,10 +249,10 @@ def city_dashboard(*, city: PilotCity, as_of: dt.date) -> CityDashboard:
         distribution=_distribution_chart(result.sub_industries, base, now),
         trend=trend,
         method_text=(
-            f"趋势线为每月末计入分母企业中已确认{level_label}及以上的企业数；"
-            f"预测为对最近 {FIT_MONTHS} 个月的月度数据做最小二乘直线拟合，"
-            "外推到试点截止月份（不超过分母）。"
-            f"需达到家数 = ⌈{result.rule.threshold:.2f} × 分母⌉。"
+            f"趋势线：每月末计入分母的企业中，已确认{level_label}及以上的企业家数。"
+            f"预测：按最近 {FIT_MONTHS} 个月的变化画一条直线（最小二乘拟合），延伸到试点截止月份，"
+            "不超过计入分母的企业家数。"
+            f"需达到家数：计入分母企业家数的 {threshold_percent}%，有小数时进一位。"
         ),
         closest=tuple(closest),
         closest_total=closest_total,
