@@ -1,0 +1,207 @@
+"""Every page of every role fits a phone (390×844) and a desktop (1440×900), charts included.
+
+The pages are the permission matrix's: each GET entry of a page route, visited as every role the
+matrix expects a 200 from, over the matrix's own seeded world (plus enterprises with long names
+so tables are as wide as real ones). A new page in the matrix is checked here without a word.
+
+Each page is loaded at 390×844 (a phone opening a link), checked, then the window is widened to
+1440×900 (charts must follow the window) and checked again. A page fails when
+
+- it is wider than the window: `document.documentElement.scrollWidth > window.innerWidth`
+  (tables must scroll inside their card, long codes break inside their cell), or
+- a short link, button or badge wraps inside itself (the navigation at 390 px used to stand
+  one character per line), or
+- a chart (a `.chart` element holding an ECharts instance) lacks a label: every category of a
+  category axis and every legend entry must be drawn as text (whole, or cut with "…"), inside
+  the chart's box.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+from playwright.sync_api import Page
+
+from tests.cities.factories import EnterpriseFactory
+from tests.test_permission_matrix import MATRIX, ROLES, _resolve, _seed
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1440, "height": 900}
+
+# GET routes of the matrix that are not pages a person reads in the browser.
+NOT_PAGES = {
+    "healthz",
+    "readyz",
+    "oversight:roster_export",  # spreadsheet download
+    "cities:account_sheet_download",  # spreadsheet download
+    "reports:report_download",  # PDF download
+    "cities:import_progress",  # htmx fragment, swapped into the import page
+    "reports:report_progress",  # htmx fragment, swapped into the report page
+}
+# The API's JSON answers (DRF's browsable pages are not offered: JSON only). Its two
+# documentation pages are third-party single-page apps and are checked like ours.
+API_PAGES = {"api-docs", "api-redoc"}
+
+
+def page_entries() -> list[Any]:
+    return [
+        e
+        for e in MATRIX
+        if e.method == "GET" and e.route not in NOT_PAGES and (":" in e.route or e.route in API_PAGES)
+    ]
+
+
+# Runs in the page: what is wrong with it at the current window size (empty: nothing).
+PROBLEMS = """
+(checkWraps) => {
+  const problems = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > window.innerWidth) {
+    const wide = [];
+    for (const el of document.querySelectorAll("body *")) {
+      const r = el.getBoundingClientRect();
+      if (r.right > window.innerWidth + 0.5 && r.width > 0) {
+        const parent = el.parentElement;
+        const pr = parent ? parent.getBoundingClientRect() : null;
+        if (!pr || pr.right <= window.innerWidth + 0.5) {
+          wide.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+                    + (el.className && typeof el.className === "string" ? "." + el.className.trim().replace(/\\s+/g, ".") : "")
+                    + " (" + Math.round(r.right) + "px)");
+        }
+      }
+      if (wide.length >= 5) break;
+    }
+    problems.push("page is " + doc.scrollWidth + "px wide in a " + window.innerWidth
+                  + "px window: " + wide.join(", "));
+  }
+  // Short links, buttons and badges (the navigation, the menu, status badges) never wrap:
+  // a word broken over lines is what the navigation did at 390 px, one character per line.
+  const wrapped = [];
+  for (const el of checkWraps ? document.querySelectorAll("a, button, summary, .badge") : []) {
+    const text = el.textContent.trim();
+    if (text.length < 2 || text.length > 8 || !el.checkVisibility()) continue;
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const tops = new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top)));
+      if (tops.size > 1) { wrapped.push(text); break; }
+    }
+  }
+  if (wrapped.length) problems.push("wraps inside: " + wrapped.slice(0, 8).join("、"));
+  for (const holder of document.querySelectorAll(".chart")) {
+    const chart = window.echarts && window.echarts.getInstanceByDom(holder);
+    const name = "chart #" + holder.id;
+    if (!chart) { problems.push(name + " has no ECharts instance"); continue; }
+    const box = holder.getBoundingClientRect();
+    const texts = [];
+    for (const t of holder.querySelectorAll("svg text")) {
+      const r = t.getBoundingClientRect();
+      const style = window.getComputedStyle(t);
+      if (style.display === "none" || style.visibility === "hidden" || t.getAttribute("opacity") === "0") continue;
+      if (r.width === 0 || r.left < box.left - 1 || r.right > box.right + 1
+          || r.top < box.top - 1 || r.bottom > box.bottom + 1) continue;
+      texts.push(t.textContent.trim());
+    }
+    const drawn = (label) => {
+      label = String(label);
+      return texts.some((t) => t === label
+        || ((t.endsWith("…") || t.endsWith("...")) && t.replace(/(…|\\.\\.\\.)$/, "").length > 0
+            && label.startsWith(t.replace(/(…|\\.\\.\\.)$/, ""))));
+    };
+    const option = chart.getOption();
+    const missing = [];
+    for (const axis of [].concat(option.xAxis || [], option.yAxis || [])) {
+      if (axis.type === "category" && axis.show !== false) {
+        // Every label, or every (k+1)-th from the first when the chart thins them explicitly
+        // (axisLabel.interval k); ECharts' own "auto" thinning is what hid them on phones.
+        const k = axis.axisLabel && typeof axis.axisLabel.interval === "number" ? axis.axisLabel.interval : 0;
+        (axis.data || []).forEach((label, i) => {
+          const value = typeof label === "object" && label !== null ? label.value : label;
+          if (i % (k + 1) === 0 && !drawn(value)) missing.push("axis label " + value);
+        });
+      }
+    }
+    for (const legend of option.legend || []) {
+      if (legend.show === false) continue;
+      const names = legend.data && legend.data.length
+        ? legend.data.map((d) => (typeof d === "object" ? d.name : d))
+        : (option.series || []).map((s) => s.name);
+      for (const n of names) if (n && !drawn(n)) missing.push("legend " + n);
+    }
+    if (missing.length) problems.push(name + " at " + Math.round(box.width) + "px lacks " + missing.join(", "));
+  }
+  return problems;
+}
+"""
+
+
+def _session_cookie(live_server: Any, user: Any) -> dict[str, Any]:
+    client = Client()
+    client.force_login(user)
+    value = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return {"name": settings.SESSION_COOKIE_NAME, "value": value, "url": live_server.url}
+
+
+def _settle(page: Page) -> None:
+    """Charts draw after load and redraw on resize: wait for their SVG and two frames."""
+    for holder in page.locator(".chart").all():
+        holder.locator("svg").first.wait_for(state="attached")
+    page.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+
+
+def _check(page: Page, where: str, failures: list[str], *, ours: bool) -> None:
+    _settle(page)
+    # The API documentation is third-party (Swagger UI, Redoc): its width is checked, its
+    # typography is its own.
+    failures.extend(f"{where}: {p}" for p in page.evaluate(PROBLEMS, ours))
+
+
+def test_every_page_of_every_role_fits_a_phone_and_a_desktop(live_server, browser):
+    world = _seed()
+    # Real rosters hold long names; the factories' are short.
+    for n in range(3):
+        EnterpriseFactory(
+            sub_industry=world.ent.sub_industry,
+            name=f"内蒙古自治区呼和浩特市赛罕区绿色智能特色食品精深加工集团股份有限公司{n}",
+            district="呼和浩特经济技术开发区金山开发区",
+        )
+    cache.clear()
+    entries = page_entries()
+    assert len(entries) > 20, "the matrix's pages were not found"
+    failures: list[str] = []
+    visited = 0
+    for role in ROLES:
+        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=PHONE)
+        context.set_default_timeout(15_000)
+        if role != "anon":
+            context.add_cookies([_session_cookie(live_server, getattr(world.users, role))])
+        page = context.new_page()
+        for entry in entries:
+            if entry.expected[role] != "200":
+                continue
+            kwargs = {k: _resolve(v, world) for k, v in entry.kwargs.items()}
+            url = live_server.url + reverse(entry.route, kwargs=kwargs)
+            page.set_viewport_size(PHONE)
+            response = page.goto(url, wait_until="load")
+            assert response is not None and response.status == 200, f"{entry.id} as {role}"
+            if entry.route in API_PAGES:
+                page.wait_for_load_state("networkidle")
+            where = f"{entry.id} as {role}"
+            ours = entry.route not in API_PAGES
+            _check(page, f"{where} at 390", failures, ours=ours)
+            page.set_viewport_size(DESKTOP)
+            _check(page, f"{where} at 1440", failures, ours=ours)
+            visited += 1
+        context.close()
+    assert visited > 60, visited
+    assert failures == [], "\n" + "\n".join(failures)
