@@ -18,6 +18,7 @@ Each page is loaded at 390×844 (a phone opening a link), checked, then the wind
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,100 +48,22 @@ NOT_PAGES = {
 }
 # The API's JSON answers (DRF's browsable pages are not offered: JSON only). Its two
 # documentation pages are third-party single-page apps and are checked like ours.
-API_PAGES = {"api-docs", "api-redoc"}
+# The same for every role, so checked once (as the first role let in), once they have drawn.
+API_PAGES = {"api-docs": ".swagger-ui .opblock", "api-redoc": "redoc h1, .api-content h1"}
 
 
 def page_entries() -> list[Any]:
     return [
         e
         for e in MATRIX
-        if e.method == "GET" and e.route not in NOT_PAGES and (":" in e.route or e.route in API_PAGES)
+        if e.method == "GET"
+        and e.route not in NOT_PAGES
+        and (":" in e.route or e.route in API_PAGES)
     ]
 
 
 # Runs in the page: what is wrong with it at the current window size (empty: nothing).
-PROBLEMS = """
-(checkWraps) => {
-  const problems = [];
-  const doc = document.documentElement;
-  if (doc.scrollWidth > window.innerWidth) {
-    const wide = [];
-    for (const el of document.querySelectorAll("body *")) {
-      const r = el.getBoundingClientRect();
-      if (r.right > window.innerWidth + 0.5 && r.width > 0) {
-        const parent = el.parentElement;
-        const pr = parent ? parent.getBoundingClientRect() : null;
-        if (!pr || pr.right <= window.innerWidth + 0.5) {
-          wide.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
-                    + (el.className && typeof el.className === "string" ? "." + el.className.trim().replace(/\\s+/g, ".") : "")
-                    + " (" + Math.round(r.right) + "px)");
-        }
-      }
-      if (wide.length >= 5) break;
-    }
-    problems.push("page is " + doc.scrollWidth + "px wide in a " + window.innerWidth
-                  + "px window: " + wide.join(", "));
-  }
-  // Short links, buttons and badges (the navigation, the menu, status badges) never wrap:
-  // a word broken over lines is what the navigation did at 390 px, one character per line.
-  const wrapped = [];
-  for (const el of checkWraps ? document.querySelectorAll("a, button, summary, .badge") : []) {
-    const text = el.textContent.trim();
-    if (text.length < 2 || text.length > 8 || !el.checkVisibility()) continue;
-    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const range = document.createRange();
-      range.selectNodeContents(node);
-      const tops = new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top)));
-      if (tops.size > 1) { wrapped.push(text); break; }
-    }
-  }
-  if (wrapped.length) problems.push("wraps inside: " + wrapped.slice(0, 8).join("、"));
-  for (const holder of document.querySelectorAll(".chart")) {
-    const chart = window.echarts && window.echarts.getInstanceByDom(holder);
-    const name = "chart #" + holder.id;
-    if (!chart) { problems.push(name + " has no ECharts instance"); continue; }
-    const box = holder.getBoundingClientRect();
-    const texts = [];
-    for (const t of holder.querySelectorAll("svg text")) {
-      const r = t.getBoundingClientRect();
-      const style = window.getComputedStyle(t);
-      if (style.display === "none" || style.visibility === "hidden" || t.getAttribute("opacity") === "0") continue;
-      if (r.width === 0 || r.left < box.left - 1 || r.right > box.right + 1
-          || r.top < box.top - 1 || r.bottom > box.bottom + 1) continue;
-      texts.push(t.textContent.trim());
-    }
-    const drawn = (label) => {
-      label = String(label);
-      return texts.some((t) => t === label
-        || ((t.endsWith("…") || t.endsWith("...")) && t.replace(/(…|\\.\\.\\.)$/, "").length > 0
-            && label.startsWith(t.replace(/(…|\\.\\.\\.)$/, ""))));
-    };
-    const option = chart.getOption();
-    const missing = [];
-    for (const axis of [].concat(option.xAxis || [], option.yAxis || [])) {
-      if (axis.type === "category" && axis.show !== false) {
-        // Every label, or every (k+1)-th from the first when the chart thins them explicitly
-        // (axisLabel.interval k); ECharts' own "auto" thinning is what hid them on phones.
-        const k = axis.axisLabel && typeof axis.axisLabel.interval === "number" ? axis.axisLabel.interval : 0;
-        (axis.data || []).forEach((label, i) => {
-          const value = typeof label === "object" && label !== null ? label.value : label;
-          if (i % (k + 1) === 0 && !drawn(value)) missing.push("axis label " + value);
-        });
-      }
-    }
-    for (const legend of option.legend || []) {
-      if (legend.show === false) continue;
-      const names = legend.data && legend.data.length
-        ? legend.data.map((d) => (typeof d === "object" ? d.name : d))
-        : (option.series || []).map((s) => s.name);
-      for (const n of names) if (n && !drawn(n)) missing.push("legend " + n);
-    }
-    if (missing.length) problems.push(name + " at " + Math.round(box.width) + "px lacks " + missing.join(", "));
-  }
-  return problems;
-}
-"""
+PROBLEMS = (Path(__file__).parent / "responsive_probe.js").read_text(encoding="utf-8")
 
 
 def _session_cookie(live_server: Any, user: Any) -> dict[str, Any]:
@@ -180,6 +103,7 @@ def test_every_page_of_every_role_fits_a_phone_and_a_desktop(live_server, browse
     assert len(entries) > 20, "the matrix's pages were not found"
     failures: list[str] = []
     visited = 0
+    docs_seen: set[str] = set()
     for role in ROLES:
         context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=PHONE)
         context.set_default_timeout(15_000)
@@ -189,13 +113,17 @@ def test_every_page_of_every_role_fits_a_phone_and_a_desktop(live_server, browse
         for entry in entries:
             if entry.expected[role] != "200":
                 continue
+            if entry.route in API_PAGES:
+                if entry.route in docs_seen:
+                    continue
+                docs_seen.add(entry.route)
             kwargs = {k: _resolve(v, world) for k, v in entry.kwargs.items()}
             url = live_server.url + reverse(entry.route, kwargs=kwargs)
             page.set_viewport_size(PHONE)
             response = page.goto(url, wait_until="load")
             assert response is not None and response.status == 200, f"{entry.id} as {role}"
             if entry.route in API_PAGES:
-                page.wait_for_load_state("networkidle")
+                page.locator(API_PAGES[entry.route]).first.wait_for()
             where = f"{entry.id} as {role}"
             ours = entry.route not in API_PAGES
             _check(page, f"{where} at 390", failures, ours=ours)
@@ -203,5 +131,5 @@ def test_every_page_of_every_role_fits_a_phone_and_a_desktop(live_server, browse
             _check(page, f"{where} at 1440", failures, ours=ours)
             visited += 1
         context.close()
-    assert visited > 60, visited
+    assert visited > 50, visited
     assert failures == [], "\n" + "\n".join(failures)
