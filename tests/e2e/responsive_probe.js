@@ -41,6 +41,13 @@
     const name = "chart #" + holder.id;
     if (!chart) { problems.push(name + " has no ECharts instance"); continue; }
     const box = holder.getBoundingClientRect();
+    // The chart follows its box when the window changes size (ECharts' resize()).
+    const svg = holder.querySelector("svg");
+    const drawnWidth = svg ? svg.getBoundingClientRect().width : 0;
+    if (Math.abs(drawnWidth - box.width) > 2) {
+      problems.push(name + " is drawn " + Math.round(drawnWidth) + "px wide in a "
+                    + Math.round(box.width) + "px box");
+    }
     const texts = [];
     for (const t of holder.querySelectorAll("svg text")) {
       const r = t.getBoundingClientRect();

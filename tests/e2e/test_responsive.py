@@ -11,7 +11,8 @@ Each page is loaded at 390×844 (a phone opening a link), checked, then the wind
   (tables must scroll inside their card, long codes break inside their cell), or
 - a short link, button or badge wraps inside itself (the navigation at 390 px used to stand
   one character per line), or
-- a chart (a `.chart` element holding an ECharts instance) lacks a label: every category of a
+- a chart (a `.chart` element holding an ECharts instance) is not drawn to its box's width (it
+  must follow the window), or lacks a label: every category of a
   category axis and every legend entry must be drawn as text (whole, or cut with "…"), inside
   the chart's box.
 """
@@ -133,3 +134,24 @@ def test_every_page_of_every_role_fits_a_phone_and_a_desktop(live_server, browse
         context.close()
     assert visited > 50, visited
     assert failures == [], "\n" + "\n".join(failures)
+
+
+def test_the_navigation_folds_into_a_menu_on_a_phone(live_server, browser):
+    world = _seed()
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=PHONE)
+    context.add_cookies([_session_cookie(live_server, world.users.off)])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/reports/")
+    roster = page.locator(".mainnav a", has_text="企业名录")
+    menu = page.locator("summary.menu-button")
+    # On a phone: one 菜单 button in the bar, the links behind it until it is tapped.
+    assert menu.is_visible() and not roster.is_visible()
+    assert page.locator(".topbar").bounding_box()["height"] < 60  # type: ignore[index]
+    menu.click()
+    roster.wait_for(state="visible")
+    roster.click()
+    page.wait_for_url(f"**/cities/{world.city.code}/enterprises/")
+    # Wider than 640 px: the links stand in the bar, no button.
+    page.set_viewport_size(DESKTOP)
+    assert roster.is_visible() and not menu.is_visible()
+    context.close()
