@@ -43,6 +43,7 @@ NOT_PAGES = {
     "readyz",
     "oversight:roster_export",  # spreadsheet download
     "cities:account_sheet_download",  # spreadsheet download
+    "cities:import_template",  # spreadsheet download (the import templates)
     "reports:report_download",  # PDF download
     "cities:import_progress",  # htmx fragment, swapped into the import page
     "reports:report_progress",  # htmx fragment, swapped into the report page
