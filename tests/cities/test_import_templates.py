@@ -129,6 +129,7 @@ def test_upload_page_has_the_chinese_column_guide_and_template_links(client, cit
     guide = page[page.index('id="import-guide"') :]
     for text in ("列名", "含义", "是否必填", "示例", "可选值"):
         assert f"<th>{text}</th>" in guide
-    assert "<td>统一社会信用代码</td><td>18 位统一社会信用代码</td><td>必填</td>" in guide
+    row = '<td class="nowrap">统一社会信用代码</td><td>18 位统一社会信用代码</td><td>必填</td>'
+    assert row in guide
     assert "必填（城市官员可留空，表示本市）" in guide
     assert "无、创新型中小企业、省级专精特新、国家级专精特新小巨人" in guide
