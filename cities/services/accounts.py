@@ -36,7 +36,10 @@ from sme_pilot.observability import security_event
 from ..models import Enterprise, PilotCity
 from ..selectors.accounts import enterprise_list_without_account
 
-PASSWORD_LENGTH = 14
+# Three groups of four, joined by "-" ("Kx7#-m9Pq-3tZ$"): read out over the phone group by group.
+PASSWORD_GROUPS = 3
+PASSWORD_GROUP_LENGTH = 4
+PASSWORD_LENGTH = PASSWORD_GROUPS * (PASSWORD_GROUP_LENGTH + 1) - 1
 # No 0/O/o, 1/l/I: the password is read off a sheet and typed by hand.
 _UPPER = "".join(c for c in string.ascii_uppercase if c not in "IO")
 _LOWER = "".join(c for c in string.ascii_lowercase if c not in "lo")
@@ -56,6 +59,8 @@ SHEET_HEADER = ("企业名称", "统一社会信用代码", "用户名", "初始
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 PROVISIONABLE_ROLES = policy.PROVISIONED_BY_CITY
+# A mainland China mobile number: 11 digits, 1 then 3-9 (optional on an account).
+MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 class AccountNotFound(NotFound):
@@ -63,14 +68,20 @@ class AccountNotFound(NotFound):
 
 
 def password_generate() -> str:
-    """A random password with upper, lower, digit and symbol, starting with a letter."""
+    """A random password in groups ("Kx7#-m9Pq-3tZ$", ~70 bits) with upper, lower, digit and
+    symbol, starting with a letter."""
     alphabet = _UPPER + _LOWER + _DIGITS + _SYMBOLS
     while True:
         chars = [secrets.choice(_UPPER + _LOWER)]
-        chars += [secrets.choice(alphabet) for _ in range(PASSWORD_LENGTH - 1)]
-        password = "".join(chars)
-        if all(any(c in group for c in password) for group in (_UPPER, _LOWER, _DIGITS, _SYMBOLS)):
-            return password
+        chars += [
+            secrets.choice(alphabet) for _ in range(PASSWORD_GROUPS * PASSWORD_GROUP_LENGTH - 1)
+        ]
+        if all(any(c in group for c in chars) for group in (_UPPER, _LOWER, _DIGITS, _SYMBOLS)):
+            groups = [
+                "".join(chars[i : i + PASSWORD_GROUP_LENGTH])
+                for i in range(0, len(chars), PASSWORD_GROUP_LENGTH)
+            ]
+            return "-".join(groups)
 
 
 def _ensure_city_official(actor: User) -> int:
@@ -135,10 +146,16 @@ def account_create(
             code="forbidden_role",
         )
     username = User.normalize_username((username or "").strip())
+    phone = phone.strip()
+    if phone and not MOBILE.fullmatch(phone):
+        raise ValidationError(
+            {"phone": f"手机号“{phone[:20]}”无效：请填写 11 位中国大陆手机号，例如 13812345678"},
+            code="invalid_phone",
+        )
     user = User(
         role=role,
         display_name=display_name.strip(),
-        phone=phone.strip(),
+        phone=phone,
         must_change_password=True,
         created_by=actor,
     )

@@ -98,7 +98,13 @@ class AccountCreateForm(forms.Form):
         help_text="企业用户可留空，默认使用统一社会信用代码；现场评定员必填。",
     )
     display_name = forms.CharField(label="姓名", required=False, max_length=50)
-    phone = forms.CharField(label="手机号", required=False, max_length=30)
+    phone = forms.CharField(
+        label="手机号",
+        required=False,
+        max_length=30,
+        help_text="选填：11 位中国大陆手机号",
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args: object, enterprise_choices: list[tuple[str, str]], **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -104,6 +104,23 @@ def test_generated_passwords_are_long_mixed_and_unambiguous(city_official):
         assert any(c in string.digits for c in password)
         assert not set(password) & set("0O1lI")
         assert password[0] not in "=+-@"
+        # Read out over the phone in three groups of four.
+        assert [len(group) for group in password.split("-")] == [4, 4, 4]
+
+
+@pytest.mark.parametrize("phone", ["12345678901", "1381234567", "138123456789", "138-1234-5678"])
+def test_a_phone_number_must_be_a_mainland_mobile(city_official, phone):
+    with pytest.raises(ValidationError) as exc:
+        services.account_create(actor=city_official, role=Role.ASSESSOR, username="li", phone=phone)
+    assert "11 位中国大陆手机号" in exc.value.message_dict["phone"][0]
+    assert not User.objects.filter(username="li").exists()
+
+
+def test_a_mainland_mobile_is_kept(city_official):
+    account, _ = services.account_create(
+        actor=city_official, role=Role.ASSESSOR, username="li", phone=" 13812345678 "
+    )
+    assert account.phone == "13812345678"
 
 
 def test_assessor_needs_a_username(city_official):
