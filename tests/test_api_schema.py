@@ -1,5 +1,7 @@
 """The OpenAPI schema renders without warnings and Swagger UI is served from our own files."""
 
+import re
+
 import pytest
 from django.core.management import call_command
 
@@ -26,3 +28,20 @@ def test_swagger_ui_uses_no_cdn(client, ministry_user):
     assert "swagger-ui" in body
     assert "cdn.jsdelivr" not in body and "unpkg.com" not in body
     assert "/static/drf_spectacular_sidecar/" in body
+
+
+def test_every_operation_has_a_chinese_summary_and_description():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    lacking = [
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if not (
+            chinese.search(operation.get("summary", ""))
+            and chinese.search(operation.get("description", ""))
+        )
+    ]
+    assert lacking == []

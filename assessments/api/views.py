@@ -65,8 +65,14 @@ _CONFLICT = OpenApiResponse(serializers.AutosaveConflictSerializer, description=
 
 
 @extend_schema_view(
-    list=extend_schema(summary="评测列表（按角色限定范围）"),
-    retrieve=extend_schema(summary="评测详情"),
+    list=extend_schema(
+        summary="评测列表（按角色限定范围）",
+        description="企业用户为本企业的评测，城市用户为本市企业已提交的评测，部委用户为全部已提交的评测。",
+    ),
+    retrieve=extend_schema(
+        summary="评测详情",
+        description="一份评测的答题、得分、等级与状态；不在您范围内的评测返回 404。",
+    ),
 )
 class AssessmentViewSet(
     mixins.ListModelMixin,
@@ -204,6 +210,8 @@ class AssessmentViewSet(
 
     @extend_schema(
         summary="提交自评（含真实性承诺）",
+        description="企业用户提交本企业的自评草稿，须填写签署人姓名、职务并确认真实性承诺；"
+        "提交后不能再修改。",
         request=serializers.SubmitSerializer,
         responses={200: serializers.AssessmentDetailSerializer},
     )
@@ -223,6 +231,7 @@ class AssessmentViewSet(
 
     @extend_schema(
         summary="确认现场评定",
+        description="本市现场评定员确认现场评定结果；确认后即为企业当前等级，不能再修改（只能更正）。",
         request=None,
         responses={200: serializers.AssessmentDetailSerializer, 400: VALIDATION_ERROR_RESPONSE},
     )
@@ -235,6 +244,7 @@ class AssessmentViewSet(
 
     @extend_schema(
         summary="退回自评",
+        description="本市现场评定员把已提交的自评退回企业修改，须写明退回原因。",
         request=serializers.ReturnSerializer,
         responses={200: serializers.AssessmentDetailSerializer},
     )

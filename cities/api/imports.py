@@ -123,8 +123,14 @@ _MAX_ID = 2**63  # BigAutoField; a larger number in the URL is simply not found
 
 
 @extend_schema_view(
-    list=extend_schema(summary="我的导入任务"),
-    retrieve=extend_schema(summary="导入任务详情（轮询进度）"),
+    list=extend_schema(
+        summary="我的导入任务",
+        description="您可查看的导入任务：城市管理员为本市的任务，系统管理员为全部任务。",
+    ),
+    retrieve=extend_schema(
+        summary="导入任务详情（轮询进度）",
+        description="任务状态、进度、计数与逐行错误；后台任务请轮询本接口直到完成。",
+    ),
 )
 class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SignedInViewSet):
     schema = AutoSchema()
@@ -170,6 +176,8 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SignedI
 
     @extend_schema(
         summary="上传导入文件",
+        description="上传 CSV 或 XLSX：先校验，全部正确才写入（dry_run 为真时只校验）；"
+        "小文件在请求内完成，大文件返回 202 后台处理。",
         request={"multipart/form-data": ImportJobCreateSerializer},
         responses={
             201: ImportJobSerializer,
@@ -206,6 +214,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SignedI
 
     @extend_schema(
         summary="确认导入已校验通过的任务",
+        description="对“校验通过，待确认”的任务写入数据：写入前按当前数据库重新校验，全部成功或全部不写入。",
         request=None,
         responses={
             200: ImportJobSerializer,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +18,16 @@ from ..models import Enterprise
 from . import filters, serializers
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="试点城市列表",
+        description="您可查看的试点城市：部委用户和系统管理员为全部城市，城市用户为本市。",
+    ),
+    retrieve=extend_schema(
+        summary="试点城市详情",
+        description="按城市代码查看一个试点城市；不在您范围内的城市与不存在的城市一样返回 404。",
+    ),
+)
 class CityViewSet(viewsets.ReadOnlyModelViewSet):
     """Pilot cities the caller may see: every city for ministry staff, their own for a city."""
 
@@ -43,6 +53,16 @@ class EnterprisePagination(CursorPagination):
     ordering = "id"
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="企业名录",
+        description="您可查看的企业（按角色限定范围），可按城市、细分行业、规上、梯度等筛选。",
+    ),
+    retrieve=extend_schema(
+        summary="企业详情",
+        description="按统一社会信用代码查看一家企业；不在您范围内的企业返回 404。",
+    ),
+)
 class EnterpriseViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -66,7 +86,12 @@ class EnterpriseViewSet(
     def get_object(self) -> Enterprise:
         return selectors.enterprise_get_visible(user=self.request.user, uscc=self.kwargs["uscc"])
 
-    @extend_schema(request=serializers.EnterpriseUpdateSerializer)
+    @extend_schema(
+        summary="修改企业信息",
+        description="企业用户可改联系方式；城市管理员还可改分类信息（不能改所属城市）；"
+        "系统管理员可改全部。只提交要修改的字段。",
+        request=serializers.EnterpriseUpdateSerializer,
+    )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         enterprise = self.get_object()
         data = serializers.EnterpriseUpdateSerializer(data=request.data)

@@ -40,6 +40,7 @@ class CityComplianceViewSet(viewsets.GenericViewSet):
             )
         ],
         responses={200: OpenApiTypes.OBJECT},
+        summary="城市达标情况（应改尽改）",
         description="按“应改尽改”规则计算的达标情况（docs/rules.md §3.3）。",
     )
     @action(detail=True, methods=["get"])
