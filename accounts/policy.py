@@ -181,9 +181,14 @@ def import_kinds(
     """The import kinds `user` may submit; None (the management command) may import every kind."""
     if user is None or has(user, Ability.IMPORT_REGISTRY):
         return all_kinds
-    if has(user, Ability.IMPORT_CITY_DATA) and scope_of(user).reach is Reach.CITY:
-        return city_kinds
-    return ()
+    return city_kinds if may_import(user) else ()
+
+
+def may_import(user: object) -> bool:
+    """Any import at all: the registry (administrators) or one's own city's data (officials)."""
+    return has(user, Ability.IMPORT_REGISTRY) or (
+        has(user, Ability.IMPORT_CITY_DATA) and scope_of(user).reach is Reach.CITY
+    )
 
 
 # The roles whose accounts a city official opens and manages.
@@ -254,9 +259,7 @@ class Can:
 
     @property
     def import_data(self) -> bool:
-        return has(self._user, Ability.IMPORT_REGISTRY) or (
-            has(self._user, Ability.IMPORT_CITY_DATA) and scope_of(self._user).reach is Reach.CITY
-        )
+        return may_import(self._user)
 
 
 def can(request: HttpRequest) -> dict[str, Can]:

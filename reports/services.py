@@ -16,7 +16,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import math
 import os
 import uuid
 from typing import Any, Final, Protocol
@@ -35,7 +34,7 @@ from assessments.selectors import assessment_get_visible
 from cities.models import PilotCity
 from cities.selectors import city_get_visible
 from sme_pilot import jobs, ratelimits
-from sme_pilot.errors import NotFound
+from sme_pilot.errors import NotFound, minutes_to_wait
 
 from . import snapshots
 from .models import ACTIVE_STATES, ReportJob, ReportJobState, ReportKind
@@ -88,7 +87,7 @@ class ReportRequestsTooFrequent(ratelimits.TooFrequent):
 
     def __init__(self, *, limit: int, retry_after: dt.timedelta) -> None:
         self.limit = limit
-        minutes = max(1, math.ceil(retry_after.total_seconds() / 60))
+        minutes = minutes_to_wait(retry_after)
         super().__init__(
             f"报告请求过于频繁：每小时最多申请生成 {limit} 份新报告，"
             f"请 {minutes} 分钟后再试。数据未变化的报告可直接在“我的报告”中下载。",

@@ -70,6 +70,11 @@ class Conflict(DomainError):
     default_message = "当前状态下不能执行此操作，请刷新后重试"
 
 
+def minutes_to_wait(retry_after: dt.timedelta) -> int:
+    """Whole minutes, at least one, for a message that says when to try again."""
+    return max(1, math.ceil(retry_after.total_seconds() / 60))
+
+
 class TooFrequent(DomainError):
     """Over a per-user limit (429); `retry_after` says when one more will fit."""
 
@@ -78,7 +83,7 @@ class TooFrequent(DomainError):
 
     def __init__(self, message: str | None = None, *, retry_after: dt.timedelta) -> None:
         self.retry_after = retry_after
-        self.minutes = max(1, math.ceil(retry_after.total_seconds() / 60))
+        self.minutes = minutes_to_wait(retry_after)
         super().__init__(message)
 
     @property

@@ -115,11 +115,7 @@ def start_celery_worker(transactional_db, settings):
         if os.environ.get("CI"):
             pytest.fail("worker tests need REDIS_URL and a PostgreSQL DATABASE_URL in CI")
         pytest.skip("needs Redis (REDIS_URL) and PostgreSQL (DATABASE_URL)")
-    db = connection.settings_dict
-    database_url = (
-        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}"
-    )
+    database_url = this_runs_database_url()
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     env = {
         **os.environ,
@@ -191,3 +187,14 @@ def drain(response) -> bytes:
     if file is not None:
         file.close()
     return body
+
+
+def this_runs_database_url() -> str:
+    """This test run's PostgreSQL database as a URL, for a worker or command in a subprocess."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )

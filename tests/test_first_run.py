@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from reports.models import ReportJob, ReportJobState
-from tests.conftest import wait_for
+from tests.conftest import this_runs_database_url, wait_for
 
 # Serialized rollback, like every transactional test: the reference data is back afterwards.
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -27,12 +27,10 @@ print(job.pk, job.state)
 
 
 def local_env(tmp_path) -> dict[str, str]:
-    db = connection.settings_dict
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_EAGER")}
     env.update(
         DJANGO_SETTINGS_MODULE="sme_pilot.settings.local",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
-        f"{db['NAME']}",
+        DATABASE_URL=this_runs_database_url(),
         CELERY_FILESYSTEM_BROKER_DIR=str(tmp_path / "broker"),
         CELERY_QUEUE=QUEUE,
         REPORTS_RENDERER="tests.reports.fakes.render",

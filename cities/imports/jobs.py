@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import uuid
 from typing import Final
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.template.defaultfilters import filesizeformat
@@ -34,7 +34,7 @@ from accounts import policy
 from accounts.models import User
 from cities.models import ImportJob, ImportJobState
 from sme_pilot import jobs, ratelimits
-from sme_pilot.errors import Forbidden
+from sme_pilot.errors import Forbidden, minutes_to_wait
 
 from . import readers
 from .results import ImportResult, RowError
@@ -80,7 +80,7 @@ class ImportUploadsTooFrequent(ratelimits.TooFrequent):
     """The actor has uploaded as many files as allowed in the last hour; nothing was stored."""
 
     def __init__(self, *, limit: int, retry_after: dt.timedelta) -> None:
-        minutes = max(1, math.ceil(retry_after.total_seconds() / 60))
+        minutes = minutes_to_wait(retry_after)
         super().__init__(
             f"上传过于频繁：每小时最多上传 {limit} 个导入文件，请 {minutes} 分钟后再试",
             retry_after=retry_after,
@@ -109,8 +109,6 @@ def import_job_create(
         measured = readers.measure(content, max_unzipped_bytes=settings.IMPORT_MAX_UNZIPPED_BYTES)
     except readers.ImportFileError as exc:
         raise ValidationError(str(exc), code="unsupported_format") from None
-    finally:
-        upload.seek(0)
     lines_over = (measured.lines or 0) > settings.IMPORT_ASYNC_THRESHOLD_ROWS
     job = ImportJob(
         kind=kind,
@@ -129,7 +127,9 @@ def import_job_create(
         if wait is not None:
             raise ImportUploadsTooFrequent(limit=per_hour, retry_after=wait)
         # The stored name is ours; the user's file name is only shown.
-        job.file.save(f"{uuid.uuid4().hex}.{measured.file_format}", upload, save=False)
+        job.file.save(
+            f"{uuid.uuid4().hex}.{measured.file_format}", ContentFile(content), save=False
+        )
         job.save()
     return job
 
