@@ -135,6 +135,10 @@ def test_the_administrator_edits_both_issuers_in_the_admin(client, admin_user_, 
     change = reverse("admin:reports_reportsettings_change", args=[1])
     page = client.get(change)
     assert page.status_code == 200 and "全国报告发布单位" in page.content.decode()
+    too_long = client.post(change, {"national_issuer": "局" * 101})
+    assert too_long.status_code == 200  # the form again, the field's error on it
+    assert "national_issuer" in too_long.context["adminform"].form.errors
+    assert national_issuer() == "工业和信息化部中小企业局"  # nothing written
     response = client.post(change, {"national_issuer": "工业和信息化部中小企业局（测试）"})
     assert response.status_code == 302
     assert national_issuer() == "工业和信息化部中小企业局（测试）"
