@@ -120,6 +120,11 @@ class PilotBatch(models.Model):
             )
 
 
+# A blank `PilotCity.report_issuer` reads "<city name>工业和信息化主管部门": every city has such a
+# department, whatever its own name (工业和信息化局, 经济和信息化局…).
+DEFAULT_CITY_ISSUER_SUFFIX = "工业和信息化主管部门"
+
+
 class PilotCityQuerySet(models.QuerySet["PilotCity"]):
     def with_enterprise_counts(self) -> PilotCityQuerySet:
         return self.annotate(
@@ -139,6 +144,14 @@ class PilotCity(models.Model):
     )
     city_type = models.CharField("城市类型", max_length=20, choices=CityType.choices)
     plan_approved_on = models.DateField("方案批复日期", null=True, blank=True)
+    report_issuer = models.CharField(
+        "报告发布单位",
+        max_length=100,
+        blank=True,
+        help_text="印在本市试点城市报告和本市企业评测报告封面上的发布单位，"
+        "如“呼和浩特市工业和信息化局”；留空时为“城市名称 + 工业和信息化主管部门”。"
+        "修改只影响此后申请的报告，已生成的报告不变。",
+    )
     history = HistoricalRecords()
 
     objects = PilotCityQuerySet.as_manager()
@@ -161,6 +174,12 @@ class PilotCity(models.Model):
         if self.plan_approved_on is None:
             return None
         return add_months(self.plan_approved_on, self.batch.pilot_months)
+
+    @property
+    def issuer(self) -> str:
+        """Who issues this city's reports: `report_issuer`, or the city's department in charge
+        of industry and information technology when it is blank."""
+        return self.report_issuer.strip() or f"{self.name}{DEFAULT_CITY_ISSUER_SUFFIX}"
 
     @property
     def award_cap_wan(self) -> int:

@@ -1,4 +1,5 @@
-"""Demo data for `make run`: three pilot cities, rosters, confirmed levels, a user per role.
+"""Demo data for `make run`: three pilot cities, rosters, confirmed levels, a user per role, and
+in the mid-pilot city online questionnaires that score just below the rule's level.
 
 Deterministic (fixed random seed) and loaded once: a second call finds the demo cities and stops.
 """
@@ -10,13 +11,17 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts.models import Role, User
+from assessments import indicators, scoring
 from assessments.models import Assessment, Method, Purpose, Source, State
+from assessments.selectors import current_pledge_text, with_current_level
 from cities import uscc
 from cities.models import (
     CityTarget,
@@ -30,6 +35,7 @@ from cities.models import (
     TargetMetric,
     add_months,
 )
+from oversight.selectors.compliance import counted_q, rule_for
 
 DEMO_PASSWORD = "Demo-2026!"  # noqa: S105 - printed to the developer by `make run`; demo only
 
@@ -164,6 +170,7 @@ def demo_seed() -> DemoResult:
     created = bulk_create_with_history(enterprises, Enterprise, batch_size=500)
     _seed_levels(rng, created)
     _seed_users()
+    _seed_near_the_line(rng)
     return DemoResult(True, len(CITIES), len(created), _logins())
 
 
@@ -203,7 +210,7 @@ def _level(e: Enterprise, purpose: str, day: dt.date, level: int, now: dt.dateti
 def _seed_users() -> None:
     hhht = PilotCity.objects.get(code="HHHT")
     first = Enterprise.objects.filter(city=hhht).order_by("uscc").first()
-    specs: list[dict[str, object]] = [
+    specs: list[dict[str, Any]] = [
         {"username": "demo_admin", "role": Role.ADMIN, "is_staff": True, "is_superuser": True},
         {"username": "demo_ministry", "role": Role.MINISTRY},
         {"username": "demo_city", "role": Role.CITY_OFFICIAL, "city": hhht},
@@ -222,3 +229,201 @@ def _seed_users() -> None:
         user.set_password(DEMO_PASSWORD)
         user.full_clean(exclude=["password"])
         user.save()
+
+
+# --- "closest to the line": online questionnaires just below the rule's level ----------------
+
+NEAR_CITY = "HHHT"  # the mid-pilot city, whose dashboard the demo logins open
+NEAR_MAX = 40  # at most this many enterprises get a questionnaire
+NEAR_POINTS_BELOW = Decimal(6)  # a points-short questionnaire scores within this of the gate
+
+
+def _seed_near_the_line(rng: random.Random) -> None:
+    """Submitted self-assessments with answers, scored by the real questionnaire, for the
+    mid-pilot city's counted enterprises below the rule's level; about a third of them were
+    checked on site and confirmed with the same answers. Their levels stay below the rule's, so
+    the city's compliance figures and trend do not change."""
+    city = PilotCity.objects.select_related("batch").get(code=NEAR_CITY)
+    rule = rule_for(city.batch)
+    revision = indicators.current_revision(indicators.default_version_code())
+    pledge = current_pledge_text()
+    if revision is None or pledge is None:
+        return  # no questionnaire to answer (never after the migrations)
+    indicator = indicators.indicator_for(revision)
+    target = rule.min_level
+    gate = indicator.gate(target)
+    below: list[Enterprise] = list(
+        with_current_level(Enterprise.objects.filter(city=city).filter(counted_q(rule)))
+        .filter(Q(current_level__lt=target) | Q(current_level__isnull=True))
+        .order_by("uscc")[:NEAR_MAX]
+    )
+    assessor = User.objects.filter(username="demo_assessor").first()
+    today = timezone.localdate()
+    now = timezone.now()
+    rows: list[Assessment] = []
+    confirmed: list[tuple[int, Assessment]] = []  # (index of the self-assessment, on-site)
+    for e in below:
+        scenes_short = rng.random() < 0.25
+        answers, scenes = _near_document(rng, indicator, gate, scenes_short=scenes_short)
+        result = scoring.score(answers, scenes, {}, indicator)
+        assert result.level < target, "a demo questionnaire must stay below the rule's level"
+        # After the enterprise's latest confirmed level, so that it is the latest scored one.
+        submitted_on = today - dt.timedelta(days=rng.randint(3, 60))
+        last_confirmed: dt.date | None = e.current_level_on  # type: ignore[attr-defined]
+        if last_confirmed is not None:
+            submitted_on = max(submitted_on, min(today, last_confirmed + dt.timedelta(days=1)))
+        rows.append(
+            _scored(
+                result,
+                enterprise=e,
+                purpose=Purpose.SELF_CHECK,
+                method=Method.SELF,
+                state=State.SUBMITTED,
+                source=Source.ONLINE,
+                revision=revision,
+                answers=answers,
+                scenes=scenes,
+                assessed_on=submitted_on,
+                submitted_at=now,
+                pledge_signer=rng.choice(["张伟", "王芳", "李强", "刘洋", "陈静"]),
+                pledge_title=rng.choice(["总经理", "董事长", "信息化负责人"]),
+                pledged_at=now,
+                pledge_text=pledge,
+            )
+        )
+        # Checked on site a few days later and confirmed as answered (a baseline exists).
+        if e.current_level is not None and rng.random() < 0.35:  # type: ignore[attr-defined]
+            confirmed.append(
+                (
+                    len(rows) - 1,
+                    _scored(
+                        result,
+                        enterprise=e,
+                        purpose=Purpose.POST,
+                        method=Method.ONSITE,
+                        state=State.CONFIRMED,
+                        source=Source.ONLINE,
+                        revision=revision,
+                        answers=answers,
+                        scenes=scenes,
+                        assessed_on=min(today, submitted_on + dt.timedelta(days=rng.randint(1, 5))),
+                        submitted_at=now,
+                        confirmed_at=now,
+                        confirmed_by=assessor,
+                    ),
+                )
+            )
+    created = bulk_create_with_history(rows, Assessment, batch_size=500)
+    for index, onsite in confirmed:
+        onsite.based_on = created[index]
+    bulk_create_with_history([a for _, a in confirmed], Assessment, batch_size=500)
+
+
+def _scored(result: scoring.Result, **fields: object) -> Assessment:
+    """An assessment carrying its questionnaire's score, as submitting or confirming stores it."""
+    return Assessment(
+        level=result.level,
+        total_score=result.total,
+        foundation_score=result.dimensions["foundation"],
+        management_score=result.dimensions["management"],
+        outcomes_score=result.dimensions["outcomes"],
+        result=scoring.result_to_json(result),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _near_document(
+    rng: random.Random, indicator: scoring.Indicator, gate: scoring.Gate, *, scenes_short: bool
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Answers and scene ratings just below `gate`: either a few points short with the gate's
+    scenes in place, or the points reached with one scene condition short by one."""
+    scenes = _near_scenes(rng, indicator, gate, short=scenes_short)
+    # Points-short: [gate - NEAR_POINTS_BELOW, gate); scene-short: [gate, gate + NEAR_…).
+    low = gate.min_score if scenes_short else gate.min_score - NEAR_POINTS_BELOW
+    high = low + NEAR_POINTS_BELOW
+    # Start anywhere, then move one answer one step at a time (up when too low, down when too
+    # high) until the real score lands in [low, high): every step is smaller than the band.
+    answers: dict[str, Any] = {}
+    for q in indicator.questions:
+        answers[q.code] = _step(rng, q, _lowest(q), up=True, times=rng.randint(0, 3))
+    for _ in range(500):
+        total = scoring.score(answers, scenes, {}, indicator).total
+        if low <= total < high:
+            return answers, scenes
+        up = total < low
+        q = rng.choice([q for q in indicator.questions if _can_step(q, answers[q.code], up)])
+        answers[q.code] = _step(rng, q, answers[q.code], up)
+    raise AssertionError("demo answers did not converge")  # pragma: no cover
+
+
+def _lowest(q: scoring.Question) -> Any:
+    low = min(q.options, key=lambda o: o.points)
+    return [low.code] if q.kind == "multi" else low.code
+
+
+def _can_step(q: scoring.Question, answer: Any, up: bool) -> bool:
+    if q.kind == "single":
+        ordered = sorted(q.options, key=lambda o: o.points)
+        index = [o.code for o in ordered].index(str(answer))
+        return index < len(ordered) - 1 if up else index > 0
+    exclusive = q.exclusive_option
+    chosen = [c for c in answer if not exclusive or c != exclusive.code]
+    if up:
+        return any(not o.exclusive and o.code not in chosen for o in q.options)
+    return bool(chosen) and (exclusive is not None or len(chosen) > 1)
+
+
+def _step(rng: random.Random, q: scoring.Question, answer: Any, up: bool, times: int = 1) -> Any:
+    """`answer` moved `times` steps up or down: a single to the next option by points, a multi
+    one option ticked or cleared (its exclusive "none of these" when nothing is left)."""
+    for _ in range(times):
+        if q.kind == "single":
+            ordered = sorted(q.options, key=lambda o: o.points)
+            codes = [o.code for o in ordered]
+            i = codes.index(str(answer)) + (1 if up else -1)
+            answer = codes[min(max(i, 0), len(codes) - 1)]
+            continue
+        exclusive = q.exclusive_option
+        chosen = [c for c in answer if not exclusive or c != exclusive.code]
+        if up:
+            free = [o.code for o in q.options if not o.exclusive and o.code not in chosen]
+            if free:
+                chosen.append(rng.choice(free))
+        elif chosen and (exclusive is not None or len(chosen) > 1):
+            chosen.remove(rng.choice(chosen))
+        order = [o.code for o in q.options]
+        if not chosen:
+            answer = [exclusive.code] if exclusive else []
+        else:
+            answer = sorted(chosen, key=order.index)
+    return answer
+
+
+def _near_scenes(
+    rng: random.Random, indicator: scoring.Indicator, gate: scoring.Gate, *, short: bool
+) -> dict[str, int]:
+    """Scene ratings meeting `gate`'s two scene conditions, or (`short`) missing one of them by
+    one scene; the scenes below the gate's level sit one level under it, so the level below is
+    reached."""
+    target = gate.level
+    constraint = [s.code for s in indicator.scenes if s.constraint]
+    guidance = [s.code for s in indicator.scenes if not s.constraint]
+    rng.shuffle(constraint)
+    rng.shuffle(guidance)
+    n_constraint = gate.min_constraint_scenes + rng.randint(0, 2)
+    n_all = max(gate.min_scenes + rng.randint(0, 2), n_constraint)
+    if short and rng.random() < 0.5:
+        n_constraint = gate.min_constraint_scenes - 1
+        n_all = max(n_all, gate.min_scenes)
+    elif short:
+        n_all = gate.min_scenes - 1
+        n_constraint = min(n_constraint, n_all)
+    at = set(constraint[:n_constraint]) | set(guidance[: max(0, n_all - n_constraint)])
+    return {
+        s.code: (
+            min(indicator.max_level, target + (rng.random() < 0.2))
+            if s.code in at
+            else max(0, target - 1)
+        )
+        for s in indicator.scenes
+    }

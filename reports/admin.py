@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ReportDownload, ReportJob
+from .models import ReportDownload, ReportJob, ReportSettings
 
 
 @admin.register(ReportJob)
@@ -31,3 +31,21 @@ class ReportDownloadAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(ReportSettings)
+class ReportSettingsAdmin(admin.ModelAdmin):
+    """The one settings row: edited, never added twice or deleted."""
+
+    list_display = ["__str__", "national_issuer", "updated_at"]
+    fields = ["national_issuer"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return not ReportSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        obj.pk = 1
+        super().save_model(request, obj, form, change)

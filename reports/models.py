@@ -22,8 +22,11 @@ __all__ = [
     "ReportJob",
     "ReportJobState",
     "ReportKind",
+    "ReportSettings",
 ]
 
+
+DEFAULT_NATIONAL_ISSUER = "工业和信息化部中小企业局"
 
 ACTIVE_STATES = (ReportJobState.QUEUED, ReportJobState.RENDERING)
 FINISHED_STATES = (ReportJobState.DONE, ReportJobState.FAILED)
@@ -121,3 +124,30 @@ class ReportDownload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} 下载 {self.job}"
+
+
+class ReportSettings(models.Model):
+    """The reports' own settings, one row (id 1, made by the migration), edited in the admin.
+
+    A city's issuer is `cities.PilotCity.report_issuer`; this row holds what has no city: who
+    issues the national report.
+    """
+
+    national_issuer = models.CharField(
+        "全国报告发布单位",
+        max_length=100,
+        default=DEFAULT_NATIONAL_ISSUER,
+        help_text="印在全国试点进展报告封面上的发布单位。修改只影响此后申请的报告，"
+        "已生成的报告不变。",
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "报告设置"
+        verbose_name_plural = "报告设置"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="reports_reportsettings_one_row"),
+        ]
+
+    def __str__(self) -> str:
+        return "报告设置"

@@ -15,7 +15,7 @@ from assessments.selectors import assessment_list_visible_to
 from cities.selectors import city_list_visible_to
 from sme_pilot.errors import NotFound
 
-from .models import ReportJob, ReportKind
+from .models import DEFAULT_NATIONAL_ISSUER, ReportJob, ReportKind, ReportSettings
 
 RECENT_JOBS = 50
 
@@ -45,3 +45,9 @@ def report_job_list_mine(*, user: object) -> QuerySet[ReportJob]:
     if not isinstance(user, User) or not user.is_authenticated:
         return ReportJob.objects.none()
     return report_job_list_visible_to(user=user).filter(requesters=user)[:RECENT_JOBS]
+
+
+def national_issuer() -> str:
+    """Who issues the national report: the settings row's, else the default."""
+    issuer = ReportSettings.objects.filter(pk=1).values_list("national_issuer", flat=True).first()
+    return (issuer or "").strip() or DEFAULT_NATIONAL_ISSUER

@@ -5,6 +5,12 @@ float chart values as strings, dates as ISO text. It holds `as_of` and the data,
 varies with time (no generation time), so the same data on the same `as_of` hashes the same and a
 report can be deduplicated by its hash. Every figure comes from the selectors the pages use, in a
 constant number of queries.
+
+The cover's issuing body (`issuer`: the city's, the enterprise's city's, or the national one) is
+frozen with the data and hashed with it: a changed issuer is a new report, and an old report keeps
+the issuer it was requested with. The issue date (`issued_on`, the day the report was requested)
+is frozen too but not hashed: the same data asked for again on a later day is the same report,
+which keeps the date it was first issued on.
 """
 
 from __future__ import annotations
@@ -30,13 +36,18 @@ from oversight.selectors.dashboard.city import city_dashboard
 from oversight.selectors.dashboard.national import compliance_cached, national_dashboard
 from oversight.selectors.dashboard.trend import FIT_MONTHS
 
+from .selectors import national_issuer
+
 KINDS = ("city", "national", "assessment")
 TIER_LABELS = dict(QualityTier.choices)
+NOT_HASHED = frozenset({"issued_on"})  # top-level keys the hash leaves out
 
 
 def snapshot_hash(snapshot: dict[str, Any]) -> str:
-    """SHA-256 (hex) of the canonical JSON: sorted keys, no spaces, UTF-8 text."""
-    text = json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """SHA-256 (hex) of the canonical JSON (sorted keys, no spaces, UTF-8 text) of the snapshot
+    without its issue date."""
+    hashed = {k: v for k, v in snapshot.items() if k not in NOT_HASHED}
+    text = json.dumps(hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -46,21 +57,25 @@ def build_snapshot(
     city_code: str | None = None,
     assessment_id: int | None = None,
     as_of: dt.date | None = None,
+    issued_on: dt.date | None = None,
 ) -> dict[str, Any]:
-    """The report's data. `LookupError` for an unknown city or assessment, `ValueError` for an
-    unknown kind or a missing argument."""
+    """The report's data, issued on `issued_on` (default today). `LookupError` for an unknown
+    city or assessment, `ValueError` for an unknown kind or a missing argument."""
     as_of = as_of or timezone.localdate()
     if kind == "city":
         if not city_code:
             raise ValueError("城市报告需要城市代码")
-        return _city(city_code, as_of)
-    if kind == "national":
-        return _national(as_of)
-    if kind == "assessment":
+        snapshot = _city(city_code, as_of)
+    elif kind == "national":
+        snapshot = _national(as_of)
+    elif kind == "assessment":
         if assessment_id is None:
             raise ValueError("评测报告需要评测编号")
-        return _assessment(assessment_id, as_of)
-    raise ValueError(f"未知的报告类型：{kind}（可选：{'、'.join(KINDS)}）")
+        snapshot = _assessment(assessment_id, as_of)
+    else:
+        raise ValueError(f"未知的报告类型：{kind}（可选：{'、'.join(KINDS)}）")
+    snapshot["issued_on"] = (issued_on or timezone.localdate()).isoformat()
+    return snapshot
 
 
 def _s(value: Decimal | float | None, places: int = 2) -> str | None:
@@ -170,6 +185,7 @@ def _city(code: str, as_of: dt.date) -> dict[str, Any]:
     return {
         "kind": "city",
         "as_of": as_of.isoformat(),
+        "issuer": city.issuer,
         "city": {
             "code": city.code,
             "name": city.name,
@@ -310,6 +326,7 @@ def _national(as_of: dt.date) -> dict[str, Any]:
     return {
         "kind": "national",
         "as_of": as_of.isoformat(),
+        "issuer": national_issuer(),
         "rows": rows,
         "totals": {
             "cities": len(rows),
@@ -445,6 +462,7 @@ def _assessment(pk: int, as_of: dt.date) -> dict[str, Any]:
     return {
         "kind": "assessment",
         "as_of": as_of.isoformat(),
+        "issuer": e.city.issuer,
         "assessment": {
             "id": a.pk,
             "purpose": a.get_purpose_display(),

@@ -3,6 +3,7 @@ unit ("70 家"). The snapshot keeps the exact values; only the printed text is s
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django import template
@@ -59,3 +60,13 @@ def with_unit(value: object, unit: str) -> str:
     whole = number.to_integral_value()
     shown = f"{whole:f}" if whole == number else _trim(number)
     return f"{shown} {unit}" if unit else shown
+
+
+@register.filter
+def chinese_date(value: object) -> str:
+    """An ISO date ("2026-12-04") as a Chinese document dates it: "2026年12月4日"."""
+    try:
+        day = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return DASH
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from assessments import indicators, scoring
 from assessments.models import Assessment
 from cities.models import PilotCity, add_months
 from demo.services import demo_seed
@@ -37,3 +38,25 @@ def test_nothing_is_dated_in_the_future():
     latest = Assessment.objects.order_by("-assessed_on").values_list("assessed_on", flat=True)[0]
     assert latest <= timezone.localdate()
     assert isinstance(latest, dt.date)
+
+
+def test_the_mid_pilot_city_has_enterprises_just_below_the_line_from_answered_questionnaires():
+    demo_seed()
+    hhht = PilotCity.objects.select_related("batch").get(code="HHHT")
+    dash = city_dashboard(city=hhht, as_of=timezone.localdate())
+    measured = [r for r in dash.closest if r.distance.fewest_changes is not None]
+    assert len(measured) >= 24  # a few dozen, each measured from its answers
+    methods = {r.distance.method for r in measured}
+    assert methods == {"self", "onsite"}  # submitted self-assessments, some confirmed on site
+    # Every one is below the rule's level by the real scoring of its stored answers.
+    usccs = [r.uscc for r in measured]
+    answered = Assessment.objects.filter(
+        enterprise__uscc__in=usccs, revision__isnull=False
+    ).select_related("revision")
+    assert {a.enterprise.uscc for a in answered.select_related("enterprise")} == set(usccs)
+    for a in answered:
+        assert a.revision is not None and a.answers
+        result = scoring.score(a.answers, a.scenes, a.data, indicators.indicator_for(a.revision))
+        assert result.level == a.level < hhht.batch.min_level
+        assert result.total == a.total_score
+    assert all(r.distance.fewest_changes <= 3 for r in measured)  # type: ignore[operator]
