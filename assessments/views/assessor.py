@@ -110,7 +110,8 @@ def onsite_start(request: AuthenticatedHttpRequest, uscc: str) -> HttpResponse:
     purpose = Purpose(assessment.purpose).label
     if assessment.based_on_id:
         messages.success(
-            request, f"已开始{purpose}现场评定，答案已按企业最近提交的{purpose}自评预填，请逐项核实。"
+            request,
+            f"已开始{purpose}现场评定，答案已按企业最近提交的{purpose}自评预填，请逐项核实。",
         )
     elif selectors.latest_submitted_self_assessment(
         enterprise=enterprise, purpose=assessment.purpose

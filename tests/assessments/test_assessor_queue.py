@@ -59,9 +59,7 @@ def test_queue_holds_submitted_baseline_and_post_self_assessments_newest_first(
     assert queue_ids(assessor, Purpose.BASELINE) == [old.pk]
 
 
-def test_a_newer_submission_of_the_same_purpose_takes_the_place_of_the_older(
-    assessor, enterprise
-):
+def test_a_newer_submission_of_the_same_purpose_takes_the_place_of_the_older(assessor, enterprise):
     submitted(enterprise, Purpose.BASELINE, hours_ago=3)
     newer = submitted(enterprise, Purpose.BASELINE, hours_ago=1)
     post = submitted(enterprise, Purpose.POST, hours_ago=2)
@@ -106,7 +104,9 @@ def test_queue_page_rows_and_actions(client, assessor, enterprise, sub_industry)
 
     body = client.get(QUEUE).content.decode()
 
-    row = re.search(rf'<tr data-uscc="{enterprise.uscc}" data-id="{waiting.pk}">(.*?)</tr>', body, re.S)
+    row = re.search(
+        rf'<tr data-uscc="{enterprise.uscc}" data-id="{waiting.pk}">(.*?)</tr>', body, re.S
+    )
     assert row, body
     cells = row.group(1)
     for text in (enterprise.name, enterprise.uscc, "特色食品", "改造后", "二级 · 44.975 分"):
@@ -199,9 +199,7 @@ def test_onsite_without_a_self_assessment_of_its_purpose_says_so(client, assesso
     assert 'id="not-prefilled">没有可预填的企业改造后自评，答案未预填' in body
 
 
-def test_the_review_box_preselects_the_purpose_of_the_self_assessment(
-    client, assessor, enterprise
-):
+def test_the_review_box_preselects_the_purpose_of_the_self_assessment(client, assessor, enterprise):
     post = submitted(enterprise, Purpose.POST)
     client.force_login(assessor)
     body = client.get(f"/assessments/{post.pk}/result/").content.decode()
@@ -281,7 +279,9 @@ def test_confirm_is_the_second_step(client, assessor, enterprise):
     client.force_login(assessor)
     draft = started_from(client, enterprise)
     questionnaire = client.get(f"/assessments/{draft.pk}/").content.decode()
-    assert f'href="{preview_url(draft)}" id="confirm-preview-link">确认评定结果</a>' in questionnaire
+    assert (
+        f'href="{preview_url(draft)}" id="confirm-preview-link">确认评定结果</a>' in questionnaire
+    )
     assert 'id="confirm-form"' not in questionnaire
 
     # Without the preview's version: sent to the preview, nothing confirmed.
@@ -311,9 +311,7 @@ def test_a_change_after_the_preview_is_not_confirmed_unseen(client, assessor, en
     services.assessment_autosave(
         actor=assessor, assessment_id=draft.pk, field_name="Q5", value="A", base_version=0
     )
-    response = client.post(
-        f"/assessments/{draft.pk}/confirm/", {"edit_version": "0"}, follow=True
-    )
+    response = client.post(f"/assessments/{draft.pk}/confirm/", {"edit_version": "0"}, follow=True)
     assert response.redirect_chain[-1][0] == preview_url(draft)
     assert "预览之后评定内容又有修改" in response.content.decode()
     draft.refresh_from_db()
