@@ -25,7 +25,6 @@ from cities.selectors import (
     enterprise_get_visible,
     roster_for_city,
 )
-
 from sme_pilot.inputs import parse_id
 
 from .. import selectors, services
