@@ -121,7 +121,7 @@ class AssessmentViewSet(
         summary="新建评测",
         description=(
             "企业用户新建本企业的自评（可省略 enterprise）；现场评定员为本市企业新建现场评定"
-            "（目的为改造前或改造后），并以企业最近提交的自评预填。"
+            "（目的为改造前或改造后），并以企业最近提交的同一目的自评预填。"
         ),
         request=serializers.AssessmentCreateSerializer,
         responses={
