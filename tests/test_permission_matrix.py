@@ -267,6 +267,7 @@ MATRIX: list[Entry] = [
     E("assessment-list",       "403 200 200 200 200 200 200 200 200"),
     E("assessment-list",       "403 201 404 201 404 403 404 403 403", "POST", json=True,
       data=lambda w: {"enterprise": w.ent.uscc, "purpose": "baseline"}),
+    E("assessment-queue",      "403 404 404 200 200 404 404 404 404"),
     E("assessment-detail",     "403 200 404 200 404 200 404 200 200", **SUBMITTED),
     E("assessment-detail",     "403 200 404 404 404 404 404 404 200", **DRAFT),
     E("assessment-detail",     "403 400 404 403 404 403 404 403 403", "PATCH", **SUBMITTED,

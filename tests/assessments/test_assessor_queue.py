@@ -359,3 +359,49 @@ def test_assessor_page_labels_and_terms_end_with_a_chinese_colon(client, assesso
         labels += re.findall(r"<dt>([^<]*)</dt>", page)
         assert labels, url
         assert all(label.strip().endswith("：") for label in labels), (url, labels)
+
+
+# --- the API's queue ----------------------------------------------------------------------------
+
+API_QUEUE = "/api/v1/assessments/queue/"
+
+
+def test_api_queue_is_the_pages_queue(client, assessor, enterprise, sub_industry):
+    older = submitted(enterprise, Purpose.BASELINE, hours_ago=2)
+    other = EnterpriseFactory(sub_industry=sub_industry)
+    newer = submitted(other, Purpose.POST, hours_ago=1)
+    draft = onsite(other, Purpose.POST)
+    submitted(enterprise, Purpose.SELF_CHECK)
+    client.force_login(assessor)
+
+    body = client.get(API_QUEUE).json()
+
+    assert [row["id"] for row in body["results"]] == [newer.pk, older.pk]
+    first = body["results"][0]
+    assert first["enterprise"] == other.uscc and first["sub_industry"] == "特色食品"
+    assert (first["purpose"], first["level"], first["total_score"]) == ("post", 2, "44.975")
+    assert first["onsite_draft"] == draft.pk and body["results"][1]["onsite_draft"] is None
+    only = client.get(API_QUEUE, {"purpose": "baseline"}).json()
+    assert [row["id"] for row in only["results"]] == [older.pk]
+
+
+def test_api_queue_refuses_an_unknown_purpose_and_other_roles(
+    client, assessor, city_official, enterprise
+):
+    client.force_login(assessor)
+    bad = client.get(API_QUEUE, {"purpose": "self_check"})
+    assert bad.status_code == 400 and "评定目的" in bad.json()["purpose"][0]
+    client.force_login(city_official)
+    assert client.get(API_QUEUE).status_code == 404
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_api_queue_queries_do_not_grow(
+    client, assessor, sub_industry, django_assert_max_num_queries, n
+):
+    for enterprise in EnterpriseFactory.create_batch(n, sub_industry=sub_industry):
+        submitted(enterprise)
+    client.force_login(assessor)
+    with django_assert_max_num_queries(3):  # session, user, the rows
+        response = client.get(API_QUEUE)
+    assert len(response.json()["results"]) == n
