@@ -63,7 +63,8 @@ class AssessmentPagination(CursorPagination):
 
 
 class QueuePagination(CursorPagination):
-    ordering = ("-submitted_at", "-id")  # the queue's order: newest submission first
+    # The queue's order, newest submission first. DRF takes a tuple here; its stubs say str.
+    ordering = ("-submitted_at", "-id")  # type: ignore[assignment]
 
 
 _QUEUE_PURPOSES = [p.value for p in selectors.QUEUE_PURPOSES]

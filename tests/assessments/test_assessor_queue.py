@@ -383,6 +383,12 @@ def test_api_queue_is_the_pages_queue(client, assessor, enterprise, sub_industry
     assert first["onsite_draft"] == draft.pk and body["results"][1]["onsite_draft"] is None
     only = client.get(API_QUEUE, {"purpose": "baseline"}).json()
     assert [row["id"] for row in only["results"]] == [older.pk]
+    # Page by page, in the same order.
+    first_page = client.get(API_QUEUE, {"page_size": "1"}).json()
+    assert [row["id"] for row in first_page["results"]] == [newer.pk]
+    second_page = client.get(first_page["next"]).json()
+    assert [row["id"] for row in second_page["results"]] == [older.pk]
+    assert second_page["next"] is None
 
 
 def test_api_queue_refuses_an_unknown_purpose_and_other_roles(
