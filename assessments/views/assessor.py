@@ -172,11 +172,15 @@ def confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
     version = _previewed_version(request)
-    if version is None:
-        if not common.is_city_assessor(user, assessment.enterprise):
-            raise PermissionDenied("只有本市的现场评定员可以确认评定结果。")
+    if (
+        version is None
+        and assessment.method == Method.ONSITE
+        and common.is_city_assessor(user, assessment.enterprise)
+    ):
         messages.info(request, "请先在确认预览中核对评定结果，再确认。")
         return redirect("assessments:assessment_confirm_preview", pk=assessment.pk)
+    # Anyone else is refused by the service (403, or a self-assessment's 400) before any
+    # version matters: only the city's assessor confirms, and only on-site assessments.
     try:
         confirmed = services.assessment_confirm(
             actor=user, assessment_id=assessment.pk, previewed_version=version

@@ -330,6 +330,16 @@ def test_only_the_citys_assessor_sees_the_preview(
     assert client.get(preview_url(own)).status_code == 404  # a self-assessment is not confirmed
 
 
+def test_a_self_assessment_is_not_confirmed_from_the_page(client, assessor, enterprise):
+    own = submitted(enterprise)
+    client.force_login(assessor)
+    response = client.post(f"/assessments/{own.pk}/confirm/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/assessments/{own.pk}/"
+    assert "自评不能直接确认" in response.content.decode()
+    own.refresh_from_db()
+    assert own.state == State.SUBMITTED
+
+
 def test_confirm_preview_service_matches_what_confirm_stores(assessor, enterprise):
     draft = onsite(enterprise, complete=True)
     preview = services.confirm_preview(actor=assessor, assessment_id=draft.pk)
