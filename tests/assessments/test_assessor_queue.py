@@ -263,6 +263,17 @@ def test_preview_of_an_incomplete_onsite_links_each_missing_item(client, assesso
     assert f'href="/assessments/{draft.pk}/#s-S16">S16 ' in body
 
 
+def test_preview_of_an_inconsistent_onsite_links_each_error(client, assessor, enterprise):
+    draft = onsite(enterprise, complete=True)
+    draft.answers["Q2"] = "A"  # 30 of 120 machines digital is 25 %, not 0-10 %
+    draft.save()
+    client.force_login(assessor)
+    body = client.get(preview_url(draft)).content.decode()
+    assert 'id="invalid"' in body and 'id="confirm-form"' not in body
+    item = re.search(rf'<a href="/assessments/{draft.pk}/#q-Q2">Q2 [^<]*</a>：([^<]*)</li>', body)
+    assert item and "应选 C" in item.group(1)
+
+
 def test_confirm_of_an_incomplete_onsite_goes_to_the_linked_list(client, assessor, enterprise):
     draft = onsite(enterprise, Purpose.POST)
     client.force_login(assessor)
