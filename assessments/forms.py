@@ -25,6 +25,23 @@ class OnsiteStartForm(forms.Form):
     purpose = forms.ChoiceField(label="评定目的", choices=ONSITE_PURPOSES)
 
 
+class QueueFilterForm(forms.Form):
+    """The assessor's queue (待评定) by purpose; empty is every purpose."""
+
+    purpose = forms.ChoiceField(
+        label="评定目的",
+        choices=[("", "全部"), *ONSITE_PURPOSES],
+        required=False,
+        error_messages={"invalid_choice": "评定目的：请选择改造前或改造后。"},
+    )
+
+
+class ConfirmForm(forms.Form):
+    """The second step of a confirmation: the `edit_version` the preview showed."""
+
+    edit_version = forms.CharField(max_length=19, required=False, widget=forms.HiddenInput)
+
+
 class AutosaveForm(forms.Form):
     """One changed field of the questionnaire and the version of it the page last saw.
 

@@ -11,14 +11,14 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
 
 from accounts import policy
 from cities.models import Enterprise
 from sme_pilot.errors import NotFound
 
-from .models import Assessment, Method, PledgeText, State
+from .models import Assessment, Method, PledgeText, Purpose, State
 
 # The one order of confirmed assessments everywhere (current level = first of LATEST_FIRST,
 # baseline = first of EARLIEST_FIRST). A missing confirmation time counts as the earliest, on
@@ -116,12 +116,68 @@ def current_level_of(*, enterprise: Enterprise, as_of: dt.date | None = None) ->
     return None if current is None else current.level
 
 
-def latest_submitted_self_assessment(*, enterprise: Enterprise) -> Assessment | None:
-    return (
-        Assessment.objects.filter(enterprise=enterprise, method=Method.SELF, state=State.SUBMITTED)
-        .order_by("-submitted_at", "-id")
-        .first()
+def latest_submitted_self_assessment(
+    *, enterprise: Enterprise, purpose: str | None = None
+) -> Assessment | None:
+    """The enterprise's newest submitted self-assessment (of one purpose, when given)."""
+    qs = Assessment.objects.filter(enterprise=enterprise, method=Method.SELF, state=State.SUBMITTED)
+    if purpose is not None:
+        qs = qs.filter(purpose=purpose)
+    return qs.order_by("-submitted_at", "-id").first()
+
+
+# --- the on-site assessor's queue (待评定) -------------------------------------------------------
+
+# Purposes an on-site assessment can have, so the purposes of a self-assessment that waits for
+# one. A 自评 (self_check) is the enterprise's own check: no on-site assessment answers it.
+QUEUE_PURPOSES = (Purpose.BASELINE, Purpose.POST)
+
+
+def onsite_queue_visible_to(*, user: object, purpose: str | None = None) -> QuerySet[Assessment]:
+    """Submitted self-assessments of the user's reach waiting for an on-site assessment.
+
+    In the queue: a self-assessment that is submitted (a returned one is the enterprise's again),
+    of purpose 改造前 or 改造后, the newest submitted one of its enterprise and purpose (an older
+    submission is overtaken by the newer), and not yet answered: no on-site assessment of the
+    same enterprise and purpose was confirmed (`confirmed_at`, imported levels included) at or
+    after it was submitted. An on-site draft of the same enterprise and purpose in progress
+    leaves it listed, with `onsite_draft_id` set (评定中). Newest submission first.
+
+    Only assessors get rows (the queue is their work); everyone else an empty queryset.
+    """
+    if not policy.has(user, policy.Ability.ASSESS_ONSITE):
+        return Assessment.objects.none()
+    same = {"enterprise": OuterRef("enterprise"), "purpose": OuterRef("purpose")}
+    newer_submission = Assessment.objects.filter(
+        **same, method=Method.SELF, state=State.SUBMITTED
+    ).filter(
+        Q(submitted_at__gt=OuterRef("submitted_at"))
+        | Q(submitted_at=OuterRef("submitted_at"), id__gt=OuterRef("id"))
     )
+    answered = Assessment.objects.filter(
+        **same,
+        method=Method.ONSITE,
+        state=State.CONFIRMED,
+        confirmed_at__gte=OuterRef("submitted_at"),
+    )
+    draft = Assessment.objects.filter(**same, method=Method.ONSITE, state=State.DRAFT).order_by(
+        "-id"
+    )
+    qs = (
+        assessment_list_visible_to(user=user)
+        .select_related("enterprise__sub_industry")
+        .filter(
+            method=Method.SELF,
+            state=State.SUBMITTED,
+            purpose__in=QUEUE_PURPOSES,
+            submitted_at__isnull=False,
+        )
+        .filter(~Exists(newer_submission), ~Exists(answered))
+        .annotate(onsite_draft_id=Subquery(draft.values("id")[:1]))
+    )
+    if purpose:
+        qs = qs.filter(purpose=purpose)
+    return qs.order_by("-submitted_at", "-id")
 
 
 def enterprise_assessment_history(*, user: object, enterprise: Enterprise) -> QuerySet[Assessment]:

@@ -104,7 +104,8 @@ def assessment_create(
 ) -> Assessment:
     """A new draft. Enterprises start self-assessments of their own enterprise; assessors start
     on-site assessments (baseline or post) of their city's enterprises, prefilled from the
-    enterprise's latest submitted self-assessment."""
+    enterprise's latest submitted self-assessment of the same purpose (none of that purpose, or
+    one on another indicator revision: not prefilled, `based_on` empty)."""
     if purpose not in Purpose.values:
         raise ValidationError({"purpose": f"未知的评测目的：{purpose}"})
     if policy.has(actor, policy.Ability.SELF_ASSESS):
@@ -133,7 +134,7 @@ def assessment_create(
         created_by=actor,
     )
     if method == Method.ONSITE:
-        base = selectors.latest_submitted_self_assessment(enterprise=enterprise)
+        base = selectors.latest_submitted_self_assessment(enterprise=enterprise, purpose=purpose)
         if base is not None and base.revision_id == revision.pk:
             assessment.based_on = base
             assessment.answers = dict(base.answers)
@@ -339,21 +340,47 @@ def _target(
 # --- submit, confirm, return -------------------------------------------------------------------
 
 
-def _complete_or_explain(assessment: Assessment, indicator: scoring.Indicator) -> None:
+@dataclass(frozen=True)
+class Completeness:
+    """What stands between a questionnaire and its score: unanswered items, then the errors of
+    a complete document (`scoring.validate_answers(complete=True)`)."""
+
+    missing: list[str]
+    errors: list[scoring.FieldError]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and not self.errors
+
+
+def _completeness(assessment: Assessment, indicator: scoring.Indicator) -> Completeness:
     missing = scoring.missing_items(assessment.answers, assessment.scenes, indicator)
     if missing:
-        raise ValidationError(
-            {"answers": f"还有 {len(missing)} 项未填写：{'、'.join(missing)}"}, code="incomplete"
-        )
+        return Completeness(missing, [])
     errors = scoring.validate_answers(
         assessment.answers, assessment.scenes, assessment.data, indicator, complete=True
     )
-    if errors:
-        raise ValidationError({e.field: e.message for e in errors}, code="invalid")
+    return Completeness([], list(errors))
+
+
+def _complete_or_explain(assessment: Assessment, indicator: scoring.Indicator) -> None:
+    found = _completeness(assessment, indicator)
+    if found.missing:
+        raise ValidationError(
+            {"answers": f"还有 {len(found.missing)} 项未填写：{'、'.join(found.missing)}"},
+            code="incomplete",
+        )
+    if found.errors:
+        raise ValidationError({e.field: e.message for e in found.errors}, code="invalid")
+
+
+def _score(assessment: Assessment, indicator: scoring.Indicator) -> scoring.Result:
+    """The score confirmation stores (and the confirmation preview shows)."""
+    return scoring.score(assessment.answers, assessment.scenes, assessment.data, indicator)
 
 
 def _apply_score(assessment: Assessment, indicator: scoring.Indicator) -> None:
-    result = scoring.score(assessment.answers, assessment.scenes, assessment.data, indicator)
+    result = _score(assessment, indicator)
     assessment.level = result.level
     assessment.total_score = result.total
     assessment.foundation_score = result.dimensions["foundation"]
@@ -408,16 +435,36 @@ def assessment_submit(
     return assessment
 
 
-@transaction.atomic
-def assessment_confirm(*, actor: User, assessment_id: int) -> Assessment:
-    """The city's assessor confirms an on-site assessment: it becomes the current level."""
-    assessment = _locked(assessment_id)
-    _visible_or_404(actor, assessment)
+def _ensure_confirmer(actor: User, assessment: Assessment) -> None:
     if not _is_city_assessor(actor, assessment.enterprise):
         raise Forbidden("只有本市的现场评定员可以确认评定结果。")
     if assessment.method != Method.ONSITE:
         raise ValidationError("自评不能直接确认：请基于该自评开始现场评定，核实后确认。")
+
+
+def _changed_since_preview() -> ValidationError:
+    return ValidationError(
+        {"edit_version": "预览之后评定内容又有修改，请重新核对预览结果后再确认。"},
+        code="changed_since_preview",
+    )
+
+
+@transaction.atomic
+def assessment_confirm(
+    *, actor: User, assessment_id: int, previewed_version: int | None = None
+) -> Assessment:
+    """The city's assessor confirms an on-site assessment: it becomes the current level.
+
+    `previewed_version` is the `edit_version` the confirmation preview showed (the page's
+    second step): if the answers changed since, nothing is confirmed and the assessor looks
+    again. The API, which has no preview, passes None.
+    """
+    assessment = _locked(assessment_id)
+    _visible_or_404(actor, assessment)
+    _ensure_confirmer(actor, assessment)
     _ensure_editable(assessment)
+    if previewed_version is not None and previewed_version != assessment.edit_version:
+        raise _changed_since_preview()
     indicator = _indicator(assessment)
     _complete_or_explain(assessment, indicator)
     _apply_score(assessment, indicator)
@@ -465,6 +512,62 @@ def _locked(assessment_id: int, *, no_key: bool = False) -> Assessment:
     if assessment is None:
         raise NotFound("没有找到该评测")
     return assessment
+
+
+@dataclass(frozen=True)
+class ConfirmPreview:
+    """What confirming an on-site assessment would do, computed as `assessment_confirm` does.
+
+    `result` is None while the questionnaire is incomplete or invalid (`completeness` says
+    what is missing or wrong). `based_on` is the self-assessment it was prefilled from, and
+    `current` the enterprise's current confirmed assessment (None: never confirmed).
+    """
+
+    assessment: Assessment
+    indicator: scoring.Indicator
+    completeness: Completeness
+    result: scoring.Result | None
+    based_on: Assessment | None
+    current: Assessment | None
+
+    @property
+    def differs_from_self_assessment(self) -> bool:
+        base = self.based_on
+        if self.result is None or base is None:
+            return False
+        return base.level != self.result.level or base.total_score != self.result.total
+
+    @property
+    def lowers_current_level(self) -> bool:
+        current = self.current
+        if self.result is None or current is None or current.level is None:
+            return False
+        return self.result.level < current.level
+
+
+def confirm_preview(*, actor: User, assessment_id: int) -> ConfirmPreview:
+    """The confirmation preview: the same checks and score as `assessment_confirm`, nothing
+    written. Refused (the same errors) where confirming would be."""
+    assessment = (
+        Assessment.objects.select_related("enterprise", "revision", "based_on")
+        .filter(pk=assessment_id)
+        .first()
+    )
+    if assessment is None:
+        raise NotFound("没有找到该评测")
+    _visible_or_404(actor, assessment)
+    _ensure_confirmer(actor, assessment)
+    _ensure_editable(assessment)
+    indicator = _indicator(assessment)
+    completeness = _completeness(assessment, indicator)
+    return ConfirmPreview(
+        assessment=assessment,
+        indicator=indicator,
+        completeness=completeness,
+        result=_score(assessment, indicator) if completeness.complete else None,
+        based_on=assessment.based_on,
+        current=selectors.current_assessment_of(enterprise=assessment.enterprise),
+    )
 
 
 def assessment_preview(*, assessment: Assessment) -> scoring.Result | None:

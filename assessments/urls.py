@@ -23,4 +23,6 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/correct/", assessor.correct, name="assessment_correct"),
     path("assessor/", assessor.assessor_list, name="assessor_list"),
     path("assessor/<str:uscc>/start/", assessor.onsite_start, name="onsite_start"),
+    path("assessor/queue/", assessor.queue, name="assessor_queue"),
+    path("<int:pk>/confirm/preview/", assessor.confirm_preview, name="assessment_confirm_preview"),
 ]

@@ -114,6 +114,29 @@ def test_an_onsite_assessment_is_confirmed_once(city, enterprise, assessor, seco
     assert dashboard_cache.cached_for_city("race", city.pk, today, lambda: "after") == "after"
 
 
+def test_the_confirmation_page_confirms_once_and_sends_every_click_to_the_result(
+    enterprise, assessor, second_assessor
+):
+    """The preview's second step, clicked twice or by two assessors at once (issue 12)."""
+    onsite = AssessmentFactory(
+        enterprise=enterprise, method=Method.ONSITE, purpose=Purpose.BASELINE, complete=True
+    )
+    url = f"/assessments/{onsite.pk}/confirm/"
+    body = {"edit_version": str(onsite.edit_version)}
+    calls = [
+        posting(logged_in(actor), url, body, form=True)
+        for actor in [assessor, second_assessor] * (N // 2)
+    ]
+
+    answers = responses(run_at_once(calls, hold=locked(Assessment.objects.filter(pk=onsite.pk))))
+
+    assert statuses(answers) == [302] * N
+    assert {r["Location"] for r in answers} == {f"/assessments/{onsite.pk}/result/"}
+    onsite.refresh_from_db()
+    assert onsite.state == State.CONFIRMED
+    assert onsite.history.filter(history_change_reason="现场评定确认").count() == 1
+
+
 def test_a_self_assessment_is_returned_once(enterprise, assessor, second_assessor):
     submitted = AssessmentFactory(enterprise=enterprise, submitted=True)
     actors = [assessor, second_assessor] * (N // 2)

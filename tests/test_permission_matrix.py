@@ -44,6 +44,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from assessments.models import Method, Purpose
 from cities.models import CityTarget, ImportJob, ImportJobState, ImportKind
 from cities.services import accounts as account_services
 from reports.models import ReportDownload, ReportJob, ReportJobState, ReportKind
@@ -104,6 +105,7 @@ ACCOUNT = {"pk": "users.ent.pk"}  # A1's account, which city A's official manage
 SUBMITTED = {"pk": "sub_a1.pk"}  # A1's submitted self-assessment
 CONFIRMED = {"pk": "conf_a1.pk"}  # A1's confirmed on-site assessment
 DRAFT = {"pk": "draft_a1.pk", "label": "draft"}  # A1's draft: private to A1 (and the admin)
+ONSITE_DRAFT = {"pk": "onsite_a1.pk", "label": "onsite-draft"}  # A1's complete on-site draft
 IMPORT = {"pk": "import_a.pk"}  # city A's finished import job
 CITY_JOB = {"pk": "jobs.city.pk", "label": "city"}  # done report jobs, each with its PDF
 NATIONAL_JOB = {"pk": "jobs.national.pk", "label": "national"}
@@ -207,6 +209,13 @@ MATRIX: list[Entry] = [
     E("assessments:assessor_list",         "L   404 404 200 200 404 404 404 404"),
     E("assessments:onsite_start",          "L   403 404 302 404 403 404 403 403", "POST", **ENT,
       data={"purpose": "baseline"}),
+    E("assessments:assessor_queue",        "L   404 404 200 200 404 404 404 404"),
+    # The confirmation preview: the city's assessor only (others who see the assessment: 404,
+    # as the return page); a confirmed one is its result page.
+    E("assessments:assessment_confirm_preview", "L 404 404 200 404 404 404 404 404",
+      **ONSITE_DRAFT),
+    E("assessments:assessment_confirm_preview", "L 404 404 302 404 404 404 404 404",
+      **CONFIRMED),
 
     # --- reports: request, status page, progress fragment, retry, download ------------------
     #                           anon ent ent2 asr asr2 off off2 min adm
@@ -258,6 +267,7 @@ MATRIX: list[Entry] = [
     E("assessment-list",       "403 200 200 200 200 200 200 200 200"),
     E("assessment-list",       "403 201 404 201 404 403 404 403 403", "POST", json=True,
       data=lambda w: {"enterprise": w.ent.uscc, "purpose": "baseline"}),
+    E("assessment-queue",      "403 404 404 200 200 404 404 404 404"),
     E("assessment-detail",     "403 200 404 200 404 200 404 200 200", **SUBMITTED),
     E("assessment-detail",     "403 200 404 404 404 404 404 404 200", **DRAFT),
     E("assessment-detail",     "403 400 404 403 404 403 404 403 403", "PATCH", **SUBMITTED,
@@ -347,6 +357,12 @@ def _seed() -> SimpleNamespace:
     sub_a1 = AssessmentFactory(enterprise=ent, submitted=True)
     conf_a1 = AssessmentFactory(enterprise=ent, confirmed=True, confirmed_by=users.asr)
     draft_a1 = AssessmentFactory(enterprise=ent)
+    onsite_a1 = AssessmentFactory(
+        enterprise=ent, method=Method.ONSITE, purpose=Purpose.BASELINE, complete=True
+    )
+    # City A's queue (待评定): one row in progress (onsite_a1), one to start.
+    AssessmentFactory(enterprise=ent, submitted=True, purpose=Purpose.BASELINE)
+    AssessmentFactory(enterprise=ent2, submitted=True, purpose=Purpose.POST)
     AssessmentFactory(enterprise=ent2, submitted=True)
     AssessmentFactory(enterprise=other_ent, submitted=True)
 
@@ -405,6 +421,7 @@ def _seed() -> SimpleNamespace:
         sub_a1=sub_a1,
         conf_a1=conf_a1,
         draft_a1=draft_a1,
+        onsite_a1=onsite_a1,
         jobs=jobs,
         import_a=import_a,
     )

@@ -234,6 +234,33 @@ class AssessmentListSerializer(serializers.ModelSerializer):
         return str(obj.confirmed_by) if obj.confirmed_by is not None else None
 
 
+class QueueItemSerializer(AssessmentListSerializer):
+    """待评定列表中的一行：等待现场评定的企业自评。"""
+
+    sub_industry = serializers.CharField(source="enterprise.sub_industry.name", read_only=True)
+    onsite_draft = serializers.IntegerField(
+        source="onsite_draft_id",
+        read_only=True,
+        allow_null=True,
+        help_text="同一企业、同一目的正在进行的现场评定草稿（评定中）；没有则为 null",
+    )
+
+    class Meta(AssessmentListSerializer.Meta):
+        fields = [
+            "id",
+            "enterprise",
+            "enterprise_name",
+            "sub_industry",
+            "purpose",
+            "submitted_at",
+            "level",
+            "level_name",
+            "total_score",
+            "onsite_draft",
+        ]
+        read_only_fields = fields
+
+
 class PledgeSerializer(serializers.Serializer):
     signer_name = serializers.CharField(source="pledge_signer")
     signer_title = serializers.CharField(source="pledge_title")

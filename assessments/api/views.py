@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -59,6 +60,14 @@ _MAX_ID = 2**63  # BigAutoField; a larger number in the URL is simply not found
 
 class AssessmentPagination(CursorPagination):
     ordering = "-id"
+
+
+class QueuePagination(CursorPagination):
+    # The queue's order, newest submission first. DRF takes a tuple here; its stubs say str.
+    ordering = ("-submitted_at", "-id")  # type: ignore[assignment]
+
+
+_QUEUE_PURPOSES = [p.value for p in selectors.QUEUE_PURPOSES]
 
 
 _CONFLICT = OpenApiResponse(serializers.AutosaveConflictSerializer, description="保存冲突")
@@ -121,7 +130,7 @@ class AssessmentViewSet(
         summary="新建评测",
         description=(
             "企业用户新建本企业的自评（可省略 enterprise）；现场评定员为本市企业新建现场评定"
-            "（目的为改造前或改造后），并以企业最近提交的自评预填。"
+            "（目的为改造前或改造后），并以企业最近提交的同一目的自评预填。"
         ),
         request=serializers.AssessmentCreateSerializer,
         responses={
@@ -228,6 +237,37 @@ class AssessmentViewSet(
             pledge_accepted=payload.validated_data["pledge_accepted"],
         )
         return self._detail(assessment.pk)
+
+    @extend_schema(
+        summary="待评定列表（现场评定员）",
+        description=(
+            "本市企业已提交、等待现场评定的改造前和改造后自评，按提交时间从新到旧；每家企业同一"
+            "目的只列最近提交的一份，该自评提交后确认了同一目的的现场评定即移出，被退回的不列出。"
+            "仅现场评定员可用，其他角色返回 404。"
+        ),
+        parameters=[
+            OpenApiParameter(
+                "purpose", str, enum=_QUEUE_PURPOSES, description="评定目的（省略为全部）"
+            )
+        ],
+        responses={
+            200: serializers.QueueItemSerializer(many=True),
+            404: OpenApiResponse(ErrorSerializer, description="不是现场评定员"),
+        },
+    )
+    @action(detail=False, methods=["get"], pagination_class=QueuePagination, filterset_class=None)
+    def queue(self, request: Request) -> Response:
+        actor = self.request.user
+        if not policy.has(actor, policy.Ability.ASSESS_ONSITE):
+            raise exceptions.NotFound("没有找到该页面")
+        purpose = request.query_params.get("purpose", "")
+        if purpose not in ("", *_QUEUE_PURPOSES):
+            raise exceptions.ValidationError(
+                {"purpose": ["评定目的：请选择 baseline（改造前）或 post（改造后）。"]}
+            )
+        rows = selectors.onsite_queue_visible_to(user=actor, purpose=purpose or None)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(serializers.QueueItemSerializer(page, many=True).data)
 
     @extend_schema(
         summary="确认现场评定",

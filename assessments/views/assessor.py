@@ -1,5 +1,7 @@
-"""On-site assessment (现场评定) by the city's assessors: their enterprise list, starting an
-on-site assessment, confirming it, returning a self-assessment, correcting a confirmed result.
+"""On-site assessment (现场评定) by the city's assessors: their enterprise list, the queue of
+self-assessments waiting for them (待评定), starting an on-site assessment, confirming it in two
+steps (a preview, then the confirmation), returning a self-assessment, correcting a confirmed
+result.
 
 Pages are 404 for anyone who is not an assessor of the city; actions answer the services'
 PermissionDenied (403) to a user who may see the assessment but not act on it.
@@ -23,10 +25,11 @@ from cities.selectors import (
     enterprise_get_visible,
     roster_for_city,
 )
+from sme_pilot.inputs import parse_id
 
 from .. import selectors, services
-from ..forms import OnsiteStartForm, ReturnForm
-from ..models import LEVEL_NAMES
+from ..forms import ConfirmForm, OnsiteStartForm, QueueFilterForm, ReturnForm
+from ..models import LEVEL_NAMES, Method, Purpose, State
 from . import common
 
 PAGE_SIZE = 50
@@ -61,6 +64,29 @@ def assessor_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """待评定: the city's submitted self-assessments waiting for an on-site assessment."""
+    user = request.user
+    if not policy.has(user, policy.Ability.ASSESS_ONSITE) or user.city_id is None:
+        raise Http404
+    form = QueueFilterForm(request.GET)
+    purpose = form.cleaned_data["purpose"] if form.is_valid() else ""
+    rows = selectors.onsite_queue_visible_to(user=user, purpose=purpose or None)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "form": form,
+        "query": query.urlencode(),
+        "onsite_form": OnsiteStartForm(),
+    }
+    return render(
+        request, "assessments/queue.html", context, status=200 if form.is_valid() else 400
+    )
+
+
+@login_required
 @require_POST
 def onsite_start(request: AuthenticatedHttpRequest, uscc: str) -> HttpResponse:
     user = request.user
@@ -80,24 +106,98 @@ def onsite_start(request: AuthenticatedHttpRequest, uscc: str) -> HttpResponse:
             for message in errors:
                 messages.error(request, message)
         return redirect("assessments:enterprise_assessments", uscc=enterprise.uscc)
+    purpose = Purpose(assessment.purpose).label
     if assessment.based_on_id:
-        messages.success(request, "已开始现场评定，答案已按企业最近提交的自评预填，请逐项核实。")
+        messages.success(
+            request,
+            f"已开始{purpose}现场评定，答案已按企业最近提交的{purpose}自评预填，请逐项核实。",
+        )
+    elif selectors.latest_submitted_self_assessment(
+        enterprise=enterprise, purpose=assessment.purpose
+    ):
+        messages.warning(
+            request,
+            f"已开始{purpose}现场评定。企业最近提交的{purpose}自评使用另一版评测指标，"
+            "答案未预填，请逐项填写。",
+        )
     else:
-        messages.success(request, "已开始现场评定。该企业没有已提交的自评，请逐项填写。")
+        messages.warning(
+            request,
+            f"已开始{purpose}现场评定。该企业没有已提交的{purpose}自评，答案未预填，请逐项填写。",
+        )
     return redirect("assessments:assessment_detail", pk=assessment.pk)
+
+
+@login_required
+def confirm_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The first step of a confirmation: the result it would give, and what to look at twice."""
+    user = request.user
+    assessment = selectors.assessment_get_visible(user=user, pk=pk)
+    if assessment.method != Method.ONSITE or not common.is_city_assessor(
+        user, assessment.enterprise
+    ):
+        raise Http404("没有找到该评测")
+    if not assessment.is_editable or assessment.revision_id is None:
+        return redirect("assessments:assessment_result", pk=assessment.pk)
+    preview = services.confirm_preview(actor=user, assessment_id=assessment.pk)
+    indicator = preview.indicator
+    result = preview.result
+    context = {
+        "assessment": preview.assessment,
+        "preview": preview,
+        "result": result,
+        "level_name": indicator.level_names.get(result.level, "") if result else "",
+        "missing": common.missing_links(indicator, preview.completeness.missing),
+        "invalid": common.error_links(indicator, preview.completeness.errors),
+        "form": ConfirmForm(initial={"edit_version": preview.assessment.edit_version}),
+    }
+    return render(request, "assessments/confirm_preview.html", context)
+
+
+def _previewed_version(request: AuthenticatedHttpRequest) -> int | None:
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        return None
+    try:
+        return parse_id(form.cleaned_data["edit_version"], field="edit_version")
+    except ValidationError:
+        return None
 
 
 @login_required
 @require_POST
 def confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The second step: confirms what the preview showed (its `edit_version`). Without one
+    (a form from elsewhere, an old page) the assessor is sent to the preview first."""
     user = request.user
     assessment = selectors.assessment_get_visible(user=user, pk=pk)
+    version = _previewed_version(request)
+    if (
+        version is None
+        and assessment.method == Method.ONSITE
+        and common.is_city_assessor(user, assessment.enterprise)
+    ):
+        messages.info(request, "请先在确认预览中核对评定结果，再确认。")
+        return redirect("assessments:assessment_confirm_preview", pk=assessment.pk)
+    # Anyone else is refused by the service (403, or a self-assessment's 400) before any
+    # version matters: only the city's assessor confirms, and only on-site assessments.
     try:
-        confirmed = services.assessment_confirm(actor=user, assessment_id=assessment.pk)
+        confirmed = services.assessment_confirm(
+            actor=user, assessment_id=assessment.pk, previewed_version=version
+        )
     except ValidationError as exc:
-        for errors in common.error_messages(exc).values():
+        assessment.refresh_from_db(fields=["state"])
+        if assessment.method == Method.ONSITE and assessment.state == State.CONFIRMED:
+            # A second click, or a confirmation that lost the race to another.
+            messages.info(request, "该评定结果已经确认。")
+            return redirect("assessments:assessment_result", pk=assessment.pk)
+        for key, errors in common.error_messages(exc).items():
+            if key == "answers" and assessment.method == Method.ONSITE:
+                continue  # the preview lists the missing items, each linked to its question
             for message in errors:
                 messages.error(request, message)
+        if assessment.method == Method.ONSITE:
+            return redirect("assessments:assessment_confirm_preview", pk=assessment.pk)
         return redirect("assessments:assessment_detail", pk=assessment.pk)
     level = LEVEL_NAMES.get(confirmed.level or 0, "")
     messages.success(request, f"评定结果已确认：{level}。该结果即为企业当前的数字化水平等级。")

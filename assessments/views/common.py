@@ -7,6 +7,8 @@ which buttons and inputs a page shows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -94,3 +96,46 @@ def option_labels(question: scoring.Question, codes: list[str]) -> str:
 
 def scene_level_label(value: Any) -> str:
     return "未达一级" if value in (0, "0") else f"{value} 级"
+
+
+@dataclass(frozen=True)
+class ItemLink:
+    """A questionnaire item a page points to: its anchor on the questionnaire (`q-Q2`,
+    `s-S01`, as `_question.html` and `_scene.html` set them), code, title and why."""
+
+    anchor: str
+    code: str
+    title: str
+    message: str = ""
+
+
+def _item_link(indicator: scoring.Indicator, code: str, message: str = "") -> ItemLink | None:
+    try:
+        return ItemLink(f"q-{code}", code, indicator.question(code).title, message)
+    except KeyError:
+        pass
+    try:
+        return ItemLink(f"s-{code}", code, indicator.scene(code).name, message)
+    except KeyError:
+        pass
+    for q in indicator.questions:  # a data field sits with the question it checks
+        if code in (q.data_total, q.data_part, q.data_field):
+            label = indicator.data_field(code).label
+            return ItemLink(f"q-{q.code}", q.code, f"{q.title}（{label}）", message)
+    return None
+
+
+def missing_links(indicator: scoring.Indicator, codes: Iterable[str]) -> list[ItemLink]:
+    """Unanswered questions and scenes (`scoring.missing_items`), each linked to its item."""
+    return [link for code in codes if (link := _item_link(indicator, code)) is not None]
+
+
+def error_links(
+    indicator: scoring.Indicator, errors: Iterable[scoring.FieldError]
+) -> list[ItemLink]:
+    """Errors of a complete questionnaire, linked to their item where they have one."""
+    links = []
+    for error in errors:
+        link = _item_link(indicator, error.field, error.message)
+        links.append(link or ItemLink("", error.field, "", error.message))
+    return links

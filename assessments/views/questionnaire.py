@@ -157,12 +157,9 @@ def submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     indicator = common.indicator_of(assessment)
     if indicator is None:
         raise Http404("没有找到该评测")
-    missing = []
-    for code in scoring.missing_items(assessment.answers, assessment.scenes, indicator):
-        try:
-            missing.append((f"q-{code}", code, indicator.question(code).title))
-        except KeyError:
-            missing.append((f"s-{code}", code, indicator.scene(code).name))
+    missing = common.missing_links(
+        indicator, scoring.missing_items(assessment.answers, assessment.scenes, indicator)
+    )
     preview = None if missing else services.assessment_preview(assessment=assessment)
     context = {
         "assessment": assessment,

@@ -106,6 +106,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # `can`: what the signed-in user's pages may offer (accounts.policy).
                 "accounts.policy.can",
+                # `assessor_queue_count`: the assessor's 待评定 count in the navigation.
+                "assessments.context_processors.assessor_queue",
             ],
         },
     },

@@ -69,7 +69,7 @@ def snapshot(assessment: Assessment) -> dict[str, Any]:
 @pytest.fixture
 def submitted_self(enterprise, enterprise_user) -> Assessment:
     draft = services.assessment_create(
-        actor=enterprise_user, enterprise=enterprise, purpose=Purpose.SELF_CHECK
+        actor=enterprise_user, enterprise=enterprise, purpose=Purpose.BASELINE
     )
     fill(enterprise_user, draft)
     return submit(enterprise_user, draft)

@@ -140,6 +140,10 @@ def test_self_assessment_to_confirmed_level(live_server, page, enterprise_user, 
     with saved(page, "note:Q1"):
         page.fill('textarea[name="note:Q1"]', "现场查看了网络拓扑图和车间交换机台账")
 
+    # Confirming is two steps: the preview, then the confirmation from it.
+    page.get_by_role("link", name="确认评定结果").click()
+    expect(page.locator("#preview-level")).to_have_text("二级（规范级）")
+    expect(page.locator("#preview-warnings")).to_have_count(0)
     page.get_by_role("button", name="确认评定结果").click()
     expect(page.locator("#result-level")).to_have_text("二级（规范级）")
     onsite.refresh_from_db()
