@@ -290,7 +290,7 @@ def client_roster_html(user, query):
     return c.get(reverse("oversight:roster", args=["HHHT"]) + query).content.decode()
 
 
-def test_export_has_levels_and_escapes_formulas(client, city_official, seeded, sub_industry):
+def test_export_has_levels_and_keeps_formulas_as_text(client, city_official, seeded, sub_industry):
     EnterpriseFactory(
         sub_industry=sub_industry, name='=HYPERLINK("http://x","点我")', district="@SUM(A1)"
     )
@@ -299,12 +299,16 @@ def test_export_has_levels_and_escapes_formulas(client, city_official, seeded, s
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     ws = load_workbook(io.BytesIO(response.content)).active
     table = [list(r) for r in ws.iter_rows(values_only=True)]
-    assert table[0][0] == "统一社会信用代码" and table[0][9] == "当前等级"
+    assert table[0][0] == "统一社会信用代码" and table[0][10] == "当前等级（只读）"
     by_name = {r[1]: r for r in table[1:]}
-    assert by_name["小巨人甲"][9] == "一级"
-    assert sum(1 for r in table[1:] if r[9] == "二级") == 9
-    evil = by_name['\'=HYPERLINK("http://x","点我")']
-    assert evil[4] == "'@SUM(A1)" and evil[9] == "未评定"
+    assert by_name["小巨人甲"][10] == "一级"
+    assert sum(1 for r in table[1:] if r[10] == "二级") == 9
+    # Formula-looking text is a text cell (quote prefix), never a formula, and reads back as is.
+    evil = by_name['=HYPERLINK("http://x","点我")']
+    assert evil[4] == "@SUM(A1)" and evil[10] == "未评定"
+    cells = {c.value: c for row in ws.iter_rows() for c in row}
+    for text in ('=HYPERLINK("http://x","点我")', "@SUM(A1)"):
+        assert cells[text].data_type == "s" and cells[text].quotePrefix
     assert len(table) == 1 + 16
 
 
