@@ -11,7 +11,6 @@ from cities.imports import import_file, registry
 from cities.imports.results import EXAMPLE_MARK
 from cities.imports.template_files import OPTIONS_SHEET, template_xlsx
 from cities.models import Enterprise, ImportJob, PilotCity, SubIndustry
-from tests.cities.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

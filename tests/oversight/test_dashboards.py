@@ -175,7 +175,7 @@ def test_dashboard_shows_the_compliance_figures(client, city_official, seeded, c
     assert 'data-code="FOOD" data-light="amber"' in html  # short by 2
     assert 'data-code="TEXT" data-light="green"' in html
     assert "未达标" in html and "小巨人甲" in html  # the giant below level 2, by name
-    assert "+100.00 个百分点" in html  # below-scale: 0% → 100%
+    assert "提高 100.00 个百分点" in html  # below-scale: 0% → 100%
     assert expected["city_compliant"] is False
 
 
@@ -263,7 +263,7 @@ def test_trend_ends_at_the_current_count(client, city_official, seeded, city):
     dash = client.get(dashboard_url()).context["dash"]
     actual = [v for v in dash.trend["actual"] if v is not None]
     assert actual[-1] == dash.counted_at_or_above == 11
-    assert "最小二乘" in dash.method_text
+    assert "最近 6 个月的变化趋势" in dash.method_text
     assert "⌈" not in dash.method_text and "×" not in dash.method_text  # words, not formulas
 
 

@@ -108,9 +108,7 @@ def test_the_export_has_a_chinese_name_and_columns_sized_to_their_content(
     name = f"呼和浩特市企业名录_{timezone.localdate().isoformat()}.xlsx"
     assert f"filename*=utf-8''{quote(name)}" in response["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.content)).active
-    widths = {
-        c.value: sheet.column_dimensions[c.column_letter].width for c in sheet[1] if c.value
-    }
+    widths = {c.value: sheet.column_dimensions[c.column_letter].width for c in sheet[1] if c.value}
     # The long Chinese name counts two per character; a short column stays narrow.
     assert widths["企业名称"] == display_width(roster[0].name) + 2 == 54
     assert widths["是否规上"] == display_width("是否规上") + 2 == 10
