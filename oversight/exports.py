@@ -57,7 +57,9 @@ def safe_cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
     return value
 
 
-def _row(e: Enterprise, rule: compliance.Rule, tiers: dict[str, str], sizes: dict[str, str]):  # type: ignore[no-untyped-def]
+def _row(
+    e: Enterprise, rule: compliance.Rule, tiers: dict[str, str], sizes: dict[str, str]
+) -> list[object]:
     level = getattr(e, "current_level", None)
     on = getattr(e, "current_level_on", None)
     counted = rule.counts_in_denominator(above_scale=e.above_scale, quality_tier=e.quality_tier)

@@ -6,6 +6,7 @@ nothing else; every other account is absent from these querysets (404 on lookup)
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -92,7 +93,7 @@ ENTERPRISE_SEARCH_LIMIT = 20
 
 def enterprise_search_for_accounts(
     *, user: object, q: str, limit: int = ENTERPRISE_SEARCH_LIMIT
-) -> tuple[list[dict[str, object]], bool]:
+) -> tuple[Sequence[Mapping[str, object]], bool]:
     """Roster enterprises whose name or USCC contains `q` (at most `limit`, by name), each
     marked when it already has an account; and whether more matched. One query."""
     text = q.strip()
