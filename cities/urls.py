@@ -17,6 +17,11 @@ import_patterns = [
 account_patterns = [
     path("", accounts.account_list, name="account_list"),
     path("new/", accounts.account_create, name="account_create"),
+    path(
+        "new/enterprises/",
+        accounts.account_enterprise_search,
+        name="account_enterprise_search",
+    ),
     path("bulk/", accounts.account_bulk_create, name="account_bulk_create"),
     path("bulk/<str:token>/", accounts.account_bulk_result, name="account_bulk_result"),
     path(

@@ -151,9 +151,9 @@ def roster_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     )
     enterprises = with_current_level(
         roster_selectors.roster_for_city(user=request.user, city=city, filters=filters)
-    )
+    ).select_related("city", "sub_industry")
     content = exports.roster_xlsx(enterprises.iterator(chunk_size=2000), rule=rule_for(city.batch))
-    filename = f"{city.code}-roster-{timezone.localdate().isoformat()}.xlsx"
+    filename = f"{city.name}企业名录_{timezone.localdate().isoformat()}.xlsx"
     return attachment_response(
         content,
         name=filename,

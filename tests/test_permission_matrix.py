@@ -176,6 +176,8 @@ MATRIX: list[Entry] = [
     E("cities:account_list",          "L   404 404 404 404 200 200 404 404"),
     E("cities:account_create",        "L   404 404 404 404 200 200 404 404"),
     E("cities:account_create",        "L   404 404 404 404 200 200 404 404", "POST", data={}),
+    E("cities:account_enterprise_search", "L 404 404 404 404 200 200 404 404",
+      data=lambda w: {"q": w.ent.name[:2]}),
     E("cities:account_bulk_create",   "L   404 404 404 404 200 200 404 404"),
     E("cities:account_bulk_result",   "L   404 404 404 404 200 410 404 404", token=sheet_token),
     E("cities:account_sheet_download", "L  404 404 404 404 200 410 404 404", token=sheet_token),

@@ -4,7 +4,9 @@ Each app declares its kinds' columns with these (`cities.imports.kinds`, `assess
 
 A header cell may be the English name (any case) or the Chinese name. Unknown columns are an
 error, so that a misspelt optional column is reported instead of silently ignored; a column
-with an empty header cell is ignored as long as its cells are empty too.
+with an empty header cell is ignored as long as its cells are empty too. A kind may name
+read-only columns (`KindSpec.ignored`, e.g. the current level in the exported roster) whose
+header is accepted and whose cells are ignored, so that an exported file imports back as is.
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ class KindSpec:
     label: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
+    # Headers of read-only columns a file may carry (an export's extra facts): their cells are
+    # never read, whatever they hold.
+    ignored: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -190,6 +195,8 @@ def map_header(spec: KindSpec, header: tuple[str, ...]) -> tuple[HeaderMap, list
     for index, title in enumerate(header):
         if not title:
             unnamed.append(index)
+            continue
+        if title in spec.ignored:
             continue
         name = lookup.get(title) or lookup.get(title.lower())
         if name is None:

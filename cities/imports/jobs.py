@@ -297,11 +297,12 @@ def _finish(job: ImportJob, result: ImportResult, state: str) -> ImportJob:
 
 
 def _finished_message(state: str, result: ImportResult) -> str:
+    note = f"；{result.skipped_note}" if result.skipped_examples else ""
     if state == State.DONE:
-        return "导入完成"
+        return f"导入完成{note}"
     if state == State.VALIDATED:
-        return "校验通过，请确认导入"
-    return f"{result.error_summary}，未写入任何数据"
+        return f"校验通过，请确认导入{note}"
+    return f"{result.error_summary}，未写入任何数据{note}"
 
 
 def _interrupted(job_id: int, state: str, back_to: str, message: str) -> None:

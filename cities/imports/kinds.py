@@ -39,6 +39,15 @@ SUB_INDUSTRIES: Final = ImportKind.SUB_INDUSTRIES.value
 ENTERPRISES: Final = ImportKind.ENTERPRISES.value
 
 
+# The roster export's read-only columns (oversight.exports): an exported roster, edited or not,
+# imports back as is; these cells are not read.
+ROSTER_READ_ONLY: Final = (
+    "细分行业名称（只读）",
+    "计入应改尽改分母（只读）",
+    "当前等级（只读）",
+    "当前等级评定日期（只读）",
+)
+
 _CITY_CODE = text(max_length(PilotCity, "code"))
 _SUB_CODE = text(max_length(SubIndustry, "code"))
 
@@ -169,6 +178,7 @@ _SPECS: Final[dict[str, KindSpec]] = {
                 options=labels(SizeClass),
             ),
         ),
+        ignored=ROSTER_READ_ONLY,
     ),
 }
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+# The template's example row carries this mark in the cell after its last column: the import
+# skips such a row and says so, so that the sample never lands in the registry.
+EXAMPLE_MARK: Final = "示例行：导入时跳过"
 # Beyond this many, errors are counted but not listed (a wrong file can have 100,000).
 MAX_REPORTED_ERRORS: Final = 500
 # A cell is quoted in a message by at most this many characters (a cell can hold 100 KB, and a
@@ -60,6 +63,7 @@ class ImportResult:
     error_rows: int = 0  # how many rows have at least one error (file-wide errors not counted)
     dry_run: bool = True
     written: bool = False
+    skipped_examples: tuple[int, ...] = ()  # rows marked EXAMPLE_MARK, not counted in total_rows
 
     @property
     def ok(self) -> bool:
@@ -73,12 +77,26 @@ class ImportResult:
     def error_summary(self) -> str:
         return error_summary(self.error_rows, self.error_count)
 
+    @property
+    def skipped_note(self) -> str:
+        """ "已跳过示例行（第 2 行）", or "" when the file had no example row."""
+        return skipped_note(self.skipped_examples)
+
     def summary(self) -> str:
         line = (
             f"{self.kind}: {self.total_rows} rows, created {self.created}, "
             f"updated {self.updated}, unchanged {self.unchanged}"
         )
+        if self.skipped_examples:
+            line += f" ({self.skipped_note})"
         return f"{line} (--dry-run, 未写入)" if self.dry_run else line
+
+
+def skipped_note(rows: tuple[int, ...]) -> str:
+    if not rows:
+        return ""
+    numbers = "、".join(str(n) for n in rows)
+    return f"已跳过示例行（第 {numbers} 行）"
 
 
 def rows_with_errors(errors: list[RowError]) -> int:

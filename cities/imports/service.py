@@ -22,7 +22,14 @@ from cities.models import ImportJob
 from . import columns, readers, registry
 from .columns import HeaderMap, KindSpec
 from .plans import Context, Scope
-from .results import ImportResult, ParsedRow, RowError, capped, rows_with_errors
+from .results import (
+    EXAMPLE_MARK,
+    ImportResult,
+    ParsedRow,
+    RowError,
+    capped,
+    rows_with_errors,
+)
 from .writers import write_plan
 
 Progress = Callable[[int, str], None]
@@ -56,6 +63,7 @@ class ParsedFile:
     rows: list[ParsedRow]
     total_rows: int
     errors: list[RowError]
+    skipped_examples: tuple[int, ...] = ()  # the template's example rows, not read
 
 
 def import_file(
@@ -94,7 +102,8 @@ def parse_file(
 ) -> ParsedFile:
     """Read and parse every row (no database): cell errors and duplicate keys.
 
-    A city official's empty 城市代码 cells are their own city (`Column.own_city`).
+    A city official's empty 城市代码 cells are their own city (`Column.own_city`). A row marked
+    as the template's example (`EXAMPLE_MARK` in one of its cells) is skipped and reported.
     """
     spec = registry.spec(kind)
     own_city = scope_for(actor).city_code
@@ -107,12 +116,15 @@ def parse_file(
         header_errors = [RowError(table.header_row, p.column, p.message) for p in problems]
         return ParsedFile(spec, None, [], len(table.rows), header_errors)
 
-    total = len(table.rows)
+    examples = tuple(number for number, cells in table.rows if EXAMPLE_MARK in cells)
+    skip = set(examples)
+    data_rows = [(number, cells) for number, cells in table.rows if number not in skip]
+    total = len(data_rows)
     errors: list[RowError] = []
     rows: list[ParsedRow] = []
     seen: dict[tuple[object, ...], int] = {}
     key_title = "、".join(header.title(name) for name in spec.key)
-    for index, (number, cells) in enumerate(table.rows, start=1):
+    for index, (number, cells) in enumerate(data_rows, start=1):
         values, cell_problems = columns.parse_row(spec, header, cells, own_city=own_city)
         if cell_problems:
             errors.extend(RowError(number, p.column, p.message) for p in cell_problems)
@@ -125,7 +137,7 @@ def parse_file(
         rows.append(ParsedRow(number, values, valid=not cell_problems and first == number))
         if progress is not None and index % PROGRESS_EVERY == 0:
             progress(index * 50 // total, f"已校验 {index}/{total} 行")
-    return ParsedFile(spec, header, rows, total, errors)
+    return ParsedFile(spec, header, rows, total, errors, examples)
 
 
 def apply_parsed(
@@ -146,6 +158,7 @@ def apply_parsed(
             error_count=count,
             error_rows=rows_with_errors(parsed.errors),
             dry_run=dry_run,
+            skipped_examples=parsed.skipped_examples,
         )
     errors = list(parsed.errors)
     now = timezone.now()
@@ -193,4 +206,5 @@ def apply_parsed(
         error_rows=rows_with_errors(errors),
         dry_run=dry_run,
         written=written,
+        skipped_examples=parsed.skipped_examples,
     )

@@ -2,8 +2,14 @@
 
 The first sheet has the kind's Chinese headers and one example row; the second, "可选值", lists
 the allowed values (Chinese labels) of each enumerated column, and the first sheet's enumerated
-columns offer them as a drop-down. The file imports as it is, once the example row holds real
-data: the readers read the first sheet only, and every header is one `map_header` accepts.
+columns offer them as a drop-down. The readers read the first sheet only, and every header is
+one `map_header` accepts.
+
+The example row is marked, in grey, by `EXAMPLE_MARK` in the cell after its last column: the
+import skips a row so marked and reports "已跳过示例行" (a sample enterprise must not land in the
+registry because the official left the example in). The downloaded template therefore imports
+as it is, with nothing written; the official fills rows 3 onwards, or overwrites row 2 and
+clears the mark.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .columns import KindSpec
+from .results import EXAMPLE_MARK
 
 OPTIONS_SHEET: Final = "可选值"
 DATA_SHEET: Final = "导入数据"
@@ -26,6 +33,7 @@ CONTENT_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheet
 VALIDATED_ROWS: Final = 5000
 _HEADER_FONT: Final = Font(bold=True)
 _REQUIRED_FILL: Final = PatternFill("solid", fgColor="FFF2CC")
+_EXAMPLE_FONT: Final = Font(italic=True, color="808080")
 
 
 def template_filename(spec: KindSpec) -> str:
@@ -43,7 +51,14 @@ def template_xlsx(spec: KindSpec, *, examples: Mapping[str, str] | None = None) 
     options = workbook.create_sheet(OPTIONS_SHEET)
 
     sheet.append([column.label for column in spec.columns])
-    sheet.append([examples.get(column.name, column.example) for column in spec.columns])
+    sheet.append(
+        [*(examples.get(column.name, column.example) for column in spec.columns), EXAMPLE_MARK]
+    )
+    for cell in sheet[2]:
+        cell.font = _EXAMPLE_FONT
+    sheet.column_dimensions[get_column_letter(len(spec.columns) + 1)].width = (
+        len(EXAMPLE_MARK) * 2 + 2
+    )
     sheet.freeze_panes = "A2"
     enumerated = 0
     for index, column in enumerate(spec.columns, start=1):

@@ -6,6 +6,7 @@ nothing else; every other account is absent from these querysets (404 on lookup)
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -87,18 +88,25 @@ def enterprise_get_for_account(*, user: object, uscc: str) -> Enterprise:
         raise NotFound("没有找到该企业") from None
 
 
-def enterprise_choices_for_accounts(*, user: object) -> list[tuple[str, str]]:
-    """(USCC, label) for every roster enterprise, marking those that already have an account."""
-    rows = (
+ENTERPRISE_SEARCH_LIMIT = 20
+
+
+def enterprise_search_for_accounts(
+    *, user: object, q: str, limit: int = ENTERPRISE_SEARCH_LIMIT
+) -> tuple[Sequence[Mapping[str, object]], bool]:
+    """Roster enterprises whose name or USCC contains `q` (at most `limit`, by name), each
+    marked when it already has an account; and whether more matched. One query."""
+    text = q.strip()
+    if not text:
+        return [], False
+    rows = list(
         _roster(user)
+        .filter(Q(name__icontains=text) | Q(uscc__icontains=text.upper()))
         .annotate(has_account=Exists(User.objects.filter(enterprise=OuterRef("pk"))))
         .order_by("name", "uscc")
-        .values_list("uscc", "name", "has_account")
+        .values("uscc", "name", "has_account")[: limit + 1]
     )
-    return [
-        (uscc, f"{name}（{uscc}）" + ("· 已有账号" if has_account else ""))
-        for uscc, name, has_account in rows
-    ]
+    return rows[:limit], len(rows) > limit
 
 
 def enterprise_list_without_account(*, user: object) -> EnterpriseQuerySet:

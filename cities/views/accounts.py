@@ -18,12 +18,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import policy
 from accounts.models import Role
 from accounts.requests import AuthenticatedHttpRequest
 from sme_pilot.downloads import attachment_response
+from sme_pilot.errors import NotFound
 from sme_pilot.observability import security_event
 
 from .. import services
@@ -31,6 +32,8 @@ from ..selectors import accounts as selectors
 from ..services.accounts import PROVISIONABLE_ROLES
 
 PAGE_SIZE = 50
+# The enterprise picker's search text: a name fragment or a USCC (18 characters) fits.
+ENTERPRISE_SEARCH_MAX_LENGTH = 40
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 View = Callable[..., HttpResponse]
@@ -87,9 +90,14 @@ class AccountCreateForm(forms.Form):
         initial=Role.ENTERPRISE,
         widget=forms.RadioSelect(choices=[(r.value, r.label) for r in PROVISIONABLE_ROLES]),
     )
-    # A plain field: the view resolves the USCC inside the official's roster (404 otherwise).
+    # A plain text field (the USCC), filled by the search box's picker or typed (no JavaScript):
+    # the view resolves it inside the official's roster.
     enterprise = forms.CharField(
-        label="所属企业（企业用户）", required=False, max_length=40, widget=forms.Select()
+        label="所属企业的统一社会信用代码（企业用户）",
+        required=False,
+        max_length=40,
+        help_text="可在上方按企业名称或信用代码搜索后点选，也可直接填写 18 位统一社会信用代码。",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     username = forms.CharField(
         label="用户名",
@@ -106,51 +114,69 @@ class AccountCreateForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args: object, enterprise_choices: list[tuple[str, str]], **kwargs: object):
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        widget = self.fields["enterprise"].widget
-        assert isinstance(widget, forms.Select)
-        widget.choices = [("", "请选择企业"), *enterprise_choices]
-
 
 @never_cache
 @official_only
 @require_http_methods(["GET", "POST"])
 def account_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     actor = request.user
-    choices = selectors.enterprise_choices_for_accounts(user=actor)
     if request.method == "POST":
-        form = AccountCreateForm(request.POST, enterprise_choices=choices)
+        form = AccountCreateForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
             enterprise = None
             if policy.REACH.get(data["role"]) is policy.Reach.ENTERPRISE and data["enterprise"]:
-                enterprise = selectors.enterprise_get_for_account(
-                    user=actor, uscc=data["enterprise"]
-                )
-            try:
-                account, password = services.account_create(
-                    actor=actor,
-                    role=data["role"],
-                    enterprise=enterprise,
-                    username=data["username"],
-                    display_name=data["display_name"],
-                    phone=data["phone"],
-                )
-            except ValidationError as exc:
-                _add_service_errors(form, exc)
-            else:
-                return render(
-                    request,
-                    "cities/accounts/password_shown.html",
-                    {"account": account, "password": password, "action": "开通"},
-                )
+                try:
+                    enterprise = selectors.enterprise_get_for_account(
+                        user=actor, uscc=data["enterprise"]
+                    )
+                except NotFound:
+                    # Typed by hand: the same words for a typo and another city's enterprise.
+                    form.add_error(
+                        "enterprise",
+                        "所属企业：本市企业名录中没有该统一社会信用代码，请核对或用上方搜索选择企业",
+                    )
+            if form.is_valid():
+                try:
+                    account, password = services.account_create(
+                        actor=actor,
+                        role=data["role"],
+                        enterprise=enterprise,
+                        username=data["username"],
+                        display_name=data["display_name"],
+                        phone=data["phone"],
+                    )
+                except ValidationError as exc:
+                    _add_service_errors(form, exc)
+                else:
+                    return render(
+                        request,
+                        "cities/accounts/password_shown.html",
+                        {"account": account, "password": password, "action": "开通"},
+                    )
     else:
-        form = AccountCreateForm(
-            initial={"enterprise": request.GET.get("enterprise", "")},
-            enterprise_choices=choices,
-        )
-    return render(request, "cities/accounts/create.html", {"form": form})
+        form = AccountCreateForm(initial={"enterprise": request.GET.get("enterprise", "")[:40]})
+    return render(
+        request,
+        "cities/accounts/create.html",
+        {"form": form, "search_max_length": ENTERPRISE_SEARCH_MAX_LENGTH},
+    )
+
+
+@official_only
+@require_GET
+def account_enterprise_search(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The picker's htmx fragment: the official's own roster enterprises matching `q`."""
+    q = request.GET.get("q", "").strip()
+    if len(q) > ENTERPRISE_SEARCH_MAX_LENGTH:
+        context = {"error": f"搜索企业：最多 {ENTERPRISE_SEARCH_MAX_LENGTH} 个字符"}
+        return render(request, "cities/accounts/_enterprise_results.html", context, status=400)
+    matches, more = selectors.enterprise_search_for_accounts(user=request.user, q=q)
+    return render(
+        request,
+        "cities/accounts/_enterprise_results.html",
+        {"q": q, "matches": matches, "more": more, "limit": selectors.ENTERPRISE_SEARCH_LIMIT},
+    )
 
 
 @never_cache

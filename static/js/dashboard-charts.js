@@ -13,6 +13,12 @@
     return (values || []).some(function (v) { return v !== null && v !== undefined; });
   }
 
+  function missing(v) { return v === null || v === undefined || v === "-"; }
+  function enterprises(v) { return missing(v) ? "—" : v + " 家"; }
+  // A forecast in whole enterprises: 12.6 → "约 13 家".
+  function aboutEnterprises(v) { return missing(v) ? "—" : "约 " + Math.round(v) + " 家"; }
+  function percent(v) { return missing(v) ? "—" : Number(v).toFixed(1) + "%"; }
+
   function make(id, build) {
     var holder = document.getElementById(id);
     if (holder) fit.responsive(holder, build);
@@ -52,34 +58,59 @@
                  axisLabel: fit.categoryAxisLabel(data.trend.labels, width) },
         yAxis: { type: "value", name: "家", minInterval: 1 },
         series: [
-          { name: "已达标企业数", type: "line", data: data.trend.actual, itemStyle: { color: "#1d4ed8" } },
+          { name: "已达标企业数", type: "line", data: data.trend.actual, itemStyle: { color: "#1d4ed8" },
+            tooltip: { valueFormatter: enterprises } },
+          // The data keeps the exact projection; people read it in whole enterprises.
           { name: "预测", type: "line", data: data.trend.projected, connectNulls: false,
-            lineStyle: { type: "dashed" }, itemStyle: { color: "#f59e0b" } },
+            lineStyle: { type: "dashed" }, itemStyle: { color: "#f59e0b" },
+            tooltip: { valueFormatter: aboutEnterprises } },
           { name: "需达到", type: "line", data: data.trend.needed, symbol: "none",
-            lineStyle: { type: "dotted" }, itemStyle: { color: "#b91c1c" } }
+            lineStyle: { type: "dotted" }, itemStyle: { color: "#b91c1c" },
+            tooltip: { valueFormatter: enterprises } }
         ]
       };
     });
   }
 
   if (data.by_region) {
-    var regionLegend = ["城市数", "达标城市数", "二级及以上占比（%）"];
+    // Shares are percentages (86.5%); a region without a pilot city draws no bar (a 0 bar would
+    // read as failure) and says "暂无试点城市" where its bars would stand.
+    var region = data.by_region;
+    var SHARE = "二级及以上占比";
+    var NONE = "暂无试点城市";
+    var empty = region.cities.map(function (n) { return n === 0; });
+    var orNothing = function (values) {
+      return values.map(function (v, i) { return empty[i] ? "-" : v; });
+    };
+    var regionLegend = ["城市数", "达标城市数", SHARE];
     make("region-chart", function (width) {
+      var narrow = (width - 96) / Math.max(region.regions.length, 1) < 84;
       return {
         tooltip: { renderMode: "richText", trigger: "axis", axisPointer: { type: "shadow" } },
         legend: { top: 0, data: regionLegend },
-        grid: fit.grid(regionLegend, data.by_region.regions, width, 8),
-        xAxis: { type: "category", data: data.by_region.regions,
-                 axisLabel: fit.categoryAxisLabel(data.by_region.regions, width) },
+        grid: fit.grid(regionLegend, region.regions, width, 8),
+        xAxis: { type: "category", data: region.regions,
+                 axisLabel: fit.categoryAxisLabel(region.regions, width) },
         yAxis: [
           { type: "value", name: "城市", minInterval: 1 },
-          { type: "value", name: "%", min: 0, max: 100 }
+          { type: "value", name: "占比", min: 0, max: 100, axisLabel: { formatter: "{value}%" } }
         ],
         series: [
-          { name: "城市数", type: "bar", data: data.by_region.cities, itemStyle: { color: "#dbe4f0" } },
-          { name: "达标城市数", type: "bar", data: data.by_region.compliant, itemStyle: { color: "#15803d" } },
-          { name: "二级及以上占比（%）", type: "line", yAxisIndex: 1, data: data.by_region.share,
-            itemStyle: { color: "#1d4ed8" } }
+          { name: "城市数", type: "bar", data: orNothing(region.cities),
+            itemStyle: { color: "#dbe4f0" },
+            tooltip: { valueFormatter: function (v) { return missing(v) ? NONE : v + " 个"; } } },
+          { name: "达标城市数", type: "bar", data: orNothing(region.compliant),
+            itemStyle: { color: "#15803d" },
+            tooltip: { valueFormatter: function (v) { return missing(v) ? NONE : v + " 个"; } } },
+          { name: SHARE, type: "line", yAxisIndex: 1, data: region.share,
+            itemStyle: { color: "#1d4ed8" }, tooltip: { valueFormatter: percent },
+            label: { show: true, position: "top",
+                     formatter: function (p) { return percent(p.value); } } },
+          // Not a figure: the words "暂无试点城市" standing where an empty region's bars would.
+          { name: NONE, type: "scatter", symbolSize: 0, silent: true, tooltip: { show: false },
+            data: region.regions.map(function (_, i) { return empty[i] ? 0 : "-"; }),
+            label: { show: true, position: "top", color: "#616e7c",
+                     formatter: narrow ? "暂无\n试点城市" : NONE } }
         ]
       };
     });

@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 from accounts.models import Role, User
 from cities import services
 from sme_pilot.errors import Forbidden, NotFound
-from tests.cities.factories import EnterpriseFactory, UserFactory
+from tests.cities.factories import EnterpriseFactory, UserFactory, make_uscc
 
 pytestmark = pytest.mark.django_db
 
@@ -230,11 +230,65 @@ def test_credential_sheet_escapes_formula_cells(city_official, sub_industry):
 # --- pages: create, reset, deactivate ---------------------------------------------------------
 
 
-def test_create_page_lists_only_own_roster(official_client, enterprise, other_enterprise):
-    response = official_client.get(reverse("cities:account_create"))
+def search(client, q):
+    return client.get(reverse("cities:account_enterprise_search"), {"q": q})
+
+
+def test_create_page_has_a_search_box_not_the_whole_roster(official_client, enterprise):
+    page = official_client.get(reverse("cities:account_create")).content.decode()
+    assert 'id="enterprise-search"' in page
+    assert reverse("cities:account_enterprise_search") in page
+    assert enterprise.uscc not in page  # no select of every enterprise
+    # Without JavaScript the search box stays hidden and the USCC is typed in a text field.
+    assert '<div id="enterprise-picker" class="picker" hidden>' in page
+    assert '<input type="text" name="enterprise"' in page
+
+
+def test_the_picker_finds_own_roster_by_name_or_uscc(
+    official_client, enterprise, other_enterprise, django_assert_max_num_queries
+):
+    named = EnterpriseFactory(sub_industry=enterprise.sub_industry, name="青城乳业科技有限公司")
+    UserFactory(username="has-account", role=Role.ENTERPRISE, enterprise=named)
+    EnterpriseFactory(sub_industry=other_enterprise.sub_industry, name="宁波乳业有限公司")
+    found = search(official_client, "乳业").content.decode()
+    assert f'data-uscc="{named.uscc}"' in found and "已有账号" in found
+    assert "宁波乳业" not in found  # another city's enterprise is never offered
+    by_code = search(official_client, enterprise.uscc[-6:].lower()).content.decode()
+    assert f'data-uscc="{enterprise.uscc}"' in by_code
+    assert search(official_client, other_enterprise.uscc).content.decode().count("data-uscc") == 0
+    assert "data-uscc" not in search(official_client, "").content.decode()
+    with django_assert_max_num_queries(4):  # session, user, one search
+        search(official_client, "测试")
+
+
+def test_the_picker_lists_at_most_twenty(official_client, sub_industry):
+    for i in range(23):
+        EnterpriseFactory(sub_industry=sub_industry, name=f"同名示范企业{i:02d}")
+    found = search(official_client, "同名示范").content.decode()
+    assert found.count("data-uscc=") == 20
+    assert "仅列出前 20 家" in found
+
+
+def test_the_picker_bounds_the_search_text(official_client, enterprise):
+    response = search(official_client, "企" * 41)
+    assert response.status_code == 400
+    assert "搜索企业：最多 40 个字符" in response.content.decode()
+    assert search(official_client, "企" * 40).status_code == 200
+
+
+def test_the_picker_is_404_to_everyone_but_city_officials(client, assessor, ministry_user):
+    for user in (assessor, ministry_user):
+        client.force_login(user)
+        assert search(client, "测试").status_code == 404
+
+
+def test_typing_the_uscc_without_the_picker_creates_the_account(official_client, enterprise):
+    response = official_client.post(
+        reverse("cities:account_create"),
+        {"role": Role.ENTERPRISE, "enterprise": " " + enterprise.uscc.lower() + " "},
+    )
     assert response.status_code == 200
-    assert enterprise.uscc in response.content.decode()
-    assert other_enterprise.uscc not in response.content.decode()
+    assert User.objects.get(enterprise=enterprise).username == enterprise.uscc
 
 
 def test_create_page_shows_the_initial_password_once(official_client, enterprise, client):
@@ -284,13 +338,19 @@ def test_create_page_refuses_privileged_roles(official_client, role):
     assert not User.objects.filter(username="boss").exists()
 
 
-def test_create_page_for_another_citys_enterprise_is_404(official_client, other_enterprise):
+@pytest.mark.parametrize("which", ["other_city", "unknown"])
+def test_create_page_for_another_citys_or_an_unknown_uscc_says_so_on_the_field(
+    official_client, other_enterprise, which
+):
+    uscc = other_enterprise.uscc if which == "other_city" else make_uscc(99999)
     response = official_client.post(
-        reverse("cities:account_create"),
-        {"role": Role.ENTERPRISE, "enterprise": other_enterprise.uscc},
+        reverse("cities:account_create"), {"role": Role.ENTERPRISE, "enterprise": uscc}
     )
-    assert response.status_code == 404
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "所属企业：本市企业名录中没有该统一社会信用代码" in page
     assert not other_enterprise.users.exists()
+    assert not SECRET_RE.search(page)
 
 
 def test_reset_password_replaces_the_old_one(official_client, enterprise_user, client):

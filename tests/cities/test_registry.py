@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from accounts.models import Role
 from cities.models import CityTarget, Enterprise, PilotBatch, add_months
@@ -420,3 +421,11 @@ def test_enterprise_detail_shows_who_changed_what(
 def test_each_role_lands_on_its_own_start_page(client, request, city, persona, lands_on):
     client.force_login(request.getfixturevalue(persona))
     assert client.get("/")["Location"] == lands_on
+
+
+def test_city_list_shows_the_provinces_full_name(client, ministry_user, city):
+    """Issue 12: province names in full (广东省, not 广东) on the officials' pages."""
+    client.force_login(ministry_user)
+    page = client.get(reverse("cities:city_list")).content.decode()
+    assert f"<td>{city.province.name}</td>" in page
+    assert city.province.name != city.province.short_name

@@ -233,7 +233,9 @@ def test_city_report_from_the_dashboard_matches_the_dashboard(
     assert (status, squash(subs), squash(counted), giants) == ("未达标", "1/3", "12/20", ["0", "1"])
 
     # --- ask for the report through the dashboard's button: no worker yet, so it waits queued
-    page.locator("#report-request-form").get_by_role("button", name="生成绩效报告（PDF）").click()
+    page.locator("#report-request-form").get_by_role(
+        "button", name="生成城市试点绩效报告", exact=True
+    ).click()
     page.wait_for_url(re.compile(r"/reports/\d+/$"))
     job = ReportJob.objects.get()
     assert page.url.endswith(f"/reports/{job.pk}/")

@@ -47,6 +47,7 @@ NOT_PAGES = {
     "reports:report_download",  # PDF download
     "cities:import_progress",  # htmx fragment, swapped into the import page
     "reports:report_progress",  # htmx fragment, swapped into the report page
+    "cities:account_enterprise_search",  # htmx fragment, the account page's enterprise picker
 }
 # The API's JSON answers (DRF's browsable pages are not offered: JSON only). Its two
 # documentation pages are third-party single-page apps and are checked like ours.

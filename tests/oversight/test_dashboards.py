@@ -175,7 +175,7 @@ def test_dashboard_shows_the_compliance_figures(client, city_official, seeded, c
     assert 'data-code="FOOD" data-light="amber"' in html  # short by 2
     assert 'data-code="TEXT" data-light="green"' in html
     assert "未达标" in html and "小巨人甲" in html  # the giant below level 2, by name
-    assert "+100.00 个百分点" in html  # below-scale: 0% → 100%
+    assert "提高 100.00 个百分点" in html  # below-scale: 0% → 100%
     assert expected["city_compliant"] is False
 
 
@@ -263,7 +263,7 @@ def test_trend_ends_at_the_current_count(client, city_official, seeded, city):
     dash = client.get(dashboard_url()).context["dash"]
     actual = [v for v in dash.trend["actual"] if v is not None]
     assert actual[-1] == dash.counted_at_or_above == 11
-    assert "最小二乘" in dash.method_text
+    assert "最近 6 个月的变化趋势" in dash.method_text
     assert "⌈" not in dash.method_text and "×" not in dash.method_text  # words, not formulas
 
 
@@ -290,7 +290,7 @@ def client_roster_html(user, query):
     return c.get(reverse("oversight:roster", args=["HHHT"]) + query).content.decode()
 
 
-def test_export_has_levels_and_escapes_formulas(client, city_official, seeded, sub_industry):
+def test_export_has_levels_and_keeps_formulas_as_text(client, city_official, seeded, sub_industry):
     EnterpriseFactory(
         sub_industry=sub_industry, name='=HYPERLINK("http://x","点我")', district="@SUM(A1)"
     )
@@ -299,12 +299,16 @@ def test_export_has_levels_and_escapes_formulas(client, city_official, seeded, s
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     ws = load_workbook(io.BytesIO(response.content)).active
     table = [list(r) for r in ws.iter_rows(values_only=True)]
-    assert table[0][0] == "统一社会信用代码" and table[0][9] == "当前等级"
+    assert table[0][0] == "统一社会信用代码" and table[0][10] == "当前等级（只读）"
     by_name = {r[1]: r for r in table[1:]}
-    assert by_name["小巨人甲"][9] == "一级"
-    assert sum(1 for r in table[1:] if r[9] == "二级") == 9
-    evil = by_name['\'=HYPERLINK("http://x","点我")']
-    assert evil[4] == "'@SUM(A1)" and evil[9] == "未评定"
+    assert by_name["小巨人甲"][10] == "一级"
+    assert sum(1 for r in table[1:] if r[10] == "二级") == 9
+    # Formula-looking text is a text cell (quote prefix), never a formula, and reads back as is.
+    evil = by_name['=HYPERLINK("http://x","点我")']
+    assert evil[4] == "@SUM(A1)" and evil[10] == "未评定"
+    cells = {c.value: c for row in ws.iter_rows() for c in row}
+    for text in ('=HYPERLINK("http://x","点我")', "@SUM(A1)"):
+        assert cells[text].data_type == "s" and cells[text].quotePrefix
     assert len(table) == 1 + 16
 
 

@@ -18,7 +18,7 @@ from cities.models import CityTarget, Enterprise, PilotCity, QualityTier, Target
 from oversight import compliance, dashboard_cache
 from oversight.selectors.compliance import compliance_for_cities, with_baseline_level
 
-from ._common import _percent
+from ._common import _percent, counted_description, whole_enterprises
 from .closest import ClosestRow, _closest
 from .trend import FIT_MONTHS, _trend
 
@@ -65,6 +65,7 @@ class CityDashboard:
     end_date: dt.date | None
     days_left: int | None
     level_label: str  # "二级" for min_level 2
+    counted_text: str  # who the denominator counts, in words (`counted_description`)
     threshold_percent: Decimal
     counted_total: int
     counted_at_or_above: int
@@ -88,6 +89,18 @@ class CityDashboard:
     def below_current_percent(self) -> Decimal | None:
         share = self.compliance.below_scale.current_share
         return None if share is None else share * 100
+
+    @property
+    def uplift_text(self) -> str:
+        """The below-scale uplift in words: "提高 5.00 个百分点", "降低 …", "持平"."""
+        pp = self.compliance.below_scale.uplift_pp
+        if pp is None:
+            return "—"
+        if pp > 0:
+            return f"提高 {pp} 个百分点"
+        if pp < 0:
+            return f"降低 {-pp} 个百分点"
+        return "持平"
 
     @property
     def pilot_state(self) -> str:
@@ -146,7 +159,9 @@ def _verdict(
     needed: int,
     as_of: dt.date,
     end_date: dt.date | None,
+    level_label: str,
 ) -> tuple[str, str]:
+    """The verdict and its text; the forecast is told in whole enterprises ("约 13 家")."""
     if s.compliant is None:
         return "na", "不适用（分母为 0）"
     if end_date is None:
@@ -156,11 +171,9 @@ def _verdict(
             return "met", "试点期已结束：达标"
         return "missed", f"试点期已结束：未达标，差 {s.shortfall} 家"
     assert projected is not None
-    shown = Decimal(projected.numerator) / Decimal(projected.denominator)
-    shown = shown.quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
     basis = (
-        f"按近 {FIT_MONTHS} 个月线性趋势外推，预计到 {end_date.isoformat()} "
-        f"达到 {shown} 家，需 {needed} 家"
+        f"按近 {FIT_MONTHS} 个月的变化趋势推算，到 {end_date.isoformat()} "
+        f"约有 {whole_enterprises(projected)} 家达到{level_label}及以上，需 {needed} 家"
     )
     if projected >= needed:
         return "on_track", f"有望达标：{basis}"
@@ -208,11 +221,12 @@ def city_dashboard(*, city: PilotCity, as_of: dt.date) -> CityDashboard:
     end_date = city.pilot_end_date
     (base, now), totals, at = _distribution(city, as_of, rule)
     trend, projections = _trend(city, as_of, rule, result.sub_industries, end_date)
+    level_label = LEVEL_NAMES.get(rule.min_level, str(rule.min_level))
     rows = []
     for s in result.sub_industries:
         needed = s.at_or_above + s.shortfall
         proj = projections.get(s.code)
-        verdict, text = _verdict(s, proj, needed, as_of, end_date)
+        verdict, text = _verdict(s, proj, needed, as_of, end_date, level_label)
         rows.append(
             SubIndustryRow(
                 result=s,
@@ -230,7 +244,6 @@ def city_dashboard(*, city: PilotCity, as_of: dt.date) -> CityDashboard:
         )
     giants = {u: (n, lv) for u, n, lv in _giant_names(city, as_of, result.little_giants.below)}
     closest, closest_total = _closest(city, as_of, rule)
-    level_label = LEVEL_NAMES.get(rule.min_level, str(rule.min_level))
     threshold_percent = (rule.threshold * 100).quantize(Decimal("1"))
     return CityDashboard(
         as_of=as_of,
@@ -238,6 +251,7 @@ def city_dashboard(*, city: PilotCity, as_of: dt.date) -> CityDashboard:
         end_date=end_date,
         days_left=None if end_date is None else (end_date - as_of).days,
         level_label=level_label,
+        counted_text=counted_description(rule),
         threshold_percent=threshold_percent,
         counted_total=sum(s.denominator for s in result.sub_industries),
         counted_at_or_above=sum(s.at_or_above for s in result.sub_industries),
@@ -249,10 +263,10 @@ def city_dashboard(*, city: PilotCity, as_of: dt.date) -> CityDashboard:
         distribution=_distribution_chart(result.sub_industries, base, now),
         trend=trend,
         method_text=(
-            f"趋势线：每月末计入分母的企业中，已确认{level_label}及以上的企业家数。"
-            f"预测：按最近 {FIT_MONTHS} 个月的变化画一条直线（最小二乘拟合），延伸到试点截止月份，"
-            "不超过计入分母的企业家数。"
-            f"需达到家数：计入分母企业家数的 {threshold_percent}%，有小数时进一位。"
+            f"趋势线：每月月末，计入分母的企业中已确认{level_label}及以上的企业家数。"
+            f"预测：沿最近 {FIT_MONTHS} 个月的变化趋势画一条直线，延伸到试点截止月份，"
+            "按整家显示（约多少家），最多不超过计入分母的企业家数。"
+            f"需达到家数：计入分母企业家数的 {threshold_percent}%，不足一家的部分按一家计。"
         ),
         closest=tuple(closest),
         closest_total=closest_total,
