@@ -106,6 +106,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # `can`: what the signed-in user's pages may offer (accounts.policy).
                 "accounts.policy.can",
+                # `report_names`: each report's one name, for its request buttons (reports).
+                "reports.context_processors.report_names",
             ],
         },
     },
