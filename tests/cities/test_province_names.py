@@ -1,4 +1,4 @@
-"""Provinces are called by their full names everywhere (issue 12): "内蒙古自治区", never "内蒙古"."""
+"""Provinces go by their full names everywhere (issue 12): "内蒙古自治区", not "内蒙古"."""
 
 from __future__ import annotations
 
