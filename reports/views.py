@@ -152,8 +152,8 @@ def report_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
 
 
 def _filename(job: ReportJob) -> str:
-    """"<report name>_<subject>_<as of>.pdf", the name being the kind's one label; made safe
-    ("/" in a name too) by sme_pilot.downloads."""
+    """The download's name, "<report name>_<subject>_<as of>.pdf", the report name being the
+    kind's one label; made safe ("/" in a name too) by sme_pilot.downloads."""
     if job.kind == ReportKind.CITY and job.city is not None:
         subject = job.city.name
     elif job.kind == ReportKind.ASSESSMENT and job.assessment is not None:
