@@ -37,7 +37,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "simple_history",
-    "axes",
+    # django-axes, with its Chinese names (accounts.apps.AxesConfig).
+    "accounts.apps.AxesConfig",
     "csp",
     "sme_pilot",
     "accounts",
