@@ -11,7 +11,7 @@ PORT ?= 8000
 RUN_DEBS := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 TEST_DEBS := $(RUN_DEBS) chromium poppler-utils
 
-.PHONY: run test lint fmt typecheck checks pytest bench worker migrate seed sysdeps-run sysdeps-test clean help
+.PHONY: run test lint fmt typecheck checks pytest bench worker migrate seed messages sysdeps-run sysdeps-test clean help
 
 help:
 	@echo "make run    安装依赖、迁移数据库、加载演示数据并启动网站（配置了 DATABASE_URL 与 REDIS_URL 时用 gunicorn + Celery worker + beat）"
@@ -89,6 +89,11 @@ lint: $(VENV)/.dev-installed
 fmt: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The project's translations (locale/): after editing a .po, compile it and commit the .mo with it
+# (a checkout needs no gettext; tests/test_admin_language.py fails on a stale .mo).
+messages:
+	for po in locale/*/LC_MESSAGES/*.po; do msgfmt --check -o "$${po%.po}.mo" "$$po" || exit 1; done
 
 typecheck: $(VENV)/.dev-installed
 	$(VENV)/bin/mypy accounts cities assessments oversight reports demo sme_pilot

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin
+from axes.conf import settings as axes_settings
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    SetUnusablePasswordMixin,
+    UserChangeForm,
+)
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.safestring import mark_safe
+from django.utils.text import format_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
@@ -35,10 +45,23 @@ class AccountChangeForm(UserChangeForm):
         model = User
 
 
+class AccountPasswordChangeForm(AdminPasswordChangeForm):
+    # Django appends this warning to the (translated) help text in English, out of gettext's reach.
+    usable_password_help_text = format_lazy(  # type: ignore[assignment]
+        "{}{}",
+        SetUnusablePasswordMixin.usable_password_help_text,
+        mark_safe(
+            '<ul id="id_unusable_warning" class="messagelist"><li class="warning">'
+            "停用后，该用户当前的密码将失效。</li></ul>"
+        ),
+    )
+
+
 @admin.register(User)
 class AccountAdmin(SimpleHistoryAdmin, UserAdmin):
     form = AccountChangeForm
     add_form = AccountCreationForm
+    change_password_form = AccountPasswordChangeForm
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("角色与范围", {"fields": ("role", "city", "enterprise", "must_change_password")}),
@@ -104,3 +127,32 @@ class AccountAdmin(SimpleHistoryAdmin, UserAdmin):
                 user._change_reason = "管理员重置密码"  # type: ignore[attr-defined]
                 user.save(update_fields=["must_change_password"])
         return response
+
+
+# --- django-axes' pages (login lockout), in Chinese ----------------------------------------------
+# axes.admin registers them with an English status column, expiry column and cleanup message;
+# the rest of their text is translated in locale/.
+
+
+class LoginFailureCountAdmin(AccessAttemptAdmin):
+    @admin.display(description="状态")
+    def status(self, obj: AccessAttempt) -> str:
+        limit = axes_settings.AXES_FAILURE_LIMIT
+        left = limit - obj.failures_since_start if isinstance(limit, int) else None
+        if left is None:
+            return "—"
+        return f"还可尝试 {left} 次" if left > 0 else "已锁定"
+
+    @admin.display(description="过期时间")
+    def expiration(self, obj: AccessAttempt) -> Any:
+        return obj.expiration.expires_at if hasattr(obj, "expiration") else "未设置"
+
+    @admin.action(description="清理已过期的登录失败计数")
+    def cleanup_expired_attempts(self, request: HttpRequest, queryset: Any) -> None:
+        count = self.handler.clean_expired_user_attempts(request=request)
+        self.message_user(request, f"已清理 {count} 条过期的登录失败计数。")
+
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+    admin.site.register(AccessAttempt, LoginFailureCountAdmin)

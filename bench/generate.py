@@ -23,7 +23,8 @@ from typing import Any
 
 from cities import uscc
 
-# (code, short name, region) of the 31 provincial-level divisions and the Corps.
+# (code, short name, region) of the 31 provincial-level divisions and the Corps; the roster
+# names each by its full name (FULL_NAMES), as the registry shows it.
 PROVINCES = [
     ("11", "北京", "east"),
     ("12", "天津", "east"),
@@ -58,6 +59,40 @@ PROVINCES = [
     ("65", "新疆", "west"),
     ("66", "兵团", "west"),
 ]
+FULL_NAMES = {
+    "11": "北京市",
+    "12": "天津市",
+    "13": "河北省",
+    "14": "山西省",
+    "15": "内蒙古自治区",
+    "21": "辽宁省",
+    "22": "吉林省",
+    "23": "黑龙江省",
+    "31": "上海市",
+    "32": "江苏省",
+    "33": "浙江省",
+    "34": "安徽省",
+    "35": "福建省",
+    "36": "江西省",
+    "37": "山东省",
+    "41": "河南省",
+    "42": "湖北省",
+    "43": "湖南省",
+    "44": "广东省",
+    "45": "广西壮族自治区",
+    "46": "海南省",
+    "50": "重庆市",
+    "51": "四川省",
+    "52": "贵州省",
+    "53": "云南省",
+    "54": "西藏自治区",
+    "61": "陕西省",
+    "62": "甘肃省",
+    "63": "青海省",
+    "64": "宁夏回族自治区",
+    "65": "新疆维吾尔自治区",
+    "66": "新疆生产建设兵团",
+}
 MUNICIPALITIES = {"北京", "天津", "上海", "重庆"}
 SEPARATELY_PLANNED = {"辽宁", "山东", "浙江", "福建", "广东"}  # 大连 青岛 宁波 厦门 深圳
 BATCHES = ((2023, 30), (2024, 36), (2025, 34))
@@ -160,7 +195,7 @@ def generate(
                 "name": f"{province}试点{i + 1}市"
                 if city_type != "municipal_district"
                 else f"{province}试点{i + 1}区",
-                "province": province,
+                "province": FULL_NAMES[code],
                 "batch_year": year,
                 "city_type": city_type,
                 "plan_approved_on": approved.isoformat(),

@@ -137,7 +137,7 @@ class ReportSettings(models.Model):
         "全国报告发布单位",
         max_length=100,
         default=DEFAULT_NATIONAL_ISSUER,
-        help_text="印在全国试点进展报告封面上的发布单位。修改只影响此后申请的报告，"
+        help_text="印在全国试点汇总报告封面上的发布单位。修改只影响此后申请的报告，"
         "已生成的报告不变。",
     )
     updated_at = models.DateTimeField("更新时间", auto_now=True)

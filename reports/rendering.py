@@ -23,17 +23,15 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import charts
+from .choices import ReportKind
 
 TEMPLATES = {
     "city": "reports/city.html",
     "national": "reports/national.html",
     "assessment": "reports/assessment.html",
 }
-TITLES = {
-    "city": "试点城市绩效报告",
-    "national": "全国试点进展报告",
-    "assessment": "企业数字化水平评测报告",
-}
+# A report's one name (request buttons, job page, PDF title, file name): its ReportKind label.
+TITLES = {kind.value: kind.label for kind in ReportKind}
 
 
 class FetchRefused(ValueError):

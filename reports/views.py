@@ -152,12 +152,15 @@ def report_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
 
 
 def _filename(job: ReportJob) -> str:
-    """A Chinese file name, made safe (\"/\" in a name too) by sme_pilot.downloads."""
-    day = timezone.localtime(job.finished_at or job.created_at).strftime("%Y%m%d")
+    """The download's name, "<report name>_<subject>_<as of>.pdf", the report name being the
+    kind's one label; made safe ("/" in a name too) by sme_pilot.downloads."""
     if job.kind == ReportKind.CITY and job.city is not None:
-        subject = f"{job.city.name}试点绩效报告"
+        subject = job.city.name
     elif job.kind == ReportKind.ASSESSMENT and job.assessment is not None:
-        subject = f"{job.assessment.enterprise.name}数字化水平评测报告"
+        subject = job.assessment.enterprise.name
     else:
-        subject = "全国中小企业数字化转型城市试点汇总报告"
-    return f"{subject}-{day}.pdf"
+        subject = "全国"
+    as_of = job.snapshot.get("as_of") or job.params.get("as_of")
+    if not as_of:
+        as_of = timezone.localtime(job.finished_at or job.created_at).date().isoformat()
+    return f"{ReportKind(job.kind).label}_{subject}_{as_of}.pdf"

@@ -11,7 +11,7 @@ from drf_spectacular.views import (
 from sme_pilot import health
 
 admin.site.site_header = "中小企业数字化转型城市试点 · 系统管理"
-admin.site.site_title = "sme-pilot 管理"
+admin.site.site_title = "城市试点系统管理"
 admin.site.index_title = "参考数据与账号"
 
 API_DOCS_CSP = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})

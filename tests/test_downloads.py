@@ -91,5 +91,5 @@ def test_report_download_of_an_enterprise_with_a_slash_keeps_the_whole_name(
     disposition = response["Content-Disposition"]
     (encoded,) = re.findall(r"filename\*=utf-8''([^;]+)", disposition)
     name = unquote(encoded)
-    assert name.startswith("甲／乙数字科技有限公司数字化水平评测报告-")
+    assert name.startswith("企业数字化水平评测报告_甲／乙数字科技有限公司_")
     assert "/" not in name and name.endswith(".pdf")

@@ -28,6 +28,8 @@ ALLOWED_UNBOUNDED: dict[tuple[str, str], str] = {
     ("RevisionCorrectionForm", "definition"): "admin-only JSON document",
     ("AccountCreationForm", "password1"): "Django admin auth form",
     ("AccountCreationForm", "password2"): "Django admin auth form",
+    ("AccountPasswordChangeForm", "password1"): "Django admin auth form",
+    ("AccountPasswordChangeForm", "password2"): "Django admin auth form",
 }
 
 

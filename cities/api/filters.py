@@ -1,7 +1,7 @@
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
 from ..models import Enterprise, PilotCity, QualityTier, SizeClass
@@ -38,12 +38,16 @@ class StrictBooleanFilter(filters.BooleanFilter):
 
 class CityFilter(filters.FilterSet):
     batch = IntegerFilter(field_name="batch__year", label="批次年份")
-    province = filters.CharFilter(field_name="province__short_name", label="省份简称")
+    province = filters.CharFilter(method="filter_province", label="省份（全称或简称）")
     region = filters.CharFilter(field_name="province__region", label="区域")
 
     class Meta:
         model = PilotCity
         fields = ["batch", "province", "region", "city_type"]
+
+    def filter_province(self, queryset: QuerySet[PilotCity], name: str, value: str) -> QuerySet:
+        """The full name ("内蒙古自治区"), as every page shows it, or the short one ("内蒙古")."""
+        return queryset.filter(Q(province__name=value) | Q(province__short_name=value))
 
 
 class EnterpriseFilter(filters.FilterSet):

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                     "national_issuer",
                     models.CharField(
                         default="工业和信息化部中小企业局",
-                        help_text="印在全国试点进展报告封面上的发布单位。修改只影响此后申请的报告，已生成的报告不变。",
+                        help_text="印在全国试点汇总报告封面上的发布单位。修改只影响此后申请的报告，已生成的报告不变。",
                         max_length=100,
                         verbose_name="全国报告发布单位",
                     ),

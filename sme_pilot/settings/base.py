@@ -37,7 +37,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "simple_history",
-    "axes",
+    # django-axes, with its Chinese names (accounts.apps.AxesConfig).
+    "accounts.apps.AxesConfig",
     "csp",
     "sme_pilot",
     "accounts",
@@ -108,6 +109,8 @@ TEMPLATES = [
                 "accounts.policy.can",
                 # `assessor_queue_count`: the assessor's 待评定 count in the navigation.
                 "assessments.context_processors.assessor_queue",
+                # `report_names`: each report's one name, for its request buttons (reports).
+                "reports.context_processors.report_names",
             ],
         },
     },

@@ -273,7 +273,7 @@ def test_city_report_from_the_dashboard_matches_the_dashboard(
             download.click()
         pdf = tmp_path / "report.pdf"
         info.value.save_as(pdf)
-        assert info.value.suggested_filename.startswith("呼和浩特市试点绩效报告-")
+        assert info.value.suggested_filename.startswith("城市试点绩效报告_呼和浩特市_")
         assert info.value.suggested_filename.endswith(".pdf")
         assert pdf.read_bytes()[:5] == b"%PDF-"
         assert page.evaluate("window.__reportPageMark") == "same document"
@@ -283,7 +283,7 @@ def test_city_report_from_the_dashboard_matches_the_dashboard(
     # --- the PDF says what the dashboard said
     words = pdf_words(pdf)
     text = "".join(w.text for w in words)
-    assert "试点城市绩效报告" in text and "呼和浩特市（HHHT）" in text
+    assert "城市试点绩效报告" in text and "呼和浩特市（HHHT）" in text
     for r in rows:
         # 代码 细分行业 分母 二级及以上 比例 需达到 缺口 (判定 预测)
         shown = pdf_table_row(words, r.code)[:7]

@@ -49,7 +49,7 @@ def body_lines(pdf: Path) -> list[list[str]]:
         [
             line
             for line in page.splitlines()
-            if line.strip() and "数据快照" not in line and "全国试点进展报告 ·" not in line
+            if line.strip() and "数据快照" not in line and "全国试点汇总报告 ·" not in line
         ]
         for page in text.split("\f")[:-1]
     ]

@@ -82,7 +82,7 @@ def test_city_report_shows_exactly_what_compliance_computes(seeded, tmp_path):
 
     flat = squash(text)
     assert "呼和浩特市" in flat
-    assert "试点城市绩效报告" in flat
+    assert "城市试点绩效报告" in flat
     for s in expected["sub_industries"]:
         ratio = "—" if s["ratio"] is None else f"{Decimal(s['ratio']) * 100:.2f}%"  # a percentage
         row = squash(
@@ -187,7 +187,7 @@ def test_snapshot_hash_is_stable_and_follows_confirmed_levels(
 def test_national_report_lists_every_city(seeded, tmp_path):
     _, text, _ = render(tmp_path, "national")
     flat = squash(text)
-    assert "全国试点进展报告" in flat
+    assert "全国试点汇总报告" in flat
     cities = list(PilotCity.objects.values_list("name", "code"))
     assert cities
     for name, code in cities:
@@ -301,7 +301,7 @@ def test_national_report_is_on_landscape_pages_after_its_cover_with_header_and_f
                 i
             )  # repeated head
         if i > 0:
-            assert "全国试点进展报告·" in flat  # running header
+            assert "全国试点汇总报告·" in flat  # running header
         assert digest in flat and f"第{i + 1}页/共{len(texts)}页" in flat, i
     table = squash("".join(texts[i] for i in wide))
     for i in range(120):

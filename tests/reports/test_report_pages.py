@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import quote
 
 import pytest
@@ -144,7 +145,9 @@ def test_download_is_a_pdf_with_a_chinese_name_and_is_recorded(
     assert response["Content-Type"] == "application/pdf"
     disposition = response["Content-Disposition"]
     assert disposition.startswith("attachment;")
-    assert f"filename*=utf-8''{quote('呼和浩特市试点绩效报告')}" in disposition
+    name = f"城市试点绩效报告_呼和浩特市_{job.snapshot['as_of']}.pdf"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", job.snapshot["as_of"])
+    assert disposition == f"attachment; filename*=utf-8''{quote(name)}"
     assert drain(response) == PDF
     download = ReportDownload.objects.get()
     assert (download.job, download.user) == (job, city_official)
