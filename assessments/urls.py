@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from .views import assessor, enterprise, questionnaire
+from .views import assessor, enterprise, evidence, questionnaire
 
 app_name = "assessments"
 
@@ -23,4 +23,15 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/correct/", assessor.correct, name="assessment_correct"),
     path("assessor/", assessor.assessor_list, name="assessor_list"),
     path("assessor/<str:uscc>/start/", assessor.onsite_start, name="onsite_start"),
+    path("<int:pk>/evidence/", evidence.evidence_upload, name="evidence_upload"),
+    path(
+        "<int:pk>/evidence/<int:evidence_id>/",
+        evidence.evidence_download,
+        name="evidence_download",
+    ),
+    path(
+        "<int:pk>/evidence/<int:evidence_id>/delete/",
+        evidence.evidence_delete,
+        name="evidence_delete",
+    ),
 ]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from accounts import policy
 from accounts.models import User
 from cities.models import Enterprise
 
-from .. import indicators, scoring, selectors, services
+from .. import evidence, indicators, scoring, selectors, services
 from ..models import Assessment, Method, State
 
 
@@ -94,3 +95,26 @@ def option_labels(question: scoring.Question, codes: list[str]) -> str:
 
 def scene_level_label(value: Any) -> str:
     return "未达一级" if value in (0, "0") else f"{value} 级"
+
+
+def evidence_limits() -> dict[str, Any]:
+    """The evidence limits as the upload form's hint states them."""
+    return {
+        "file": evidence.size_label(settings.EVIDENCE_MAX_FILE_BYTES),
+        "per_item": settings.EVIDENCE_MAX_FILES_PER_ITEM,
+    }
+
+
+def evidence_items(
+    indicator: scoring.Indicator | None, by_item: dict[str, list[Any]]
+) -> list[dict[str, Any]]:
+    """Items with evidence files in questionnaire order: code, title and files."""
+    if indicator is None:
+        return []
+    titles = [(q.code, q.title) for q in indicator.questions]
+    titles += [(s.code, s.name) for s in indicator.scenes]
+    return [
+        {"code": code, "title": title, "files": by_item[code]}
+        for code, title in titles
+        if by_item.get(code)
+    ]
