@@ -52,6 +52,18 @@
     }
   });
 
+  // 400, 409 and 422 carry a message for the user (a refused answer, a save that lost a race, a
+  // refused evidence file): swap them like a 200. The page's own htmx-config meta cannot say so,
+  // since htmx reads only the first such meta, base.html's.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    var elt = event.detail.elt;
+    if (!xhr || [400, 409, 422].indexOf(xhr.status) < 0) return;
+    if (!elt || !elt.closest || !elt.closest("#questionnaire")) return;
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  });
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.target.closest && event.target.closest("form.autosave")) status("正在保存…", "busy");
   });
