@@ -146,7 +146,9 @@ def test_simultaneous_evidence_uploads_stay_within_the_limits(
     def uploading(n: int) -> Callable[[], Any]:
         client = logged_in(enterprise_user)
         photo = upload(f"{n}.jpg", jpeg((60 * n, 0, 0)))
-        return lambda: client.post(url, {"item": "Q1", "file": photo}, headers={"HX-Request": "true"})
+        return lambda: client.post(
+            url, {"item": "Q1", "file": photo}, headers={"HX-Request": "true"}
+        )
 
     calls = [uploading(n) for n in range(N)]
     answers = responses(run_at_once(calls, hold=locked(Assessment.objects.filter(pk=draft.pk))))

@@ -118,9 +118,20 @@ SUB_EVIDENCE = {"pk": "sub_a1.pk", "evidence_id": "evidence.submitted.pk"}
 DRAFT_EVIDENCE = {"pk": "draft_a1.pk", "evidence_id": "evidence.draft.pk", "label": "draft"}
 
 
+API_SUB = {"assessment_pk": "sub_a1.pk"}
+API_DRAFT = {"assessment_pk": "draft_a1.pk", "label": "draft"}
+API_SUB_EVIDENCE = {"assessment_pk": "sub_a1.pk", "pk": "evidence.submitted.pk"}
+API_DRAFT_EVIDENCE = {
+    "assessment_pk": "draft_a1.pk",
+    "pk": "evidence.draft.pk",
+    "label": "draft",
+}
+
+
 def _evidence_upload() -> dict[str, Any]:
-    """A fresh upload of a real PDF for Q1 (a file can be read only once)."""
-    return {"item": "Q1", "file": SimpleUploadedFile("台账.pdf", PDF, "application/pdf")}
+    """A fresh upload of a real PDF for Q1 (a file can be read only once), not the one seeded."""
+    content = PDF.replace(b"permission matrix", b"uploaded")
+    return {"item": "Q1", "file": SimpleUploadedFile("台账.pdf", content, "application/pdf")}
 
 
 def _report_request(kind: str, assessment: str = "sub_a1") -> dict[str, Any]:
@@ -294,6 +305,20 @@ MATRIX: list[Entry] = [
       data={"comment": "请补充设备台账"}, json=True),
     E("assessment-correct",    "403 403 404 201 404 403 404 403 403", "POST", **CONFIRMED,
       data={}, json=True),
+    E("assessment-evidence-list",     "403 200 404 200 404 200 404 200 200", **API_SUB),
+    E("assessment-evidence-list",     "403 200 404 404 404 404 404 404 200", **API_DRAFT),
+    E("assessment-evidence-list",     "403 400 404 403 404 403 404 403 403", "POST", **API_SUB,
+      data=lambda w: _evidence_upload()),
+    E("assessment-evidence-list",     "403 201 404 404 404 404 404 404 403", "POST", **API_DRAFT,
+      data=lambda w: _evidence_upload()),
+    E("assessment-evidence-detail",   "403 200 404 200 404 200 404 200 200", **API_SUB_EVIDENCE),
+    E("assessment-evidence-detail",   "403 400 404 403 404 403 404 403 403", "DELETE",
+      **API_SUB_EVIDENCE),
+    E("assessment-evidence-detail",   "403 204 404 404 404 404 404 404 403", "DELETE",
+      **API_DRAFT_EVIDENCE),
+    E("assessment-evidence-download", "403 200 404 200 404 200 404 200 200", **API_SUB_EVIDENCE),
+    E("assessment-evidence-download", "403 200 404 404 404 404 404 404 200",
+      **API_DRAFT_EVIDENCE),
 ]
 # fmt: on
 
@@ -410,7 +435,9 @@ def _seed() -> SimpleNamespace:
         return Evidence.objects.create(
             assessment=assessment,
             item="Q1",
-            file=private_storage.save(evidence_content.stored_name(evidence_content.PDF), ContentFile(PDF)),
+            file=private_storage.save(
+                evidence_content.stored_name(evidence_content.PDF), ContentFile(PDF)
+            ),
             # Long, as real scans are named: it must wrap in the phone layout.
             original_name="内蒙古自治区呼和浩特市赛罕区绿色智能特色食品精深加工集团股份有限公司设备台账及系统截图汇总（2026年第一季度）.pdf",
             content_type="application/pdf",
@@ -504,7 +531,9 @@ def _send(client: Any, entry: Entry, w: SimpleNamespace) -> Any:
     method = getattr(client, entry.method.lower())
     if entry.json:
         return method(url, data or {}, content_type="application/json")
-    assert entry.method in ("GET", "POST"), f"{entry.id}: send PATCH/PUT bodies as JSON"
+    assert entry.method in ("GET", "POST", "DELETE"), f"{entry.id}: send PATCH/PUT bodies as JSON"
+    if entry.method == "DELETE":
+        return method(url)
     return method(url, data or {})  # GET: query string; POST: a multipart form
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponse, HttpResponseBase
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.requests import AuthenticatedHttpRequest
-from sme_pilot.downloads import file_attachment_response
+from sme_pilot.downloads import private_file_response
 from sme_pilot.errors import Invalid, NotFound
 from sme_pilot.observability import security_event
 
@@ -109,13 +109,4 @@ def evidence_download(
     except FileNotFoundError:
         raise NotFound("佐证材料文件不存在") from None
     security_event("evidence_download", request=request, evidence_id=row.pk, assessment_id=pk)
-    return evidence_response(handle, name=row.original_name, content_type=row.content_type)
-
-
-def evidence_response(handle: object, *, name: str, content_type: str) -> FileResponse:
-    """A stored evidence file as a download: never shown inline, never sniffed, never cached
-    by a shared cache."""
-    response = file_attachment_response(handle, name=name, content_type=content_type)  # type: ignore[arg-type]
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(handle, name=row.original_name, content_type=row.content_type)

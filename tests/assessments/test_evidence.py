@@ -555,3 +555,79 @@ def test_an_assessor_of_another_city_gets_404(client, submitted_with_file, other
         ).status_code
         == 404
     )
+
+
+# --- the API: the same services, limits and scope ------------------------------------------------
+
+
+def api_url(assessment_pk, *rest) -> str:
+    return "/".join([f"/api/v1/assessments/{assessment_pk}/evidence", *map(str, rest)]) + "/"
+
+
+@needs_db
+def test_the_api_uploads_lists_downloads_and_deletes(ent_client, draft, private_root):
+    created = ent_client.post(
+        api_url(draft.pk), {"item": "S01", "file": upload("系统截图.png", image("PNG"))}
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    row = Evidence.objects.get()
+    assert body["id"] == row.pk and body["item"] == "S01" and body["content_type"] == "image/png"
+    assert body["original_name"] == "系统截图.png" and body["size"] == row.size
+    assert body["download_url"].endswith(api_url(draft.pk, row.pk, "download"))
+    assert [r["id"] for r in ent_client.get(api_url(draft.pk)).json()] == [row.pk]
+    assert ent_client.get(api_url(draft.pk, row.pk)).json()["sha256"] == row.sha256
+
+    download = ent_client.get(api_url(draft.pk, row.pk, "download"))
+    assert download.status_code == 200 and download["Content-Type"] == "image/png"
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert b"".join(download.streaming_content) == image("PNG")
+
+    assert ent_client.delete(api_url(draft.pk, row.pk)).status_code == 204
+    assert not Evidence.objects.exists()
+
+
+@needs_db
+def test_the_api_refuses_what_the_page_refuses(ent_client, draft, private_root, settings):
+    settings.EVIDENCE_MAX_FILES_PER_ITEM = 1
+    html = upload("x.jpg", b"<html><script>alert(1)</script></html>")
+    refused = ent_client.post(api_url(draft.pk), {"item": "Q1", "file": html})
+    assert refused.status_code == 400
+    assert refused.json() == {"file": ["只能上传 JPG、PNG 图片或 PDF 文件"]}
+    assert (
+        ent_client.post(
+            api_url(draft.pk), {"item": "Q1", "file": upload("a.jpg", jpeg())}
+        ).status_code
+        == 201
+    )
+    second = ent_client.post(
+        api_url(draft.pk), {"item": "Q1", "file": upload("b.jpg", jpeg("blue"))}
+    )
+    assert second.status_code == 400 and "每题最多上传 1 个佐证材料" in second.json()["file"][0]
+    unknown = ent_client.post(
+        api_url(draft.pk), {"item": "Q99", "file": upload("c.jpg", jpeg("green"))}
+    )
+    assert unknown.status_code == 400 and "未知的题目或场景" in unknown.json()["item"][0]
+    as_json = ent_client.post(api_url(draft.pk), {"item": "Q1"}, content_type="application/json")
+    assert as_json.status_code == 415
+    assert Evidence.objects.count() == 1 and len(stored_files(private_root)) == 1
+
+
+@needs_db
+def test_the_api_keeps_files_in_scope(
+    client, other_enterprise_user, submitted_with_file, private_root
+):
+    client.force_login(other_enterprise_user)
+    row = submitted_with_file
+    for url in (api_url(row.assessment_id), api_url(row.assessment_id, row.pk, "download")):
+        assert client.get(url).status_code == 404
+    assert (
+        client.post(
+            api_url(row.assessment_id), {"item": "Q1", "file": upload("a.jpg", jpeg())}
+        ).status_code
+        == 404
+    )
+    assert client.get(api_url("abc")).status_code == 404
+    assert client.get(api_url(row.assessment_id, "../1")).status_code == 404
+    assert len(stored_files(private_root)) == 1
