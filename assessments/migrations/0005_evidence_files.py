@@ -7,33 +7,108 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('assessments', '0004_assessment_one_correction'),
+        ("assessments", "0004_assessment_one_correction"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Evidence',
+            name="Evidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('item', models.CharField(max_length=20, verbose_name='题目')),
-                ('file', models.FileField(storage=sme_pilot.storage.get_private_storage, upload_to='', verbose_name='文件')),
-                ('original_name', models.CharField(max_length=200, verbose_name='原文件名')),
-                ('content_type', models.CharField(choices=[('image/jpeg', 'JPG 图片'), ('image/png', 'PNG 图片'), ('image/webp', 'WebP 图片'), ('application/pdf', 'PDF 文件')], max_length=40, verbose_name='文件类型')),
-                ('size', models.PositiveIntegerField(verbose_name='大小（字节）')),
-                ('sha256', models.CharField(max_length=64, verbose_name='SHA-256')),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True, verbose_name='上传时间')),
-                ('assessment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evidence_files', to='assessments.assessment', verbose_name='评测')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='上传人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("item", models.CharField(max_length=20, verbose_name="题目")),
+                (
+                    "file",
+                    models.FileField(
+                        storage=sme_pilot.storage.get_private_storage,
+                        upload_to="",
+                        verbose_name="文件",
+                    ),
+                ),
+                ("original_name", models.CharField(max_length=200, verbose_name="原文件名")),
+                (
+                    "content_type",
+                    models.CharField(
+                        choices=[
+                            ("image/jpeg", "JPG 图片"),
+                            ("image/png", "PNG 图片"),
+                            ("image/webp", "WebP 图片"),
+                            ("application/pdf", "PDF 文件"),
+                        ],
+                        max_length=40,
+                        verbose_name="文件类型",
+                    ),
+                ),
+                ("size", models.PositiveIntegerField(verbose_name="大小（字节）")),
+                ("sha256", models.CharField(max_length=64, verbose_name="SHA-256")),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True, verbose_name="上传时间")),
+                (
+                    "assessment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evidence_files",
+                        to="assessments.assessment",
+                        verbose_name="评测",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="上传人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '佐证材料',
-                'verbose_name_plural': '佐证材料',
-                'ordering': ['assessment', 'item', 'uploaded_at', 'id'],
-                'indexes': [models.Index(fields=['assessment', 'item'], name='assess_evidence_item_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('item', ''), _negated=True), name='assessments_evidence_item_set'), models.CheckConstraint(condition=models.Q(('original_name', ''), _negated=True), name='assessments_evidence_original_name_set'), models.CheckConstraint(condition=models.Q(('content_type__in', ('image/jpeg', 'image/png', 'image/webp', 'application/pdf'))), name='assessments_evidence_content_type_known'), models.CheckConstraint(condition=models.Q(('size__gt', 0)), name='assessments_evidence_size_gt_0'), models.CheckConstraint(condition=models.Q(('sha256__regex', '^[0-9a-f]{64}$')), name='assessments_evidence_sha256_hex'), models.UniqueConstraint(fields=('file',), name='assessments_evidence_unique_file'), models.UniqueConstraint(fields=('assessment', 'item', 'sha256'), name='assessments_evidence_unique_content_per_item')],
+                "verbose_name": "佐证材料",
+                "verbose_name_plural": "佐证材料",
+                "ordering": ["assessment", "item", "uploaded_at", "id"],
+                "indexes": [
+                    models.Index(fields=["assessment", "item"], name="assess_evidence_item_idx")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("item", ""), _negated=True),
+                        name="assessments_evidence_item_set",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("original_name", ""), _negated=True),
+                        name="assessments_evidence_original_name_set",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "content_type__in",
+                                ("image/jpeg", "image/png", "image/webp", "application/pdf"),
+                            )
+                        ),
+                        name="assessments_evidence_content_type_known",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("size__gt", 0)), name="assessments_evidence_size_gt_0"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("sha256__regex", "^[0-9a-f]{64}$")),
+                        name="assessments_evidence_sha256_hex",
+                    ),
+                    models.UniqueConstraint(
+                        fields=("file",), name="assessments_evidence_unique_file"
+                    ),
+                    models.UniqueConstraint(
+                        fields=("assessment", "item", "sha256"),
+                        name="assessments_evidence_unique_content_per_item",
+                    ),
+                ],
             },
         ),
     ]

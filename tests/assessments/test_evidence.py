@@ -537,6 +537,17 @@ def test_the_private_root_is_outside_the_web_root():
         private_storage.url("evidence/ab/x.jpg")
 
 
+def test_the_deploy_check_warns_of_private_files_under_a_served_folder(settings, tmp_path):
+    from sme_pilot.checks import private_files_outside_the_web_root
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    assert private_files_outside_the_web_root() == []
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "media" / "private"
+    [warning] = private_files_outside_the_web_root()
+    assert warning.id == "sme_pilot.W002" and "PRIVATE_MEDIA_ROOT" in warning.msg
+
+
 def test_nginx_has_no_location_for_the_private_files():
     conf = (Path(django_settings.BASE_DIR) / "deploy" / "nginx" / "sme-pilot.conf").read_text()
     assert "private" not in conf and "PRIVATE_MEDIA_ROOT" not in conf
