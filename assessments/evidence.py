@@ -95,7 +95,7 @@ def original_name(name: str, kind: Kind) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     if not base.strip(" ."):
         base = "佐证材料"
-    stem, dot, ext = base.rpartition(".")
+    _, dot, ext = base.rpartition(".")
     if not dot or ext.lower() not in kind.extensions:
         base = f"{base}.{kind.extension}"
     return download_filename(base, max_bytes=ORIGINAL_NAME_MAX_LENGTH)

@@ -11,6 +11,7 @@ import hashlib
 import tempfile
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from functools import partial
 from typing import IO, Any
 
 from django.conf import settings
@@ -488,9 +489,8 @@ def assessment_preview(*, assessment: Assessment) -> scoring.Result | None:
 _EVIDENCE_SPOOL_BYTES = 1024 * 1024
 
 
-@dataclass
+@dataclass(frozen=True)
 class _ReceivedFile:
-    spool: IO[bytes]
     size: int
     sha256: str
     kind: evidence.Kind
@@ -503,30 +503,25 @@ def _evidence_item(assessment: Assessment, item: str) -> None:
         raise ValidationError({"item": f"未知的题目或场景：{item[:20]}"})
 
 
-def _receive(upload: File) -> _ReceivedFile:
-    """The upload read once, in chunks: counted (refused as soon as it passes the limit, never
-    read to its end first), hashed, kept in a spooled copy, and recognised by its content."""
+def _receive(upload: File, copy: IO[bytes]) -> _ReceivedFile:
+    """The upload read once, in chunks, into `copy`: counted (refused as soon as it passes the
+    limit, never read to its end first), hashed, and recognised by its content."""
     limit = settings.EVIDENCE_MAX_FILE_BYTES
-    spool = tempfile.SpooledTemporaryFile(max_size=_EVIDENCE_SPOOL_BYTES)
     digest = hashlib.sha256()
     size = 0
+    for chunk in upload.chunks():
+        size += len(chunk)
+        if size > limit:
+            raise ValidationError({"file": f"文件不能超过 {evidence.size_label(limit)}"})
+        digest.update(chunk)
+        copy.write(chunk)
+    if size == 0:
+        raise ValidationError({"file": "文件是空的，请重新选择"})
     try:
-        for chunk in upload.chunks():
-            size += len(chunk)
-            if size > limit:
-                raise ValidationError({"file": f"文件不能超过 {evidence.size_label(limit)}"})
-            digest.update(chunk)
-            spool.write(chunk)
-        if size == 0:
-            raise ValidationError({"file": "文件是空的，请重新选择"})
-        try:
-            kind = evidence.recognise(spool)  # type: ignore[arg-type]
-        except evidence.NotRecognised as exc:
-            raise ValidationError({"file": str(exc)}) from None
-    except BaseException:
-        spool.close()
-        raise
-    return _ReceivedFile(spool, size, digest.hexdigest(), kind)  # type: ignore[arg-type]
+        kind = evidence.recognise(copy)
+    except evidence.NotRecognised as exc:
+        raise ValidationError({"file": str(exc)}) from None
+    return _ReceivedFile(size, digest.hexdigest(), kind)
 
 
 def _evidence_limits(assessment: Assessment, item: str, sha256: str) -> None:
@@ -556,7 +551,19 @@ def evidence_add(*, actor: User, assessment_id: int, item: str, upload: File) ->
     _evidence_item(assessment, item)
     if any(sep in (upload.name or "") for sep in "/\\"):
         raise ValidationError({"file": "文件名不能包含路径（/ 或 \\），请改名后再上传"})
-    received = _receive(upload)
+    with tempfile.SpooledTemporaryFile(max_size=_EVIDENCE_SPOOL_BYTES) as copy:
+        received = _receive(upload, copy)  # type: ignore[arg-type]
+        return _evidence_store(actor, assessment_id, item, upload.name or "", copy, received)
+
+
+def _evidence_store(
+    actor: User,
+    assessment_id: int,
+    item: str,
+    name: str,
+    content: IO[bytes],
+    received: _ReceivedFile,
+) -> Evidence:
     stored: str | None = None
     try:
         with transaction.atomic():
@@ -564,23 +571,21 @@ def evidence_add(*, actor: User, assessment_id: int, item: str, upload: File) ->
             _ensure_editor(actor, assessment)
             _ensure_editable(assessment)
             _evidence_limits(assessment, item, received.sha256)
-            stored = private_storage.save(evidence.stored_name(received.kind), File(received.spool))
+            stored = private_storage.save(evidence.stored_name(received.kind), File(content))
             return Evidence.objects.create(
                 assessment=assessment,
                 item=item,
                 file=stored,
-                original_name=evidence.original_name(upload.name or "", received.kind),
+                original_name=evidence.original_name(name, received.kind),
                 content_type=received.kind.content_type,
                 size=received.size,
                 sha256=received.sha256,
                 uploaded_by=actor,
             )
     except BaseException:
-        if stored is not None:
+        if stored is not None:  # written, but its row is not: nothing stays half-written
             private_storage.delete(stored)
         raise
-    finally:
-        received.spool.close()
 
 
 @transaction.atomic
@@ -594,4 +599,5 @@ def evidence_delete(*, actor: User, assessment_id: int, evidence_id: int) -> Non
         raise NotFound("没有找到该佐证材料")
     name = row.file.name
     row.delete()
-    transaction.on_commit(lambda: private_storage.delete(name))
+    if name:
+        transaction.on_commit(partial(private_storage.delete, name))

@@ -41,7 +41,8 @@ def private_files_outside_the_web_root(
         return []
     return [
         Warning(
-            f"PRIVATE_MEDIA_ROOT（{private}）与静态文件或 MEDIA_ROOT 目录重叠：{'、'.join(clashes)}。",
+            f"PRIVATE_MEDIA_ROOT（{private}）与静态文件或 MEDIA_ROOT 目录重叠："
+            f"{'、'.join(clashes)}。",
             hint="把佐证材料放在网站目录之外，如 PRIVATE_MEDIA_ROOT=/var/lib/sme-pilot/private"
             "（见 docs/deploy.md）。",
             id="sme_pilot.W002",

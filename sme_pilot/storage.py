@@ -29,7 +29,7 @@ class PrivateStorage(FileSystemStorage):
         raise ValueError("私有文件没有公开网址，只能经权限检查的下载视图取得。")
 
     def _clear_cached_properties(self, setting: str, **kwargs: Any) -> None:
-        super()._clear_cached_properties(setting, **kwargs)
+        # Only its own folder matters (MEDIA_ROOT and MEDIA_URL do not, the modes are fixed).
         if setting == "PRIVATE_MEDIA_ROOT":  # tests point it at a folder of their own
             self.__dict__.pop("base_location", None)
             self.__dict__.pop("location", None)

@@ -24,7 +24,7 @@ class BodyLimitUploadHandler(FileUploadHandler):
         input_data: Any,
         META: dict[str, Any],
         content_length: int,
-        boundary: bytes,
+        boundary: str,
         encoding: str | None = None,
     ) -> None:
         if content_length > settings.UPLOAD_MAX_BODY_BYTES:

@@ -233,14 +233,16 @@ MATRIX: list[Entry] = [
       data={"purpose": "baseline"}),
     # Evidence files (佐证材料): listed and downloaded by whoever sees the assessment; uploaded and
     # deleted by its answers' editor while it is editable (a submitted one: back with a message).
-    E("assessments:evidence_upload",       "L   302 404 403 404 403 404 403 403", "POST", **SUBMITTED,
+    E("assessments:evidence_upload",   "L   302 404 403 404 403 404 403 403", "POST", **SUBMITTED,
       data=lambda w: _evidence_upload()),
-    E("assessments:evidence_upload",       "L   302 404 404 404 404 404 404 403", "POST", **DRAFT,
+    E("assessments:evidence_upload",   "L   302 404 404 404 404 404 404 403", "POST", **DRAFT,
       data=lambda w: _evidence_upload()),
-    E("assessments:evidence_download",     "L   200 404 200 404 200 404 200 200", **SUB_EVIDENCE),
-    E("assessments:evidence_download",     "L   200 404 404 404 404 404 404 200", **DRAFT_EVIDENCE),
-    E("assessments:evidence_delete",  "L   302 404 403 404 403 404 403 403", "POST", **SUB_EVIDENCE),
-    E("assessments:evidence_delete",  "L   302 404 404 404 404 404 404 403", "POST", **DRAFT_EVIDENCE),
+    E("assessments:evidence_download", "L   200 404 200 404 200 404 200 200", **SUB_EVIDENCE),
+    E("assessments:evidence_download", "L   200 404 404 404 404 404 404 200", **DRAFT_EVIDENCE),
+    E("assessments:evidence_delete",   "L   302 404 403 404 403 404 403 403", "POST",
+      **SUB_EVIDENCE),
+    E("assessments:evidence_delete",   "L   302 404 404 404 404 404 404 403", "POST",
+      **DRAFT_EVIDENCE),
 
     # --- reports: request, status page, progress fragment, retry, download ------------------
     #                           anon ent ent2 asr asr2 off off2 min adm

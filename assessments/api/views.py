@@ -381,13 +381,15 @@ class ScoringPreviewView(views.APIView):
         return Response(result, status=code)
 
 
-# --- evidence files (佐证材料) ---------------------------------------------------------------------
+# --- evidence files (佐证材料) -------------------------------------------------------------
 
 
 @extend_schema_view(
     list=extend_schema(
         summary="评测的佐证材料列表",
-        description="一份评测各题目的佐证材料；能查看该评测的用户均可查看，不在您范围内的评测返回 404。",
+        description=(
+            "一份评测各题目的佐证材料；能查看该评测的用户均可查看，不在您范围内的评测返回 404。"
+        ),
     ),
     retrieve=extend_schema(
         summary="佐证材料详情",

@@ -70,7 +70,8 @@ def evidence_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not item:
         raise Invalid("未知的题目或场景，请刷新页面后重试。")
     if not form.is_valid():
-        return _answer(request, assessment, item, "；".join(form.errors.get("file", ["请求无效"])))
+        problems = [str(m) for m in form.errors.get("file", ["请求无效"])]
+        return _answer(request, assessment, item, "；".join(problems))
     try:
         services.evidence_add(
             actor=request.user,

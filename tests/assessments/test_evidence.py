@@ -165,14 +165,15 @@ def test_a_real_photo_or_pdf_is_stored_under_a_random_name(
     assert path == private_root / row.file.name and path.read_bytes() == content
     assert name not in str(path)
     body = response.content.decode()
-    assert f'id="ev-Q3"' in body and name in body and row.size_label in body
+    assert 'id="ev-Q3"' in body and name in body and row.size_label in body
     assert reverse("assessments:evidence_download", args=[draft.pk, row.pk]) in body
 
 
+NOT_A_PHOTO = "只能上传 JPG、PNG 图片或 PDF 文件"
 REFUSED = [
-    ("renamed text", "说明.jpg", b"this is plain text, not a photo\n", "只能上传 JPG、PNG 图片或 PDF 文件"),
+    ("renamed text", "说明.jpg", b"this is plain text, not a photo\n", NOT_A_PHOTO),
     ("html as jpg", "photo.jpg", b"<html><body><script>alert(1)</script></body></html>",
-     "只能上传 JPG、PNG 图片或 PDF 文件"),
+     NOT_A_PHOTO),
     ("truncated pdf", "台账.pdf", PDF[:40], "PDF 文件不完整"),
     ("empty", "空.jpg", b"", "文件是空的"),
 ]  # fmt: skip
