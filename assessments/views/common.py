@@ -101,6 +101,7 @@ def evidence_limits() -> dict[str, Any]:
     """The evidence limits as the upload form's hint states them."""
     return {
         "file": evidence.size_label(settings.EVIDENCE_MAX_FILE_BYTES),
+        "file_bytes": settings.EVIDENCE_MAX_FILE_BYTES,
         "per_item": settings.EVIDENCE_MAX_FILES_PER_ITEM,
     }
 

@@ -33,6 +33,17 @@
     }
   });
 
+  // An evidence file above the size limit is refused here, before it is sent (the server
+  // refuses it as well): the browser's own validity message, and no upload.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.hasAttribute("data-max-bytes")) return;
+    var file = input.files && input.files[0];
+    var tooLarge = file && file.size > Number(input.getAttribute("data-max-bytes"));
+    input.setCustomValidity(tooLarge ? input.getAttribute("data-too-large") : "");
+    if (tooLarge) input.reportValidity();
+  });
+
   function status(text, cls) {
     var el = document.getElementById("save-status");
     if (!el) return;

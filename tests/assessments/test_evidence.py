@@ -510,6 +510,8 @@ def test_the_questionnaire_offers_an_upload_per_item_while_editable(
         reverse("assessments:assessment_detail", args=[submitted_with_file.assessment_id])
     ).content.decode()
     assert "设备台账 2026.pdf" in done and 'type="file"' not in done and "删除" not in done
+    # Read-only, only the item with files shows an evidence area (no "none" under every item).
+    assert done.count('class="evidence"') == 1
 
 
 @needs_db

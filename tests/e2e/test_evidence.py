@@ -22,12 +22,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 
 PASSWORD = "Sme-pilot-2026!"
 PHONE = {"width": 390, "height": 844}
+LIMIT = 50 * 1024
 NAME = "车间设备联网现场照片（数控机床与数据采集网关）.jpg"
 
 
 def photo() -> bytes:
     buffer = io.BytesIO()
-    Image.frombytes("RGB", (320, 240), os.urandom(320 * 240 * 3)).save(buffer, "JPEG")
+    Image.frombytes("RGB", (200, 150), os.urandom(200 * 150 * 3)).save(buffer, "JPEG")
     return buffer.getvalue()
 
 
@@ -49,6 +50,7 @@ def test_a_photo_is_added_to_an_item_on_a_phone_and_downloaded(
     live_server, browser, enterprise_user, settings, tmp_path
 ):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.EVIDENCE_MAX_FILE_BYTES = LIMIT
     draft = AssessmentFactory(enterprise=enterprise_user.enterprise)
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=PHONE)
     context.set_default_timeout(15_000)
@@ -89,7 +91,19 @@ def test_a_photo_is_added_to_an_item_on_a_phone_and_downloaded(
     assert Evidence.objects.filter(assessment=draft).count() == 1
     assert fits_the_phone(page)
 
-    # Deleted: gone from the list and from the database.
+    # Too large: refused by the page before anything is sent.
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if "/evidence/" in r.url else None)
+    file_input = area.locator("input[type=file]")
+    file_input.set_input_files(
+        files=[{"name": "大.jpg", "mimeType": "image/jpeg", "buffer": b"\xff" * (LIMIT + 1)}]
+    )
+    area.get_by_role("button", name="上传").click()
+    assert file_input.evaluate("input => input.validationMessage") == "文件不能超过 50 KB"
+    assert sent == []
+
+    # Deleted, once confirmed: gone from the list and from the database.
+    page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_response(lambda r: r.url.endswith("/delete/")) as deleted:
         area.get_by_role("button", name="删除").click()
     assert deleted.value.status == 200
