@@ -9,7 +9,7 @@ from django.http import QueryDict
 
 from sme_pilot.inputs import RETURN_COMMENT_MAX_LENGTH
 
-from .models import Purpose
+from .models import Evidence, Purpose
 from .services import SIGNER_MAX_LENGTH
 
 ONSITE_PURPOSES = [(Purpose.BASELINE.value, "改造前"), (Purpose.POST.value, "改造后")]
@@ -87,4 +87,13 @@ class ReturnForm(forms.Form):
         max_length=RETURN_COMMENT_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "请写明需要企业更正或补充的内容"}),
+    )
+
+
+class EvidenceUploadForm(forms.Form):
+    """One evidence file for one questionnaire item; the service checks the file itself."""
+
+    item = forms.CharField(max_length=Evidence._meta.get_field("item").max_length)
+    file = forms.FileField(
+        label="佐证材料", error_messages={"required": "请选择要上传的文件", "empty": "文件是空的"}
     )

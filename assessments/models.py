@@ -12,12 +12,16 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from sme_pilot.storage import get_private_storage
+
+from . import evidence
 from .choices import LEVEL_NAMES, Method, Purpose, Source, State
 
 __all__ = [  # the enumerations are imported from here too
     "EDITABLE_STATES",
     "LEVEL_NAMES",
     "Assessment",
+    "Evidence",
     "IndicatorRevision",
     "IndicatorVersion",
     "Method",
@@ -267,3 +271,66 @@ class Assessment(models.Model):
     @property
     def level_name(self) -> str:
         return LEVEL_NAMES.get(self.level, "—") if self.level is not None else "—"
+
+
+class Evidence(models.Model):
+    """One evidence file (佐证材料) of a questionnaire item: a photo or a PDF, recognised by its
+    content (assessments.evidence), stored under a random name in the private storage."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.PROTECT, related_name="evidence_files", verbose_name="评测"
+    )
+    # The question or scene code, as in `Assessment.answers` / `scenes` ("Q3", "S01").
+    item = models.CharField("题目", max_length=20)
+    file = models.FileField("文件", storage=get_private_storage, max_length=100)
+    original_name = models.CharField("原文件名", max_length=evidence.ORIGINAL_NAME_MAX_LENGTH)
+    content_type = models.CharField(
+        "文件类型",
+        max_length=40,
+        choices=[(k.content_type, k.label) for k in evidence.KINDS],
+    )
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="上传人",
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["assessment", "item", "uploaded_at", "id"]
+        verbose_name = "佐证材料"
+        verbose_name_plural = "佐证材料"
+        indexes = [models.Index(fields=["assessment", "item"], name="assess_evidence_item_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(item=""), name="assessments_evidence_item_set"),
+            models.CheckConstraint(
+                condition=~Q(original_name=""), name="assessments_evidence_original_name_set"
+            ),
+            models.CheckConstraint(
+                condition=Q(content_type__in=evidence.CONTENT_TYPES),
+                name="assessments_evidence_content_type_known",
+            ),
+            models.CheckConstraint(condition=Q(size__gt=0), name="assessments_evidence_size_gt_0"),
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"),
+                name="assessments_evidence_sha256_hex",
+            ),
+            models.UniqueConstraint(fields=["file"], name="assessments_evidence_unique_file"),
+            # The same file twice on one item is a double click, not more evidence.
+            models.UniqueConstraint(
+                fields=["assessment", "item", "sha256"],
+                name="assessments_evidence_unique_content_per_item",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.original_name}"
+
+    @property
+    def size_label(self) -> str:
+        return evidence.size_label(self.size)

@@ -18,7 +18,7 @@ from accounts import policy
 from cities.models import Enterprise
 from sme_pilot.errors import NotFound
 
-from .models import Assessment, Method, PledgeText, Purpose, State
+from .models import Assessment, Evidence, Method, PledgeText, Purpose, State
 
 # The one order of confirmed assessments everywhere (current level = first of LATEST_FIRST,
 # baseline = first of EARLIEST_FIRST). A missing confirmation time counts as the earliest, on
@@ -60,6 +60,28 @@ def assessment_get_visible(*, user: object, pk: int) -> Assessment:
         return assessment_list_visible_to(user=user).get(pk=pk)
     except (Assessment.DoesNotExist, ValueError):
         raise NotFound("没有找到该评测") from None
+
+
+def evidence_list_visible_to(*, user: object) -> QuerySet[Evidence]:
+    """Evidence files of every assessment the user can see (and of none other)."""
+    visible = assessment_list_visible_to(user=user).values("pk")
+    return Evidence.objects.filter(assessment__in=visible).select_related("uploaded_by")
+
+
+def evidence_get_visible(*, user: object, assessment_id: int, pk: int) -> Evidence:
+    found = evidence_list_visible_to(user=user).filter(assessment_id=assessment_id, pk=pk).first()
+    if found is None:
+        raise NotFound("没有找到该佐证材料")
+    return found
+
+
+def evidence_by_item(*, user: object, assessment: Assessment) -> dict[str, list[Evidence]]:
+    """The assessment's evidence files, by question or scene code, in upload order."""
+    by_item: dict[str, list[Evidence]] = {}
+    rows = evidence_list_visible_to(user=user).filter(assessment=assessment)
+    for row in rows.order_by("uploaded_at", "id"):
+        by_item.setdefault(row.item, []).append(row)
+    return by_item
 
 
 def counting_assessments(*, as_of: dt.date | None = None) -> QuerySet[Assessment]:

@@ -7,11 +7,16 @@ are immutable; a correction is a new assessment that supersedes the old one.
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any
+from functools import partial
+from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,9 +25,10 @@ from accounts.models import User
 from cities.models import Enterprise
 from sme_pilot.errors import Conflict, Forbidden, NotFound
 from sme_pilot.inputs import RETURN_COMMENT_MAX_LENGTH, parse_number
+from sme_pilot.storage import private_storage
 
-from . import indicators, scoring, selectors, signals
-from .models import EDITABLE_STATES, Assessment, Method, Purpose, Source, State
+from . import evidence, indicators, scoring, selectors, signals
+from .models import EDITABLE_STATES, Assessment, Evidence, Method, Purpose, Source, State
 
 DATA_PREFIX = "data:"
 NOTE_PREFIX = "note:"
@@ -578,3 +584,123 @@ def assessment_preview(*, assessment: Assessment) -> scoring.Result | None:
     ):
         return None
     return scoring.score(assessment.answers, assessment.scenes, assessment.data, indicator)
+
+
+# --- evidence files (佐证材料) ------------------------------------------------------------------
+
+# Uploads up to this size stay in memory while they are checked; larger ones spill to disk.
+_EVIDENCE_SPOOL_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _ReceivedFile:
+    size: int
+    sha256: str
+    kind: evidence.Kind
+
+
+def _evidence_item(assessment: Assessment, item: str) -> None:
+    indicator = _indicator(assessment)
+    codes = {q.code for q in indicator.questions} | {s.code for s in indicator.scenes}
+    if item not in codes:
+        raise ValidationError({"item": f"未知的题目或场景：{item[:20]}"})
+
+
+def _receive(upload: File, copy: IO[bytes]) -> _ReceivedFile:
+    """The upload read once, in chunks, into `copy`: counted (refused as soon as it passes the
+    limit, never read to its end first), hashed, and recognised by its content."""
+    limit = settings.EVIDENCE_MAX_FILE_BYTES
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in upload.chunks():
+        size += len(chunk)
+        if size > limit:
+            raise ValidationError({"file": f"文件不能超过 {evidence.size_label(limit)}"})
+        digest.update(chunk)
+        copy.write(chunk)
+    if size == 0:
+        raise ValidationError({"file": "文件是空的，请重新选择"})
+    try:
+        kind = evidence.recognise(copy)
+    except evidence.NotRecognised as exc:
+        raise ValidationError({"file": str(exc)}) from None
+    return _ReceivedFile(size, digest.hexdigest(), kind)
+
+
+def _evidence_limits(assessment: Assessment, item: str, sha256: str) -> None:
+    """Counted under the assessment's row lock: simultaneous uploads cannot pass a limit."""
+    files = Evidence.objects.filter(assessment=assessment)
+    per_item = settings.EVIDENCE_MAX_FILES_PER_ITEM
+    per_assessment = settings.EVIDENCE_MAX_FILES_PER_ASSESSMENT
+    if files.filter(item=item, sha256=sha256).exists():
+        raise ValidationError({"file": "这个文件已上传到本题，无需重复上传"})
+    if files.filter(item=item).count() >= per_item:
+        raise ValidationError({"file": f"每题最多上传 {per_item} 个佐证材料，请先删除不需要的文件"})
+    if files.count() >= per_assessment:
+        raise ValidationError({"file": f"每份评测最多上传 {per_assessment} 个佐证材料"})
+
+
+def evidence_add(*, actor: User, assessment_id: int, item: str, upload: File) -> Evidence:
+    """Store one evidence file of a questionnaire item.
+
+    Whoever may edit the answers (may_edit_answers), while the assessment is editable. The file
+    is checked before the row lock is taken (size while reading, content, name), the limits under
+    it. The file is written to the private storage under a random name and deleted again if the
+    row is not committed: nothing stays half-written.
+    """
+    assessment = selectors.assessment_get_visible(user=actor, pk=assessment_id)
+    _ensure_editor(actor, assessment)
+    _ensure_editable(assessment)
+    _evidence_item(assessment, item)
+    if any(sep in (upload.name or "") for sep in "/\\"):
+        raise ValidationError({"file": "文件名不能包含路径（/ 或 \\），请改名后再上传"})
+    with tempfile.SpooledTemporaryFile(max_size=_EVIDENCE_SPOOL_BYTES) as copy:
+        received = _receive(upload, copy)  # type: ignore[arg-type]
+        return _evidence_store(actor, assessment_id, item, upload.name or "", copy, received)
+
+
+def _evidence_store(
+    actor: User,
+    assessment_id: int,
+    item: str,
+    name: str,
+    content: IO[bytes],
+    received: _ReceivedFile,
+) -> Evidence:
+    stored: str | None = None
+    try:
+        with transaction.atomic():
+            assessment = _locked(assessment_id)
+            _ensure_editor(actor, assessment)
+            _ensure_editable(assessment)
+            _evidence_limits(assessment, item, received.sha256)
+            stored = private_storage.save(evidence.stored_name(received.kind), File(content))
+            return Evidence.objects.create(
+                assessment=assessment,
+                item=item,
+                file=stored,
+                original_name=evidence.original_name(name, received.kind),
+                content_type=received.kind.content_type,
+                size=received.size,
+                sha256=received.sha256,
+                uploaded_by=actor,
+            )
+    except BaseException:
+        if stored is not None:  # written, but its row is not: nothing stays half-written
+            private_storage.delete(stored)
+        raise
+
+
+@transaction.atomic
+def evidence_delete(*, actor: User, assessment_id: int, evidence_id: int) -> None:
+    """Remove one evidence file of an editable assessment; the file goes once the row has."""
+    assessment = _locked(assessment_id)
+    _ensure_editor(actor, assessment)
+    _ensure_editable(assessment)
+    row = Evidence.objects.filter(assessment=assessment, pk=evidence_id).first()
+    if row is None:
+        raise NotFound("没有找到该佐证材料")
+    name = row.file.name
+    row.delete()
+    if name:
+        transaction.on_commit(partial(private_storage.delete, name))

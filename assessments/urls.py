@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from .views import assessor, enterprise, questionnaire
+from .views import assessor, enterprise, evidence, questionnaire
 
 app_name = "assessments"
 
@@ -25,4 +25,15 @@ urlpatterns: list[URLPattern] = [
     path("assessor/<str:uscc>/start/", assessor.onsite_start, name="onsite_start"),
     path("assessor/queue/", assessor.queue, name="assessor_queue"),
     path("<int:pk>/confirm/preview/", assessor.confirm_preview, name="assessment_confirm_preview"),
+    path("<int:pk>/evidence/", evidence.evidence_upload, name="evidence_upload"),
+    path(
+        "<int:pk>/evidence/<int:evidence_id>/",
+        evidence.evidence_download,
+        name="evidence_download",
+    ),
+    path(
+        "<int:pk>/evidence/<int:evidence_id>/delete/",
+        evidence.evidence_delete,
+        name="evidence_delete",
+    ),
 ]

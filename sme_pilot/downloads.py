@@ -55,3 +55,12 @@ def file_attachment_response(handle: IO[Any], *, name: str, content_type: str) -
     return FileResponse(
         handle, as_attachment=True, filename=download_filename(name), content_type=content_type
     )
+
+
+def private_file_response(handle: IO[Any], *, name: str, content_type: str) -> FileResponse:
+    """A stored upload handed back (evidence files): an attachment of its recognised type, never
+    shown inline, never sniffed into another type, never kept by a shared cache."""
+    response = file_attachment_response(handle, name=name, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -13,6 +13,7 @@ the coverage phase for one role (see COVERAGE_ROLES).
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from urllib.parse import unquote
 
@@ -20,17 +21,21 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
-from assessments.models import Assessment, Method, Purpose
+from assessments import evidence
+from assessments.models import Assessment, Evidence, Method, Purpose
 from cities.imports import jobs
 from cities.imports.selectors import import_kinds_for
 from cities.models import Enterprise, ImportJob, PilotCity
 from sme_pilot.openapi import NO_CONTROL_CHARACTERS_OR_SLASH
+from sme_pilot.storage import private_storage
+from tests.assessments.evidence_files import PDF
 from tests.assessments.factories import AssessmentFactory
 from tests.cities.factories import EnterpriseFactory
 from tests.cities.import_files import enterprise_record, kind_file
@@ -53,7 +58,8 @@ CONFIG = {
         #   with the answers);
         # - the request must suit the assessment's state and completeness, and the caller's role
         #   (an assessor names the enterprise and an on-site purpose, an enterprise user does not);
-        # - the upload must be a CSV or XLSX file with the kind's columns;
+        # - the upload must be a CSV or XLSX file with the kind's columns, an evidence file a
+        #   JPG, PNG or PDF (recognised by its content) for a question or scene of the indicator;
         # - as_of may not be later than today, a bound that moves daily;
         # - an enterprise's sub-industry must be one of its city's (a code the schema cannot list).
         {
@@ -64,6 +70,7 @@ CONFIG = {
                 "|POST /api/v1/assessments/"
                 "|POST /api/v1/assessments/{id}/(submit|confirm|return|correct)/"
                 "|POST /api/v1/imports/"
+                "|POST /api/v1/assessments/{assessment_pk}/evidence/"
                 "|GET /api/v1/cities/{code}/compliance/)$"
             ),
             "checks": {"positive_data_acceptance": {"enabled": False}},
@@ -124,8 +131,18 @@ def world(
     for _ in range(2):
         EnterpriseFactory(sub_industry=enterprise.sub_industry)
         EnterpriseFactory(sub_industry=other_enterprise.sub_industry)
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     for target in (enterprise, other_enterprise):
-        AssessmentFactory(enterprise=target)
+        draft = AssessmentFactory(enterprise=target)
+        Evidence.objects.create(
+            assessment=draft,
+            item="Q1",
+            file=private_storage.save(evidence.stored_name(evidence.PDF), ContentFile(PDF)),
+            original_name="台账.pdf",
+            content_type=evidence.PDF.content_type,
+            size=len(PDF),
+            sha256=hashlib.sha256(PDF).hexdigest(),
+        )
         AssessmentFactory(enterprise=target, submitted=True)
         AssessmentFactory(enterprise=target, confirmed=True, confirmed_by=assessor)
         AssessmentFactory(
@@ -154,7 +171,9 @@ def world(
         "id": sorted(
             {*Assessment.objects.values_list("pk", flat=True)}
             | {*ImportJob.objects.values_list("pk", flat=True)}
+            | {*Evidence.objects.values_list("pk", flat=True)}
         ),
+        "assessment_pk": sorted(Assessment.objects.values_list("pk", flat=True)),
     }
 
 

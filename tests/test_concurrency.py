@@ -20,10 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
-from assessments.models import Assessment, Method, Purpose, State
+from assessments.models import Assessment, Evidence, Method, Purpose, State
 from cities.models import Enterprise, ImportJob, ImportJobState, PilotCity
 from oversight import dashboard_cache
 from reports.models import ReportJob
+from tests.assessments.evidence_files import jpeg, upload
 from tests.assessments.factories import AssessmentFactory
 from tests.cities.factories import EnterpriseFactory, UserFactory
 from tests.cities.import_files import enterprise_file
@@ -153,6 +154,33 @@ def test_a_self_assessment_is_returned_once(enterprise, assessor, second_assesso
     submitted.refresh_from_db()
     assert (submitted.state, submitted.returned_by) == (State.RETURNED, winner)
     assert submitted.history.filter(history_change_reason="退回修改").count() == 1
+
+
+def test_simultaneous_evidence_uploads_stay_within_the_limits(
+    enterprise, enterprise_user, settings, tmp_path
+):
+    """Four photos for one item at once, two allowed: the count is taken under the assessment's
+    row lock, so exactly two are stored (rows and files), the others refused with the limit."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.EVIDENCE_MAX_FILES_PER_ITEM = 2
+    draft = AssessmentFactory(enterprise=enterprise)
+    url = reverse("assessments:evidence_upload", args=[draft.pk])
+
+    def uploading(n: int) -> Callable[[], Any]:
+        client = logged_in(enterprise_user)
+        photo = upload(f"{n}.jpg", jpeg((60 * n, 0, 0)))
+        return lambda: client.post(
+            url, {"item": "Q1", "file": photo}, headers={"HX-Request": "true"}
+        )
+
+    calls = [uploading(n) for n in range(N)]
+    answers = responses(run_at_once(calls, hold=locked(Assessment.objects.filter(pk=draft.pk))))
+
+    assert statuses(answers) == [200, 200] + [400] * (N - 2)
+    for refused in (r for r in answers if r.status_code == 400):
+        assert "每题最多上传 2 个佐证材料" in refused.content.decode()
+    assert Evidence.objects.filter(assessment=draft, item="Q1").count() == 2
+    assert len([p for p in (tmp_path / "private").rglob("*") if p.is_file()]) == 2
 
 
 def test_a_confirmed_assessment_gets_one_correction_through_the_api(

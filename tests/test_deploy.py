@@ -127,6 +127,7 @@ def test_the_deploy_guide_covers_what_operators_need():
         "pg_dump",
         "pg_restore",
         "MEDIA_ROOT",
+        "PRIVATE_MEDIA_ROOT",
         "fonts-noto-cjk",
         "sme-pilot-beat",
         "/readyz",

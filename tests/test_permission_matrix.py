@@ -27,6 +27,7 @@ assessment cannot be edited) or something undone with the rollback.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable, Iterator
 from operator import attrgetter
 from types import SimpleNamespace
@@ -38,16 +39,19 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from assessments.models import Method, Purpose
+from assessments import evidence as evidence_content
+from assessments.models import Evidence, Method, Purpose
 from cities.models import CityTarget, ImportJob, ImportJobState, ImportKind
 from cities.services import accounts as account_services
 from reports.models import ReportDownload, ReportJob, ReportJobState, ReportKind
+from sme_pilot.storage import private_storage
 from tests.assessments.factories import AssessmentFactory
 from tests.cities.factories import (
     CityFactory,
@@ -110,6 +114,25 @@ IMPORT = {"pk": "import_a.pk"}  # city A's finished import job
 CITY_JOB = {"pk": "jobs.city.pk", "label": "city"}  # done report jobs, each with its PDF
 NATIONAL_JOB = {"pk": "jobs.national.pk", "label": "national"}
 ASSESSMENT_JOB = {"pk": "jobs.assessment.pk", "label": "assessment"}  # report on sub_a1
+# Evidence files (a PDF on Q1) of A1's submitted self-assessment and of its private draft.
+SUB_EVIDENCE = {"pk": "sub_a1.pk", "evidence_id": "evidence.submitted.pk"}
+DRAFT_EVIDENCE = {"pk": "draft_a1.pk", "evidence_id": "evidence.draft.pk", "label": "draft"}
+
+
+API_SUB = {"assessment_pk": "sub_a1.pk"}
+API_DRAFT = {"assessment_pk": "draft_a1.pk", "label": "draft"}
+API_SUB_EVIDENCE = {"assessment_pk": "sub_a1.pk", "pk": "evidence.submitted.pk"}
+API_DRAFT_EVIDENCE = {
+    "assessment_pk": "draft_a1.pk",
+    "pk": "evidence.draft.pk",
+    "label": "draft",
+}
+
+
+def _evidence_upload() -> dict[str, Any]:
+    """A fresh upload of a real PDF for Q1 (a file can be read only once), not the one seeded."""
+    content = PDF.replace(b"permission matrix", b"uploaded")
+    return {"item": "Q1", "file": SimpleUploadedFile("台账.pdf", content, "application/pdf")}
 
 
 def _report_request(kind: str, assessment: str = "sub_a1") -> dict[str, Any]:
@@ -218,6 +241,18 @@ MATRIX: list[Entry] = [
       **ONSITE_DRAFT),
     E("assessments:assessment_confirm_preview", "L 404 404 302 404 404 404 404 404",
       **CONFIRMED),
+    # Evidence files (佐证材料): listed and downloaded by whoever sees the assessment; uploaded and
+    # deleted by its answers' editor while it is editable (a submitted one: back with a message).
+    E("assessments:evidence_upload",   "L   302 404 403 404 403 404 403 403", "POST", **SUBMITTED,
+      data=lambda w: _evidence_upload()),
+    E("assessments:evidence_upload",   "L   302 404 404 404 404 404 404 403", "POST", **DRAFT,
+      data=lambda w: _evidence_upload()),
+    E("assessments:evidence_download", "L   200 404 200 404 200 404 200 200", **SUB_EVIDENCE),
+    E("assessments:evidence_download", "L   200 404 404 404 404 404 404 200", **DRAFT_EVIDENCE),
+    E("assessments:evidence_delete",   "L   302 404 403 404 403 404 403 403", "POST",
+      **SUB_EVIDENCE),
+    E("assessments:evidence_delete",   "L   302 404 404 404 404 404 404 403", "POST",
+      **DRAFT_EVIDENCE),
 
     # --- reports: request, status page, progress fragment, retry, download ------------------
     #                           anon ent ent2 asr asr2 off off2 min adm
@@ -283,6 +318,20 @@ MATRIX: list[Entry] = [
       data={"comment": "请补充设备台账"}, json=True),
     E("assessment-correct",    "403 403 404 201 404 403 404 403 403", "POST", **CONFIRMED,
       data={}, json=True),
+    E("assessment-evidence-list",     "403 200 404 200 404 200 404 200 200", **API_SUB),
+    E("assessment-evidence-list",     "403 200 404 404 404 404 404 404 200", **API_DRAFT),
+    E("assessment-evidence-list",     "403 400 404 403 404 403 404 403 403", "POST", **API_SUB,
+      data=lambda w: _evidence_upload()),
+    E("assessment-evidence-list",     "403 201 404 404 404 404 404 404 403", "POST", **API_DRAFT,
+      data=lambda w: _evidence_upload()),
+    E("assessment-evidence-detail",   "403 200 404 200 404 200 404 200 200", **API_SUB_EVIDENCE),
+    E("assessment-evidence-detail",   "403 400 404 403 404 403 404 403 403", "DELETE",
+      **API_SUB_EVIDENCE),
+    E("assessment-evidence-detail",   "403 204 404 404 404 404 404 404 403", "DELETE",
+      **API_DRAFT_EVIDENCE),
+    E("assessment-evidence-download", "403 200 404 200 404 200 404 200 200", **API_SUB_EVIDENCE),
+    E("assessment-evidence-download", "403 200 404 404 404 404 404 404 200",
+      **API_DRAFT_EVIDENCE),
 ]
 # fmt: on
 
@@ -401,6 +450,23 @@ def _seed() -> SimpleNamespace:
             finished_at=timezone.now(),
         )
 
+    def evidence_file(assessment: Any) -> Evidence:
+        return Evidence.objects.create(
+            assessment=assessment,
+            item="Q1",
+            file=private_storage.save(
+                evidence_content.stored_name(evidence_content.PDF), ContentFile(PDF)
+            ),
+            # Long, as real scans are named: it must wrap in the phone layout.
+            original_name="内蒙古自治区呼和浩特市赛罕区绿色智能特色食品精深加工集团股份有限公司设备台账及系统截图汇总（2026年第一季度）.pdf",
+            content_type="application/pdf",
+            size=len(PDF),
+            sha256=hashlib.sha256(PDF).hexdigest(),
+            uploaded_by=users.ent,
+        )
+
+    evidence = SimpleNamespace(submitted=evidence_file(sub_a1), draft=evidence_file(draft_a1))
+
     import_a = import_job(users.off)
     import_job(users.off2)
 
@@ -426,6 +492,7 @@ def _seed() -> SimpleNamespace:
         onsite_a1=onsite_a1,
         jobs=jobs,
         import_a=import_a,
+        evidence=evidence,
     )
 
 
@@ -433,8 +500,9 @@ def _seed() -> SimpleNamespace:
 def seeded_module(django_db_setup, django_db_blocker, tmp_path_factory):
     """Seeded once for the module, inside a transaction rolled back after its last test."""
     media = tmp_path_factory.mktemp("matrix-media")
+    private = tmp_path_factory.mktemp("matrix-private")
     with (
-        override_settings(MEDIA_ROOT=str(media)),
+        override_settings(MEDIA_ROOT=str(media), PRIVATE_MEDIA_ROOT=private),
         django_db_blocker.unblock(),
         transaction.atomic(),
     ):
@@ -483,7 +551,9 @@ def _send(client: Any, entry: Entry, w: SimpleNamespace) -> Any:
     method = getattr(client, entry.method.lower())
     if entry.json:
         return method(url, data or {}, content_type="application/json")
-    assert entry.method in ("GET", "POST"), f"{entry.id}: send PATCH/PUT bodies as JSON"
+    assert entry.method in ("GET", "POST", "DELETE"), f"{entry.id}: send PATCH/PUT bodies as JSON"
+    if entry.method == "DELETE":
+        return method(url)
     return method(url, data or {})  # GET: query string; POST: a multipart form
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 
 from sme_pilot.inputs import RETURN_COMMENT_MAX_LENGTH
 
 from .. import services
-from ..models import Assessment, Purpose
+from ..models import Assessment, Evidence, Purpose
 
 # Computed or set by the lifecycle, never by a caller (STACK.md, field-level rules).
 SERVICE_OWNED_FIELDS = frozenset(
@@ -166,6 +167,18 @@ class ReturnSerializer(StrictInputSerializer):
 
     comment = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=RETURN_COMMENT_MAX_LENGTH
+    )
+
+
+class EvidenceUploadSerializer(StrictInputSerializer):
+    """上传一个佐证材料（multipart/form-data）。"""
+
+    item = serializers.CharField(
+        max_length=Evidence._meta.get_field("item").max_length,
+        help_text="题目或场景代码，如 Q3、S01",
+    )
+    file = serializers.FileField(
+        help_text="JPG、PNG 图片或 PDF 文件，按内容识别（不看扩展名）", use_url=False
     )
 
 
@@ -388,3 +401,36 @@ class ScoringResultSerializer(serializers.Serializer):
 class ScoringInvalidSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     errors = FieldMessageSerializer(many=True)  # type: ignore[assignment]
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    """一个佐证材料：题目、原文件名、识别出的类型、大小、SHA-256、上传人与时间、下载地址。"""
+
+    uploaded_by = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "item",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_uploaded_by(self, row: Evidence) -> str:
+        user = row.uploaded_by
+        return "" if user is None else (user.display_name or user.username)
+
+    def get_download_url(self, row: Evidence) -> str:
+        return reverse(
+            "assessment-evidence-download",
+            args=[row.assessment_id, row.pk],
+            request=self.context.get("request"),
+        )

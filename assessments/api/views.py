@@ -13,6 +13,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.http import HttpResponseBase
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -22,6 +24,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, mixins, status, views
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -30,11 +33,13 @@ from accounts import policy
 from accounts.requests import SignedInViewSet
 from cities import selectors as city_selectors
 from sme_pilot.api import CursorPagination
-from sme_pilot.inputs import BoundedJSONParser
+from sme_pilot.downloads import private_file_response
+from sme_pilot.inputs import BoundedJSONParser, parse_id_or_none
+from sme_pilot.observability import security_event
 from sme_pilot.openapi import VALIDATION_ERROR_RESPONSE, AutoSchema, ErrorSerializer
 
 from .. import indicators, scoring, selectors, services
-from ..models import Assessment
+from ..models import Assessment, Evidence
 from . import filters, serializers
 
 # --- mapping service outcomes onto HTTP --------------------------------------------------------
@@ -414,3 +419,103 @@ class ScoringPreviewView(views.APIView):
         result = scoring.evaluate_document(document, indicators.current_indicators())
         code = status.HTTP_200_OK if result.get("valid") else status.HTTP_400_BAD_REQUEST
         return Response(result, status=code)
+
+
+# --- evidence files (佐证材料) -------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="评测的佐证材料列表",
+        description=(
+            "一份评测各题目的佐证材料；能查看该评测的用户均可查看，不在您范围内的评测返回 404。"
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="佐证材料详情",
+        description="一个佐证材料的题目、原文件名、类型、大小、SHA-256、上传人与时间。",
+    ),
+)
+class EvidenceViewSet(SignedInViewSet):
+    """Evidence files of one assessment: the same services and limits as the questionnaire page.
+    Uploads are multipart (the only body here); everything else has none."""
+
+    schema = AutoSchema()
+    serializer_class = serializers.EvidenceSerializer
+    parser_classes = [MultiPartParser]
+    pagination_class = None
+
+    def _assessment(self) -> Assessment:
+        pk = parse_id_or_none(self.kwargs["assessment_pk"])
+        if pk is None:
+            raise exceptions.NotFound("没有找到该评测")
+        return selectors.assessment_get_visible(user=self.request.user, pk=pk)
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator, without a request
+            return Evidence.objects.none()
+        return selectors.evidence_list_visible_to(user=self.request.user).filter(
+            assessment=self._assessment()
+        )
+
+    def get_object(self) -> Evidence:
+        pk = parse_id_or_none(self.kwargs["pk"])
+        found = None if pk is None else self.get_queryset().filter(pk=pk).first()
+        if found is None:
+            raise exceptions.NotFound("没有找到该佐证材料")
+        return found
+
+    def list(self, request: Request, assessment_pk: str) -> Response:
+        rows = self.get_queryset().order_by("item", "uploaded_at", "id")
+        return Response(self.get_serializer(rows, many=True).data)
+
+    def retrieve(self, request: Request, assessment_pk: str, pk: str) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="上传佐证材料",
+        description=(
+            "为一道题目或一个场景上传一个 JPG、PNG 图片或 PDF 文件（按内容识别），"
+            "单个文件、每题和每份评测的数量均有上限；只有可修改该评测答题的用户在评测可修改时可以上传。"
+        ),
+        request={"multipart/form-data": serializers.EvidenceUploadSerializer},
+        responses={201: serializers.EvidenceSerializer, 400: VALIDATION_ERROR_RESPONSE},
+    )
+    def create(self, request: Request, assessment_pk: str) -> Response:
+        assessment = self._assessment()
+        payload = serializers.EvidenceUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        row = services.evidence_add(
+            actor=self.request.user,
+            assessment_id=assessment.pk,
+            item=payload.validated_data["item"],
+            upload=payload.validated_data["file"],
+        )
+        return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="删除佐证材料",
+        description="评测可修改时，可修改其答题的用户可以删除佐证材料；文件随之删除。",
+        request=None,
+        responses={204: None},
+    )
+    def destroy(self, request: Request, assessment_pk: str, pk: str) -> Response:
+        row = self.get_object()
+        services.evidence_delete(
+            actor=self.request.user, assessment_id=row.assessment_id, evidence_id=row.pk
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="下载佐证材料",
+        description="以附件形式下载原文件（原文件名、识别出的类型），不在您范围内的评测返回 404。",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
+    def download(self, request: Request, assessment_pk: str, pk: str) -> HttpResponseBase:
+        row = self.get_object()
+        try:
+            handle = row.file.open("rb")
+        except FileNotFoundError:
+            raise exceptions.NotFound("佐证材料文件不存在") from None
+        security_event("evidence_download", request=request, evidence_id=row.pk)
+        return private_file_response(handle, name=row.original_name, content_type=row.content_type)

@@ -11,13 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from accounts import policy
 from accounts.models import User
 from cities.models import Enterprise
 
-from .. import indicators, scoring, selectors, services
+from .. import evidence, indicators, scoring, selectors, services
 from ..models import Assessment, Method, State
 
 
@@ -139,3 +140,27 @@ def error_links(
         link = _item_link(indicator, error.field, error.message)
         links.append(link or ItemLink("", error.field, "", error.message))
     return links
+
+
+def evidence_limits() -> dict[str, Any]:
+    """The evidence limits as the upload form's hint states them."""
+    return {
+        "file": evidence.size_label(settings.EVIDENCE_MAX_FILE_BYTES),
+        "file_bytes": settings.EVIDENCE_MAX_FILE_BYTES,
+        "per_item": settings.EVIDENCE_MAX_FILES_PER_ITEM,
+    }
+
+
+def evidence_items(
+    indicator: scoring.Indicator | None, by_item: dict[str, list[Any]]
+) -> list[dict[str, Any]]:
+    """Items with evidence files in questionnaire order: code, title and files."""
+    if indicator is None:
+        return []
+    titles = [(q.code, q.title) for q in indicator.questions]
+    titles += [(s.code, s.name) for s in indicator.scenes]
+    return [
+        {"code": code, "title": title, "files": by_item[code]}
+        for code, title in titles
+        if by_item.get(code)
+    ]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import scoring, services
-from ..models import Assessment
+from ..models import Assessment, Evidence
 from .common import field_slug, option_labels, scene_level_label
 
 
@@ -39,6 +39,8 @@ class QuestionItem:
     data_inputs: list[DataInput] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     self_answer: str = ""  # the enterprise's own answer, shown to the assessor on site
+    evidence: list[Evidence] = field(default_factory=list)
+    self_evidence: list[Evidence] = field(default_factory=list)  # the enterprise's, on site
 
     @property
     def selected(self) -> set[str]:
@@ -67,6 +69,8 @@ class SceneItem:
     note: Versioned
     levels: list[tuple[int, str]]
     self_answer: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
+    self_evidence: list[Evidence] = field(default_factory=list)
 
 
 @dataclass
@@ -112,8 +116,17 @@ def checks_by_question(
 
 
 def build(
-    assessment: Assessment, indicator: scoring.Indicator, *, based_on: Assessment | None
+    assessment: Assessment,
+    indicator: scoring.Indicator,
+    *,
+    based_on: Assessment | None,
+    evidence: dict[str, list[Evidence]] | None = None,
+    self_evidence: dict[str, list[Evidence]] | None = None,
 ) -> Layout:
+    """`evidence`: the assessment's files by item; `self_evidence`: those of the
+    self-assessment an on-site assessment is based on (shown read-only)."""
+    evidence = evidence or {}
+    self_evidence = self_evidence or {}
     messages = scoring.validate_answers(
         assessment.answers, assessment.scenes, assessment.data, indicator, complete=False
     )
@@ -131,6 +144,8 @@ def build(
                 answer=_versioned(assessment, q.code, assessment.answers.get(q.code)),
                 note=_note(assessment, q.code),
                 checks=checks.get(q.code, []),
+                evidence=evidence.get(q.code, []),
+                self_evidence=self_evidence.get(q.code, []),
             )
             for code in data_fields_of(q):
                 if code in placed:
@@ -158,6 +173,8 @@ def build(
             rating=_versioned(assessment, s.code, assessment.scenes.get(s.code)),
             note=_note(assessment, s.code),
             levels=sorted(s.descriptors.items()),
+            evidence=evidence.get(s.code, []),
+            self_evidence=self_evidence.get(s.code, []),
         )
         if based_on is not None and based_on.scenes.get(s.code) is not None:
             scene_item.self_answer = scene_level_label(based_on.scenes[s.code])

@@ -33,10 +33,19 @@ def questionnaire(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect("assessments:assessment_result", pk=assessment.pk)
     editable = common.offers_editing(user, assessment)
     based_on = assessment.based_on if assessment.method == Method.ONSITE else None
+    evidence = selectors.evidence_by_item(user=user, assessment=assessment)
+    # The enterprise's files, next to the assessor's own, read-only (only if the user sees it).
+    self_evidence = selectors.evidence_by_item(user=user, assessment=based_on) if based_on else {}
     context = {
         "assessment": assessment,
         "indicator": indicator,
-        "layout": layout.build(assessment, indicator, based_on=based_on),
+        "layout": layout.build(
+            assessment,
+            indicator,
+            based_on=based_on,
+            evidence=evidence,
+            self_evidence=self_evidence,
+        ),
         "editable": editable,
         "onsite": assessment.method == Method.ONSITE,
         "offers_return": common.offers_return(user, assessment),
@@ -44,6 +53,7 @@ def questionnaire(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         and not assessment.superseded_by.exists(),
         "onsite_form": OnsiteStartForm(),
         "has_result": assessment.state in RESULT_STATES,
+        "limits": common.evidence_limits(),
     }
     return render(request, "assessments/questionnaire.html", context)
 
@@ -186,6 +196,9 @@ def result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "offers_correction": common.offers_correction(user, assessment)
         and not assessment.superseded_by.exists(),
         "onsite_form": OnsiteStartForm(),
+        "evidence_items": common.evidence_items(
+            indicator, selectors.evidence_by_item(user=user, assessment=assessment)
+        ),
     }
     scored = (
         services.assessment_preview(assessment=assessment)

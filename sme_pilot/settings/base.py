@@ -171,6 +171,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Evidence files (佐证材料): outside the web root, not under STATIC_ROOT or MEDIA_ROOT, served by
+# nothing but the permission-checked download view (sme_pilot.storage, docs/deploy.md).
+PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -179,6 +182,19 @@ STORAGES = {
 # Uploads: files above this stay on disk while they stream in; imports refuse larger ones.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Any request body with files above this is refused before it is read (sme_pilot.uploads); nginx
+# refuses the same size (client_max_body_size). Each upload kind has its own, lower file limit.
+UPLOAD_MAX_BODY_BYTES = env.int("UPLOAD_MAX_BODY_BYTES", default=45 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "sme_pilot.uploads.BodyLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Evidence files per questionnaire item (assessments.services.evidence_add): bytes per file,
+# files per item and per assessment.
+EVIDENCE_MAX_FILE_BYTES = env.int("EVIDENCE_MAX_FILE_BYTES", default=10 * 1024 * 1024)
+EVIDENCE_MAX_FILES_PER_ITEM = env.int("EVIDENCE_MAX_FILES_PER_ITEM", default=10)
+EVIDENCE_MAX_FILES_PER_ASSESSMENT = env.int("EVIDENCE_MAX_FILES_PER_ASSESSMENT", default=200)
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=40 * 1024 * 1024)
 # What reading an uploaded file may cost (docs/rules.md §3.2): an XLSX unpacking to more than
 # this, or any file with more rows (blank ones included), is refused.

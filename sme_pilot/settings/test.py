@@ -7,6 +7,7 @@ from .base import REDIS_URL, env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / ".test-media"
+PRIVATE_MEDIA_ROOT = BASE_DIR / ".test-private"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tests that are about background work start a real worker themselves; elsewhere run inline.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_EAGER", default=True)

@@ -33,6 +33,17 @@
     }
   });
 
+  // An evidence file above the size limit is refused here, before it is sent (the server
+  // refuses it as well): the browser's own validity message, and no upload.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.hasAttribute("data-max-bytes")) return;
+    var file = input.files && input.files[0];
+    var tooLarge = file && file.size > Number(input.getAttribute("data-max-bytes"));
+    input.setCustomValidity(tooLarge ? input.getAttribute("data-too-large") : "");
+    if (tooLarge) input.reportValidity();
+  });
+
   function status(text, cls) {
     var el = document.getElementById("save-status");
     if (!el) return;
@@ -50,6 +61,18 @@
       event.detail.shouldSwap = false;
       status("登录已过期，修改没有保存。请在新窗口重新登录后刷新本页。", "bad");
     }
+  });
+
+  // 400, 409 and 422 carry a message for the user (a refused answer, a save that lost a race, a
+  // refused evidence file): swap them like a 200. The page's own htmx-config meta cannot say so,
+  // since htmx reads only the first such meta, base.html's.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    var elt = event.detail.elt;
+    if (!xhr || [400, 409, 422].indexOf(xhr.status) < 0) return;
+    if (!elt || !elt.closest || !elt.closest("#questionnaire")) return;
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
   });
 
   document.addEventListener("htmx:beforeRequest", function (event) {

@@ -45,6 +45,7 @@ NOT_PAGES = {
     "cities:account_sheet_download",  # spreadsheet download
     "cities:import_template",  # spreadsheet download (the import templates)
     "reports:report_download",  # PDF download
+    "assessments:evidence_download",  # evidence file download (photo or PDF)
     "cities:import_progress",  # htmx fragment, swapped into the import page
     "reports:report_progress",  # htmx fragment, swapped into the report page
     "cities:account_enterprise_search",  # htmx fragment, the account page's enterprise picker
