@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "accounts",
     "cities",
     "assessments",
+    "providers",
+    "projects",
     "oversight",
     "reports",
     "demo",
