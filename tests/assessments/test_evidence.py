@@ -338,8 +338,9 @@ def test_a_failed_insert_leaves_no_file_behind(draft, enterprise_user, private_r
 
 @pytest.fixture
 def submitted_with_file(enterprise, enterprise_user, private_root):
-    """A submitted self-assessment with one evidence file on Q1 (uploaded while a draft)."""
-    assessment = AssessmentFactory(enterprise=enterprise, complete=True)
+    """A submitted 改造后 self-assessment with one evidence file on Q1 (uploaded while a draft):
+    the on-site 改造后 assessment is prefilled from it."""
+    assessment = AssessmentFactory(enterprise=enterprise, complete=True, purpose=Purpose.POST)
     row = services.evidence_add(
         actor=enterprise_user,
         assessment_id=assessment.pk,
