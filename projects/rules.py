@@ -416,14 +416,45 @@ def describe(terms: SubsidyTerms) -> str:
     until = f"至 {terms.valid_to.isoformat()}" if terms.valid_to else "起（不设截止日期）"
     percent = (terms.rate * 100).normalize()
     levels = "、".join(
-        f"{level}级封顶 {_yuan_words(terms.caps[level])}"
+        f"{LEVEL_WORDS[level]}封顶 {_yuan_words(terms.caps[level])}"
         for level in LEVELS_WITH_CAP
         if level >= terms.min_level
     )
     return (
         f"完工日期在 {terms.valid_from.isoformat()} {until}的项目，"
         f"按符合条件投资（软件、云服务、数据采集传输设备）的 {percent:f}% 补助，"
-        f"改造后等级须达到{terms.min_level}级及以上：{levels}。"
+        f"改造后等级须达到{LEVEL_WORDS[terms.min_level]}及以上：{levels}；"
+        "低于该等级或没有改造后等级的项目不予奖补。"
+    )
+
+
+LEVEL_WORDS: Final[dict[int, str]] = {2: "二级", 3: "三级", 4: "四级"}
+EXAMPLE_INVESTMENT: Final = Decimal(1000000)
+
+
+def example(terms: SubsidyTerms, eligible: Decimal = EXAMPLE_INVESTMENT) -> str:
+    """A worked example of the rule, for the policy page: a project completed on the rule's
+    first day, at its minimum level, with `eligible` investment (100 万元 unless given)."""
+    level = terms.min_level
+    share = money(terms.rate * eligible)
+    cap = terms.cap(level)
+    amount = entitlement(
+        [terms], completed_on=terms.valid_from, after_level=level, eligible=eligible
+    )
+    percent = (terms.rate * 100).normalize()
+    head = (
+        f"例：完工日期 {terms.valid_from.isoformat()}、符合条件投资 {_yuan_words(eligible)}、"
+        f"改造后等级{LEVEL_WORDS[level]}的项目：{_yuan_words(eligible)} × {percent:f}% = "
+        f"{_yuan_words(share)}"
+    )
+    if share > cap:
+        return (
+            f"{head}，高于{LEVEL_WORDS[level]}封顶 {_yuan_words(cap)}，"
+            f"奖补最多 {_yuan_words(amount)}。"
+        )
+    return (
+        f"{head}，未超过{LEVEL_WORDS[level]}封顶 {_yuan_words(cap)}，"
+        f"奖补最多 {_yuan_words(amount)}。"
     )
 
 

@@ -626,14 +626,34 @@ def test_describe_puts_the_rule_in_words():
     assert text == (
         "完工日期在 2024-01-01 至 2024-12-31的项目，"
         "按符合条件投资（软件、云服务、数据采集传输设备）的 50% 补助，"
-        "改造后等级须达到2级及以上：2级封顶 30 万元、3级封顶 40 万元、4级封顶 50 万元。"
+        "改造后等级须达到二级及以上：二级封顶 30 万元、三级封顶 40 万元、四级封顶 50 万元；"
+        "低于该等级或没有改造后等级的项目不予奖补。"
     )
     odd = terms(rate="0.375", caps=("12345.6", "400000", "500000"), min_level=3)
     assert "37.5%" in rules.describe(odd)
-    assert "2级" not in rules.describe(odd).split("：")[1]
+    assert "二级" not in rules.describe(odd).split("：")[1]
     assert "起（不设截止日期）" in rules.describe(odd)
     exact = terms(caps=("300000", "412345.6", "500000"))
-    assert "3级封顶 412,345.60 元" in rules.describe(exact)
+    assert "三级封顶 412,345.60 元" in rules.describe(exact)
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (
+            terms(rate="0.4"),
+            "例：完工日期 2024-01-01、符合条件投资 100 万元、改造后等级二级的项目："
+            "100 万元 × 40% = 40 万元，高于二级封顶 30 万元，奖补最多 30 万元。",
+        ),
+        (
+            terms(rate="0.125", min_level=3),
+            "例：完工日期 2024-01-01、符合条件投资 100 万元、改造后等级三级的项目："
+            "100 万元 × 12.5% = 12.5 万元，未超过三级封顶 40 万元，奖补最多 12.5 万元。",
+        ),
+    ],
+)
+def test_example_works_the_rule_through(rule, expected):
+    assert rules.example(rule) == expected
 
 
 # --- the stage table -----------------------------------------------------------------------
