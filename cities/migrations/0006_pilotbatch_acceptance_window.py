@@ -5,24 +5,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cities', '0005_pilotcity_report_issuer'),
+        ("cities", "0005_pilotcity_report_issuer"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalpilotbatch',
-            name='acceptance_window_months',
-            field=models.PositiveSmallIntegerField(default=3, help_text='项目完工后须在此期限内申请验收（按日历月计算），逾期计入“逾期未申请验收”。', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(24)], verbose_name='完工后申请验收期限（月）'),
+            model_name="historicalpilotbatch",
+            name="acceptance_window_months",
+            field=models.PositiveSmallIntegerField(
+                default=3,
+                help_text="项目完工后须在此期限内申请验收（按日历月计算），逾期计入“逾期未申请验收”。",
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(24),
+                ],
+                verbose_name="完工后申请验收期限（月）",
+            ),
         ),
         migrations.AddField(
-            model_name='pilotbatch',
-            name='acceptance_window_months',
-            field=models.PositiveSmallIntegerField(default=3, help_text='项目完工后须在此期限内申请验收（按日历月计算），逾期计入“逾期未申请验收”。', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(24)], verbose_name='完工后申请验收期限（月）'),
+            model_name="pilotbatch",
+            name="acceptance_window_months",
+            field=models.PositiveSmallIntegerField(
+                default=3,
+                help_text="项目完工后须在此期限内申请验收（按日历月计算），逾期计入“逾期未申请验收”。",
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(24),
+                ],
+                verbose_name="完工后申请验收期限（月）",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pilotbatch',
-            constraint=models.CheckConstraint(condition=models.Q(('acceptance_window_months__gte', 1), ('acceptance_window_months__lte', 24)), name='cities_pilotbatch_acceptance_window_range'),
+            model_name="pilotbatch",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("acceptance_window_months__gte", 1), ("acceptance_window_months__lte", 24)
+                ),
+                name="cities_pilotbatch_acceptance_window_range",
+            ),
         ),
     ]

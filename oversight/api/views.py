@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from accounts import policy
 from cities import selectors
-from projects.selectors import city_funnel
+from projects.selectors.funnel import city_funnel
 from sme_pilot.inputs import AsOfError, parse_as_of
 from sme_pilot.openapi import AutoSchema
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from cities import uscc
 from cities.models import PilotBatch, PilotCity
 from projects.models import Project
-from projects.selectors import city_funnel
+from projects.selectors.funnel import city_funnel
 from tests.cities.factories import EnterpriseFactory, SubIndustryFactory
 
 from . import funnel_world

@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cities.models import PilotCity
-from projects.selectors import city_funnel
+from projects.selectors.funnel import city_funnel
 from sme_pilot.inputs import AsOfError, parse_as_of
 
 
@@ -30,10 +30,10 @@ class Command(BaseCommand):
             return
         if not options["city_code"]:
             raise CommandError("请给出城市代码，或使用 --all")
-        city = cities.filter(code=options["city_code"]).first()
-        if city is None:
+        found = cities.filter(code=options["city_code"]).first()
+        if found is None:
             raise CommandError(f"试点城市 {options['city_code']} 不存在")
-        self._write(city_funnel(city=city, as_of=as_of))
+        self._write(city_funnel(city=found, as_of=as_of))
 
     def _write(self, funnel: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(funnel, ensure_ascii=False))

@@ -13,14 +13,14 @@ joins their projects.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Count, Q
 
 from cities.models import PilotCity, SubIndustry
-
-from . import rules
-from .models import Project
+from projects import rules
+from projects.models import Project
 
 _OUTCOMES = {
     "rejected": "rejected_on",
@@ -47,7 +47,7 @@ def _completion_overdue(as_of: dt.date) -> Q:
     )
 
 
-def _dates(row: dict[str, Any]) -> rules.Dates:
+def _dates(row: Mapping[str, Any]) -> rules.Dates:
     return rules.Dates(
         completed_on=row["completed_on"],
         acceptance_applied_on=row["acceptance_applied_on"],
@@ -67,14 +67,14 @@ def city_funnel(*, city: PilotCity, as_of: dt.date) -> dict[str, Any]:
     )
     counts["overdue_completion"] = Count("pk", filter=_completion_overdue(as_of))
     projects = Project.objects.filter(enterprise__city=city)
-    grouped = {
-        row["enterprise__sub_industry_id"]: row
+    grouped: dict[int, dict[str, Any]] = {
+        row["enterprise__sub_industry_id"]: dict(row)
         for row in projects.values("enterprise__sub_industry_id").annotate(**counts).order_by()
     }
     by_sub_industry = []
-    totals = dict.fromkeys(counts, 0)
+    totals: dict[str, int] = dict.fromkeys(counts, 0)
     for sub in SubIndustry.objects.filter(city=city).order_by("code").values("id", "code"):
-        row = grouped.get(sub["id"], {})
+        row: dict[str, Any] = grouped.get(sub["id"], {})
         for name in totals:
             totals[name] += row.get(name, 0)
         by_sub_industry.append({"code": sub["code"], "reached": {s: row.get(s, 0) for s in stages}})
@@ -85,7 +85,7 @@ def city_funnel(*, city: PilotCity, as_of: dt.date) -> dict[str, Any]:
     ).values("completed_on", "acceptance_applied_on", "withdrawn_on")
     months = city.batch.acceptance_window_months
     overdue_acceptance = sum(
-        1 for row in waiting if rules.acceptance_overdue(_dates(row), as_of, months)
+        1 for dates in waiting if rules.acceptance_overdue(_dates(dates), as_of, months)
     )
     return {
         "city": city.code,

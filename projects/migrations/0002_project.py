@@ -8,10 +8,9 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    initial = True
-
     dependencies = [
         ("cities", "0006_pilotbatch_acceptance_window"),
+        ("projects", "0001_subsidy_rule"),
         ("providers", "0001_provider"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
