@@ -334,7 +334,8 @@ def plan_projects(rows: list[ParsedRow], ctx: Context) -> Plan:
         errors_before = len(ctx.errors)
         enterprise = enterprises.get(row.values["uscc"]) if row.has("uscc") else None
         if enterprise is None and row.has("uscc"):
-            ctx.error(row, "uscc", f"企业{quote(row.values['uscc'])}不是本市已登记的企业")
+            where = "不存在" if ctx.scope.city_id is None else "不是本市已登记的企业"
+            ctx.error(row, "uscc", f"企业{quote(row.values['uscc'])}{where}")
         provider_id = _check_row(row, ctx, enterprise, providers, levels, min_levels, policies)
         if enterprise is None or not row.valid or len(ctx.errors) > errors_before:
             continue

@@ -219,6 +219,11 @@ def test_every_error_is_reported_in_one_pass_and_nothing_is_written(
     assert not Project.objects.exists() and not InvestmentLine.objects.exists()
 
 
+def test_an_unknown_enterprise_is_named(provider):
+    result = run(kind_file("projects", [{"uscc": make_uscc(900_003), "applied_on": "2025-01-10"}]))
+    assert messages(result) == [(2, "uscc", f"企业“{make_uscc(900_003)}”不存在")]
+
+
 def test_contract_and_subsidy_fields_are_required_with_their_dates(enterprise, provider, policy):
     post_level(enterprise, 3)
     record = paid(enterprise.uscc, contract_no="", subsidy_local="")
