@@ -4,9 +4,9 @@ The pure rules (stages, dates, the entitlement, the stage table) are `projects.r
 
 One project per enterprise per pilot. A project reaches a stage on the date recorded for it
 (`<stage>_on`); the outcome dates (`rejected_on`, `acceptance_failed_on`, `withdrawn_on`) sit
-beside them. The order rules that
-need more than two columns live in the pure `projects.rules` (checked by the services and the
-import); the pairs the database can say cheaply are check constraints here as well.
+beside them. The order rules that need more than two columns live in the pure `projects.rules`
+(checked by the services and the import); the pairs the database can say cheaply are check
+constraints here as well.
 """
 
 from __future__ import annotations
@@ -146,6 +146,11 @@ class SubsidyRule(models.Model):
         if self.valid_to is None:
             return f"{self.valid_from.isoformat()} 起"
         return f"{self.valid_from.isoformat()} 至 {self.valid_to.isoformat()}"
+
+    @property
+    def rate_percent(self) -> str:
+        """0.4000 → "40%"."""
+        return f"{(self.rate * 100).normalize():f}%"
 
     def clean(self) -> None:
         super().clean()

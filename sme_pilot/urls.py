@@ -45,5 +45,6 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("", include("accounts.urls")),
     path("", include("oversight.urls")),
+    path("", include("projects.urls")),
     path("", include("cities.urls")),
 ]

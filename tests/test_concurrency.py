@@ -21,13 +21,15 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from assessments.models import Assessment, Evidence, Method, Purpose, State
+from cities.imports import import_file
 from cities.models import Enterprise, ImportJob, ImportJobState, PilotCity
 from oversight import dashboard_cache
+from projects.models import SubsidyRule
 from reports.models import ReportJob
 from tests.assessments.evidence_files import jpeg, upload
 from tests.assessments.factories import AssessmentFactory
 from tests.cities.factories import EnterpriseFactory, UserFactory
-from tests.cities.import_files import enterprise_file
+from tests.cities.import_files import enterprise_file, kind_file
 from tests.concurrency import Outcome, errors_of, locked, needs_row_locks, run_at_once
 
 pytestmark = [needs_row_locks, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -297,6 +299,45 @@ def assert_imported_once(job: ImportJob) -> None:
     assert (job.state, job.created_count, job.attempts) == (ImportJobState.DONE, 3, 1)
     assert Enterprise.objects.count() == 3
     assert Enterprise.history.filter(history_type="+").count() == 3
+
+
+def test_overlapping_subsidy_rules_imported_at_once_are_written_once(city):
+    """Each file alone is fine; together their ranges overlap. Without the lock on the city row
+    every import would find no rule yet and all would be written."""
+    files = [
+        kind_file(
+            "subsidy_rules",
+            [
+                {
+                    "city_code": city.code,
+                    "valid_from": f"2025-0{i + 1}-01",
+                    "valid_to": "",
+                    "rate": "0.4",
+                    "cap_l2": "300000",
+                    "cap_l3": "400000",
+                    "cap_l4": "500000",
+                }
+            ],
+        )
+        for i in range(N)
+    ]
+    calls = [
+        (
+            lambda content=content: import_file(
+                kind="subsidy_rules", content=content, actor=None, dry_run=False
+            )
+        )
+        for content in files
+    ]
+
+    outcomes = run_at_once(calls, hold=locked(PilotCity.objects.filter(pk=city.pk)))
+
+    assert errors_of(outcomes) == []
+    results = [o.value for o in outcomes]
+    assert sorted(r.written for r in results) == [False] * (N - 1) + [True]
+    for refused in (r for r in results if not r.written):
+        assert "重叠" in refused.errors[0].message
+    assert SubsidyRule.objects.filter(city=city).count() == 1
 
 
 # --- reports -------------------------------------------------------------------------------------

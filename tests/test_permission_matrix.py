@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any
@@ -50,6 +51,7 @@ from assessments import evidence as evidence_content
 from assessments.models import Evidence, Method, Purpose
 from cities.models import CityTarget, ImportJob, ImportJobState, ImportKind
 from cities.services import accounts as account_services
+from projects.models import SubsidyRule
 from reports.models import ReportDownload, ReportJob, ReportJobState, ReportKind
 from sme_pilot.storage import private_storage
 from tests.assessments.factories import AssessmentFactory
@@ -176,6 +178,7 @@ MATRIX: list[Entry] = [
     E("oversight:national_dashboard",    "L   404 404 404 404 404 404 200 200"),
     E("cities:enterprise_detail",     "L   302 404 200 404 200 404 200 200", **ENT),
     E("cities:my_enterprise",         "L   200 200 404 404 404 404 404 404"),
+    E("projects:subsidy_policy",      "L   404 404 404 404 200 404 200 200", **CITY),
     E("cities:my_enterprise",         "L   302 302 404 404 404 404 404 404", "POST",
       data={"contact_name": "张三"}),
 
@@ -473,6 +476,15 @@ def _seed() -> SimpleNamespace:
 
     # One object of every admin-registered model that nothing above creates.
     CityTarget.objects.create(city=city, metric="level2_share", value=90, due_date="2026-12-31")
+    SubsidyRule.objects.create(
+        city=city,
+        valid_from="2025-01-01",
+        rate=Decimal("0.4"),
+        cap_l2=Decimal(300000),
+        cap_l3=Decimal(400000),
+        cap_l4=Decimal(500000),
+        created_by=users.off,
+    )
     ReportDownload.objects.create(job=jobs.city, user=users.min)
     Group.objects.create(name="matrix")
     attempt = {"user_agent": "pytest", "ip_address": "127.0.0.1", "username": "mx-ent"}

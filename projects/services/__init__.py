@@ -1,0 +1,1 @@
+"""Writes of the projects app: each module owns one kind of change."""
