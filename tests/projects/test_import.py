@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -271,3 +274,23 @@ def test_query_count_does_not_grow_with_the_rows(city, provider, policy):
         return len(ctx.captured_queries)
 
     assert count(_rows(2, city)) == count(_rows(20, city))
+
+
+def test_the_command_reports_row_and_column_and_exits_1(enterprise, provider, policy, tmp_path):
+    post_level(enterprise, 3)
+    bad = paid(enterprise.uscc, admitted_on="2025-01-01", satisfaction="9")
+    path = tmp_path / "projects.csv"
+    path.write_bytes(kind_file("projects", [bad], "gb18030", chinese=True))
+    err = io.StringIO()
+    with pytest.raises(CommandError) as exc:
+        call_command("import_data", "projects", str(path), stdout=io.StringIO(), stderr=err)
+    assert exc.value.returncode == 1
+    lines = err.getvalue().strip().splitlines()
+    assert "row 2, 入库日期: 入库日期（2025-01-01）不能早于申报日期（2025-01-10）" in lines
+    assert any(line.startswith("row 2, 满意度: 满意度“9”无效") for line in lines)
+    assert not Project.objects.exists()
+
+    path.write_bytes(kind_file("projects", [paid(enterprise.uscc)], "gb18030", chinese=True))
+    out = io.StringIO()
+    call_command("import_data", "projects", str(path), "--dry-run", stdout=out)
+    assert "created 1" in out.getvalue() and not Project.objects.exists()
