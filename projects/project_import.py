@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone
 
 from assessments.models import Assessment, Method, Purpose, State
@@ -252,28 +252,55 @@ def _write_follow_up(sender: object, **kwargs: Any) -> None:
     changed_lines = [project_ids[e] for e in pending.lines]
     for start in range(0, len(changed_lines), 5000):
         InvestmentLine.objects.filter(project_id__in=changed_lines[start : start + 5000]).delete()
-    InvestmentLine.objects.bulk_create(
-        (
-            InvestmentLine(project_id=project_ids[e], category=category, amount=amount)
+    _insert(
+        InvestmentLine,
+        ("project_id", "category", "amount"),
+        [
+            (project_ids[e], category, amount)
             for e, amounts in pending.lines.items()
             for category, amount in amounts.items()
-        ),
-        batch_size=2000,
+        ],
     )
-    ProjectEvent.objects.bulk_create(
-        (
-            ProjectEvent(
-                project_id=project_ids[e],
-                move=ProjectEvent.IMPORT_MOVE,
-                stage=stage,
-                actor_id=pending.actor_id,
-                at=pending.now,
-                comment=CHANGE_REASON,
+    _insert(
+        ProjectEvent,
+        ("project_id", "move", "stage", "actor_id", "at", "comment"),
+        [
+            (
+                project_ids[e],
+                ProjectEvent.IMPORT_MOVE,
+                stage,
+                pending.actor_id,
+                pending.now,
+                CHANGE_REASON,
             )
             for e, stage in pending.events.items()
-        ),
-        batch_size=2000,
+        ],
     )
+
+
+def _insert(
+    model: type[models.Model], fields: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows (no signals, no history: these models keep none): COPY on PostgreSQL, as
+    the framework writes the projects themselves; the ORM's bulk_create elsewhere."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(
+            [model(**dict(zip(fields, row, strict=True))) for row in rows], batch_size=2000
+        )
+        return
+    qn = connection.ops.quote_name
+    by_attname = {f.attname: str(f.column) for f in model._meta.concrete_fields}
+    columns = ", ".join(qn(by_attname[name]) for name in fields)
+    sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN"
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(sql) as copy,  # type: ignore[attr-defined]
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 # --- the planner ---------------------------------------------------------------------------
