@@ -910,3 +910,41 @@ def test_any_allowed_walk_records_dates_that_pass_the_date_rules(walk, gaps):
     assert rules.furthest_stage(dates, today) == state.stage
     assert state.failed_attempts <= 2
     assert not (state.withdrawn and state.rejected)
+
+
+@PROPERTY
+@given(
+    st.lists(
+        st.tuples(st.dates(date(2024, 1, 1), date(2026, 12, 31)), st.integers(0, 400) | st.none()),
+        max_size=6,
+    )
+)
+def test_overlapping_finds_exactly_the_pairs_sharing_a_day(ranges):
+    given_rules = [
+        terms(start, None if length is None else start + timedelta(days=length))
+        for start, length in ranges
+    ]
+
+    def share_a_day(a: SubsidyTerms, b: SubsidyTerms) -> bool:
+        last = min(a.valid_to or date.max, b.valid_to or date.max)
+        return max(a.valid_from, b.valid_from) <= last
+
+    found = {frozenset((id(a), id(b))) for a, b in rules.overlapping(given_rules)}
+    expected = {
+        frozenset((id(a), id(b)))
+        for i, a in enumerate(given_rules)
+        for b in given_rules[i + 1 :]
+        if share_a_day(a, b)
+    }
+    assert found == expected
+    for a, b in rules.overlapping(given_rules):
+        assert a.valid_from <= b.valid_from
+
+
+@PROPERTY
+@given(ordered_dates(), st.dates(date(2024, 6, 1), date(2027, 12, 31)))
+def test_valid_dates_reach_a_prefix_of_the_stages_by_any_day(dates, as_of):
+    reached_stages = [s for s in rules.STAGES if rules.reached(dates, s, as_of)]
+    assert reached_stages == list(rules.STAGES[: len(reached_stages)])
+    expected = reached_stages[-1] if reached_stages else None
+    assert rules.furthest_stage(dates, as_of) == expected
