@@ -5,9 +5,9 @@ sub-industry), one query for the sub-industries and one for the few completed pr
 applied for acceptance, whose overdue test (calendar months, day clamped to the month's end) is
 the pure `rules.acceptance_overdue`. Three queries whatever the number of projects.
 
-The query starts from the city's enterprises: `cities_ent_city_subind_idx` (city, sub-industry)
-finds them, already in group order, and the unique index on `projects_project.enterprise_id`
-joins their projects.
+No index of its own: the filter is the enterprise's city, which `cities_ent_city_subind_idx`
+(city, sub-industry) answers, and the unique index on `projects_project.enterprise_id` (one
+project per enterprise) joins their projects.
 """
 
 from __future__ import annotations
