@@ -54,6 +54,7 @@ class PilotBatchForm(forms.ModelForm[PilotBatch]):
             "pilot_months",
             "award_cap_major_wan",
             "award_cap_other_wan",
+            "acceptance_window_months",
         )
 
 
@@ -78,7 +79,14 @@ class PilotBatchAdmin(SimpleHistoryAdmin):
         ),
         (
             "试点期与奖补",
-            {"fields": ("pilot_months", "award_cap_major_wan", "award_cap_other_wan")},
+            {
+                "fields": (
+                    "pilot_months",
+                    "award_cap_major_wan",
+                    "award_cap_other_wan",
+                    "acceptance_window_months",
+                )
+            },
         ),
     )
 

@@ -92,6 +92,12 @@ class PilotBatch(models.Model):
         "奖补上限（省会、计划单列市、兵团，万元）", default=15000
     )
     award_cap_other_wan = models.PositiveIntegerField("奖补上限（其他城市，万元）", default=10000)
+    acceptance_window_months = models.PositiveSmallIntegerField(
+        "完工后申请验收期限（月）",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text="项目完工后须在此期限内申请验收（按日历月计算），逾期计入“逾期未申请验收”。",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -106,6 +112,10 @@ class PilotBatch(models.Model):
             models.CheckConstraint(
                 condition=Q(min_level__gte=1) & Q(min_level__lte=4),
                 name="cities_pilotbatch_min_level_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(acceptance_window_months__gte=1) & Q(acceptance_window_months__lte=24),
+                name="cities_pilotbatch_acceptance_window_range",
             ),
         ]
 

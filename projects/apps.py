@@ -6,6 +6,8 @@ class ProjectsConfig(AppConfig):
     verbose_name = "数字化改造项目"
 
     def ready(self) -> None:
-        from . import imports  # models are loaded only once the app registry is ready
+        # Models are loaded only once the app registry is ready.
+        from . import imports, project_import
 
         imports.register()
+        project_import.register()

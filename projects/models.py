@@ -1,11 +1,18 @@
 """Transformation projects (domain §4.2, §4.3): the pool, the pipeline, documents, subsidies.
 
 The pure rules (stages, dates, the entitlement, the stage table) are `projects.rules`.
+
+One project per enterprise per pilot. A project reaches a stage on the date recorded for it
+(`<stage>_on`); the outcome dates (`rejected_on`, `acceptance_failed_on`, `withdrawn_on`) sit
+beside them. The order rules that need more than two columns live in the pure `projects.rules`
+(checked by the services and the import); the pairs the database can say cheaply are check
+constraints here as well.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,8 +24,34 @@ from simple_history.models import HistoricalRecords
 from cities.models import PilotCity
 
 from . import rules
+from .rules import CATEGORY_LABELS, STAGES, Category, date_field
 
 MONEY_DIGITS = 14  # yuan, up to 999,999,999,999.99
+SATISFACTION_MIN, SATISFACTION_MAX = 1, 5
+EVENT_COMMENT_MAX_LENGTH = 2000
+
+
+def _money(label: str) -> models.DecimalField:
+    return models.DecimalField(
+        label,
+        max_digits=MONEY_DIGITS,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+
+
+def _ordered(earlier: str, later: str) -> Q:
+    """`later` is empty, or both are set and `later` is not before `earlier`."""
+    return Q(**{f"{later}__isnull": True}) | Q(
+        **{f"{earlier}__isnull": False, f"{later}__gte": models.F(earlier)}
+    )
+
+
+_STAGE_FIELDS = [date_field(stage) for stage in STAGES]
+
+
 RATE_HELP = "0 到 1，最多四位小数；如 0.4 表示按符合条件投资的 40% 补助"
 
 
@@ -135,3 +168,172 @@ class SubsidyRule(models.Model):
 
     def describe(self) -> str:
         return rules.describe(self.terms())
+
+
+class Project(models.Model):
+    enterprise = models.ForeignKey(
+        "cities.Enterprise",
+        on_delete=models.PROTECT,
+        related_name="projects",
+        verbose_name="企业",
+    )
+    provider = models.ForeignKey(
+        "providers.Provider",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="projects",
+        verbose_name="服务商",
+    )
+    contract_no = models.CharField("合同编号", max_length=50, blank=True)
+    contract_amount = _money("合同金额（元）")
+    planned_completion_on = models.DateField("计划完工日期", null=True, blank=True)
+
+    applied_on = models.DateField("申报日期", null=True, blank=True)
+    admitted_on = models.DateField("入库日期", null=True, blank=True)
+    diagnosed_on = models.DateField("诊断日期", null=True, blank=True)
+    provider_selected_on = models.DateField("选定服务商日期", null=True, blank=True)
+    contract_filed_on = models.DateField("合同备案日期", null=True, blank=True)
+    completed_on = models.DateField("完工日期", null=True, blank=True)
+    acceptance_applied_on = models.DateField("申请验收日期", null=True, blank=True)
+    accepted_on = models.DateField("验收通过日期", null=True, blank=True)
+    subsidy_approved_on = models.DateField("奖补核定日期", null=True, blank=True)
+    subsidy_paid_on = models.DateField("奖补拨付日期", null=True, blank=True)
+    rejected_on = models.DateField("未入库日期", null=True, blank=True)
+    acceptance_failed_on = models.DateField("验收未通过日期", null=True, blank=True)
+    withdrawn_on = models.DateField("退出日期", null=True, blank=True)
+
+    satisfaction = models.PositiveSmallIntegerField(
+        "满意度",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(SATISFACTION_MIN), MaxValueValidator(SATISFACTION_MAX)],
+    )
+    subsidy_central = _money("中央奖补（元）")
+    subsidy_local = _money("地方奖补（元）")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-applied_on", "-id"]
+        verbose_name = "改造项目"
+        verbose_name_plural = "改造项目"
+        constraints = [
+            # One project per enterprise per pilot: an enterprise is in one pilot city.
+            models.UniqueConstraint(
+                fields=["enterprise"], name="projects_project_one_per_enterprise"
+            ),
+            models.CheckConstraint(
+                condition=Q(contract_amount__isnull=True) | Q(contract_amount__gte=0),
+                name="projects_project_contract_amount_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(subsidy_central__isnull=True) | Q(subsidy_central__gte=0),
+                name="projects_project_subsidy_central_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(subsidy_local__isnull=True) | Q(subsidy_local__gte=0),
+                name="projects_project_subsidy_local_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True)
+                | Q(satisfaction__gte=SATISFACTION_MIN, satisfaction__lte=SATISFACTION_MAX),
+                name="projects_project_satisfaction_range",
+            ),
+            # Each stage needs the one before it, on or before its own date.
+            *(
+                models.CheckConstraint(
+                    condition=_ordered(earlier, later),
+                    name=f"projects_project_{later.removesuffix('_on')}_after_previous",
+                )
+                for earlier, later in pairwise(_STAGE_FIELDS)
+            ),
+            models.CheckConstraint(
+                condition=_ordered("applied_on", "rejected_on"),
+                name="projects_project_rejected_after_applied",
+            ),
+            models.CheckConstraint(
+                condition=Q(rejected_on__isnull=True) | Q(admitted_on__isnull=True),
+                name="projects_project_rejected_not_admitted",
+            ),
+            models.CheckConstraint(
+                condition=_ordered("acceptance_applied_on", "acceptance_failed_on"),
+                name="projects_project_failed_after_acceptance_applied",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True) | Q(accepted_on__isnull=True),
+                name="projects_project_withdrawn_not_accepted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"改造项目 {self.pk}"
+
+
+class InvestmentLine(models.Model):
+    """The contract's investment in one category (§4.3); eligible categories count for the
+    subsidy."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="lines", verbose_name="项目"
+    )
+    category = models.CharField(
+        "类别",
+        max_length=20,
+        choices=[(c.value, CATEGORY_LABELS[c]) for c in Category],
+    )
+    amount = models.DecimalField(
+        "金额（元）", max_digits=MONEY_DIGITS, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        ordering = ["project", "category"]
+        verbose_name = "投资明细"
+        verbose_name_plural = "投资明细"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "category"], name="projects_investmentline_unique_category"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="projects_investmentline_amount_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(category__in=[c.value for c in Category]),
+                name="projects_investmentline_category_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {self.amount}"
+
+
+class ProjectEvent(models.Model):
+    """The audit of every move: who moved the project, when, to which stage, and why."""
+
+    IMPORT_MOVE = "import"
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="events", verbose_name="项目"
+    )
+    move = models.CharField("操作", max_length=40)
+    stage = models.CharField("所处阶段", max_length=30, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="project_events",
+        verbose_name="操作人",
+    )
+    at = models.DateTimeField("时间")
+    comment = models.CharField("说明", max_length=EVENT_COMMENT_MAX_LENGTH, blank=True)
+
+    class Meta:
+        ordering = ["project", "at", "id"]
+        verbose_name = "项目操作记录"
+        verbose_name_plural = "项目操作记录"
+        indexes = [models.Index(fields=["project", "at"], name="projects_event_project_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.move} {self.at:%Y-%m-%d %H:%M}"

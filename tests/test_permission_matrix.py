@@ -294,6 +294,7 @@ MATRIX: list[Entry] = [
     E("city-list",             "403 200 200 200 200 200 200 200 200"),
     E("city-detail",           "403 404 404 200 404 200 404 200 200", **CITY),
     E("city-compliance",       "403 404 404 404 404 200 404 200 200", **CITY),
+    E("city-funnel",           "403 404 404 404 404 200 404 200 200", **CITY),
     E("enterprise-list",       "403 200 200 200 200 200 200 200 200"),
     E("enterprise-detail",     "403 200 404 200 404 200 404 200 200", **ENT),
     E("enterprise-detail",     "403 200 404 403 404 200 404 403 200", "PATCH", **ENT,

@@ -1,4 +1,5 @@
-"""The "应改尽改" figures of one city over the API: /api/v1/cities/{code}/compliance/."""
+"""A city's figures over the API: /api/v1/cities/{code}/compliance/ (the "应改尽改" rule) and
+/api/v1/cities/{code}/funnel/ (the project funnel, computed by `projects.selectors`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 
 from accounts import policy
 from cities import selectors
+from projects.selectors.funnel import city_funnel
 from sme_pilot.inputs import AsOfError, parse_as_of
 from sme_pilot.openapi import AutoSchema
 
@@ -21,7 +23,8 @@ from ..selectors.compliance import city_compliance
 
 
 class CityComplianceViewSet(viewsets.GenericViewSet):
-    """Compliance of a pilot city the caller may see (city officials, ministry, admins)."""
+    """Compliance and funnel of a pilot city the caller may see (city officials, ministry,
+    admins)."""
 
     schema = AutoSchema()
     lookup_field = "code"
@@ -53,3 +56,27 @@ class CityComplianceViewSet(viewsets.GenericViewSet):
         except AsOfError as exc:
             raise exceptions.ValidationError({"as_of": [str(exc)]}) from None
         return Response(to_json(city_compliance(city=city, as_of=as_of)))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "as_of", OpenApiTypes.DATE, description="统计截至日期（默认今天，不能晚于今天）"
+            )
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+        summary="城市改造项目漏斗",
+        description=(
+            "截至统计日期各阶段的项目数、未入库/退出/验收未通过数、逾期数，"
+            "以及每个细分行业的各阶段项目数（docs/rules.md §4.6）。"
+        ),
+    )
+    @action(detail=True, methods=["get"])
+    def funnel(self, request: Request, code: str | None = None) -> Response:
+        if not policy.sees_dashboards(request.user):
+            raise exceptions.NotFound("没有找到该试点城市")
+        city = self.get_object()
+        try:
+            as_of = parse_as_of(request.query_params.get("as_of"))
+        except AsOfError as exc:
+            raise exceptions.ValidationError({"as_of": [str(exc)]}) from None
+        return Response(city_funnel(city=city, as_of=as_of))

@@ -264,6 +264,7 @@ def test_batch_compliance_config_is_edited_with_tick_boxes_and_recorded(admin_cl
             "pilot_months": 30,
             "award_cap_major_wan": 15000,
             "award_cap_other_wan": 10000,
+            "acceptance_window_months": 4,
         },
     )
 
@@ -271,6 +272,7 @@ def test_batch_compliance_config_is_edited_with_tick_boxes_and_recorded(admin_cl
     batch.refresh_from_db()
     assert batch.counted_tiers == ["little_giant"]
     assert (str(batch.threshold), batch.min_level, batch.pilot_months) == ("0.85", 3, 30)
+    assert batch.acceptance_window_months == 4
     latest = batch.history.latest()
     assert latest.history_user == admin_user_
     history = admin_client_.get(admin_url(PilotBatch, "history", batch.pk))
