@@ -8,9 +8,8 @@ enterprise in the importer's city, the provider, the after-level of §4.3, the c
 policy), with a fixed number of bulk queries per file, never one per row.
 
 The framework writes one model per kind (`Plan`): the projects. Their investment lines and the
-audit events ("批量导入") are written by `_write_follow_up`, which the framework reaches through the
-`registry_changed` signal it sends right after writing, inside the same transaction — see
-`_Pending` for how it tells its own import's signal from any other.
+audit events ("批量导入") are written by `_FollowUp`, the plan's `then`, which the framework calls
+right after writing the projects, in the same transaction (never on a dry run).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
@@ -28,12 +26,11 @@ from django.db import connection, models
 from django.utils import timezone
 
 from assessments.models import Assessment, Method, Purpose, State
-from cities import signals
 from cities.imports import registry
 from cities.imports.columns import CellError, Column, KindSpec, iso_date, text, uscc
 from cities.imports.plans import Context, Plan, attnames, fetch_by
 from cities.imports.results import ParsedRow, quote
-from cities.models import Enterprise, ImportJob, PilotCity
+from cities.models import Enterprise, PilotCity
 from providers.models import Provider
 from sme_pilot.inputs import parse_number
 
@@ -216,66 +213,50 @@ def _policies(city_ids: Iterable[int]) -> Policies:
 
 
 @dataclass
-class _Pending:
-    """What the planner decided beyond the project rows, waiting for them to be written.
+class _FollowUp:
+    """What the planner decided beyond the project rows, written once they are (`Plan.then`)."""
 
-    `block` is the transaction (`Atomic`) the planner ran in: the framework writes the plan and
-    sends `registry_changed` inside that same block, so a signal seen there is this import's;
-    any other (a dry run left this behind, another kind's import sends the signal) is not.
-    """
-
-    block: object
     now: dt.datetime
     actor_id: int | None
     lines: dict[int, dict[str, Decimal]]  # enterprise id -> category -> amount (changed ones)
     events: dict[int, str]  # enterprise id -> furthest stage, for every written project
 
-
-_PENDING: ContextVar[_Pending | None] = ContextVar("projects_import_pending", default=None)
-
-
-def _current_block() -> object | None:
-    blocks = connection.atomic_blocks
-    return blocks[-1] if blocks else None
-
-
-def _write_follow_up(sender: object, **kwargs: Any) -> None:
-    pending = _PENDING.get()
-    if pending is None or pending.block is not _current_block():
-        return
-    _PENDING.set(None)
-    touched = set(pending.lines) | set(pending.events)
-    project_ids = {
-        r["enterprise_id"]: r["id"]
-        for r in fetch_by(Project.objects.all(), "enterprise_id", touched, ["id", "enterprise_id"])
-    }
-    changed_lines = [project_ids[e] for e in pending.lines]
-    for start in range(0, len(changed_lines), 5000):
-        InvestmentLine.objects.filter(project_id__in=changed_lines[start : start + 5000]).delete()
-    _insert(
-        InvestmentLine,
-        ("project_id", "category", "amount"),
-        [
-            (project_ids[e], category, amount)
-            for e, amounts in pending.lines.items()
-            for category, amount in amounts.items()
-        ],
-    )
-    _insert(
-        ProjectEvent,
-        ("project_id", "move", "stage", "actor_id", "at", "comment"),
-        [
-            (
-                project_ids[e],
-                ProjectEvent.IMPORT_MOVE,
-                stage,
-                pending.actor_id,
-                pending.now,
-                CHANGE_REASON,
+    def __call__(self) -> None:
+        touched = set(self.lines) | set(self.events)
+        project_ids = {
+            r["enterprise_id"]: r["id"]
+            for r in fetch_by(
+                Project.objects.all(), "enterprise_id", touched, ["id", "enterprise_id"]
             )
-            for e, stage in pending.events.items()
-        ],
-    )
+        }
+        changed_lines = [project_ids[e] for e in self.lines]
+        for start in range(0, len(changed_lines), 5000):
+            batch = changed_lines[start : start + 5000]
+            InvestmentLine.objects.filter(project_id__in=batch).delete()
+        _insert(
+            InvestmentLine,
+            ("project_id", "category", "amount"),
+            [
+                (project_ids[e], category, amount)
+                for e, amounts in self.lines.items()
+                for category, amount in amounts.items()
+            ],
+        )
+        _insert(
+            ProjectEvent,
+            ("project_id", "move", "stage", "actor_id", "at", "comment"),
+            [
+                (
+                    project_ids[e],
+                    ProjectEvent.IMPORT_MOVE,
+                    stage,
+                    self.actor_id,
+                    self.now,
+                    CHANGE_REASON,
+                )
+                for e, stage in self.events.items()
+            ],
+        )
 
 
 def _insert(
@@ -389,15 +370,7 @@ def plan_projects(rows: list[ParsedRow], ctx: Context) -> Plan:
                 lines_to_write[enterprise["id"]] = amounts
             stage = rules.furthest_stage(_dates(v), today)
             events[enterprise["id"]] = stage.value if stage is not None else ""
-    _PENDING.set(
-        _Pending(
-            block=_current_block(),
-            now=ctx.now,
-            actor_id=ctx.actor_id,
-            lines=lines_to_write,
-            events=events,
-        )
-    )
+    plan.then = _FollowUp(now=ctx.now, actor_id=ctx.actor_id, lines=lines_to_write, events=events)
     return plan
 
 
@@ -495,6 +468,3 @@ def _check_row(
 
 def register() -> None:
     registry.register(SPEC, plan_projects, city_officials=True)
-    signals.registry_changed.connect(
-        _write_follow_up, sender=ImportJob, dispatch_uid="projects_import_follow_up"
-    )

@@ -10,7 +10,7 @@ grows by one query per few thousand rows at most, never by one per row).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -39,13 +39,19 @@ class Scope:
 
 @dataclass
 class Plan:
-    """Rows to write, as column values keyed by attname (`city_id`, not `city`)."""
+    """Rows to write, as column values keyed by attname (`city_id`, not `city`).
+
+    `then`, when a kind needs it, writes what hangs off those rows (another model's rows, an
+    audit trail): the framework calls it right after writing the plan, in the same transaction,
+    and never on a dry run or when the file has errors.
+    """
 
     model: type[models.Model]
     update_fields: tuple[str, ...]
     creates: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)  # full rows incl. the pk
     unchanged: int = 0
+    then: Callable[[], None] | None = None
 
     def add(self, new: dict[str, Any], existing: dict[str, Any] | None) -> None:
         if existing is None:

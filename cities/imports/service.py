@@ -181,6 +181,8 @@ def apply_parsed(
                 if progress is not None:
                     progress(70, f"正在写入 {len(plan.creates) + len(plan.updates)} 行")
                 write_plan(plan, actor=actor, reason=CHANGE_REASON, now=now)
+                if plan.then is not None:
+                    plan.then()
                 written = True
                 # A city official's import touches only their city; an administrator's (or the
                 # command's) may touch any city, including the list of cities.
