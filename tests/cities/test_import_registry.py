@@ -36,7 +36,7 @@ def test_labels_come_from_the_app_that_registered_the_kind():
 def test_the_job_model_accepts_only_registered_kinds():
     registry.validate_kind("levels")
     with pytest.raises(ValidationError) as caught:
-        registry.validate_kind("providers")
+        registry.validate_kind("no_such_kind")
     assert "未知的导入类型" in caught.value.messages[0]
 
 
