@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -186,9 +186,18 @@ def _checked_product(product: Product, data: ProductData) -> Product:
         product.full_clean()
     except ValidationError as exc:
         raise Invalid(
-            "；".join(f"{m}" for messages in exc.message_dict.values() for m in messages)
+            "；".join(
+                f"{_label(name)}：{m}" for name, messages in exc.message_dict.items() for m in messages
+            )
         ) from exc
     return product
+
+
+def _label(name: str) -> str:
+    try:
+        return str(Product._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # NON_FIELD_ERRORS
+        return "产品"
 
 
 def _managed_provider(actor: User, provider_id: int) -> Provider:
