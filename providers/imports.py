@@ -120,8 +120,7 @@ def plan_providers(rows: list[ParsedRow], ctx: Context) -> Plan:
             in_scope.append(row)
     codes = {r.values["city_code"] for r in in_scope if r.has("city_code")}
     cities = {
-        r["code"]: r["id"]
-        for r in fetch_by(PilotCity.objects.all(), "code", codes, ["id", "code"])
+        r["code"]: r["id"] for r in fetch_by(PilotCity.objects.all(), "code", codes, ["id", "code"])
     }
     usccs = {r.values["uscc"] for r in in_scope if r.has("uscc")}
     providers = {
@@ -129,9 +128,7 @@ def plan_providers(rows: list[ParsedRow], ctx: Context) -> Plan:
     }
     existing = {
         (r["provider_id"], r["city_id"]): r
-        for r in fetch_by(
-            LibraryEntry.objects.all(), "provider_id", usccs, attnames(LibraryEntry)
-        )
+        for r in fetch_by(LibraryEntry.objects.all(), "provider_id", usccs, attnames(LibraryEntry))
     }
     pending = _Pending(block=_current_block(), actor_id=ctx.actor_id, now=ctx.now)
     # The provider's name and category as the file gives them, first row per USCC.
@@ -153,9 +150,7 @@ def plan_providers(rows: list[ParsedRow], ctx: Context) -> Plan:
                     )
                 if first[2] != v["category"]:
                     label = ProviderCategory(first[2]).label
-                    ctx.error(
-                        row, "category", f"与第 {first[0]} 行同一服务商的类别“{label}”不一致"
-                    )
+                    ctx.error(row, "category", f"与第 {first[0]} 行同一服务商的类别“{label}”不一致")
         if city_id is None or not row.valid:
             continue
         current = existing.get((v["uscc"], city_id))
@@ -196,9 +191,7 @@ def write_pending(sender: object, **kwargs: Any) -> None:
     if pending.changed_providers:
         for provider in pending.changed_providers:
             provider.updated_at = pending.now
-        Provider.objects.bulk_update(
-            pending.changed_providers, ["name", "category", "updated_at"]
-        )
+        Provider.objects.bulk_update(pending.changed_providers, ["name", "category", "updated_at"])
     if not pending.status_changes:
         return
     city_ids = {city_id for _, city_id, _, _ in pending.status_changes}

@@ -187,7 +187,9 @@ def _checked_product(product: Product, data: ProductData) -> Product:
     except ValidationError as exc:
         raise Invalid(
             "；".join(
-                f"{_label(name)}：{m}" for name, messages in exc.message_dict.items() for m in messages
+                f"{_label(name)}：{m}"
+                for name, messages in exc.message_dict.items()
+                for m in messages
             )
         ) from exc
     return product

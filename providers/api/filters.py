@@ -21,6 +21,4 @@ class LibraryEntryFilter(filters.FilterSet):
         self, queryset: QuerySet[LibraryEntry], name: str, value: str
     ) -> QuerySet[LibraryEntry]:
         value = value.strip()
-        return queryset.filter(
-            Q(provider__name__icontains=value) | Q(provider__uscc=value.upper())
-        )
+        return queryset.filter(Q(provider__name__icontains=value) | Q(provider__uscc=value.upper()))

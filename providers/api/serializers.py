@@ -70,7 +70,9 @@ class LibraryEntrySerializer(serializers.ModelSerializer[LibraryEntry]):
 
 
 class LibraryEntryDetailSerializer(LibraryEntrySerializer):
-    history = serializers.SerializerMethodField(help_text="状态变更记录，新的在前（企业用户不提供）")
+    history = serializers.SerializerMethodField(
+        help_text="状态变更记录，新的在前（企业用户不提供）"
+    )
 
     class Meta(LibraryEntrySerializer.Meta):
         fields = [*LibraryEntrySerializer.Meta.fields, "history"]

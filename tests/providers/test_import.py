@@ -72,7 +72,11 @@ def test_a_status_change_writes_one_change_with_the_importer(city, city_official
     entry.refresh_from_db()
     assert entry.status == "suspended"
     latest = entry.changes.order_by("-id").first()
-    assert (latest.from_status, latest.to_status, latest.reason) == ("active", "suspended", "批量导入")
+    assert (latest.from_status, latest.to_status, latest.reason) == (
+        "active",
+        "suspended",
+        "批量导入",
+    )
     assert latest.changed_by == city_official
     # The provider's name and category follow the file (an upsert).
     assert Provider.objects.get().name == record(1)["name"]

@@ -87,7 +87,9 @@ def test_a_change_to_the_same_status_is_refused(city, city_official):
     assert entry.changes.count() == 1
 
 
-@pytest.mark.parametrize(("reason", "message"), [("", "请填写"), ("   ", "请填写"), ("长" * 501, "500")])
+@pytest.mark.parametrize(
+    ("reason", "message"), [("", "请填写"), ("   ", "请填写"), ("长" * 501, "500")]
+)
 def test_the_reason_is_required_and_bounded(city, city_official, reason, message):
     entry = LibraryEntryFactory(city=city)
     with pytest.raises(Invalid, match=message):
@@ -130,7 +132,11 @@ def test_constraints_hold_in_the_database(city):
         )
     with pytest.raises(IntegrityError), transaction.atomic():
         LibraryStatusChange.objects.create(
-            entry=entry, from_status="active", to_status="active", reason="x", changed_at=entry.created_at
+            entry=entry,
+            from_status="active",
+            to_status="active",
+            reason="x",
+            changed_at=entry.created_at,
         )
     with pytest.raises(IntegrityError), transaction.atomic():
         LibraryStatusChange.objects.create(
@@ -177,7 +183,9 @@ def test_products_are_added_edited_and_deleted(city, city_official):
 def test_bad_products_are_refused(city, city_official, overrides, message):
     entry = LibraryEntryFactory(city=city)
     with pytest.raises(Invalid, match=message):
-        services.product_add(actor=city_official, provider_id=entry.provider.pk, data=data(**overrides))
+        services.product_add(
+            actor=city_official, provider_id=entry.provider.pk, data=data(**overrides)
+        )
     assert not Product.objects.exists()
 
 
