@@ -25,7 +25,7 @@ class StatusChangeInline(admin.TabularInline):
     model = LibraryStatusChange
     extra = 0
     fields = ["changed_at", "from_status", "to_status", "reason", "changed_by"]
-    readonly_fields = fields
+    readonly_fields = ["changed_at", "from_status", "to_status", "reason", "changed_by"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]

@@ -31,7 +31,7 @@ def library_visible_to(*, user: object, city: PilotCity | None = None) -> QueryS
     elif scope.reach is policy.Reach.CITY:
         entries = entries.filter(city_id=scope.city_id)
     elif scope.reach is policy.Reach.ENTERPRISE:
-        city_ids = Enterprise.objects.filter(pk=scope.enterprise_id).values("city_id")
+        city_ids = Enterprise.objects.filter(pk=scope.enterprise_id or 0).values("city_id")
         entries = entries.filter(city_id__in=city_ids, status=LibraryStatus.ACTIVE)
     else:
         return entries.none()

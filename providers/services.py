@@ -197,9 +197,10 @@ def _checked_product(product: Product, data: ProductData) -> Product:
 
 def _label(name: str) -> str:
     try:
-        return str(Product._meta.get_field(name).verbose_name)
+        field = Product._meta.get_field(name)
     except FieldDoesNotExist:  # NON_FIELD_ERRORS
         return "产品"
+    return str(getattr(field, "verbose_name", name))
 
 
 def _managed_provider(actor: User, provider_id: int) -> Provider:

@@ -65,9 +65,7 @@ class LibraryEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sign
         return serializers.LibraryEntryDetailSerializer
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
-        context["scene_names"] = selectors.scene_names()
-        return context
+        return {**super().get_serializer_context(), "scene_names": selectors.scene_names()}
 
     def _detail(self, entry: LibraryEntry) -> Response:
         context = self.get_serializer_context()
