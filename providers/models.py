@@ -97,7 +97,7 @@ class LibraryEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.provider_id} @ {self.city_id}"
+        return f"{self.provider.name}（{self.city.name}）"
 
 
 class LibraryStatusChange(models.Model):
@@ -141,7 +141,8 @@ class LibraryStatusChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '—'} → {self.to_status}"
+        before = self.get_from_status_display() if self.from_status else "—"
+        return f"{before} → {self.get_to_status_display()}"
 
 
 PRICE_MAX_DIGITS: Final = 14
