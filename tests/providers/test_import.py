@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
+from openpyxl import load_workbook
 
 from cities.imports.service import import_file
 from providers.models import LibraryEntry, LibraryStatusChange, Provider
-from tests.cities.import_files import FORMATS, kind_file
+from tests.cities.import_files import FORMATS, enterprise_file, kind_file
 from tests.providers.factories import LibraryEntryFactory, ProviderFactory, provider_uscc
 
 pytestmark = pytest.mark.django_db
@@ -164,3 +167,29 @@ def test_the_command_imports_providers(city, tmp_path, capsys):
     call_command("import_data", "providers", str(path))
     change = LibraryStatusChange.objects.get()
     assert change.changed_by is None and change.reason == "批量导入"
+
+
+def test_a_dry_run_leaves_nothing_for_another_kinds_import(city, sub_industry, city_official):
+    run(city_official, record(1), dry_run=True)
+    result = import_file(
+        kind="enterprises",
+        content=enterprise_file(1),
+        actor=city_official,
+        dry_run=False,
+    )
+    assert result.written, errors(result)
+    assert nothing_written()
+
+
+def test_a_city_official_sees_the_kind_and_its_template(client, city_official):
+    client.force_login(city_official)
+    response = client.get(reverse("cities:import_template", args=["providers"]))
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert [c.value for c in sheet[1]][:5] == [
+        "统一社会信用代码",
+        "服务商名称",
+        "类别",
+        "入库城市",
+        "状态",
+    ]
