@@ -97,7 +97,10 @@ def library_add(
                     contact_phone=new.contact_phone.strip(),
                     contact_email=new.contact_email.strip(),
                 )
-                provider.full_clean()
+                try:
+                    provider.full_clean()
+                except ValidationError as exc:
+                    raise Invalid(_messages(Provider, exc)) from exc
                 provider.save()
             elif LibraryEntry.objects.filter(provider=provider, city=city).exists():
                 raise Conflict(f"服务商“{provider.name}”已在本市服务商库中")
@@ -185,22 +188,20 @@ def _checked_product(product: Product, data: ProductData) -> Product:
     try:
         product.full_clean()
     except ValidationError as exc:
-        raise Invalid(
-            "；".join(
-                f"{_label(name)}：{m}"
-                for name, messages in exc.message_dict.items()
-                for m in messages
-            )
-        ) from exc
+        raise Invalid(_messages(Product, exc)) from exc
     return product
 
 
-def _label(name: str) -> str:
-    try:
-        field = Product._meta.get_field(name)
-    except FieldDoesNotExist:  # NON_FIELD_ERRORS
-        return "产品"
-    return str(getattr(field, "verbose_name", name))
+def _messages(model: type[Product] | type[Provider], exc: ValidationError) -> str:
+    """A model's validation errors as one Chinese message, each naming its field."""
+    parts: list[str] = []
+    for name, messages in exc.message_dict.items():
+        try:
+            label = str(getattr(model._meta.get_field(name), "verbose_name", name))
+        except FieldDoesNotExist:  # NON_FIELD_ERRORS
+            label = str(model._meta.verbose_name)
+        parts.extend(f"{label}：{m}" for m in messages)
+    return "；".join(parts)
 
 
 def _managed_provider(actor: User, provider_id: int) -> Provider:

@@ -198,3 +198,10 @@ def test_another_citys_provider_products_are_not_found(city, other_city_official
 def test_scene_names_come_from_the_2024_indicator(db):
     names = selectors.scene_names()
     assert len(names) == 16 and names["S01"] == "产品设计" and names["S16"] == "决策支持"
+
+
+def test_a_bad_contact_email_names_the_field(city, city_official):
+    bad = services.NewProvider(name="某数字科技公司", category="product", contact_email="not-mail")
+    with pytest.raises(Invalid, match="联系邮箱："):
+        services.library_add(actor=city_official, city=city, uscc=provider_uscc(9), new=bad)
+    assert not Provider.objects.exists()
