@@ -6,11 +6,13 @@ import io
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from cities.imports.service import import_file
+from cities.models import ImportJob
 from providers.models import LibraryEntry, LibraryStatusChange, Provider
 from tests.cities.import_files import FORMATS, enterprise_file, kind_file
 from tests.providers.factories import LibraryEntryFactory, ProviderFactory, provider_uscc
@@ -193,3 +195,23 @@ def test_a_city_official_sees_the_kind_and_its_template(client, city_official):
         "入库城市",
         "状态",
     ]
+
+
+def test_the_import_pages_validate_then_confirm(client, city, city_official, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client.force_login(city_official)
+    content = kind_file("providers", [record(1, status="警示")], "xlsx")
+    response = client.post(
+        reverse("cities:import_list"),
+        {"kind": "providers", "file": SimpleUploadedFile("服务商库.xlsx", content)},
+    )
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert nothing_written()  # validation writes nothing
+    client.post(reverse("cities:import_confirm", args=[job.pk]))
+    change = LibraryStatusChange.objects.get()
+    assert (change.to_status, change.changed_by, change.reason) == (
+        "warned",
+        city_official,
+        "批量导入",
+    )
