@@ -4,6 +4,8 @@ and add forms, and the enterprise's directory."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from providers.models import LibraryEntry
@@ -126,3 +128,20 @@ def test_other_roles_read_but_do_not_manage(client, city, assessor, ministry_use
         assert client.get(reverse("providers:entry_add")).status_code == 404
         status_url = reverse("providers:entry_status", args=[entry.pk])
         assert client.get(status_url).status_code == 403
+
+
+def _queries_for(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("persona", ["city_official", "enterprise_user"])
+def test_the_list_costs_the_same_queries_at_two_sizes(request, client, city, persona):
+    client.force_login(request.getfixturevalue(persona))
+    for _ in range(2):
+        ProductFactory(provider=LibraryEntryFactory(city=city).provider)
+    small = _queries_for(client, LIST)
+    for _ in range(8):
+        ProductFactory(provider=LibraryEntryFactory(city=city).provider)
+    assert _queries_for(client, LIST) == small
