@@ -49,6 +49,7 @@ class Ability(enum.StrEnum):
     SELF_ASSESS = "self_assess"  # fill in and submit the own enterprise's self-assessment
     ASSESS_ONSITE = "assess_onsite"  # on-site assessments of the city's enterprises
     HAS_OWN_ENTERPRISE = "has_own_enterprise"  # 我的企业 pages
+    MANAGE_PROVIDER_LIBRARY = "manage_provider_library"  # the city's 服务商库: add, change status
 
 
 REACH: Final[dict[str, Reach]] = {
@@ -70,6 +71,7 @@ ABILITIES: Final[dict[str, frozenset[Ability]]] = {
             A.MANAGE_CITY_ACCOUNTS,
             A.EDIT_ENTERPRISE_CONTACT,
             A.EDIT_ENTERPRISE_CLASSIFICATION,
+            A.MANAGE_PROVIDER_LIBRARY,
         }
     ),
     Role.MINISTRY: frozenset({A.SEE_DASHBOARDS, A.SEE_NATION}),

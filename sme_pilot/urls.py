@@ -20,6 +20,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("cities.api.urls")),
     path("", include("assessments.api.urls")),
     path("", include("oversight.api.urls")),
+    path("", include("providers.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up code as a script file, so script-src stays
     # 'self'; Swagger UI and Redoc write their own <style> elements, allowed on these two pages
@@ -43,6 +44,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("assessments/", include("assessments.urls")),
     path("reports/", include("reports.urls")),
+    path("providers/", include("providers.urls")),
     path("", include("accounts.urls")),
     path("", include("oversight.urls")),
     path("", include("projects.urls")),

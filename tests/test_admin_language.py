@@ -34,7 +34,7 @@ DENY = frozenset(
     comparison authentication authorization name email first last active staff superuser status
     data locked lock out meta form entry entries relationship remaining clean expired set not
     instance choose remove clear model link list or and the of to for with you created can
-    accounts auth axes cities assessments oversight reports
+    accounts auth axes cities assessments oversight reports providers product products library
     """,
     )
 )

@@ -25,12 +25,14 @@ from cities.imports import import_file
 from cities.models import Enterprise, ImportJob, ImportJobState, PilotCity
 from oversight import dashboard_cache
 from projects.models import SubsidyRule
+from providers.models import LibraryEntry
 from reports.models import ReportJob
 from tests.assessments.evidence_files import jpeg, upload
 from tests.assessments.factories import AssessmentFactory
 from tests.cities.factories import EnterpriseFactory, UserFactory
 from tests.cities.import_files import enterprise_file, kind_file
 from tests.concurrency import Outcome, errors_of, locked, needs_row_locks, run_at_once
+from tests.providers.factories import LibraryEntryFactory
 
 pytestmark = [needs_row_locks, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -383,3 +385,26 @@ def test_a_double_clicked_bulk_account_creation_creates_each_account_once(
     assert sorted(accounts.values_list("enterprise__uscc", flat=True)) == sorted(
         e.uscc for e in enterprises
     )
+
+
+# --- provider library ----------------------------------------------------------------------------
+
+
+def test_a_library_status_change_happens_once(city, city_official):
+    """Officials warning the same provider at once: one change, the others see it is done."""
+    entry = LibraryEntryFactory(city=city)
+    url = f"/api/v1/providers/{entry.pk}/status/"
+    body = {"status": "warned", "reason": "交付延期"}
+    calls = [posting(logged_in(city_official), url, body) for _ in range(N)]
+
+    answers = responses(run_at_once(calls, hold=locked(LibraryEntry.objects.filter(pk=entry.pk))))
+
+    assert statuses(answers) == [200] + [409] * (N - 1)
+    for refused in (r for r in answers if r.status_code == 409):
+        assert "当前状态已是“警示”" in messages_of(refused)
+    entry.refresh_from_db()
+    assert entry.status == "warned"
+    assert list(entry.changes.values_list("from_status", "to_status")) == [
+        ("active", "warned"),
+        ("", "active"),
+    ]

@@ -61,6 +61,7 @@ from tests.cities.factories import (
     SubIndustryFactory,
     UserFactory,
 )
+from tests.providers.factories import LibraryEntryFactory, ProductFactory
 
 ROLES = ("anon", "ent", "ent2", "asr", "asr2", "off", "off2", "min", "adm")
 
@@ -119,6 +120,7 @@ ASSESSMENT_JOB = {"pk": "jobs.assessment.pk", "label": "assessment"}  # report o
 # Evidence files (a PDF on Q1) of A1's submitted self-assessment and of its private draft.
 SUB_EVIDENCE = {"pk": "sub_a1.pk", "evidence_id": "evidence.submitted.pk"}
 DRAFT_EVIDENCE = {"pk": "draft_a1.pk", "evidence_id": "evidence.draft.pk", "label": "draft"}
+LIBRARY = {"pk": "library.pk"}  # an active provider in city A's library (with a product)
 
 
 API_SUB = {"assessment_pk": "sub_a1.pk"}
@@ -285,6 +287,17 @@ MATRIX: list[Entry] = [
     E("reports:report_download",       "L   404 404 404 404 404 404 200 200", **NATIONAL_JOB),
     E("reports:report_download",       "L   200 404 200 404 200 404 200 200", **ASSESSMENT_JOB),
 
+    # --- provider library (服务商库): city staff read their city's, ministry and admin all;
+    # enterprises read their city's active providers (the directory); only city officials manage.
+    #                           anon ent ent2 asr asr2 off off2 min adm
+    E("providers:library_list",       "L   200 200 200 200 200 200 200 200"),
+    E("providers:entry_add",          "L   404 404 404 404 200 200 404 404"),
+    E("providers:entry_add",          "L   404 404 404 404 200 200 404 404", "POST", data={}),
+    E("providers:entry_detail",       "L   200 200 200 404 200 404 200 200", **LIBRARY),
+    E("providers:entry_status",       "L   403 403 403 404 200 404 403 403", **LIBRARY),
+    E("providers:entry_status",       "L   403 403 403 404 302 404 403 403", "POST", **LIBRARY,
+      data={"status": "warned", "reason": "权限矩阵"}),
+
     # --- API: anonymous gets 403 (session authentication sends no challenge) ----------------
     #                           anon ent ent2 asr asr2 off off2 min adm
     E("api-root",              "403 200 200 200 200 200 200 200 200"),
@@ -336,6 +349,10 @@ MATRIX: list[Entry] = [
     E("assessment-evidence-download", "403 200 404 200 404 200 404 200 200", **API_SUB_EVIDENCE),
     E("assessment-evidence-download", "403 200 404 404 404 404 404 404 200",
       **API_DRAFT_EVIDENCE),
+    E("library-entry-list",    "403 200 200 200 200 200 200 200 200"),
+    E("library-entry-detail",  "403 200 200 200 404 200 404 200 200", **LIBRARY),
+    E("library-entry-status",  "403 403 403 403 404 200 404 403 403", "POST", **LIBRARY,
+      data={"status": "warned", "reason": "权限矩阵"}, json=True),
 ]
 # fmt: on
 
@@ -474,6 +491,10 @@ def _seed() -> SimpleNamespace:
     import_a = import_job(users.off)
     import_job(users.off2)
 
+    library = LibraryEntryFactory(city=city, status="active")
+    ProductFactory(provider=library.provider)
+    LibraryEntryFactory(city=other_city, status="active")
+
     # One object of every admin-registered model that nothing above creates.
     CityTarget.objects.create(city=city, metric="level2_share", value=90, due_date="2026-12-31")
     SubsidyRule.objects.create(
@@ -506,6 +527,7 @@ def _seed() -> SimpleNamespace:
         jobs=jobs,
         import_a=import_a,
         evidence=evidence,
+        library=library,
     )
 
 

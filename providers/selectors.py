@@ -1,0 +1,104 @@
+"""Reads of the provider library, every one scoped through `accounts.policy.scope_of`.
+
+City officials and assessors see their city's library, ministry staff and administrators every
+city's; an enterprise sees only the active providers of its own city (the directory it chooses
+from); anyone else sees nothing. Out of scope is answered like absent (NotFound).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from accounts import policy
+from assessments import indicators
+from cities.models import Enterprise, PilotCity
+from sme_pilot.errors import NotFound
+
+from .choices import LibraryStatus, ProviderCategory
+from .models import LibraryEntry, LibraryStatusChange, Product, Provider
+
+SCENE_VERSION = "2024"  # the indicator edition whose operations scenes products name
+
+
+def library_visible_to(*, user: object, city: PilotCity | None = None) -> QuerySet[LibraryEntry]:
+    """The library entries `user` may see, optionally of one city."""
+    scope = policy.scope_of(user)
+    entries = LibraryEntry.objects.select_related("provider", "city")
+    if scope.reach is policy.Reach.NATION:
+        pass
+    elif scope.reach is policy.Reach.CITY:
+        entries = entries.filter(city_id=scope.city_id)
+    elif scope.reach is policy.Reach.ENTERPRISE:
+        city_ids = Enterprise.objects.filter(pk=scope.enterprise_id or 0).values("city_id")
+        entries = entries.filter(city_id__in=city_ids, status=LibraryStatus.ACTIVE)
+    else:
+        return entries.none()
+    if city is not None:
+        entries = entries.filter(city=city)
+    return entries
+
+
+def active_providers(city: PilotCity | int) -> QuerySet[Provider]:
+    """The providers an enterprise of `city` may select: those active in the city's library."""
+    city_id = city.pk if isinstance(city, PilotCity) else city
+    return Provider.objects.filter(
+        entries__city_id=city_id, entries__status=LibraryStatus.ACTIVE
+    ).order_by("uscc")
+
+
+@dataclass(frozen=True)
+class LibraryFilters:
+    status: str = ""
+    category: str = ""
+    q: str = ""
+    city: str = ""  # a city code (users who see several cities)
+
+    def cleaned(self) -> LibraryFilters:
+        """Unknown choices are ignored (a stale link shows everything, not an error)."""
+        return LibraryFilters(
+            status=self.status if self.status in LibraryStatus.values else "",
+            category=self.category if self.category in ProviderCategory.values else "",
+            q=self.q.strip()[:100],
+            city=self.city.strip()[:20],
+        )
+
+
+def filter_library(entries: QuerySet[LibraryEntry], f: LibraryFilters) -> QuerySet[LibraryEntry]:
+    f = f.cleaned()
+    if f.status:
+        entries = entries.filter(status=f.status)
+    if f.category:
+        entries = entries.filter(provider__category=f.category)
+    if f.city:
+        entries = entries.filter(city__code=f.city)
+    if f.q:
+        entries = entries.filter(Q(provider__name__icontains=f.q) | Q(provider__uscc=f.q.upper()))
+    return entries
+
+
+def with_products(entries: QuerySet[LibraryEntry]) -> QuerySet[LibraryEntry]:
+    return entries.prefetch_related(
+        Prefetch("provider__products", queryset=Product.objects.order_by("name", "id"))
+    )
+
+
+def entry_get_visible(*, user: object, pk: int) -> LibraryEntry:
+    entry = with_products(library_visible_to(user=user)).filter(pk=pk).first()
+    if entry is None:
+        raise NotFound("没有找到该服务商")
+    return entry
+
+
+def status_history(entry: LibraryEntry) -> QuerySet[LibraryStatusChange]:
+    return entry.changes.select_related("changed_by").order_by("-changed_at", "-id")
+
+
+def scene_names() -> dict[str, str]:
+    """The operations scenes of the 2024 indicator, code → name, in code order."""
+    revision = indicators.current_revision(SCENE_VERSION)
+    if revision is None:
+        return {}
+    indicator = indicators.indicator_for(revision)
+    return {s.code: s.name for s in sorted(indicator.scenes, key=lambda s: s.code)}

@@ -1,0 +1,133 @@
+"""Library pages (mounted at /providers/): city officials manage their city's 服务商库; assessors,
+ministry staff and administrators read it; an enterprise sees the directory of its city's active
+providers (read-only)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts import policy
+from accounts.requests import AuthenticatedHttpRequest
+from sme_pilot.errors import DomainError, Forbidden
+
+from . import selectors, services
+from .choices import LibraryStatus, ProviderCategory
+from .forms import LibraryAddForm, StatusChangeForm
+
+PAGE_SIZE = 20
+
+
+def _is_directory(user: object) -> bool:
+    """An enterprise reads the directory of active providers, not the managed library."""
+    return policy.has(user, policy.Ability.HAS_OWN_ENTERPRISE)
+
+
+@login_required
+def library_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    filters = selectors.LibraryFilters(
+        status=request.GET.get("status", ""),
+        category=request.GET.get("category", ""),
+        q=request.GET.get("q", ""),
+        city=request.GET.get("city", ""),
+    ).cleaned()
+    entries = selectors.filter_library(selectors.library_visible_to(user=user), filters)
+    directory = _is_directory(user)
+    if directory:
+        entries = selectors.with_products(entries)
+    entries = entries.order_by("provider__name", "provider__uscc", "city__code")
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "providers/directory.html" if directory else "providers/library_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "statuses": LibraryStatus.choices,
+            "categories": ProviderCategory.choices,
+            "scene_names": selectors.scene_names(),
+            "several_cities": policy.sees_everything(user),
+            "may_manage": policy.has(user, policy.Ability.MANAGE_PROVIDER_LIBRARY),
+        },
+    )
+
+
+@login_required
+def entry_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    entry = selectors.entry_get_visible(user=user, pk=pk)
+    directory = _is_directory(user)
+    return render(
+        request,
+        "providers/entry_detail.html",
+        {
+            "entry": entry,
+            "products": entry.provider.products.all(),
+            "scene_names": selectors.scene_names(),
+            # The status history is the city's own record, not the enterprises' directory.
+            "history": None if directory else selectors.status_history(entry),
+            "directory": directory,
+            "may_manage": policy.has(user, policy.Ability.MANAGE_PROVIDER_LIBRARY),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    entry = selectors.entry_get_visible(user=user, pk=pk)
+    if not policy.has(user, policy.Ability.MANAGE_PROVIDER_LIBRARY):
+        raise Forbidden("只有本市管理员可以变更服务商状态")
+    form = StatusChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.library_change_status(
+                actor=user,
+                entry_id=entry.pk,
+                to_status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            label = LibraryStatus(form.cleaned_data["status"]).label
+            messages.success(request, f"已将“{entry.provider.name}”的状态变更为“{label}”。")
+            return redirect("providers:entry_detail", pk=entry.pk)
+    return render(request, "providers/entry_status.html", {"entry": entry, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry_add(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    if not policy.has(user, policy.Ability.MANAGE_PROVIDER_LIBRARY) or user.city is None:
+        raise Http404
+    form = LibraryAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        new = services.NewProvider(
+            name=data["name"],
+            category=data["category"],
+            contact_name=data["contact_name"],
+            contact_phone=data["contact_phone"],
+            contact_email=data["contact_email"],
+        )
+        try:
+            entry = services.library_add(
+                actor=user, city=user.city, uscc=data["uscc"], new=new, reason=data["reason"]
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"已将“{entry.provider.name}”加入本市服务商库。")
+            return redirect("providers:entry_detail", pk=entry.pk)
+    return render(request, "providers/entry_add.html", {"form": form})
