@@ -31,7 +31,7 @@ from cities.imports.columns import CellError, Column, KindSpec, iso_date, text, 
 from cities.imports.plans import Context, Plan, attnames, fetch_by
 from cities.imports.results import ParsedRow, quote
 from cities.models import Enterprise, PilotCity
-from providers.models import Provider
+from providers.models import LibraryEntry, Provider
 from sme_pilot.inputs import parse_number
 
 from . import rules
@@ -319,17 +319,19 @@ def plan_projects(rows: list[ParsedRow], ctx: Context) -> Plan:
         ["project_id", "category", "amount"],
     ):
         existing_lines.setdefault(by_project[r["project_id"]], {})[r["category"]] = r["amount"]
-    # TODO(issue 13, providers library): require an entry of the provider in the city's library
-    # (any status: an import records history); for now the provider must exist.
-    providers = dict(
-        (r["uscc"], r["id"])
+    # A provider must be in the library of the enterprise's city, in any status (an import
+    # records history; pages and the API let an enterprise pick only an active one).
+    provider_usccs = {r.values["provider_uscc"] for r in rows if r.has("provider_uscc")}
+    provider_ids = {
+        r["uscc"]: r["id"]
+        for r in fetch_by(Provider.objects.all(), "uscc", provider_usccs, ["id", "uscc"])
+    }
+    providers = {
+        (r["provider_id"], r["city_id"]): provider_ids[r["provider_id"]]
         for r in fetch_by(
-            Provider.objects.all(),
-            "uscc",
-            (r.values["provider_uscc"] for r in rows if r.has("provider_uscc")),
-            ["id", "uscc"],
+            LibraryEntry.objects.all(), "provider_id", provider_ids, ["provider_id", "city_id"]
         )
-    )
+    }
     accepted_usccs = {r.values["uscc"] for r in rows if r.has("uscc", "accepted_on")}
     levels = _after_levels(e["id"] for u, e in enterprises.items() if u in accepted_usccs)
     min_levels, policies = _policies(e["city_id"] for e in enterprises.values())
@@ -384,7 +386,7 @@ def _check_row(
     row: ParsedRow,
     ctx: Context,
     enterprise: dict[str, Any] | None,
-    providers: dict[str, int],
+    providers: dict[tuple[str, int], int],  # (provider USCC, city id) of a library entry -> id
     levels: dict[int, list[dict[str, Any]]],
     min_levels: dict[int, int],
     policies: dict[int, list[rules.SubsidyTerms]],
@@ -398,9 +400,10 @@ def _check_row(
 
     provider_id: int | None = None
     if row.has("provider_uscc"):
-        provider_id = providers.get(v["provider_uscc"])
-        if provider_id is None:
-            ctx.error(row, "provider_uscc", f"服务商{quote(v['provider_uscc'])}不在服务商库中")
+        city_id = enterprise["city_id"] if enterprise is not None else None
+        provider_id = providers.get((v["provider_uscc"], city_id)) if city_id else None
+        if provider_id is None and enterprise is not None:
+            ctx.error(row, "provider_uscc", f"服务商{quote(v['provider_uscc'])}不在本市服务商库中")
     elif row.has("provider_selected_on") and "provider_uscc" in v:
         ctx.error(row, "provider_uscc", "填写了选定服务商日期，必须填写服务商代码")
 

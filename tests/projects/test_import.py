@@ -11,10 +11,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.timezone import now
 
 from cities.imports import import_file
 from projects.models import InvestmentLine, Project, ProjectEvent, SubsidyRule
-from providers.models import Provider
+from providers.choices import LibraryStatus
+from providers.models import LibraryEntry, Provider
 from tests.cities.factories import EnterpriseFactory, make_uscc
 from tests.cities.import_files import FORMATS, kind_file
 
@@ -36,10 +38,15 @@ def columns(result) -> set[tuple[int | None, str]]:
 
 
 @pytest.fixture
-def provider(db):
-    return Provider.objects.create(
+def provider(city):
+    """In the city's library, suspended: an import records history, so any status will do."""
+    provider = Provider.objects.create(
         uscc=PROVIDER_USCC, name="示例数字科技有限公司", category="integrator"
     )
+    LibraryEntry.objects.create(
+        provider=provider, city=city, status=LibraryStatus.SUSPENDED, status_changed_at=now()
+    )
+    return provider
 
 
 @pytest.fixture
@@ -155,8 +162,10 @@ def test_a_dry_run_writes_nothing_not_even_at_the_next_import(enterprise, provid
 def test_every_error_is_reported_in_one_pass_and_nothing_is_written(
     city, city_official, provider, policy
 ):
-    ents = [EnterpriseFactory(sub_industry__city=city) for _ in range(12)]
+    ents = [EnterpriseFactory(sub_industry__city=city) for _ in range(13)]
     other = EnterpriseFactory()  # another city's
+    elsewhere = Provider.objects.create(uscc=make_uscc(900_003), name="外地", category="product")
+    LibraryEntry.objects.create(provider=elsewhere, city=other.city, status_changed_at=now())
     post_level(ents[6], 1)  # below the minimum level
     post_level(ents[7], 4)
     u = [e.uscc for e in ents]
@@ -188,6 +197,7 @@ def test_every_error_is_reported_in_one_pass_and_nothing_is_written(
         },
         {"uscc": other.uscc, **first},  # row 13: another city's enterprise
         {"uscc": u[11], **first, "satisfaction": "4"},  # row 14: rating without acceptance
+        paid(u[12], provider_uscc=elsewhere.uscc),  # row 15: in another city's library only
     ]
     result = run(kind_file("projects", records), actor=city_official)
     assert not result.written
@@ -206,13 +216,15 @@ def test_every_error_is_reported_in_one_pass_and_nothing_is_written(
         (12, "contract_amount"),
         (13, "uscc"),
         (14, "satisfaction"),
+        (15, "provider_uscc"),
     }
     assert expected <= found, messages(result)
     text = dict(((row, col), msg) for row, col, msg in messages(result))
     assert "请先导入" in text[(2, "accepted_on")]
     assert "缺少入库日期" in text[(3, "diagnosed_on")]
     assert "不能早于申报日期" in text[(4, "admitted_on")]
-    assert "不在服务商库中" in text[(5, "provider_uscc")]
+    assert "不在本市服务商库中" in text[(5, "provider_uscc")]
+    assert "不在本市服务商库中" in text[(15, "provider_uscc")]
     assert "低于验收要求的 2 级" in text[(8, "accepted_on")]
     assert "超过应享奖补 125000.25 元" in text[(9, "subsidy_central")]
     assert "1 到 5" in text[(10, "satisfaction")]
