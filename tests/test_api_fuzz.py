@@ -71,7 +71,7 @@ CONFIG = {
                 "|POST /api/v1/assessments/{id}/(submit|confirm|return|correct)/"
                 "|POST /api/v1/imports/"
                 "|POST /api/v1/assessments/{assessment_pk}/evidence/"
-                "|GET /api/v1/cities/{code}/compliance/)$"
+                "|GET /api/v1/cities/{code}/(compliance|funnel)/)$"
             ),
             "checks": {"positive_data_acceptance": {"enabled": False}},
         },
