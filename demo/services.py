@@ -25,6 +25,7 @@ from assessments.selectors import current_pledge_text, with_current_level
 from cities import uscc
 from cities.models import (
     CityTarget,
+    District,
     Enterprise,
     PilotBatch,
     PilotCity,
@@ -139,6 +140,10 @@ def demo_seed() -> DemoResult:
             plan_approved_on=approved,
         )
         sub_rows = [SubIndustry.objects.create(city=city, code=c, name=n) for c, n in subs]
+        district_rows = [
+            District.objects.create(city=city, code=f"D{n:03d}", name=district_name)
+            for n, district_name in enumerate(DISTRICTS, start=1)
+        ]
         for i in range(ENTERPRISES_PER_CITY):
             serial += 1
             sub = sub_rows[i % len(sub_rows)]
@@ -151,7 +156,7 @@ def demo_seed() -> DemoResult:
                     f"{rng.choice(SUFFIXES)}",
                     city=city,
                     sub_industry=sub,
-                    district=rng.choice(DISTRICTS),
+                    district=rng.choice(district_rows),
                     above_scale=above,
                     quality_tier=tier,
                     size_class=SizeClass.MEDIUM

@@ -67,7 +67,7 @@ def city_dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
 
 @login_required
 def national_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not policy.sees_everything(request.user):
+    if not policy.compares_cities(request.user):
         raise Http404
     try:
         as_of = parse_as_of(request.GET.get("as_of"))
@@ -151,7 +151,7 @@ def roster_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     )
     enterprises = with_current_level(
         roster_selectors.roster_for_city(user=request.user, city=city, filters=filters)
-    ).select_related("city", "sub_industry")
+    ).select_related("city", "sub_industry", "district")
     content = exports.roster_xlsx(enterprises.iterator(chunk_size=2000), rule=rule_for(city.batch))
     filename = f"{city.name}企业名录_{timezone.localdate().isoformat()}.xlsx"
     return attachment_response(

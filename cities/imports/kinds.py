@@ -11,6 +11,7 @@ from typing import Final
 
 from cities.models import (
     CityType,
+    District,
     Enterprise,
     ImportKind,
     PilotCity,
@@ -147,7 +148,7 @@ _SPECS: Final[dict[str, KindSpec]] = {
             Column(
                 "district",
                 "区县",
-                text(max_length(Enterprise, "district")),
+                text(max_length(District, "name")),
                 blank=True,
                 empty="",
                 help="企业所在区县",

@@ -10,13 +10,13 @@ grows by one query per few thousand rows at most, never by one per row).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from django.db import connection, models
 
-from cities.models import Enterprise, PilotBatch, PilotCity, Province, SubIndustry
+from cities.models import District, Enterprise, PilotBatch, PilotCity, Province, SubIndustry
 
 from .columns import HeaderMap
 from .results import ParsedRow, RowError, quote
@@ -37,6 +37,14 @@ class Scope:
     city_code: str | None = None
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A line of the import's report, worded before the import writes and after."""
+
+    before: str  # "将新建区县：…" (a dry run, a validation)
+    after: str  # "已新建区县：…"
+
+
 @dataclass
 class Plan:
     """Rows to write, as column values keyed by attname (`city_id`, not `city`)."""
@@ -46,6 +54,11 @@ class Plan:
     creates: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)  # full rows incl. the pk
     unchanged: int = 0
+    # What the import also creates besides its rows, for the report ("将新建区县：…").
+    notices: list[Notice] = field(default_factory=list)
+    # Called by the writer (in the import's transaction) before the rows are written, to create
+    # what they refer to and fill in its ids (e.g. the districts an enterprises import names).
+    before_write: Callable[[Plan], None] | None = None
 
     def add(self, new: dict[str, Any], existing: dict[str, Any] | None) -> None:
         if existing is None:
@@ -210,6 +223,62 @@ class SubIndustries:
         return None, sorted(code for code, _ in named)
 
 
+class NewDistrict:
+    """A district an enterprises row names that its city does not have yet: the row's
+    `district_id` until the import creates it (never on a dry run or a validation)."""
+
+    __slots__ = ("city_id", "name")
+
+    def __init__(self, city_id: int, name: str) -> None:
+        self.city_id, self.name = city_id, name
+
+
+def _next_codes(taken: set[str]) -> Iterator[str]:
+    """D001, D002… skipping the codes a city already has."""
+    number = 0
+    while True:
+        number += 1
+        code = f"D{number:03d}"
+        if code not in taken:
+            yield code
+
+
+def _create_districts(plan: Plan) -> None:
+    pending: dict[tuple[int, str], NewDistrict] = {}
+    for values in (*plan.creates, *plan.updates):
+        value = values.get("district_id")
+        if isinstance(value, NewDistrict):
+            pending.setdefault((value.city_id, value.name), value)
+    ids: dict[tuple[int, str], int] = {}
+    for city_id in sorted({c for c, _ in pending}):
+        taken = set(District.objects.filter(city_id=city_id).values_list("code", flat=True))
+        codes = _next_codes(taken)
+        for key in sorted(k for k in pending if k[0] == city_id):
+            ids[key] = District.objects.create(city_id=city_id, code=next(codes), name=key[1]).pk
+    for values in (*plan.creates, *plan.updates):
+        value = values.get("district_id")
+        if isinstance(value, NewDistrict):
+            values["district_id"] = ids[(value.city_id, value.name)]
+
+
+NOTICE_NAMES_CHARS: Final = 120
+
+
+def new_districts_notice(names: list[str]) -> Notice:
+    """ "将新建区县：新城区、回民区", shortened with a count when the list is long."""
+    shown: list[str] = []
+    length = 0
+    for name in names:
+        if length + len(name) > NOTICE_NAMES_CHARS and shown:
+            break
+        shown.append(name)
+        length += len(name) + 1
+    listed = "、".join(shown)
+    if len(shown) < len(names):
+        listed += f" 等 {len(names)} 个"
+    return Notice(before=f"将新建区县：{listed}", after=f"已新建区县：{listed}")
+
+
 def plan_enterprises(rows: list[ParsedRow], ctx: Context) -> Plan:
     rows = [row for row in rows if _in_scope(ctx, row, "city_code")]
     cities = _cities_by_code(rows, "city_code")
@@ -223,8 +292,19 @@ def plan_enterprises(rows: list[ParsedRow], ctx: Context) -> Plan:
             attnames(Enterprise),
         )
     }
-    fields = ("name", "district", "above_scale", "quality_tier", "size_class")
-    plan = Plan(Enterprise, update_fields=("city_id", "sub_industry_id", *fields))
+    districts = {
+        (r["city_id"], r["name"]): r["id"]
+        for r in fetch_by(
+            District.objects.all(), "city_id", cities.values(), ["id", "city_id", "name"]
+        )
+    }
+    new_districts: dict[tuple[int, str], NewDistrict] = {}
+    fields = ("name", "above_scale", "quality_tier", "size_class")
+    plan = Plan(
+        Enterprise,
+        update_fields=("city_id", "sub_industry_id", "district_id", *fields),
+        before_write=_create_districts,
+    )
     for row in rows:
         v = row.values
         city_id = _city_id(ctx, row, cities)
@@ -252,7 +332,20 @@ def plan_enterprises(rows: list[ParsedRow], ctx: Context) -> Plan:
             continue
         if city_id is None or sub_industry_id is None or not row.valid:
             continue
-        new = {"uscc": v["uscc"], "city_id": city_id, "sub_industry_id": sub_industry_id}
+        district_id: int | NewDistrict | None = None
+        if v["district"]:
+            key = (city_id, v["district"])
+            district_id = districts.get(key)
+            if district_id is None:
+                district_id = new_districts.setdefault(key, NewDistrict(*key))
+        new = {
+            "uscc": v["uscc"],
+            "city_id": city_id,
+            "sub_industry_id": sub_industry_id,
+            "district_id": district_id,
+        }
         new.update((name, v[name]) for name in fields)
         plan.add(new, current)
+    if new_districts:
+        plan.notices.append(new_districts_notice([name for _, name in sorted(new_districts)]))
     return plan

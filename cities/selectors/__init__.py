@@ -29,9 +29,12 @@ def city_list_visible_to(*, user: object) -> PilotCityQuerySet:
     scope = scope_of(user)
     if scope.is_nation:
         return qs
-    if scope.reach is Reach.CITY:
+    if scope.reach in (Reach.CITY, Reach.DISTRICT):
+        # A district official's city exists for them (its roster lists their district only).
         assert scope.city_id is not None
         return qs.filter(pk=scope.city_id)
+    if scope.reach is Reach.PROVINCE:
+        return qs.filter(province_id=scope.province_id)
     return qs.none()
 
 
@@ -43,12 +46,16 @@ def city_get_visible(*, user: object, code: str) -> PilotCity:
 
 
 def enterprise_list_visible_to(*, user: object) -> EnterpriseQuerySet:
-    qs = Enterprise.objects.select_related("city", "sub_industry")
+    qs = Enterprise.objects.select_related("city", "sub_industry", "district")
     scope = scope_of(user)
     if scope.is_nation:
         return qs
     if scope.reach is Reach.CITY:
         return qs.filter(city_id=scope.city_id)
+    if scope.reach is Reach.DISTRICT:
+        return qs.filter(city_id=scope.city_id, district_id=scope.district_id)
+    if scope.reach is Reach.PROVINCE:
+        return qs.filter(city__province_id=scope.province_id)
     if scope.reach is Reach.ENTERPRISE:
         assert scope.enterprise_id is not None
         return qs.filter(pk=scope.enterprise_id)
