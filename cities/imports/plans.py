@@ -194,6 +194,50 @@ def plan_sub_industries(rows: list[ParsedRow], ctx: Context) -> Plan:
     return plan
 
 
+def plan_districts(rows: list[ParsedRow], ctx: Context) -> Plan:
+    """Upsert by (city, code); a name may be used once per city, by this file and the database
+    together (a rename that frees a name for another row of the file is fine)."""
+    rows = [row for row in rows if _in_scope(ctx, row, "city_code")]
+    cities = _cities_by_code(rows, "city_code")
+    existing = {
+        (r["city_id"], r["code"]): r
+        for r in fetch_by(District.objects.all(), "city_id", cities.values(), attnames(District))
+    }
+    # Names held after the import: the database's, minus those the file renames, plus the file's.
+    codes_in_file = {
+        (cities[r.values["city_code"]], r.values["code"])
+        for r in rows
+        if r.has("city_code") and r.has("code") and r.values["city_code"] in cities
+    }
+    kept = {
+        (city_id, r["name"]): code
+        for (city_id, code), r in existing.items()
+        if (city_id, code) not in codes_in_file
+    }
+    named_in_file: dict[tuple[int, str], int] = {}
+    plan = Plan(District, update_fields=("name",))
+    for row in rows:
+        v = row.values
+        city_id = _city_id(ctx, row, cities)
+        if city_id is None or not row.has("code") or not row.has("name"):
+            continue
+        key = (city_id, v["name"])
+        if key in kept:
+            ctx.error(
+                row, "name", f"本市已有名为{quote(v['name'])}的区县（代码 {quote(kept[key])}）"
+            )
+            continue
+        first = named_in_file.setdefault(key, row.number)
+        if first != row.number:
+            ctx.error(row, "name", f"区县名称{quote(v['name'])}与第 {first} 行重复")
+            continue
+        if not row.valid:
+            continue
+        new = {"city_id": city_id, "code": v["code"], "name": v["name"]}
+        plan.add(new, existing.get((city_id, v["code"])))
+    return plan
+
+
 @dataclass(frozen=True)
 class SubIndustries:
     """A set of cities' sub-industries, found by code or, failing that, by name."""

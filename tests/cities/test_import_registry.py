@@ -21,7 +21,7 @@ from tests.cities.import_files import csv_bytes
 
 
 def test_apps_register_their_kinds_in_installed_apps_order():
-    assert registry.kinds() == ("cities", "sub_industries", "enterprises", "levels")
+    assert registry.kinds() == ("cities", "sub_industries", "districts", "enterprises", "levels")
     assert registry.spec("levels") is level_import.SPEC
     assert registry.get("levels").plan is level_import.plan_levels
 
