@@ -242,7 +242,12 @@ def may_import(user: object) -> bool:
 
 
 # The roles whose accounts a city official opens and manages.
-PROVISIONED_BY_CITY: Final = (Role.ENTERPRISE, Role.ASSESSOR)
+PROVISIONED_BY_CITY: Final = (
+    Role.ENTERPRISE,
+    Role.ASSESSOR,
+    Role.DISTRICT_OFFICIAL,
+    Role.PROVIDER,
+)
 
 
 def managed_city_id(user: object) -> int | None:
@@ -258,11 +263,18 @@ def manages_city_accounts(user: object) -> bool:
 
 
 def accounts_of_city(city_id: int) -> Q:
-    """The accounts of PROVISIONED_BY_CITY roles that belong to the city (a filter on User)."""
+    """The accounts of PROVISIONED_BY_CITY roles that belong to the city (a filter on User).
+
+    An enterprise account belongs to its enterprise's city, an assessor's or a district
+    official's to its city. A provider account belongs to its provider, which may serve several
+    cities: each city manages the provider accounts its own officials opened."""
     q = Q(pk__in=[])
     for role in PROVISIONED_BY_CITY:
-        if REACH[role] is Reach.ENTERPRISE:
+        reach = REACH[role]
+        if reach is Reach.ENTERPRISE:
             q |= Q(role=role, enterprise__city_id=city_id)
+        elif reach is Reach.PROVIDER:
+            q |= Q(role=role, created_by__city_id=city_id)
         else:
             q |= Q(role=role, city_id=city_id)
     return q
@@ -272,9 +284,22 @@ def account_in_city(user: User, city_id: int) -> bool:
     """The same question as `accounts_of_city`, for one account."""
     if user.role not in PROVISIONED_BY_CITY:
         return False
-    if REACH[user.role] is Reach.ENTERPRISE:
+    reach = REACH[user.role]
+    if reach is Reach.ENTERPRISE:
         return user.enterprise is not None and user.enterprise.city_id == city_id
+    if reach is Reach.PROVIDER:
+        return user.created_by is not None and user.created_by.city_id == city_id
     return user.city_id == city_id
+
+
+def account_binding(role: str) -> str:
+    """What an account of `role` opened by a city official is bound to: "enterprise",
+    "district" (a district of the official's city), "provider" or "city" (the official's)."""
+    return {
+        Reach.ENTERPRISE: "enterprise",
+        Reach.DISTRICT: "district",
+        Reach.PROVIDER: "provider",
+    }.get(REACH.get(role, Reach.NOTHING), "city")
 
 
 # --- templates -------------------------------------------------------------------------------

@@ -111,6 +111,8 @@ def sheet_token(w: Any) -> str:
 CITY = {"code": "city.code"}  # city A
 ENT = {"uscc": "ent.uscc"}  # enterprise A1
 ACCOUNT = {"pk": "users.ent.pk"}  # A1's account, which city A's official manages
+PROVIDER_ACCOUNT = {"pk": "users.prv.pk", "label": "provider"}  # opened by city A's official
+DISTRICT_ACCOUNT = {"pk": "users.dst.pk", "label": "district"}
 SUBMITTED = {"pk": "sub_a1.pk"}  # A1's submitted self-assessment
 CONFIRMED = {"pk": "conf_a1.pk"}  # A1's confirmed on-site assessment
 DRAFT = {"pk": "draft_a1.pk", "label": "draft"}  # A1's draft: private to A1 (and the admin)
@@ -216,6 +218,11 @@ MATRIX: list[Entry] = [
     E("cities:account_deactivate", "L   404 404 404 404 302 404 404 404 404 404 404",
       "POST", **ACCOUNT),
     E("cities:account_reactivate",    "L   404 404 404 404 200 404 404 404 404 404 404", **ACCOUNT),
+    # The provider's and the district official's accounts: city A's official manages them.
+    E("cities:account_reset_password", "L  404 404 404 404 200 404 404 404 404 404 404",
+      **PROVIDER_ACCOUNT),
+    E("cities:account_deactivate", "L   404 404 404 404 302 404 404 404 404 404 404",
+      "POST", **DISTRICT_ACCOUNT),
 
     # --- assessment pages -------------------------------------------------------------------
     # Seen but not theirs to act on: 403 from the services (the object is known to exist).
@@ -447,6 +454,9 @@ def _seed() -> SimpleNamespace:
         prov=UserFactory(username="mx-prov", role=Role.PROVINCE_OFFICIAL, province=province),
     )
     UserFactory(username="mx-ent-b", role=Role.ENTERPRISE, enterprise=other_ent)
+    # The provider's account was opened by city A's official: city A manages it, B does not.
+    users.prv.created_by = users.off
+    users.prv.save(update_fields=["created_by"])
 
     sub_a1 = AssessmentFactory(enterprise=ent, submitted=True)
     conf_a1 = AssessmentFactory(enterprise=ent, confirmed=True, confirmed_by=users.asr)
@@ -749,7 +759,10 @@ LISTED = {
 }
 # Import jobs (by official) and managed accounts (usernames) for the roles that have the lists.
 IMPORTS = {"off": ["off"], "off2": ["off2"], "adm": ["off", "off2"]}
-ACCOUNTS = {"off": {"mx-ent", "mx-ent2", "mx-asr"}, "off2": {"mx-asr2", "mx-ent-b"}}
+ACCOUNTS = {
+    "off": {"mx-ent", "mx-ent2", "mx-asr", "mx-dst", "mx-prv"},
+    "off2": {"mx-asr2", "mx-ent-b"},
+}
 # fmt: on
 
 
