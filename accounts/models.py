@@ -191,7 +191,7 @@ class User(AbstractUser):
                 raise ValidationError({"city": "区县管理员必须绑定一个试点城市"})
             if self.district_id is None:
                 raise ValidationError({"district": "区县管理员必须绑定本市的一个区县"})
-            if self.district.city_id != self.city_id:
+            if self.district is not None and self.district.city_id != self.city_id:
                 raise ValidationError({"district": "所选区县不属于该账号的试点城市"})
             keep = {"city", "district"}
         elif reach is Reach.PROVIDER:

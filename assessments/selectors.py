@@ -51,8 +51,10 @@ def assessment_list_visible_to(*, user: object) -> QuerySet[Assessment]:
     elif scope.reach is policy.Reach.CITY:
         qs = qs.filter(enterprise__city_id=scope.city_id)
     elif scope.reach is policy.Reach.DISTRICT:
+        assert scope.district_id is not None
         qs = qs.filter(enterprise__city_id=scope.city_id, enterprise__district_id=scope.district_id)
     elif scope.reach is policy.Reach.PROVINCE:
+        assert scope.province_id is not None
         qs = qs.filter(enterprise__city__province_id=scope.province_id)
     else:
         return qs.none()

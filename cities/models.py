@@ -349,7 +349,7 @@ class Enterprise(models.Model):
         ):
             raise ValidationError({"sub_industry": "细分行业不属于该企业所在城市"})
         if (
-            self.district_id is not None
+            self.district is not None
             and self.city_id is not None
             and self.district.city_id != self.city_id
         ):

@@ -34,6 +34,7 @@ def city_list_visible_to(*, user: object) -> PilotCityQuerySet:
         assert scope.city_id is not None
         return qs.filter(pk=scope.city_id)
     if scope.reach is Reach.PROVINCE:
+        assert scope.province_id is not None
         return qs.filter(province_id=scope.province_id)
     return qs.none()
 
@@ -53,8 +54,10 @@ def enterprise_list_visible_to(*, user: object) -> EnterpriseQuerySet:
     if scope.reach is Reach.CITY:
         return qs.filter(city_id=scope.city_id)
     if scope.reach is Reach.DISTRICT:
+        assert scope.district_id is not None
         return qs.filter(city_id=scope.city_id, district_id=scope.district_id)
     if scope.reach is Reach.PROVINCE:
+        assert scope.province_id is not None
         return qs.filter(city__province_id=scope.province_id)
     if scope.reach is Reach.ENTERPRISE:
         assert scope.enterprise_id is not None
