@@ -212,3 +212,17 @@ def test_the_api_names_the_district_and_filters_and_patches_by_name(client, city
     assert response.json()["district"] == ["城市 HHHT 没有区县 回民区"]
     response = client.patch(url, {"district": ""}, content_type="application/json")
     assert response.status_code == 200 and response.json()["district"] is None
+
+
+def test_the_history_names_the_districts_an_enterprise_moved_between(client, city_official, city):
+    saihan = DistrictFactory(city=city, name="赛罕区")
+    DistrictFactory(city=city, name="新城区")
+    ent = EnterpriseFactory(sub_industry__city=city, district=saihan)
+    client.force_login(city_official)
+    url = reverse("enterprise-detail", args=[ent.uscc])
+    assert (
+        client.patch(url, {"district": "新城区"}, content_type="application/json").status_code
+        == 200
+    )
+    page = client.get(reverse("cities:enterprise_detail", args=[ent.uscc])).content.decode()
+    assert "区县：赛罕区 → 新城区" in page
