@@ -114,6 +114,7 @@ def roster(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     city = selectors.city_get_visible(user=user, code=code)
     filters = roster_selectors.RosterFilters(
         sub_industry=request.GET.get("sub_industry", ""),
+        district=request.GET.get("district", ""),
         scope=request.GET.get("scope", ""),
         tier=request.GET.get("tier", ""),
         size=request.GET.get("size", ""),
@@ -136,6 +137,7 @@ def roster(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             "filters": filters,
             "query": query.urlencode(),
             "sub_industries": city.sub_industries.order_by("code"),
+            "districts": selectors.district_list_visible_to(user=user, city=city),
             "tiers": QualityTier.choices,
             "sizes": SizeClass.choices,
         },

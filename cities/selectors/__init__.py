@@ -17,6 +17,7 @@ from sme_pilot.errors import NotFound
 
 from ..models import (
     CityTarget,
+    District,
     Enterprise,
     EnterpriseQuerySet,
     PilotCity,
@@ -97,6 +98,7 @@ class RosterFilters:
     """The registry's filters of a city's roster (oversight adds the rule's and the level's)."""
 
     sub_industry: str = ""
+    district: str = ""  # a district's code
     scope: str = ""  # "above" | "below" | ""
     tier: str = ""
     size: str = ""
@@ -108,6 +110,8 @@ def roster_for_city(*, user: object, city: PilotCity, filters: RosterFilters) ->
     qs = enterprise_list_visible_to(user=user).filter(city=city)
     if filters.sub_industry:
         qs = qs.filter(sub_industry__code=filters.sub_industry)
+    if filters.district:
+        qs = qs.filter(district__code=filters.district)
     if filters.scope == "above":
         qs = qs.filter(above_scale=True)
     elif filters.scope == "below":
@@ -117,6 +121,16 @@ def roster_for_city(*, user: object, city: PilotCity, filters: RosterFilters) ->
     if filters.size:
         qs = qs.filter(size_class=filters.size)
     return qs.search(filters.q).order_by("sub_industry__code", "name", "id")
+
+
+def district_list_visible_to(*, user: object, city: PilotCity) -> QuerySet[District]:
+    """The districts of a city (from a scoped lookup) the user may filter by: every one, or a
+    district official's own."""
+    qs = city.districts.order_by("code")
+    scope = scope_of(user)
+    if scope.reach is Reach.DISTRICT:
+        return qs.filter(pk=scope.district_id)
+    return qs
 
 
 def sub_industry_summary(*, city: PilotCity) -> QuerySet[SubIndustry]:

@@ -226,3 +226,21 @@ def test_the_history_names_the_districts_an_enterprise_moved_between(client, cit
     )
     page = client.get(reverse("cities:enterprise_detail", args=[ent.uscc])).content.decode()
     assert "区县：赛罕区 → 新城区" in page
+
+
+def test_the_roster_filters_by_district_and_offers_a_district_official_only_theirs(
+    client, city_official, district_official, district, city
+):
+    other = DistrictFactory(city=city, code="D9", name="新城区")
+    mine = EnterpriseFactory(sub_industry__city=city, district=district)
+    theirs = EnterpriseFactory(sub_industry__city=city, district=other)
+    url = reverse("oversight:roster", args=[city.code])
+    client.force_login(city_official)
+    page = client.get(url, {"district": "D9"}).content.decode()
+    assert theirs.uscc in page and mine.uscc not in page
+    assert f'value="{district.code}"' in page
+
+    client.force_login(district_official)
+    page = client.get(url).content.decode()
+    assert mine.uscc in page and theirs.uscc not in page
+    assert 'value="D9"' not in page and "新城区" not in page
