@@ -129,6 +129,7 @@ def district_list_visible_to(*, user: object, city: PilotCity) -> QuerySet[Distr
     qs = city.districts.order_by("code")
     scope = scope_of(user)
     if scope.reach is Reach.DISTRICT:
+        assert scope.district_id is not None
         return qs.filter(pk=scope.district_id)
     return qs
 
