@@ -195,8 +195,9 @@ def plan_sub_industries(rows: list[ParsedRow], ctx: Context) -> Plan:
 
 
 def plan_districts(rows: list[ParsedRow], ctx: Context) -> Plan:
-    """Upsert by (city, code); a name may be used once per city, by this file and the database
-    together (a rename that frees a name for another row of the file is fine)."""
+    """Upsert by (city, code). A row whose code is new but whose name is a district the city
+    already has (one an enterprises import created as D001…) gives that district its code.
+    A name may be used once per city, by this file and the database together."""
     rows = [row for row in rows if _in_scope(ctx, row, "city_code")]
     cities = _cities_by_code(rows, "city_code")
     existing = {
@@ -210,21 +211,26 @@ def plan_districts(rows: list[ParsedRow], ctx: Context) -> Plan:
         if r.has("city_code") and r.has("code") and r.values["city_code"] in cities
     }
     kept = {
-        (city_id, r["name"]): code
+        (city_id, r["name"]): r
         for (city_id, code), r in existing.items()
         if (city_id, code) not in codes_in_file
     }
     named_in_file: dict[tuple[int, str], int] = {}
-    plan = Plan(District, update_fields=("name",))
+    plan = Plan(District, update_fields=("code", "name"))
     for row in rows:
         v = row.values
         city_id = _city_id(ctx, row, cities)
         if city_id is None or not row.has("code") or not row.has("name"):
             continue
         key = (city_id, v["name"])
-        if key in kept:
+        current = existing.get((city_id, v["code"]))
+        if key in kept and current is None:
+            current = kept[key]  # the same district, given its code
+        elif key in kept:
             ctx.error(
-                row, "name", f"本市已有名为{quote(v['name'])}的区县（代码 {quote(kept[key])}）"
+                row,
+                "name",
+                f"本市已有名为{quote(v['name'])}的区县（代码 {quote(kept[key]['code'])}）",
             )
             continue
         first = named_in_file.setdefault(key, row.number)
@@ -234,7 +240,7 @@ def plan_districts(rows: list[ParsedRow], ctx: Context) -> Plan:
         if not row.valid:
             continue
         new = {"city_id": city_id, "code": v["code"], "name": v["name"]}
-        plan.add(new, existing.get((city_id, v["code"])))
+        plan.add(new, current)
     return plan
 
 

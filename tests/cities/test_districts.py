@@ -43,8 +43,21 @@ def test_districts_import_upserts_by_city_and_code(fmt, city):
     ]
 
 
+def test_a_district_an_enterprises_import_created_gets_its_real_code(sub_industry):
+    run("enterprises", enterprise_file(2))  # creates 赛罕区 as D001
+    (created,) = District.objects.all()
+    assert created.code == "D001"
+    records = [{"city_code": "HHHT", "code": "150105", "name": "赛罕区"}]
+    result = run("districts", kind_file("districts", records))
+    assert messages(result) == [] and result.updated == 1
+    created.refresh_from_db()
+    assert created.code == "150105"
+    assert set(Enterprise.objects.values_list("district", flat=True)) == {created.pk}
+
+
 def test_districts_import_refuses_a_name_twice_and_writes_nothing(city):
     DistrictFactory(city=city, code="150105", name="赛罕区")
+    DistrictFactory(city=city, code="150104", name="回民区")
     records = [
         {"city_code": "HHHT", "code": "150102", "name": "新城区"},
         {"city_code": "HHHT", "code": "150103", "name": "新城区"},
@@ -57,7 +70,7 @@ def test_districts_import_refuses_a_name_twice_and_writes_nothing(city):
         (4, "name", "本市已有名为“赛罕区”的区县（代码 “150105”）"),
         (5, "city_code", "试点城市“NOPE”不存在"),
     ]
-    assert District.objects.count() == 1
+    assert District.objects.count() == 2
 
 
 def test_a_city_official_imports_only_their_citys_districts(city_official, other_city):
