@@ -26,7 +26,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import services
 from .models import User
 
-ACCOUNT_FIELDS = ("role", "city", "enterprise", "display_name", "phone", "must_change_password")
+SCOPE_FIELDS = ("role", "city", "enterprise", "district", "provider", "province")
+ACCOUNT_FIELDS = (*SCOPE_FIELDS, "display_name", "phone", "must_change_password")
 
 
 class AccountCreationForm(AdminUserCreationForm):
@@ -64,7 +65,7 @@ class AccountAdmin(SimpleHistoryAdmin, UserAdmin):
     change_password_form = AccountPasswordChangeForm
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("角色与范围", {"fields": ("role", "city", "enterprise", "must_change_password")}),
+        ("角色与范围", {"fields": (*SCOPE_FIELDS, "must_change_password")}),
         ("个人信息", {"fields": ("display_name", "phone", "email")}),
         (
             "权限",
@@ -85,7 +86,9 @@ class AccountAdmin(SimpleHistoryAdmin, UserAdmin):
             {
                 "description": (
                     "部委用户和系统管理员不绑定城市或企业；"
-                    "城市管理员和现场评定员须选择城市；企业用户须选择企业。"
+                    "城市管理员和现场评定员须选择城市；企业用户须选择企业；"
+                    "区县管理员须选择城市和该市的区县；服务商用户须选择服务商；"
+                    "省级管理员须选择省份。"
                 ),
                 "fields": ACCOUNT_FIELDS,
             },
@@ -105,7 +108,7 @@ class AccountAdmin(SimpleHistoryAdmin, UserAdmin):
     list_filter = ("role", "is_active", "must_change_password", "is_staff", "city__batch")
     search_fields = ("username", "display_name", "email", "enterprise__name", "enterprise__uscc")
     list_select_related = ("city", "enterprise")
-    autocomplete_fields = ("city", "enterprise")
+    autocomplete_fields = ("city", "enterprise", "district", "provider", "province")
 
     def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
         assert isinstance(obj, User)

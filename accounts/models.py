@@ -1,7 +1,8 @@
-"""The people who log in: one account, one role, and the city or enterprise it is bound to.
+"""The people who log in: one account, one role, and what it is bound to (a city, an enterprise,
+a district of a city, a service provider or a province; `policy.REACH` says which).
 
-A user's city and enterprise are registry rows (`cities`), named by string so that this, the
-lowest app, imports nothing above it.
+These are registry rows (`cities`, `providers`), named by string so that this, the lowest app,
+imports nothing above it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ class AccountManager(UserManager["User"]):
         return super().create_superuser(username, email, password, **extra_fields)
 
 
+# The bindings of the district, provider and province roles: null for every other role.
+_NO_NEW = {"district__isnull": True, "provider__isnull": True, "province__isnull": True}
+
+
 class User(AbstractUser):
     """A person who logs in, with exactly one role and the scope that role is bound to."""
 
@@ -45,6 +50,30 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
         verbose_name="所属企业",
+    )
+    district = models.ForeignKey(
+        "cities.District",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name="所属区县",
+    )
+    provider = models.ForeignKey(
+        "providers.Provider",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name="所属服务商",
+    )
+    province = models.ForeignKey(
+        "cities.Province",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name="所属省份",
     )
     display_name = models.CharField("姓名", max_length=50, blank=True)
     phone = models.CharField("手机号", max_length=30, blank=True)
@@ -81,13 +110,43 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(role="enterprise", enterprise__isnull=False, city__isnull=True)
+                    Q(role="enterprise", enterprise__isnull=False, city__isnull=True, **_NO_NEW)
                     | Q(
                         role__in=["assessor", "city_official"],
                         city__isnull=False,
                         enterprise__isnull=True,
+                        **_NO_NEW,
                     )
-                    | Q(role__in=["ministry", "admin"], city__isnull=True, enterprise__isnull=True)
+                    | Q(
+                        role="district_official",
+                        city__isnull=False,
+                        district__isnull=False,
+                        enterprise__isnull=True,
+                        provider__isnull=True,
+                        province__isnull=True,
+                    )
+                    | Q(
+                        role="provider",
+                        provider__isnull=False,
+                        city__isnull=True,
+                        enterprise__isnull=True,
+                        district__isnull=True,
+                        province__isnull=True,
+                    )
+                    | Q(
+                        role="province_official",
+                        province__isnull=False,
+                        city__isnull=True,
+                        enterprise__isnull=True,
+                        district__isnull=True,
+                        provider__isnull=True,
+                    )
+                    | Q(
+                        role__in=["ministry", "admin"],
+                        city__isnull=True,
+                        enterprise__isnull=True,
+                        **_NO_NEW,
+                    )
                 ),
                 name="accounts_user_role_scope",
             ),
@@ -118,14 +177,31 @@ class User(AbstractUser):
 
         super().clean()
         reach = REACH.get(self.role)
+        keep: set[str] = set()
         if reach is Reach.ENTERPRISE:
             if self.enterprise_id is None:
                 raise ValidationError({"enterprise": "企业用户必须绑定一家企业"})
-            self.city = None
+            keep = {"enterprise"}
         elif reach is Reach.CITY:
             if self.city_id is None:
                 raise ValidationError({"city": "城市管理员和现场评定员必须绑定一个试点城市"})
-            self.enterprise = None
-        else:
-            self.city = None
-            self.enterprise = None
+            keep = {"city"}
+        elif reach is Reach.DISTRICT:
+            if self.city_id is None:
+                raise ValidationError({"city": "区县管理员必须绑定一个试点城市"})
+            if self.district_id is None:
+                raise ValidationError({"district": "区县管理员必须绑定本市的一个区县"})
+            if self.district is not None and self.district.city_id != self.city_id:
+                raise ValidationError({"district": "所选区县不属于该账号的试点城市"})
+            keep = {"city", "district"}
+        elif reach is Reach.PROVIDER:
+            if self.provider_id is None:
+                raise ValidationError({"provider": "服务商用户必须绑定一家服务商"})
+            keep = {"provider"}
+        elif reach is Reach.PROVINCE:
+            if self.province_id is None:
+                raise ValidationError({"province": "省级管理员必须绑定一个省份"})
+            keep = {"province"}
+        for name in ("city", "enterprise", "district", "provider", "province"):
+            if name not in keep:
+                setattr(self, name, None)

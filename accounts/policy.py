@@ -31,13 +31,18 @@ class Reach(enum.Enum):
 
     NOTHING = "nothing"
     ENTERPRISE = "enterprise"  # its own enterprise
+    PROVIDER = "provider"  # its own provider (its projects, once they exist): no registry rows
+    DISTRICT = "district"  # the enterprises of one district of its pilot city
     CITY = "city"  # its pilot city
+    PROVINCE = "province"  # every pilot city of its province
     NATION = "nation"  # every city
 
 
 class Ability(enum.StrEnum):
     SEE_DASHBOARDS = "see_dashboards"  # compliance, dashboards, city reports
     SEE_NATION = "see_nation"  # national dashboard, city comparison, national report
+    # The city list and comparison over the cities in scope (the nation, or one province)
+    COMPARE_CITIES = "compare_cities"
     SEE_OTHERS_DRAFTS = "see_others_drafts"  # another party's unsubmitted self-assessment
     SEE_IMPORT_SUBMITTER = "see_import_submitter"  # who submitted each import job
     IMPORT_REGISTRY = "import_registry"  # cities (the national registry)
@@ -56,6 +61,9 @@ REACH: Final[dict[str, Reach]] = {
     Role.ENTERPRISE: Reach.ENTERPRISE,
     Role.ASSESSOR: Reach.CITY,
     Role.CITY_OFFICIAL: Reach.CITY,
+    Role.DISTRICT_OFFICIAL: Reach.DISTRICT,
+    Role.PROVIDER: Reach.PROVIDER,
+    Role.PROVINCE_OFFICIAL: Reach.PROVINCE,
     Role.MINISTRY: Reach.NATION,
     Role.ADMIN: Reach.NATION,
 }
@@ -74,11 +82,18 @@ ABILITIES: Final[dict[str, frozenset[Ability]]] = {
             A.MANAGE_PROVIDER_LIBRARY,
         }
     ),
-    Role.MINISTRY: frozenset({A.SEE_DASHBOARDS, A.SEE_NATION}),
+    # Read-only over the district's enterprises and their assessments (its dashboard comes later).
+    Role.DISTRICT_OFFICIAL: frozenset(),
+    # Nothing of the registry: its profile, products and projects come with the provider library.
+    Role.PROVIDER: frozenset(),
+    # Like ministry staff within the province: dashboards, rosters and reports of its cities.
+    Role.PROVINCE_OFFICIAL: frozenset({A.SEE_DASHBOARDS, A.COMPARE_CITIES}),
+    Role.MINISTRY: frozenset({A.SEE_DASHBOARDS, A.SEE_NATION, A.COMPARE_CITIES}),
     Role.ADMIN: frozenset(
         {
             A.SEE_DASHBOARDS,
             A.SEE_NATION,
+            A.COMPARE_CITIES,
             A.SEE_OTHERS_DRAFTS,
             A.SEE_IMPORT_SUBMITTER,
             A.IMPORT_REGISTRY,
@@ -102,12 +117,17 @@ def role_of(user: object) -> str | None:
 
 @dataclass(frozen=True)
 class Scope:
-    """What exists for a user: every city, one city (`city_id`), one enterprise
-    (`enterprise_id`; its city is the enterprise's), or nothing."""
+    """What exists for a user: every city, one province's cities (`province_id`), one city
+    (`city_id`), one district of a city (`city_id`, `district_id`), one enterprise
+    (`enterprise_id`; its city is the enterprise's), one provider (`provider_id`: no registry
+    rows), or nothing."""
 
     reach: Reach
     city_id: int | None = None
     enterprise_id: int | None = None
+    district_id: int | None = None
+    province_id: int | None = None
+    provider_id: int | None = None
 
     @property
     def is_nation(self) -> bool:
@@ -128,6 +148,18 @@ def scope_of(user: object) -> Scope:
     if reach is Reach.ENTERPRISE:
         enterprise_id = getattr(user, "enterprise_id", None)
         return Scope(Reach.ENTERPRISE, enterprise_id=enterprise_id) if enterprise_id else NOTHING
+    if reach is Reach.DISTRICT:
+        city_id = getattr(user, "city_id", None)
+        district_id = getattr(user, "district_id", None)
+        if city_id is None or district_id is None:
+            return NOTHING
+        return Scope(Reach.DISTRICT, city_id=city_id, district_id=district_id)
+    if reach is Reach.PROVINCE:
+        province_id = getattr(user, "province_id", None)
+        return Scope(Reach.PROVINCE, province_id=province_id) if province_id else NOTHING
+    if reach is Reach.PROVIDER:
+        provider_id = getattr(user, "provider_id", None)
+        return Scope(Reach.PROVIDER, provider_id=provider_id) if provider_id else NOTHING
     return NOTHING
 
 
@@ -142,6 +174,24 @@ def has(user: object, ability: Ability) -> bool:
 def sees_everything(user: object) -> bool:
     """Ministry (read-only) and administrators see every city."""
     return has(user, Ability.SEE_NATION)
+
+
+def compares_cities(user: object) -> bool:
+    """The city list and the city comparison (全国看板) over the cities in scope: ministry and
+    administrators (every city), province officials (their province's)."""
+    return has(user, Ability.COMPARE_CITIES)
+
+
+def sees_city_overview(user: object) -> bool:
+    """A pilot city's overview page (whole-city figures): everyone whose scope is whole cities.
+    A district official sees only the district's enterprises, never the city's totals."""
+    return scope_of(user).reach in (Reach.CITY, Reach.PROVINCE, Reach.NATION)
+
+
+def sees_registry(user: object) -> bool:
+    """Any registry row at all (enterprises, assessments, reports): not a provider (its
+    projects come later), not an anonymous or inactive user."""
+    return scope_of(user).reach not in (Reach.NOTHING, Reach.PROVIDER)
 
 
 def sees_dashboards(user: object) -> bool:
@@ -162,7 +212,7 @@ def report_kinds(user: object) -> tuple[str, ...]:
         kinds.append("national")
     if has(user, Ability.SEE_DASHBOARDS):
         kinds.append("city")
-    if scope_of(user).reach is not Reach.NOTHING:
+    if sees_registry(user):
         kinds.append("assessment")
     return tuple(kinds)
 
@@ -194,7 +244,12 @@ def may_import(user: object) -> bool:
 
 
 # The roles whose accounts a city official opens and manages.
-PROVISIONED_BY_CITY: Final = (Role.ENTERPRISE, Role.ASSESSOR)
+PROVISIONED_BY_CITY: Final = (
+    Role.ENTERPRISE,
+    Role.ASSESSOR,
+    Role.DISTRICT_OFFICIAL,
+    Role.PROVIDER,
+)
 
 
 def managed_city_id(user: object) -> int | None:
@@ -210,11 +265,18 @@ def manages_city_accounts(user: object) -> bool:
 
 
 def accounts_of_city(city_id: int) -> Q:
-    """The accounts of PROVISIONED_BY_CITY roles that belong to the city (a filter on User)."""
+    """The accounts of PROVISIONED_BY_CITY roles that belong to the city (a filter on User).
+
+    An enterprise account belongs to its enterprise's city, an assessor's or a district
+    official's to its city. A provider account belongs to its provider, which may serve several
+    cities: each city manages the provider accounts its own officials opened."""
     q = Q(pk__in=[])
     for role in PROVISIONED_BY_CITY:
-        if REACH[role] is Reach.ENTERPRISE:
+        reach = REACH[role]
+        if reach is Reach.ENTERPRISE:
             q |= Q(role=role, enterprise__city_id=city_id)
+        elif reach is Reach.PROVIDER:
+            q |= Q(role=role, created_by__city_id=city_id)
         else:
             q |= Q(role=role, city_id=city_id)
     return q
@@ -224,9 +286,22 @@ def account_in_city(user: User, city_id: int) -> bool:
     """The same question as `accounts_of_city`, for one account."""
     if user.role not in PROVISIONED_BY_CITY:
         return False
-    if REACH[user.role] is Reach.ENTERPRISE:
+    reach = REACH[user.role]
+    if reach is Reach.ENTERPRISE:
         return user.enterprise is not None and user.enterprise.city_id == city_id
+    if reach is Reach.PROVIDER:
+        return user.created_by is not None and user.created_by.city_id == city_id
     return user.city_id == city_id
+
+
+def account_binding(role: str) -> str:
+    """What an account of `role` opened by a city official is bound to: "enterprise",
+    "district" (a district of the official's city), "provider" or "city" (the official's)."""
+    return {
+        Reach.ENTERPRISE: "enterprise",
+        Reach.DISTRICT: "district",
+        Reach.PROVIDER: "provider",
+    }.get(REACH.get(role, Reach.NOTHING), "city")
 
 
 # --- templates -------------------------------------------------------------------------------
@@ -249,6 +324,16 @@ class Can:
     def city_scoped(self) -> bool:
         """Works within one pilot city (官员, 评定员): the city's pages are the user's home."""
         return scope_of(self._user).reach is Reach.CITY
+
+    @property
+    def see_reports(self) -> bool:
+        """我的报告: any kind of report to request."""
+        return bool(report_kinds(self._user))
+
+    @property
+    def district_scoped(self) -> bool:
+        """Works within one district of a city (区县管理员): the district's enterprise list."""
+        return scope_of(self._user).reach is Reach.DISTRICT
 
     @property
     def see_city_dashboard(self) -> bool:

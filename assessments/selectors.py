@@ -50,6 +50,12 @@ def assessment_list_visible_to(*, user: object) -> QuerySet[Assessment]:
         pass
     elif scope.reach is policy.Reach.CITY:
         qs = qs.filter(enterprise__city_id=scope.city_id)
+    elif scope.reach is policy.Reach.DISTRICT:
+        assert scope.district_id is not None
+        qs = qs.filter(enterprise__city_id=scope.city_id, enterprise__district_id=scope.district_id)
+    elif scope.reach is policy.Reach.PROVINCE:
+        assert scope.province_id is not None
+        qs = qs.filter(enterprise__city__province_id=scope.province_id)
     else:
         return qs.none()
     return qs if policy.sees_others_drafts(user) else qs.exclude(_PRIVATE_DRAFTS)

@@ -80,10 +80,19 @@ def _floor_copy_text(rows: list[dict[str, Any]]) -> tuple[list[str], bytes]:
     """The enterprise rows as COPY text, exactly the columns the import writes."""
     from django.utils import timezone
 
-    from cities.models import PilotCity, SubIndustry
+    from cities.models import District, PilotCity, SubIndustry
 
     cities = dict(PilotCity.objects.values_list("code", "id"))
     subs = {(c, code): i for i, c, code in SubIndustry.objects.values_list("id", "city_id", "code")}
+    # The districts the rows name, created here once (the import then finds them all existing).
+    districts = {
+        (c, name): i for i, c, name in District.objects.values_list("id", "city_id", "name")
+    }
+    for row in rows:
+        key = (cities[row["city_code"]], row["district"])
+        if row["district"] and key not in districts:
+            code = f"D{sum(1 for c, _ in districts if c == key[0]) + 1:03d}"
+            districts[key] = District.objects.create(city_id=key[0], code=code, name=key[1]).pk
     now = timezone.now().isoformat()
     tiers = {"none", "innovative", "provincial_srdi", "little_giant"}
     columns = [
@@ -92,7 +101,7 @@ def _floor_copy_text(rows: list[dict[str, Any]]) -> tuple[list[str], bytes]:
         "name",
         "city_id",
         "sub_industry_id",
-        "district",
+        "district_id",
         "above_scale",
         "quality_tier",
         "size_class",
@@ -113,7 +122,7 @@ def _floor_copy_text(rows: list[dict[str, Any]]) -> tuple[list[str], bytes]:
             row["name"],
             str(city_id),
             str(subs[(city_id, row["sub_industry_code"])]),
-            row["district"],
+            str(districts[(city_id, row["district"])]) if row["district"] else "\\N",
             "t" if row["above_scale"] == "是" else "f",
             row["quality_tier"],
             row["size_class"],

@@ -15,6 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     CityTarget,
+    District,
     Enterprise,
     ImportJob,
     PilotBatch,
@@ -120,6 +121,15 @@ class SubIndustryAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("city",)
 
 
+@admin.register(District)
+class DistrictAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "code", "city")
+    list_filter = ("city__batch",)
+    search_fields = ("code", "name", "city__name", "city__code")
+    list_select_related = ("city",)
+    autocomplete_fields = ("city",)
+
+
 @admin.register(Enterprise)
 class EnterpriseAdmin(SimpleHistoryAdmin):
     list_display = (
@@ -140,7 +150,7 @@ class EnterpriseAdmin(SimpleHistoryAdmin):
     )
     search_fields = ("uscc", "name")
     list_select_related = ("city", "sub_industry")
-    autocomplete_fields = ("city", "sub_industry")
+    autocomplete_fields = ("city", "sub_industry", "district")
     readonly_fields = ("created_at", "updated_at")
     # COUNT(*) over the whole table dominates a paged list; skip it.
     show_full_result_count = False

@@ -52,4 +52,5 @@ class ImportKind(models.TextChoices):
 
     CITIES = "cities", "试点城市"
     SUB_INDUSTRIES = "sub_industries", "细分行业"
+    DISTRICTS = "districts", "区县"
     ENTERPRISES = "enterprises", "企业名录"

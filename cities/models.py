@@ -236,6 +236,33 @@ class SubIndustry(models.Model):
         return self.name
 
 
+class District(models.Model):
+    """A district or county (区县) of a pilot city: reference data, named by rosters by name."""
+
+    city = models.ForeignKey(
+        PilotCity, on_delete=models.CASCADE, related_name="districts", verbose_name="城市"
+    )
+    code = models.CharField("区县代码", max_length=20)
+    name = models.CharField("区县名称", max_length=50)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["city", "code"]
+        verbose_name = "区县"
+        verbose_name_plural = "区县"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["city", "code"], name="cities_district_unique_code_per_city"
+            ),
+            models.UniqueConstraint(
+                fields=["city", "name"], name="cities_district_unique_name_per_city"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class EnterpriseQuerySet(models.QuerySet["Enterprise"]):
     def in_city(self, city: PilotCity) -> EnterpriseQuerySet:
         return self.filter(city=city)
@@ -265,7 +292,14 @@ class Enterprise(models.Model):
     sub_industry = models.ForeignKey(
         SubIndustry, on_delete=models.PROTECT, related_name="enterprises", verbose_name="细分行业"
     )
-    district = models.CharField("区县", max_length=50, blank=True)
+    district = models.ForeignKey(
+        District,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enterprises",
+        verbose_name="区县",
+    )
     above_scale = models.BooleanField("是否规上", default=False)
     quality_tier = models.CharField(
         "优质企业梯度", max_length=20, choices=QualityTier.choices, default=QualityTier.NONE
@@ -324,6 +358,12 @@ class Enterprise(models.Model):
             and self.sub_industry.city_id != self.city_id
         ):
             raise ValidationError({"sub_industry": "细分行业不属于该企业所在城市"})
+        if (
+            self.district is not None
+            and self.city_id is not None
+            and self.district.city_id != self.city_id
+        ):
+            raise ValidationError({"district": "区县不属于该企业所在城市"})
 
 
 class CityTarget(models.Model):

@@ -1,4 +1,5 @@
-"""Demo data for `make run`: three pilot cities, rosters, confirmed levels, a user per role, and
+"""Demo data for `make run`: three pilot cities with districts, rosters, confirmed levels, a demo
+provider, a user per role, and
 in the mid-pilot city online questionnaires that score just below the rule's level.
 
 Deterministic (fixed random seed) and loaded once: a second call finds the demo cities and stops.
@@ -25,6 +26,7 @@ from assessments.selectors import current_pledge_text, with_current_level
 from cities import uscc
 from cities.models import (
     CityTarget,
+    District,
     Enterprise,
     PilotBatch,
     PilotCity,
@@ -36,6 +38,7 @@ from cities.models import (
     add_months,
 )
 from oversight.selectors.compliance import counted_q, rule_for
+from providers.models import Provider
 
 DEMO_PASSWORD = "Demo-2026!"  # noqa: S105 - printed to the developer by `make run`; demo only
 
@@ -108,15 +111,26 @@ def _pick(rng: random.Random, weighted: Sequence[tuple[str, int]]) -> str:
     return str(rng.choices(values, weights=weights)[0])
 
 
+def _scope_text(u: User) -> str:
+    if u.district is not None and u.city is not None:
+        return f"{u.city.name}{u.district.name}"
+    if u.city is not None:
+        return u.city.name
+    if u.enterprise is not None:
+        return u.enterprise.name
+    if u.provider is not None:
+        return u.provider.name
+    if u.province is not None:
+        return u.province.name
+    return "全国"
+
+
 def _logins() -> list[DemoLogin]:
-    users = User.objects.filter(username__startswith="demo_").select_related("city", "enterprise")
+    users = User.objects.filter(username__startswith="demo_").select_related(
+        "city", "enterprise", "district", "provider", "province"
+    )
     return [
-        DemoLogin(
-            u.username,
-            u.get_role_display(),
-            (u.city.name if u.city else "") or (u.enterprise.name if u.enterprise else "全国"),
-        )
-        for u in users.order_by("id")
+        DemoLogin(u.username, u.get_role_display(), _scope_text(u)) for u in users.order_by("id")
     ]
 
 
@@ -139,6 +153,10 @@ def demo_seed() -> DemoResult:
             plan_approved_on=approved,
         )
         sub_rows = [SubIndustry.objects.create(city=city, code=c, name=n) for c, n in subs]
+        district_rows = [
+            District.objects.create(city=city, code=f"D{n:03d}", name=district_name)
+            for n, district_name in enumerate(DISTRICTS, start=1)
+        ]
         for i in range(ENTERPRISES_PER_CITY):
             serial += 1
             sub = sub_rows[i % len(sub_rows)]
@@ -151,7 +169,7 @@ def demo_seed() -> DemoResult:
                     f"{rng.choice(SUFFIXES)}",
                     city=city,
                     sub_industry=sub,
-                    district=rng.choice(DISTRICTS),
+                    district=rng.choice(district_rows),
                     above_scale=above,
                     quality_tier=tier,
                     size_class=SizeClass.MEDIUM
@@ -207,15 +225,35 @@ def _level(e: Enterprise, purpose: str, day: dt.date, level: int, now: dt.dateti
     )
 
 
+DEMO_PROVIDER = ("呼和浩特草原云数字科技有限公司", "integrator")
+
+
 def _seed_users() -> None:
     hhht = PilotCity.objects.get(code="HHHT")
     first = Enterprise.objects.filter(city=hhht).order_by("uscc").first()
+    # The district official's district: the one the first enterprise is in, so that the demo
+    # enterprise's pages are theirs too.
+    district = first.district if first is not None and first.district is not None else None
+    provider = Provider.objects.create(
+        uscc=uscc.synthetic(900_001, region_code="150100"),
+        name=DEMO_PROVIDER[0],
+        category=DEMO_PROVIDER[1],
+        contact_name="王经理",
+    )
     specs: list[dict[str, Any]] = [
         {"username": "demo_admin", "role": Role.ADMIN, "is_staff": True, "is_superuser": True},
         {"username": "demo_ministry", "role": Role.MINISTRY},
         {"username": "demo_city", "role": Role.CITY_OFFICIAL, "city": hhht},
         {"username": "demo_assessor", "role": Role.ASSESSOR, "city": hhht},
         {"username": "demo_enterprise", "role": Role.ENTERPRISE, "enterprise": first},
+        {
+            "username": "demo_district",
+            "role": Role.DISTRICT_OFFICIAL,
+            "city": hhht,
+            "district": district,
+        },
+        {"username": "demo_provider", "role": Role.PROVIDER, "provider": provider},
+        {"username": "demo_province", "role": Role.PROVINCE_OFFICIAL, "province": hhht.province},
     ]
     names = {
         "demo_admin": "系统管理员",
@@ -223,6 +261,9 @@ def _seed_users() -> None:
         "demo_city": "呼和浩特市工信局",
         "demo_assessor": "现场评定员",
         "demo_enterprise": "企业填报人",
+        "demo_district": f"{district.name if district else ''}工信局",
+        "demo_provider": "服务商联系人",
+        "demo_province": "内蒙古自治区工信厅",
     }
     for spec in specs:
         user = User(display_name=names[str(spec["username"])], **spec)  # type: ignore[arg-type]

@@ -69,7 +69,7 @@ def _row(
         e.name,
         e.city.code,
         e.sub_industry.code,
-        e.district,
+        e.district.name if e.district is not None else "",
         "是" if e.above_scale else "否",
         tiers.get(e.quality_tier, e.quality_tier),
         sizes.get(e.size_class, e.size_class),

@@ -67,7 +67,7 @@ def city_dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
 
 @login_required
 def national_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not policy.sees_everything(request.user):
+    if not policy.compares_cities(request.user):
         raise Http404
     try:
         as_of = parse_as_of(request.GET.get("as_of"))
@@ -114,6 +114,7 @@ def roster(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     city = selectors.city_get_visible(user=user, code=code)
     filters = roster_selectors.RosterFilters(
         sub_industry=request.GET.get("sub_industry", ""),
+        district=request.GET.get("district", ""),
         scope=request.GET.get("scope", ""),
         tier=request.GET.get("tier", ""),
         size=request.GET.get("size", ""),
@@ -136,6 +137,7 @@ def roster(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             "filters": filters,
             "query": query.urlencode(),
             "sub_industries": city.sub_industries.order_by("code"),
+            "districts": selectors.district_list_visible_to(user=user, city=city),
             "tiers": QualityTier.choices,
             "sizes": SizeClass.choices,
         },
@@ -151,7 +153,7 @@ def roster_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     )
     enterprises = with_current_level(
         roster_selectors.roster_for_city(user=request.user, city=city, filters=filters)
-    ).select_related("city", "sub_industry")
+    ).select_related("city", "sub_industry", "district")
     content = exports.roster_xlsx(enterprises.iterator(chunk_size=2000), rule=rule_for(city.batch))
     filename = f"{city.name}企业名录_{timezone.localdate().isoformat()}.xlsx"
     return attachment_response(

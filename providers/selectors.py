@@ -28,8 +28,14 @@ def library_visible_to(*, user: object, city: PilotCity | None = None) -> QueryS
     entries = LibraryEntry.objects.select_related("provider", "city")
     if scope.reach is policy.Reach.NATION:
         pass
-    elif scope.reach is policy.Reach.CITY:
+    elif scope.reach is policy.Reach.PROVINCE:
+        entries = entries.filter(city__province_id=scope.province_id or 0)
+    elif scope.reach in (policy.Reach.CITY, policy.Reach.DISTRICT):
+        # A district official reads the city's library (their enterprises choose from it).
         entries = entries.filter(city_id=scope.city_id)
+    elif scope.reach is policy.Reach.PROVIDER:
+        # A provider's own entries, in every city whose library it is in.
+        entries = entries.filter(provider__pk=scope.provider_id or 0)
     elif scope.reach is policy.Reach.ENTERPRISE:
         city_ids = Enterprise.objects.filter(pk=scope.enterprise_id or 0).values("city_id")
         entries = entries.filter(city_id__in=city_ids, status=LibraryStatus.ACTIVE)

@@ -41,6 +41,8 @@ def _list_page(
 ) -> HttpResponse:
     user = request.user
     kinds = report_kinds(user)
+    if not kinds:
+        raise Http404  # a role that sees nothing to report on (a provider, for now)
     cities = city_list_visible_to(user=user).order_by("code") if "city" in kinds else []
     # The latest assessments in scope whose report the user may request right here; any other
     # assessment's report is requested on its result page.

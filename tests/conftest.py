@@ -10,7 +10,13 @@ import time
 import pytest
 
 from accounts.models import Role
-from tests.cities.factories import CityFactory, EnterpriseFactory, SubIndustryFactory, UserFactory
+from tests.cities.factories import (
+    CityFactory,
+    DistrictFactory,
+    EnterpriseFactory,
+    SubIndustryFactory,
+    UserFactory,
+)
 
 # Tests with real Celery workers need Redis and PostgreSQL. They skip before any fixture runs
 # (a transactional test that is set up and then skipped still flushes the database); in CI the
@@ -77,6 +83,37 @@ def other_city_official(other_city):
 @pytest.fixture
 def assessor(city):
     return UserFactory(username="assessor", role=Role.ASSESSOR, city=city)
+
+
+@pytest.fixture
+def district(city):
+    return DistrictFactory(city=city, code="D1", name="赛罕区")
+
+
+@pytest.fixture
+def district_official(city, district):
+    return UserFactory(
+        username="district", role=Role.DISTRICT_OFFICIAL, city=city, district=district
+    )
+
+
+@pytest.fixture
+def provider(db):
+    from providers.models import Provider
+
+    return Provider.objects.create(
+        uscc="91350100M000100Y43", name="示例数字科技有限公司", category="integrator"
+    )
+
+
+@pytest.fixture
+def provider_user(provider):
+    return UserFactory(username="provider", role=Role.PROVIDER, provider=provider)
+
+
+@pytest.fixture
+def province_official(city):
+    return UserFactory(username="province", role=Role.PROVINCE_OFFICIAL, province=city.province)
 
 
 @pytest.fixture

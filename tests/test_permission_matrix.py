@@ -10,6 +10,9 @@ Reading an expectation: one token per role, in the order of ROLES —
     ent   enterprise A1's user     asr2  assessor of city B (NB)      off2  city official of B
     ent2  enterprise A2's user (same city as A1)                      min   ministry
                                                                       adm   administrator (staff)
+    dst   district official of A's district D1 (A1 is in D1, A2 is not)
+    prv   a service provider's user (sees no registry row: its projects come later)
+    prov  province official of A's province (内蒙古; city B is in another province)
 
     L     302 to the login page (a page that needs a session)
     302   a redirect elsewhere (never to the login page: the role was let in)
@@ -49,21 +52,23 @@ from django.utils import timezone
 from accounts.models import Role
 from assessments import evidence as evidence_content
 from assessments.models import Evidence, Method, Purpose
-from cities.models import CityTarget, ImportJob, ImportJobState, ImportKind
+from cities.models import CityTarget, ImportJob, ImportJobState, ImportKind, Province
 from cities.services import accounts as account_services
 from projects.models import SubsidyRule
+from providers.models import Provider
 from reports.models import ReportDownload, ReportJob, ReportJobState, ReportKind
 from sme_pilot.storage import private_storage
 from tests.assessments.factories import AssessmentFactory
 from tests.cities.factories import (
     CityFactory,
+    DistrictFactory,
     EnterpriseFactory,
     SubIndustryFactory,
     UserFactory,
 )
 from tests.providers.factories import LibraryEntryFactory, ProductFactory
 
-ROLES = ("anon", "ent", "ent2", "asr", "asr2", "off", "off2", "min", "adm")
+ROLES = ("anon", "ent", "ent2", "asr", "asr2", "off", "off2", "min", "adm", "dst", "prv", "prov")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +114,8 @@ def sheet_token(w: Any) -> str:
 CITY = {"code": "city.code"}  # city A
 ENT = {"uscc": "ent.uscc"}  # enterprise A1
 ACCOUNT = {"pk": "users.ent.pk"}  # A1's account, which city A's official manages
+PROVIDER_ACCOUNT = {"pk": "users.prv.pk", "label": "provider"}  # opened by city A's official
+DISTRICT_ACCOUNT = {"pk": "users.dst.pk", "label": "district"}
 SUBMITTED = {"pk": "sub_a1.pk"}  # A1's submitted self-assessment
 CONFIRMED = {"pk": "conf_a1.pk"}  # A1's confirmed on-site assessment
 DRAFT = {"pk": "draft_a1.pk", "label": "draft"}  # A1's draft: private to A1 (and the admin)
@@ -156,202 +163,238 @@ def _report_request(kind: str, assessment: str = "sub_a1") -> dict[str, Any]:
 # fmt: off
 MATRIX: list[Entry] = [
     # --- probes: anyone, no session needed --------------------------------------------------
-    #                           anon ent ent2 asr asr2 off off2 min adm
-    E("healthz",               "200 200 200 200 200 200 200 200 200"),
-    E("healthz",               "405 405 405 405 405 405 405 405 405", "POST"),
-    E("readyz",                "200 200 200 200 200 200 200 200 200"),
+    #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("healthz",               "200 200 200 200 200 200 200 200 200 200 200 200"),
+    E("healthz",               "405 405 405 405 405 405 405 405 405 405 405 405", "POST"),
+    E("readyz",                "200 200 200 200 200 200 200 200 200 200 200 200"),
 
     # --- sign-in ----------------------------------------------------------------------------
-    #                           anon ent ent2 asr asr2 off off2 min adm
-    E("accounts:login",                 "200 302 302 302 302 302 302 302 302"),
-    E("accounts:logout",                "405 405 405 405 405 405 405 405 405"),
-    E("accounts:logout",                "L   L   L   L   L   L   L   L   L  ", "POST"),
-    E("accounts:password_change",       "L   200 200 200 200 200 200 200 200"),
-    E("accounts:password_change_done",  "L   200 200 200 200 200 200 200 200"),
-    E("cities:home",                  "L   302 302 302 302 302 302 302 302"),
+    #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("accounts:login",                 "200 302 302 302 302 302 302 302 302 302 302 302"),
+    E("accounts:logout",                "405 405 405 405 405 405 405 405 405 405 405 405"),
+    E("accounts:logout",                "L   L   L   L   L   L   L   L   L L   L   L", "POST"),
+    E("accounts:password_change",       "L   200 200 200 200 200 200 200 200 200 200 200"),
+    E("accounts:password_change_done",  "L   200 200 200 200 200 200 200 200 200 200 200"),
+    E("cities:home",                  "L   302 302 302 302 302 302 302 302 302 200 302"),
 
     # --- registry pages, dashboards, export -------------------------------------------------
-    #                           anon ent ent2 asr asr2 off off2 min adm
-    E("cities:city_list",             "L   404 404 404 404 404 404 200 200"),
-    E("cities:city_detail",           "L   404 404 200 404 200 404 200 200", **CITY),
-    E("oversight:roster",                "L   404 404 200 404 200 404 200 200", **CITY),
-    E("oversight:city_dashboard",        "L   404 404 404 404 200 404 200 200", **CITY),
-    E("oversight:roster_export",         "L   404 404 404 404 200 404 200 200", **CITY),
-    E("oversight:national_dashboard",    "L   404 404 404 404 404 404 200 200"),
-    E("cities:enterprise_detail",     "L   302 404 200 404 200 404 200 200", **ENT),
-    E("cities:my_enterprise",         "L   200 200 404 404 404 404 404 404"),
-    E("projects:subsidy_policy",      "L   404 404 404 404 200 404 200 200", **CITY),
-    E("cities:my_enterprise",         "L   302 302 404 404 404 404 404 404", "POST",
+    #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("cities:city_list",             "L   404 404 404 404 404 404 200 200 404 404 200"),
+    E("cities:city_detail",           "L   404 404 200 404 200 404 200 200 404 404 200", **CITY),
+    E("oversight:roster",                "L   404 404 200 404 200 404 200 200 200 404 200", **CITY),
+    E("oversight:city_dashboard",        "L   404 404 404 404 200 404 200 200 404 404 200", **CITY),
+    E("oversight:roster_export",         "L   404 404 404 404 200 404 200 200 404 404 200", **CITY),
+    E("oversight:national_dashboard",    "L   404 404 404 404 404 404 200 200 404 404 200"),
+    E("cities:enterprise_detail",     "L   302 404 200 404 200 404 200 200 200 404 200", **ENT),
+    E("cities:my_enterprise",         "L   200 200 404 404 404 404 404 404 404 404 404"),
+    E("projects:subsidy_policy",      "L   404 404 404 404 200 404 200 200 404 404 200", **CITY),
+    E("cities:my_enterprise",         "L   302 302 404 404 404 404 404 404 404 404 404", "POST",
       data={"contact_name": "张三"}),
 
     # --- imports: pages and the htmx progress fragment --------------------------------------
-    #                           anon ent ent2 asr asr2 off off2 min adm
-    E("cities:import_list",           "L   404 404 404 404 200 200 404 200"),
-    E("cities:import_list",           "L   404 404 404 404 200 200 404 200", "POST", data={}),
-    E("cities:import_detail",         "L   404 404 404 404 200 404 404 200", **IMPORT),
-    E("cities:import_confirm",        "L   404 404 404 404 302 404 404 302", "POST", **IMPORT),
-    E("cities:import_confirm",        "L   405 405 405 405 405 405 405 405", **IMPORT),
-    E("cities:import_progress",       "L   404 404 404 404 200 404 404 200", **IMPORT),
-    E("cities:import_template",       "L   404 404 404 404 200 200 404 200",
+    #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("cities:import_list",           "L   404 404 404 404 200 200 404 200 404 404 404"),
+    E("cities:import_list", "L   404 404 404 404 200 200 404 200 404 404 404", "POST", data={}),
+    E("cities:import_detail",         "L   404 404 404 404 200 404 404 200 404 404 404", **IMPORT),
+    E("cities:import_confirm", "L   404 404 404 404 302 404 404 302 404 404 404", "POST", **IMPORT),
+    E("cities:import_confirm",        "L   405 405 405 405 405 405 405 405 405 405 405", **IMPORT),
+    E("cities:import_progress",       "L   404 404 404 404 200 404 404 200 404 404 404", **IMPORT),
+    E("cities:import_template",       "L   404 404 404 404 200 200 404 200 404 404 404",
       kind=lambda w: "enterprises"),
-    E("cities:import_template",       "L   404 404 404 404 404 404 404 200",
+    E("cities:import_template",       "L   404 404 404 404 404 404 404 200 404 404 404",
       kind=lambda w: "cities", label="cities"),
 
     # --- account management: city officials only --------------------------------------------
     # 410 for city B's official: a sheet token that is not yours reads as expired, like any
     # unknown token, so it confirms nothing.
-    #                           anon ent ent2 asr asr2 off off2 min adm
-    E("cities:account_list",          "L   404 404 404 404 200 200 404 404"),
-    E("cities:account_create",        "L   404 404 404 404 200 200 404 404"),
-    E("cities:account_create",        "L   404 404 404 404 200 200 404 404", "POST", data={}),
-    E("cities:account_enterprise_search", "L 404 404 404 404 200 200 404 404",
+    #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("cities:account_list",          "L   404 404 404 404 200 200 404 404 404 404 404"),
+    E("cities:account_create",        "L   404 404 404 404 200 200 404 404 404 404 404"),
+    E("cities:account_create", "L   404 404 404 404 200 200 404 404 404 404 404", "POST", data={}),
+    E("cities:account_enterprise_search", "L 404 404 404 404 200 200 404 404 404 404 404",
       data=lambda w: {"q": w.ent.name[:2]}),
-    E("cities:account_bulk_create",   "L   404 404 404 404 200 200 404 404"),
-    E("cities:account_bulk_result",   "L   404 404 404 404 200 410 404 404", token=sheet_token),
-    E("cities:account_sheet_download", "L  404 404 404 404 200 410 404 404", token=sheet_token),
-    E("cities:account_reset_password", "L  404 404 404 404 200 404 404 404", **ACCOUNT),
-    E("cities:account_deactivate",    "L   404 404 404 404 200 404 404 404", **ACCOUNT),
-    E("cities:account_deactivate",    "L   404 404 404 404 302 404 404 404", "POST", **ACCOUNT),
-    E("cities:account_reactivate",    "L   404 404 404 404 200 404 404 404", **ACCOUNT),
+    E("cities:account_bulk_create",   "L   404 404 404 404 200 200 404 404 404 404 404"),
+    E("cities:account_bulk_result", "L   404 404 404 404 200 410 404 404 404 404 404",
+      token=sheet_token),
+    E("cities:account_sheet_download", "L  404 404 404 404 200 410 404 404 404 404 404",
+      token=sheet_token),
+    E("cities:account_reset_password", "L  404 404 404 404 200 404 404 404 404 404 404", **ACCOUNT),
+    E("cities:account_deactivate",    "L   404 404 404 404 200 404 404 404 404 404 404", **ACCOUNT),
+    E("cities:account_deactivate", "L   404 404 404 404 302 404 404 404 404 404 404",
+      "POST", **ACCOUNT),
+    E("cities:account_reactivate",    "L   404 404 404 404 200 404 404 404 404 404 404", **ACCOUNT),
+    # The provider's and the district official's accounts: city A's official manages them.
+    E("cities:account_reset_password", "L  404 404 404 404 200 404 404 404 404 404 404",
+      **PROVIDER_ACCOUNT),
+    E("cities:account_deactivate", "L   404 404 404 404 302 404 404 404 404 404 404",
+      "POST", **DISTRICT_ACCOUNT),
 
     # --- assessment pages -------------------------------------------------------------------
     # Seen but not theirs to act on: 403 from the services (the object is known to exist).
-    #                           anon ent ent2 asr asr2 off off2 min adm
-    E("assessments:assessment_list",       "L   200 200 404 404 404 404 404 404"),
-    E("assessments:assessment_new",        "L   302 302 403 403 403 403 403 403", "POST",
+    #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("assessments:assessment_list",       "L   200 200 404 404 404 404 404 404 404 404 404"),
+    E("assessments:assessment_new", "L   302 302 403 403 403 403 403 403 403 403 403", "POST",
       data={"purpose": "self_check"}),
-    E("assessments:assessment_new",        "L   405 405 405 405 405 405 405 405"),
-    E("assessments:enterprise_assessments", "L  302 404 200 404 200 404 200 200", **ENT),
-    E("assessments:assessment_detail",     "L   200 404 200 404 200 404 200 200", **SUBMITTED),
-    E("assessments:assessment_detail",     "L   200 404 404 404 404 404 404 200", **DRAFT),
-    E("assessments:assessment_autosave", "L   400 404 403 404 403 404 403 403", "POST", **SUBMITTED,
+    E("assessments:assessment_new",        "L   405 405 405 405 405 405 405 405 405 405 405"),
+    E("assessments:enterprise_assessments", "L  302 404 200 404 200 404 200 200 200 404 200",
+      **ENT),
+    E("assessments:assessment_detail", "L   200 404 200 404 200 404 200 200 200 404 200",
+      **SUBMITTED),
+    E("assessments:assessment_detail", "L   200 404 404 404 404 404 404 200 404 404 404", **DRAFT),
+    E("assessments:assessment_autosave", "L   400 404 403 404 403 404 403 403 403 404 403",
+      "POST", **SUBMITTED,
       data={"field": "Q2", "value": "C", "base_version": 0}),
-    E("assessments:assessment_submit",     "L   200 404 404 404 404 404 404 404", **DRAFT),
-    E("assessments:assessment_submit",     "L   302 404 404 404 404 404 404 404", **SUBMITTED),
-    E("assessments:assessment_submit", "L   200 404 403 404 403 404 403 403", "POST", **SUBMITTED,
+    E("assessments:assessment_submit", "L   200 404 404 404 404 404 404 404 404 404 404", **DRAFT),
+    E("assessments:assessment_submit", "L   302 404 404 404 404 404 404 404 404 404 404",
+      **SUBMITTED),
+    E("assessments:assessment_submit", "L   200 404 403 404 403 404 403 403 403 404 403",
+      "POST", **SUBMITTED,
       data={"signer_name": "张伟", "signer_title": "总经理", "pledge": "on"}),
-    E("assessments:assessment_result",     "L   200 404 200 404 200 404 200 200", **SUBMITTED),
-    E("assessments:assessment_confirm", "L   403 404 302 404 403 404 403 403", "POST", **CONFIRMED),
-    E("assessments:assessment_return",     "L   404 404 200 404 404 404 404 404", **SUBMITTED),
-    E("assessments:assessment_return", "L   403 404 302 404 403 404 403 403", "POST", **SUBMITTED,
+    E("assessments:assessment_result", "L   200 404 200 404 200 404 200 200 200 404 200",
+      **SUBMITTED),
+    E("assessments:assessment_confirm", "L   403 404 302 404 403 404 403 403 403 404 403",
+      "POST", **CONFIRMED),
+    E("assessments:assessment_return", "L   404 404 200 404 404 404 404 404 404 404 404",
+      **SUBMITTED),
+    E("assessments:assessment_return", "L   403 404 302 404 403 404 403 403 403 404 403",
+      "POST", **SUBMITTED,
       data={"comment": "请补充设备台账"}),
-    E("assessments:assessment_correct", "L   403 404 302 404 403 404 403 403", "POST", **CONFIRMED),
-    E("assessments:assessor_list",         "L   404 404 200 200 404 404 404 404"),
-    E("assessments:onsite_start",          "L   403 404 302 404 403 404 403 403", "POST", **ENT,
+    E("assessments:assessment_correct", "L   403 404 302 404 403 404 403 403 403 404 403",
+      "POST", **CONFIRMED),
+    E("assessments:assessor_list",         "L   404 404 200 200 404 404 404 404 404 404 404"),
+    E("assessments:onsite_start", "L   403 404 302 404 403 404 403 403 403 404 403", "POST", **ENT,
       data={"purpose": "baseline"}),
-    E("assessments:assessor_queue",        "L   404 404 200 200 404 404 404 404"),
+    E("assessments:assessor_queue",        "L   404 404 200 200 404 404 404 404 404 404 404"),
     # The confirmation preview: the city's assessor only (others who see the assessment: 404,
     # as the return page); a confirmed one is its result page.
-    E("assessments:assessment_confirm_preview", "L 404 404 200 404 404 404 404 404",
+    E("assessments:assessment_confirm_preview", "L 404 404 200 404 404 404 404 404 404 404 404",
       **ONSITE_DRAFT),
-    E("assessments:assessment_confirm_preview", "L 404 404 302 404 404 404 404 404",
+    E("assessments:assessment_confirm_preview", "L 404 404 302 404 404 404 404 404 404 404 404",
       **CONFIRMED),
     # Evidence files (佐证材料): listed and downloaded by whoever sees the assessment; uploaded and
     # deleted by its answers' editor while it is editable (a submitted one: back with a message).
-    E("assessments:evidence_upload",   "L   302 404 403 404 403 404 403 403", "POST", **SUBMITTED,
+    E("assessments:evidence_upload", "L   302 404 403 404 403 404 403 403 403 404 403",
+      "POST", **SUBMITTED,
       data=lambda w: _evidence_upload()),
-    E("assessments:evidence_upload",   "L   302 404 404 404 404 404 404 403", "POST", **DRAFT,
+    E("assessments:evidence_upload", "L   302 404 404 404 404 404 404 403 404 404 404",
+      "POST", **DRAFT,
       data=lambda w: _evidence_upload()),
-    E("assessments:evidence_download", "L   200 404 200 404 200 404 200 200", **SUB_EVIDENCE),
-    E("assessments:evidence_download", "L   200 404 404 404 404 404 404 200", **DRAFT_EVIDENCE),
-    E("assessments:evidence_delete",   "L   302 404 403 404 403 404 403 403", "POST",
+    E("assessments:evidence_download", "L   200 404 200 404 200 404 200 200 200 404 200",
       **SUB_EVIDENCE),
-    E("assessments:evidence_delete",   "L   302 404 404 404 404 404 404 403", "POST",
+    E("assessments:evidence_download", "L   200 404 404 404 404 404 404 200 404 404 404",
+      **DRAFT_EVIDENCE),
+    E("assessments:evidence_delete",   "L   302 404 403 404 403 404 403 403 403 404 403", "POST",
+      **SUB_EVIDENCE),
+    E("assessments:evidence_delete",   "L   302 404 404 404 404 404 404 403 404 404 404", "POST",
       **DRAFT_EVIDENCE),
 
     # --- reports: request, status page, progress fragment, retry, download ------------------
-    #                           anon ent ent2 asr asr2 off off2 min adm
-    E("reports:report_list",           "L   200 200 200 200 200 200 200 200"),
-    E("reports:report_request",        "L   404 404 404 404 302 404 302 302", "POST",
+    #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("reports:report_list",           "L   200 200 200 200 200 200 200 200 200 404 200"),
+    E("reports:report_request",        "L   404 404 404 404 302 404 302 302 404 404 302", "POST",
       **_report_request(ReportKind.CITY)),
-    E("reports:report_request",        "L   404 404 404 404 404 404 302 302", "POST",
+    E("reports:report_request",        "L   404 404 404 404 404 404 302 302 404 404 404", "POST",
       **_report_request(ReportKind.NATIONAL)),
-    E("reports:report_request",        "L   302 404 302 404 302 404 302 302", "POST",
+    E("reports:report_request",        "L   302 404 302 404 302 404 302 302 302 404 302", "POST",
       **_report_request(ReportKind.ASSESSMENT)),
-    E("reports:report_request",        "L   302 404 404 404 404 404 404 302", "POST",
+    E("reports:report_request",        "L   302 404 404 404 404 404 404 302 404 404 404", "POST",
       **_report_request(ReportKind.ASSESSMENT, "draft_a1")),
     # Over the hourly limit it is still 404 out of scope: the limit must not confirm a subject.
-    E("reports:report_request",        "L   404 404 404 404 429 404 429 429", "POST",
+    E("reports:report_request",        "L   404 404 404 404 429 404 429 429 404 404 429", "POST",
       data=_report_request(ReportKind.CITY)["data"], label="city-over-limit",
       settings={"REPORTS_REQUESTS_PER_HOUR": 0}),
-    E("reports:report_detail",         "L   404 404 404 404 200 404 200 200", **CITY_JOB),
-    E("reports:report_detail",         "L   404 404 404 404 404 404 200 200", **NATIONAL_JOB),
-    E("reports:report_detail",         "L   200 404 200 404 200 404 200 200", **ASSESSMENT_JOB),
-    E("reports:report_progress",       "L   404 404 404 404 200 404 200 200", **CITY_JOB),
-    E("reports:report_progress",       "L   404 404 404 404 404 404 200 200", **NATIONAL_JOB),
-    E("reports:report_progress",       "L   200 404 200 404 200 404 200 200", **ASSESSMENT_JOB),
-    E("reports:report_retry",          "L   404 404 404 404 302 404 302 302", "POST", **CITY_JOB),
-    E("reports:report_retry", "L   404 404 404 404 404 404 302 302", "POST", **NATIONAL_JOB),
-    E("reports:report_retry", "L   302 404 302 404 302 404 302 302", "POST", **ASSESSMENT_JOB),
-    E("reports:report_download",       "L   404 404 404 404 200 404 200 200", **CITY_JOB),
-    E("reports:report_download",       "L   404 404 404 404 404 404 200 200", **NATIONAL_JOB),
-    E("reports:report_download",       "L   200 404 200 404 200 404 200 200", **ASSESSMENT_JOB),
+    E("reports:report_detail", "L   404 404 404 404 200 404 200 200 404 404 200", **CITY_JOB),
+    E("reports:report_detail", "L   404 404 404 404 404 404 200 200 404 404 404", **NATIONAL_JOB),
+    E("reports:report_detail", "L   200 404 200 404 200 404 200 200 200 404 200", **ASSESSMENT_JOB),
+    E("reports:report_progress", "L   404 404 404 404 200 404 200 200 404 404 200", **CITY_JOB),
+    E("reports:report_progress", "L   404 404 404 404 404 404 200 200 404 404 404", **NATIONAL_JOB),
+    E("reports:report_progress", "L   200 404 200 404 200 404 200 200 200 404 200",
+      **ASSESSMENT_JOB),
+    E("reports:report_retry", "L   404 404 404 404 302 404 302 302 404 404 302",
+      "POST", **CITY_JOB),
+    E("reports:report_retry", "L   404 404 404 404 404 404 302 302 404 404 404",
+      "POST", **NATIONAL_JOB),
+    E("reports:report_retry", "L   302 404 302 404 302 404 302 302 302 404 302",
+      "POST", **ASSESSMENT_JOB),
+    E("reports:report_download", "L   404 404 404 404 200 404 200 200 404 404 200", **CITY_JOB),
+    E("reports:report_download", "L   404 404 404 404 404 404 200 200 404 404 404", **NATIONAL_JOB),
+    E("reports:report_download", "L   200 404 200 404 200 404 200 200 200 404 200",
+      **ASSESSMENT_JOB),
 
-    # --- provider library (服务商库): city staff read their city's, ministry and admin all;
-    # enterprises read their city's active providers (the directory); only city officials manage.
-    #                           anon ent ent2 asr asr2 off off2 min adm
-    E("providers:library_list",       "L   200 200 200 200 200 200 200 200"),
-    E("providers:entry_add",          "L   404 404 404 404 200 200 404 404"),
-    E("providers:entry_add",          "L   404 404 404 404 200 200 404 404", "POST", data={}),
-    E("providers:entry_detail",       "L   200 200 200 404 200 404 200 200", **LIBRARY),
-    E("providers:entry_status",       "L   403 403 403 404 200 404 403 403", **LIBRARY),
-    E("providers:entry_status",       "L   403 403 403 404 302 404 403 403", "POST", **LIBRARY,
+    # --- provider library (服务商库): city staff (district officials included) read their city's,
+    # province officials their province's, ministry and admin all; enterprises read their city's
+    # active providers (the directory); a provider its own entries; only city officials manage.
+    #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("providers:library_list",       "L   200 200 200 200 200 200 200 200 200 200 200"),
+    E("providers:entry_add",          "L   404 404 404 404 200 200 404 404 404 404 404"),
+    E("providers:entry_add",          "L   404 404 404 404 200 200 404 404 404 404 404", "POST",
+      data={}),
+    E("providers:entry_detail",       "L   200 200 200 404 200 404 200 200 200 404 200", **LIBRARY),
+    E("providers:entry_status",       "L   403 403 403 404 200 404 403 403 403 404 403", **LIBRARY),
+    E("providers:entry_status",       "L   403 403 403 404 302 404 403 403 403 404 403", "POST",
+      **LIBRARY,
       data={"status": "warned", "reason": "权限矩阵"}),
 
     # --- API: anonymous gets 403 (session authentication sends no challenge) ----------------
-    #                           anon ent ent2 asr asr2 off off2 min adm
-    E("api-root",              "403 200 200 200 200 200 200 200 200"),
-    E("api-schema",            "403 200 200 200 200 200 200 200 200"),
-    E("api-docs",              "403 200 200 200 200 200 200 200 200"),
-    E("api-redoc",             "403 200 200 200 200 200 200 200 200"),
-    E("city-list",             "403 200 200 200 200 200 200 200 200"),
-    E("city-detail",           "403 404 404 200 404 200 404 200 200", **CITY),
-    E("city-compliance",       "403 404 404 404 404 200 404 200 200", **CITY),
-    E("city-funnel",           "403 404 404 404 404 200 404 200 200", **CITY),
-    E("enterprise-list",       "403 200 200 200 200 200 200 200 200"),
-    E("enterprise-detail",     "403 200 404 200 404 200 404 200 200", **ENT),
-    E("enterprise-detail",     "403 200 404 403 404 200 404 403 200", "PATCH", **ENT,
+    #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("api-root",              "403 200 200 200 200 200 200 200 200 200 200 200"),
+    E("api-schema",            "403 200 200 200 200 200 200 200 200 200 200 200"),
+    E("api-docs",              "403 200 200 200 200 200 200 200 200 200 200 200"),
+    E("api-redoc",             "403 200 200 200 200 200 200 200 200 200 200 200"),
+    E("city-list",             "403 200 200 200 200 200 200 200 200 200 200 200"),
+    E("city-detail",           "403 404 404 200 404 200 404 200 200 200 404 200", **CITY),
+    E("city-compliance",       "403 404 404 404 404 200 404 200 200 404 404 200", **CITY),
+    E("city-funnel",           "403 404 404 404 404 200 404 200 200 404 404 200", **CITY),
+    E("enterprise-list",       "403 200 200 200 200 200 200 200 200 200 200 200"),
+    E("enterprise-detail",     "403 200 404 200 404 200 404 200 200 200 404 200", **ENT),
+    E("enterprise-detail",     "403 200 404 403 404 200 404 403 200 403 404 403", "PATCH", **ENT,
       data={"contact_name": "张三"}, json=True),
-    E("import-job-list",       "403 404 404 404 404 200 200 404 200"),
-    E("import-job-list",       "403 404 404 404 404 400 400 404 400", "POST", data={}),
-    E("import-job-detail",     "403 404 404 404 404 200 404 404 200", **IMPORT),
-    E("import-job-confirm",    "403 404 404 404 404 409 404 404 409", "POST", **IMPORT),
-    E("scoring-preview",       "403 400 400 400 400 400 400 400 400", "POST", data={}, json=True),
-    E("scoring-preview",       "403 405 405 405 405 405 405 405 405"),
-    E("assessment-list",       "403 200 200 200 200 200 200 200 200"),
-    E("assessment-list",       "403 201 404 201 404 403 404 403 403", "POST", json=True,
+    E("import-job-list",       "403 404 404 404 404 200 200 404 200 404 404 404"),
+    E("import-job-list",       "403 404 404 404 404 400 400 404 400 404 404 404", "POST", data={}),
+    E("import-job-detail",     "403 404 404 404 404 200 404 404 200 404 404 404", **IMPORT),
+    E("import-job-confirm",    "403 404 404 404 404 409 404 404 409 404 404 404", "POST", **IMPORT),
+    E("scoring-preview", "403 400 400 400 400 400 400 400 400 400 400 400",
+      "POST", data={}, json=True),
+    E("scoring-preview",       "403 405 405 405 405 405 405 405 405 405 405 405"),
+    E("assessment-list",       "403 200 200 200 200 200 200 200 200 200 200 200"),
+    E("assessment-list",       "403 201 404 201 404 403 404 403 403 403 404 403", "POST", json=True,
       data=lambda w: {"enterprise": w.ent.uscc, "purpose": "baseline"}),
-    E("assessment-queue",      "403 404 404 200 200 404 404 404 404"),
-    E("assessment-detail",     "403 200 404 200 404 200 404 200 200", **SUBMITTED),
-    E("assessment-detail",     "403 200 404 404 404 404 404 404 200", **DRAFT),
-    E("assessment-detail",     "403 400 404 403 404 403 404 403 403", "PATCH", **SUBMITTED,
+    E("assessment-queue",      "403 404 404 200 200 404 404 404 404 404 404 404"),
+    E("assessment-detail",     "403 200 404 200 404 200 404 200 200 200 404 200", **SUBMITTED),
+    E("assessment-detail",     "403 200 404 404 404 404 404 404 200 404 404 404", **DRAFT),
+    E("assessment-detail", "403 400 404 403 404 403 404 403 403 403 404 403", "PATCH", **SUBMITTED,
       data={"base_version": 0, "answers": {"Q2": "C"}}, json=True),
-    E("assessment-submit",     "403 400 404 403 404 403 404 403 403", "POST", **SUBMITTED,
+    E("assessment-submit", "403 400 404 403 404 403 404 403 403 403 404 403", "POST", **SUBMITTED,
       data={"signer_name": "张伟", "signer_title": "总经理", "pledge_accepted": True},
       json=True),
-    E("assessment-confirm",    "403 403 404 400 404 403 404 403 403", "POST", **CONFIRMED,
+    E("assessment-confirm", "403 403 404 400 404 403 404 403 403 403 404 403", "POST", **CONFIRMED,
       data={}, json=True),
-    E("assessment-return-",    "403 403 404 200 404 403 404 403 403", "POST", **SUBMITTED,
+    E("assessment-return-", "403 403 404 200 404 403 404 403 403 403 404 403", "POST", **SUBMITTED,
       data={"comment": "请补充设备台账"}, json=True),
-    E("assessment-correct",    "403 403 404 201 404 403 404 403 403", "POST", **CONFIRMED,
+    E("assessment-correct", "403 403 404 201 404 403 404 403 403 403 404 403", "POST", **CONFIRMED,
       data={}, json=True),
-    E("assessment-evidence-list",     "403 200 404 200 404 200 404 200 200", **API_SUB),
-    E("assessment-evidence-list",     "403 200 404 404 404 404 404 404 200", **API_DRAFT),
-    E("assessment-evidence-list",     "403 400 404 403 404 403 404 403 403", "POST", **API_SUB,
+    E("assessment-evidence-list",     "403 200 404 200 404 200 404 200 200 200 404 200", **API_SUB),
+    E("assessment-evidence-list", "403 200 404 404 404 404 404 404 200 404 404 404", **API_DRAFT),
+    E("assessment-evidence-list", "403 400 404 403 404 403 404 403 403 403 404 403",
+      "POST", **API_SUB,
       data=lambda w: _evidence_upload()),
-    E("assessment-evidence-list",     "403 201 404 404 404 404 404 404 403", "POST", **API_DRAFT,
+    E("assessment-evidence-list", "403 201 404 404 404 404 404 404 403 404 404 404",
+      "POST", **API_DRAFT,
       data=lambda w: _evidence_upload()),
-    E("assessment-evidence-detail",   "403 200 404 200 404 200 404 200 200", **API_SUB_EVIDENCE),
-    E("assessment-evidence-detail",   "403 400 404 403 404 403 404 403 403", "DELETE",
+    E("assessment-evidence-detail", "403 200 404 200 404 200 404 200 200 200 404 200",
       **API_SUB_EVIDENCE),
-    E("assessment-evidence-detail",   "403 204 404 404 404 404 404 404 403", "DELETE",
+    E("assessment-evidence-detail",   "403 400 404 403 404 403 404 403 403 403 404 403", "DELETE",
+      **API_SUB_EVIDENCE),
+    E("assessment-evidence-detail",   "403 204 404 404 404 404 404 404 403 404 404 404", "DELETE",
       **API_DRAFT_EVIDENCE),
-    E("assessment-evidence-download", "403 200 404 200 404 200 404 200 200", **API_SUB_EVIDENCE),
-    E("assessment-evidence-download", "403 200 404 404 404 404 404 404 200",
+    E("assessment-evidence-download", "403 200 404 200 404 200 404 200 200 200 404 200",
+      **API_SUB_EVIDENCE),
+    E("assessment-evidence-download", "403 200 404 404 404 404 404 404 200 404 404 404",
       **API_DRAFT_EVIDENCE),
-    E("library-entry-list",    "403 200 200 200 200 200 200 200 200"),
-    E("library-entry-detail",  "403 200 200 200 404 200 404 200 200", **LIBRARY),
-    E("library-entry-status",  "403 403 403 403 404 200 404 403 403", "POST", **LIBRARY,
+    E("library-entry-list",    "403 200 200 200 200 200 200 200 200 200 200 200"),
+    E("library-entry-detail",  "403 200 200 200 404 200 404 200 200 200 404 200", **LIBRARY),
+    E("library-entry-status",  "403 403 403 403 404 200 404 403 403 403 404 403", "POST",
+      **LIBRARY,
       data={"status": "warned", "reason": "权限矩阵"}, json=True),
 ]
 # fmt: on
@@ -407,12 +450,18 @@ PDF = b"%PDF-1.7\n% permission matrix\n%%EOF\n"
 def _seed() -> SimpleNamespace:
     """Two cities, each with an enterprise (+ account), an assessor and an official; a second
     enterprise in city A; assessments; a done report job per kind; an import job per city."""
-    city = CityFactory(code="HHHT", name="呼和浩特市")
-    other_city = CityFactory(code="NB", name="宁波市")
+    province = Province.objects.get(short_name="内蒙古")
+    city = CityFactory(code="HHHT", name="呼和浩特市", province=province)
+    other_city = CityFactory(code="NB", name="宁波市")  # in 广东: not the province official's
     sub = SubIndustryFactory(city=city, code="FOOD", name="特色食品")
     other_sub = SubIndustryFactory(city=other_city, code="MOLD", name="模具")
-    ent = EnterpriseFactory(sub_industry=sub)
-    ent2 = EnterpriseFactory(sub_industry=sub)
+    district = DistrictFactory(city=city, code="D1", name="赛罕区")
+    district2 = DistrictFactory(city=city, code="D2", name="新城区")
+    ent = EnterpriseFactory(sub_industry=sub, district=district)
+    ent2 = EnterpriseFactory(sub_industry=sub, district=district2)
+    provider = Provider.objects.create(
+        uscc="91350100M000100Y43", name="矩阵数字科技有限公司", category="integrator"
+    )
     other_ent = EnterpriseFactory(sub_industry=other_sub)
     users = SimpleNamespace(
         ent=UserFactory(username="mx-ent", role=Role.ENTERPRISE, enterprise=ent),
@@ -423,8 +472,16 @@ def _seed() -> SimpleNamespace:
         off2=UserFactory(username="mx-off2", role=Role.CITY_OFFICIAL, city=other_city),
         min=UserFactory(username="mx-min", role=Role.MINISTRY),
         adm=UserFactory(username="mx-adm", role=Role.ADMIN, is_staff=True, is_superuser=True),
+        dst=UserFactory(
+            username="mx-dst", role=Role.DISTRICT_OFFICIAL, city=city, district=district
+        ),
+        prv=UserFactory(username="mx-prv", role=Role.PROVIDER, provider=provider),
+        prov=UserFactory(username="mx-prov", role=Role.PROVINCE_OFFICIAL, province=province),
     )
     UserFactory(username="mx-ent-b", role=Role.ENTERPRISE, enterprise=other_ent)
+    # The provider's account was opened by city A's official: city A manages it, B does not.
+    users.prv.created_by = users.off
+    users.prv.save(update_fields=["created_by"])
 
     sub_a1 = AssessmentFactory(enterprise=ent, submitted=True)
     conf_a1 = AssessmentFactory(enterprise=ent, confirmed=True, confirmed_by=users.asr)
@@ -621,6 +678,9 @@ def _out_of_scope(w: SimpleNamespace, role: str) -> list[str]:
         "off2": [ent, ent2, a_city, *a1],
         "min": [draft],
         "adm": [],
+        "dst": [ent2, other, b_city, draft],
+        "prv": [ent, ent2, other, a_city, b_city, *a1],
+        "prov": [other, b_city, draft],
     }[role]
 
 
@@ -732,10 +792,16 @@ LISTED = {
     "off":  (["HHHT"], ["ent", "ent2"]), "off2": (["NB"], ["other_ent"]),
     "min":  (["HHHT", "NB"], ["ent", "ent2", "other_ent"]),
     "adm":  (["HHHT", "NB"], ["ent", "ent2", "other_ent"]),
+    "dst":  (["HHHT"], ["ent"]),
+    "prv":  ([], []),
+    "prov": (["HHHT"], ["ent", "ent2"]),
 }
 # Import jobs (by official) and managed accounts (usernames) for the roles that have the lists.
 IMPORTS = {"off": ["off"], "off2": ["off2"], "adm": ["off", "off2"]}
-ACCOUNTS = {"off": {"mx-ent", "mx-ent2", "mx-asr"}, "off2": {"mx-asr2", "mx-ent-b"}}
+ACCOUNTS = {
+    "off": {"mx-ent", "mx-ent2", "mx-asr", "mx-dst", "mx-prv"},
+    "off2": {"mx-asr2", "mx-ent-b"},
+}
 # fmt: on
 
 
@@ -771,7 +837,9 @@ def test_the_roster_lists_the_citys_enterprises(client, world, role):
     )
     assert response.status_code == 200
     body = response.content.decode()
-    assert world.ent.uscc in body and world.ent2.uscc in body
+    assert world.ent.uscc in body
+    # A district official's roster is the district's: A2 is in another district of city A.
+    assert (world.ent2.uscc in body) == (role != "dst")
 
 
 @pytest.mark.parametrize("role", sorted(IMPORTS))

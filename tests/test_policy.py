@@ -28,10 +28,14 @@ EXPECTED = {
         A.EDIT_ENTERPRISE_CLASSIFICATION,
         A.MANAGE_PROVIDER_LIBRARY,
     },
-    Role.MINISTRY: {A.SEE_DASHBOARDS, A.SEE_NATION},
+    Role.DISTRICT_OFFICIAL: set(),
+    Role.PROVIDER: set(),
+    Role.PROVINCE_OFFICIAL: {A.SEE_DASHBOARDS, A.COMPARE_CITIES},
+    Role.MINISTRY: {A.SEE_DASHBOARDS, A.SEE_NATION, A.COMPARE_CITIES},
     Role.ADMIN: {
         A.SEE_DASHBOARDS,
         A.SEE_NATION,
+        A.COMPARE_CITIES,
         A.SEE_OTHERS_DRAFTS,
         A.SEE_IMPORT_SUBMITTER,
         A.IMPORT_REGISTRY,
@@ -46,6 +50,9 @@ PERSONAS = {
     "enterprise_user": Role.ENTERPRISE,
     "assessor": Role.ASSESSOR,
     "city_official": Role.CITY_OFFICIAL,
+    "district_official": Role.DISTRICT_OFFICIAL,
+    "provider_user": Role.PROVIDER,
+    "province_official": Role.PROVINCE_OFFICIAL,
     "ministry_user": Role.MINISTRY,
     "admin_user_": Role.ADMIN,
 }
@@ -73,6 +80,28 @@ def test_scopes(enterprise_user, assessor, city_official, ministry_user, admin_u
     assert policy.scope_of(ministry_user) == policy.Scope(Reach.NATION)
     assert policy.scope_of(admin_user_) == policy.Scope(Reach.NATION)
     assert policy.scope_of(AnonymousUser()) == policy.NOTHING
+
+
+@pytest.mark.django_db
+def test_scopes_of_the_district_provider_and_province_roles(
+    district_official, provider_user, province_official, city, district, provider
+):
+    assert policy.scope_of(district_official) == policy.Scope(
+        Reach.DISTRICT, city_id=city.pk, district_id=district.pk
+    )
+    assert policy.scope_of(provider_user) == policy.Scope(Reach.PROVIDER, provider_id=provider.pk)
+    assert policy.scope_of(province_official) == policy.Scope(
+        Reach.PROVINCE, province_id=city.province_id
+    )
+    # What the pages ask about them.
+    assert not policy.sees_city_overview(district_official)
+    assert policy.sees_city_overview(province_official)
+    assert policy.compares_cities(province_official) and not policy.sees_everything(
+        province_official
+    )
+    assert not policy.sees_registry(provider_user) and policy.report_kinds(provider_user) == ()
+    assert policy.report_kinds(district_official) == ("assessment",)
+    assert policy.report_kinds(province_official) == ("city", "assessment")
 
 
 @pytest.mark.django_db

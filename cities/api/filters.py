@@ -53,6 +53,7 @@ class CityFilter(filters.FilterSet):
 class EnterpriseFilter(filters.FilterSet):
     city = filters.CharFilter(field_name="city__code", label="城市代码")
     sub_industry = filters.CharFilter(field_name="sub_industry__code", label="细分行业代码")
+    district = filters.CharFilter(field_name="district__name", label="区县名称")
     above_scale = StrictBooleanFilter(label="是否规上")
     quality_tier = filters.ChoiceFilter(choices=QualityTier.choices, label="优质企业梯度")
     size_class = filters.ChoiceFilter(choices=SizeClass.choices, label="企业规模")
@@ -60,7 +61,15 @@ class EnterpriseFilter(filters.FilterSet):
 
     class Meta:
         model = Enterprise
-        fields = ["city", "sub_industry", "above_scale", "quality_tier", "size_class", "q"]
+        fields = [
+            "city",
+            "sub_industry",
+            "district",
+            "above_scale",
+            "quality_tier",
+            "size_class",
+            "q",
+        ]
 
     def search(self, queryset: QuerySet[Enterprise], name: str, value: str) -> QuerySet[Enterprise]:
         return queryset.search(value)  # type: ignore[attr-defined,no-any-return]

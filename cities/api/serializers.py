@@ -52,6 +52,9 @@ class EnterpriseSerializer(serializers.ModelSerializer):
         slug_field="code", read_only=True
     )
     sub_industry_name = serializers.CharField(source="sub_industry.name", read_only=True)
+    district: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True, help_text="区县名称"
+    )
     # Declared for the schema: a read-only model field loses allow_blank, and "" is no email.
     contact_email = serializers.EmailField(read_only=True, allow_blank=True)
 
@@ -84,7 +87,9 @@ class EnterpriseUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     city = serializers.CharField(max_length=20, required=False)
     sub_industry = serializers.CharField(max_length=30, required=False)
-    district = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    district = serializers.CharField(
+        max_length=50, required=False, allow_blank=True, help_text="本市区县名称；空为不填"
+    )
     above_scale = serializers.BooleanField(required=False)
     quality_tier = serializers.ChoiceField(choices=QualityTier.choices, required=False)
     size_class = serializers.ChoiceField(choices=SizeClass.choices, required=False)

@@ -121,6 +121,13 @@ class EnterpriseViewSet(
                     {"sub_industry": f"城市 {city.code} 没有细分行业 {code}"}
                 )
             changes["sub_industry"] = sub
+        if "district" in changes:
+            city = changes.get("city", enterprise.city)
+            name = changes["district"].strip()
+            district = city.districts.filter(name=name).first() if name else None
+            if name and district is None:
+                raise DjangoValidationError({"district": f"城市 {city.code} 没有区县 {name}"})
+            changes["district"] = district
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not kwargs.get("partial"):

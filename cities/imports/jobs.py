@@ -298,6 +298,7 @@ def _finish(job: ImportJob, result: ImportResult, state: str) -> ImportJob:
 
 def _finished_message(state: str, result: ImportResult) -> str:
     note = f"；{result.skipped_note}" if result.skipped_examples else ""
+    note += "".join(f"；{notice}" for notice in result.notices)
     if state == State.DONE:
         return f"导入完成{note}"
     if state == State.VALIDATED:

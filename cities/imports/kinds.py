@@ -1,8 +1,9 @@
-"""The import kinds of the registry: cities, sub-industries, enterprises (docs/rules.md §3.2).
+"""The import kinds of the registry: cities, sub-industries, districts, enterprises
+(docs/rules.md §3.2, §4.6).
 
 Registered with the framework (`registry.register`) from CitiesConfig.ready(). Only
-administrators import cities; city officials import their own city's sub-industries and
-enterprises.
+administrators import cities; city officials import their own city's sub-industries, districts
+and enterprises.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Final
 
 from cities.models import (
     CityType,
+    District,
     Enterprise,
     ImportKind,
     PilotCity,
@@ -36,6 +38,7 @@ from .columns import (
 
 CITIES: Final = ImportKind.CITIES.value
 SUB_INDUSTRIES: Final = ImportKind.SUB_INDUSTRIES.value
+DISTRICTS: Final = ImportKind.DISTRICTS.value
 ENTERPRISES: Final = ImportKind.ENTERPRISES.value
 
 
@@ -110,6 +113,35 @@ _SPECS: Final[dict[str, KindSpec]] = {
             ),
         ),
     ),
+    DISTRICTS: KindSpec(
+        kind=DISTRICTS,
+        label=ImportKind.DISTRICTS.label,
+        key=("city_code", "code"),
+        columns=(
+            Column(
+                "city_code",
+                "城市代码",
+                _CITY_CODE,
+                own_city=True,
+                help="区县所属试点城市的代码",
+                example="HHHT",
+            ),
+            Column(
+                "code",
+                "区县代码",
+                text(max_length(District, "code")),
+                help="本市内唯一的区县代码",
+                example="150105",
+            ),
+            Column(
+                "name",
+                "区县名称",
+                text(max_length(District, "name")),
+                help="区县的中文名称，本市内不能重名",
+                example="赛罕区",
+            ),
+        ),
+    ),
     ENTERPRISES: KindSpec(
         kind=ENTERPRISES,
         label=ImportKind.ENTERPRISES.label,
@@ -147,10 +179,10 @@ _SPECS: Final[dict[str, KindSpec]] = {
             Column(
                 "district",
                 "区县",
-                text(max_length(Enterprise, "district")),
+                text(max_length(District, "name")),
                 blank=True,
                 empty="",
-                help="企业所在区县",
+                help="企业所在区县的名称；本市还没有的区县在确认导入时新建",
                 example="新城区",
             ),
             Column(
@@ -186,4 +218,5 @@ _SPECS: Final[dict[str, KindSpec]] = {
 def register() -> None:
     registry.register(_SPECS[CITIES], plans.plan_cities, city_officials=False)
     registry.register(_SPECS[SUB_INDUSTRIES], plans.plan_sub_industries, city_officials=True)
+    registry.register(_SPECS[DISTRICTS], plans.plan_districts, city_officials=True)
     registry.register(_SPECS[ENTERPRISES], plans.plan_enterprises, city_officials=True)

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from django.db import connection, models
 
-from cities.models import Enterprise, PilotBatch, PilotCity, Province, SubIndustry
+from cities.models import District, Enterprise, PilotBatch, PilotCity, Province, SubIndustry
 
 from .columns import HeaderMap
 from .results import ParsedRow, RowError, quote
@@ -37,6 +37,14 @@ class Scope:
     city_code: str | None = None
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A line of the import's report, worded before the import writes and after."""
+
+    before: str  # "将新建区县：…" (a dry run, a validation)
+    after: str  # "已新建区县：…"
+
+
 @dataclass
 class Plan:
     """Rows to write, as column values keyed by attname (`city_id`, not `city`).
@@ -52,6 +60,11 @@ class Plan:
     updates: list[dict[str, Any]] = field(default_factory=list)  # full rows incl. the pk
     unchanged: int = 0
     then: Callable[[], None] | None = None
+    # What the import also creates besides its rows, for the report ("将新建区县：…").
+    notices: list[Notice] = field(default_factory=list)
+    # Called by the writer (in the import's transaction) before the rows are written, to create
+    # what they refer to and fill in its ids (e.g. the districts an enterprises import names).
+    before_write: Callable[[Plan], None] | None = None
 
     def add(self, new: dict[str, Any], existing: dict[str, Any] | None) -> None:
         if existing is None:
@@ -187,6 +200,56 @@ def plan_sub_industries(rows: list[ParsedRow], ctx: Context) -> Plan:
     return plan
 
 
+def plan_districts(rows: list[ParsedRow], ctx: Context) -> Plan:
+    """Upsert by (city, code). A row whose code is new but whose name is a district the city
+    already has (one an enterprises import created as D001…) gives that district its code.
+    A name may be used once per city, by this file and the database together."""
+    rows = [row for row in rows if _in_scope(ctx, row, "city_code")]
+    cities = _cities_by_code(rows, "city_code")
+    existing = {
+        (r["city_id"], r["code"]): r
+        for r in fetch_by(District.objects.all(), "city_id", cities.values(), attnames(District))
+    }
+    # Names held after the import: the database's, minus those the file renames, plus the file's.
+    codes_in_file = {
+        (cities[r.values["city_code"]], r.values["code"])
+        for r in rows
+        if r.has("city_code") and r.has("code") and r.values["city_code"] in cities
+    }
+    kept = {
+        (city_id, r["name"]): r
+        for (city_id, code), r in existing.items()
+        if (city_id, code) not in codes_in_file
+    }
+    named_in_file: dict[tuple[int, str], int] = {}
+    plan = Plan(District, update_fields=("code", "name"))
+    for row in rows:
+        v = row.values
+        city_id = _city_id(ctx, row, cities)
+        if city_id is None or not row.has("code") or not row.has("name"):
+            continue
+        key = (city_id, v["name"])
+        current = existing.get((city_id, v["code"]))
+        if key in kept and current is None:
+            current = kept[key]  # the same district, given its code
+        elif key in kept:
+            ctx.error(
+                row,
+                "name",
+                f"本市已有名为{quote(v['name'])}的区县（代码 {quote(kept[key]['code'])}）",
+            )
+            continue
+        first = named_in_file.setdefault(key, row.number)
+        if first != row.number:
+            ctx.error(row, "name", f"区县名称{quote(v['name'])}与第 {first} 行重复")
+            continue
+        if not row.valid:
+            continue
+        new = {"city_id": city_id, "code": v["code"], "name": v["name"]}
+        plan.add(new, current)
+    return plan
+
+
 @dataclass(frozen=True)
 class SubIndustries:
     """A set of cities' sub-industries, found by code or, failing that, by name."""
@@ -216,6 +279,62 @@ class SubIndustries:
         return None, sorted(code for code, _ in named)
 
 
+class NewDistrict:
+    """A district an enterprises row names that its city does not have yet: the row's
+    `district_id` until the import creates it (never on a dry run or a validation)."""
+
+    __slots__ = ("city_id", "name")
+
+    def __init__(self, city_id: int, name: str) -> None:
+        self.city_id, self.name = city_id, name
+
+
+def _next_codes(taken: set[str]) -> Iterator[str]:
+    """D001, D002… skipping the codes a city already has."""
+    number = 0
+    while True:
+        number += 1
+        code = f"D{number:03d}"
+        if code not in taken:
+            yield code
+
+
+def _create_districts(plan: Plan) -> None:
+    pending: dict[tuple[int, str], NewDistrict] = {}
+    for values in (*plan.creates, *plan.updates):
+        value = values.get("district_id")
+        if isinstance(value, NewDistrict):
+            pending.setdefault((value.city_id, value.name), value)
+    ids: dict[tuple[int, str], int] = {}
+    for city_id in sorted({c for c, _ in pending}):
+        taken = set(District.objects.filter(city_id=city_id).values_list("code", flat=True))
+        codes = _next_codes(taken)
+        for key in sorted(k for k in pending if k[0] == city_id):
+            ids[key] = District.objects.create(city_id=city_id, code=next(codes), name=key[1]).pk
+    for values in (*plan.creates, *plan.updates):
+        value = values.get("district_id")
+        if isinstance(value, NewDistrict):
+            values["district_id"] = ids[(value.city_id, value.name)]
+
+
+NOTICE_NAMES_CHARS: Final = 120
+
+
+def new_districts_notice(names: list[str]) -> Notice:
+    """ "将新建区县：新城区、回民区", shortened with a count when the list is long."""
+    shown: list[str] = []
+    length = 0
+    for name in names:
+        if length + len(name) > NOTICE_NAMES_CHARS and shown:
+            break
+        shown.append(name)
+        length += len(name) + 1
+    listed = "、".join(shown)
+    if len(shown) < len(names):
+        listed += f" 等 {len(names)} 个"
+    return Notice(before=f"将新建区县：{listed}", after=f"已新建区县：{listed}")
+
+
 def plan_enterprises(rows: list[ParsedRow], ctx: Context) -> Plan:
     rows = [row for row in rows if _in_scope(ctx, row, "city_code")]
     cities = _cities_by_code(rows, "city_code")
@@ -229,8 +348,19 @@ def plan_enterprises(rows: list[ParsedRow], ctx: Context) -> Plan:
             attnames(Enterprise),
         )
     }
-    fields = ("name", "district", "above_scale", "quality_tier", "size_class")
-    plan = Plan(Enterprise, update_fields=("city_id", "sub_industry_id", *fields))
+    districts = {
+        (r["city_id"], r["name"]): r["id"]
+        for r in fetch_by(
+            District.objects.all(), "city_id", cities.values(), ["id", "city_id", "name"]
+        )
+    }
+    new_districts: dict[tuple[int, str], NewDistrict] = {}
+    fields = ("name", "above_scale", "quality_tier", "size_class")
+    plan = Plan(
+        Enterprise,
+        update_fields=("city_id", "sub_industry_id", "district_id", *fields),
+        before_write=_create_districts,
+    )
     for row in rows:
         v = row.values
         city_id = _city_id(ctx, row, cities)
@@ -258,7 +388,20 @@ def plan_enterprises(rows: list[ParsedRow], ctx: Context) -> Plan:
             continue
         if city_id is None or sub_industry_id is None or not row.valid:
             continue
-        new = {"uscc": v["uscc"], "city_id": city_id, "sub_industry_id": sub_industry_id}
+        district_id: int | NewDistrict | None = None
+        if v["district"]:
+            key = (city_id, v["district"])
+            district_id = districts.get(key)
+            if district_id is None:
+                district_id = new_districts.setdefault(key, NewDistrict(*key))
+        new = {
+            "uscc": v["uscc"],
+            "city_id": city_id,
+            "sub_industry_id": sub_industry_id,
+            "district_id": district_id,
+        }
         new.update((name, v[name]) for name in fields)
         plan.add(new, current)
+    if new_districts:
+        plan.notices.append(new_districts_notice([name for _, name in sorted(new_districts)]))
     return plan

@@ -64,6 +64,7 @@ class ImportResult:
     dry_run: bool = True
     written: bool = False
     skipped_examples: tuple[int, ...] = ()  # rows marked EXAMPLE_MARK, not counted in total_rows
+    notices: tuple[str, ...] = ()  # what the import also creates ("将新建区县：…")
 
     @property
     def ok(self) -> bool:
@@ -89,6 +90,8 @@ class ImportResult:
         )
         if self.skipped_examples:
             line += f" ({self.skipped_note})"
+        for notice in self.notices:
+            line += f" ({notice})"
         return f"{line} (--dry-run, 未写入)" if self.dry_run else line
 
 

@@ -21,7 +21,7 @@ from cities.models import ImportJob
 
 from . import columns, readers, registry
 from .columns import HeaderMap, KindSpec
-from .plans import Context, Scope
+from .plans import Context, Notice, Scope
 from .results import (
     EXAMPLE_MARK,
     ImportResult,
@@ -171,12 +171,14 @@ def apply_parsed(
     )
     written = False
     created = updated = unchanged = 0
+    notices: list[Notice] = []
     try:
         with transaction.atomic():
             if progress is not None:
                 progress(55, "正在核对数据库中的已有数据")
             plan = registry.get(kind).plan(parsed.rows, ctx)
             created, updated, unchanged = len(plan.creates), len(plan.updates), plan.unchanged
+            notices = plan.notices
             if not errors and not dry_run:
                 if progress is not None:
                     progress(70, f"正在写入 {len(plan.creates) + len(plan.updates)} 行")
@@ -209,4 +211,5 @@ def apply_parsed(
         dry_run=dry_run,
         written=written,
         skipped_examples=parsed.skipped_examples,
+        notices=tuple(n.after if written else n.before for n in notices),
     )

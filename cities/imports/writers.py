@@ -31,6 +31,8 @@ HISTORY_CHANGED = "~"
 
 
 def write_plan(plan: Plan, *, actor: User | None, reason: str, now: dt.datetime) -> None:
+    if plan.before_write is not None:
+        plan.before_write(plan)
     creates = [_complete(plan.model, values, now) for values in plan.creates]
     updates = [_touch(plan.model, values, now) for values in plan.updates]
     fields = _changed_fields(plan)

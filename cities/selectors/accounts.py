@@ -15,7 +15,7 @@ from accounts import policy
 from accounts.models import User
 from sme_pilot.errors import NotFound
 
-from ..models import Enterprise, EnterpriseQuerySet
+from ..models import District, Enterprise, EnterpriseQuerySet
 
 
 def _managed_city_id(user: object) -> int | None:
@@ -35,7 +35,7 @@ def account_list_manageable_by(*, user: object) -> QuerySet[User]:
         User.objects.filter(policy.accounts_of_city(city_id))
         # Accounts with admin-site access are the administrators' to manage, whatever the role.
         .filter(is_staff=False, is_superuser=False)
-        .select_related("enterprise")
+        .select_related("enterprise", "district", "provider")
     )
 
 
@@ -69,6 +69,8 @@ def account_list_filtered(*, user: object, filters: AccountFilters) -> QuerySet[
             | Q(display_name__icontains=text)
             | Q(enterprise__name__icontains=text)
             | Q(enterprise__uscc__icontains=text.upper())
+            | Q(district__name__icontains=text)
+            | Q(provider__name__icontains=text)
         )
     return qs.order_by("role", "username", "id")
 
@@ -112,3 +114,35 @@ def enterprise_search_for_accounts(
 def enterprise_list_without_account(*, user: object) -> EnterpriseQuerySet:
     """Roster enterprises with no account at all (a deactivated account still counts as one)."""
     return _roster(user).filter(~Exists(User.objects.filter(enterprise=OuterRef("pk"))))
+
+
+def district_list_for_accounts(*, user: object) -> QuerySet[District]:
+    """The districts of the official's city, for a district official's account."""
+    city_id = _managed_city_id(user)
+    if city_id is None:
+        return District.objects.none()
+    return District.objects.filter(city_id=city_id).order_by("code")
+
+
+def district_get_for_account(*, user: object, pk: int) -> District:
+    try:
+        return district_list_for_accounts(user=user).get(pk=pk)
+    except District.DoesNotExist:
+        raise NotFound("没有找到该区县") from None
+
+
+def provider_choices_for_accounts(*, user: object) -> list[tuple[int, str]]:
+    """(id, "name（USCC）") of the providers a city official may open accounts for.
+
+    TODO(issue 13, provider library): only the providers in the official's city's library
+    (the library entries of `providers`); until the library exists, every provider. The model is
+    reached through the User's foreign key: `providers` sits above `cities` in the layers.
+    """
+    if _managed_city_id(user) is None:
+        return []
+    provider_model = User._meta.get_field("provider").related_model
+    assert provider_model is not None and not isinstance(provider_model, str)
+    rows = provider_model._default_manager.order_by("name", "uscc").values_list(
+        "id", "name", "uscc"
+    )
+    return [(pk, f"{name}（{uscc}）") for pk, name, uscc in rows]

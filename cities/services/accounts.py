@@ -1,4 +1,5 @@
-"""Accounts a city official provisions for its city: enterprise users and on-site assessors.
+"""Accounts a city official provisions for its city: enterprise users, on-site assessors,
+district officials (one of the city's districts) and service-provider users.
 
 Every password set here was chosen by someone other than its owner, so every account created or
 reset here must change it at first login. Accounts outside the official's city are answered as
@@ -33,7 +34,7 @@ from accounts.services import account_sessions_end
 from sme_pilot.errors import Forbidden, NotFound
 from sme_pilot.observability import security_event
 
-from ..models import Enterprise, PilotCity
+from ..models import District, Enterprise, PilotCity
 from ..selectors.accounts import enterprise_list_without_account
 
 # Three groups of four, joined by "-" ("Kx7#-m9Pq-3tZ$"): read out over the phone group by group.
@@ -128,11 +129,14 @@ def account_create(
     actor: User,
     role: str,
     enterprise: Enterprise | None = None,
+    district: District | None = None,
+    provider_id: int | None = None,
     username: str | None = None,
     display_name: str = "",
     phone: str = "",
 ) -> tuple[User, str]:
-    """Create one enterprise-user or assessor account of the actor's city.
+    """Create one account of the actor's city: an enterprise user (`enterprise`), an assessor,
+    a district official (`district`, one of the city's) or a provider user (`provider_id`).
 
     Returns the account and its initial password, which is shown once and never stored in clear.
     """
@@ -140,8 +144,8 @@ def account_create(
     if role not in PROVISIONABLE_ROLES:
         raise ValidationError(
             {
-                "role": "城市管理员只能开通企业用户和现场评定员账号；"
-                "城市管理员、部委用户和系统管理员账号由系统管理员开通。"
+                "role": "城市管理员只能开通企业用户、现场评定员、区县管理员和服务商账号；"
+                "城市管理员、省级管理员、部委用户和系统管理员账号由系统管理员开通。"
             },
             code="forbidden_role",
         )
@@ -159,7 +163,14 @@ def account_create(
         must_change_password=True,
         created_by=actor,
     )
-    if policy.REACH.get(role) is policy.Reach.ENTERPRISE:
+    binding = policy.account_binding(role)
+    if enterprise is not None and binding != "enterprise":
+        raise ValidationError({"enterprise": "只有企业用户账号绑定企业。"}, code="invalid")
+    if district is not None and binding != "district":
+        raise ValidationError({"district": "只有区县管理员账号绑定区县。"}, code="invalid")
+    if provider_id is not None and binding != "provider":
+        raise ValidationError({"provider": "只有服务商账号绑定服务商。"}, code="invalid")
+    if binding == "enterprise":
         if enterprise is None:
             raise ValidationError({"enterprise": "请选择要开通账号的企业。"}, code="required")
         if enterprise.city_id != city_id:
@@ -167,11 +178,21 @@ def account_create(
         user.enterprise = enterprise
         username = username or enterprise.uscc
     else:
-        if enterprise is not None:
-            raise ValidationError({"enterprise": "现场评定员账号不绑定企业。"}, code="invalid")
+        label = Role(role).label
+        if binding == "district":
+            if district is None:
+                raise ValidationError({"district": "请选择本市的区县。"}, code="required")
+            if district.city_id != city_id:
+                raise AccountNotFound("没有找到该区县")
+            user.district = district
+        if binding == "provider":
+            if provider_id is None:
+                raise ValidationError({"provider": "请选择服务商。"}, code="required")
+            user.provider_id = provider_id  # full_clean() checks that it exists
+        else:
+            user.city_id = city_id
         if not username:
-            raise ValidationError({"username": "请为现场评定员填写用户名。"}, code="required")
-        user.city_id = city_id
+            raise ValidationError({"username": f"请为{label}填写用户名。"}, code="required")
     user.username = username
     _ensure_username_free(username)
     password = password_generate()

@@ -51,6 +51,12 @@ def enterprise_update(
     left = enterprise.city_id  # the city it leaves, if any
     for field, value in changes.items():
         setattr(enterprise, field, value)
+    if (
+        "district" not in changes
+        and enterprise.district is not None
+        and enterprise.district.city_id != enterprise.city_id
+    ):
+        enterprise.district = None  # moved to another city: the old city's district is not its
     sub = changes.get("sub_industry")
     if isinstance(sub, SubIndustry) and sub.city_id != enterprise.city_id:
         raise ValidationError({"sub_industry": "细分行业不属于该企业所在城市"})

@@ -103,7 +103,37 @@ class AccountCreateForm(forms.Form):
         label="用户名",
         required=False,
         max_length=150,
-        help_text="企业用户可留空，默认使用统一社会信用代码；现场评定员必填。",
+        help_text="企业用户可留空，默认使用统一社会信用代码；其他角色必填。",
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        districts: list[tuple[int, str]],
+        providers: list[tuple[int, str]],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        district_field = self.fields["district"]
+        provider_field = self.fields["provider"]
+        assert isinstance(district_field, forms.TypedChoiceField)
+        assert isinstance(provider_field, forms.TypedChoiceField)
+        district_field.choices = [("", "—"), *districts]
+        provider_field.choices = [("", "—"), *providers]
+
+    district = forms.TypedChoiceField(
+        label="所属区县（区县管理员）",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text="区县管理员只能查看本区县的企业。",
+    )
+    provider = forms.TypedChoiceField(
+        label="所属服务商（服务商用户）",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text="一家服务商可以有多个账号，也可以由多个城市分别开通。",
     )
     display_name = forms.CharField(label="姓名", required=False, max_length=50)
     phone = forms.CharField(
@@ -120,12 +150,23 @@ class AccountCreateForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def account_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     actor = request.user
+    choices = {
+        "districts": [
+            (d.pk, f"{d.name}（{d.code}）")
+            for d in selectors.district_list_for_accounts(user=actor)
+        ],
+        "providers": selectors.provider_choices_for_accounts(user=actor),
+    }
     if request.method == "POST":
-        form = AccountCreateForm(request.POST)
+        form = AccountCreateForm(request.POST, **choices)
         if form.is_valid():
             data = form.cleaned_data
             enterprise = None
-            if policy.REACH.get(data["role"]) is policy.Reach.ENTERPRISE and data["enterprise"]:
+            district = None
+            binding = policy.account_binding(data["role"])
+            if binding == "district" and data["district"] is not None:
+                district = selectors.district_get_for_account(user=actor, pk=data["district"])
+            if binding == "enterprise" and data["enterprise"]:
                 try:
                     enterprise = selectors.enterprise_get_for_account(
                         user=actor, uscc=data["enterprise"]
@@ -142,6 +183,8 @@ def account_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                         actor=actor,
                         role=data["role"],
                         enterprise=enterprise,
+                        district=district,
+                        provider_id=data["provider"] if binding == "provider" else None,
                         username=data["username"],
                         display_name=data["display_name"],
                         phone=data["phone"],
@@ -155,7 +198,9 @@ def account_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                         {"account": account, "password": password, "action": "开通"},
                     )
     else:
-        form = AccountCreateForm(initial={"enterprise": request.GET.get("enterprise", "")[:40]})
+        form = AccountCreateForm(
+            initial={"enterprise": request.GET.get("enterprise", "")[:40]}, **choices
+        )
     return render(
         request,
         "cities/accounts/create.html",

@@ -23,16 +23,23 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect("cities:my_enterprise")
     if scope.reach is policy.Reach.CITY and user.city is not None:
         return redirect("cities:city_detail", code=user.city.code)
-    if policy.sees_everything(user):
-        # Ministry staff (and administrators) start from the comparison of every city.
+    if scope.reach is policy.Reach.DISTRICT and user.city is not None:
+        # The district's enterprise list (the city's roster narrows to the district by scope).
+        return redirect("oversight:roster", code=user.city.code)
+    if policy.compares_cities(user):
+        # Ministry staff (and administrators) start from the comparison of every city, province
+        # officials from that of their province's cities.
         return redirect("oversight:national_dashboard")
+    if scope.reach is policy.Reach.PROVIDER:
+        # A minimal home until the provider's profile and projects exist.
+        return render(request, "cities/provider_home.html", {"provider": user.provider})
     raise Http404
 
 
 @login_required
 def city_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    if not policy.sees_everything(user):
+    if not policy.compares_cities(user):
         raise Http404
     cities = selectors.city_list_with_counts(user=user)
     return render(request, "cities/city_list.html", {"cities": cities})
@@ -41,6 +48,8 @@ def city_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def city_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     user = request.user
+    if not policy.sees_city_overview(user):
+        raise Http404  # a district official: the city's totals are not the district's
     city = selectors.city_get_visible(user=user, code=code)
     return render(
         request,

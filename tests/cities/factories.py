@@ -6,7 +6,7 @@ import factory
 
 from accounts.models import Role, User
 from cities import uscc
-from cities.models import Enterprise, PilotBatch, PilotCity, Province, SubIndustry
+from cities.models import District, Enterprise, PilotBatch, PilotCity, Province, SubIndustry
 
 
 def make_uscc(n: int) -> str:
@@ -36,6 +36,15 @@ class SubIndustryFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"细分行业{n}")
 
 
+class DistrictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = District
+
+    city = factory.SubFactory(CityFactory)
+    code = factory.Sequence(lambda n: f"D{n:03d}")
+    name = factory.Sequence(lambda n: f"区县{n}")
+
+
 class EnterpriseFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Enterprise
@@ -44,7 +53,7 @@ class EnterpriseFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"测试制造有限公司{n}")
     sub_industry = factory.SubFactory(SubIndustryFactory)
     city = factory.SelfAttribute("sub_industry.city")
-    district = "南山区"
+    district = None
     above_scale = True
     quality_tier = "none"
     size_class = "small"

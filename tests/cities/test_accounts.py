@@ -739,3 +739,98 @@ def test_city_official_reaches_every_account_page(official_client, enterprise_us
         reverse("cities:account_bulk_result", args=["sometoken"]): 410,
         reverse("cities:account_sheet_download", args=["sometoken"]): 410,
     }
+
+
+# --- district officials and provider users (issue 13) -------------------------------------------
+
+
+def test_the_create_page_opens_a_district_official_of_a_district_of_the_city(
+    official_client, city, district, other_city, client
+):
+    from tests.cities.factories import DistrictFactory
+
+    elsewhere = DistrictFactory(city=other_city, name="海曙区")
+    page = official_client.get(reverse("cities:account_create")).content.decode()
+    assert district.name in page and elsewhere.name not in page
+
+    response = official_client.post(
+        reverse("cities:account_create"),
+        {"role": Role.DISTRICT_OFFICIAL, "username": "saihan", "district": district.pk},
+    )
+    assert response.status_code == 200
+    user = User.objects.get(username="saihan")
+    assert (user.role, user.city, user.district) == (Role.DISTRICT_OFFICIAL, city, district)
+    assert user.must_change_password
+    assert can_log_in(client, "saihan", shown_password(response))
+
+
+def test_a_district_official_needs_a_district_of_the_officials_city(
+    official_client, city_official, other_city
+):
+    from tests.cities.factories import DistrictFactory
+
+    response = official_client.post(
+        reverse("cities:account_create"), {"role": Role.DISTRICT_OFFICIAL, "username": "d1"}
+    )
+    assert "请选择本市的区县" in response.content.decode()
+    elsewhere = DistrictFactory(city=other_city)
+    response = official_client.post(
+        reverse("cities:account_create"),
+        {"role": Role.DISTRICT_OFFICIAL, "username": "d1", "district": elsewhere.pk},
+    )
+    assert response.status_code == 200  # not one of the choices: a form error
+    with pytest.raises(NotFound):
+        services.account_create(
+            actor=city_official, role=Role.DISTRICT_OFFICIAL, district=elsewhere, username="d1"
+        )
+    assert not User.objects.filter(username="d1").exists()
+
+
+def test_provider_accounts_belong_to_the_provider_and_to_each_city_that_opened_them(
+    city_official, other_city_official, provider
+):
+    mine, _ = services.account_create(
+        actor=city_official, role=Role.PROVIDER, provider_id=provider.pk, username="p-a"
+    )
+    theirs, _ = services.account_create(
+        actor=other_city_official, role=Role.PROVIDER, provider_id=provider.pk, username="p-b"
+    )
+    assert (mine.provider, mine.city, theirs.provider) == (provider, None, provider)
+    from cities.selectors import accounts as account_selectors
+
+    assert set(account_selectors.account_list_manageable_by(user=city_official)) == {mine}
+    with pytest.raises(NotFound):
+        services.account_reset_password(actor=city_official, user=theirs)
+    services.account_set_active(actor=city_official, user=mine, active=False)
+    mine.refresh_from_db()
+    assert not mine.is_active
+
+
+def test_a_provider_account_needs_an_existing_provider(city_official):
+    with pytest.raises(ValidationError) as exc:
+        services.account_create(actor=city_official, role=Role.PROVIDER, username="p")
+    assert exc.value.message_dict["provider"] == ["请选择服务商。"]
+    with pytest.raises(ValidationError):
+        services.account_create(
+            actor=city_official, role=Role.PROVIDER, provider_id=987654, username="p"
+        )
+    assert not User.objects.filter(username="p").exists()
+
+
+def test_the_create_page_opens_a_provider_account(official_client, provider):
+    response = official_client.post(
+        reverse("cities:account_create"),
+        {"role": Role.PROVIDER, "username": "vendor", "provider": provider.pk},
+    )
+    assert response.status_code == 200
+    assert User.objects.get(username="vendor").provider == provider
+    listing = official_client.get(reverse("cities:account_list"), {"q": provider.name[:4]})
+    assert "vendor" in listing.content.decode()
+
+
+def test_an_official_cannot_open_a_province_official(official_client):
+    response = official_client.post(
+        reverse("cities:account_create"), {"role": Role.PROVINCE_OFFICIAL, "username": "prov"}
+    )
+    assert "由系统管理员开通" in response.content.decode()
+    assert not User.objects.filter(username="prov").exists()

@@ -312,3 +312,29 @@ def test_import_jobs_are_listed_read_only(admin_client_, city_official, city):
         assert ImportJob.objects.filter(pk=job.pk).exists()
     finally:
         job.file.delete(save=False)
+
+
+def test_admin_creates_a_province_official(admin_client_, city):
+    response = add_user(admin_client_, role=Role.PROVINCE_OFFICIAL, province=city.province_id)
+    assert response.status_code == 302
+    user = User.objects.get(username="hhht-official")
+    assert (user.role, user.province, user.city) == (Role.PROVINCE_OFFICIAL, city.province, None)
+
+
+def test_admin_province_official_without_province_is_refused(admin_client_, city):
+    response = add_user(admin_client_, role=Role.PROVINCE_OFFICIAL, city=city.pk)
+    assert response.status_code == 200
+    assert "省级管理员必须绑定一个省份" in response.content.decode()
+    assert not User.objects.filter(username="hhht-official").exists()
+
+
+def test_admin_district_official_needs_a_district_of_their_city(admin_client_, city, other_city):
+    from tests.cities.factories import DistrictFactory
+
+    elsewhere = DistrictFactory(city=other_city)
+    response = add_user(
+        admin_client_, role=Role.DISTRICT_OFFICIAL, city=city.pk, district=elsewhere.pk
+    )
+    assert response.status_code == 200
+    assert "所选区县不属于该账号的试点城市" in response.content.decode()
+    assert not User.objects.filter(username="hhht-official").exists()

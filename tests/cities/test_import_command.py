@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from cities.models import Enterprise
+from cities.models import District, Enterprise
 from tests.cities.import_files import enterprise_file, enterprise_record, kind_file
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,9 @@ def test_import_prints_counts_and_exits_0(sub_industry, tmp_path):
     path.write_bytes(enterprise_file(12))
     code, out, err = command("enterprises", str(path))
     assert (code, err) == (0, "")
-    assert out.strip() == "enterprises: 12 rows, created 12, updated 0, unchanged 0"
+    assert out.strip() == (
+        "enterprises: 12 rows, created 12, updated 0, unchanged 0 (已新建区县：赛罕区)"
+    )
     assert Enterprise.objects.count() == 12
     code, out, _ = command("enterprises", str(path))
     assert out.strip() == "enterprises: 12 rows, created 0, updated 0, unchanged 12"
@@ -42,7 +44,9 @@ def test_dry_run_writes_nothing_and_says_so(sub_industry, tmp_path):
     assert code == 0
     assert "created 5" in out
     assert "--dry-run" in out
+    assert "将新建区县：赛罕区" in out
     assert not Enterprise.objects.exists()
+    assert not District.objects.exists()
 
 
 def test_errors_go_to_stderr_one_per_line_and_exit_1(sub_industry, tmp_path):

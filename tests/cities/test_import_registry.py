@@ -24,6 +24,7 @@ def test_apps_register_their_kinds_in_installed_apps_order():
     assert registry.kinds() == (
         "cities",
         "sub_industries",
+        "districts",
         "enterprises",
         "levels",
         "providers",

@@ -113,18 +113,19 @@ def test_enterprises_in_every_format(fmt, sub_industry):
         sub_industry.city,
         sub_industry,
     )
-    assert (first.quality_tier, first.size_class, first.above_scale, first.district) == (
+    assert (first.quality_tier, first.size_class, first.above_scale, first.district.name) == (
         "little_giant",
         "medium",
         True,
         "赛罕区",
     )
+    assert first.district.city == sub_industry.city
     second = Enterprise.objects.get(uscc=records[1]["uscc"])
     assert (second.quality_tier, second.size_class, second.above_scale, second.district) == (
         "innovative",
         "micro",
         False,
-        "",
+        None,
     )
 
 

@@ -429,3 +429,33 @@ def test_city_list_shows_the_provinces_full_name(client, ministry_user, city):
     page = client.get(reverse("cities:city_list")).content.decode()
     assert f"<td>{city.province.name}</td>" in page
     assert city.province.name != city.province.short_name
+
+
+@pytest.mark.parametrize(
+    ("role", "bindings"),
+    [
+        (Role.DISTRICT_OFFICIAL, {"city": True}),  # no district
+        (Role.DISTRICT_OFFICIAL, {"district": True}),  # no city
+        (Role.PROVIDER, {}),  # no provider
+        (Role.PROVIDER, {"provider": True, "city": True}),  # a city besides
+        (Role.PROVINCE_OFFICIAL, {}),  # no province
+        (Role.MINISTRY, {"province": True}),  # the old roles bind none of the new rows
+        (Role.CITY_OFFICIAL, {"city": True, "district": True}),
+    ],
+)
+def test_new_role_bindings_are_enforced_by_the_database(city, role, bindings):
+    from providers.models import Provider
+    from tests.cities.factories import DistrictFactory
+
+    district = DistrictFactory(city=city)
+    provider = Provider.objects.create(
+        uscc="91350100M000100Y43", name="某服务商", category="integrator"
+    )
+    values = {
+        "city": city if bindings.get("city") else None,
+        "district": district if bindings.get("district") else None,
+        "provider": provider if bindings.get("provider") else None,
+        "province": city.province if bindings.get("province") else None,
+    }
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UserFactory(username="x", role=role, **values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import models
 from django.utils import timezone
 
 from assessments import indicators, scoring
@@ -60,3 +61,24 @@ def test_the_mid_pilot_city_has_enterprises_just_below_the_line_from_answered_qu
         assert result.level == a.level < hhht.batch.min_level
         assert result.total == a.total_score
     assert all(r.distance.fewest_changes <= 3 for r in measured)  # type: ignore[operator]
+
+
+def test_the_demo_has_districts_and_a_login_for_each_new_role():
+    from accounts.models import Role, User
+    from cities.models import District, Enterprise
+
+    result = demo_seed()
+    for city_code in ("HHHT",):
+        assert District.objects.filter(city__code=city_code).count() >= 3
+    assert not Enterprise.objects.filter(district__isnull=True).exists()
+    assert not Enterprise.objects.exclude(district__city=models.F("city")).exists()
+    by_name = {u.username: u for u in User.objects.filter(username__startswith="demo_")}
+    district_official = by_name["demo_district"]
+    assert district_official.role == Role.DISTRICT_OFFICIAL
+    assert district_official.district is not None
+    assert district_official.district.city == district_official.city
+    assert by_name["demo_provider"].provider is not None
+    assert by_name["demo_province"].province == district_official.city.province
+    listed = {login.username: login for login in result.logins}
+    assert {"demo_district", "demo_provider", "demo_province"} <= set(listed)
+    assert listed["demo_province"].scope == "内蒙古自治区"

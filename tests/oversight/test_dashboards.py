@@ -27,7 +27,12 @@ from oversight.selectors.dashboard import (
 )
 from oversight.selectors.roster import RosterFilters, roster_for_city
 from tests.assessments.factories import AssessmentFactory, confirmed_level, example_document
-from tests.cities.factories import CityFactory, EnterpriseFactory, SubIndustryFactory
+from tests.cities.factories import (
+    CityFactory,
+    DistrictFactory,
+    EnterpriseFactory,
+    SubIndustryFactory,
+)
 from tests.cities.import_files import kind_file
 
 TODAY = timezone.localdate
@@ -292,7 +297,9 @@ def client_roster_html(user, query):
 
 def test_export_has_levels_and_keeps_formulas_as_text(client, city_official, seeded, sub_industry):
     EnterpriseFactory(
-        sub_industry=sub_industry, name='=HYPERLINK("http://x","点我")', district="@SUM(A1)"
+        sub_industry=sub_industry,
+        name='=HYPERLINK("http://x","点我")',
+        district=DistrictFactory(city=sub_industry.city, name="@SUM(A1)"),
     )
     client.force_login(city_official)
     response = client.get(reverse("oversight:roster_export", args=["HHHT"]))

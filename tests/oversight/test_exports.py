@@ -15,7 +15,7 @@ from cities.imports import import_file, registry
 from cities.models import Enterprise
 from oversight.exports import display_width, header
 from tests.assessments.factories import confirmed_level
-from tests.cities.factories import EnterpriseFactory, SubIndustryFactory
+from tests.cities.factories import DistrictFactory, EnterpriseFactory, SubIndustryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,10 +34,10 @@ def roster(city, sub_industry):
         EnterpriseFactory(
             sub_industry=sub_industry,
             name="呼和浩特市赛罕区绿色特色食品精深加工集团股份有限公司",
-            district="赛罕区",
+            district=DistrictFactory(city=city, name="赛罕区"),
             quality_tier="little_giant",
         ),
-        EnterpriseFactory(sub_industry=text, above_scale=False, district="", size_class="micro"),
+        EnterpriseFactory(sub_industry=text, above_scale=False, district=None, size_class="micro"),
         EnterpriseFactory(sub_industry=text, name="=甲/乙公司", quality_tier="provincial_srdi"),
     ]
     confirmed_level(made[0], 2)
@@ -58,7 +58,7 @@ def snapshot():
             "name",
             "city_id",
             "sub_industry_id",
-            "district",
+            "district_id",
             "above_scale",
             "quality_tier",
             "size_class",

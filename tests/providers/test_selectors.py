@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from accounts.models import Role
+from cities.models import Province
 from providers import selectors
+from tests.cities.factories import CityFactory, DistrictFactory, UserFactory
 from tests.providers.factories import LibraryEntryFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +45,20 @@ def test_an_enterprise_sees_only_its_citys_active_providers(
 ):
     assert visible(enterprise_user) == {entries["active"]}
     assert visible(other_enterprise_user) == {entries["other"]}
+
+
+def test_district_province_and_provider_users(entries, city, other_city):
+    district = DistrictFactory(city=city)
+    district_official = UserFactory(role=Role.DISTRICT_OFFICIAL, city=city, district=district)
+    province_official = UserFactory(role=Role.PROVINCE_OFFICIAL, province=city.province)
+    provider_user = UserFactory(role=Role.PROVIDER, provider=entries["warned"].provider)
+    own = {entries["active"], entries["warned"], entries["suspended"]}
+    assert visible(district_official) == own  # the city's library, read-only
+    far = LibraryEntryFactory(city=CityFactory(province=Province.objects.get(short_name="内蒙古")))
+    assert other_city.province_id == city.province_id  # both in the factory's 广东
+    assert visible(province_official) == own | {entries["other"]}  # not `far`
+    assert far not in visible(province_official)
+    assert visible(provider_user) == {entries["warned"]}  # its own entries only
 
 
 def test_anyone_else_sees_nothing(entries):
