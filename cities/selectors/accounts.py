@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -131,18 +132,20 @@ def district_get_for_account(*, user: object, pk: int) -> District:
         raise NotFound("没有找到该区县") from None
 
 
-def provider_choices_for_accounts(*, user: object) -> list[tuple[int, str]]:
-    """(id, "name（USCC）") of the providers a city official may open accounts for.
-
-    TODO(issue 13, provider library): only the providers in the official's city's library
-    (the library entries of `providers`); until the library exists, every provider. The model is
-    reached through the User's foreign key: `providers` sits above `cities` in the layers.
-    """
-    if _managed_city_id(user) is None:
-        return []
+def providers_in_library(city_id: int) -> QuerySet[Any]:
+    """The providers in the library of city `city_id` (any status: a warned or suspended provider
+    still serves its projects). The model is reached through the User's foreign key, and the
+    library through the entries' related name: `providers` sits above `cities` in the layers."""
     provider_model = User._meta.get_field("provider").related_model
     assert provider_model is not None and not isinstance(provider_model, str)
-    rows = provider_model._default_manager.order_by("name", "uscc").values_list(
-        "id", "name", "uscc"
-    )
+    return provider_model._default_manager.filter(entries__city_id=city_id).distinct()
+
+
+def provider_choices_for_accounts(*, user: object) -> list[tuple[int, str]]:
+    """(id, "name（USCC）") of the providers a city official may open accounts for: those in
+    their city's library."""
+    city_id = _managed_city_id(user)
+    if city_id is None:
+        return []
+    rows = providers_in_library(city_id).order_by("name", "uscc").values_list("id", "name", "uscc")
     return [(pk, f"{name}（{uscc}）") for pk, name, uscc in rows]

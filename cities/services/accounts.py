@@ -35,7 +35,7 @@ from sme_pilot.errors import Forbidden, NotFound
 from sme_pilot.observability import security_event
 
 from ..models import District, Enterprise, PilotCity
-from ..selectors.accounts import enterprise_list_without_account
+from ..selectors.accounts import enterprise_list_without_account, providers_in_library
 
 # Three groups of four, joined by "-" ("Kx7#-m9Pq-3tZ$"): read out over the phone group by group.
 PASSWORD_GROUPS = 3
@@ -188,7 +188,12 @@ def account_create(
         if binding == "provider":
             if provider_id is None:
                 raise ValidationError({"provider": "请选择服务商。"}, code="required")
-            user.provider_id = provider_id  # full_clean() checks that it exists
+            if not providers_in_library(city_id).filter(pk=provider_id).exists():
+                raise ValidationError(
+                    {"provider": "该服务商不在本市服务商库中，请先将其加入服务商库。"},
+                    code="invalid",
+                )
+            user.provider_id = provider_id
         else:
             user.city_id = city_id
         if not username:

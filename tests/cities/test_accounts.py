@@ -786,9 +786,20 @@ def test_a_district_official_needs_a_district_of_the_officials_city(
     assert not User.objects.filter(username="d1").exists()
 
 
+@pytest.fixture
+def listed_provider(provider, city, other_city):
+    """The provider, in the libraries of both cities."""
+    from tests.providers.factories import LibraryEntryFactory
+
+    LibraryEntryFactory(provider=provider, city=city, status="active")
+    LibraryEntryFactory(provider=provider, city=other_city, status="suspended")
+    return provider
+
+
 def test_provider_accounts_belong_to_the_provider_and_to_each_city_that_opened_them(
-    city_official, other_city_official, provider
+    city_official, other_city_official, listed_provider
 ):
+    provider = listed_provider
     mine, _ = services.account_create(
         actor=city_official, role=Role.PROVIDER, provider_id=provider.pk, username="p-a"
     )
@@ -806,7 +817,9 @@ def test_provider_accounts_belong_to_the_provider_and_to_each_city_that_opened_t
     assert not mine.is_active
 
 
-def test_a_provider_account_needs_an_existing_provider(city_official):
+def test_a_provider_account_needs_a_provider_of_the_citys_library(
+    city_official, provider, other_city
+):
     with pytest.raises(ValidationError) as exc:
         services.account_create(actor=city_official, role=Role.PROVIDER, username="p")
     assert exc.value.message_dict["provider"] == ["请选择服务商。"]
@@ -814,10 +827,22 @@ def test_a_provider_account_needs_an_existing_provider(city_official):
         services.account_create(
             actor=city_official, role=Role.PROVIDER, provider_id=987654, username="p"
         )
+    from tests.providers.factories import LibraryEntryFactory
+
+    LibraryEntryFactory(provider=provider, city=other_city)  # another city's library only
+    with pytest.raises(ValidationError) as exc:
+        services.account_create(
+            actor=city_official, role=Role.PROVIDER, provider_id=provider.pk, username="p"
+        )
+    assert "不在本市服务商库中" in exc.value.message_dict["provider"][0]
+    from cities.selectors import accounts as account_selectors
+
+    assert account_selectors.provider_choices_for_accounts(user=city_official) == []
     assert not User.objects.filter(username="p").exists()
 
 
-def test_the_create_page_opens_a_provider_account(official_client, provider):
+def test_the_create_page_opens_a_provider_account(official_client, listed_provider):
+    provider = listed_provider
     response = official_client.post(
         reverse("cities:account_create"),
         {"role": Role.PROVIDER, "username": "vendor", "provider": provider.pk},
