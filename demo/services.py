@@ -7,7 +7,9 @@ Deterministic (fixed random seed) and loaded once: a second call finds the demo 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from assessments import indicators, scoring
 from assessments.models import Assessment, Method, Purpose, Source, State
 from assessments.selectors import current_pledge_text, with_current_level
 from cities import uscc
+from cities.imports import import_file, registry
 from cities.models import (
     CityTarget,
     District,
@@ -38,6 +41,7 @@ from cities.models import (
     add_months,
 )
 from oversight.selectors.compliance import counted_q, rule_for
+from projects import rules
 from providers.models import Provider
 
 DEMO_PASSWORD = "Demo-2026!"  # noqa: S105 - printed to the developer by `make run`; demo only
@@ -189,6 +193,7 @@ def demo_seed() -> DemoResult:
     _seed_levels(rng, created)
     _seed_users()
     _seed_near_the_line(rng)
+    _seed_pilot(rng)
     return DemoResult(True, len(CITIES), len(created), _logins())
 
 
@@ -468,3 +473,189 @@ def _near_scenes(
         )
         for s in indicator.scenes
     }
+
+
+# --- the pilot itself: provider libraries, subsidy policies, projects at every stage ----------
+# Loaded through the import kinds (`providers`, `subsidy_rules`, `projects`), exactly as a city
+# migrating from spreadsheets would, so the demo obeys every rule the imports check.
+
+PROVIDER_NAMES = [
+    ("数智工业互联网科技有限公司", "integrator"),
+    ("云联精益软件有限公司", "product"),
+    ("智造链主装备集团有限公司", "chain_leader"),
+    ("慧眼视觉检测技术有限公司", "product"),
+    ("工云数据服务有限公司", "integrator"),
+]
+PROVIDER_STATUSES = ["active", "active", "active", "warned", "suspended"]
+PROJECT_SHARE = 0.6  # of a city's enterprises apply to the pool
+CITY_REGION_CODES = {c[0]: c[6] for c in CITIES}
+
+
+def _import_demo(kind: str, rows: list[dict[str, Any]]) -> None:
+    """Import `rows` (column name -> value) as a CSV of `kind`, as the command would."""
+    columns = [c.name for c in registry.spec(kind).columns]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({name: "" if row.get(name) is None else row[name] for name in columns})
+    result = import_file(kind=kind, content=out.getvalue().encode(), actor=None, dry_run=False)
+    if result.errors:  # the demo is generated to obey every rule: an error is a bug here
+        raise RuntimeError(f"demo {kind}: {[str(e) for e in result.errors[:5]]}")
+
+
+def _seed_pilot(rng: random.Random) -> None:
+    today = timezone.localdate()
+    cities = list(PilotCity.objects.order_by("code"))
+    demo_provider = Provider.objects.get(name=DEMO_PROVIDER[0])
+    provider_rows: list[dict[str, Any]] = []
+    rule_rows: list[dict[str, Any]] = []
+    active: dict[str, list[str]] = {}
+    serial = 900_100
+    for city in cities:
+        region = CITY_REGION_CODES[city.code]
+        for (name, category), status in zip(PROVIDER_NAMES, PROVIDER_STATUSES, strict=True):
+            serial += 1
+            code = uscc.synthetic(serial, region_code=region)
+            provider_rows.append(
+                {
+                    "uscc": code,
+                    "name": f"{city.name[:-1]}{name}",
+                    "category": category,
+                    "city_code": city.code,
+                    "status": status,
+                }
+            )
+            if status == "active":
+                active.setdefault(city.code, []).append(code)
+        approved = city.plan_approved_on
+        assert approved is not None
+        rule_rows.append(
+            {
+                "city_code": city.code,
+                "valid_from": (approved - dt.timedelta(days=365)).isoformat(),
+                "rate": "0.4000",
+                "cap_l2": "300000.00",
+                "cap_l3": "400000.00",
+                "cap_l4": "500000.00",
+                "min_level": 2,
+            }
+        )
+    provider_rows.append(
+        {
+            "uscc": demo_provider.uscc,
+            "name": demo_provider.name,
+            "category": demo_provider.category,
+            "city_code": "HHHT",
+            "status": "active",
+        }
+    )
+    active["HHHT"].insert(0, demo_provider.uscc)
+    _import_demo("providers", provider_rows)
+    _import_demo("subsidy_rules", rule_rows)
+
+    posts: dict[int, list[tuple[dt.date, int]]] = {}
+    for a in Assessment.objects.filter(
+        method=Method.ONSITE, purpose=Purpose.POST, state=State.CONFIRMED
+    ).values("enterprise_id", "assessed_on", "level"):
+        posts.setdefault(a["enterprise_id"], []).append((a["assessed_on"], a["level"] or 0))
+    project_rows: list[dict[str, Any]] = []
+    for city in cities:
+        approved = city.plan_approved_on
+        assert approved is not None
+        for e in Enterprise.objects.filter(city=city).order_by("uscc"):
+            if rng.random() >= PROJECT_SHARE:
+                continue
+            row = _demo_project(rng, e, approved, today, posts.get(e.pk, []), active[city.code])
+            if row is not None:
+                project_rows.append(row)
+    _import_demo("projects", project_rows)
+
+
+def _demo_project(
+    rng: random.Random,
+    e: Enterprise,
+    approved: dt.date,
+    today: dt.date,
+    posts: list[tuple[dt.date, int]],
+    providers: list[str],
+) -> dict[str, Any] | None:
+    """One project's row: accepted (and subsidised) where the enterprise has a level-2+ post
+    assessment to be accepted with, otherwise stopped at a random stage on or before today."""
+    day = dt.timedelta
+    row: dict[str, Any] = {"uscc": e.uscc}
+    lines = {
+        "software": Decimal(rng.randrange(200, 800) * 1000),
+        "cloud": Decimal(rng.randrange(50, 200) * 1000),
+        "data_hardware": Decimal(rng.randrange(100, 400) * 1000),
+        "it_ops": Decimal(rng.randrange(20, 80) * 1000),
+    }
+    post = posts[0] if len(posts) == 1 and posts[0][1] >= 2 else None
+    completed = accepted = today
+    if post is not None and post[0] - day(40) > approved + day(150):
+        # Backwards from the post assessment: completed before it, accepted just after.
+        completed = post[0] - day(rng.randint(5, 30))
+        accepted = post[0] + day(rng.randint(1, 20))
+        if accepted > today:
+            post = None
+    else:
+        post = None
+    if post is not None:
+        contract = completed - day(rng.randint(60, 150))
+        dates = [contract - day(30 + 4 * 7), contract - day(30 + 3 * 7)]
+        dates += [contract - day(30), contract - day(14), contract, completed]
+        dates += [completed + day(3), accepted]
+        approved_on = accepted + day(rng.randint(10, 30))
+        if approved_on <= today:
+            dates.append(approved_on)
+            paid_on = approved_on + day(rng.randint(10, 40))
+            if paid_on <= today:
+                dates.append(paid_on)
+    else:
+        start = approved + day(rng.randint(10, 60))
+        stop = rng.randint(1, 7)  # reach at most contract_filed..acceptance_applied, no acceptance
+        dates = []
+        current = start
+        for _ in range(stop):
+            if current > today:
+                break
+            dates.append(current)
+            current = current + day(rng.randint(14, 90))
+        if not dates:
+            return None
+    stages = [s.value for s in rules.STAGES]
+    for stage, on in zip(stages, dates, strict=False):
+        row[rules.date_field(rules.Stage(stage))] = on.isoformat()
+    reached = len(dates)
+    if reached == 1 and rng.random() < 0.3:
+        row["rejected_on"] = (dates[0] + day(rng.randint(5, 20))).isoformat()
+        if dates[0] + day(20) > today:
+            row.pop("rejected_on")
+    if reached >= 4:
+        row["provider_uscc"] = rng.choice(providers)
+    if reached >= 5:
+        contract_on = dates[4]
+        total = sum(lines.values(), Decimal(0))
+        row.update(
+            contract_no=f"HT-{e.uscc[-6:]}",
+            contract_amount=f"{total + Decimal(rng.randrange(0, 50) * 1000):.2f}",
+            planned_completion_on=(contract_on + day(rng.choice([150, 180, 240]))).isoformat(),
+            **{k: f"{v:.2f}" for k, v in lines.items()},
+        )
+        if reached in (5, 6) and rng.random() < 0.08:
+            last = dates[-1] + day(rng.randint(5, 30))
+            if last <= today:
+                row["withdrawn_on"] = last.isoformat()
+    if reached == 7 and rng.random() < 0.3:
+        failed = dates[6] + day(rng.randint(10, 30))
+        if failed <= today:
+            row["acceptance_failed_on"] = failed.isoformat()
+    if reached >= 8 and post is not None:
+        row["satisfaction"] = rng.choice([3, 4, 4, 5, 5])
+    if reached >= 9 and post is not None:
+        eligible = lines["software"] + lines["cloud"] + lines["data_hardware"]
+        cap = {2: Decimal(300000), 3: Decimal(400000), 4: Decimal(500000)}[min(post[1], 4)]
+        amount = min((eligible * Decimal("0.4")).quantize(Decimal("0.01")), cap)
+        central = (amount * Decimal("0.8")).quantize(Decimal("0.01"))
+        row.update(subsidy_central=f"{central:.2f}", subsidy_local=f"{amount - central:.2f}")
+    return row

@@ -82,3 +82,28 @@ def test_the_demo_has_districts_and_a_login_for_each_new_role():
     listed = {login.username: login for login in result.logins}
     assert {"demo_district", "demo_provider", "demo_province"} <= set(listed)
     assert listed["demo_province"].scope == "内蒙古自治区"
+
+
+def test_the_demo_is_a_living_pilot_with_libraries_policies_and_projects_at_every_stage():
+    from projects import rules
+    from projects.models import Project, SubsidyRule
+    from projects.selectors.funnel import city_funnel
+    from providers.models import LibraryEntry
+
+    demo_seed()
+    today = timezone.localdate()
+    hhht = PilotCity.objects.get(code="HHHT")
+    by_status = set(LibraryEntry.objects.filter(city=hhht).values_list("status", flat=True))
+    assert {"active", "warned", "suspended"} <= by_status
+    demo_provider_entry = LibraryEntry.objects.get(city=hhht, provider__name__contains="草原云")
+    assert demo_provider_entry.status == "active"  # the demo provider login serves projects
+    assert SubsidyRule.objects.filter(city=hhht).exists()
+    funnel = city_funnel(city=hhht, as_of=today)
+    assert all(funnel["reached"][s.value] > 0 for s in rules.STAGES), funnel["reached"]
+    assert funnel["rejected"] > 0
+    assert Project.objects.filter(acceptance_failed_on__isnull=False).exists()
+    assert Project.objects.filter(withdrawn_on__isnull=False).exists()
+    # Nothing after today, and every paid subsidy within the entitlement (the import checked it).
+    latest = Project.objects.aggregate(models.Max("applied_on"))["applied_on__max"]
+    assert latest is not None and latest <= today
+    assert Project.objects.filter(enterprise__city=hhht, provider__isnull=False).exists()
