@@ -47,6 +47,7 @@ def city_dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
         context = {"city": city, "error": str(exc), "as_of_text": request.GET.get("as_of", "")}
         return render(request, "oversight/dashboard_city.html", context, status=400)
     dash = selectors_dashboard.city_dashboard_cached(city=city, as_of=as_of)
+    funnel = selectors_dashboard.city_project_funnel_cached(city=city, as_of=as_of)
     closest = Paginator(dash.closest, CLOSEST_PAGE_SIZE).get_page(request.GET.get("closest_page"))
     query = request.GET.copy()
     query.pop("closest_page", None)
@@ -56,11 +57,16 @@ def city_dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
         {
             "city": city,
             "dash": dash,
+            "funnel": funnel,
             "result": dash.compliance,
             "closest_page": closest,
             "query": query.urlencode(),
             "is_today": as_of == timezone.localdate(),
-            "charts": {"distribution": dash.distribution, "trend": dash.trend},
+            "charts": {
+                "distribution": dash.distribution,
+                "trend": dash.trend,
+                "funnel": funnel.chart,
+            },
         },
     )
 

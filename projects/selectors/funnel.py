@@ -38,11 +38,21 @@ def _not_by(field: str, as_of: dt.date) -> Q:
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": as_of})
 
 
-def _completion_overdue(as_of: dt.date) -> Q:
+def completion_overdue_q(as_of: dt.date) -> Q:
     """§4.6: planned completion before `as_of`, not completed and not withdrawn by then."""
     return (
         Q(planned_completion_on__lt=as_of)
         & _not_by("completed_on", as_of)
+        & _not_by("withdrawn_on", as_of)
+    )
+
+
+def awaiting_acceptance_q(as_of: dt.date) -> Q:
+    """Completed by `as_of`, not applied for acceptance and not withdrawn by then: the projects
+    whose acceptance may be overdue (`rules.acceptance_overdue` decides)."""
+    return (
+        _on_or_before("completed_on", as_of)
+        & _not_by("acceptance_applied_on", as_of)
         & _not_by("withdrawn_on", as_of)
     )
 
@@ -65,7 +75,7 @@ def city_funnel(*, city: PilotCity, as_of: dt.date) -> dict[str, Any]:
     counts.update(
         {name: Count("pk", filter=_on_or_before(f, as_of)) for name, f in _OUTCOMES.items()}
     )
-    counts["overdue_completion"] = Count("pk", filter=_completion_overdue(as_of))
+    counts["overdue_completion"] = Count("pk", filter=completion_overdue_q(as_of))
     projects = Project.objects.filter(enterprise__city=city)
     grouped: dict[int, dict[str, Any]] = {
         row["enterprise__sub_industry_id"]: dict(row)
@@ -78,11 +88,7 @@ def city_funnel(*, city: PilotCity, as_of: dt.date) -> dict[str, Any]:
         for name in totals:
             totals[name] += row.get(name, 0)
         by_sub_industry.append({"code": sub["code"], "reached": {s: row.get(s, 0) for s in stages}})
-    waiting = projects.filter(
-        _on_or_before("completed_on", as_of),
-        _not_by("acceptance_applied_on", as_of),
-        _not_by("withdrawn_on", as_of),
-    ).values("completed_on", "acceptance_applied_on", "withdrawn_on")
+    waiting = projects.filter(awaiting_acceptance_q(as_of)).values("completed_on", "acceptance_applied_on", "withdrawn_on")
     months = city.batch.acceptance_window_months
     overdue_acceptance = sum(
         1 for dates in waiting if rules.acceptance_overdue(_dates(dates), as_of, months)
