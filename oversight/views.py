@@ -90,7 +90,9 @@ def national_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     if filters["province"]:
         cities = cities.filter(province__code=filters["province"])
     sort = request.GET.get("sort", "city")
-    dash = selectors_dashboard.national_dashboard(cities=cities, as_of=as_of, sort=sort)
+    dash = selectors_dashboard.national_dashboard(
+        cities=cities, as_of=as_of, sort=sort, with_funnel=True
+    )
     base = {k: v for k, v in filters.items() if v}
     if request.GET.get("as_of"):
         base["as_of"] = as_of.isoformat()
@@ -106,6 +108,9 @@ def national_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
             "filters": filters,
             "sort": sort,
             "sort_links": sort_links,
+            "funnel_columns": [
+                (key, label, sort_links[key]) for key, _, label in selectors_dashboard.TOTAL_STAGES
+            ],
             "batches": PilotBatch.objects.order_by("year"),
             "regions": Region.choices,
             "provinces": Province.objects.order_by("code"),

@@ -294,3 +294,62 @@ def test_national_totals_queries_do_not_grow_with_cities(db):
         _projects(SubIndustryFactory(city=cities[-1]), 3)
     large = _count(compute)
     assert small == large == 1
+
+
+# ---------------------------------------------------------------- the national table
+
+
+def _national(client, query: str = ""):
+    return client.get(reverse("oversight:national_dashboard") + query).context["dash"]
+
+
+def test_national_funnel_columns_equal_city_funnel(
+    client, ministry_user, world, city, sub_industry
+):
+    _projects(sub_industry, 12)
+    cache.clear()
+    client.force_login(ministry_user)
+    as_of = dt.date(2026, 3, 1)
+    dash = _national(client, f"?as_of={as_of.isoformat()}")
+    for row in dash.rows:
+        expected = city_funnel(city=world if row.code == world.code else city, as_of=as_of)
+        assert row.funnel_counts == tuple(
+            expected["reached"][key] for key, _, _ in dash_funnel.TOTAL_STAGES
+        )
+    assert dash.totals.funnel_counts == tuple(
+        sum(r.funnel_counts[i] for r in dash.rows) for i in range(6)
+    )
+    html = client.get(reverse("oversight:national_dashboard")).content.decode()
+    for label in ("项目已申报", "项目合同已备案", "项目奖补已拨付"):
+        assert label in html
+
+
+def test_national_table_sorts_by_a_funnel_column(client, ministry_user, world, city, sub_industry):
+    _projects(sub_industry, 30)  # HHHT: 30 applied, FNL: 11
+    cache.clear()
+    client.force_login(ministry_user)
+    assert [r.code for r in _national(client, "?sort=-applied").rows] == ["HHHT", "FNL"]
+    assert [r.code for r in _national(client, "?sort=applied").rows] == ["FNL", "HHHT"]
+    html = client.get(reverse("oversight:national_dashboard") + "?sort=applied").content.decode()
+    assert "sort=-applied" in html  # the column's link turns the order around
+
+
+def test_national_funnel_is_invalidated_by_a_projects_import(
+    client, ministry_user, world, django_capture_on_commit_callbacks
+):
+    client.force_login(ministry_user)
+
+    def applied() -> int:
+        return {r.code: r for r in _national(client).rows}[world.code].funnel.applied
+
+    before = applied()
+    newcomer = EnterpriseFactory(sub_industry=world.sub_industries.get(code="C03"), city=world)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = import_file(
+            kind="projects",
+            content=kind_file("projects", [{"uscc": newcomer.uscc, "applied_on": "2026-05-01"}]),
+            actor=None,
+            dry_run=False,
+        )
+    assert result.written, result.errors
+    assert applied() == before + 1
