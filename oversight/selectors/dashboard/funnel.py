@@ -1,10 +1,10 @@
 """The project funnel on the dashboards (domain §4.6, issue 13 item 8).
 
 The city dashboard's "改造项目进展" section shows exactly what `manage.py funnel` prints
-(`projects.selectors.funnel.city_funnel`, three queries), plus what a person needs around it:
+(`projects.selectors.funnel.city_funnel`, two queries), plus what a person needs around it:
 the sub-industries' names, the median days each stage took (one fetch of the stage dates, the
 medians computed here), and the two overdue lists (one query each, the longest overdue first,
-at most `OVERDUE_LIST_SIZE` rows; the counts are the funnel's). Seven queries whatever the
+at most `OVERDUE_LIST_SIZE` rows; the counts are the funnel's). Six queries whatever the
 number of projects.
 
 The national dashboard's funnel totals are one GROUP BY over every city's projects
@@ -30,7 +30,7 @@ from cities.models import PilotCity, SubIndustry
 from oversight import dashboard_cache
 from projects import rules
 from projects.models import Project
-from projects.selectors.funnel import awaiting_acceptance_q, city_funnel, completion_overdue_q
+from projects.selectors.funnel import acceptance_overdue_q, city_funnel, completion_overdue_q
 
 OVERDUE_LIST_SIZE: Final = 20
 ONE_PLACE: Final = Decimal("0.1")
@@ -88,16 +88,6 @@ class CityFunnel:
         return bool(self.data["reached"]["applied"])
 
 
-def acceptance_overdue_cutoff(as_of: dt.date, months: int) -> dt.date:
-    """The latest completion date whose acceptance is overdue on `as_of`: `c` is overdue exactly
-    when `c <= cutoff` (`add_months(c, months) < as_of`; `add_months` never goes backwards, so the
-    overdue dates are every date up to one day). Lets SQL pick the overdue projects."""
-    day = rules.add_months(as_of, -months) + dt.timedelta(days=3)
-    while rules.add_months(day, months) >= as_of:
-        day -= dt.timedelta(days=1)
-    return day
-
-
 def median_days(durations: Sequence[int]) -> Decimal | None:
     """The median of whole days, one decimal (an even count averages the middle two)."""
     if not durations:
@@ -151,9 +141,8 @@ def city_project_funnel(*, city: PilotCity, as_of: dt.date) -> CityFunnel:
         for i, stage in enumerate(rules.STAGES)
     )
     months = city.batch.acceptance_window_months
-    cutoff = acceptance_overdue_cutoff(as_of, months)
     late_acceptance = _overdue_rows(
-        projects.filter(awaiting_acceptance_q(as_of), completed_on__lte=cutoff),
+        projects.filter(acceptance_overdue_q(as_of, {city.pk: months})),
         "completed_on",
         lambda since: rules.add_months(since, months),
         as_of,
