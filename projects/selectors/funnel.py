@@ -107,19 +107,19 @@ def cities_funnel(*, cities: Sequence[PilotCity], as_of: dt.date) -> list[dict[s
     months_by_city = {c.pk: c.batch.acceptance_window_months for c in cities}
     counts = _counts(as_of, months_by_city)
     grouped: dict[tuple[int, int], dict[str, Any]] = {
-        (row["enterprise__city_id"], row["enterprise__sub_industry_id"]): row
+        (row["enterprise__city_id"], row["enterprise__sub_industry_id"]): dict(row)
         for row in Project.objects.filter(enterprise__city_id__in=list(months_by_city))
         .values("enterprise__city_id", "enterprise__sub_industry_id")
         .annotate(**counts)
         .order_by()
     }
     subs: dict[int, list[dict[str, Any]]] = {}
-    for sub in (
+    for found in (
         SubIndustry.objects.filter(city_id__in=list(months_by_city))
         .order_by("code")
         .values("id", "city_id", "code")
     ):
-        subs.setdefault(sub["city_id"], []).append(sub)
+        subs.setdefault(found["city_id"], []).append(dict(found))
     stages = [stage.value for stage in rules.STAGES]
     result = []
     for city in cities:

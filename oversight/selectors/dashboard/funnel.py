@@ -198,7 +198,7 @@ def funnel_totals(city_ids: Sequence[int], as_of: dt.date) -> dict[int, FunnelTo
     counts = {
         key: Count("pk", filter=_on_or_before(stage, as_of)) for key, stage, _ in TOTAL_STAGES
     }
-    rows = (
+    rows: Any = (
         Project.objects.filter(enterprise__city_id__in=list(city_ids))
         .values("enterprise__city_id")
         .annotate(**counts)
