@@ -18,6 +18,7 @@ import datetime as dt
 import random
 import sys
 from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +274,259 @@ def write_csvs(data: Dataset, directory: Path) -> dict[str, Path]:
             writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\r\n")
             writer.writeheader()
             writer.writerows(rows)
+        paths[kind] = path
+    return paths
+
+
+# --- Issue 13: the pilot — provider libraries, subsidy rules, projects at every stage ----------
+# New functions only (generate() and HEADERS above are shared with other changes): a roster from
+# `generate()` is turned into the §4.6 import files of its pilot by `generate_pilot()`.
+
+PILOT_HEADERS: dict[str, list[str]] = {
+    "providers": ["uscc", "name", "category", "city_code", "status"],
+    "subsidy_rules": [
+        "city_code",
+        "valid_from",
+        "valid_to",
+        "rate",
+        "cap_l2",
+        "cap_l3",
+        "cap_l4",
+        "min_level",
+    ],
+    # The after-levels of the accepted projects (§4.3), imported with the `levels` kind first.
+    "project_levels": ["uscc", "assessed_on", "purpose", "method", "level", "total_score"],
+    "projects": [
+        "uscc",
+        "provider_uscc",
+        "contract_no",
+        "contract_amount",
+        "planned_completion_on",
+        "software",
+        "cloud",
+        "data_hardware",
+        "it_ops",
+        "embedded",
+        "office_it",
+        "cabling",
+        "other",
+        "applied_on",
+        "admitted_on",
+        "diagnosed_on",
+        "provider_selected_on",
+        "contract_filed_on",
+        "completed_on",
+        "acceptance_applied_on",
+        "accepted_on",
+        "subsidy_approved_on",
+        "subsidy_paid_on",
+        "rejected_on",
+        "acceptance_failed_on",
+        "withdrawn_on",
+        "satisfaction",
+        "subsidy_central",
+        "subsidy_local",
+    ],
+}
+PILOT_STAGES = PILOT_HEADERS["projects"][13:23]  # the ten stage dates, in order
+# Furthest stage reached (index into PILOT_STAGES) and its weight: every stage well populated.
+FURTHEST_WEIGHTS = (10, 8, 7, 7, 14, 10, 8, 8, 8, 20)
+# Days from the previous stage to each stage (the first is the application day itself).
+STAGE_GAPS = (
+    (0, 0),
+    (5, 40),
+    (10, 40),
+    (5, 30),
+    (10, 40),
+    (60, 180),
+    (10, 120),
+    (20, 60),
+    (10, 40),
+    (10, 60),
+)
+PROVIDER_CATEGORIES = (("integrator", 50), ("product", 40), ("chain_leader", 10))
+LIBRARY_STATUSES = (("active", 85), ("warned", 7), ("suspended", 5), ("removed", 3))
+# (valid_from, valid_to, rate): two versions of every city's policy, Hefei-style.
+SUBSIDY_VERSIONS = (
+    (dt.date(2023, 1, 1), dt.date(2025, 6, 30), Decimal("0.5")),
+    (dt.date(2025, 7, 1), None, Decimal("0.4")),
+)
+SUBSIDY_CAPS = {2: Decimal("300000"), 3: Decimal("400000"), 4: Decimal("500000")}
+ELIGIBLE_CATEGORIES = ("software", "cloud", "data_hardware")
+PILOT_CATEGORIES = PILOT_HEADERS["projects"][5:13]
+PROVIDER_BASE = 20_000_000  # provider USCC numbers, clear of the enterprises'
+
+
+@dataclass
+class PilotDataset:
+    providers: list[dict[str, Any]] = field(default_factory=list)
+    subsidy_rules: list[dict[str, Any]] = field(default_factory=list)
+    project_levels: list[dict[str, Any]] = field(default_factory=list)
+    projects: list[dict[str, Any]] = field(default_factory=list)
+
+    def rows(self, kind: str) -> list[dict[str, Any]]:
+        return list(getattr(self, kind))
+
+
+def _yuan(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_DOWN)}"
+
+
+def _pilot_libraries(
+    rng: random.Random, data: Dataset, pilot: PilotDataset, pool: int
+) -> dict[str, list[str]]:
+    """A national pool of providers; each city's library holds 5-12 of them (a provider may
+    serve several cities), mostly active. Returns each city's provider USCCs."""
+    province_codes = [code for code, _, _ in PROVINCES]
+    providers = [
+        (
+            make_uscc(province_codes[i % len(province_codes)], PROVIDER_BASE + i),
+            f"{''.join(rng.sample(WORDS, 2))}数字科技{i + 1}有限公司",
+            _weighted(rng, PROVIDER_CATEGORIES),
+        )
+        for i in range(pool)
+    ]
+    libraries: dict[str, list[str]] = {}
+    for city in data.cities:
+        chosen = rng.sample(providers, rng.randint(5, 12))
+        libraries[city["code"]] = [p[0] for p in chosen]
+        for provider_uscc, name, category in chosen:
+            pilot.providers.append(
+                {
+                    "uscc": provider_uscc,
+                    "name": name,
+                    "category": category,
+                    "city_code": city["code"],
+                    "status": _weighted(rng, LIBRARY_STATUSES),
+                }
+            )
+    return libraries
+
+
+def _pilot_project(
+    rng: random.Random,
+    enterprise: dict[str, Any],
+    library: list[str],
+    n: int,
+    pilot: PilotDataset,
+) -> dict[str, Any]:
+    """One project row: dates up to its furthest stage (rejected, withdrawn and failed ones
+    among them), contract and investment lines, an after-level, a subsidy within entitlement."""
+    furthest = rng.choices(range(10), weights=FURTHEST_WEIGHTS)[0]
+    row: dict[str, Any] = dict.fromkeys(PILOT_HEADERS["projects"], "")
+    row["uscc"] = enterprise["uscc"]
+    day = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randint(0, 365))
+    dates: list[dt.date] = []
+    for i in range(furthest + 1):
+        low, high = STAGE_GAPS[i]
+        day += dt.timedelta(days=rng.randint(low, high))
+        dates.append(day)
+    failed = None
+    if furthest >= 6 and rng.random() < 0.08:
+        # Failed acceptance: after the application; passed later (or not yet, at stage 7).
+        failed = dates[6] + dt.timedelta(days=rng.randint(5, 15))
+        if furthest >= 7:
+            shift = (failed - dates[6]).days + rng.randint(20, 40)
+            dates[7:] = [d + dt.timedelta(days=shift) for d in dates[7:]]
+        row["acceptance_failed_on"] = failed.isoformat()
+    for name, value in zip(PILOT_STAGES, dates, strict=False):
+        row[name] = value.isoformat()
+    if furthest == 0 and rng.random() < 0.5:
+        row["rejected_on"] = (dates[0] + dt.timedelta(days=rng.randint(5, 40))).isoformat()
+    elif 1 <= furthest <= 6 and rng.random() < 0.1:
+        last = max([dates[-1], *([failed] if failed else [])])
+        row["withdrawn_on"] = (last + dt.timedelta(days=rng.randint(5, 60))).isoformat()
+    if furthest >= 3:
+        row["provider_uscc"] = rng.choice(library)
+    amounts: dict[str, Decimal] = {}
+    if furthest >= 4:
+        contract = Decimal(rng.randint(200, 1500) * 1000)
+        row["contract_no"] = f"HT-{n + 1:06d}"
+        row["contract_amount"] = _yuan(contract)
+        row["planned_completion_on"] = (
+            dates[4] + dt.timedelta(days=rng.randint(90, 240))
+        ).isoformat()
+        left = contract
+        for category in rng.sample(PILOT_CATEGORIES, rng.randint(2, 5)):
+            amount = (left * Decimal(rng.uniform(0.2, 0.6))).quantize(Decimal("1"), ROUND_DOWN)
+            amounts[category] = amount
+            left -= amount
+        for category, amount in amounts.items():
+            row[category] = _yuan(amount)
+    if furthest >= 7:
+        level = rng.choices([2, 3, 4], weights=[60, 30, 10])[0]
+        completed, accepted = dates[5], dates[7]
+        assessed = completed + (accepted - completed) // 2
+        pilot.project_levels.append(
+            {
+                "uscc": enterprise["uscc"],
+                "assessed_on": assessed.isoformat(),
+                "purpose": "post",
+                "method": "onsite",
+                "level": level,
+                "total_score": f"{40 + 15 * level:.3f}",
+            }
+        )
+        row["satisfaction"] = rng.choices([2, 3, 4, 5], weights=[5, 20, 45, 30])[0]
+        if furthest >= 8:
+            rate = next(
+                r
+                for start, end, r in SUBSIDY_VERSIONS
+                if start <= completed and (end is None or completed <= end)
+            )
+            eligible = sum((a for c, a in amounts.items() if c in ELIGIBLE_CATEGORIES), Decimal(0))
+            entitled = min(
+                (rate * eligible).quantize(Decimal("0.01"), ROUND_DOWN), SUBSIDY_CAPS[level]
+            )
+            central = (entitled * Decimal("0.7")).quantize(Decimal("0.01"), ROUND_DOWN)
+            row["subsidy_central"] = _yuan(central)
+            row["subsidy_local"] = _yuan(entitled - central)
+    return row
+
+
+def generate_pilot(
+    data: Dataset, *, projects: int = 60_000, providers: int = 600, seed: int = 2026
+) -> PilotDataset:
+    """The pilot of a roster: provider libraries, two subsidy-rule versions per city, and
+    `projects` projects (one per enterprise, enterprises drawn at random) spread over every
+    stage, with the after-levels their acceptance needs. Every date is before 2026-11-01."""
+    if projects > len(data.enterprises):
+        raise ValueError("one project per enterprise: more projects than enterprises")
+    rng = random.Random(seed + 13)
+    pilot = PilotDataset()
+    libraries = _pilot_libraries(rng, data, pilot, providers)
+    for city in data.cities:
+        for start, end, rate in SUBSIDY_VERSIONS:
+            pilot.subsidy_rules.append(
+                {
+                    "city_code": city["code"],
+                    "valid_from": start.isoformat(),
+                    "valid_to": "" if end is None else end.isoformat(),
+                    "rate": str(rate),
+                    "cap_l2": _yuan(SUBSIDY_CAPS[2]),
+                    "cap_l3": _yuan(SUBSIDY_CAPS[3]),
+                    "cap_l4": _yuan(SUBSIDY_CAPS[4]),
+                    "min_level": 2,
+                }
+            )
+    for n, enterprise in enumerate(rng.sample(data.enterprises, projects)):
+        pilot.projects.append(
+            _pilot_project(rng, enterprise, libraries[enterprise["city_code"]], n, pilot)
+        )
+    return pilot
+
+
+def write_pilot_csvs(pilot: PilotDataset, directory: Path) -> dict[str, Path]:
+    """One UTF-8 CSV per pilot kind; returns the paths by kind (import `project_levels` with
+    the `levels` kind)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for kind, header in PILOT_HEADERS.items():
+        path = directory / f"{kind}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\r\n")
+            writer.writeheader()
+            writer.writerows(pilot.rows(kind))
         paths[kind] = path
     return paths
 

@@ -1,7 +1,8 @@
 """Oversight keeps its dashboard cache fresh from the events of the apps below it.
 
-Writers never call this cache: they send `cities.signals.registry_changed` or
-`assessments.signals.levels_changed`, and reference data changes arrive as the models' own
+Writers never call this cache: they send `cities.signals.registry_changed`,
+`assessments.signals.levels_changed` or `projects.signals.projects_changed`, and reference data
+changes (and a project saved one by one, in the admin) arrive as the models' own
 post_save/post_delete. Every invalidation happens after the writer's transaction commits.
 """
 
@@ -13,8 +14,10 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from assessments.signals import levels_changed
-from cities.models import CityTarget, PilotBatch, PilotCity, SubIndustry
+from cities.models import CityTarget, Enterprise, PilotBatch, PilotCity, SubIndustry
 from cities.signals import registry_changed
+from projects.models import Project
+from projects.signals import projects_changed
 
 from . import dashboard_cache
 
@@ -26,6 +29,17 @@ def _batch_changed(sender: Any, instance: PilotBatch, **kwargs: Any) -> None:
 
 def _city_data_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
     city_id = instance.pk if isinstance(instance, PilotCity) else instance.city_id
+    dashboard_cache.invalidate_city_on_commit(city_id)
+
+
+def _project_saved(sender: Any, instance: Project, **kwargs: Any) -> None:
+    """A project saved one by one (the admin): its enterprise's city. The import and the stage
+    moves write in bulk or send `projects_changed`, so this costs nothing there."""
+    city_id = (
+        Enterprise.objects.filter(pk=instance.enterprise_id)
+        .values_list("city_id", flat=True)
+        .first()
+    )
     dashboard_cache.invalidate_city_on_commit(city_id)
 
 
@@ -45,3 +59,6 @@ def connect() -> None:
             )
     registry_changed.connect(_cities_changed, dispatch_uid="dash_registry_changed")
     levels_changed.connect(_cities_changed, dispatch_uid="dash_levels_changed")
+    projects_changed.connect(_cities_changed, dispatch_uid="dash_projects_changed")
+    for signal, name in ((post_save, "saved"), (post_delete, "deleted")):
+        signal.connect(_project_saved, sender=Project, dispatch_uid=f"dash_Project_{name}")

@@ -47,6 +47,7 @@ def city_dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
         context = {"city": city, "error": str(exc), "as_of_text": request.GET.get("as_of", "")}
         return render(request, "oversight/dashboard_city.html", context, status=400)
     dash = selectors_dashboard.city_dashboard_cached(city=city, as_of=as_of)
+    funnel = selectors_dashboard.city_project_funnel_cached(city=city, as_of=as_of)
     closest = Paginator(dash.closest, CLOSEST_PAGE_SIZE).get_page(request.GET.get("closest_page"))
     query = request.GET.copy()
     query.pop("closest_page", None)
@@ -56,11 +57,16 @@ def city_dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
         {
             "city": city,
             "dash": dash,
+            "funnel": funnel,
             "result": dash.compliance,
             "closest_page": closest,
             "query": query.urlencode(),
             "is_today": as_of == timezone.localdate(),
-            "charts": {"distribution": dash.distribution, "trend": dash.trend},
+            "charts": {
+                "distribution": dash.distribution,
+                "trend": dash.trend,
+                "funnel": funnel.chart,
+            },
         },
     )
 
@@ -84,7 +90,9 @@ def national_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     if filters["province"]:
         cities = cities.filter(province__code=filters["province"])
     sort = request.GET.get("sort", "city")
-    dash = selectors_dashboard.national_dashboard(cities=cities, as_of=as_of, sort=sort)
+    dash = selectors_dashboard.national_dashboard(
+        cities=cities, as_of=as_of, sort=sort, with_funnel=True
+    )
     base = {k: v for k, v in filters.items() if v}
     if request.GET.get("as_of"):
         base["as_of"] = as_of.isoformat()
@@ -100,6 +108,9 @@ def national_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
             "filters": filters,
             "sort": sort,
             "sort_links": sort_links,
+            "funnel_columns": [
+                (key, label, sort_links[key]) for key, _, label in selectors_dashboard.TOTAL_STAGES
+            ],
             "batches": PilotBatch.objects.order_by("year"),
             "regions": Region.choices,
             "provinces": Province.objects.order_by("code"),

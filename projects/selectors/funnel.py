@@ -1,9 +1,10 @@
 """Reads of projects: the funnel of a city (domain §4.6).
 
-The funnel is one GROUP BY over the city's projects (conditional counts on the stage dates, per
-sub-industry), one query for the sub-industries and one for the few completed projects not yet
-applied for acceptance, whose overdue test (calendar months, day clamped to the month's end) is
-the pure `rules.acceptance_overdue`. Three queries whatever the number of projects.
+The funnel is one GROUP BY over the cities' projects (conditional counts on the stage dates, per
+city and sub-industry) and one query for the sub-industries: two queries whatever the number of
+projects or cities (`cities_funnel`; `city_funnel` is one city's). The overdue acceptance test of
+the pure `rules.acceptance_overdue` (calendar months, the day clamped to the month's end) becomes
+a date comparison: `acceptance_overdue_cutoff` is the latest completion date that is overdue.
 
 No index of its own: the filter is the enterprise's city, which `cities_ent_city_subind_idx`
 (city, sub-industry) answers, and the unique index on `projects_project.enterprise_id` (one
@@ -13,7 +14,7 @@ project per enterprise) joins their projects.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db.models import Count, Q
@@ -38,7 +39,7 @@ def _not_by(field: str, as_of: dt.date) -> Q:
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": as_of})
 
 
-def _completion_overdue(as_of: dt.date) -> Q:
+def completion_overdue_q(as_of: dt.date) -> Q:
     """§4.6: planned completion before `as_of`, not completed and not withdrawn by then."""
     return (
         Q(planned_completion_on__lt=as_of)
@@ -47,17 +48,43 @@ def _completion_overdue(as_of: dt.date) -> Q:
     )
 
 
-def _dates(row: Mapping[str, Any]) -> rules.Dates:
-    return rules.Dates(
-        completed_on=row["completed_on"],
-        acceptance_applied_on=row["acceptance_applied_on"],
-        withdrawn_on=row["withdrawn_on"],
+def awaiting_acceptance_q(as_of: dt.date) -> Q:
+    """Completed by `as_of`, not applied for acceptance and not withdrawn by then: the projects
+    whose acceptance may be overdue (`rules.acceptance_overdue` decides)."""
+    return (
+        _on_or_before("completed_on", as_of)
+        & _not_by("acceptance_applied_on", as_of)
+        & _not_by("withdrawn_on", as_of)
     )
 
 
-def city_funnel(*, city: PilotCity, as_of: dt.date) -> dict[str, Any]:
-    """The §4.6 funnel JSON of `city` as of `as_of` (a dict ready for json.dumps)."""
-    stages = [stage.value for stage in rules.STAGES]
+def acceptance_overdue_cutoff(as_of: dt.date, months: int) -> dt.date:
+    """The latest completion date whose acceptance is overdue on `as_of`: a project completed on
+    `c` is overdue (`rules.acceptance_overdue`: `add_months(c, months) < as_of`) exactly when
+    `c <= cutoff`, since `add_months` never goes backwards. Lets SQL count the overdue projects
+    with the calendar-month clamping of the pure rule."""
+    day = rules.add_months(as_of, -months) + dt.timedelta(days=3)
+    while rules.add_months(day, months) >= as_of:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def acceptance_overdue_q(as_of: dt.date, months_by_city: Mapping[int, int]) -> Q:
+    """§4.6 `overdue.acceptance` for projects of the given cities (city id -> the batch's
+    acceptance window in months)."""
+    by_months: dict[int, list[int]] = {}
+    for city_id, months in months_by_city.items():
+        by_months.setdefault(months, []).append(city_id)
+    late = Q(pk__in=[])
+    for months, city_ids in by_months.items():
+        late |= Q(
+            enterprise__city_id__in=city_ids,
+            completed_on__lte=acceptance_overdue_cutoff(as_of, months),
+        )
+    return awaiting_acceptance_q(as_of) & late
+
+
+def _counts(as_of: dt.date, months_by_city: Mapping[int, int]) -> dict[str, Any]:
     counts: dict[str, Any] = {
         stage.value: Count("pk", filter=_on_or_before(rules.date_field(stage), as_of))
         for stage in rules.STAGES
@@ -65,35 +92,64 @@ def city_funnel(*, city: PilotCity, as_of: dt.date) -> dict[str, Any]:
     counts.update(
         {name: Count("pk", filter=_on_or_before(f, as_of)) for name, f in _OUTCOMES.items()}
     )
-    counts["overdue_completion"] = Count("pk", filter=_completion_overdue(as_of))
-    projects = Project.objects.filter(enterprise__city=city)
-    grouped: dict[int, dict[str, Any]] = {
-        row["enterprise__sub_industry_id"]: dict(row)
-        for row in projects.values("enterprise__sub_industry_id").annotate(**counts).order_by()
+    counts["overdue_completion"] = Count("pk", filter=completion_overdue_q(as_of))
+    counts["overdue_acceptance"] = Count("pk", filter=acceptance_overdue_q(as_of, months_by_city))
+    return counts
+
+
+def cities_funnel(*, cities: Sequence[PilotCity], as_of: dt.date) -> list[dict[str, Any]]:
+    """The §4.6 funnel JSON of each of `cities` (with `batch` selected, or it is read), in their
+    order. Two queries whatever the number of cities and projects: one GROUP BY (city,
+    sub-industry) with every counter, the overdue acceptance among them (through
+    `acceptance_overdue_cutoff`), and the cities' sub-industries."""
+    if not cities:
+        return []
+    months_by_city = {c.pk: c.batch.acceptance_window_months for c in cities}
+    counts = _counts(as_of, months_by_city)
+    grouped: dict[tuple[int, int], dict[str, Any]] = {
+        (row["enterprise__city_id"], row["enterprise__sub_industry_id"]): dict(row)
+        for row in Project.objects.filter(enterprise__city_id__in=list(months_by_city))
+        .values("enterprise__city_id", "enterprise__sub_industry_id")
+        .annotate(**counts)
+        .order_by()
     }
-    by_sub_industry = []
-    totals: dict[str, int] = dict.fromkeys(counts, 0)
-    for sub in SubIndustry.objects.filter(city=city).order_by("code").values("id", "code"):
-        row: dict[str, Any] = grouped.get(sub["id"], {})
-        for name in totals:
-            totals[name] += row.get(name, 0)
-        by_sub_industry.append({"code": sub["code"], "reached": {s: row.get(s, 0) for s in stages}})
-    waiting = projects.filter(
-        _on_or_before("completed_on", as_of),
-        _not_by("acceptance_applied_on", as_of),
-        _not_by("withdrawn_on", as_of),
-    ).values("completed_on", "acceptance_applied_on", "withdrawn_on")
-    months = city.batch.acceptance_window_months
-    overdue_acceptance = sum(
-        1 for dates in waiting if rules.acceptance_overdue(_dates(dates), as_of, months)
-    )
-    return {
-        "city": city.code,
-        "as_of": as_of.isoformat(),
-        "reached": {s: totals[s] for s in stages},
-        "rejected": totals["rejected"],
-        "withdrawn": totals["withdrawn"],
-        "acceptance_failed": totals["acceptance_failed"],
-        "overdue": {"acceptance": overdue_acceptance, "completion": totals["overdue_completion"]},
-        "by_sub_industry": by_sub_industry,
-    }
+    subs: dict[int, list[dict[str, Any]]] = {}
+    for found in (
+        SubIndustry.objects.filter(city_id__in=list(months_by_city))
+        .order_by("code")
+        .values("id", "city_id", "code")
+    ):
+        subs.setdefault(found["city_id"], []).append(dict(found))
+    stages = [stage.value for stage in rules.STAGES]
+    result = []
+    for city in cities:
+        by_sub_industry = []
+        totals: dict[str, int] = dict.fromkeys(counts, 0)
+        for sub in subs.get(city.pk, []):
+            row: dict[str, Any] = grouped.get((city.pk, sub["id"]), {})
+            for name in totals:
+                totals[name] += row.get(name, 0)
+            by_sub_industry.append(
+                {"code": sub["code"], "reached": {s: row.get(s, 0) for s in stages}}
+            )
+        result.append(
+            {
+                "city": city.code,
+                "as_of": as_of.isoformat(),
+                "reached": {s: totals[s] for s in stages},
+                "rejected": totals["rejected"],
+                "withdrawn": totals["withdrawn"],
+                "acceptance_failed": totals["acceptance_failed"],
+                "overdue": {
+                    "acceptance": totals["overdue_acceptance"],
+                    "completion": totals["overdue_completion"],
+                },
+                "by_sub_industry": by_sub_industry,
+            }
+        )
+    return result
+
+
+def city_funnel(*, city: PilotCity, as_of: dt.date) -> dict[str, Any]:
+    """The §4.6 funnel JSON of `city` as of `as_of` (a dict ready for json.dumps)."""
+    return cities_funnel(cities=[city], as_of=as_of)[0]

@@ -1,4 +1,5 @@
-/* Dashboard charts (ECharts): level distribution, monthly trend with projection, regions.
+/* Dashboard charts (ECharts): level distribution, monthly trend with projection, the project
+   funnel, regions.
    Data comes from the page's json_script "dashboard-chart-data"; every figure is also in a table.
    Labels and legends stay readable at any width (js/charts.js). */
 (function () {
@@ -67,6 +68,26 @@
           { name: "需达到", type: "line", data: data.trend.needed, symbol: "none",
             lineStyle: { type: "dotted" }, itemStyle: { color: "#b91c1c" },
             tooltip: { valueFormatter: enterprises } }
+        ]
+      };
+    });
+  }
+
+  if (data.funnel) {
+    // The project funnel: projects that reached each stage, the count written on every bar.
+    var FUNNEL = "已到达项目数";
+    make("funnel-chart", function (width) {
+      return {
+        tooltip: { renderMode: "richText", trigger: "axis", axisPointer: { type: "shadow" } },
+        legend: { top: 0, data: [FUNNEL] },
+        grid: fit.grid([FUNNEL], data.funnel.labels, width),
+        xAxis: { type: "category", data: data.funnel.labels,
+                 axisLabel: fit.categoryAxisLabel(data.funnel.labels, width) },
+        yAxis: { type: "value", name: "项", minInterval: 1 },
+        series: [
+          { name: FUNNEL, type: "bar", data: data.funnel.reached, itemStyle: { color: "#1d4ed8" },
+            tooltip: { valueFormatter: function (v) { return missing(v) ? "—" : v + " 项"; } },
+            label: { show: true, position: "top" } }
         ]
       };
     });

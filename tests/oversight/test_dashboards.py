@@ -334,8 +334,10 @@ def _enterprises(sub_industry, n):
 
 
 # Measured 16 at 5 and at 60 enterprises; headroom for `compliance_for_cities`, which another
-# change is reworking (18 with it). What matters: the same bound holds at 5 and at 60.
-BOUND = 20
+# change is reworking (18 with it), and 6 for the project funnel section (23 measured with it).
+# What matters: the same bound holds at 5 and at 60 (tests/oversight/test_funnel_dashboard.py
+# checks the funnel section's count is equal at two sizes of projects).
+BOUND = 26
 
 
 @pytest.mark.parametrize("n", [5, 60])

@@ -20,7 +20,7 @@ from cities import uscc
 from cities.models import PilotBatch, PilotCity
 from projects import rules
 from projects.models import Project
-from projects.selectors.funnel import city_funnel
+from projects.selectors.funnel import cities_funnel, city_funnel
 from tests.cities.factories import EnterpriseFactory, SubIndustryFactory
 
 from . import funnel_world
@@ -145,10 +145,28 @@ def _world(size: int, first_uscc: int) -> PilotCity:
 @pytest.mark.parametrize("size", [2, 30])
 def test_query_count_does_not_grow_with_the_projects(size, django_assert_num_queries):
     city = _world(size, 8_000_000)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         funnel = city_funnel(city=city, as_of=AS_OF)
     assert funnel["reached"]["completed"] == size
     assert funnel["overdue"]["acceptance"] == size
+
+
+@pytest.mark.parametrize("size", [1, 6])
+def test_all_cities_in_two_queries_each_as_alone(size, django_assert_num_queries):
+    """`funnel --all` reads every city at once; each city's JSON is the one it has alone, with
+    different acceptance windows per batch."""
+    fnl = build()
+    ids = [fnl.pk, *(_world(3, 8_100_000 + 100 * i).pk for i in range(size))]
+    # The hand-built city on another batch, with a one-month window: its March completions are
+    # overdue there, not under the others' three months.
+    PilotBatch.objects.filter(year=2023).update(acceptance_window_months=1)
+    PilotCity.objects.filter(pk=fnl.pk).update(batch=PilotBatch.objects.get(year=2023))
+    cities = list(PilotCity.objects.select_related("batch").filter(pk__in=ids).order_by("code"))
+    with django_assert_num_queries(2):
+        together = cities_funnel(cities=cities, as_of=AS_OF)
+    alone = [city_funnel(city=c, as_of=AS_OF) for c in cities]
+    assert together == alone
+    assert {d["city"]: d["overdue"]["acceptance"] for d in alone}[funnel_world.CODE] == 3
 
 
 def test_command_prints_the_json():

@@ -6,17 +6,30 @@ monthly trend and its projection, level distributions, and the enterprises close
 Every read is a constant number of queries whatever the number of enterprises or cities.
 
 `city` builds one city's dashboard from `trend` (the monthly line and its projection) and
-`closest` (the enterprises closest to the line); `national` builds the ministry's table.
+`closest` (the enterprises closest to the line); `national` builds the ministry's table;
+`funnel` adds the project funnel (§4.6) to both.
 """
 
 from .city import city_dashboard_cached, traffic_light
+from .funnel import (
+    TOTAL_STAGES,
+    CityFunnel,
+    city_project_funnel,
+    city_project_funnel_cached,
+    funnel_totals,
+)
 from .national import SORT_COLUMNS, NationalRow, national_dashboard, sort_rows
 from .trend import linear_projection
 
 __all__ = [
     "SORT_COLUMNS",
+    "TOTAL_STAGES",
+    "CityFunnel",
     "NationalRow",
     "city_dashboard_cached",
+    "city_project_funnel",
+    "city_project_funnel_cached",
+    "funnel_totals",
     "linear_projection",
     "national_dashboard",
     "sort_rows",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -14,6 +14,7 @@ from oversight import compliance, dashboard_cache
 from oversight.selectors.compliance import compliance_for_cities
 
 from ._common import _percent
+from .funnel import TOTAL_STAGES, FunnelTotals, funnel_totals_cached
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,12 @@ class NationalRow:
     compliant: bool
     denominator: int
     at_or_above: int
+    funnel: FunnelTotals = field(default_factory=FunnelTotals)
+
+    @property
+    def funnel_counts(self) -> tuple[int, ...]:
+        """The funnel totals in the order of `TOTAL_STAGES` (the table's columns)."""
+        return tuple(getattr(self.funnel, key) for key, _, _ in TOTAL_STAGES)
 
     @property
     def share(self) -> Decimal | None:
@@ -68,6 +75,7 @@ def _sort_key(row: NationalRow, column: str) -> Any:
         "giants": None if not row.giants_total else Fraction(row.giants_at, row.giants_total),
         "status": row.compliant,
         "share": row.share,
+        **{key: getattr(row.funnel, key) for key, _, _ in TOTAL_STAGES},
     }[column]
 
 
@@ -83,6 +91,7 @@ SORT_COLUMNS = (
     "giants",
     "status",
     "share",
+    *(key for key, _, _ in TOTAL_STAGES),
 )
 
 
@@ -113,11 +122,19 @@ def compliance_cached(
 
 
 def national_dashboard(
-    *, cities: Iterable[PilotCity], as_of: dt.date, sort: str
+    *, cities: Iterable[PilotCity], as_of: dt.date, sort: str, with_funnel: bool = False
 ) -> NationalDashboard:
-    """Every given city's status (`cities` with province and batch selected), and totals."""
+    """Every given city's status (`cities` with province and batch selected), and totals.
+
+    `with_funnel`: also each city's project funnel totals (one more query when not cached); the
+    ministry's page shows them, the national report does not ask for them (zeros)."""
     cities = list(cities)
     results = compliance_cached(cities, as_of)
+    funnels = (
+        funnel_totals_cached([c.pk for c in cities], as_of)
+        if with_funnel
+        else {c.pk: FunnelTotals() for c in cities}
+    )
     rows: list[NationalRow] = []
     for c in cities:
         r = results[c.pk]
@@ -140,6 +157,7 @@ def national_dashboard(
                 compliant=r.city_compliant,
                 denominator=sum(s.denominator for s in r.sub_industries),
                 at_or_above=sum(s.at_or_above for s in r.sub_industries),
+                funnel=funnels[c.pk],
             )
         )
     totals = NationalRow(
@@ -159,6 +177,9 @@ def national_dashboard(
         compliant=all(r.compliant for r in rows),
         denominator=sum(r.denominator for r in rows),
         at_or_above=sum(r.at_or_above for r in rows),
+        funnel=FunnelTotals(
+            **{key: sum(getattr(r.funnel, key) for r in rows) for key, _, _ in TOTAL_STAGES}
+        ),
     )
     by_region: dict[str, Any] = {"regions": [], "cities": [], "compliant": [], "share": []}
     for value, label in Region.choices:

@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cities.models import PilotCity
-from projects.selectors.funnel import city_funnel
+from projects.selectors.funnel import cities_funnel, city_funnel
 from sme_pilot.inputs import AsOfError, parse_as_of
 
 
@@ -25,8 +25,8 @@ class Command(BaseCommand):
         if options["all"]:
             if options["city_code"]:
                 raise CommandError("--all 与城市代码不能同时使用")
-            for city in cities:
-                self._write(city_funnel(city=city, as_of=as_of))
+            for funnel in cities_funnel(cities=list(cities), as_of=as_of):
+                self._write(funnel)
             return
         if not options["city_code"]:
             raise CommandError("请给出城市代码，或使用 --all")
