@@ -77,9 +77,15 @@ OUTCOME_LABELS: Final[dict[str, str]] = {
 }
 
 
+_DATE_FIELD: Final[dict[str, str]] = {s.value: f"{s.value}_on" for s in Stage}
+
+
 def date_field(stage: Stage) -> str:
     """The date recorded for `stage`: "applied_on", "admitted_on", …"""
-    return f"{Stage(stage).value}_on"
+    try:
+        return _DATE_FIELD[stage]
+    except KeyError:
+        raise ValueError(f"{stage!r} is not a stage") from None
 
 
 STAGE_FIELDS: Final[tuple[str, ...]] = tuple(date_field(s) for s in STAGES)
@@ -158,12 +164,12 @@ def date_errors(d: Dates) -> list[tuple[str, str]]:
     """
     errors: list[tuple[str, str]] = []
     previous: tuple[str, date] | None = None
-    for index, stage in enumerate(STAGES):
-        name = date_field(stage)
-        value = d.of(stage)
+    values = [getattr(d, name) for name in STAGE_FIELDS]
+    for index, name in enumerate(STAGE_FIELDS):
+        value = values[index]
         if value is None:
             continue
-        missing = [DATE_LABELS[date_field(s)] for s in STAGES[:index] if d.of(s) is None]
+        missing = [DATE_LABELS[STAGE_FIELDS[i]] for i in range(index) if values[i] is None]
         if missing:
             errors.append((name, f"填写了{DATE_LABELS[name]}，但缺少{'、'.join(missing)}"))
         if previous is not None and value < previous[1]:
