@@ -51,7 +51,7 @@ from assessments import evidence as evidence_content
 from assessments.models import Evidence, Method, Purpose
 from cities.models import CityTarget, ImportJob, ImportJobState, ImportKind
 from cities.services import accounts as account_services
-from projects.models import SubsidyRule
+from projects.models import Project, ProjectDocument, SubsidyRule
 from reports.models import ReportDownload, ReportJob, ReportJobState, ReportKind
 from sme_pilot.storage import private_storage
 from tests.assessments.factories import AssessmentFactory
@@ -121,6 +121,8 @@ ASSESSMENT_JOB = {"pk": "jobs.assessment.pk", "label": "assessment"}  # report o
 SUB_EVIDENCE = {"pk": "sub_a1.pk", "evidence_id": "evidence.submitted.pk"}
 DRAFT_EVIDENCE = {"pk": "draft_a1.pk", "evidence_id": "evidence.draft.pk", "label": "draft"}
 LIBRARY = {"pk": "library.pk"}  # an active provider in city A's library (with a product)
+PROJECT = {"pk": "project.pk"}  # A1's project (admitted)
+PROJECT_DOC = {"pk": "project.pk", "document_id": "project_doc.pk"}  # a PDF A1 uploaded to it
 
 
 API_SUB = {"assessment_pk": "sub_a1.pk"}
@@ -297,6 +299,19 @@ MATRIX: list[Entry] = [
     E("providers:entry_status",       "L   403 403 403 404 200 404 403 403", **LIBRARY),
     E("providers:entry_status",       "L   403 403 403 404 302 404 403 403", "POST", **LIBRARY,
       data={"status": "warned", "reason": "权限矩阵"}),
+
+    # --- projects (一企一档) ------------------------------------------------------------------
+    #                           anon ent ent2 asr asr2 off off2 min adm
+    E("projects:project_list",        "L   404 404 404 404 200 200 200 200"),
+    E("projects:project_export",      "L   404 404 404 404 200 200 200 200"),
+    E("projects:project_detail",      "L   200 404 200 404 200 404 200 200", **PROJECT),
+    E("projects:my_project",          "L   200 200 404 404 404 404 404 404"),
+    E("projects:document_upload",     "L   400 404 403 404 400 404 403 403", "POST", **PROJECT,
+      data={}),
+    E("projects:document_upload",     "L   405 405 405 405 405 405 405 405", **PROJECT),
+    E("projects:document_download",   "L   200 404 200 404 200 404 200 200", **PROJECT_DOC),
+    E("projects:document_delete",     "L   302 404 403 404 403 404 403 403", "POST",
+      **PROJECT_DOC),
 
     # --- API: anonymous gets 403 (session authentication sends no challenge) ----------------
     #                           anon ent ent2 asr asr2 off off2 min adm
@@ -506,6 +521,20 @@ def _seed() -> SimpleNamespace:
         cap_l4=Decimal(500000),
         created_by=users.off,
     )
+    project = Project.objects.create(
+        enterprise=ent, applied_on="2025-03-01", admitted_on="2025-03-02"
+    )
+    project_doc = ProjectDocument.objects.create(
+        project=project,
+        stage="admitted",
+        doc_type="other",
+        file=private_storage.save("projects/ab/matrix.pdf", ContentFile(PDF)),
+        original_name="项目材料（权限矩阵）.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        sha256=hashlib.sha256(PDF).hexdigest(),
+        uploaded_by=users.ent,
+    )
     ReportDownload.objects.create(job=jobs.city, user=users.min)
     Group.objects.create(name="matrix")
     attempt = {"user_agent": "pytest", "ip_address": "127.0.0.1", "username": "mx-ent"}
@@ -528,6 +557,8 @@ def _seed() -> SimpleNamespace:
         import_a=import_a,
         evidence=evidence,
         library=library,
+        project=project,
+        project_doc=project_doc,
     )
 
 

@@ -8,6 +8,7 @@ absent (NotFound, 404).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from accounts.policy import Reach, Scope, scope_of
 from sme_pilot.errors import NotFound
+from sme_pilot.inputs import parse_id_or_none
 
 from .. import rules
 from ..models import Project, ProjectDocument
@@ -135,3 +137,40 @@ def reached_stages(project: Project) -> list[rules.Stage]:
 def furthest(project: Project) -> rules.Stage | None:
     stages = reached_stages(project)
     return stages[-1] if stages else None
+
+
+@dataclass(frozen=True)
+class ProjectFilters:
+    """The project list's filters; unknown choices are ignored (a stale link shows more, not an
+    error)."""
+
+    stage: str = ""
+    sub_industry: int | None = None
+    provider: int | None = None
+    overdue: bool = False
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> ProjectFilters:
+        stage = query.get("stage", "")
+        return cls(
+            stage=stage if stage in rules.STAGES else "",
+            sub_industry=parse_id_or_none(query.get("sub_industry", "")),
+            provider=parse_id_or_none(query.get("provider", "")),
+            overdue=query.get("overdue", "") in ("1", "true", "on"),
+            q=query.get("q", "").strip()[:100],
+        )
+
+
+def filter_projects(qs: QuerySet[Project], f: ProjectFilters) -> QuerySet[Project]:
+    if f.stage:
+        qs = qs.filter(at_stage(rules.Stage(f.stage)))
+    if f.sub_industry is not None:
+        qs = qs.filter(enterprise__sub_industry_id=f.sub_industry)
+    if f.provider is not None:
+        qs = qs.filter(provider_id=f.provider)
+    if f.q:
+        qs = qs.filter(Q(enterprise__name__icontains=f.q) | Q(enterprise__uscc=f.q.upper()))
+    if f.overdue:
+        qs = overdue(qs)
+    return qs.order_by("-applied_on", "-id")
