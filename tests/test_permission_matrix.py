@@ -141,6 +141,16 @@ def _evidence_upload() -> dict[str, Any]:
     return {"item": "Q1", "file": SimpleUploadedFile("台账.pdf", content, "application/pdf")}
 
 
+def _document_upload() -> dict[str, Any]:
+    """A fresh upload of a real PDF to A1's project, not the one seeded."""
+    content = PDF.replace(b"permission matrix", b"uploaded document")
+    return {
+        "stage": "admitted",
+        "doc_type": "other",
+        "file": SimpleUploadedFile("合同.pdf", content, "application/pdf"),
+    }
+
+
 def _report_request(kind: str, assessment: str = "sub_a1") -> dict[str, Any]:
     """POST data of a report request (city A, the given assessment of A1), labelled by kind."""
 
@@ -364,6 +374,15 @@ MATRIX: list[Entry] = [
     E("assessment-evidence-download", "403 200 404 200 404 200 404 200 200", **API_SUB_EVIDENCE),
     E("assessment-evidence-download", "403 200 404 404 404 404 404 404 200",
       **API_DRAFT_EVIDENCE),
+    E("project-list",          "403 200 200 200 200 200 200 200 200"),
+    E("project-detail",        "403 200 404 200 404 200 404 200 200", **PROJECT),
+    E("project-document-list", "403 200 404 200 404 200 404 200 200", project_pk="project.pk"),
+    E("project-document-list", "403 201 404 403 404 201 404 403 403", "POST",
+      project_pk="project.pk", data=lambda w: _document_upload()),
+    E("project-document-detail",   "403 204 404 403 404 403 404 403 403", "DELETE",
+      project_pk="project.pk", pk="project_doc.pk"),
+    E("project-document-download", "403 200 404 200 404 200 404 200 200",
+      project_pk="project.pk", pk="project_doc.pk"),
     E("library-entry-list",    "403 200 200 200 200 200 200 200 200"),
     E("library-entry-detail",  "403 200 200 200 404 200 404 200 200", **LIBRARY),
     E("library-entry-status",  "403 403 403 403 404 200 404 403 403", "POST", **LIBRARY,
