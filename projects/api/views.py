@@ -17,11 +17,12 @@ from rest_framework.response import Response
 from accounts.requests import SignedInViewSet
 from sme_pilot.api import CursorPagination
 from sme_pilot.downloads import private_file_response
-from sme_pilot.inputs import BoundedJSONParser, parse_id_or_none
+from sme_pilot.inputs import MAX_ID, BoundedJSONParser, parse_id_or_none
 from sme_pilot.observability import security_event
 from sme_pilot.openapi import VALIDATION_ERROR_RESPONSE, AutoSchema
 
-from ..models import Project, ProjectDocument
+from .. import rules
+from ..models import DOCUMENT_KINDS, Project, ProjectDocument
 from ..selectors import projects as selectors
 from ..services import documents as services
 from . import serializers
@@ -31,12 +32,19 @@ class ProjectPagination(CursorPagination):
     ordering = "-id"
 
 
+ID_SCHEMA = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
 LIST_FILTERS = [
-    OpenApiParameter("stage", str, description="当前阶段代码，如 contract_filed"),
-    OpenApiParameter("sub_industry", int, description="细分行业编号"),
-    OpenApiParameter("provider", int, description="服务商编号"),
+    OpenApiParameter(
+        "stage", str, enum=[s.value for s in rules.STAGES], description="当前阶段代码"
+    ),
+    OpenApiParameter("sub_industry", ID_SCHEMA, description="细分行业编号"),
+    OpenApiParameter("provider", ID_SCHEMA, description="服务商编号"),
     OpenApiParameter("overdue", bool, description="只看逾期（完工或申请验收逾期）的项目"),
-    OpenApiParameter("q", str, description="按企业名称或统一社会信用代码搜索"),
+    OpenApiParameter(
+        "q",
+        {"type": "string", "maxLength": selectors.QUERY_MAX_LENGTH},
+        description="按企业名称或统一社会信用代码搜索",
+    ),
 ]
 
 
@@ -74,7 +82,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SignedInV
     def get_queryset(self) -> Any:
         qs = selectors.project_list_visible_to(user=self.request.user)
         if self.action == "list":
-            filters = selectors.ProjectFilters.from_query(self.request.query_params)
+            filters = selectors.ProjectFilters.from_api(self.request.query_params)
             qs = selectors.filter_projects(qs, filters)
         return qs
 
@@ -159,7 +167,7 @@ class ProjectDocumentViewSet(SignedInViewSet):
     @extend_schema(
         summary="下载项目材料",
         description="以附件形式下载原文件（原文件名、识别出的类型），不在您范围内的项目返回 404。",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={(200, kind.content_type): OpenApiTypes.BINARY for kind in DOCUMENT_KINDS},
     )
     def download(self, request: Request, project_pk: str, pk: str) -> HttpResponseBase:
         row = self.get_object()

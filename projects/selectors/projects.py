@@ -11,12 +11,13 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.policy import Reach, Scope, scope_of
 from sme_pilot.errors import NotFound
-from sme_pilot.inputs import parse_id_or_none
+from sme_pilot.inputs import parse_id, parse_id_or_none
 
 from .. import rules
 from ..models import Project, ProjectDocument
@@ -139,6 +140,9 @@ def furthest(project: Project) -> rules.Stage | None:
     return stages[-1] if stages else None
 
 
+QUERY_MAX_LENGTH = 100
+
+
 @dataclass(frozen=True)
 class ProjectFilters:
     """The project list's filters; unknown choices are ignored (a stale link shows more, not an
@@ -151,14 +155,33 @@ class ProjectFilters:
     q: str = ""
 
     @classmethod
+    def from_api(cls, query: Mapping[str, str]) -> ProjectFilters:
+        """The API's reading: a value the schema does not allow is a 400 naming the field."""
+        stage = query.get("stage", "")
+        if stage and stage not in rules.STAGES:
+            raise ValidationError({"stage": f"未知的阶段：{stage[:30]}"})
+        overdue = query.get("overdue", "")
+        if overdue not in ("", "true", "false"):
+            raise ValidationError({"overdue": "overdue 只能是 true 或 false"})
+        q = query.get("q", "")
+        if len(q) > QUERY_MAX_LENGTH:
+            raise ValidationError({"q": f"搜索关键字不能超过 {QUERY_MAX_LENGTH} 个字符"})
+        ids = {
+            name: parse_id(query[name], field=name) if query.get(name, "") != "" else None
+            for name in ("sub_industry", "provider")
+        }
+        return cls(stage=stage, overdue=overdue == "true", q=q.strip(), **ids)
+
+    @classmethod
     def from_query(cls, query: Mapping[str, str]) -> ProjectFilters:
+        """The page's reading: a stale or odd value is ignored (shows more, not an error)."""
         stage = query.get("stage", "")
         return cls(
             stage=stage if stage in rules.STAGES else "",
             sub_industry=parse_id_or_none(query.get("sub_industry", "")),
             provider=parse_id_or_none(query.get("provider", "")),
             overdue=query.get("overdue", "") in ("1", "true", "on"),
-            q=query.get("q", "").strip()[:100],
+            q=query.get("q", "").strip()[:QUERY_MAX_LENGTH],
         )
 
 

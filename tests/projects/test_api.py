@@ -96,3 +96,18 @@ def test_a_bad_upload_is_a_400_with_nothing_stored(client, private_root, project
         {"stage": "accepted", "doc_type": "other", "file": SimpleUploadedFile("a.pdf", PDF)},
     )
     assert response.status_code == 400 and "尚未到达" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("stage=nonsense", "stage"),
+        ("sub_industry=null", "sub_industry"),
+        ("overdue=yes", "overdue"),
+    ],
+)
+def test_list_filters_the_schema_does_not_allow_are_a_400(client, city_official, query, field):
+    client.force_login(city_official)
+    response = client.get(f"/api/v1/projects/?{query}")
+    assert response.status_code == 400
+    assert field in response.json()
