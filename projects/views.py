@@ -157,6 +157,7 @@ def _dossier(
         "status": exports.status_of(project),
         "lines": [{"line": line, "eligible": line.category in rules.ELIGIBLE} for line in lines],
         "eligible_total": rules.eligible_investment((ln.category, ln.amount) for ln in lines),
+        "entitlement": projects.entitlement_of(project),
         "documents_by_stage": [
             (rules.STAGE_LABELS[s], by_stage[s]) for s in rules.STAGES if by_stage[s]
         ],

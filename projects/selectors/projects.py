@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -20,7 +21,8 @@ from sme_pilot.errors import NotFound
 from sme_pilot.inputs import parse_id, parse_id_or_none
 
 from .. import rules
-from ..models import Project, ProjectDocument
+from ..models import Project, ProjectDocument, SubsidyRule
+from ..project_import import _after_levels, after_level
 
 
 def _scope_filter(scope: Scope) -> Q | None:
@@ -197,3 +199,24 @@ def filter_projects(qs: QuerySet[Project], f: ProjectFilters) -> QuerySet[Projec
     if f.overdue:
         qs = overdue(qs)
     return qs.order_by("-applied_on", "-id")
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    after_level: int | None
+    amount: Decimal
+
+
+def entitlement_of(project: Project) -> Entitlement | None:
+    """§4.3 for an accepted project (None before acceptance): its after-level and the amount the
+    approved subsidy may not exceed, under the city's rules."""
+    if project.accepted_on is None or project.completed_on is None:
+        return None
+    assessments = _after_levels([project.enterprise_id]).get(project.enterprise_id, [])
+    level = after_level(assessments, project.completed_on, project.accepted_on)
+    terms = [r.terms() for r in SubsidyRule.objects.filter(city_id=project.enterprise.city_id)]
+    eligible = rules.eligible_investment((ln.category, ln.amount) for ln in project.lines.all())
+    amount = rules.entitlement(
+        terms, completed_on=project.completed_on, after_level=level, eligible=eligible
+    )
+    return Entitlement(level, amount)

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from projects.models import Project, ProjectDocument, ProjectEvent
+from assessments.models import Purpose
+from projects.models import InvestmentLine, Project, ProjectDocument, ProjectEvent, SubsidyRule
 from tests.assessments.evidence_files import PDF
-from tests.cities.factories import EnterpriseFactory
+from tests.assessments.factories import AssessmentFactory
+from tests.cities.factories import EnterpriseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +44,6 @@ def login(client, user):
 
 
 def upload(client, project, content=PDF, name="诊断报告.pdf", **fields):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     data = {"stage": "admitted", "doc_type": "other", **fields}
     data["file"] = SimpleUploadedFile(name, content, "application/pdf")
     return client.post(reverse("projects:document_upload", args=[project.pk]), data)
@@ -66,8 +68,6 @@ def test_upload_then_download_byte_identical_and_404_for_another_enterprise(
     assert client.get(url).status_code == 404
     # Same city, another enterprise: still 404.
     neighbour = EnterpriseFactory(sub_industry=sub_industry)
-    from tests.cities.factories import UserFactory
-
     login(client, UserFactory(role="enterprise", enterprise=neighbour))
     assert client.get(url).status_code == 404
     assert client.get(reverse("projects:project_detail", args=[project.pk])).status_code == 404
@@ -175,3 +175,39 @@ def test_list_query_count_does_not_grow_with_size(client, city_official, sub_ind
             enterprise=EnterpriseFactory(sub_industry=sub_industry), applied_on=DAY
         )
     assert _list_queries(client, url) == small
+
+
+def test_an_accepted_project_shows_its_entitlement(client, enterprise, city_official):
+    dates = {f"{s}_on": DAY for s in ("applied", "admitted", "diagnosed", "provider_selected")}
+    project = Project.objects.create(
+        enterprise=enterprise,
+        **dates,
+        contract_filed_on=DAY,
+        completed_on=DAY,
+        acceptance_applied_on=DAY,
+        accepted_on=dt.date(2025, 6, 1),
+    )
+    InvestmentLine.objects.create(project=project, category="software", amount=Decimal("100000"))
+    InvestmentLine.objects.create(project=project, category="office_it", amount=Decimal("50000"))
+    SubsidyRule.objects.create(
+        city=enterprise.city,
+        valid_from=dt.date(2025, 1, 1),
+        rate=Decimal("0.4"),
+        cap_l2=Decimal(30000),
+        cap_l3=Decimal(400000),
+        cap_l4=Decimal(500000),
+        created_by=city_official,
+    )
+    AssessmentFactory(
+        enterprise=enterprise,
+        confirmed=True,
+        purpose=Purpose.POST,
+        level=2,
+        assessed_on=dt.date(2025, 5, 1),
+    )
+    login(client, city_official)
+    response = client.get(reverse("projects:project_detail", args=[project.pk]))
+    assert response.context["entitlement"].after_level == 2
+    # 40% of the eligible 100,000 is 40,000, capped at level 2's 30,000.
+    assert response.context["entitlement"].amount == Decimal("30000.00")
+    assert "30000.00" in response.content.decode()
