@@ -95,6 +95,7 @@ def test_the_dossier_shows_missing_documents_and_moves(
     page = client.get(reverse("projects:project_detail", args=[project.pk])).content.decode()
     assert "尚缺材料" in page and "已诊断：诊断报告" in page
     assert city_official.username in page
+    assert '<td data-label="操作">入库</td>' in page  # the move's name, not its code
     upload(client, project, stage="diagnosed", doc_type="diagnosis_report")
     page = client.get(reverse("projects:project_detail", args=[project.pk])).content.decode()
     assert "已诊断：诊断报告" not in page and "诊断报告.pdf" in page
