@@ -307,6 +307,13 @@ def account_binding(role: str) -> str:
 # --- templates -------------------------------------------------------------------------------
 
 
+def sees_enterprise_codes(user: object) -> bool:
+    """Whether the user may see an enterprise's registry facts beyond its name and contacts
+    (its USCC, its roster page): everyone who sees the enterprise except a provider's staff,
+    who see the enterprises they serve by name and contact only (domain §4.1)."""
+    return scope_of(user).reach is not Reach.PROVIDER
+
+
 class Can:
     """`{{ can.see_dashboards }}` and friends: what the signed-in user's pages may offer."""
 
@@ -319,6 +326,10 @@ class Can:
         except ValueError:
             raise AttributeError(name) from None
         return has(self._user, ability)
+
+    @property
+    def see_enterprise_codes(self) -> bool:
+        return sees_enterprise_codes(self._user)
 
     @property
     def city_scoped(self) -> bool:

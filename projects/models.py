@@ -22,8 +22,11 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from cities.models import PilotCity
+from sme_pilot import files
+from sme_pilot.storage import get_private_storage
 
 from . import rules
+from .choices import DocType
 from .rules import CATEGORY_LABELS, STAGES, Category, date_field
 
 MONEY_DIGITS = 14  # yuan, up to 999,999,999,999.99
@@ -337,3 +340,81 @@ class ProjectEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.move} {self.at:%Y-%m-%d %H:%M}"
+
+
+# The kinds a project document may be (§4.2): PDF, JPG, PNG, XLSX, DOCX, recognised by content.
+DOCUMENT_KINDS = (files.PDF, files.JPEG, files.PNG, files.XLSX, files.DOCX)
+DOCUMENT_CONTENT_TYPES = tuple(k.content_type for k in DOCUMENT_KINDS)
+
+
+class ProjectDocument(models.Model):
+    """One document of a project's 一企一档, filed under a stage: recognised by its content
+    (sme_pilot.files), stored under a random name in the private storage, downloaded only through
+    the permission-checked views."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="documents", verbose_name="项目"
+    )
+    stage = models.CharField(
+        "所属阶段", max_length=30, choices=[(s.value, rules.STAGE_LABELS[s]) for s in STAGES]
+    )
+    doc_type = models.CharField("材料类型", max_length=30, choices=DocType.choices)
+    file = models.FileField("文件", storage=get_private_storage, max_length=100)
+    original_name = models.CharField("原文件名", max_length=files.ORIGINAL_NAME_MAX_LENGTH)
+    content_type = models.CharField(
+        "文件类型", max_length=80, choices=[(k.content_type, k.label) for k in DOCUMENT_KINDS]
+    )
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="上传人",
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "uploaded_at", "id"]
+        verbose_name = "项目材料"
+        verbose_name_plural = "项目材料"
+        indexes = [models.Index(fields=["project", "stage"], name="projects_document_stage_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stage__in=[s.value for s in STAGES]),
+                name="projects_projectdocument_stage_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(doc_type__in=DocType.values),
+                name="projects_projectdocument_doc_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(original_name=""), name="projects_projectdocument_original_name_set"
+            ),
+            models.CheckConstraint(
+                condition=Q(content_type__in=DOCUMENT_CONTENT_TYPES),
+                name="projects_projectdocument_content_type_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(size__gt=0), name="projects_projectdocument_size_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"),
+                name="projects_projectdocument_sha256_hex",
+            ),
+            models.UniqueConstraint(fields=["file"], name="projects_projectdocument_unique_file"),
+            # The same file twice under one type is a double click, not another document.
+            models.UniqueConstraint(
+                fields=["project", "doc_type", "sha256"],
+                name="projects_projectdocument_unique_content_per_type",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_doc_type_display()} {self.original_name}"
+
+    @property
+    def size_label(self) -> str:
+        return files.size_label(self.size)

@@ -745,3 +745,38 @@ def after_move(state: ProjectState, move: Move) -> ProjectState:
     if move is Move.FAIL_ACCEPTANCE:
         return replace(state, failed_attempts=state.failed_attempts + 1)
     return replace(state, stage=MOVE_STAGE[move])
+
+
+# --- Documents of each stage (§4.2, 一企一档) ---------------------------------------------------
+
+# Document types, as `projects.choices.DocType` values (a test keeps the two in step).
+DOC_DIAGNOSIS_REPORT: Final = "diagnosis_report"
+DOC_CONTRACT: Final = "contract"
+DOC_INVOICE: Final = "invoice"
+DOC_PAYMENT_PROOF: Final = "payment_proof"
+DOC_SUMMARY: Final = "summary"
+DOC_ACCEPTANCE_RECORD: Final = "acceptance_record"
+
+# What a project must hold once it has reached a stage: the 一企一档 checklist.
+REQUIRED_DOCUMENTS: Final[dict[Stage, tuple[str, ...]]] = {
+    Stage.DIAGNOSED: (DOC_DIAGNOSIS_REPORT,),
+    Stage.CONTRACT_FILED: (DOC_CONTRACT,),
+    Stage.ACCEPTANCE_APPLIED: (DOC_INVOICE, DOC_PAYMENT_PROOF, DOC_SUMMARY),
+    Stage.ACCEPTED: (DOC_ACCEPTANCE_RECORD,),
+}
+
+
+def missing_documents(
+    reached_stages: Iterable[Stage], present_doc_types: Iterable[str]
+) -> list[tuple[Stage, str]]:
+    """The required (stage, document type) pairs of the reached stages that no document of the
+    project answers, in pipeline order. A document counts whatever stage it was filed under."""
+    reached_set = {Stage(s) for s in reached_stages}
+    present = set(present_doc_types)
+    return [
+        (stage, doc_type)
+        for stage in STAGES
+        if stage in reached_set
+        for doc_type in REQUIRED_DOCUMENTS.get(stage, ())
+        if doc_type not in present
+    ]

@@ -8,4 +8,19 @@ app_name = "projects"
 
 urlpatterns = [
     path("cities/<str:code>/subsidy-policy/", views.subsidy_policy, name="subsidy_policy"),
+    path("projects/", views.project_list, name="project_list"),
+    path("projects/export.xlsx", views.project_export, name="project_export"),
+    path("projects/<int:pk>/", views.project_detail, name="project_detail"),
+    path("projects/<int:pk>/documents/", views.document_upload, name="document_upload"),
+    path(
+        "projects/<int:pk>/documents/<int:document_id>/download/",
+        views.document_download,
+        name="document_download",
+    ),
+    path(
+        "projects/<int:pk>/documents/<int:document_id>/delete/",
+        views.document_delete,
+        name="document_delete",
+    ),
+    path("my-project/", views.my_project, name="my_project"),
 ]

@@ -1,18 +1,45 @@
-"""Project pages. The subsidy policy (奖补政策) of a city: its rules in words, each with a worked
-example, for whoever sees the city's dashboards; out of scope is 404."""
+"""Project pages.
+
+- The subsidy policy (奖补政策) of a city: its rules in words, each with a worked example, for
+  whoever sees the city's dashboards.
+- The project list of city staff (filters, search, pagination, XLSX export), the project's
+  一企一档 (timeline, moves, investment, subsidy, documents by stage and the missing ones), the
+  enterprise's 我的改造项目, and the documents' upload, delete and download.
+
+Out of scope is 404.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import render
+from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts import policy
 from accounts.requests import AuthenticatedHttpRequest
 from cities.imports.service import importable_kinds
+from sme_pilot import files
+from sme_pilot.downloads import attachment_response, private_file_response
+from sme_pilot.errors import Forbidden, NotFound
+from sme_pilot.observability import security_event
 
-from . import rules
+from . import exports, rules
+from .choices import DocType
+from .forms import DocumentUploadForm
 from .imports import SUBSIDY_RULES
+from .models import Project, ProjectEvent
+from .selectors import projects
 from .selectors import subsidy_rules as selectors
+from .services import documents as document_services
 
 
 @login_required
@@ -37,3 +64,191 @@ def subsidy_policy(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
             "import_kind": SUBSIDY_RULES,
         },
     )
+
+
+# --- the project list, the 一企一档 and its documents -----------------------------------------
+
+PAGE_SIZE = 50
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _require_list(request: AuthenticatedHttpRequest) -> None:
+    """The project list is city staff's (whoever sees the dashboards); others get 404."""
+    if not policy.sees_dashboards(request.user):
+        raise NotFound("页面不存在")
+
+
+def _filtered(request: AuthenticatedHttpRequest) -> tuple[projects.ProjectFilters, Any]:
+    filters = projects.ProjectFilters.from_query(request.GET)
+    qs = projects.filter_projects(projects.project_list_visible_to(user=request.user), filters)
+    return filters, qs
+
+
+@login_required
+def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _require_list(request)
+    filters, qs = _filtered(request)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    visible = projects.project_list_visible_to(user=request.user)
+    query = request.GET.copy()
+    query.pop("page", None)
+    rows = [
+        {
+            "project": p,
+            "stage": stage,
+            "stage_label": rules.STAGE_LABELS[stage] if stage else "",
+            "status": exports.status_of(p),
+        }
+        for p in page
+        for stage in [projects.furthest(p)]
+    ]
+    return render(
+        request,
+        "projects/project_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "filters": filters,
+            "query": query.urlencode(),
+            "stages": [(s.value, rules.STAGE_LABELS[s]) for s in rules.STAGES],
+            "labels": rules.STAGE_LABELS,
+            "sub_industries": visible.order_by()
+            .values_list("enterprise__sub_industry_id", "enterprise__sub_industry__name")
+            .distinct(),
+            "providers": visible.order_by()
+            .filter(provider__isnull=False)
+            .values_list("provider_id", "provider__name")
+            .distinct(),
+            "several_cities": policy.sees_everything(request.user),
+        },
+    )
+
+
+@login_required
+def project_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _require_list(request)
+    _, qs = _filtered(request)
+    content = exports.projects_xlsx(qs.iterator(chunk_size=2000))
+    name = f"改造项目_{timezone.localdate().isoformat()}.xlsx"
+    return attachment_response(content, name=name, content_type=XLSX_CONTENT_TYPE)
+
+
+def _move_label(move: str) -> str:
+    """A move's Chinese name (an imported history reads 导入)."""
+    if move == ProjectEvent.IMPORT_MOVE:
+        return "导入"
+    try:
+        return rules.MOVE_LABELS[rules.Move(move)]
+    except ValueError:
+        return move
+
+
+def _dossier(
+    request: AuthenticatedHttpRequest, project: Project, form: DocumentUploadForm | None = None
+) -> dict[str, Any]:
+    """The 一企一档: timeline, who moved each stage, investment, subsidy, documents by stage."""
+    user = request.user
+    documents = list(projects.documents_of(project=project))
+    by_stage = {s: [d for d in documents if d.stage == s.value] for s in rules.STAGES}
+    labels = dict(DocType.choices)
+    missing = rules.missing_documents(
+        projects.reached_stages(project), [d.doc_type for d in documents]
+    )
+    lines = list(project.lines.all())
+    may_upload = document_services.may_upload(user, project)
+    stages = document_services.upload_stages(project)
+    furthest = projects.furthest(project)
+    return {
+        "project": project,
+        "timeline": projects.timeline(project),
+        "events": [
+            {"event": e, "label": _move_label(e.move)}
+            for e in project.events.select_related("actor").order_by("at", "id")
+        ],
+        "furthest": furthest,
+        "furthest_label": rules.STAGE_LABELS[furthest] if furthest else "",
+        "status": exports.status_of(project),
+        "lines": [{"line": line, "eligible": line.category in rules.ELIGIBLE} for line in lines],
+        "eligible_total": rules.eligible_investment((ln.category, ln.amount) for ln in lines),
+        "entitlement": projects.entitlement_of(project),
+        "documents_by_stage": [
+            (rules.STAGE_LABELS[s], by_stage[s]) for s in rules.STAGES if by_stage[s]
+        ],
+        "missing": [(rules.STAGE_LABELS[s], labels[t]) for s, t in missing],
+        "may_upload": may_upload,
+        "form": (form or DocumentUploadForm(stages=stages)) if may_upload else None,
+        "user_pk": user.pk,
+        "limit": files.size_label(settings.PROJECT_DOCUMENT_MAX_FILE_BYTES),
+    }
+
+
+@login_required
+def project_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    project = projects.project_get_visible(user=request.user, pk=pk)
+    return render(request, "projects/project_detail.html", _dossier(request, project))
+
+
+@login_required
+def my_project(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """我的改造项目: the own enterprise's project (its 一企一档), or an empty state."""
+    if not policy.has(request.user, policy.Ability.HAS_OWN_ENTERPRISE):
+        raise NotFound("页面不存在")
+    project = projects.own_project(user=request.user)
+    if project is None:
+        return render(request, "projects/my_project_empty.html", {})
+    return render(request, "projects/project_detail.html", _dossier(request, project))
+
+
+def _back(project: Project) -> HttpResponse:
+    return redirect(f"{reverse('projects:project_detail', args=[project.pk])}#documents")
+
+
+@login_required
+@require_POST
+def document_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    project = projects.project_get_visible(user=request.user, pk=pk)
+    stages = document_services.upload_stages(project)
+    form = DocumentUploadForm(request.POST, request.FILES, stages=stages)
+    if form.is_valid():
+        try:
+            document_services.document_add(
+                actor=request.user,
+                project_id=project.pk,
+                stage=form.cleaned_data["stage"],
+                doc_type=form.cleaned_data["doc_type"],
+                upload=form.cleaned_data["file"],
+            )
+        except ValidationError as exc:
+            for field, problems in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            messages.success(request, "材料已上传。")
+            return _back(project)
+    if not document_services.may_upload(request.user, project):
+        raise Forbidden("您不能为该项目上传材料")
+    context = _dossier(request, project, form)
+    return render(request, "projects/project_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def document_delete(request: AuthenticatedHttpRequest, pk: int, document_id: int) -> HttpResponse:
+    row = projects.document_get_visible(user=request.user, project_id=pk, pk=document_id)
+    document_services.document_delete(
+        actor=request.user, project_id=row.project_id, document_id=row.pk
+    )
+    messages.success(request, "材料已删除。")
+    return _back(row.project)
+
+
+@login_required
+def document_download(
+    request: AuthenticatedHttpRequest, pk: int, document_id: int
+) -> HttpResponseBase:
+    row = projects.document_get_visible(user=request.user, project_id=pk, pk=document_id)
+    try:
+        handle = row.file.open("rb")
+    except FileNotFoundError:
+        raise NotFound("项目材料文件不存在") from None
+    security_event("project_document_download", request=request, document_id=row.pk, project_id=pk)
+    return private_file_response(handle, name=row.original_name, content_type=row.content_type)

@@ -1,4 +1,5 @@
-"""Private files: uploads only a permission-checked view hands out (evidence files, 佐证材料).
+"""Private files: uploads only a permission-checked view hands out (evidence files, 佐证材料;
+project documents, 一企一档).
 
 `PrivateStorage` keeps them under `settings.PRIVATE_MEDIA_ROOT`, a folder outside the web root:
 not under STATIC_ROOT (WhiteNoise) nor MEDIA_ROOT, and no nginx location points at it

@@ -33,6 +33,7 @@ from assessments.models import Assessment, Evidence, Method, Purpose
 from cities.imports import jobs
 from cities.imports.selectors import import_kinds_for
 from cities.models import Enterprise, ImportJob, PilotCity
+from projects.models import Project, ProjectDocument
 from sme_pilot.openapi import NO_CONTROL_CHARACTERS_OR_SLASH
 from sme_pilot.storage import private_storage
 from tests.assessments.evidence_files import PDF
@@ -59,7 +60,8 @@ CONFIG = {
         # - the request must suit the assessment's state and completeness, and the caller's role
         #   (an assessor names the enterprise and an on-site purpose, an enterprise user does not);
         # - the upload must be a CSV or XLSX file with the kind's columns, an evidence file a
-        #   JPG, PNG or PDF (recognised by its content) for a question or scene of the indicator;
+        #   JPG, PNG or PDF (recognised by its content) for a question or scene of the indicator,
+        #   a project document a PDF, JPG, PNG, XLSX or DOCX for a stage the project has reached;
         # - as_of may not be later than today, a bound that moves daily;
         # - an enterprise's sub-industry must be one of its city's (a code the schema cannot list).
         {
@@ -71,6 +73,7 @@ CONFIG = {
                 "|POST /api/v1/assessments/{id}/(submit|confirm|return|correct)/"
                 "|POST /api/v1/imports/"
                 "|POST /api/v1/assessments/{assessment_pk}/evidence/"
+                "|POST /api/v1/projects/{project_pk}/documents/"
                 "|GET /api/v1/cities/{code}/(compliance|funnel)/)$"
             ),
             "checks": {"positive_data_acceptance": {"enabled": False}},
@@ -102,12 +105,22 @@ def wsgi_app():
     """Django's WSGI handler sharing the test's transaction.
 
     Like django.test.Client, keep request start/finish from closing the connection: inside the
-    test's transaction that would abort it.
+    test's transaction that would abort it. Like a WSGI server, read the answer and close it
+    (a streamed file download holds its file open until then).
     """
+    handler = WSGIHandler()
+
+    def app(environ, start_response):
+        response = handler(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            response.close()
+
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        yield WSGIHandler()
+        yield app
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
@@ -143,6 +156,19 @@ def world(
             size=len(PDF),
             sha256=hashlib.sha256(PDF).hexdigest(),
         )
+        project = Project.objects.create(
+            enterprise=target, applied_on="2025-03-01", admitted_on="2025-03-02"
+        )
+        ProjectDocument.objects.create(
+            project=project,
+            stage="admitted",
+            doc_type="other",
+            file=private_storage.save("projects/fz/fuzz.pdf", ContentFile(PDF)),
+            original_name="材料.pdf",
+            content_type="application/pdf",
+            size=len(PDF),
+            sha256=hashlib.sha256(PDF).hexdigest(),
+        )
         AssessmentFactory(enterprise=target, submitted=True)
         AssessmentFactory(enterprise=target, confirmed=True, confirmed_by=assessor)
         AssessmentFactory(
@@ -172,8 +198,11 @@ def world(
             {*Assessment.objects.values_list("pk", flat=True)}
             | {*ImportJob.objects.values_list("pk", flat=True)}
             | {*Evidence.objects.values_list("pk", flat=True)}
+            | {*Project.objects.values_list("pk", flat=True)}
+            | {*ProjectDocument.objects.values_list("pk", flat=True)}
         ),
         "assessment_pk": sorted(Assessment.objects.values_list("pk", flat=True)),
+        "project_pk": sorted(Project.objects.values_list("pk", flat=True)),
     }
 
 

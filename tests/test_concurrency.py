@@ -24,7 +24,7 @@ from assessments.models import Assessment, Evidence, Method, Purpose, State
 from cities.imports import import_file
 from cities.models import Enterprise, ImportJob, ImportJobState, PilotCity
 from oversight import dashboard_cache
-from projects.models import SubsidyRule
+from projects.models import Project, ProjectDocument, SubsidyRule
 from providers.models import LibraryEntry
 from reports.models import ReportJob
 from tests.assessments.evidence_files import jpeg, upload
@@ -184,6 +184,31 @@ def test_simultaneous_evidence_uploads_stay_within_the_limits(
     for refused in (r for r in answers if r.status_code == 400):
         assert "每题最多上传 2 个佐证材料" in refused.content.decode()
     assert Evidence.objects.filter(assessment=draft, item="Q1").count() == 2
+    assert len([p for p in (tmp_path / "private").rglob("*") if p.is_file()]) == 2
+
+
+def test_simultaneous_project_document_uploads_stay_within_the_limit(
+    enterprise, enterprise_user, settings, tmp_path
+):
+    """Four documents for one project at once, two allowed: the count is taken under the
+    project's row lock, so exactly two are stored (rows and files), the others refused."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.PROJECT_DOCUMENT_MAX_FILES = 2
+    project = Project.objects.create(enterprise=enterprise, applied_on=timezone.localdate())
+    url = reverse("projects:document_upload", args=[project.pk])
+
+    def uploading(n: int) -> Callable[[], Any]:
+        client = logged_in(enterprise_user)
+        photo = upload(f"{n}.jpg", jpeg((60 * n, 0, 0)))
+        return lambda: client.post(url, {"stage": "applied", "doc_type": "other", "file": photo})
+
+    calls = [uploading(n) for n in range(N)]
+    answers = responses(run_at_once(calls, hold=locked(Project.objects.filter(pk=project.pk))))
+
+    assert statuses(answers) == [302, 302] + [400] * (N - 2)
+    for refused in (r for r in answers if r.status_code == 400):
+        assert "每个项目最多上传 2 份材料" in refused.content.decode()
+    assert ProjectDocument.objects.filter(project=project).count() == 2
     assert len([p for p in (tmp_path / "private").rglob("*") if p.is_file()]) == 2
 
 

@@ -54,7 +54,7 @@ from assessments import evidence as evidence_content
 from assessments.models import Evidence, Method, Purpose
 from cities.models import CityTarget, ImportJob, ImportJobState, ImportKind, Province
 from cities.services import accounts as account_services
-from projects.models import SubsidyRule
+from projects.models import Project, ProjectDocument, SubsidyRule
 from providers.models import Provider
 from reports.models import ReportDownload, ReportJob, ReportJobState, ReportKind
 from sme_pilot.storage import private_storage
@@ -128,6 +128,8 @@ ASSESSMENT_JOB = {"pk": "jobs.assessment.pk", "label": "assessment"}  # report o
 SUB_EVIDENCE = {"pk": "sub_a1.pk", "evidence_id": "evidence.submitted.pk"}
 DRAFT_EVIDENCE = {"pk": "draft_a1.pk", "evidence_id": "evidence.draft.pk", "label": "draft"}
 LIBRARY = {"pk": "library.pk"}  # an active provider in city A's library (with a product)
+PROJECT = {"pk": "project.pk"}  # A1's project (admitted)
+PROJECT_DOC = {"pk": "project.pk", "document_id": "project_doc.pk"}  # a PDF A1 uploaded to it
 
 
 API_SUB = {"assessment_pk": "sub_a1.pk"}
@@ -144,6 +146,16 @@ def _evidence_upload() -> dict[str, Any]:
     """A fresh upload of a real PDF for Q1 (a file can be read only once), not the one seeded."""
     content = PDF.replace(b"permission matrix", b"uploaded")
     return {"item": "Q1", "file": SimpleUploadedFile("台账.pdf", content, "application/pdf")}
+
+
+def _document_upload() -> dict[str, Any]:
+    """A fresh upload of a real PDF to A1's project, not the one seeded."""
+    content = PDF.replace(b"permission matrix", b"uploaded document")
+    return {
+        "stage": "admitted",
+        "doc_type": "other",
+        "file": SimpleUploadedFile("合同.pdf", content, "application/pdf"),
+    }
 
 
 def _report_request(kind: str, assessment: str = "sub_a1") -> dict[str, Any]:
@@ -335,6 +347,21 @@ MATRIX: list[Entry] = [
       **LIBRARY,
       data={"status": "warned", "reason": "权限矩阵"}),
 
+    # --- projects (一企一档): the project of `ent` (in district D1, the district official's), with
+    # the matrix provider selected (its provider user serves it and files documents).
+    #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("projects:project_list",        "L   404 404 404 404 200 200 200 200 404 404 200"),
+    E("projects:project_export",      "L   404 404 404 404 200 200 200 200 404 404 200"),
+    E("projects:project_detail",      "L   200 404 200 404 200 404 200 200 200 200 200", **PROJECT),
+    E("projects:my_project",          "L   200 200 404 404 404 404 404 404 404 404 404"),
+    E("projects:document_upload",     "L   400 404 403 404 400 404 403 403 403 400 403", "POST",
+      **PROJECT, data={}),
+    E("projects:document_upload",     "L   405 405 405 405 405 405 405 405 405 405 405", **PROJECT),
+    E("projects:document_download",   "L   200 404 200 404 200 404 200 200 200 200 200",
+      **PROJECT_DOC),
+    E("projects:document_delete",     "L   302 404 403 404 403 404 403 403 403 403 403", "POST",
+      **PROJECT_DOC),
+
     # --- API: anonymous gets 403 (session authentication sends no challenge) ----------------
     #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
     E("api-root",              "403 200 200 200 200 200 200 200 200 200 200 200"),
@@ -391,6 +418,16 @@ MATRIX: list[Entry] = [
       **API_SUB_EVIDENCE),
     E("assessment-evidence-download", "403 200 404 404 404 404 404 404 200 404 404 404",
       **API_DRAFT_EVIDENCE),
+    E("project-list",          "403 200 200 200 200 200 200 200 200 200 200 200"),
+    E("project-detail",        "403 200 404 200 404 200 404 200 200 200 200 200", **PROJECT),
+    E("project-document-list", "403 200 404 200 404 200 404 200 200 200 200 200",
+      project_pk="project.pk"),
+    E("project-document-list", "403 201 404 403 404 201 404 403 403 403 201 403", "POST",
+      project_pk="project.pk", data=lambda w: _document_upload()),
+    E("project-document-detail",   "403 204 404 403 404 403 404 403 403 403 403 403", "DELETE",
+      project_pk="project.pk", pk="project_doc.pk"),
+    E("project-document-download", "403 200 404 200 404 200 404 200 200 200 200 200",
+      project_pk="project.pk", pk="project_doc.pk"),
     E("library-entry-list",    "403 200 200 200 200 200 200 200 200 200 200 200"),
     E("library-entry-detail",  "403 200 200 200 404 200 404 200 200 200 404 200", **LIBRARY),
     E("library-entry-status",  "403 403 403 403 404 200 404 403 403 403 404 403", "POST",
@@ -563,6 +600,25 @@ def _seed() -> SimpleNamespace:
         cap_l4=Decimal(500000),
         created_by=users.off,
     )
+    project = Project.objects.create(
+        enterprise=ent,
+        applied_on="2025-03-01",
+        admitted_on="2025-03-02",
+        diagnosed_on="2025-03-10",
+        provider_selected_on="2025-03-20",
+        provider=provider,
+    )
+    project_doc = ProjectDocument.objects.create(
+        project=project,
+        stage="admitted",
+        doc_type="other",
+        file=private_storage.save("projects/ab/matrix.pdf", ContentFile(PDF)),
+        original_name="项目材料（权限矩阵）.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        sha256=hashlib.sha256(PDF).hexdigest(),
+        uploaded_by=users.ent,
+    )
     ReportDownload.objects.create(job=jobs.city, user=users.min)
     Group.objects.create(name="matrix")
     attempt = {"user_agent": "pytest", "ip_address": "127.0.0.1", "username": "mx-ent"}
@@ -585,6 +641,8 @@ def _seed() -> SimpleNamespace:
         import_a=import_a,
         evidence=evidence,
         library=library,
+        project=project,
+        project_doc=project_doc,
     )
 
 
@@ -679,7 +737,9 @@ def _out_of_scope(w: SimpleNamespace, role: str) -> list[str]:
         "min": [draft],
         "adm": [],
         "dst": [ent2, other, b_city, draft],
-        "prv": [ent, ent2, other, a_city, b_city, *a1],
+        # A provider sees the project it serves (in city A) by the enterprise's name, never its
+        # USCC or anything else of the registry.
+        "prv": [ent, ent2, other, b_city, *a1],
         "prov": [other, b_city, draft],
     }[role]
 

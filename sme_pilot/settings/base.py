@@ -197,6 +197,11 @@ FILE_UPLOAD_HANDLERS = [
 EVIDENCE_MAX_FILE_BYTES = env.int("EVIDENCE_MAX_FILE_BYTES", default=10 * 1024 * 1024)
 EVIDENCE_MAX_FILES_PER_ITEM = env.int("EVIDENCE_MAX_FILES_PER_ITEM", default=10)
 EVIDENCE_MAX_FILES_PER_ASSESSMENT = env.int("EVIDENCE_MAX_FILES_PER_ASSESSMENT", default=200)
+# Project documents (一企一档, projects.services.documents): bytes per file, files per project.
+PROJECT_DOCUMENT_MAX_FILE_BYTES = env.int(
+    "PROJECT_DOCUMENT_MAX_FILE_BYTES", default=20 * 1024 * 1024
+)
+PROJECT_DOCUMENT_MAX_FILES = env.int("PROJECT_DOCUMENT_MAX_FILES", default=100)
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=40 * 1024 * 1024)
 # What reading an uploaded file may cost (docs/rules.md §3.2): an XLSX unpacking to more than
 # this, or any file with more rows (blank ones included), is refused.

@@ -46,6 +46,9 @@ NOT_PAGES = {
     "cities:import_template",  # spreadsheet download (the import templates)
     "reports:report_download",  # PDF download
     "assessments:evidence_download",  # evidence file download (photo or PDF)
+    "projects:project_export",  # spreadsheet download
+    "projects:document_download",  # project document download
+    "projects:document_upload",  # POST only
     "cities:import_progress",  # htmx fragment, swapped into the import page
     "reports:report_progress",  # htmx fragment, swapped into the report page
     "cities:account_enterprise_search",  # htmx fragment, the account page's enterprise picker

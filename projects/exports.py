@@ -1,0 +1,53 @@
+"""The project list as an XLSX file (formula-injection safe, through sme_pilot.xlsx)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sme_pilot.xlsx import table_xlsx
+
+from . import rules
+from .models import Project
+from .selectors import projects as selectors
+
+SHEET_TITLE = "改造项目"
+HEADER = (
+    "项目编号",
+    "统一社会信用代码",
+    "企业名称",
+    "城市",
+    "细分行业",
+    "服务商",
+    "当前阶段",
+    "状态",
+    "合同金额（元）",
+    *(f"{rules.STAGE_LABELS[s]}日期" for s in rules.STAGES),
+)
+
+
+def status_of(project: Project) -> str:
+    for field in rules.OUTCOME_FIELDS:
+        if getattr(project, field) is not None:
+            return rules.OUTCOME_LABELS[field]
+    return ""
+
+
+def projects_xlsx(projects: Iterable[Project]) -> bytes:
+    rows = []
+    for p in projects:
+        stage = selectors.furthest(p)
+        rows.append(
+            (
+                p.pk,
+                p.enterprise.uscc,
+                p.enterprise.name,
+                p.enterprise.city.name,
+                p.enterprise.sub_industry.name,
+                p.provider.name if p.provider else "",
+                rules.STAGE_LABELS[stage] if stage else "",
+                status_of(p),
+                p.contract_amount,
+                *(getattr(p, rules.date_field(s)) for s in rules.STAGES),
+            )
+        )
+    return table_xlsx(SHEET_TITLE, HEADER, rows)
