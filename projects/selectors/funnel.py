@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 
-from cities.models import PilotCity, SubIndustry
+from cities.models import District, PilotCity, SubIndustry
 from projects import rules
 from projects.models import Project
 
@@ -153,3 +153,39 @@ def cities_funnel(*, cities: Sequence[PilotCity], as_of: dt.date) -> list[dict[s
 def city_funnel(*, city: PilotCity, as_of: dt.date) -> dict[str, Any]:
     """The §4.6 funnel JSON of `city` as of `as_of` (a dict ready for json.dumps)."""
     return cities_funnel(cities=[city], as_of=as_of)[0]
+
+
+def district_funnel(*, city: PilotCity, as_of: dt.date) -> list[dict[str, Any]]:
+    """Per district of `city`: the stages reached and the overdue counts as of `as_of`, as in
+    `city_funnel` (every district of the city, by code, zeros included; the projects of
+    enterprises without a district, if any, last, as `code` None). Two queries."""
+    counts = _counts(as_of, {city.pk: city.batch.acceptance_window_months})
+    grouped: dict[int | None, dict[str, Any]] = {
+        row["enterprise__district_id"]: dict(row)
+        for row in Project.objects.filter(enterprise__city=city)
+        .values("enterprise__district_id")
+        .annotate(**counts)
+        .order_by()
+    }
+    stages = [stage.value for stage in rules.STAGES]
+    rows: list[dict[str, Any]] = []
+    districts = list(
+        District.objects.filter(city=city).order_by("code").values_list("id", "code", "name")
+    )
+    for district_id, code, name in [*districts, (None, None, "未划分区县")]:
+        row = grouped.get(district_id)
+        if row is None and district_id is None:
+            continue  # every enterprise with a project has a district
+        found: dict[str, Any] = row or {}
+        rows.append(
+            {
+                "code": code,
+                "name": name,
+                "reached": {s: found.get(s, 0) for s in stages},
+                "overdue": {
+                    "acceptance": found.get("overdue_acceptance", 0),
+                    "completion": found.get("overdue_completion", 0),
+                },
+            }
+        )
+    return rows

@@ -16,12 +16,19 @@ from django.urls import reverse
 
 from accounts.models import Role
 from cities.imports.service import import_file
+from cities.models import Enterprise
 from oversight.selectors.dashboard import funnel as dash_funnel
 from projects import rules
 from projects.models import Project
 from projects.selectors.funnel import acceptance_overdue_cutoff, city_funnel
 from projects.signals import projects_changed
-from tests.cities.factories import CityFactory, EnterpriseFactory, SubIndustryFactory, UserFactory
+from tests.cities.factories import (
+    CityFactory,
+    DistrictFactory,
+    EnterpriseFactory,
+    SubIndustryFactory,
+    UserFactory,
+)
 from tests.cities.import_files import kind_file
 from tests.projects import funnel_world
 
@@ -118,6 +125,29 @@ def test_dashboard_numbers_equal_city_funnel(client, fnl_official, world, as_of)
     assert f'data-outcome="overdue_acceptance">{expected["overdue"]["acceptance"]}<' in html
 
 
+def test_districts_add_up_to_the_city_and_list_every_district(client, fnl_official, world):
+    as_of = dt.date(2026, 1, 1)
+    empty = DistrictFactory(city=world, code="Z99", name="无项目区")
+    moved = Project.objects.filter(enterprise__city=world).order_by("pk").first()
+    assert moved is not None
+    with_projects = DistrictFactory(city=world, code="A01", name="有项目区")
+    Enterprise.objects.filter(pk=moved.enterprise_id).update(district=with_projects)
+    expected = city_funnel(city=world, as_of=as_of)
+    client.force_login(fnl_official)
+    shown = client.get(_url(as_of=as_of)).context["funnel"]
+    by_name = {row.name: row for row in shown.districts}
+    assert by_name["无项目区"].reached == (0,) * len(rules.STAGES)
+    assert by_name["有项目区"].reached[0] == 1  # the one project moved there has applied
+    for i, stage in enumerate(rules.STAGES):
+        assert sum(row.reached[i] for row in shown.districts) == expected["reached"][stage.value]
+    assert sum(r.overdue_acceptance for r in shown.districts) == expected["overdue"]["acceptance"]
+    assert sum(r.overdue_completion for r in shown.districts) == expected["overdue"]["completion"]
+    assert [r.code for r in shown.districts if r.code] == sorted(
+        r.code for r in shown.districts if r.code
+    )
+    assert empty.code in {r.code for r in shown.districts}
+
+
 def test_the_section_at_the_world_date(client, fnl_official, world):
     client.force_login(fnl_official)
     response = client.get(_url())
@@ -143,7 +173,7 @@ def test_the_section_at_the_world_date(client, fnl_official, world):
     html = response.content.decode()
     assert 'id="project-funnel"' in html and "改造项目进展" in html
     assert 'id="funnel-chart"' in html
-    assert "按区县的统计将在区县数据上线后提供" in html
+    assert 'id="funnel-districts"' in html and "各区县各阶段项目数" in html
     assert response.context["charts"]["funnel"] == {
         "labels": [rules.STAGE_LABELS[s] for s in rules.STAGES],
         "reached": [s.reached for s in shown.stages],
@@ -275,7 +305,7 @@ def test_city_section_queries_do_not_grow_with_projects(city, sub_industry):
     small = _count(compute)
     _projects(SubIndustryFactory(city=city), 40, start=4)
     large = _count(compute)
-    assert small == large <= 6
+    assert small == large <= 8
 
 
 def test_national_totals_queries_do_not_grow_with_cities(db):

@@ -30,7 +30,12 @@ from cities.models import PilotCity, SubIndustry
 from oversight import dashboard_cache
 from projects import rules
 from projects.models import Project
-from projects.selectors.funnel import acceptance_overdue_q, city_funnel, completion_overdue_q
+from projects.selectors.funnel import (
+    acceptance_overdue_q,
+    city_funnel,
+    completion_overdue_q,
+    district_funnel,
+)
 
 OVERDUE_LIST_SIZE: Final = 20
 ONE_PLACE: Final = Decimal("0.1")
@@ -63,6 +68,15 @@ class SubIndustryFunnel:
 
 
 @dataclass(frozen=True)
+class DistrictFunnel:
+    code: str | None  # None: the enterprises without a district
+    name: str
+    reached: tuple[int, ...]  # in stage order
+    overdue_acceptance: int
+    overdue_completion: int
+
+
+@dataclass(frozen=True)
 class OverdueRow:
     uscc: str
     name: str
@@ -78,6 +92,7 @@ class CityFunnel:
     data: dict[str, Any]  # the §4.6 JSON, as `city_funnel` returns it
     stages: tuple[StageRow, ...]
     sub_industries: tuple[SubIndustryFunnel, ...]
+    districts: tuple[DistrictFunnel, ...]
     overdue_acceptance: tuple[OverdueRow, ...]
     overdue_completion: tuple[OverdueRow, ...]
     acceptance_months: int
@@ -161,6 +176,16 @@ def city_project_funnel(*, city: PilotCity, as_of: dt.date) -> CityFunnel:
                 reached=tuple(row["reached"][s.value] for s in rules.STAGES),
             )
             for row in data["by_sub_industry"]
+        ),
+        districts=tuple(
+            DistrictFunnel(
+                code=row["code"],
+                name=row["name"],
+                reached=tuple(row["reached"][s.value] for s in rules.STAGES),
+                overdue_acceptance=row["overdue"]["acceptance"],
+                overdue_completion=row["overdue"]["completion"],
+            )
+            for row in district_funnel(city=city, as_of=as_of)
         ),
         overdue_acceptance=late_acceptance,
         overdue_completion=late_completion,
