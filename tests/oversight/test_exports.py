@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 
 from cities.imports import import_file, registry
 from cities.models import Enterprise
-from oversight.exports import display_width, header
+from oversight.exports import header
+from sme_pilot.xlsx import display_width
 from tests.assessments.factories import confirmed_level
 from tests.cities.factories import DistrictFactory, EnterpriseFactory, SubIndustryFactory
 
