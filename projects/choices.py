@@ -19,3 +19,12 @@ class DocType(models.TextChoices):
     DELIVERABLE = "deliverable", "交付物"
     ACCEPTANCE_RECORD = rules.DOC_ACCEPTANCE_RECORD, "验收记录"
     OTHER = "other", "其他"
+
+
+class FilingState(models.TextChoices):
+    """Where the contract filing stands before the city approves it (approved:
+    `contract_filed_on`)."""
+
+    NONE = "", "未提交"
+    SUBMITTED = "submitted", "待审核"
+    RETURNED = "returned", "已退回"

@@ -26,7 +26,7 @@ from sme_pilot import files
 from sme_pilot.storage import get_private_storage
 
 from . import rules
-from .choices import DocType
+from .choices import DocType, FilingState
 from .rules import CATEGORY_LABELS, STAGES, Category, date_field
 
 MONEY_DIGITS = 14  # yuan, up to 999,999,999,999.99
@@ -212,6 +212,40 @@ class Project(models.Model):
         blank=True,
         validators=[MinValueValidator(SATISFACTION_MIN), MaxValueValidator(SATISFACTION_MAX)],
     )
+    # --- the pipeline's working state (projects.services.pipeline; an import leaves the
+    # defaults, and the service reads the dates first: see `pipeline.state_of`) ---
+    declared_at = models.DateTimeField("资格承诺时间", null=True, blank=True)
+    application_reviewed_at = models.DateTimeField("区县初审时间", null=True, blank=True)
+    diagnosis_provider = models.ForeignKey(
+        "providers.Provider",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="diagnosed_projects",
+        verbose_name="诊断服务商",
+    )
+    diagnosis_scenes = models.JSONField("诊断改造场景", default=list, blank=True)
+    baseline_assessment = models.ForeignKey(
+        "assessments.Assessment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="改造前评测",
+    )
+    contract_signed_on = models.DateField("合同签订日期", null=True, blank=True)
+    filing_state = models.CharField(
+        "合同备案状态", max_length=10, choices=FilingState.choices, blank=True, default=""
+    )
+    acceptance_attempts = models.PositiveSmallIntegerField("验收申请次数", default=0)
+    failed_attempts = models.PositiveSmallIntegerField("验收未通过次数", default=0)
+    acceptance_reviewed_at = models.DateTimeField("验收区县初审时间", null=True, blank=True)
+    acceptance_scheduled_on = models.DateField("现场验收日期", null=True, blank=True)
+    acceptance_checklist = models.JSONField("验收核查", default=dict, blank=True)
+    rectification = models.TextField("整改事项", blank=True, max_length=EVENT_COMMENT_MAX_LENGTH)
+    after_level = models.PositiveSmallIntegerField("改造后等级", null=True, blank=True)
+    subsidy_reference = models.CharField("拨付凭证号", max_length=50, blank=True)
+
     subsidy_central = _money("中央奖补（元）")
     subsidy_local = _money("地方奖补（元）")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
@@ -267,6 +301,15 @@ class Project(models.Model):
             models.CheckConstraint(
                 condition=Q(withdrawn_on__isnull=True) | Q(accepted_on__isnull=True),
                 name="projects_project_withdrawn_not_accepted",
+            ),
+            models.CheckConstraint(
+                condition=Q(filing_state__in=FilingState.values),
+                name="projects_project_filing_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(failed_attempts__lte=F("acceptance_attempts"))
+                | Q(acceptance_attempts=0),
+                name="projects_project_failed_not_above_attempts",
             ),
         ]
 

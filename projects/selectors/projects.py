@@ -37,7 +37,8 @@ def _scope_filter(scope: Scope) -> Q | None:
         return Q(enterprise__district_id=scope.district_id)
     if scope.reach is Reach.PROVIDER and scope.provider_id is not None:
         # The projects where it is the chosen provider, never other enterprises'.
-        return Q(provider_id=scope.provider_id)
+        # and those the city gave it to diagnose (domain §4.2 stage 3).
+        return Q(provider_id=scope.provider_id) | Q(diagnosis_provider_id=scope.provider_id)
     if scope.reach is Reach.ENTERPRISE and scope.enterprise_id is not None:
         return Q(enterprise_id=scope.enterprise_id)
     return None

@@ -54,8 +54,12 @@ def may_upload(user: object, project: Project) -> bool:
     if policy.is_own_enterprise(user, project.enterprise_id):
         return True
     scope = policy.scope_of(user)
-    if scope.reach is policy.Reach.PROVIDER and project.provider_id is not None:
-        return scope.provider_id == project.provider_id
+    if scope.reach is policy.Reach.PROVIDER:
+        # the chosen provider, or the one the city named to diagnose (its diagnosis report)
+        return scope.provider_id is not None and scope.provider_id in (
+            project.provider_id,
+            project.diagnosis_provider_id,
+        )
     city_id = policy.managed_city_id(user)
     return city_id is not None and city_id == project.enterprise.city_id
 
