@@ -23,3 +23,201 @@ class DocumentUploadForm(forms.Form):
             field.choices = [(s.value, rules.STAGE_LABELS[s]) for s in stages]
             if stages:
                 field.initial = stages[-1].value
+
+
+# --- the pipeline's forms (projects.services.pipeline decides; these only parse) ---------------
+
+COMMENT_MAX = 2000
+MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
+
+
+def _comment(label: str = "说明", *, required: bool = False) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": f"请填写{label}"},
+    )
+
+
+class CommentForm(forms.Form):
+    comment = _comment("说明（选填）")
+
+
+class ReasonForm(forms.Form):
+    comment = _comment("原因", required=True)
+
+
+class ApplyForm(forms.Form):
+    """The eligibility declaration and pledge (every box must be ticked)."""
+
+    comment = _comment("说明（选填）")
+
+    def __init__(
+        self,
+        *args: object,
+        declaration: dict[str, str],
+        for_city: bool = False,
+        **kwargs: object,
+    ):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        names = [*declaration, "comment"]
+        if for_city:  # a city official enters the application for an enterprise of its city
+            self.fields["uscc"] = forms.CharField(
+                label="企业统一社会信用代码",
+                min_length=18,
+                max_length=18,
+                error_messages={
+                    "required": "请填写企业的统一社会信用代码",
+                    "min_length": "统一社会信用代码为 18 位",
+                    "max_length": "统一社会信用代码为 18 位",
+                },
+            )
+            names.insert(0, "uscc")
+        for key, label in declaration.items():
+            self.fields[key] = forms.BooleanField(
+                label=label, required=True, error_messages={"required": "请确认此项"}
+            )
+        self.order_fields(names)
+
+    def clean_uscc(self) -> str:
+        return str(self.cleaned_data["uscc"]).strip().upper()
+
+
+class AdmitForm(forms.Form):
+    diagnosis_provider = forms.TypedChoiceField(
+        label="诊断服务商（选填，留空由本市代理机构诊断）",
+        required=False,
+        coerce=int,
+        empty_value=None,
+    )
+    comment = _comment("说明（选填）")
+
+    def __init__(self, *args: object, providers: list[tuple[int, str]], **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["diagnosis_provider"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "本市代理机构"), *providers]
+
+
+class DiagnoseForm(forms.Form):
+    scenes = forms.MultipleChoiceField(
+        label="拟改造场景",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "请至少选择一个改造场景"},
+    )
+    baseline_assessment = forms.TypedChoiceField(
+        label="改造前评测", required=False, coerce=int, empty_value=None
+    )
+    comment = _comment("诊断意见（选填）")
+
+    def __init__(
+        self,
+        *args: object,
+        scenes: dict[str, str],
+        baselines: list[tuple[int, str]],
+        **kwargs: object,
+    ):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        scene_field = self.fields["scenes"]
+        assert isinstance(scene_field, forms.ChoiceField)
+        scene_field.choices = [(code, f"{code} {name}") for code, name in scenes.items()]
+        baseline = self.fields["baseline_assessment"]
+        assert isinstance(baseline, forms.ChoiceField)
+        baseline.choices = [("", "暂不关联"), *baselines]
+        if baselines:
+            baseline.initial = baselines[0][0]
+
+
+class SelectProviderForm(forms.Form):
+    provider = forms.TypedChoiceField(
+        label="服务商", coerce=int, error_messages={"required": "请选择服务商"}
+    )
+    comment = _comment("说明（选填）")
+
+    def __init__(self, *args: object, providers: list[tuple[int, str]], **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["provider"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "请选择"), *providers]
+
+
+class ContractForm(forms.Form):
+    contract_no = forms.CharField(label="合同编号", max_length=50)
+    signed_on = forms.DateField(
+        label="合同签订日期", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    contract_amount = forms.DecimalField(label="合同金额（元）", **MONEY)  # type: ignore[arg-type]
+    planned_completion_on = forms.DateField(
+        label="计划完工日期", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    comment = _comment("说明（选填）")
+
+    def __init__(self, *args: object, **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for category in rules.Category:
+            eligible = "，计入奖补" if category in rules.ELIGIBLE else ""
+            self.fields[category.value] = forms.DecimalField(
+                label=f"{rules.CATEGORY_LABELS[category]}（元{eligible}）",
+                required=False,
+                **MONEY,  # type: ignore[arg-type]
+            )
+        self.order_fields(
+            [
+                "contract_no",
+                "signed_on",
+                "contract_amount",
+                "planned_completion_on",
+                *(c.value for c in rules.Category),
+                "comment",
+            ]
+        )
+
+
+class ApplyAcceptanceForm(forms.Form):
+    satisfaction = forms.TypedChoiceField(
+        label="对服务商的评价",
+        coerce=int,
+        choices=[
+            (5, "5 分 非常满意"),
+            (4, "4 分 满意"),
+            (3, "3 分 一般"),
+            (2, "2 分 不满意"),
+            (1, "1 分 很不满意"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "请为服务商评分"},
+    )
+    comment = _comment("说明（选填）")
+
+
+class ScheduleForm(forms.Form):
+    on = forms.DateField(label="现场验收日期", widget=forms.DateInput(attrs={"type": "date"}))
+    comment = _comment("说明（选填，如验收地点、联系人）")
+
+
+class _ChecklistForm(forms.Form):
+    def __init__(self, *args: object, checklist: dict[str, str], **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for key, label in checklist.items():
+            self.fields[key] = forms.BooleanField(label=label, required=False)
+        self.order_fields([*checklist])
+
+
+class AcceptForm(_ChecklistForm):
+    comment = _comment("验收意见（选填）")
+
+
+class FailAcceptanceForm(_ChecklistForm):
+    rectification = _comment("整改事项", required=True)
+
+
+class SubsidyForm(forms.Form):
+    central = forms.DecimalField(label="中央资金（元）", **MONEY)  # type: ignore[arg-type]
+    local = forms.DecimalField(label="地方资金（元）", **MONEY)  # type: ignore[arg-type]
+    comment = _comment("说明（选填）")
+
+
+class PaymentForm(SubsidyForm):
+    reference = forms.CharField(label="拨付凭证号（选填）", max_length=50, required=False)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import pipeline_views, views
 
 app_name = "projects"
 
@@ -22,5 +22,7 @@ urlpatterns = [
         views.document_delete,
         name="document_delete",
     ),
+    path("projects/<int:pk>/move/<str:move>/", pipeline_views.project_move, name="project_move"),
+    path("projects/apply/", pipeline_views.project_apply, name="project_apply"),
     path("my-project/", views.my_project, name="my_project"),
 ]

@@ -40,6 +40,7 @@ from .models import Project, ProjectEvent
 from .selectors import projects
 from .selectors import subsidy_rules as selectors
 from .services import documents as document_services
+from .services import pipeline
 
 
 @login_required
@@ -160,6 +161,10 @@ def _dossier(
     furthest = projects.furthest(project)
     return {
         "project": project,
+        "moves": [
+            {"value": m.value, "label": rules.MOVE_LABELS[m]}
+            for m in pipeline.moves_for(user, project)
+        ],
         "timeline": projects.timeline(project),
         "events": [
             {"event": e, "label": _move_label(e.move)}

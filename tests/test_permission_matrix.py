@@ -361,6 +361,19 @@ MATRIX: list[Entry] = [
       **PROJECT_DOC),
     E("projects:document_delete",     "L   302 404 403 404 403 404 403 403 403 403 403", "POST",
       **PROJECT_DOC),
+    # The pipeline's move pages: filing the contract is the enterprise's alone (its provider and
+    # every official may not: 403); withdrawing is the enterprise's or the city's (a reason is
+    # required: the empty form is a 400 and nothing moves).
+    E("projects:project_move",        "L   200 404 403 404 403 404 403 403 403 403 403",
+      **PROJECT, move=lambda w: "file_contract", label="file_contract"),
+    E("projects:project_move",        "L   400 404 403 404 400 404 403 403 403 403 403", "POST",
+      **PROJECT, move=lambda w: "withdraw", label="withdraw", data={}),
+    E("projects:project_move",        "L   404 404 404 404 404 404 404 404 404 404 404",
+      **PROJECT, move=lambda w: "no_such_move", label="unknown"),
+    # 申报入库: A1 has its project (back to it), A2 may apply, the city applies for its firms.
+    E("projects:project_apply",       "L   302 200 404 404 200 200 404 404 404 404 404"),
+    E("projects:project_apply",       "L   302 400 404 404 400 400 404 404 404 404 404", "POST",
+      data={}),
 
     # --- API: anonymous gets 403 (session authentication sends no challenge) ----------------
     #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov

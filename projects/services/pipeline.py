@@ -130,6 +130,21 @@ def moves_for(user: object, project: Project) -> list[Move]:
     return [m for m in allowed if m is not Move.APPLY and _acts_on(user, project, m)]
 
 
+def refusal(user: object, project: Project, move: Move) -> Exception | None:
+    """Why `user` may not make `move` on `project` now, as the error a request gets (None: it
+    may): NotFound for a provider outside its projects, Forbidden for a role that never makes
+    the move, Conflict with the stage table's reason otherwise."""
+    if move is Move.APPLY:
+        return Conflict("该企业本期试点已申报改造项目，不能重复申报")
+    if not _acts_on(user, project, move):
+        return NotFound("没有找到该改造项目")
+    kind = actor_of(user)
+    if kind not in rules.MOVE_ACTORS[move]:
+        return Forbidden(rules.check_move(rules.ProjectState(), move, kind) or "您无权执行此操作")
+    reason = rules.check_move(state_of(project), move, kind)
+    return Conflict(reason) if reason is not None else None
+
+
 # --- the one way a move happens ---------------------------------------------------------------
 
 
@@ -567,7 +582,7 @@ def complete(*, actor: User, project_id: int, comment: str = "") -> Project:
     )
 
 
-def _post_self_assessment(project: Project) -> Assessment | None:
+def post_self_assessment(project: Project) -> Assessment | None:
     """The enterprise's post (改造后) self-assessment submitted since completion."""
     return (
         Assessment.objects.filter(
@@ -604,7 +619,7 @@ def apply_acceptance(
             rules.DOC_SUMMARY,
             what="申请验收",
         )
-        if _post_self_assessment(project) is None:
+        if post_self_assessment(project) is None:
             raise ValidationError({"assessment": "请先填写并提交改造后（post）自评，再申请验收"})
         state = state_of(project)
         project.acceptance_attempts = state.acceptance_attempts + 1
@@ -928,6 +943,8 @@ __all__ = [
     "moves_for",
     "pay_subsidy",
     "perform",
+    "post_self_assessment",
+    "refusal",
     "reject",
     "return_filing",
     "review_acceptance",
