@@ -307,6 +307,16 @@ def account_binding(role: str) -> str:
 # --- templates -------------------------------------------------------------------------------
 
 
+def works_a_queue(user: object) -> bool:
+    """Opens on the pipeline's 待办 (work queues): the roles that move projects themselves."""
+    return role_of(user) in (
+        Role.ENTERPRISE,
+        Role.CITY_OFFICIAL,
+        Role.DISTRICT_OFFICIAL,
+        Role.PROVIDER,
+    )
+
+
 def sees_enterprise_codes(user: object) -> bool:
     """Whether the user may see an enterprise's registry facts beyond its name and contacts
     (its USCC, its roster page): everyone who sees the enterprise except a provider's staff,

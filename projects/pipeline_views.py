@@ -14,6 +14,7 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,7 +31,7 @@ from sme_pilot.errors import NotFound
 from . import forms, rules
 from .choices import DocType
 from .models import Project
-from .selectors import projects
+from .selectors import projects, queues
 from .services import pipeline
 
 Move = rules.Move
@@ -209,4 +210,70 @@ def project_apply(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     return render(
         request, "projects/apply.html", {"form": form, "for_city": for_city}, status=status
+    )
+
+
+QUEUE_PREVIEW = 10
+QUEUE_PAGE_SIZE = 50
+
+
+def _queue_rows(queue: queues.Queue, rows: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "project": p,
+            "stage_label": _furthest_label(p),
+            "move_url": reverse("projects:project_move", args=[p.pk, queue.move.value])
+            if queue.move is not None
+            else "",
+        }
+        for p in rows
+    ]
+
+
+@login_required
+def work_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """待办: every queue of the user's role with its count and the oldest waiting projects, or one
+    queue in full (`?queue=key`, paginated)."""
+    user = request.user
+    if not queues.queues_for(user):
+        raise NotFound("页面不存在")
+    key = request.GET.get("queue", "")
+    if key:
+        queue, rows = queues.queue_projects(user, key[:40])
+        page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(
+            request,
+            "projects/work_queue_one.html",
+            {"queue": queue, "page": page, "rows": _queue_rows(queue, page)},
+        )
+    counts = queues.queue_counts(user)
+    sections: list[dict[str, Any]] = []
+    for queue in queues.queues_for(user):
+        _, rows = queues.queue_projects(user, queue.key)
+        preview = list(rows[:QUEUE_PREVIEW]) if counts[queue.key] else []
+        sections.append(
+            {"queue": queue, "count": counts[queue.key], "rows": _queue_rows(queue, preview)}
+        )
+    returned = returned_assessments(user)
+    return render(
+        request,
+        "projects/work_queue.html",
+        {
+            "sections": sections,
+            "returned": returned,
+            "own_project": projects.own_project(user=user),
+            "total": sum(counts.values()) + len(returned),
+        },
+    )
+
+
+def returned_assessments(user: object) -> list[Assessment]:
+    """An enterprise's self-assessments returned for correction (退回待修改)."""
+    scope = policy.scope_of(user)
+    if scope.reach is not policy.Reach.ENTERPRISE or scope.enterprise_id is None:
+        return []
+    return list(
+        Assessment.objects.filter(enterprise_id=scope.enterprise_id, state=State.RETURNED).order_by(
+            "-returned_at", "-id"
+        )[:QUEUE_PREVIEW]
     )

@@ -24,5 +24,6 @@ urlpatterns = [
     ),
     path("projects/<int:pk>/move/<str:move>/", pipeline_views.project_move, name="project_move"),
     path("projects/apply/", pipeline_views.project_apply, name="project_apply"),
+    path("projects/queue/", pipeline_views.work_queue, name="work_queue"),
     path("my-project/", views.my_project, name="my_project"),
 ]

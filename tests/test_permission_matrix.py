@@ -187,7 +187,7 @@ MATRIX: list[Entry] = [
     E("accounts:logout",                "L   L   L   L   L   L   L   L   L L   L   L", "POST"),
     E("accounts:password_change",       "L   200 200 200 200 200 200 200 200 200 200 200"),
     E("accounts:password_change_done",  "L   200 200 200 200 200 200 200 200 200 200 200"),
-    E("cities:home",                  "L   302 302 302 302 302 302 302 302 302 200 302"),
+    E("cities:home",                  "L   302 302 302 302 302 302 302 302 302 302 302"),
 
     # --- registry pages, dashboards, export -------------------------------------------------
     #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
@@ -370,6 +370,8 @@ MATRIX: list[Entry] = [
       **PROJECT, move=lambda w: "withdraw", label="withdraw", data={}),
     E("projects:project_move",        "L   404 404 404 404 404 404 404 404 404 404 404",
       **PROJECT, move=lambda w: "no_such_move", label="unknown"),
+    # 待办: the roles that move projects (and assessors, for scheduled on-site acceptances).
+    E("projects:work_queue",          "L   200 200 200 200 200 200 404 404 200 200 404"),
     # 申报入库: A1 has its project (back to it), A2 may apply, the city applies for its firms.
     E("projects:project_apply",       "L   302 200 404 404 200 200 404 404 404 404 404"),
     E("projects:project_apply",       "L   302 400 404 404 400 400 404 404 404 404 404", "POST",

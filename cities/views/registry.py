@@ -19,20 +19,16 @@ from ..models import Enterprise
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     scope = policy.scope_of(user)
-    if scope.reach is policy.Reach.ENTERPRISE:
-        return redirect("cities:my_enterprise")
+    if policy.works_a_queue(user):
+        # Enterprises, city and district officials and providers open on what waits for them
+        # (待办, the project pipeline's work queues, projects.selectors.queues).
+        return redirect("projects:work_queue")
     if scope.reach is policy.Reach.CITY and user.city is not None:
         return redirect("cities:city_detail", code=user.city.code)
-    if scope.reach is policy.Reach.DISTRICT and user.city is not None:
-        # The district's enterprise list (the city's roster narrows to the district by scope).
-        return redirect("oversight:roster", code=user.city.code)
     if policy.compares_cities(user):
         # Ministry staff (and administrators) start from the comparison of every city, province
         # officials from that of their province's cities.
         return redirect("oversight:national_dashboard")
-    if scope.reach is policy.Reach.PROVIDER:
-        # A minimal home until the provider's profile and projects exist.
-        return render(request, "cities/provider_home.html", {"provider": user.provider})
     raise Http404
 
 

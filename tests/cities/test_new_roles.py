@@ -12,24 +12,27 @@ from tests.cities.factories import CityFactory, EnterpriseFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_a_district_official_starts_on_the_districts_enterprise_list(
+def test_a_district_official_starts_on_its_work_queue_and_has_the_district_list(
     client, district_official, city
 ):
     client.force_login(district_official)
     response = client.get(reverse("cities:home"))
+    assert response["Location"] == reverse("projects:work_queue")
     roster = reverse("oversight:roster", args=[city.code])
-    assert response["Location"] == roster
-    page = client.get(roster).content.decode()
+    page = client.get(response["Location"]).content.decode()
+    assert "待初审的入库申请" in page
     assert f'href="{roster}">赛罕区企业</a>' in page
     assert "达标看板" not in page and "账号管理" not in page and "全国看板" not in page
 
 
-def test_a_provider_user_has_a_minimal_home_and_no_reports(client, provider_user, provider):
+def test_a_provider_user_starts_on_its_work_queue_and_has_no_reports(
+    client, provider_user, provider
+):
     client.force_login(provider_user)
-    page = client.get(reverse("cities:home"))
-    assert page.status_code == 200
-    body = page.content.decode()
-    assert provider.name in body and provider.uscc in body
+    response = client.get(reverse("cities:home"))
+    assert response["Location"] == reverse("projects:work_queue")
+    body = client.get(response["Location"]).content.decode()
+    assert "待诊断" in body and "实施中的项目" in body
     assert "我的报告" not in body and "企业名录" not in body
     assert client.get(reverse("reports:report_list")).status_code == 404
 

@@ -410,9 +410,9 @@ def test_enterprise_detail_shows_who_changed_what(
 @pytest.mark.parametrize(
     ("persona", "lands_on"),
     [
-        ("enterprise_user", "/my/"),
+        ("enterprise_user", "/projects/queue/"),  # 待办
         ("assessor", "/cities/HHHT/"),
-        ("city_official", "/cities/HHHT/"),
+        ("city_official", "/projects/queue/"),
         ("ministry_user", "/dashboard/"),  # 全国看板
         ("admin_user_", "/dashboard/"),
     ],
