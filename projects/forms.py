@@ -28,7 +28,6 @@ class DocumentUploadForm(forms.Form):
 # --- the pipeline's forms (projects.services.pipeline decides; these only parse) ---------------
 
 COMMENT_MAX = 2000
-MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
 
 
 def _comment(label: str = "说明", *, required: bool = False) -> forms.CharField:
@@ -38,6 +37,33 @@ def _comment(label: str = "说明", *, required: bool = False) -> forms.CharFiel
         max_length=COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": f"请填写{label}"},
+    )
+
+
+def _date(label: str) -> forms.DateField:
+    """A date picker (ISO value, whatever the locale's display format)."""
+    return forms.DateField(
+        label=label,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": f"请填写{label}", "invalid": f"{label}不是有效的日期"},
+    )
+
+
+def _money_field(label: str, *, required: bool = True) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        error_messages={
+            "required": f"请填写{label}",
+            "invalid": f"{label}不是有效的金额",
+            "min_value": f"{label}不能为负数",
+            "max_digits": f"{label}超出范围",
+            "max_whole_digits": f"{label}超出范围",
+            "max_decimal_places": f"{label}最多保留两位小数",
+        },
     )
 
 
@@ -144,24 +170,20 @@ class SelectProviderForm(forms.Form):
 
 
 class ContractForm(forms.Form):
-    contract_no = forms.CharField(label="合同编号", max_length=50)
-    signed_on = forms.DateField(
-        label="合同签订日期", widget=forms.DateInput(attrs={"type": "date"})
+    contract_no = forms.CharField(
+        label="合同编号", max_length=50, error_messages={"required": "请填写合同编号"}
     )
-    contract_amount = forms.DecimalField(label="合同金额（元）", **MONEY)  # type: ignore[arg-type]
-    planned_completion_on = forms.DateField(
-        label="计划完工日期", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    signed_on = _date("合同签订日期")
+    contract_amount = _money_field("合同金额（元）")
+    planned_completion_on = _date("计划完工日期")
     comment = _comment("说明（选填）")
 
     def __init__(self, *args: object, **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         for category in rules.Category:
             eligible = "，计入奖补" if category in rules.ELIGIBLE else ""
-            self.fields[category.value] = forms.DecimalField(
-                label=f"{rules.CATEGORY_LABELS[category]}（元{eligible}）",
-                required=False,
-                **MONEY,  # type: ignore[arg-type]
+            self.fields[category.value] = _money_field(
+                f"{rules.CATEGORY_LABELS[category]}（元{eligible}）", required=False
             )
         self.order_fields(
             [
@@ -193,7 +215,7 @@ class ApplyAcceptanceForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    on = forms.DateField(label="现场验收日期", widget=forms.DateInput(attrs={"type": "date"}))
+    on = _date("现场验收日期")
     comment = _comment("说明（选填，如验收地点、联系人）")
 
 
@@ -214,8 +236,8 @@ class FailAcceptanceForm(_ChecklistForm):
 
 
 class SubsidyForm(forms.Form):
-    central = forms.DecimalField(label="中央资金（元）", **MONEY)  # type: ignore[arg-type]
-    local = forms.DecimalField(label="地方资金（元）", **MONEY)  # type: ignore[arg-type]
+    central = _money_field("中央资金（元）")
+    local = _money_field("地方资金（元）")
     comment = _comment("说明（选填）")
 
 
