@@ -42,6 +42,8 @@ from cities.models import (
 )
 from oversight.selectors.compliance import counted_q, rule_for
 from projects import rules
+from projects.choices import FilingState
+from projects.models import InvestmentLine, Project
 from providers.models import Provider
 
 DEMO_PASSWORD = "Demo-2026!"  # noqa: S105 - printed to the developer by `make run`; demo only
@@ -570,6 +572,48 @@ def _seed_pilot(rng: random.Random) -> None:
             if row is not None:
                 project_rows.append(row)
     _import_demo("projects", project_rows)
+    _seed_work_in_progress(today, demo_provider)
+
+
+def _seed_work_in_progress(today: dt.date, demo_provider: Provider) -> None:
+    """What an import of history cannot carry, so every demo role's 待办 has work (HHHT): admitted
+    projects the city gave the demo provider to diagnose, contract filings waiting for the city,
+    acceptance applications the district reviewed (one scheduled for next week), applications the
+    district reviewed for the city to admit."""
+    live = Project.objects.filter(
+        enterprise__city__code="HHHT", withdrawn_on__isnull=True, rejected_on__isnull=True
+    ).order_by("enterprise__uscc")
+    admitted = live.filter(admitted_on__isnull=False, diagnosed_on__isnull=True)
+    Project.objects.filter(pk__in=list(admitted.values_list("pk", flat=True)[:3])).update(
+        diagnosis_provider=demo_provider
+    )
+    selected = live.filter(provider_selected_on__isnull=False, contract_filed_on__isnull=True)
+    for project in selected[:2]:
+        project.contract_no = f"HT-{project.enterprise.uscc[-6:]}"
+        project.contract_amount = Decimal(600000)
+        project.contract_signed_on = project.provider_selected_on
+        project.planned_completion_on = today + dt.timedelta(days=120)
+        project.filing_state = FilingState.SUBMITTED
+        project.save()
+        InvestmentLine.objects.bulk_create(
+            [
+                InvestmentLine(project=project, category="software", amount=Decimal(400000)),
+                InvestmentLine(project=project, category="cloud", amount=Decimal(100000)),
+            ]
+        )
+    completed = live.filter(completed_on__isnull=False, acceptance_applied_on__isnull=True)
+    for index, project in enumerate(completed[:2]):
+        # applied today and reviewed by the district: one to schedule, one scheduled
+        project.acceptance_applied_on = today
+        project.acceptance_attempts = 1
+        project.acceptance_reviewed_at = timezone.now()
+        if index == 1:
+            project.acceptance_scheduled_on = today + dt.timedelta(days=7)
+        project.save()
+    applied = live.filter(admitted_on__isnull=True, application_reviewed_at__isnull=True)
+    Project.objects.filter(pk__in=list(applied.values_list("pk", flat=True)[:2])).update(
+        application_reviewed_at=timezone.now()
+    )
 
 
 def _demo_project(

@@ -107,3 +107,22 @@ def test_the_demo_is_a_living_pilot_with_libraries_policies_and_projects_at_ever
     latest = Project.objects.aggregate(models.Max("applied_on"))["applied_on__max"]
     assert latest is not None and latest <= today
     assert Project.objects.filter(enterprise__city=hhht, provider__isnull=False).exists()
+
+
+def test_every_demo_role_that_moves_projects_finds_work_in_its_queue():
+    from accounts.models import User
+    from projects.selectors import queues
+
+    demo_seed()
+    for username, queue in (
+        ("demo_city", "admit"),
+        ("demo_city", "filings"),
+        ("demo_city", "schedule"),
+        ("demo_city", "record_acceptance"),
+        ("demo_provider", "provider_diagnose"),
+        ("demo_assessor", "onsite_acceptance"),
+    ):
+        counts = queues.queue_counts(User.objects.get(username=username))
+        assert counts[queue] > 0, (username, queue, counts)
+    district = User.objects.get(username="demo_district")
+    assert queues.waiting_count(district) > 0
