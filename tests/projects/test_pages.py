@@ -212,3 +212,26 @@ def test_an_accepted_project_shows_its_entitlement(client, enterprise, city_offi
     # 40% of the eligible 100,000 is 40,000, capped at level 2's 30,000.
     assert response.context["entitlement"].amount == Decimal("30000.00")
     assert "30000.00" in response.content.decode()
+
+
+def test_the_admin_lists_documents_read_only(
+    client, private_root, project, enterprise_user, admin_user_
+):
+    login(client, enterprise_user)
+    assert upload(client, project).status_code == 302
+    row = ProjectDocument.objects.get()
+    login(client, admin_user_)
+    page = client.get(reverse("admin:projects_projectdocument_changelist"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    for shown in (row.original_name, row.sha256, project.enterprise.name, enterprise_user.username):
+        assert shown in text
+    assert reverse("admin:projects_projectdocument_add") not in text
+    change = client.get(reverse("admin:projects_projectdocument_change", args=[row.pk]))
+    assert change.status_code == 200
+    assert 'type="file"' not in change.content.decode()
+    assert row.file.name not in change.content.decode()
+    # Nothing changes through the admin: a post is refused and the row stays as it was.
+    client.post(reverse("admin:projects_projectdocument_change", args=[row.pk]), {"stage": "x"})
+    client.post(reverse("admin:projects_projectdocument_delete", args=[row.pk]), {"post": "yes"})
+    assert ProjectDocument.objects.get().stage == row.stage
