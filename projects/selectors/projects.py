@@ -204,8 +204,10 @@ class ProjectFilters:
         if len(q) > QUERY_MAX_LENGTH:
             raise ValidationError({"q": f"搜索关键字不能超过 {QUERY_MAX_LENGTH} 个字符"})
         as_of = None
-        if query.get("as_of", ""):
+        if "as_of" in query:  # absent: today; present, it must be a date (empty is not one)
             try:
+                if not query["as_of"].strip():
+                    raise AsOfError("as_of 应为 YYYY-MM-DD 格式的日期，不能为空")
                 as_of = parse_as_of(query["as_of"])
             except AsOfError as exc:
                 raise ValidationError({"as_of": str(exc)}) from None

@@ -113,6 +113,7 @@ def test_a_bad_upload_is_a_400_with_nothing_stored(client, private_root, project
         ("reached=nonsense", "reached"),
         ("outcome=lost", "outcome"),
         ("as_of=2026-02-30", "as_of"),
+        ("as_of=", "as_of"),
         ("as_of=2000-01-01", "as_of"),
         ("as_of=2999-01-01", "as_of"),
         ("district=nowhere", "district"),
