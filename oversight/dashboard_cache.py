@@ -25,7 +25,7 @@ from cities.models import PilotCity
 T = TypeVar("T")
 
 TIMEOUT: Final = 60 * 60  # seconds; freshness comes from the tokens, not from expiry
-_PREFIX: Final = "dash:v1"
+_PREFIX: Final = "dash:v2"  # v2: the funnel rows carry their ids (project list links)
 _ALL: Final = f"{_PREFIX}:token:all"
 
 

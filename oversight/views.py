@@ -111,6 +111,9 @@ def national_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
             "funnel_columns": [
                 (key, label, sort_links[key]) for key, _, label in selectors_dashboard.TOTAL_STAGES
             ],
+            # The totals are every city in scope only when nothing narrows the table: only then
+            # is the project list (the caller's scope) the projects behind them.
+            "totals_link": not base.keys() - {"as_of"},
             "batches": PilotBatch.objects.order_by("year"),
             "regions": Region.choices,
             "provinces": Province.objects.order_by("code"),

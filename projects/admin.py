@@ -9,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
 
-from .models import SubsidyRule
+from .models import ProjectDocument, SubsidyRule
 from .services import subsidy_rules as services
 
 
@@ -64,3 +64,53 @@ class SubsidyRuleAdmin(SimpleHistoryAdmin):
         # The same service as the import: the overlap check under a lock on the city row.
         user = getattr(request, "user", None)
         services.save_rule(obj, actor=user if isinstance(user, User) else None)
+
+
+@admin.register(ProjectDocument)
+class ProjectDocumentAdmin(admin.ModelAdmin[ProjectDocument]):
+    """Read-only: documents come and go through the project pages (documents service: content
+    checks, the stored file, the project's history); the admin only looks. The file itself is
+    not shown (it is private, downloaded through the permission-checked view)."""
+
+    list_display = (
+        "id",
+        "project",
+        "enterprise",
+        "stage",
+        "doc_type",
+        "original_name",
+        "size",
+        "sha256",
+        "uploaded_by",
+        "uploaded_at",
+    )
+    list_filter = ("stage", "doc_type", "project__enterprise__city")
+    list_select_related = ("project", "project__enterprise", "uploaded_by")
+    search_fields = ("original_name", "sha256", "project__enterprise__uscc")
+    date_hierarchy = "uploaded_at"
+    fields = (
+        "project",
+        "stage",
+        "doc_type",
+        "original_name",
+        "content_type",
+        "size",
+        "sha256",
+        "uploaded_by",
+        "uploaded_at",
+    )
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description="企业", ordering="project__enterprise__name")
+    def enterprise(self, obj: ProjectDocument) -> str:
+        return obj.project.enterprise.name
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -11,6 +11,7 @@ Out of scope is 404.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import policy
 from accounts.requests import AuthenticatedHttpRequest
+from cities import selectors as city_selectors
 from cities.imports.service import importable_kinds
 from sme_pilot import files
 from sme_pilot.downloads import attachment_response, private_file_response
@@ -85,6 +87,43 @@ def _filtered(request: AuthenticatedHttpRequest) -> tuple[projects.ProjectFilter
     return filters, qs
 
 
+def _active_filters(
+    filters: projects.ProjectFilters, names: dict[str, dict[Any, str]]
+) -> list[dict[str, str]]:
+    """The filters in force, each with its Chinese name, its value and the list without it."""
+    f = filters
+    shown: list[tuple[str, str, dict[str, Any]]] = []
+
+    def named(field: str, value: Any) -> str:
+        return names[field].get(value) or f"编号 {value}"
+
+    if f.q:
+        shown.append(("关键字", f.q, {"q": ""}))
+    if f.city is not None:
+        shown.append(("城市", named("city", f.city), {"city": None}))
+    if f.without_district or f.district is not None:
+        district = "未划分区县" if f.without_district else named("district", f.district)
+        shown.append(("区县", district, {"district": None, "without_district": False}))
+    if f.sub_industry is not None:
+        shown.append(("细分行业", named("sub_industry", f.sub_industry), {"sub_industry": None}))
+    if f.provider is not None:
+        shown.append(("服务商", named("provider", f.provider), {"provider": None}))
+    if f.stage:
+        shown.append(("当前阶段", rules.STAGE_LABELS[rules.Stage(f.stage)], {"stage": ""}))
+    if f.reached:
+        shown.append(("已到达阶段", rules.STAGE_LABELS[rules.Stage(f.reached)], {"reached": ""}))
+    if f.outcome:
+        shown.append(("结果", projects.OUTCOMES[f.outcome][1], {"outcome": ""}))
+    if f.overdue:
+        shown.append(("逾期", projects.OVERDUE_KINDS[f.overdue], {"overdue": ""}))
+    if f.as_of is not None:
+        shown.append(("统计日", f.as_of.isoformat(), {"as_of": None}))
+    return [
+        {"label": label, "value": value, "remove": dataclasses.replace(f, **off).urlencode()}
+        for label, value, off in shown
+    ]
+
+
 @login_required
 def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_list(request)
@@ -103,6 +142,35 @@ def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         for p in page
         for stage in [projects.furthest(p)]
     ]
+    # The choices: the cities in scope; the districts and sub-industries of one city (the
+    # user's, or the one chosen) when the list is within one city, every one in scope otherwise.
+    cities = list(
+        city_selectors.city_list_visible_to(user=request.user)
+        .order_by("code")
+        .values_list("pk", "name")
+    )
+    one_city = (
+        cities[0][0] if len(cities) == 1 else filters.city if filters.city in dict(cities) else None
+    )
+    districts = [] if one_city is None else list(projects.district_choices(city_id=one_city))
+    in_city = visible if one_city is None else visible.filter(enterprise__city_id=one_city)
+    sub_industries = list(
+        in_city.order_by()
+        .values_list("enterprise__sub_industry_id", "enterprise__sub_industry__name")
+        .distinct()
+    )
+    providers = list(
+        visible.order_by()
+        .filter(provider__isnull=False)
+        .values_list("provider_id", "provider__name")
+        .distinct()
+    )
+    names: dict[str, dict[Any, str]] = {
+        "city": dict(cities),
+        "district": dict(districts),
+        "sub_industry": dict(sub_industries),
+        "provider": dict(providers),
+    }
     return render(
         request,
         "projects/project_list.html",
@@ -110,17 +178,19 @@ def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "filters": filters,
+            "active": _active_filters(filters, names),
             "query": query.urlencode(),
+            "export_query": filters.urlencode(),
             "stages": [(s.value, rules.STAGE_LABELS[s]) for s in rules.STAGES],
+            "outcomes": [(k, label) for k, (_, label) in projects.OUTCOMES.items()],
+            "overdue_kinds": list(projects.OVERDUE_KINDS.items()),
             "labels": rules.STAGE_LABELS,
-            "sub_industries": visible.order_by()
-            .values_list("enterprise__sub_industry_id", "enterprise__sub_industry__name")
-            .distinct(),
-            "providers": visible.order_by()
-            .filter(provider__isnull=False)
-            .values_list("provider_id", "provider__name")
-            .distinct(),
-            "several_cities": policy.sees_everything(request.user),
+            "cities": cities if len(cities) > 1 else [],
+            "districts": districts,
+            "no_district": projects.NO_DISTRICT,
+            "sub_industries": sub_industries,
+            "providers": providers,
+            "several_cities": len(cities) > 1,
         },
     )
 

@@ -74,7 +74,8 @@ CONFIG = {
                 "|POST /api/v1/imports/"
                 "|POST /api/v1/assessments/{assessment_pk}/evidence/"
                 "|POST /api/v1/projects/{project_pk}/documents/"
-                "|GET /api/v1/cities/{code}/(compliance|funnel)/)$"
+                "|GET /api/v1/cities/{code}/(compliance|funnel)/"
+                "|GET /api/v1/projects/)$"
             ),
             "checks": {"positive_data_acceptance": {"enabled": False}},
         },

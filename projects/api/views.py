@@ -37,9 +37,38 @@ LIST_FILTERS = [
     OpenApiParameter(
         "stage", str, enum=[s.value for s in rules.STAGES], description="当前阶段代码"
     ),
+    OpenApiParameter(
+        "reached",
+        str,
+        enum=[s.value for s in rules.STAGES],
+        description="已到达的阶段代码：该阶段日期不晚于 as_of（与项目进展漏斗的口径相同）",
+    ),
+    OpenApiParameter(
+        "outcome",
+        str,
+        enum=list(selectors.OUTCOMES),
+        description="结果：rejected 未入库、withdrawn 已退出、acceptance_failed 验收未通过，"
+        "日期不晚于 as_of",
+    ),
+    OpenApiParameter(
+        "as_of",
+        OpenApiTypes.DATE,
+        description="reached、outcome、overdue 的统计日（默认今天，不能晚于今天）",
+    ),
+    OpenApiParameter("city", ID_SCHEMA, description="试点城市编号"),
+    OpenApiParameter(
+        "district",
+        {"oneOf": [ID_SCHEMA, {"type": "string", "enum": [selectors.NO_DISTRICT]}]},
+        description="区县编号；none 为未划分区县的企业",
+    ),
     OpenApiParameter("sub_industry", ID_SCHEMA, description="细分行业编号"),
     OpenApiParameter("provider", ID_SCHEMA, description="服务商编号"),
-    OpenApiParameter("overdue", bool, description="只看逾期（完工或申请验收逾期）的项目"),
+    OpenApiParameter(
+        "overdue",
+        {"type": "string", "enum": ["true", "false", "acceptance", "completion"]},
+        description="逾期：true 为未完工或未申请验收逾期，acceptance 逾期未申请验收，"
+        "completion 逾期未完工（截至 as_of）",
+    ),
     OpenApiParameter(
         "q",
         {"type": "string", "maxLength": selectors.QUERY_MAX_LENGTH},

@@ -179,6 +179,7 @@ def district_funnel(*, city: PilotCity, as_of: dt.date) -> list[dict[str, Any]]:
         found: dict[str, Any] = row or {}
         rows.append(
             {
+                "id": district_id,
                 "code": code,
                 "name": name,
                 "reached": {s: found.get(s, 0) for s in stages},

@@ -11,18 +11,22 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
+from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.policy import Reach, Scope, scope_of
+from cities.models import District, PilotCity
 from sme_pilot.errors import NotFound
-from sme_pilot.inputs import parse_id, parse_id_or_none
+from sme_pilot.inputs import AsOfError, parse_as_of, parse_id, parse_id_or_none
 
 from .. import rules
 from ..models import Project, ProjectDocument, SubsidyRule
 from ..project_import import _after_levels, after_level
+from . import funnel
 
 
 def _scope_filter(scope: Scope) -> Q | None:
@@ -92,34 +96,30 @@ def at_stage(stage: rules.Stage) -> Q:
     return condition
 
 
-def overdue(qs: QuerySet[Project], as_of: dt.date | None = None) -> QuerySet[Project]:
-    """Projects overdue as of `as_of` (today): completion (§4.6, a filter) or acceptance (the
-    pure `rules.acceptance_overdue` with each city's window, read from two dates a row)."""
+OVERDUE_KINDS: Final[dict[str, str]] = {
+    "any": "逾期（未完工或未申请验收）",
+    "acceptance": "逾期未申请验收",
+    "completion": "逾期未完工",
+}
+
+
+def overdue(
+    qs: QuerySet[Project], as_of: dt.date | None = None, kind: str = "any"
+) -> QuerySet[Project]:
+    """Projects overdue as of `as_of` (today), §4.6: `kind` "completion", "acceptance" or "any"
+    (either). The very conditions the funnel counts with (`funnel.completion_overdue_q`,
+    `funnel.acceptance_overdue_q`, which `rules.acceptance_overdue` checks), so a list and the
+    funnel's number can never disagree. One query for the acceptance windows of the cities
+    involved (acceptance and any)."""
     day = as_of or timezone.localdate()
-    completion = (
-        Q(planned_completion_on__lt=day)
-        & (Q(completed_on__isnull=True) | Q(completed_on__gt=day))
-        & (Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day))
-    )
-    waiting = qs.filter(completed_on__lte=day).values_list(
-        "pk",
-        "completed_on",
-        "acceptance_applied_on",
-        "withdrawn_on",
-        "enterprise__city__batch__acceptance_window_months",
-    )
-    late = [
-        pk
-        for pk, completed, applied, withdrawn, months in waiting
-        if rules.acceptance_overdue(
-            rules.Dates(
-                completed_on=completed, acceptance_applied_on=applied, withdrawn_on=withdrawn
-            ),
-            day,
-            months,
-        )
-    ]
-    return qs.filter(completion | Q(pk__in=late))
+    late = Q(pk__in=[])
+    if kind in ("any", "completion"):
+        late |= funnel.completion_overdue_q(day)
+    if kind in ("any", "acceptance"):
+        cities = PilotCity.objects.filter(pk__in=qs.order_by().values("enterprise__city_id"))
+        months = dict(cities.values_list("pk", "batch__acceptance_window_months"))
+        late |= funnel.acceptance_overdue_q(day, months)
+    return qs.filter(late)
 
 
 @dataclass(frozen=True)
@@ -147,53 +147,165 @@ def furthest(project: Project) -> rules.Stage | None:
 
 
 QUERY_MAX_LENGTH = 100
+# §4.6 outcomes: the date field each counts, and its name on the pages (as on the dashboard).
+OUTCOMES: Final[dict[str, tuple[str, str]]] = {
+    "rejected": ("rejected_on", "未入库"),
+    "withdrawn": ("withdrawn_on", "已退出"),
+    "acceptance_failed": ("acceptance_failed_on", "验收未通过"),
+}
+NO_DISTRICT: Final = "none"  # `district=none`: enterprises without a district
 
 
 @dataclass(frozen=True)
 class ProjectFilters:
-    """The project list's filters; unknown choices are ignored (a stale link shows more, not an
-    error)."""
+    """The project list's filters, on the page, in the export and in the API.
+
+    - `stage`: the project is *at* that stage now (its furthest stage);
+    - `reached`: the funnel's `reached[s]`: its date for the stage is on or before `as_of`;
+    - `outcome`: rejected / withdrawn / acceptance_failed, dated on or before `as_of`;
+    - `overdue`: "any", "acceptance" or "completion", §4.6 as of `as_of`;
+    - `as_of`: the date of `reached`, `outcome` and `overdue` (None: today);
+    - `city`, `district` (an id, or `without_district`), `sub_industry`, `provider`: ids;
+    - `q`: part of the enterprise's name, or its USCC.
+
+    With `city`, `reached`/`outcome`/`overdue` and `as_of`, the list holds exactly the projects
+    behind a number of the city's funnel (the dashboards link to it).
+    """
 
     stage: str = ""
+    reached: str = ""
+    outcome: str = ""
+    overdue: str = ""
+    as_of: dt.date | None = None
+    city: int | None = None
+    district: int | None = None
+    without_district: bool = False
     sub_industry: int | None = None
     provider: int | None = None
-    overdue: bool = False
     q: str = ""
 
     @classmethod
     def from_api(cls, query: Mapping[str, str]) -> ProjectFilters:
         """The API's reading: a value the schema does not allow is a 400 naming the field."""
-        stage = query.get("stage", "")
-        if stage and stage not in rules.STAGES:
-            raise ValidationError({"stage": f"未知的阶段：{stage[:30]}"})
+        for name, allowed in (("stage", rules.STAGES), ("reached", rules.STAGES)):
+            value = query.get(name, "")
+            if value and value not in allowed:
+                raise ValidationError({name: f"未知的阶段：{value[:30]}"})
+        outcome = query.get("outcome", "")
+        if outcome and outcome not in OUTCOMES:
+            raise ValidationError(
+                {"outcome": "outcome 只能是 rejected、withdrawn 或 acceptance_failed"}
+            )
         overdue = query.get("overdue", "")
-        if overdue not in ("", "true", "false"):
-            raise ValidationError({"overdue": "overdue 只能是 true 或 false"})
+        if overdue not in ("", "true", "false", "acceptance", "completion"):
+            raise ValidationError(
+                {"overdue": "overdue 只能是 true、false、acceptance 或 completion"}
+            )
         q = query.get("q", "")
         if len(q) > QUERY_MAX_LENGTH:
             raise ValidationError({"q": f"搜索关键字不能超过 {QUERY_MAX_LENGTH} 个字符"})
+        as_of = None
+        if "as_of" in query:  # absent: today; present, it must be a date (empty is not one)
+            try:
+                if not query["as_of"].strip():
+                    raise AsOfError("as_of 应为 YYYY-MM-DD 格式的日期，不能为空")
+                as_of = parse_as_of(query["as_of"])
+            except AsOfError as exc:
+                raise ValidationError({"as_of": str(exc)}) from None
+        district = query.get("district", "")
         ids = {
             name: parse_id(query[name], field=name) if query.get(name, "") != "" else None
-            for name in ("sub_industry", "provider")
+            for name in ("sub_industry", "provider", "city")
         }
-        return cls(stage=stage, overdue=overdue == "true", q=q.strip(), **ids)
+        return cls(
+            stage=query.get("stage", ""),
+            reached=query.get("reached", ""),
+            outcome=outcome,
+            overdue={"": "", "false": "", "true": "any"}.get(overdue, overdue),
+            as_of=as_of,
+            district=(
+                None if district in ("", NO_DISTRICT) else parse_id(district, field="district")
+            ),
+            without_district=district == NO_DISTRICT,
+            q=q.strip(),
+            **ids,
+        )
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> ProjectFilters:
         """The page's reading: a stale or odd value is ignored (shows more, not an error)."""
         stage = query.get("stage", "")
+        reached = query.get("reached", "")
+        outcome = query.get("outcome", "")
+        overdue = query.get("overdue", "")
+        if overdue in ("1", "true", "on"):
+            overdue = "any"
+        try:
+            as_of = parse_as_of(query["as_of"]) if query.get("as_of", "").strip() else None
+        except AsOfError:
+            as_of = None
+        district = query.get("district", "")
         return cls(
             stage=stage if stage in rules.STAGES else "",
+            reached=reached if reached in rules.STAGES else "",
+            outcome=outcome if outcome in OUTCOMES else "",
+            overdue=overdue if overdue in OVERDUE_KINDS else "",
+            as_of=as_of,
+            city=parse_id_or_none(query.get("city", "")),
+            district=parse_id_or_none(district),
+            without_district=district == NO_DISTRICT,
             sub_industry=parse_id_or_none(query.get("sub_industry", "")),
             provider=parse_id_or_none(query.get("provider", "")),
-            overdue=query.get("overdue", "") in ("1", "true", "on"),
             q=query.get("q", "").strip()[:QUERY_MAX_LENGTH],
         )
 
+    def as_query(self) -> dict[str, str]:
+        """The query parameters that read back (`from_query`, `from_api`) as these filters."""
+        values: dict[str, object] = {
+            "q": self.q,
+            "city": self.city,
+            "district": NO_DISTRICT if self.without_district else self.district,
+            "sub_industry": self.sub_industry,
+            "provider": self.provider,
+            "stage": self.stage,
+            "reached": self.reached,
+            "outcome": self.outcome,
+            "overdue": "true" if self.overdue == "any" else self.overdue,
+            "as_of": self.as_of.isoformat() if self.as_of else "",
+        }
+        return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+    def urlencode(self) -> str:
+        return urlencode(self.as_query())
+
+    @property
+    def dated(self) -> bool:
+        """Whether `as_of` matters to these filters."""
+        return bool(self.reached or self.outcome or self.overdue)
+
+
+def district_choices(*, city_id: int) -> list[tuple[int | str, str]]:
+    """The district filter's choices within one city: its districts by code, then 未划分区县."""
+    found: list[tuple[int | str, str]] = list(
+        District.objects.filter(city_id=city_id).order_by("code").values_list("pk", "name")
+    )
+    return [*found, (NO_DISTRICT, "未划分区县")]
+
 
 def filter_projects(qs: QuerySet[Project], f: ProjectFilters) -> QuerySet[Project]:
+    day = f.as_of or timezone.localdate()
     if f.stage:
         qs = qs.filter(at_stage(rules.Stage(f.stage)))
+    if f.reached:
+        qs = qs.filter(**{f"{rules.date_field(rules.Stage(f.reached))}__lte": day})
+    if f.outcome:
+        qs = qs.filter(**{f"{OUTCOMES[f.outcome][0]}__lte": day})
+    if f.city is not None:
+        qs = qs.filter(enterprise__city_id=f.city)
+    if f.without_district:
+        qs = qs.filter(enterprise__district__isnull=True)
+    elif f.district is not None:
+        qs = qs.filter(enterprise__district_id=f.district)
     if f.sub_industry is not None:
         qs = qs.filter(enterprise__sub_industry_id=f.sub_industry)
     if f.provider is not None:
@@ -201,7 +313,7 @@ def filter_projects(qs: QuerySet[Project], f: ProjectFilters) -> QuerySet[Projec
     if f.q:
         qs = qs.filter(Q(enterprise__name__icontains=f.q) | Q(enterprise__uscc=f.q.upper()))
     if f.overdue:
-        qs = overdue(qs)
+        qs = overdue(qs, day, f.overdue)
     return qs.order_by("-applied_on", "-id")
 
 

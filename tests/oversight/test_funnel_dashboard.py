@@ -7,10 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from html import unescape
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -21,6 +24,11 @@ from oversight.selectors.dashboard import funnel as dash_funnel
 from projects import rules
 from projects.models import Project
 from projects.selectors.funnel import acceptance_overdue_cutoff, city_funnel
+from projects.selectors.projects import (
+    ProjectFilters,
+    filter_projects,
+    project_list_visible_to,
+)
 from projects.signals import projects_changed
 from tests.cities.factories import (
     CityFactory,
@@ -118,7 +126,9 @@ def test_dashboard_numbers_equal_city_funnel(client, fnl_official, world, as_of)
     # The page prints what the data says.
     html = response.content.decode()
     for row in shown.stages:
-        cell = re.search(rf'<tr data-stage="{row.stage}">.*?class="num reached">(\d+)<', html, re.S)
+        cell = re.search(
+            rf'<tr data-stage="{row.stage}">.*?class="num reached"><a [^>]*>(\d+)<', html, re.S
+        )
         assert cell is not None and int(cell.group(1)) == row.reached
     for name in ("rejected", "withdrawn", "acceptance_failed"):
         assert f'data-outcome="{name}">{expected[name]}<' in html
@@ -383,3 +393,62 @@ def test_national_funnel_is_invalidated_by_a_projects_import(
         )
     assert result.written, result.errors
     assert applied() == before + 1
+
+
+# ---------------------------------------------------------------- links to the project list
+
+LINK = re.compile(r'<a href="(/projects/\?[^"]*)">(?:<strong[^>]*>)?(\d+)<')
+
+
+def _linked_counts(client, user, html: str) -> list[tuple[str, int, int]]:
+    """(link, number shown, projects the linked list holds) for every number linking to it.
+    The list's count is read through the list view's own reading of the link (filters and scope);
+    the first few links are also opened, to see the page say the same."""
+    found = []
+    visible = project_list_visible_to(user=user)
+    for i, (href, shown) in enumerate(LINK.findall(html)):
+        url = unescape(href)
+        filters = ProjectFilters.from_query(QueryDict(urlsplit(url).query))
+        listed = filter_projects(visible, filters).count()
+        if i < 3:
+            assert client.get(url).context["page"].paginator.count == listed
+        found.append((url, int(shown), listed))
+    return found
+
+
+def test_every_funnel_number_lists_exactly_its_projects(
+    client, ministry_user, world, city, sub_industry
+):
+    """City section and national table, for the ministry (who sees every city, so the links
+    must name the city): each number links to a list of exactly that many projects."""
+    _projects(sub_industry, 12)  # another city's projects, some overdue
+    north, south = (DistrictFactory(city=world, code=c, name=f"区{c}") for c in ("D1", "D2"))
+    ids = list(Enterprise.objects.filter(city=world).order_by("uscc").values_list("pk", flat=True))
+    Enterprise.objects.filter(pk__in=ids[0::3]).update(district=north)
+    Enterprise.objects.filter(pk__in=ids[1::3]).update(district=south)  # the rest: none
+    cache.clear()
+    client.force_login(ministry_user)
+    html = client.get(_url()).content.decode()
+    section = html[
+        html.index('id="project-funnel"') : html.index(
+            "</section>", html.index('id="project-funnel"')
+        )
+    ]
+    links = _linked_counts(client, ministry_user, section)
+    # 5 outcome and overdue counts, 10 stages, 3 sub-industries and 3 districts (D1, D2, none)
+    # of 10 stages each, the districts' 2 overdue counts.
+    assert len(links) == 5 + 10 + 3 * 10 + 3 * 12
+    assert all(f"as_of={AS_OF.isoformat()}" in url for url, _, _ in links)
+    assert [(url, shown) for url, shown, listed in links if shown != listed] == []
+    assert sum(shown for _, shown, _ in links) > 100  # not a world of zeros
+
+    national = client.get(
+        reverse("oversight:national_dashboard") + f"?as_of={AS_OF.isoformat()}"
+    ).content.decode()
+    table = national[national.index('id="national-table"') :]
+    links = _linked_counts(client, ministry_user, table)
+    assert len(links) == 3 * 6  # two cities and the totals, six columns each
+    assert [(url, shown) for url, shown, listed in links if shown != listed] == []
+    # Narrowed to one region, the totals are no longer the caller's whole list: not linked.
+    narrowed = client.get(reverse("oversight:national_dashboard") + f"?batch={world.batch.year}")
+    assert len(LINK.findall(narrowed.content.decode())) == 6 * len(narrowed.context["dash"].rows)

@@ -38,6 +38,12 @@ def test_list_is_scoped_and_filtered(client, project, other_enterprise, city_off
     assert [p["id"] for p in body["results"]] == [project.pk]
     assert body["results"][0]["stage"] == "diagnosed"
     assert client.get("/api/v1/projects/?stage=applied").json()["results"] == []
+    # The funnel's filters: reached as of a date, and the enterprise's district.
+    found = client.get("/api/v1/projects/?reached=diagnosed&as_of=2025-03-01&district=none")
+    assert [p["id"] for p in found.json()["results"]] == [project.pk]
+    assert (
+        client.get("/api/v1/projects/?reached=diagnosed&as_of=2025-02-28").json()["results"] == []
+    )
 
 
 def test_detail_lists_missing_documents(client, project, enterprise_user):
@@ -104,6 +110,14 @@ def test_a_bad_upload_is_a_400_with_nothing_stored(client, private_root, project
         ("stage=nonsense", "stage"),
         ("sub_industry=null", "sub_industry"),
         ("overdue=yes", "overdue"),
+        ("reached=nonsense", "reached"),
+        ("outcome=lost", "outcome"),
+        ("as_of=2026-02-30", "as_of"),
+        ("as_of=", "as_of"),
+        ("as_of=2000-01-01", "as_of"),
+        ("as_of=2999-01-01", "as_of"),
+        ("district=nowhere", "district"),
+        ("city=-1", "city"),
     ],
 )
 def test_list_filters_the_schema_does_not_allow_are_a_400(client, city_official, query, field):

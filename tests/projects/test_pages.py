@@ -163,19 +163,88 @@ def _list_queries(client, url) -> int:
     return len(ctx.captured_queries)
 
 
-def test_list_query_count_does_not_grow_with_size(client, city_official, sub_industry):
+def _spread(sub_industry, n: int, district=None) -> None:
+    """Projects at every stage, some overdue either way, some rejected or withdrawn."""
+    stages = [f"{s}_on" for s in ("applied", "admitted", "diagnosed", "provider_selected")]
+    for i in range(n):
+        dates = {f: DAY + dt.timedelta(days=k) for k, f in enumerate(stages[: 1 + i % 4])}
+        if i % 4 == 3:
+            dates.update(contract_filed_on=DAY + dt.timedelta(days=5), completed_on=COMPLETED)
+            dates["planned_completion_on"] = COMPLETED
+        if i % 5 == 0:
+            dates["withdrawn_on"] = dt.date(2025, 4, 1)
+        enterprise = EnterpriseFactory(sub_industry=sub_industry, district=district)
+        Project.objects.create(enterprise=enterprise, **dates)
+
+
+COMPLETED = dt.date(2025, 3, 11)  # acceptance overdue from 2025-06-12
+FUNNEL_FILTERS = "reached=admitted&as_of=2025-12-31&overdue=true&outcome=withdrawn&district=none"
+
+
+@pytest.mark.parametrize("query", ["", FUNNEL_FILTERS, "overdue=acceptance&city=1&district=1"])
+def test_list_query_count_does_not_grow_with_size(client, city_official, sub_industry, query):
+    login(client, city_official)
+    url = f"{reverse('projects:project_list')}?{query}"
+    _spread(sub_industry, 2)
+    small = _list_queries(client, url)
+    _spread(sub_industry, 20)
+    assert _list_queries(client, url) == small <= 12
+
+
+def test_list_funnel_filters_show_and_remove_and_export(
+    client, city_official, sub_industry, district
+):
+    _spread(sub_industry, 8)
+    _spread(sub_industry, 4, district=district)
     login(client, city_official)
     url = reverse("projects:project_list")
-    for _ in range(2):
-        Project.objects.create(
-            enterprise=EnterpriseFactory(sub_industry=sub_industry), applied_on=DAY
-        )
-    small = _list_queries(client, url)
-    for _ in range(20):
-        Project.objects.create(
-            enterprise=EnterpriseFactory(sub_industry=sub_industry), applied_on=DAY
-        )
-    assert _list_queries(client, url) == small
+
+    def shown(query: str) -> set[int]:
+        response = client.get(f"{url}?{query}")
+        assert response.status_code == 200
+        return {p.pk for p in response.context["page"]}
+
+    def expected(**where) -> set[int]:
+        return set(Project.objects.filter(**where).values_list("pk", flat=True))
+
+    assert shown("reached=diagnosed&as_of=2025-03-02") == expected(diagnosed_on__lte="2025-03-02")
+    assert shown("reached=diagnosed&as_of=2025-03-01") == set()
+    assert shown("outcome=withdrawn&as_of=2025-03-31") == set()
+    assert shown("outcome=withdrawn") == expected(withdrawn_on__isnull=False)
+    assert shown(f"district={district.pk}") == expected(enterprise__district=district)
+    assert shown("district=none") == expected(enterprise__district__isnull=True)
+    # Three months after completion acceptance is overdue, unless withdrawn by then.
+    late = expected(completed_on=COMPLETED, withdrawn_on__isnull=True)
+    assert late and shown("overdue=acceptance&as_of=2025-06-12") == late
+    assert shown("overdue=acceptance&as_of=2025-06-11") == set()
+    assert shown("overdue=completion&as_of=2025-06-12") == set()
+    assert shown("overdue=true&as_of=2025-06-12") == late
+    # On the page a bad date is ignored (today), as are unknown choices.
+    assert shown("reached=admitted&as_of=2025-02-30&outcome=lost&overdue=soon") == expected(
+        admitted_on__isnull=False
+    )
+
+    query = f"reached=admitted&as_of=2025-06-12&overdue=acceptance&district={district.pk}"
+    page = client.get(f"{url}?{query}")
+    chips = page.context["active"]
+    assert [(c["label"], c["value"]) for c in chips] == [
+        ("区县", district.name),
+        ("已到达阶段", "已入库"),
+        ("逾期", "逾期未申请验收"),
+        ("统计日", "2025-06-12"),
+    ]
+    html = page.content.decode()
+    assert 'id="active-filters"' in html and 'id="f-district"' in html
+    without_date = next(c["remove"] for c in chips if c["label"] == "统计日")
+    assert "as_of" not in without_date and f"district={district.pk}" in without_date
+    assert f'href="?{without_date.replace("&", "&amp;")}"' in html
+    # The export lists what the page lists.
+    listed = {p.enterprise.uscc for p in page.context["page"]}
+    assert listed
+    export = client.get(f"{reverse('projects:project_export')}?{query}")
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    exported = {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert exported == listed
 
 
 def test_an_accepted_project_shows_its_entitlement(client, enterprise, city_official):
@@ -212,3 +281,26 @@ def test_an_accepted_project_shows_its_entitlement(client, enterprise, city_offi
     # 40% of the eligible 100,000 is 40,000, capped at level 2's 30,000.
     assert response.context["entitlement"].amount == Decimal("30000.00")
     assert "30000.00" in response.content.decode()
+
+
+def test_the_admin_lists_documents_read_only(
+    client, private_root, project, enterprise_user, admin_user_
+):
+    login(client, enterprise_user)
+    assert upload(client, project).status_code == 302
+    row = ProjectDocument.objects.get()
+    login(client, admin_user_)
+    page = client.get(reverse("admin:projects_projectdocument_changelist"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    for shown in (row.original_name, row.sha256, project.enterprise.name, enterprise_user.username):
+        assert shown in text
+    assert reverse("admin:projects_projectdocument_add") not in text
+    change = client.get(reverse("admin:projects_projectdocument_change", args=[row.pk]))
+    assert change.status_code == 200
+    assert 'type="file"' not in change.content.decode()
+    assert row.file.name not in change.content.decode()
+    # Nothing changes through the admin: a post is refused and the row stays as it was.
+    client.post(reverse("admin:projects_projectdocument_change", args=[row.pk]), {"stage": "x"})
+    client.post(reverse("admin:projects_projectdocument_delete", args=[row.pk]), {"post": "yes"})
+    assert ProjectDocument.objects.get().stage == row.stage

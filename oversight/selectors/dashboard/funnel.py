@@ -36,6 +36,7 @@ from projects.selectors.funnel import (
     completion_overdue_q,
     district_funnel,
 )
+from projects.selectors.projects import NO_DISTRICT
 
 OVERDUE_LIST_SIZE: Final = 20
 ONE_PLACE: Final = Decimal("0.1")
@@ -60,20 +61,40 @@ class StageRow:
     timed: int  # projects the median is over
 
 
+def _cells(reached: tuple[int, ...]) -> tuple[tuple[str, int], ...]:
+    return tuple(zip((s.value for s in rules.STAGES), reached, strict=True))
+
+
 @dataclass(frozen=True)
 class SubIndustryFunnel:
+    pk: int | None
     code: str
     name: str
     reached: tuple[int, ...]  # in stage order
 
+    @property
+    def cells(self) -> tuple[tuple[str, int], ...]:
+        """(stage, projects that reached it), in stage order."""
+        return _cells(self.reached)
+
 
 @dataclass(frozen=True)
 class DistrictFunnel:
-    code: str | None  # None: the enterprises without a district
+    pk: int | None  # None: the enterprises without a district
+    code: str | None
     name: str
     reached: tuple[int, ...]  # in stage order
     overdue_acceptance: int
     overdue_completion: int
+
+    @property
+    def filter_value(self) -> int | str:
+        """The project list's `district` for this row (an id, or "none")."""
+        return NO_DISTRICT if self.pk is None else self.pk
+
+    @property
+    def cells(self) -> tuple[tuple[str, int], ...]:
+        return _cells(self.reached)
 
 
 @dataclass(frozen=True)
@@ -142,7 +163,12 @@ def _overdue_rows(
 def city_project_funnel(*, city: PilotCity, as_of: dt.date) -> CityFunnel:
     """The funnel section of one city's dashboard, computed (see `city_project_funnel_cached`)."""
     data = city_funnel(city=city, as_of=as_of)
-    names = dict(SubIndustry.objects.filter(city=city).values_list("code", "name"))
+    subs = {
+        code: (pk, name)
+        for code, pk, name in SubIndustry.objects.filter(city=city).values_list(
+            "code", "pk", "name"
+        )
+    }
     projects = Project.objects.filter(enterprise__city=city)
     durations = _stage_durations(projects, as_of)
     stages = tuple(
@@ -171,14 +197,16 @@ def city_project_funnel(*, city: PilotCity, as_of: dt.date) -> CityFunnel:
         stages=stages,
         sub_industries=tuple(
             SubIndustryFunnel(
+                pk=subs.get(row["code"], (None, ""))[0],
                 code=row["code"],
-                name=names.get(row["code"], row["code"]),
+                name=subs.get(row["code"], (None, row["code"]))[1],
                 reached=tuple(row["reached"][s.value] for s in rules.STAGES),
             )
             for row in data["by_sub_industry"]
         ),
         districts=tuple(
             DistrictFunnel(
+                pk=row["id"],
                 code=row["code"],
                 name=row["name"],
                 reached=tuple(row["reached"][s.value] for s in rules.STAGES),

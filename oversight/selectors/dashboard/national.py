@@ -36,11 +36,17 @@ class NationalRow:
     denominator: int
     at_or_above: int
     funnel: FunnelTotals = field(default_factory=FunnelTotals)
+    city_id: int | None = None  # None: the totals row
 
     @property
     def funnel_counts(self) -> tuple[int, ...]:
         """The funnel totals in the order of `TOTAL_STAGES` (the table's columns)."""
         return tuple(getattr(self.funnel, key) for key, _, _ in TOTAL_STAGES)
+
+    @property
+    def funnel_cells(self) -> tuple[tuple[str, int], ...]:
+        """(stage, projects that reached it) in the order of `TOTAL_STAGES`."""
+        return tuple((stage.value, getattr(self.funnel, key)) for key, stage, _ in TOTAL_STAGES)
 
     @property
     def share(self) -> Decimal | None:
@@ -158,6 +164,7 @@ def national_dashboard(
                 denominator=sum(s.denominator for s in r.sub_industries),
                 at_or_above=sum(s.at_or_above for s in r.sub_industries),
                 funnel=funnels[c.pk],
+                city_id=c.pk,
             )
         )
     totals = NationalRow(
