@@ -307,6 +307,12 @@ def account_binding(role: str) -> str:
 # --- templates -------------------------------------------------------------------------------
 
 
+def sees_project_list(user: object) -> bool:
+    """The project list and its export: whoever sees the dashboards, and the district official
+    (its district's projects) and the provider (the projects it diagnoses or serves)."""
+    return sees_dashboards(user) or scope_of(user).reach in (Reach.DISTRICT, Reach.PROVIDER)
+
+
 def works_a_queue(user: object) -> bool:
     """Opens on the pipeline's 待办 (work queues): the roles that move projects themselves."""
     return role_of(user) in (
@@ -340,6 +346,10 @@ class Can:
     @property
     def see_enterprise_codes(self) -> bool:
         return sees_enterprise_codes(self._user)
+
+    @property
+    def see_project_list(self) -> bool:
+        return sees_project_list(self._user)
 
     @property
     def city_scoped(self) -> bool:

@@ -32,8 +32,9 @@ def status_of(project: Project) -> str:
     return ""
 
 
-def projects_xlsx(projects: Iterable[Project]) -> bytes:
-    rows = []
+def projects_xlsx(projects: Iterable[Project], *, codes: bool = True) -> bytes:
+    """The list as XLSX; without `codes` (a provider's export) the USCC column is left out."""
+    rows: list[tuple[object, ...]] = []
     for p in projects:
         stage = selectors.furthest(p)
         rows.append(
@@ -50,4 +51,6 @@ def projects_xlsx(projects: Iterable[Project]) -> bytes:
                 *(getattr(p, rules.date_field(s)) for s in rules.STAGES),
             )
         )
+    if not codes:
+        return table_xlsx(SHEET_TITLE, HEADER[:1] + HEADER[2:], [r[:1] + r[2:] for r in rows])
     return table_xlsx(SHEET_TITLE, HEADER, rows)

@@ -76,8 +76,9 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 
 
 def _require_list(request: AuthenticatedHttpRequest) -> None:
-    """The project list is city staff's (whoever sees the dashboards); others get 404."""
-    if not policy.sees_dashboards(request.user):
+    """The project list is for city staff (whoever sees the dashboards), district officials and
+    providers, each within its scope; others get 404."""
+    if not policy.sees_project_list(request.user):
         raise NotFound("页面不存在")
 
 
@@ -199,7 +200,9 @@ def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def project_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_list(request)
     _, qs = _filtered(request)
-    content = exports.projects_xlsx(qs.iterator(chunk_size=2000))
+    content = exports.projects_xlsx(
+        qs.iterator(chunk_size=2000), codes=policy.sees_enterprise_codes(request.user)
+    )
     name = f"改造项目_{timezone.localdate().isoformat()}.xlsx"
     return attachment_response(content, name=name, content_type=XLSX_CONTENT_TYPE)
 

@@ -350,8 +350,8 @@ MATRIX: list[Entry] = [
     # --- projects (一企一档): the project of `ent` (in district D1, the district official's), with
     # the matrix provider selected (its provider user serves it and files documents).
     #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
-    E("projects:project_list",        "L   404 404 404 404 200 200 200 200 404 404 200"),
-    E("projects:project_export",      "L   404 404 404 404 200 200 200 200 404 404 200"),
+    E("projects:project_list",        "L   404 404 404 404 200 200 200 200 200 200 200"),
+    E("projects:project_export",      "L   404 404 404 404 200 200 200 200 200 200 200"),
     E("projects:project_detail",      "L   200 404 200 404 200 404 200 200 200 200 200", **PROJECT),
     E("projects:my_project",          "L   200 200 404 404 404 404 404 404 404 404 404"),
     E("projects:document_upload",     "L   400 404 403 404 400 404 403 403 403 400 403", "POST",

@@ -128,3 +128,40 @@ def test_a_refused_move_page_says_why(client, firm, enterprise_user, city_offici
     assert "区县尚未完成入库申请初审，不能入库" in early.content.decode()
     client.force_login(enterprise_user)
     assert client.get(move_url(project, "admit")).status_code == 403
+
+
+def test_district_officials_and_providers_list_their_own_projects(
+    client, firm, other_enterprise, sub_industry, district_official, provider, provider_user
+):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.cities.factories import EnterpriseFactory
+
+    day = timezone.localdate()
+    served = Project.objects.create(
+        enterprise=firm,
+        applied_on=day,
+        admitted_on=day,
+        diagnosed_on=day,
+        provider_selected_on=day,
+        provider=provider,
+    )
+    elsewhere = Project.objects.create(
+        enterprise=EnterpriseFactory(sub_industry=sub_industry), applied_on=day
+    )
+    Project.objects.create(enterprise=other_enterprise, applied_on=day)
+    client.force_login(district_official)
+    page = client.get(reverse("projects:project_list")).content.decode()
+    assert firm.name in page and elsewhere.enterprise.name not in page
+    assert firm.uscc in page
+    client.force_login(provider_user)
+    page = client.get(reverse("projects:project_list")).content.decode()
+    assert firm.name in page and elsewhere.enterprise.name not in page
+    assert firm.uscc not in page and "<th>统一社会信用代码" not in page
+    export = client.get(reverse("projects:project_export"))
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row]
+    assert firm.name in cells and firm.uscc not in cells
+    assert served.pk in [row[0].value for row in sheet.iter_rows(min_row=2)]
