@@ -308,8 +308,10 @@ def provider_update_contacts(*, actor: User, changes: Mapping[str, str]) -> Prov
         provider = Provider.objects.select_for_update().get(pk=provider_id)
         for name, value in values.items():
             setattr(provider, name, value)
+        # Only the fields changed here: the rest are the libraries', whatever they hold.
+        others = [f.name for f in Provider._meta.concrete_fields if f.name not in values]
         try:
-            provider.full_clean()
+            provider.clean_fields(exclude=others)
         except ValidationError as exc:
             raise Invalid(_messages(Provider, exc)) from exc
         provider.save(update_fields=[*values, "updated_at"])
