@@ -55,6 +55,7 @@ class Ability(enum.StrEnum):
     ASSESS_ONSITE = "assess_onsite"  # on-site assessments of the city's enterprises
     HAS_OWN_ENTERPRISE = "has_own_enterprise"  # 我的企业 pages
     MANAGE_PROVIDER_LIBRARY = "manage_provider_library"  # the city's 服务商库: add, change status
+    HAS_OWN_PROVIDER = "has_own_provider"  # 我的服务商: its profile, contacts and products
 
 
 REACH: Final[dict[str, Reach]] = {
@@ -84,8 +85,8 @@ ABILITIES: Final[dict[str, frozenset[Ability]]] = {
     ),
     # Read-only over the district's enterprises and their assessments (its dashboard comes later).
     Role.DISTRICT_OFFICIAL: frozenset(),
-    # Nothing of the registry: its profile, products and projects come with the provider library.
-    Role.PROVIDER: frozenset(),
+    # Nothing of the registry: its own profile (contacts) and products (我的服务商).
+    Role.PROVIDER: frozenset({A.HAS_OWN_PROVIDER}),
     # Like ministry staff within the province: dashboards, rosters and reports of its cities.
     Role.PROVINCE_OFFICIAL: frozenset({A.SEE_DASHBOARDS, A.COMPARE_CITIES}),
     Role.MINISTRY: frozenset({A.SEE_DASHBOARDS, A.SEE_NATION, A.COMPARE_CITIES}),
@@ -220,6 +221,14 @@ def report_kinds(user: object) -> tuple[str, ...]:
 def is_own_enterprise(user: object, enterprise_id: int | None) -> bool:
     """The user is the enterprise's own account (and may act as the enterprise)."""
     return has(user, Ability.SELF_ASSESS) and getattr(user, "enterprise_id", None) == enterprise_id
+
+
+def own_provider_id(user: object) -> int | None:
+    """The provider whose own pages (我的服务商: contacts, products) `user` works on, or None."""
+    if not has(user, Ability.HAS_OWN_PROVIDER):
+        return None
+    scope = scope_of(user)
+    return scope.provider_id if scope.reach is Reach.PROVIDER else None
 
 
 def is_city_assessor(user: object, city_id: int | None) -> bool:

@@ -147,6 +147,8 @@ class LibraryStatusChange(models.Model):
 
 PRICE_MAX_DIGITS: Final = 14
 MONEY: Final = Decimal("0.01")
+PRICE_MAX: Final = Decimal(10 ** (PRICE_MAX_DIGITS - 2)) - MONEY  # 999 999 999 999.99 元
+DESCRIPTION_MAX_LENGTH: Final = 2000
 
 
 class Product(models.Model):
@@ -169,7 +171,7 @@ class Product(models.Model):
         decimal_places=2,
         validators=[MinValueValidator(Decimal(0))],
     )
-    description = models.TextField("产品简介", max_length=2000, blank=True)
+    description = models.TextField("产品简介", max_length=DESCRIPTION_MAX_LENGTH, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

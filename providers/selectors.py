@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from accounts import policy
 from assessments import indicators
@@ -108,3 +108,49 @@ def scene_names() -> dict[str, str]:
         return {}
     indicator = indicators.indicator_for(revision)
     return {s.code: s.name for s in sorted(indicator.scenes, key=lambda s: s.code)}
+
+
+# --- the provider's own pages (我的服务商) ---------------------------------------------------
+
+
+def own_provider(*, user: object) -> Provider:
+    """The provider `user` is the account of; anyone else: NotFound."""
+    provider_id = policy.own_provider_id(user)
+    provider = None if provider_id is None else Provider.objects.filter(pk=provider_id).first()
+    if provider is None:
+        raise NotFound("没有找到该服务商")
+    return provider
+
+
+def own_entries(provider: Provider) -> QuerySet[LibraryEntry]:
+    """The provider's library entries, every status, each with its latest change's reason (the
+    provider must see why it was warned, suspended or removed)."""
+    latest = LibraryStatusChange.objects.filter(entry=OuterRef("pk")).order_by("-changed_at", "-id")
+    return (
+        LibraryEntry.objects.filter(provider=provider)
+        .select_related("city")
+        .annotate(
+            latest_reason=Subquery(latest.values("reason")[:1]),
+            latest_changed_at=Subquery(latest.values("changed_at")[:1]),
+        )
+        .order_by("city__code")
+    )
+
+
+def own_products(provider: Provider) -> QuerySet[Product]:
+    return Product.objects.filter(provider=provider).order_by("name", "id")
+
+
+def own_product(*, user: object, pk: int) -> Product:
+    """One of the user's own provider's products; another provider's, or none: NotFound."""
+    provider_id = policy.own_provider_id(user)
+    product = (
+        None
+        if provider_id is None
+        else Product.objects.select_related("provider")
+        .filter(pk=pk, provider_id=provider_id)
+        .first()
+    )
+    if product is None:
+        raise NotFound("没有找到该产品")
+    return product

@@ -8,8 +8,11 @@ serialised and the second sees the first's result.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import Final
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
@@ -25,7 +28,9 @@ from sme_pilot.errors import Conflict, Forbidden, Invalid, NotFound
 from . import selectors
 from .choices import LibraryStatus, ProviderCategory
 from .models import (
+    DESCRIPTION_MAX_LENGTH,
     MONEY,
+    PRICE_MAX,
     REASON_MAX_LENGTH,
     LibraryEntry,
     LibraryStatusChange,
@@ -171,8 +176,27 @@ class ProductData:
     description: str = ""
 
 
+def _price(label: str, value: object) -> Decimal:
+    """A price in yuan: a finite, non-negative Decimal of at most two decimals, bounded."""
+    try:
+        price = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise Invalid(f"{label}：请填写金额") from None
+    if not price.is_finite():
+        raise Invalid(f"{label}：请填写金额")
+    if price < 0:
+        raise Invalid(f"{label}：不能为负数")
+    if price > PRICE_MAX:
+        raise Invalid(f"{label}：不能超过 {PRICE_MAX} 元")
+    if price != price.quantize(MONEY):
+        raise Invalid(f"{label}：最多保留两位小数")
+    return price.quantize(MONEY)
+
+
 def _checked_product(product: Product, data: ProductData) -> Product:
     known = selectors.scene_names()
+    if not isinstance(data.scenes, list) or not all(isinstance(c, str) for c in data.scenes):
+        raise Invalid("覆盖场景：请选择场景")
     unknown = [code for code in data.scenes if code not in known]
     if unknown:
         raise Invalid(f"覆盖场景：未知的场景代码 {'、'.join(unknown)}")
@@ -180,11 +204,16 @@ def _checked_product(product: Product, data: ProductData) -> Product:
         raise Invalid("覆盖场景：请至少选择一个场景")
     product.name = data.name.strip()
     product.scenes = sorted(set(data.scenes))
-    product.price_min = Decimal(data.price_min).quantize(MONEY)
-    product.price_max = Decimal(data.price_max).quantize(MONEY)
+    product.price_min = _price("最低价格（元）", data.price_min)
+    product.price_max = _price("最高价格（元）", data.price_max)
     product.description = data.description.strip()
     if product.price_min > product.price_max:
         raise Invalid("价格区间：最低价格不能高于最高价格")
+    if len(product.description) > DESCRIPTION_MAX_LENGTH:
+        raise Invalid(f"产品简介：不能超过 {DESCRIPTION_MAX_LENGTH} 个字符")
+    same_name = Product.objects.filter(provider_id=product.provider_id, name=product.name)
+    if product.name and same_name.exclude(pk=product.pk).exists():
+        raise Conflict(f"该服务商已有名为“{product.name}”的产品")
     try:
         product.full_clean()
     except ValidationError as exc:
@@ -205,7 +234,10 @@ def _messages(model: type[Product] | type[Provider], exc: ValidationError) -> st
 
 
 def _managed_provider(actor: User, provider_id: int) -> Provider:
-    """A provider in one of the actor's managed libraries (products belong to the provider)."""
+    """A provider whose products `actor` manages: the provider's own account its own, a city's
+    officials those in their city's library (products belong to the provider)."""
+    if policy.own_provider_id(actor) == provider_id:
+        return Provider.objects.get(pk=provider_id)
     entry = selectors.library_visible_to(user=actor).filter(provider__pk=provider_id).first()
     if entry is None:
         raise NotFound("没有找到该服务商")
@@ -246,3 +278,41 @@ def product_delete(*, actor: User, product_id: int) -> None:
             raise NotFound("没有找到该产品")
         _managed_provider(actor, product.provider_id)
         product.delete()
+
+
+# --- the provider's own profile (我的服务商) --------------------------------------------------
+
+
+CONTACT_FIELDS: Final = ("contact_name", "contact_phone", "contact_email")
+PHONE_CHARACTERS: Final = re.compile(r"^[0-9+\-()（）\s转]*$")
+PHONE_MIN_DIGITS: Final = 7
+
+
+def provider_update_contacts(*, actor: User, changes: Mapping[str, str]) -> Provider:
+    """The provider's own account changes its contacts; its name, USCC and category are the
+    city libraries' (their import), not the provider's to change."""
+    provider_id = policy.own_provider_id(actor)
+    if provider_id is None:
+        raise NotFound("没有找到该服务商")
+    if set(changes) - set(CONTACT_FIELDS):
+        raise Invalid(
+            "只能修改联系人、联系电话和联系邮箱；服务商名称、统一社会信用代码和类别以城市服务商库为准"
+        )
+    values = {name: str(changes[name] or "").strip() for name in CONTACT_FIELDS if name in changes}
+    phone = values.get("contact_phone", "")
+    if phone and (
+        not PHONE_CHARACTERS.fullmatch(phone) or sum(c.isdigit() for c in phone) < PHONE_MIN_DIGITS
+    ):
+        raise Invalid("联系电话：请填写有效的电话号码，如 13800000000 或 0471-1234567")
+    with transaction.atomic():
+        provider = Provider.objects.select_for_update().get(pk=provider_id)
+        for name, value in values.items():
+            setattr(provider, name, value)
+        # Only the fields changed here: the rest are the libraries', whatever they hold.
+        others = [f.name for f in Provider._meta.concrete_fields if f.name not in values]
+        try:
+            provider.clean_fields(exclude=others)
+        except ValidationError as exc:
+            raise Invalid(_messages(Provider, exc)) from exc
+        provider.save(update_fields=[*values, "updated_at"])
+    return provider

@@ -1,6 +1,7 @@
 """Library pages (mounted at /providers/): city officials manage their city's 服务商库; assessors,
 ministry staff and administrators read it; an enterprise sees the directory of its city's active
-providers (read-only)."""
+providers (read-only); a provider's own account keeps its contacts and products (我的服务商,
+/providers/me/)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from sme_pilot.errors import DomainError, Forbidden
 
 from . import selectors, services
 from .choices import LibraryStatus, ProviderCategory
-from .forms import LibraryAddForm, StatusChangeForm
+from .forms import ContactForm, LibraryAddForm, ProductForm, StatusChangeForm
 
 PAGE_SIZE = 20
 
@@ -131,3 +132,111 @@ def entry_add(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(request, f"已将“{entry.provider.name}”加入本市服务商库。")
             return redirect("providers:entry_detail", pk=entry.pk)
     return render(request, "providers/entry_add.html", {"form": form})
+
+
+# --- 我的服务商: the provider's own profile, contacts and products -----------------------------
+
+
+def _product_data(form: ProductForm) -> services.ProductData:
+    data = form.cleaned_data
+    return services.ProductData(
+        name=data["name"],
+        scenes=list(data["scenes"]),
+        price_min=data["price_min"],
+        price_max=data["price_max"],
+        description=data["description"],
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_provider(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The provider's profile, the cities whose library it is in (status and the latest reason),
+    its products, and the form for its contacts."""
+    user = request.user
+    provider = selectors.own_provider(user=user)
+    initial = {name: getattr(provider, name) for name in services.CONTACT_FIELDS}
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.provider_update_contacts(actor=user, changes=form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "联系信息已保存。")
+            return redirect("providers:my_provider")
+    products = Paginator(selectors.own_products(provider), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "providers/my_provider.html",
+        {
+            "provider": provider,
+            "entries": selectors.own_entries(provider),
+            "page": products,
+            "query": "",
+            "scene_names": selectors.scene_names(),
+            "form": form,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_product_add(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    provider = selectors.own_provider(user=user)
+    form = ProductForm(request.POST or None, scene_names=selectors.scene_names())
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = services.product_add(
+                actor=user, provider_id=provider.pk, data=_product_data(form)
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"已添加产品“{product.name}”。")
+            return redirect("providers:my_provider")
+    return render(request, "providers/my_product_form.html", {"form": form, "product": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_product_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    product = selectors.own_product(user=user, pk=pk)
+    initial = {
+        "name": product.name,
+        "scenes": product.scenes,
+        "price_min": product.price_min,
+        "price_max": product.price_max,
+        "description": product.description,
+    }
+    form = ProductForm(request.POST or None, initial=initial, scene_names=selectors.scene_names())
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.product_edit(actor=user, product_id=product.pk, data=_product_data(form))
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"已保存产品“{form.cleaned_data['name'].strip()}”。")
+            return redirect("providers:my_provider")
+    return render(request, "providers/my_product_form.html", {"form": form, "product": product})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_product_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm; POST deletes."""
+    user = request.user
+    product = selectors.own_product(user=user, pk=pk)
+    if request.method == "POST":
+        services.product_delete(actor=user, product_id=product.pk)
+        messages.success(request, f"已删除产品“{product.name}”。")
+        return redirect("providers:my_provider")
+    return render(
+        request,
+        "providers/my_product_delete.html",
+        {"product": product, "scene_names": selectors.scene_names()},
+    )

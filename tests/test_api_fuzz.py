@@ -1,6 +1,7 @@
 """Schemathesis against /api/v1/schema/: for each role, no 500s and every answer is documented.
 
-One pytest item per role (enterprise, assessor, city_official, ministry, admin); inside it, one
+One pytest item per role (enterprise, assessor, city_official, ministry, admin, and a provider over
+its own /api/v1/providers/me/ operations, the only ones where it sees anything); inside it, one
 subtest per API operation, with schemathesis's default checks (status code, content type,
 headers and body against the schema, no 5xx, invalid input refused, auth enforced, ...) except
 where CONFIG says why not. Each role signs in with HTTP Basic (loading the schema with those
@@ -34,16 +35,18 @@ from cities.imports import jobs
 from cities.imports.selectors import import_kinds_for
 from cities.models import Enterprise, ImportJob, PilotCity
 from projects.models import Project, ProjectDocument
+from providers.models import Product
 from sme_pilot.openapi import NO_CONTROL_CHARACTERS_OR_SLASH
 from sme_pilot.storage import private_storage
 from tests.assessments.evidence_files import PDF
 from tests.assessments.factories import AssessmentFactory
 from tests.cities.factories import EnterpriseFactory
 from tests.cities.import_files import enterprise_record, kind_file
+from tests.providers.factories import ProductFactory
 
 # The pattern of every text path parameter (sme_pilot.openapi).
 PATH_VALUE = re.compile(NO_CONTROL_CHARACTERS_OR_SLASH)
-ROLES = ("enterprise", "assessor", "city_official", "ministry", "admin")
+ROLES = ("enterprise", "assessor", "city_official", "ministry", "admin", "provider")
 PASSWORD = "Sme-pilot-2026!"  # UserFactory's password
 
 # Bounded and reproducible: a fixed seed, derandomized Hypothesis, no example database.
@@ -63,7 +66,9 @@ CONFIG = {
         #   JPG, PNG or PDF (recognised by its content) for a question or scene of the indicator,
         #   a project document a PDF, JPG, PNG, XLSX or DOCX for a stage the project has reached;
         # - as_of may not be later than today, a bound that moves daily;
-        # - an enterprise's sub-industry must be one of its city's (a code the schema cannot list).
+        # - an enterprise's sub-industry must be one of its city's (a code the schema cannot list);
+        # - a product's scenes must be scene codes of the indicator edition, its name unique
+        #   among the provider's products; a contact phone number needs at least seven digits.
         {
             "include-name-regex": (
                 "^(POST /api/v1/scoring/preview/"
@@ -74,6 +79,9 @@ CONFIG = {
                 "|POST /api/v1/imports/"
                 "|POST /api/v1/assessments/{assessment_pk}/evidence/"
                 "|POST /api/v1/projects/{project_pk}/documents/"
+                "|PATCH /api/v1/providers/me/"
+                "|POST /api/v1/providers/me/products/"
+                "|PATCH /api/v1/providers/me/products/{id}/"
                 "|GET /api/v1/cities/{code}/(compliance|funnel)/"
                 "|GET /api/v1/projects/)$"
             ),
@@ -92,6 +100,9 @@ NO_IMPORTS = {
     "include-path-regex": "^/api/v1/imports/",
     "checks": {"unsupported_method": {"enabled": False}},
 }
+# A provider sees nothing of the registry: every other operation answers it as it answers a role
+# with nothing in scope, which the other roles' runs cover; its own operations are fuzzed alone.
+PROVIDER_ONLY_OWN = {"exclude-path-regex": "^/api/v1/providers/me/", "enabled": False}
 
 
 @pytest.fixture(autouse=True)
@@ -138,6 +149,7 @@ def world(
     other_city_official,
     assessor,
     admin_user_,
+    provider,
 ):
     """Objects in and out of every role's scope; the path values a request may name."""
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -192,6 +204,8 @@ def world(
             kind="enterprises", upload=upload, actor=actor, auto_apply=auto_apply
         )
         jobs.import_job_start(job)
+    ProductFactory(provider=provider)  # the provider user's own
+    ProductFactory()  # another provider's
     return {
         "code": list(PilotCity.objects.values_list("code", flat=True)),
         "uscc": list(Enterprise.objects.values_list("uscc", flat=True)),
@@ -201,6 +215,7 @@ def world(
             | {*Evidence.objects.values_list("pk", flat=True)}
             | {*Project.objects.values_list("pk", flat=True)}
             | {*ProjectDocument.objects.values_list("pk", flat=True)}
+            | {*Product.objects.values_list("pk", flat=True)}
         ),
         "assessment_pk": sorted(Assessment.objects.values_list("pk", flat=True)),
         "project_pk": sorted(Project.objects.values_list("pk", flat=True)),
@@ -208,13 +223,23 @@ def world(
 
 
 @pytest.fixture(params=ROLES)
-def fuzz_user(request, world, enterprise_user, assessor, city_official, ministry_user, admin_user_):
+def fuzz_user(
+    request,
+    world,
+    enterprise_user,
+    assessor,
+    city_official,
+    ministry_user,
+    admin_user_,
+    provider_user,
+):
     return {
         "enterprise": enterprise_user,
         "assessor": assessor,
         "city_official": city_official,
         "ministry": ministry_user,
         "admin": admin_user_,
+        "provider": provider_user,
     }[request.param]
 
 
@@ -223,6 +248,8 @@ def api_schema(wsgi_app, world, fuzz_user):
     token = base64.b64encode(f"{fuzz_user.username}:{PASSWORD}".encode()).decode()
     headers = {"Authorization": f"Basic {token}"}
     operations = CONFIG["operations"] + ([] if import_kinds_for(user=fuzz_user) else [NO_IMPORTS])
+    if fuzz_user.role == "provider":
+        operations = [*operations, PROVIDER_ONLY_OWN]
     phases = {"coverage": {"enabled": fuzz_user.role in COVERAGE_ROLES}}
     config = SchemathesisConfig.from_dict({**CONFIG, "operations": operations, "phases": phases})
     # As `auth.basic`, not a fixed header: the `ignored_auth` check then knows which credentials

@@ -129,6 +129,9 @@ SUB_EVIDENCE = {"pk": "sub_a1.pk", "evidence_id": "evidence.submitted.pk"}
 DRAFT_EVIDENCE = {"pk": "draft_a1.pk", "evidence_id": "evidence.draft.pk", "label": "draft"}
 LIBRARY = {"pk": "library.pk"}  # an active provider in city A's library (with a product)
 PROJECT = {"pk": "project.pk"}  # A1's project (admitted)
+OWN_PRODUCT = {"pk": "own_product.pk"}  # a product of the provider user's own provider
+OTHER_PRODUCT = {"pk": "library_product.pk", "label": "other-provider"}  # the library provider's
+PRODUCT_FORM = {"name": "权限矩阵产品", "scenes": ["S05"], "price_min": "1", "price_max": "2"}
 PROJECT_DOC = {"pk": "project.pk", "document_id": "project_doc.pk"}  # a PDF A1 uploaded to it
 
 
@@ -347,6 +350,28 @@ MATRIX: list[Entry] = [
       **LIBRARY,
       data={"status": "warned", "reason": "权限矩阵"}),
 
+    # --- 我的服务商: the provider's own profile, contacts and products; anyone else 404, and
+    # another provider's product is 404 for everyone.
+    #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("providers:my_provider",        "L   404 404 404 404 404 404 404 404 404 200 404"),
+    E("providers:my_provider",        "L   404 404 404 404 404 404 404 404 404 302 404", "POST",
+      data={"contact_name": "权限矩阵"}),
+    E("providers:my_product_add",     "L   404 404 404 404 404 404 404 404 404 200 404"),
+    E("providers:my_product_add",     "L   404 404 404 404 404 404 404 404 404 302 404", "POST",
+      data=PRODUCT_FORM),
+    E("providers:my_product_edit",    "L   404 404 404 404 404 404 404 404 404 200 404",
+      **OWN_PRODUCT),
+    E("providers:my_product_edit",    "L   404 404 404 404 404 404 404 404 404 404 404",
+      **OTHER_PRODUCT),
+    E("providers:my_product_edit",    "L   404 404 404 404 404 404 404 404 404 302 404", "POST",
+      **OWN_PRODUCT, data=PRODUCT_FORM),
+    E("providers:my_product_delete",  "L   404 404 404 404 404 404 404 404 404 200 404",
+      **OWN_PRODUCT),
+    E("providers:my_product_delete",  "L   404 404 404 404 404 404 404 404 404 302 404", "POST",
+      **OWN_PRODUCT),
+    E("providers:my_product_delete",  "L   404 404 404 404 404 404 404 404 404 404 404", "POST",
+      **OTHER_PRODUCT),
+
     # --- projects (一企一档): the project of `ent` (in district D1, the district official's), with
     # the matrix provider selected (its provider user serves it and files documents).
     #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
@@ -448,6 +473,21 @@ MATRIX: list[Entry] = [
     E("library-entry-status",  "403 403 403 403 404 200 404 403 403 403 404 403", "POST",
       **LIBRARY,
       data={"status": "warned", "reason": "权限矩阵"}, json=True),
+    E("own-provider",          "403 404 404 404 404 404 404 404 404 404 200 404"),
+    E("own-provider",          "403 404 404 404 404 404 404 404 404 404 200 404", "PATCH",
+      data={"contact_name": "权限矩阵"}, json=True),
+    E("own-product-list",      "403 404 404 404 404 404 404 404 404 404 200 404"),
+    E("own-product-list",      "403 404 404 404 404 404 404 404 404 404 201 404", "POST",
+      data=PRODUCT_FORM, json=True),
+    E("own-product-detail",    "403 404 404 404 404 404 404 404 404 404 200 404", **OWN_PRODUCT),
+    E("own-product-detail",    "403 404 404 404 404 404 404 404 404 404 404 404",
+      **OTHER_PRODUCT),
+    E("own-product-detail",    "403 404 404 404 404 404 404 404 404 404 200 404", "PATCH",
+      **OWN_PRODUCT, data={"price_max": "90000"}, json=True),
+    E("own-product-detail",    "403 404 404 404 404 404 404 404 404 404 204 404", "DELETE",
+      **OWN_PRODUCT),
+    E("own-product-detail",    "403 404 404 404 404 404 404 404 404 404 404 404", "DELETE",
+      **OTHER_PRODUCT),
 ]
 # fmt: on
 
@@ -601,7 +641,10 @@ def _seed() -> SimpleNamespace:
     import_job(users.off2)
 
     library = LibraryEntryFactory(city=city, status="active")
-    ProductFactory(provider=library.provider)
+    library_product = ProductFactory(provider=library.provider)
+    # The provider user's own provider: in city A's library, with a product (我的服务商).
+    LibraryEntryFactory(provider=provider, city=city, status="active")
+    own_product = ProductFactory(provider=provider, name="矩阵云MES", scenes=["S05"])
     LibraryEntryFactory(city=other_city, status="active")
 
     # One object of every admin-registered model that nothing above creates.
@@ -656,6 +699,8 @@ def _seed() -> SimpleNamespace:
         import_a=import_a,
         evidence=evidence,
         library=library,
+        library_product=library_product,
+        own_product=own_product,
         project=project,
         project_doc=project_doc,
     )
@@ -753,8 +798,8 @@ def _out_of_scope(w: SimpleNamespace, role: str) -> list[str]:
         "adm": [],
         "dst": [ent2, other, b_city, draft],
         # A provider sees the project it serves (in city A) by the enterprise's name, never its
-        # USCC or anything else of the registry.
-        "prv": [ent, ent2, other, b_city, *a1],
+        # USCC or anything else of the registry; nor another provider's USCC.
+        "prv": [ent, ent2, other, b_city, *a1, w.library.provider.uscc],
         "prov": [other, b_city, draft],
     }[role]
 

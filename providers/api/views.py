@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins
+from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,7 +15,7 @@ from sme_pilot.inputs import BoundedJSONParser, parse_id_or_none
 from sme_pilot.openapi import AutoSchema, ErrorSerializer
 
 from .. import selectors, services
-from ..models import LibraryEntry
+from ..models import LibraryEntry, Product
 from . import filters, serializers
 
 
@@ -100,3 +100,160 @@ class LibraryEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sign
             reason=payload.validated_data["reason"],
         )
         return self._detail(self.get_object())
+
+
+# --- 我的服务商: the provider's own profile and products -------------------------------------
+
+NOT_A_PROVIDER = "非服务商用户返回 404。"
+# These paths name no object, so the schema's default answers carry no 404: said here.
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="非服务商用户：不存在")
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="我的服务商",
+        description=(
+            "服务商用户查看本服务商的信息：统一社会信用代码、名称、类别、联系信息，以及入库城市、"
+            "在各城市服务商库中的状态和最近一次状态变更的原因。" + NOT_A_PROVIDER
+        ),
+        responses={200: serializers.OwnProviderSerializer, 404: NOT_FOUND},
+    ),
+    partial_update=extend_schema(
+        summary="修改我的服务商联系信息",
+        description=(
+            "服务商用户修改本服务商的联系人、联系电话和联系邮箱；名称、统一社会信用代码和类别"
+            "以城市服务商库为准，提交这些字段返回 400。" + NOT_A_PROVIDER
+        ),
+        request=serializers.ContactInputSerializer,
+        responses={200: serializers.OwnProviderSerializer, 404: NOT_FOUND},
+    ),
+)
+class OwnProviderViewSet(SignedInViewSet):
+    """The signed-in provider's own profile (GET) and contacts (PATCH); anyone else: 404."""
+
+    schema = AutoSchema()
+    serializer_class = serializers.OwnProviderSerializer
+    parser_classes = [BoundedJSONParser]
+    pagination_class = None
+
+    def _profile(self) -> Response:
+        provider = selectors.own_provider(user=self.request.user)
+        profile = {"provider": provider, "libraries": selectors.own_entries(provider)}
+        return Response(serializers.OwnProviderSerializer(profile).data)
+
+    def retrieve(self, request: Request) -> Response:
+        return self._profile()
+
+    def partial_update(self, request: Request) -> Response:
+        selectors.own_provider(user=self.request.user)  # 404 before any validation
+        payload = serializers.ContactInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.provider_update_contacts(actor=self.request.user, changes=payload.validated_data)
+        return self._profile()
+
+
+class OwnProductPagination(CursorPagination):
+    ordering = "id"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="我的产品列表",
+        description="服务商用户查看本服务商的产品与服务（覆盖场景、价格区间）。" + NOT_A_PROVIDER,
+    ),
+    retrieve=extend_schema(
+        summary="我的产品详情",
+        description="本服务商的一项产品；其他服务商的产品返回 404。" + NOT_A_PROVIDER,
+    ),
+    create=extend_schema(
+        summary="添加产品",
+        description=(
+            "服务商用户为本服务商添加产品：名称（同一服务商内不重复，重名返回 409）、覆盖场景"
+            "（2024年版指标的经营场景代码，至少一个）、价格区间（元，不小于 0，最多两位小数，"
+            "最低价格不高于最高价格）和简介。" + NOT_A_PROVIDER
+        ),
+        request=serializers.ProductInputSerializer,
+        responses={
+            201: serializers.ProductSerializer,
+            404: NOT_FOUND,
+            409: OpenApiResponse(ErrorSerializer, description="同名产品已存在"),
+        },
+    ),
+    partial_update=extend_schema(
+        summary="修改产品",
+        description=(
+            "修改本服务商的一项产品，只需提交要修改的字段；校验同添加产品。其他服务商的产品"
+            "返回 404。" + NOT_A_PROVIDER
+        ),
+        request=serializers.ProductUpdateSerializer,
+        responses={
+            200: serializers.ProductSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="同名产品已存在"),
+        },
+    ),
+    destroy=extend_schema(
+        summary="删除产品",
+        description="删除本服务商的一项产品；其他服务商的产品返回 404。" + NOT_A_PROVIDER,
+        responses={204: None},
+    ),
+)
+class OwnProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SignedInViewSet):
+    """The signed-in provider's products, written through the library's product services."""
+
+    schema = AutoSchema()
+    serializer_class = serializers.ProductSerializer
+    pagination_class = OwnProductPagination
+    parser_classes = [BoundedJSONParser]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Product.objects.none()
+        return selectors.own_products(selectors.own_provider(user=self.request.user))
+
+    def get_object(self) -> Product:
+        pk = parse_id_or_none(self.kwargs["pk"])
+        if pk is None:
+            selectors.own_provider(user=self.request.user)  # not a provider: 404 all the same
+            raise exceptions.NotFound("没有找到该产品")
+        return selectors.own_product(user=self.request.user, pk=pk)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "scene_names": selectors.scene_names()}
+
+    def _answer(self, product: Product, code: int = status.HTTP_200_OK) -> Response:
+        data = serializers.ProductSerializer(product, context=self.get_serializer_context()).data
+        return Response(data, status=code)
+
+    def create(self, request: Request) -> Response:
+        provider = selectors.own_provider(user=self.request.user)
+        payload = serializers.ProductInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        product = services.product_add(
+            actor=self.request.user,
+            provider_id=provider.pk,
+            data=services.ProductData(**{"description": "", **payload.validated_data}),
+        )
+        return self._answer(product, status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        product = self.get_object()
+        payload = serializers.ProductUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        current = {
+            "name": product.name,
+            "scenes": product.scenes,
+            "price_min": product.price_min,
+            "price_max": product.price_max,
+            "description": product.description,
+        }
+        data = services.ProductData(**{**current, **payload.validated_data})
+        return self._answer(
+            services.product_edit(actor=self.request.user, product_id=product.pk, data=data)
+        )
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        product = self.get_object()
+        services.product_delete(actor=self.request.user, product_id=product.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
