@@ -36,18 +36,6 @@ DECLARED = dict.fromkeys(pipeline.DECLARATION, True)
 CHECKED = dict.fromkeys(pipeline.CHECKLIST, True)
 
 
-@pytest.fixture(autouse=True)
-def private_root(settings, tmp_path):
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-
-
-@pytest.fixture
-def firm(enterprise, district):
-    enterprise.district = district
-    enterprise.save()
-    return enterprise
-
-
 @pytest.fixture
 def library(city, provider):
     return LibraryEntryFactory(city=city, provider=provider)

@@ -18,18 +18,6 @@ from tests.providers.factories import LibraryEntryFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def private_root(settings, tmp_path):
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-
-
-@pytest.fixture
-def firm(enterprise, district):
-    enterprise.district = district
-    enterprise.save()
-    return enterprise
-
-
 def move_url(project, move):
     return reverse("projects:project_move", args=[project.pk, move])
 
