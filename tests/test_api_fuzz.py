@@ -63,7 +63,10 @@ CONFIG = {
         #   JPG, PNG or PDF (recognised by its content) for a question or scene of the indicator,
         #   a project document a PDF, JPG, PNG, XLSX or DOCX for a stage the project has reached;
         # - as_of may not be later than today, a bound that moves daily;
-        # - an enterprise's sub-industry must be one of its city's (a code the schema cannot list).
+        # - an enterprise's sub-industry must be one of its city's (a code the schema cannot list);
+        # - a pipeline move must suit the project's stage and the caller's role, and its input
+        #   the project (documents uploaded, a provider active in the city's library, amounts
+        #   within the contract or the entitlement); an application, an enterprise without one.
         {
             "include-name-regex": (
                 "^(POST /api/v1/scoring/preview/"
@@ -74,6 +77,8 @@ CONFIG = {
                 "|POST /api/v1/imports/"
                 "|POST /api/v1/assessments/{assessment_pk}/evidence/"
                 "|POST /api/v1/projects/{project_pk}/documents/"
+                "|POST /api/v1/projects/"
+                "|POST /api/v1/projects/{id}/[a-z-]+/"
                 "|GET /api/v1/cities/{code}/(compliance|funnel)/)$"
             ),
             "checks": {"positive_data_acceptance": {"enabled": False}},
