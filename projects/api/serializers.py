@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
@@ -100,10 +100,15 @@ def move_path(move: rules.Move) -> str:
     return move.value.replace("_", "-")
 
 
-class AllowedMoveSerializer(serializers.Serializer):
-    move = serializers.CharField(help_text="操作代码，如 select_provider")
-    label = serializers.CharField(help_text="操作名称")
-    url = serializers.CharField(help_text="执行该操作的地址（POST）")
+ALLOWED_MOVE = inline_serializer(
+    "AllowedMove",
+    {
+        "move": serializers.CharField(help_text="操作代码，如 select_provider"),
+        "label": serializers.CharField(help_text="操作名称"),
+        "url": serializers.CharField(help_text="执行该操作的地址（POST）"),
+    },
+    many=True,
+)
 
 
 class SceneSerializer(serializers.Serializer):
@@ -169,7 +174,7 @@ class ProjectDetailSerializer(ProjectSerializer):
             for s, t in rules.missing_documents(selectors.reached_stages(project), present)
         ]
 
-    @extend_schema_field(AllowedMoveSerializer(many=True))
+    @extend_schema_field(ALLOWED_MOVE)
     def get_allowed_moves(self, project: Project) -> list[dict[str, str]]:
         request = self.context.get("request")
         if request is None:
@@ -307,12 +312,11 @@ class MoneyField(serializers.Field):
     sme_pilot.inputs.parse_number (bounded, no exponent, never a float in between)."""
 
     def to_internal_value(self, data: Any) -> Decimal:
+        name = self.field_name or "amount"
         try:
-            return parse_number(
-                data, field=self.field_name, max_digits=MONEY_DIGITS, decimal_places=2
-            )
+            return parse_number(data, field=name, max_digits=MONEY_DIGITS, decimal_places=2)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict[self.field_name]) from None
+            raise serializers.ValidationError(exc.message_dict[name]) from None
 
     def to_representation(self, value: Any) -> str:
         return str(value)

@@ -232,14 +232,16 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SignedInV
         uscc = data.get("enterprise")
         enterprise_id = None
         if uscc:
-            enterprise_id = city_selectors.enterprise_get_visible(user=request.user, uscc=uscc).pk
+            enterprise_id = city_selectors.enterprise_get_visible(
+                user=self.request.user, uscc=uscc
+            ).pk
         project = pipeline.apply(
-            actor=request.user,
+            actor=self.request.user,
             enterprise_id=enterprise_id,
             declaration={key: bool(data.get(key)) for key in pipeline.DECLARATION},
             comment=data.get("comment", ""),
         )
-        found = selectors.project_get_visible(user=request.user, pk=project.pk)
+        found = selectors.project_get_visible(user=self.request.user, pk=project.pk)
         return Response(self.get_serializer(found).data, status=status.HTTP_201_CREATED)
 
     def perform_move(
