@@ -69,6 +69,9 @@ CONFIG = {
         # - an enterprise's sub-industry must be one of its city's (a code the schema cannot list);
         # - a product's scenes must be scene codes of the indicator edition, its name unique
         #   among the provider's products; a contact phone number needs at least seven digits.
+        # - a pipeline move must suit the project's stage and the caller's role, and its input
+        #   the project (documents uploaded, a provider active in the city's library, amounts
+        #   within the contract or the entitlement); an application, an enterprise without one.
         {
             "include-name-regex": (
                 "^(POST /api/v1/scoring/preview/"
@@ -82,10 +85,21 @@ CONFIG = {
                 "|PATCH /api/v1/providers/me/"
                 "|POST /api/v1/providers/me/products/"
                 "|PATCH /api/v1/providers/me/products/{id}/"
+                "|POST /api/v1/projects/"
+                "|POST /api/v1/projects/{id}/[a-z-]+/"
                 "|GET /api/v1/cities/{code}/(compliance|funnel)/"
                 "|GET /api/v1/projects/)$"
             ),
             "checks": {"positive_data_acceptance": {"enabled": False}},
+        },
+        # These pipeline moves take the very input another move takes (a comment, or a required
+        # reason: projects.api.serializers), which that move's coverage phase already checks.
+        {
+            "include-name-regex": (
+                "^POST /api/v1/projects/{id}/(district-review-(application|acceptance)"
+                "|approve-filing|reject|return-filing)/$"
+            ),
+            "phases": {"coverage": {"enabled": False}},
         },
     ],
 }

@@ -161,6 +161,20 @@ def _document_upload() -> dict[str, Any]:
     }
 
 
+DECLARED = {"registered_locally": True, "good_credit": True, "no_violations": True, "pledge": True}
+
+
+def _apply_for(enterprise: str) -> Callable[[Any], dict[str, Any]]:
+    """An application to the pool naming `enterprise` (its USCC), the declaration confirmed."""
+    return lambda w: {"enterprise": attrgetter(enterprise)(w).uscc, **DECLARED}
+
+
+def _move(move: str, expect: str, **data: Any) -> Entry:
+    """A pipeline move on A1's project (at 已选定服务商, no filing yet) with well-formed input:
+    the role check (403) and the stage table (409) answer, or the move is made (rolled back)."""
+    return E(f"project-{move}", expect, "POST", **PROJECT, data=data, json=True)
+
+
 def _report_request(kind: str, assessment: str = "sub_a1") -> dict[str, Any]:
     """POST data of a report request (city A, the given assessment of A1), labelled by kind."""
 
@@ -468,6 +482,39 @@ MATRIX: list[Entry] = [
       project_pk="project.pk", pk="project_doc.pk"),
     E("project-document-download", "403 200 404 200 404 200 404 200 200 200 200 200",
       project_pk="project.pk", pk="project_doc.pk"),
+    # Pipeline moves on A1's project. Out of scope 404 (a provider diagnoses only what the city
+    # named it for), a role that never makes the move 403, a move the stage does not allow 409.
+    #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("project-list",          "403 409 201 403 403 400 400 403 403 403 403 403", "POST",
+      data=DECLARED, json=True, label="own"),
+    E("project-list",          "403 404 201 403 404 201 404 403 403 404 404 403", "POST",
+      data=_apply_for("ent2"), json=True, label="ent2"),
+    _move("district-review-application",
+          "403 403 404 403 404 403 404 403 403 409 403 403"),
+    _move("admit",             "403 403 404 403 404 409 404 403 403 403 403 403"),
+    _move("reject",            "403 403 404 403 404 409 404 403 403 409 403 403", comment="矩阵"),
+    _move("diagnose",          "403 403 404 403 404 409 404 403 403 403 404 403",
+          scenes=["S01"]),
+    _move("select-provider",   "403 409 404 403 404 403 404 403 403 403 403 403", provider=1),
+    _move("file-contract",     "403 400 404 403 404 403 404 403 403 403 403 403",
+          contract_no="HT-1", signed_on="2025-04-01", contract_amount="1000.00",
+          planned_completion_on="2025-10-01", software="800"),
+    _move("approve-filing",    "403 403 404 403 404 409 404 403 403 403 403 403"),
+    _move("return-filing",     "403 403 404 403 404 409 404 403 403 403 403 403", comment="矩阵"),
+    _move("complete",          "403 409 404 403 404 403 404 403 403 403 403 403"),
+    _move("apply-acceptance",  "403 409 404 403 404 403 404 403 403 403 403 403", satisfaction=5),
+    _move("district-review-acceptance",
+          "403 403 404 403 404 403 404 403 403 409 403 403"),
+    _move("schedule-acceptance",
+          "403 403 404 403 404 409 404 403 403 403 403 403", on="2030-01-02"),
+    _move("accept",            "403 403 404 403 404 409 404 403 403 403 403 403",
+          systems_in_use=True, contract_genuine=True, invoices_genuine=True,
+          dossier_complete=True),
+    _move("fail-acceptance",   "403 403 404 403 404 409 404 403 403 403 403 403",
+          rectification="矩阵"),
+    _move("approve-subsidy",   "403 403 404 403 404 409 404 403 403 403 403 403", central="1"),
+    _move("pay-subsidy",       "403 403 404 403 404 409 404 403 403 403 403 403", central="1"),
+    _move("withdraw",          "403 200 404 403 404 200 404 403 403 403 403 403", comment="矩阵"),
     E("library-entry-list",    "403 200 200 200 200 200 200 200 200 200 200 200"),
     E("library-entry-detail",  "403 200 200 200 404 200 404 200 200 200 404 200", **LIBRARY),
     E("library-entry-status",  "403 403 403 403 404 200 404 403 403 403 404 403", "POST",

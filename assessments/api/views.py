@@ -38,7 +38,7 @@ from sme_pilot.inputs import BoundedJSONParser, parse_id_or_none
 from sme_pilot.observability import security_event
 from sme_pilot.openapi import VALIDATION_ERROR_RESPONSE, AutoSchema, ErrorSerializer
 
-from .. import indicators, scoring, selectors, services
+from .. import evidence, indicators, scoring, selectors, services
 from ..models import Assessment, Evidence
 from . import filters, serializers
 
@@ -509,7 +509,7 @@ class EvidenceViewSet(SignedInViewSet):
     @extend_schema(
         summary="下载佐证材料",
         description="以附件形式下载原文件（原文件名、识别出的类型），不在您范围内的评测返回 404。",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={(200, kind): OpenApiTypes.BINARY for kind in evidence.CONTENT_TYPES},
     )
     def download(self, request: Request, assessment_pk: str, pk: str) -> HttpResponseBase:
         row = self.get_object()

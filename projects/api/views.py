@@ -1,6 +1,8 @@
-"""Project API: the scoped project list and detail (一企一档), and each project's documents
-(list, multipart upload, download, delete) through the same selectors and services as the
-pages. Out of scope is 404."""
+"""Project API: the scoped project list and detail (一企一档), the application and every
+pipeline move (one POST action per move, each with its strict input serializer, all through
+`pipeline.perform`), and each project's documents (list, multipart upload, download, delete),
+through the same selectors and services as the pages. Out of scope is 404, a role that may not
+make the move 403, a move the project's stage does not allow 409, bad input 400."""
 
 from __future__ import annotations
 
@@ -8,23 +10,32 @@ from typing import Any
 
 from django.http import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, status
+from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.requests import SignedInViewSet
+from assessments.api.serializers import StrictInputSerializer
+from cities import selectors as city_selectors
 from sme_pilot.api import CursorPagination
 from sme_pilot.downloads import private_file_response
 from sme_pilot.inputs import MAX_ID, BoundedJSONParser, parse_id_or_none
 from sme_pilot.observability import security_event
-from sme_pilot.openapi import VALIDATION_ERROR_RESPONSE, AutoSchema
+from sme_pilot.openapi import VALIDATION_ERROR_RESPONSE, AutoSchema, ErrorSerializer
 
 from .. import rules
 from ..models import DOCUMENT_KINDS, Project, ProjectDocument
 from ..selectors import projects as selectors
 from ..services import documents as services
+from ..services import pipeline
 from . import serializers
 
 
@@ -84,6 +95,111 @@ def _project(user: object, raw: str) -> Project:
     return selectors.project_get_visible(user=user, pk=pk)
 
 
+Move = pipeline.Move
+
+# Every move but the application: its input, and who makes it when (the stage table decides).
+MOVES: dict[Move, tuple[type[StrictInputSerializer], str]] = {
+    Move.DISTRICT_REVIEW_APPLICATION: (
+        serializers.CommentInputSerializer,
+        "区县管理员对本区县企业的入库申请进行初审，通过后交城市管理员决定是否入库。",
+    ),
+    Move.ADMIT: (
+        serializers.AdmitInputSerializer,
+        "城市管理员在区县初审后将项目入库，可指定负责诊断的服务商（须在本市服务商库中“在库”）；"
+        "不指定则由城市服务机构诊断。",
+    ),
+    Move.REJECT: (
+        serializers.ReasonInputSerializer,
+        "不予入库（未入库），须写明原因：区县管理员在初审时或城市管理员决定时。",
+    ),
+    Move.DIAGNOSE: (
+        serializers.DiagnoseInputSerializer,
+        "城市指定的诊断服务商（或城市管理员代城市服务机构）提交诊断：须先上传诊断报告，"
+        "写明改造场景，可关联一次改造前评测。",
+    ),
+    Move.SELECT_PROVIDER: (
+        serializers.SelectProviderInputSerializer,
+        "企业从本市服务商库中选择一家“在库”的服务商。",
+    ),
+    Move.FILE_CONTRACT: (
+        serializers.FileContractInputSerializer,
+        "企业提交合同备案：合同编号、签订日期、金额、计划完工日期与各类投资明细"
+        "（合计不超过合同金额），须先上传合同文件；被退回后按同样方式重新提交。",
+    ),
+    Move.APPROVE_FILING: (
+        serializers.CommentInputSerializer,
+        "城市管理员审核通过企业提交的合同备案。",
+    ),
+    Move.RETURN_FILING: (
+        serializers.ReasonInputSerializer,
+        "城市管理员退回合同备案，须写明退回原因，企业据此修改后重新提交。",
+    ),
+    Move.COMPLETE: (serializers.CommentInputSerializer, "企业申报改造完工。"),
+    Move.APPLY_ACCEPTANCE: (
+        serializers.ApplyAcceptanceInputSerializer,
+        "企业在完工后申请验收并为服务商评分：须先上传发票、付款凭证和项目总结，"
+        "并提交改造后自评；验收未通过后可再申请一次。",
+    ),
+    Move.DISTRICT_REVIEW_ACCEPTANCE: (
+        serializers.CommentInputSerializer,
+        "区县管理员对本区县企业的验收申请进行初审。",
+    ),
+    Move.SCHEDULE_ACCEPTANCE: (
+        serializers.ScheduleAcceptanceInputSerializer,
+        "城市管理员安排现场验收日期（今天到一年以内）。",
+    ),
+    Move.ACCEPT: (
+        serializers.AcceptInputSerializer,
+        "城市管理员确认验收通过：全部核查项通过，且完工以来有经现场评定员确认的改造后评测，"
+        "等级不低于验收要求（2 级）。",
+    ),
+    Move.FAIL_ACCEPTANCE: (
+        serializers.FailAcceptanceInputSerializer,
+        "城市管理员确认验收未通过，写明整改事项并记录核查结果；项目可再申请验收一次。",
+    ),
+    Move.APPROVE_SUBSIDY: (
+        serializers.ApproveSubsidyInputSerializer,
+        "城市管理员核定奖补金额，分中央资金和地方资金，合计大于 0 且不超过按本市奖补政策"
+        "可获得的上限。",
+    ),
+    Move.PAY_SUBSIDY: (
+        serializers.PaySubsidyInputSerializer,
+        "城市管理员记录奖补拨付，中央与地方拨付合计须等于核定金额。",
+    ),
+    Move.WITHDRAW: (
+        serializers.ReasonInputSerializer,
+        "项目在验收通过前退出，须写明退出原因。",
+    ),
+}
+
+MOVE_RESPONSES = {
+    200: serializers.ProjectDetailSerializer,
+    409: OpenApiResponse(ErrorSerializer, description="项目当前所处阶段不允许此操作（说明原因）"),
+}
+
+
+def _move_action(move: Move) -> Any:
+    """The POST action for one move: parse its input, then `pipeline.perform` decides."""
+    payload_class, description = MOVES[move]
+
+    def act(self: ProjectViewSet, request: Request, pk: str) -> Response:
+        return self.perform_move(move, payload_class, pk)
+
+    act.__name__ = act.__qualname__ = move.value
+    path = serializers.move_path(move)
+    routed = action(detail=True, methods=["post"], url_path=path, url_name=path)(act)
+    return extend_schema(
+        summary=rules.MOVE_LABELS[move],
+        description=(
+            f"{description}不在您范围内的项目返回 404，您的角色不能执行此操作返回 403，"
+            "项目当前阶段不允许返回 409（说明原因），输入无效返回 400（指明字段）；"
+            "成功时返回更新后的项目详情。"
+        ),
+        request=payload_class,
+        responses=MOVE_RESPONSES,
+    )(routed)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="改造项目列表",
@@ -97,8 +213,9 @@ def _project(user: object, raw: str) -> Project:
     retrieve=extend_schema(
         summary="改造项目详情（一企一档）",
         description=(
-            "项目信息、各阶段日期、投资明细（是否计入奖补）与尚缺的材料；"
-            "不在您范围内的项目返回 404。"
+            "项目信息、各阶段日期、投资明细（是否计入奖补）、尚缺的材料、办理中的状态"
+            "（合同备案审核、验收次数与核查结果、整改事项），以及您现在可以执行的操作"
+            "（allowed_moves）；不在您范围内的项目返回 404。"
         ),
     ),
 )
@@ -119,9 +236,60 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SignedInV
         return _project(self.request.user, self.kwargs["pk"])
 
     def get_serializer_class(self) -> Any:
-        if self.action == "retrieve":
-            return serializers.ProjectDetailSerializer
-        return serializers.ProjectSerializer
+        if self.action == "list":
+            return serializers.ProjectSerializer
+        return serializers.ProjectDetailSerializer
+
+    @extend_schema(
+        summary="申报入库",
+        description=(
+            "企业为本企业申报改造项目入库，或城市管理员为本市企业录入申报（enterprise 填统一社会"
+            "信用代码）；须确认全部四项资格承诺。每家企业本期试点只能申报一个项目，重复申报返回"
+            " 409；不在您范围内的企业返回 404，其他角色返回 403。成功时返回新建的项目详情。"
+        ),
+        request=serializers.ApplyInputSerializer,
+        responses={
+            201: serializers.ProjectDetailSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="企业不存在或不在您的范围内"),
+            409: OpenApiResponse(ErrorSerializer, description="该企业本期试点已申报改造项目"),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        payload = serializers.ApplyInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        uscc = data.get("enterprise")
+        enterprise_id = None
+        if uscc:
+            enterprise_id = city_selectors.enterprise_get_visible(
+                user=self.request.user, uscc=uscc
+            ).pk
+        project = pipeline.apply(
+            actor=self.request.user,
+            enterprise_id=enterprise_id,
+            declaration={key: bool(data.get(key)) for key in pipeline.DECLARATION},
+            comment=data.get("comment", ""),
+        )
+        found = selectors.project_get_visible(user=self.request.user, pk=project.pk)
+        return Response(self.get_serializer(found).data, status=status.HTTP_201_CREATED)
+
+    def perform_move(
+        self, move: Move, payload_class: type[StrictInputSerializer], pk: str
+    ) -> Response:
+        """Out of scope first (404, before the input is read), then the input's shape (400),
+        then the service: role (403), stage (409), the move's own rules (400)."""
+        project = self.get_object()
+        payload = payload_class(data=self.request.data)
+        payload.is_valid(raise_exception=True)
+        moved = pipeline.perform(
+            actor=self.request.user, project_id=project.pk, move=move, data=payload.validated_data
+        )
+        return Response(self.get_serializer(moved).data)
+
+
+# One action per move, named by the move's code: POST /api/v1/projects/{id}/select-provider/ …
+for _move in MOVES:
+    setattr(ProjectViewSet, _move.value, _move_action(_move))
 
 
 @extend_schema_view(

@@ -479,9 +479,11 @@ def _checked_contract(contract: Contract) -> tuple[str, Decimal, dict[str, Decim
         errors["signed_on"] = "合同签订日期不能早于 2000 年"
     if planned is None:
         errors["planned_completion_on"] = "请填写计划完工日期"
-    elif signed is not None and planned < signed:
+    elif signed is None or "signed_on" in errors:
+        pass  # judged against a valid signing date only
+    elif planned < signed:
         errors["planned_completion_on"] = "计划完工日期不能早于合同签订日期"
-    elif signed is not None and planned > rules.add_months(signed, 12 * MAX_PLAN_YEARS):
+    elif planned > rules.add_months(signed, 12 * MAX_PLAN_YEARS):
         errors["planned_completion_on"] = f"计划完工日期不能晚于签订后 {MAX_PLAN_YEARS} 年"
     amount = rules.ZERO
     try:

@@ -259,6 +259,7 @@ def test_contract_lines_above_the_amount_and_other_bad_contracts(selected, enter
         (contract(amount="1e20"), "合同金额超出范围"),
         (contract(contract_no=""), "请填写合同编号"),
         (contract(signed_on=today + dt.timedelta(days=1)), "不能晚于今天"),
+        (contract(signed_on=dt.date(9999, 12, 31)), "不能晚于今天"),
         (contract(planned_completion_on=today - dt.timedelta(days=1)), "不能早于合同签订日期"),
     ]
     for value, message in bad:
