@@ -3,8 +3,9 @@
 The shared helpers (Plan, Context, Scope, `fetch_by`) and the planners of cities' own kinds;
 other apps' planners use the same helpers (e.g. `assessments.imports.plan_levels`).
 
-Reads only, in a fixed number of bulk queries per kind (keys are fetched in chunks, so the count
-grows by one query per few thousand rows at most, never by one per row).
+Reads only, in a fixed number of bulk queries per kind (on PostgreSQL one query per look-up, the
+keys in one array; elsewhere keys are fetched in chunks, so the count grows by one query per few
+thousand rows at most), never one per row.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from django.db import connection, models
+from django.db.models import F, Lookup
 
 from cities.models import District, Enterprise, PilotBatch, PilotCity, Province, SubIndustry
 
@@ -98,11 +100,32 @@ def chunk_size() -> int:
     return min(limit - 10, 5000) if limit else 5000
 
 
+class _AnyOf(Lookup):  # type: ignore[type-arg]
+    """`<column> = ANY(%s)`: every key in one array parameter (PostgreSQL).
+
+    Used directly as a filter expression, never registered: a `__in` of thousands of keys costs
+    a placeholder, a preparation and a parse each, and the keys come in chunks.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*params, self.rhs]
+
+
 def fetch_by(
     queryset: models.QuerySet[Any], lookup: str, keys: Iterable[Any], fields: list[str]
 ) -> Iterator[dict[str, Any]]:
-    """`queryset.filter(<lookup>__in=keys).values(*fields)`, a chunk of keys per query."""
+    """`queryset.filter(<lookup>__in=keys).values(*fields)`: on PostgreSQL one query with the
+    keys as an array, elsewhere a chunk of keys per query."""
     ordered = sorted(set(keys))
+    if not ordered:
+        return
+    if connection.vendor == "postgresql":
+        yield from queryset.filter(_AnyOf(F(lookup), ordered)).values(*fields)
+        return
     size = chunk_size()
     for start in range(0, len(ordered), size):
         yield from queryset.filter(**{f"{lookup}__in": ordered[start : start + size]}).values(
