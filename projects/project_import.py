@@ -28,7 +28,7 @@ from django.utils import timezone
 from assessments.models import Assessment, Method, Purpose, State
 from cities.imports import registry
 from cities.imports.columns import CellError, Column, KindSpec, iso_date, text, uscc
-from cities.imports.plans import Context, Plan, attnames, fetch_by
+from cities.imports.plans import Context, Plan, attnames, fetch_by, key_chunks, keys_in
 from cities.imports.results import ParsedRow, quote
 from cities.models import Enterprise, PilotCity
 from providers.models import LibraryEntry, Provider
@@ -220,6 +220,7 @@ class _FollowUp:
     actor_id: int | None
     lines: dict[int, dict[str, Decimal]]  # enterprise id -> category -> amount (changed ones)
     events: dict[int, str]  # enterprise id -> furthest stage, for every written project
+    replaced: list[int]  # ids of existing projects whose lines are replaced (new ones have none)
 
     def __call__(self) -> None:
         touched = set(self.lines) | set(self.events)
@@ -229,10 +230,8 @@ class _FollowUp:
                 Project.objects.all(), "enterprise_id", touched, ["id", "enterprise_id"]
             )
         }
-        changed_lines = [project_ids[e] for e in self.lines]
-        for start in range(0, len(changed_lines), 5000):
-            batch = changed_lines[start : start + 5000]
-            InvestmentLine.objects.filter(project_id__in=batch).delete()
+        for chunk in key_chunks(self.replaced):
+            InvestmentLine.objects.filter(keys_in("project_id", chunk)).delete()
         _insert(
             InvestmentLine,
             ("project_id", "category", "amount"),
@@ -339,6 +338,7 @@ def plan_projects(rows: list[ParsedRow], ctx: Context) -> Plan:
     plan = Plan(Project, update_fields=PROJECT_FIELDS)
     lines_to_write: dict[int, dict[str, Decimal]] = {}
     events: dict[int, str] = {}
+    replaced: list[int] = []
     today = timezone.localdate(ctx.now)
     for row in rows:
         errors_before = len(ctx.errors)
@@ -370,9 +370,13 @@ def plan_projects(rows: list[ParsedRow], ctx: Context) -> Plan:
         if len(plan.updates) + len(plan.creates) > before:
             if lines_changed:
                 lines_to_write[enterprise["id"]] = amounts
+                if current is not None:
+                    replaced.append(current["id"])
             stage = rules.furthest_stage(_dates(v), today)
             events[enterprise["id"]] = stage.value if stage is not None else ""
-    plan.then = _FollowUp(now=ctx.now, actor_id=ctx.actor_id, lines=lines_to_write, events=events)
+    plan.then = _FollowUp(
+        now=ctx.now, actor_id=ctx.actor_id, lines=lines_to_write, events=events, replaced=replaced
+    )
     return plan
 
 

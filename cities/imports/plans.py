@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from django.db import connection, models
-from django.db.models import F, Lookup
+from django.db.models import F, Lookup, Q
 
 from cities.models import District, Enterprise, PilotBatch, PilotCity, Province, SubIndustry
 
@@ -115,22 +115,29 @@ class _AnyOf(Lookup):  # type: ignore[type-arg]
         return f"{lhs} = ANY(%s)", [*params, self.rhs]
 
 
+def key_chunks(keys: Iterable[Any]) -> Iterator[list[Any]]:
+    """The distinct keys, sorted, in as many chunks as one statement may take: one on PostgreSQL
+    (see `keys_in`), a few thousand keys each elsewhere. Nothing for no keys."""
+    ordered = sorted(set(keys))
+    size = len(ordered) if connection.vendor == "postgresql" else chunk_size()
+    for start in range(0, len(ordered), size or 1):
+        yield ordered[start : start + size]
+
+
+def keys_in(lookup: str, keys: list[Any]) -> Q | _AnyOf:
+    """A filter for rows whose `lookup` is one of `keys` (a chunk of `key_chunks`)."""
+    if connection.vendor == "postgresql":
+        return _AnyOf(F(lookup), keys)
+    return Q(**{f"{lookup}__in": keys})
+
+
 def fetch_by(
     queryset: models.QuerySet[Any], lookup: str, keys: Iterable[Any], fields: list[str]
 ) -> Iterator[dict[str, Any]]:
     """`queryset.filter(<lookup>__in=keys).values(*fields)`: on PostgreSQL one query with the
     keys as an array, elsewhere a chunk of keys per query."""
-    ordered = sorted(set(keys))
-    if not ordered:
-        return
-    if connection.vendor == "postgresql":
-        yield from queryset.filter(_AnyOf(F(lookup), ordered)).values(*fields)
-        return
-    size = chunk_size()
-    for start in range(0, len(ordered), size):
-        yield from queryset.filter(**{f"{lookup}__in": ordered[start : start + size]}).values(
-            *fields
-        )
+    for chunk in key_chunks(keys):
+        yield from queryset.filter(keys_in(lookup, chunk)).values(*fields)
 
 
 def _cities_by_code(rows: list[ParsedRow], column: str) -> dict[str, int]:

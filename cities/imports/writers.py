@@ -139,7 +139,13 @@ def _column(f: models.Field[Any, Any]) -> str:
     return f.column
 
 
-def _copy(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def _copy(
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    json_columns: Sequence[int] = (),
+) -> None:
+    """COPY `rows` into `table`; `json_columns` are the positions of its JSON columns."""
     qn = connection.ops.quote_name
     sql = f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
     # The raw psycopg cursor bypasses Django's error translation: restore it, so a unique
@@ -149,8 +155,21 @@ def _copy(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
         connection.cursor() as cursor,
         cursor.cursor.copy(sql) as copy,  # type: ignore[attr-defined]
     ):
+        write = copy.write_row
+        if not json_columns:
+            for row in rows:
+                write(row)
+            return
         for row in rows:
-            copy.write_row([_adapt(v) for v in row])
+            values = list(row)
+            for index in json_columns:
+                values[index] = _adapt(values[index])
+            write(values)
+
+
+def _json_columns(fields: Sequence[models.Field[Any, Any]]) -> list[int]:
+    """Positions of the JSON columns among `fields` (their values need psycopg's Jsonb)."""
+    return [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
 
 
 def _adapt(value: Any) -> Any:
@@ -181,7 +200,13 @@ def _pg_insert(
         row[pk.attname] = pk_value
     fields = meta.concrete_fields
     names = [_column(f) for f in fields]
-    _copy(meta.db_table, names, [[r[f.attname] for f in fields] for r in rows])
+    getters = [itemgetter(f.attname) for f in fields]
+    _copy(
+        meta.db_table,
+        names,
+        [[get(r) for get in getters] for r in rows],
+        _json_columns(fields),
+    )
     _pg_history(model, rows, actor=actor, reason=reason, now=now, kind=HISTORY_CREATED)
 
 
@@ -206,7 +231,13 @@ def _pg_update(
             f"CREATE TEMPORARY TABLE {temp} AS SELECT {', '.join(qn(c) for c in cols)} "  # noqa: S608
             f"FROM {table} WITH NO DATA"
         )
-    _copy("import_update", cols, [[r[pk.attname], *(r[a] for a in fields)] for r in rows])
+    copied = [pk, *(by_attname[a] for a in fields)]
+    _copy(
+        "import_update",
+        cols,
+        [[r[pk.attname], *(r[a] for a in fields)] for r in rows],
+        _json_columns(copied),
+    )
     assignments = ", ".join(f"{qn(c)} = t.{qn(c)}" for c in cols[1:])
     with connection.cursor() as cursor:
         cursor.execute(
@@ -230,4 +261,9 @@ def _pg_history(
         return
     history_model = get_history_model_for_model(model)
     names, getters = _history_columns(model, actor=actor, reason=reason, now=now, kind=kind)
-    _copy(history_model._meta.db_table, names, [[g(r) for g in getters] for r in rows])
+    json_columns = _json_columns(
+        [f for f in history_model._meta.concrete_fields if not f.primary_key]
+    )
+    _copy(
+        history_model._meta.db_table, names, [[g(r) for g in getters] for r in rows], json_columns
+    )
