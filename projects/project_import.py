@@ -64,8 +64,15 @@ PROJECT_FIELDS: Final = (
 CONTRACT_FIELDS: Final = ("contract_no", "contract_amount", "planned_completion_on")
 
 
+# Plain amounts ("1234", "1234.5", "1234.56") that `parse_number` accepts as they are: read
+# directly. Anything else (signs, spaces, more digits or decimals) goes the whole way.
+_PLAIN_MONEY: Final = re.compile(rf"[0-9]{{1,{MONEY_DIGITS - 2}}}(?:\.[0-9]{{1,2}})?\Z")
+
+
 def money(value: str) -> Decimal:
     """Yuan, at most 2 decimals, never negative (read through `sme_pilot.inputs`)."""
+    if _PLAIN_MONEY.match(value):
+        return Decimal(value).quantize(rules.CENT)
     if value.lstrip().startswith("-"):
         raise CellError(f"金额{quote(value)}不能为负数")
     try:

@@ -306,3 +306,52 @@ def test_the_command_reports_row_and_column_and_exits_1(enterprise, provider, po
     out = io.StringIO()
     call_command("import_data", "projects", str(path), "--dry-run", stdout=out)
     assert "created 1" in out.getvalue() and not Project.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0",
+        "7",
+        "007",
+        "1.5",
+        "1.50",
+        "0.01",
+        "999999999999.99",
+        "000000000001",
+        "1.",
+        ".5",
+        "1234567890123",
+        "1.234",
+        "+5",
+        "-0",
+        "-1.00",
+        " 12",
+        "1e3",
+        "１２",
+        "12,000",
+    ],
+)
+def test_a_plain_amount_is_read_as_the_full_number_parser_reads_it(text):
+    """`money` reads plain amounts directly (the import's hot path): the same Decimal, or the
+    same refusal, as `parse_number` and the negative check give."""
+    from django.core.exceptions import ValidationError
+
+    from projects.project_import import CellError, money
+    from projects.rules import CENT
+    from sme_pilot.inputs import parse_number
+
+    try:
+        if text.lstrip().startswith("-"):
+            raise ValueError
+        expected: Decimal | None = parse_number(
+            text, field="金额", max_digits=14, decimal_places=2
+        ).quantize(CENT)
+    except (ValidationError, ValueError):
+        expected = None
+    if expected is None:
+        with pytest.raises(CellError):
+            money(text)
+    else:
+        got = money(text)
+        assert (got, str(got)) == (expected, str(expected))
