@@ -112,7 +112,20 @@ class _AnyOf(Lookup):  # type: ignore[type-arg]
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", [*params, self.rhs]
+        cast, value = array_literal(self.rhs)
+        return f"{lhs} = ANY(%s{cast})", [*params, value]
+
+
+def array_literal(keys: list[Any]) -> tuple[str, Any]:
+    """Integer or text keys as one PostgreSQL array literal and its cast ("::bigint[]"); other
+    keys as they are, for psycopg to adapt. The literal is the same array, written in C-speed
+    string joins instead of psycopg's element-by-element dumping of a Python list."""
+    if all(type(k) is int for k in keys):
+        return "::bigint[]", "{" + ",".join(map(str, keys)) + "}"
+    if all(type(k) is str for k in keys):
+        quoted = (k.replace("\\", "\\\\").replace('"', '\\"') for k in keys)
+        return "::text[]", '{"' + '","'.join(quoted) + '"}'
+    return "", keys
 
 
 def key_chunks(keys: Iterable[Any]) -> Iterator[list[Any]]:
