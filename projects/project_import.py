@@ -25,7 +25,6 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils import timezone
 
-from assessments.models import Assessment, Method, Purpose, State
 from cities.imports import registry
 from cities.imports.columns import CellError, Column, KindSpec, iso_date, text, uscc
 from cities.imports.plans import Context, Plan, attnames, fetch_by, key_chunks, keys_in
@@ -44,6 +43,7 @@ from .models import (
     ProjectEvent,
     SubsidyRule,
 )
+from .selectors.after_levels import after_level, after_levels
 
 PROJECTS: Final = "projects"
 CHANGE_REASON: Final = "批量导入"
@@ -164,43 +164,6 @@ SPEC: Final = KindSpec(
 
 
 # --- what the database knows, fetched once per file ----------------------------------------
-
-
-def _after_levels(enterprise_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
-    """Each enterprise's confirmed on-site post assessments (§4.3), latest first."""
-    found: dict[int, list[dict[str, Any]]] = {}
-    rows = fetch_by(
-        Assessment.objects.filter(
-            state=State.CONFIRMED, method=Method.ONSITE, purpose=Purpose.POST
-        ),
-        "enterprise_id",
-        enterprise_ids,
-        ["id", "enterprise_id", "assessed_on", "confirmed_at", "level"],
-    )
-    for row in rows:
-        found.setdefault(row["enterprise_id"], []).append(row)
-    for assessments in found.values():
-        # The order of assessments.selectors.LATEST_FIRST (no confirmation time = earliest).
-        assessments.sort(
-            key=lambda a: (
-                a["assessed_on"],
-                a["confirmed_at"] is not None,
-                a["confirmed_at"] or dt.datetime.min.replace(tzinfo=dt.UTC),
-                a["id"],
-            ),
-            reverse=True,
-        )
-    return found
-
-
-def after_level(
-    assessments: list[dict[str, Any]], completed_on: dt.date, accepted_on: dt.date
-) -> int | None:
-    """The level of the latest one dated from `completed_on` to `accepted_on` inclusive."""
-    for a in assessments:
-        if completed_on <= a["assessed_on"] <= accepted_on:
-            return int(a["level"])
-    return None
 
 
 Policies = tuple[dict[int, int], dict[int, list[rules.SubsidyTerms]]]
@@ -339,7 +302,7 @@ def plan_projects(rows: list[ParsedRow], ctx: Context) -> Plan:
         )
     }
     accepted_usccs = {r.values["uscc"] for r in rows if r.has("uscc", "accepted_on")}
-    levels = _after_levels(e["id"] for u, e in enterprises.items() if u in accepted_usccs)
+    levels = after_levels(e["id"] for u, e in enterprises.items() if u in accepted_usccs)
     min_levels, policies = _policies(e["city_id"] for e in enterprises.values())
 
     plan = Plan(Project, update_fields=PROJECT_FIELDS)
