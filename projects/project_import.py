@@ -342,12 +342,26 @@ def plan_projects(rows: list[ParsedRow], ctx: Context) -> Plan:
                 lines_to_write[enterprise["id"]] = amounts
                 if current is not None:
                     replaced.append(current["id"])
-            stage = rules.furthest_stage(_dates(v), today)
-            events[enterprise["id"]] = stage.value if stage is not None else ""
+            events[enterprise["id"]] = furthest_stage(v, today)
     plan.then = _FollowUp(
         now=ctx.now, actor_id=ctx.actor_id, lines=lines_to_write, events=events, replaced=replaced
     )
     return plan
+
+
+# The stage dates from the last stage to the first, with each stage's value.
+_STAGES_LAST_FIRST: Final = tuple((rules.date_field(s), s.value) for s in reversed(rules.STAGES))
+
+
+def furthest_stage(values: dict[str, Any], today: dt.date) -> str:
+    """`rules.furthest_stage` of a row's parsed dates as of `today`, as its value ("" before the
+    application): the last stage whose date is on or before `today`. Read straight from the
+    cells (the event of every imported project needs it)."""
+    for name, stage in _STAGES_LAST_FIRST:
+        day = values.get(name)
+        if day is not None and day <= today:
+            return stage
+    return ""
 
 
 def _dates(values: dict[str, Any]) -> rules.Dates:

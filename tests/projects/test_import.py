@@ -355,3 +355,25 @@ def test_a_plain_amount_is_read_as_the_full_number_parser_reads_it(text):
     else:
         got = money(text)
         assert (got, str(got)) == (expected, str(expected))
+
+
+def test_the_event_stage_is_the_rules_furthest_stage():
+    """The import reads each event's stage straight from the cells: the same answer as
+    `rules.furthest_stage` for any dates, on any day."""
+    import random
+    from datetime import date, timedelta
+
+    from projects import rules
+    from projects.project_import import furthest_stage
+
+    rng = random.Random(13)
+    start = date(2024, 1, 1)
+    for _ in range(2000):
+        values = {
+            rules.date_field(s): start + timedelta(days=rng.randrange(400))
+            for s in rules.STAGES
+            if rng.random() < 0.6
+        }
+        today = start + timedelta(days=rng.randrange(400))
+        stage = rules.furthest_stage(rules.Dates(**values), today)
+        assert furthest_stage(values, today) == (stage.value if stage is not None else "")
