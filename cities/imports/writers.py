@@ -10,7 +10,7 @@ the transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -35,7 +35,8 @@ HISTORY_CHANGED = "~"
 def write_plan(plan: Plan, *, actor: User | None, reason: str, now: dt.datetime) -> None:
     if plan.before_write is not None:
         plan.before_write(plan)
-    creates = [_complete(plan.model, values, now) for values in plan.creates]
+    complete = _completer(plan.model, now)
+    creates = [complete(values) for values in plan.creates]
     updates = [_touch(plan.model, values, now) for values in plan.updates]
     fields = _changed_fields(plan)
     if connection.vendor == "postgresql":
@@ -75,21 +76,29 @@ def _changed_fields(plan: Plan) -> list[str]:
     return [*plan.update_fields, *auto_now]
 
 
-def _complete(
-    model: type[models.Model], values: dict[str, Any], now: dt.datetime
-) -> dict[str, Any]:
-    """Every column of a new row: given values, timestamps, then the fields' defaults."""
-    row: dict[str, Any] = {}
+def _completer(
+    model: type[models.Model], now: dt.datetime
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Every column of a new row: given values, timestamps, then the fields' defaults (worked
+    out once per plan; a callable default is still called for each row)."""
+    columns: list[tuple[str, Callable[[], Any] | None, Any]] = []
     for f in model._meta.concrete_fields:
         if f.primary_key:
             continue
-        if f.attname in values:
-            row[f.attname] = values[f.attname]
-        elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            row[f.attname] = now
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            columns.append((f.attname, None, now))
+        elif f.has_default() and callable(f.default):
+            columns.append((f.attname, f.get_default, None))
         else:
-            row[f.attname] = f.get_default()
-    return row
+            columns.append((f.attname, None, f.get_default()))
+
+    def complete(values: dict[str, Any]) -> dict[str, Any]:
+        return {
+            name: values[name] if name in values else (default() if default else constant)
+            for name, default, constant in columns
+        }
+
+    return complete
 
 
 def _touch(model: type[models.Model], values: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
@@ -170,13 +179,10 @@ def _pg_insert(
         row[pk.attname] = pk_value
     fields = meta.concrete_fields
     names = [_column(f) for f in fields]
-    getters = [itemgetter(f.attname) for f in fields]
-    _copy(
-        meta.db_table,
-        names,
-        [[get(r) for get in getters] for r in rows],
-        _json_columns(fields),
-    )
+    attnames = [f.attname for f in fields]
+    # itemgetter of several names returns a tuple (of one name, the bare value).
+    row_values = itemgetter(*attnames) if len(attnames) > 1 else lambda r: (r[attnames[0]],)
+    _copy(meta.db_table, names, [row_values(r) for r in rows], _json_columns(fields))
     _pg_history(model, ids, actor=actor, reason=reason, now=now, kind=HISTORY_CREATED)
 
 
