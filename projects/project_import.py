@@ -364,10 +364,12 @@ def furthest_stage(values: dict[str, Any], today: dt.date) -> str:
     return ""
 
 
+_DATE_KEYS: Final = frozenset(rules.DATE_FIELDS)  # every date of `rules.Dates`
+_CATEGORY_KEYS: Final = frozenset(CATEGORIES)
+
+
 def _dates(values: dict[str, Any]) -> rules.Dates:
-    return rules.Dates(
-        **{name: values.get(name) for name in (*DATE_FIELDS, "planned_completion_on")}
-    )
+    return rules.Dates(*map(values.get, rules.DATE_FIELDS))  # the fields in their order
 
 
 def _check_row(
@@ -381,7 +383,7 @@ def _check_row(
 ) -> int | None:
     """Report every rule the row breaks; return its provider's id (None: none or unknown)."""
     v = row.values
-    dates_parsed = all(name in v for name in (*DATE_FIELDS, "planned_completion_on"))
+    dates_parsed = v.keys() >= _DATE_KEYS
     if dates_parsed:
         for name, message in rules.date_errors(_dates(v)):
             ctx.error(row, name, message)
@@ -402,7 +404,7 @@ def _check_row(
                 ctx.error(row, name, f"填写了合同备案日期，必须填写{label}")
 
     amounts = _amounts(row)
-    if amounts and all(c in v for c in CATEGORIES):
+    if amounts and v.keys() >= _CATEGORY_KEYS:
         total = sum(amounts.values(), Decimal(0))
         if row.has("contract_amount") and total > v["contract_amount"]:
             ctx.error(
@@ -443,7 +445,7 @@ def _check_row(
         ctx.error(row, "accepted_on", f"改造后等级为 {level} 级，低于验收要求的 {min_level} 级")
     if approved and row.has("subsidy_central", "subsidy_local") and level is not None:
         granted = v["subsidy_central"] + v["subsidy_local"]
-        if all(c in v for c in CATEGORIES):
+        if v.keys() >= _CATEGORY_KEYS:
             eligible = rules.eligible_investment(amounts.items())
             limit = rules.entitlement(
                 terms, completed_on=completed_on, after_level=level, eligible=eligible
