@@ -25,7 +25,7 @@ from simple_history.utils import (
 
 from accounts.models import User
 
-from .plans import Plan
+from .plans import Plan, array_literal
 
 ORM_BATCH_SIZE = 500
 HISTORY_CREATED = "+"
@@ -264,10 +264,11 @@ def _pg_history(
     pk = model._meta.pk
     assert pk is not None
     key = f"t.{qn(_column(pk))}"
+    cast, array = array_literal(ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {qn(history_model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608
             f"SELECT {', '.join(values)} FROM {qn(model._meta.db_table)} AS t "
-            f"WHERE {key} = ANY(%s) ORDER BY {key}",
-            [*params, ids],
+            f"WHERE {key} = ANY(%s{cast}) ORDER BY {key}",
+            [*params, array],
         )
