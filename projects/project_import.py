@@ -62,6 +62,7 @@ PROJECT_FIELDS: Final = (
     "subsidy_local",
 )
 CONTRACT_FIELDS: Final = ("contract_no", "contract_amount", "planned_completion_on")
+_COPIED_FIELDS: Final = (*DATE_FIELDS, *CONTRACT_FIELDS)  # a project's columns taken as parsed
 
 
 # Plain amounts ("1234", "1234.5", "1234.56") that `parse_number` accepts as they are: read
@@ -320,7 +321,7 @@ def plan_projects(rows: list[ParsedRow], ctx: Context) -> Plan:
         if enterprise is None or not row.valid or len(ctx.errors) > errors_before:
             continue
         v = row.values
-        new: dict[str, Any] = {name: v.get(name) for name in (*DATE_FIELDS, *CONTRACT_FIELDS)}
+        new: dict[str, Any] = {name: v.get(name) for name in _COPIED_FIELDS}
         new.update(
             enterprise_id=enterprise["id"],
             provider_id=provider_id,
