@@ -176,6 +176,7 @@ def year(value: str) -> int:
     return int(value)
 
 
+@functools.lru_cache(maxsize=4096)  # the providers' codes repeat row after row
 def uscc(value: str) -> str:
     try:
         return uscc_rules.validate(value)

@@ -110,10 +110,10 @@ class _AnyOf(Lookup):  # type: ignore[type-arg]
     lookup_name = "any_of"
     prepare_rhs = False
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, params = self.process_lhs(compiler, connection)
         cast, value = array_literal(self.rhs)
-        return f"{lhs} = ANY(%s{cast})", [*params, value]
+        return f"{lhs} = ANY(%s{cast})", (*params, value)
 
 
 def array_literal(keys: list[Any]) -> tuple[str, Any]:
