@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from operator import mul
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 LENGTH = 18
 FORBIDDEN = frozenset("IOSVZ")
 _INDEX = {ch: i for i, ch in enumerate(ALPHABET)}
+_CHARACTERS = frozenset(ALPHABET)
 
 
 class USCCError(ValueError):
@@ -20,7 +23,9 @@ def normalize(raw: str) -> str:
 
 def check_character(first17: str) -> str:
     """The 18th character for the first 17 (which must already be valid alphabet characters)."""
-    total = sum(_INDEX[ch] * w for ch, w in zip(first17, WEIGHTS, strict=True))
+    if len(first17) != len(WEIGHTS):
+        raise ValueError(f"expected {len(WEIGHTS)} characters, got {len(first17)}")
+    total = sum(map(mul, map(_INDEX.__getitem__, first17), WEIGHTS))
     c = 31 - total % 31
     return ALPHABET[0 if c == 31 else c]
 
@@ -32,7 +37,7 @@ def validate(raw: str) -> str:
         raise USCCError("统一社会信用代码不能为空")
     if len(code) != LENGTH:
         raise USCCError(f"统一社会信用代码应为 18 位，实际为 {len(code)} 位")
-    bad = sorted({ch for ch in code if ch not in _INDEX})
+    bad = [] if _CHARACTERS.issuperset(code) else sorted({ch for ch in code if ch not in _INDEX})
     if bad:
         forbidden = [ch for ch in bad if ch in FORBIDDEN]
         if forbidden:

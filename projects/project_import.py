@@ -25,10 +25,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils import timezone
 
-from assessments.models import Assessment, Method, Purpose, State
 from cities.imports import registry
 from cities.imports.columns import CellError, Column, KindSpec, iso_date, text, uscc
-from cities.imports.plans import Context, Plan, attnames, fetch_by
+from cities.imports.plans import Context, Plan, attnames, fetch_by, key_chunks, keys_in
 from cities.imports.results import ParsedRow, quote
 from cities.models import Enterprise, PilotCity
 from providers.models import LibraryEntry, Provider
@@ -44,6 +43,7 @@ from .models import (
     ProjectEvent,
     SubsidyRule,
 )
+from .selectors.after_levels import after_level, after_levels
 
 PROJECTS: Final = "projects"
 CHANGE_REASON: Final = "批量导入"
@@ -62,10 +62,18 @@ PROJECT_FIELDS: Final = (
     "subsidy_local",
 )
 CONTRACT_FIELDS: Final = ("contract_no", "contract_amount", "planned_completion_on")
+_COPIED_FIELDS: Final = (*DATE_FIELDS, *CONTRACT_FIELDS)  # a project's columns taken as parsed
+
+
+# Plain amounts ("1234", "1234.5", "1234.56") that `parse_number` accepts as they are: read
+# directly. Anything else (signs, spaces, more digits or decimals) goes the whole way.
+_PLAIN_MONEY: Final = re.compile(rf"[0-9]{{1,{MONEY_DIGITS - 2}}}(?:\.[0-9]{{1,2}})?\Z")
 
 
 def money(value: str) -> Decimal:
     """Yuan, at most 2 decimals, never negative (read through `sme_pilot.inputs`)."""
+    if _PLAIN_MONEY.match(value):
+        return Decimal(value).quantize(rules.CENT)
     if value.lstrip().startswith("-"):
         raise CellError(f"金额{quote(value)}不能为负数")
     try:
@@ -159,43 +167,6 @@ SPEC: Final = KindSpec(
 # --- what the database knows, fetched once per file ----------------------------------------
 
 
-def _after_levels(enterprise_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
-    """Each enterprise's confirmed on-site post assessments (§4.3), latest first."""
-    found: dict[int, list[dict[str, Any]]] = {}
-    rows = fetch_by(
-        Assessment.objects.filter(
-            state=State.CONFIRMED, method=Method.ONSITE, purpose=Purpose.POST
-        ),
-        "enterprise_id",
-        enterprise_ids,
-        ["id", "enterprise_id", "assessed_on", "confirmed_at", "level"],
-    )
-    for row in rows:
-        found.setdefault(row["enterprise_id"], []).append(row)
-    for assessments in found.values():
-        # The order of assessments.selectors.LATEST_FIRST (no confirmation time = earliest).
-        assessments.sort(
-            key=lambda a: (
-                a["assessed_on"],
-                a["confirmed_at"] is not None,
-                a["confirmed_at"] or dt.datetime.min.replace(tzinfo=dt.UTC),
-                a["id"],
-            ),
-            reverse=True,
-        )
-    return found
-
-
-def after_level(
-    assessments: list[dict[str, Any]], completed_on: dt.date, accepted_on: dt.date
-) -> int | None:
-    """The level of the latest one dated from `completed_on` to `accepted_on` inclusive."""
-    for a in assessments:
-        if completed_on <= a["assessed_on"] <= accepted_on:
-            return int(a["level"])
-    return None
-
-
 Policies = tuple[dict[int, int], dict[int, list[rules.SubsidyTerms]]]
 
 
@@ -220,6 +191,7 @@ class _FollowUp:
     actor_id: int | None
     lines: dict[int, dict[str, Decimal]]  # enterprise id -> category -> amount (changed ones)
     events: dict[int, str]  # enterprise id -> furthest stage, for every written project
+    replaced: list[int]  # ids of existing projects whose lines are replaced (new ones have none)
 
     def __call__(self) -> None:
         touched = set(self.lines) | set(self.events)
@@ -229,10 +201,8 @@ class _FollowUp:
                 Project.objects.all(), "enterprise_id", touched, ["id", "enterprise_id"]
             )
         }
-        changed_lines = [project_ids[e] for e in self.lines]
-        for start in range(0, len(changed_lines), 5000):
-            batch = changed_lines[start : start + 5000]
-            InvestmentLine.objects.filter(project_id__in=batch).delete()
+        for chunk in key_chunks(self.replaced):
+            InvestmentLine.objects.filter(keys_in("project_id", chunk)).delete()
         _insert(
             InvestmentLine,
             ("project_id", "category", "amount"),
@@ -333,12 +303,13 @@ def plan_projects(rows: list[ParsedRow], ctx: Context) -> Plan:
         )
     }
     accepted_usccs = {r.values["uscc"] for r in rows if r.has("uscc", "accepted_on")}
-    levels = _after_levels(e["id"] for u, e in enterprises.items() if u in accepted_usccs)
+    levels = after_levels(e["id"] for u, e in enterprises.items() if u in accepted_usccs)
     min_levels, policies = _policies(e["city_id"] for e in enterprises.values())
 
     plan = Plan(Project, update_fields=PROJECT_FIELDS)
     lines_to_write: dict[int, dict[str, Decimal]] = {}
     events: dict[int, str] = {}
+    replaced: list[int] = []
     today = timezone.localdate(ctx.now)
     for row in rows:
         errors_before = len(ctx.errors)
@@ -350,7 +321,7 @@ def plan_projects(rows: list[ParsedRow], ctx: Context) -> Plan:
         if enterprise is None or not row.valid or len(ctx.errors) > errors_before:
             continue
         v = row.values
-        new: dict[str, Any] = {name: v.get(name) for name in (*DATE_FIELDS, *CONTRACT_FIELDS)}
+        new: dict[str, Any] = {name: v.get(name) for name in _COPIED_FIELDS}
         new.update(
             enterprise_id=enterprise["id"],
             provider_id=provider_id,
@@ -370,16 +341,36 @@ def plan_projects(rows: list[ParsedRow], ctx: Context) -> Plan:
         if len(plan.updates) + len(plan.creates) > before:
             if lines_changed:
                 lines_to_write[enterprise["id"]] = amounts
-            stage = rules.furthest_stage(_dates(v), today)
-            events[enterprise["id"]] = stage.value if stage is not None else ""
-    plan.then = _FollowUp(now=ctx.now, actor_id=ctx.actor_id, lines=lines_to_write, events=events)
+                if current is not None:
+                    replaced.append(current["id"])
+            events[enterprise["id"]] = furthest_stage(v, today)
+    plan.then = _FollowUp(
+        now=ctx.now, actor_id=ctx.actor_id, lines=lines_to_write, events=events, replaced=replaced
+    )
     return plan
 
 
+# The stage dates from the last stage to the first, with each stage's value.
+_STAGES_LAST_FIRST: Final = tuple((rules.date_field(s), s.value) for s in reversed(rules.STAGES))
+
+
+def furthest_stage(values: dict[str, Any], today: dt.date) -> str:
+    """`rules.furthest_stage` of a row's parsed dates as of `today`, as its value ("" before the
+    application): the last stage whose date is on or before `today`. Read straight from the
+    cells (the event of every imported project needs it)."""
+    for name, stage in _STAGES_LAST_FIRST:
+        day = values.get(name)
+        if day is not None and day <= today:
+            return stage
+    return ""
+
+
+_DATE_KEYS: Final = frozenset(rules.DATE_FIELDS)  # every date of `rules.Dates`
+_CATEGORY_KEYS: Final = frozenset(CATEGORIES)
+
+
 def _dates(values: dict[str, Any]) -> rules.Dates:
-    return rules.Dates(
-        **{name: values.get(name) for name in (*DATE_FIELDS, "planned_completion_on")}
-    )
+    return rules.Dates(*map(values.get, rules.DATE_FIELDS))  # the fields in their order
 
 
 def _check_row(
@@ -393,7 +384,7 @@ def _check_row(
 ) -> int | None:
     """Report every rule the row breaks; return its provider's id (None: none or unknown)."""
     v = row.values
-    dates_parsed = all(name in v for name in (*DATE_FIELDS, "planned_completion_on"))
+    dates_parsed = v.keys() >= _DATE_KEYS
     if dates_parsed:
         for name, message in rules.date_errors(_dates(v)):
             ctx.error(row, name, message)
@@ -414,7 +405,7 @@ def _check_row(
                 ctx.error(row, name, f"填写了合同备案日期，必须填写{label}")
 
     amounts = _amounts(row)
-    if amounts and all(c in v for c in CATEGORIES):
+    if amounts and v.keys() >= _CATEGORY_KEYS:
         total = sum(amounts.values(), Decimal(0))
         if row.has("contract_amount") and total > v["contract_amount"]:
             ctx.error(
@@ -455,7 +446,7 @@ def _check_row(
         ctx.error(row, "accepted_on", f"改造后等级为 {level} 级，低于验收要求的 {min_level} 级")
     if approved and row.has("subsidy_central", "subsidy_local") and level is not None:
         granted = v["subsidy_central"] + v["subsidy_local"]
-        if all(c in v for c in CATEGORIES):
+        if v.keys() >= _CATEGORY_KEYS:
             eligible = rules.eligible_investment(amounts.items())
             limit = rules.entitlement(
                 terms, completed_on=completed_on, after_level=level, eligible=eligible

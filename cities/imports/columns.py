@@ -12,6 +12,7 @@ header is accepted and whose cells are ignored, so that an exported file imports
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -159,6 +160,7 @@ def allowed_values(choices: type[models.TextChoices]) -> str:
 _ISO_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+@functools.lru_cache(maxsize=4096)  # a file's dates repeat: a few hundred distinct days
 def iso_date(value: str) -> dt.date:
     if _ISO_DATE.match(value):
         try:
@@ -174,6 +176,7 @@ def year(value: str) -> int:
     return int(value)
 
 
+@functools.lru_cache(maxsize=4096)  # the providers' codes repeat row after row
 def uscc(value: str) -> str:
     try:
         return uscc_rules.validate(value)
@@ -224,6 +227,9 @@ def map_header(spec: KindSpec, header: tuple[str, ...]) -> tuple[HeaderMap, list
 OWN_CITY_ONLY: Final = "不能为空：系统管理员导入时必须填写城市代码（城市官员可留空，表示本市）"
 
 
+RowParser = Callable[[tuple[str, ...]], tuple[dict[str, object], list[CellProblem]]]
+
+
 def parse_row(
     spec: KindSpec, header: HeaderMap, cells: tuple[str, ...], *, own_city: str | None = None
 ) -> tuple[dict[str, object], list[CellProblem]]:
@@ -231,32 +237,47 @@ def parse_row(
 
     `own_city` is the importing city official's city code: an empty `own_city` column means it.
     """
-    values: dict[str, object] = {}
-    problems: list[CellProblem] = []
+    return row_parser(spec, header, own_city=own_city)(cells)
+
+
+def row_parser(spec: KindSpec, header: HeaderMap, *, own_city: str | None = None) -> RowParser:
+    """`parse_row` for one file: the columns' positions and titles are looked up once."""
+    present = [
+        (column, header.positions[column.name], header.title(column.name))
+        for column in spec.columns
+        if column.name in header.positions
+    ]
     width = header.width
-    if len(cells) > width and any(cells[width:]):
-        problems.append(CellProblem("", f"该行有 {len(cells)} 列，多于表头的 {width} 列"))
-    for index in header.unnamed:
-        if index < len(cells) and cells[index]:
-            problems.append(CellProblem(f"第 {index + 1} 列", "该列没有列名，但这一行在该列有内容"))
-    for column in spec.columns:
-        position = header.positions.get(column.name)
-        if position is None:
-            continue
-        raw = cells[position] if position < len(cells) else ""
-        if not raw:
-            if column.own_city:
-                if own_city is not None:
-                    values[column.name] = own_city
+    unnamed = header.unnamed
+
+    def parse(cells: tuple[str, ...]) -> tuple[dict[str, object], list[CellProblem]]:
+        values: dict[str, object] = {}
+        problems: list[CellProblem] = []
+        count = len(cells)
+        if count > width and any(cells[width:]):
+            problems.append(CellProblem("", f"该行有 {count} 列，多于表头的 {width} 列"))
+        for index in unnamed:
+            if index < count and cells[index]:
+                problems.append(
+                    CellProblem(f"第 {index + 1} 列", "该列没有列名，但这一行在该列有内容")
+                )
+        for column, position, title in present:
+            raw = cells[position] if position < count else ""
+            if not raw:
+                if column.own_city:
+                    if own_city is not None:
+                        values[column.name] = own_city
+                    else:
+                        problems.append(CellProblem(title, OWN_CITY_ONLY))
+                elif column.blank:
+                    values[column.name] = column.empty
                 else:
-                    problems.append(CellProblem(header.title(column.name), OWN_CITY_ONLY))
-            elif column.blank:
-                values[column.name] = column.empty
-            else:
-                problems.append(CellProblem(header.title(column.name), "不能为空"))
-            continue
-        try:
-            values[column.name] = column.parse(raw)
-        except CellError as exc:
-            problems.append(CellProblem(header.title(column.name), str(exc)))
-    return values, problems
+                    problems.append(CellProblem(title, "不能为空"))
+                continue
+            try:
+                values[column.name] = column.parse(raw)
+            except CellError as exc:
+                problems.append(CellProblem(title, str(exc)))
+        return values, problems
+
+    return parse

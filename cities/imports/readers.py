@@ -234,7 +234,7 @@ def _to_table(records: list[list[str]], file_format: str) -> Table:
     header: tuple[str, ...] | None = None
     header_row = 0
     for number, record in enumerate(records, start=1):
-        cells = tuple(clean_cell(cell) for cell in record)
+        cells = tuple([cell.strip(_WHITESPACE) for cell in record])  # clean_cell, inlined
         if not any(cells):
             continue
         if header is None:

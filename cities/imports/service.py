@@ -124,8 +124,9 @@ def parse_file(
     rows: list[ParsedRow] = []
     seen: dict[tuple[object, ...], int] = {}
     key_title = "、".join(header.title(name) for name in spec.key)
+    parse_row = columns.row_parser(spec, header, own_city=own_city)
     for index, (number, cells) in enumerate(data_rows, start=1):
-        values, cell_problems = columns.parse_row(spec, header, cells, own_city=own_city)
+        values, cell_problems = parse_row(cells)
         if cell_problems:
             errors.extend(RowError(number, p.column, p.message) for p in cell_problems)
         key = tuple(values.get(name) for name in spec.key)

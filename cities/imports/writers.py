@@ -1,8 +1,10 @@
 """Write a Plan and its audit trail (django-simple-history rows), on SQLite and PostgreSQL.
 
-On PostgreSQL rows and history rows go in through COPY: primary keys are taken from the table's
-sequence first, so the history rows can name them. Elsewhere the ORM's bulk operations with
-simple-history's helpers do the same job. Both write the same rows; callers hold the transaction.
+On PostgreSQL rows go in through COPY (primary keys taken from the table's sequence first),
+updates through a temporary table and one `UPDATE … FROM`; the history rows are then copied by
+the database from the rows just written (`INSERT … SELECT`). Elsewhere the ORM's bulk
+operations with simple-history's helpers do the same job. Both write the same rows; callers hold
+the transaction.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from simple_history.utils import (
 
 from accounts.models import User
 
-from .plans import Plan
+from .plans import Plan, array_literal
 
 ORM_BATCH_SIZE = 500
 HISTORY_CREATED = "+"
@@ -33,7 +35,8 @@ HISTORY_CHANGED = "~"
 def write_plan(plan: Plan, *, actor: User | None, reason: str, now: dt.datetime) -> None:
     if plan.before_write is not None:
         plan.before_write(plan)
-    creates = [_complete(plan.model, values, now) for values in plan.creates]
+    complete = _completer(plan.model, now)
+    creates = [complete(values) for values in plan.creates]
     updates = [_touch(plan.model, values, now) for values in plan.updates]
     fields = _changed_fields(plan)
     if connection.vendor == "postgresql":
@@ -73,21 +76,29 @@ def _changed_fields(plan: Plan) -> list[str]:
     return [*plan.update_fields, *auto_now]
 
 
-def _complete(
-    model: type[models.Model], values: dict[str, Any], now: dt.datetime
-) -> dict[str, Any]:
-    """Every column of a new row: given values, timestamps, then the fields' defaults."""
-    row: dict[str, Any] = {}
+def _completer(
+    model: type[models.Model], now: dt.datetime
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Every column of a new row: given values, timestamps, then the fields' defaults (worked
+    out once per plan; a callable default is still called for each row)."""
+    columns: list[tuple[str, Callable[[], Any] | None, Any]] = []
     for f in model._meta.concrete_fields:
         if f.primary_key:
             continue
-        if f.attname in values:
-            row[f.attname] = values[f.attname]
-        elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            row[f.attname] = now
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            columns.append((f.attname, None, now))
+        elif f.has_default() and callable(f.default):
+            columns.append((f.attname, f.get_default, None))
         else:
-            row[f.attname] = f.get_default()
-    return row
+            columns.append((f.attname, None, f.get_default()))
+
+    def complete(values: dict[str, Any]) -> dict[str, Any]:
+        return {
+            name: values[name] if name in values else (default() if default else constant)
+            for name, default, constant in columns
+        }
+
+    return complete
 
 
 def _touch(model: type[models.Model], values: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
@@ -102,44 +113,18 @@ def _history_enabled() -> bool:
     return bool(getattr(settings, "SIMPLE_HISTORY_ENABLED", True))
 
 
-def _history_columns(
-    model: type[models.Model], *, actor: User | None, reason: str, now: dt.datetime, kind: str
-) -> tuple[list[str], list[Callable[[dict[str, Any]], Any]]]:
-    """The history table's columns and, for each, how to get its value from a full row."""
-    history_model = get_history_model_for_model(model)
-    tracked = {f.attname for f in history_model.tracked_fields}  # type: ignore[attr-defined]
-    fixed: dict[str, Any] = {
-        "history_date": now,
-        "history_change_reason": reason,
-        "history_type": kind,
-        "history_user_id": actor.pk if actor is not None else None,
-    }
-    names: list[str] = []
-    getters: list[Callable[[dict[str, Any]], Any]] = []
-    for f in history_model._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        names.append(_column(f))
-        if f.attname in tracked:
-            getters.append(itemgetter(f.attname))
-        else:
-            getters.append(_constant(fixed[f.attname] if f.attname in fixed else f.get_default()))
-    return names, getters
-
-
-def _constant(value: Any) -> Callable[[dict[str, Any]], Any]:
-    def get(row: dict[str, Any]) -> Any:
-        return value
-
-    return get
-
-
 def _column(f: models.Field[Any, Any]) -> str:
     assert f.column is not None
     return f.column
 
 
-def _copy(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def _copy(
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    json_columns: Sequence[int] = (),
+) -> None:
+    """COPY `rows` into `table`; `json_columns` are the positions of its JSON columns."""
     qn = connection.ops.quote_name
     sql = f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
     # The raw psycopg cursor bypasses Django's error translation: restore it, so a unique
@@ -149,8 +134,21 @@ def _copy(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
         connection.cursor() as cursor,
         cursor.cursor.copy(sql) as copy,  # type: ignore[attr-defined]
     ):
+        write = copy.write_row
+        if not json_columns:
+            for row in rows:
+                write(row)
+            return
         for row in rows:
-            copy.write_row([_adapt(v) for v in row])
+            values = list(row)
+            for index in json_columns:
+                values[index] = _adapt(values[index])
+            write(values)
+
+
+def _json_columns(fields: Sequence[models.Field[Any, Any]]) -> list[int]:
+    """Positions of the JSON columns among `fields` (their values need psycopg's Jsonb)."""
+    return [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
 
 
 def _adapt(value: Any) -> Any:
@@ -181,8 +179,11 @@ def _pg_insert(
         row[pk.attname] = pk_value
     fields = meta.concrete_fields
     names = [_column(f) for f in fields]
-    _copy(meta.db_table, names, [[r[f.attname] for f in fields] for r in rows])
-    _pg_history(model, rows, actor=actor, reason=reason, now=now, kind=HISTORY_CREATED)
+    attnames = [f.attname for f in fields]
+    # itemgetter of several names returns a tuple (of one name, the bare value).
+    row_values = itemgetter(*attnames) if len(attnames) > 1 else lambda r: (r[attnames[0]],)
+    _copy(meta.db_table, names, [row_values(r) for r in rows], _json_columns(fields))
+    _pg_history(model, ids, actor=actor, reason=reason, now=now, kind=HISTORY_CREATED)
 
 
 def _pg_update(
@@ -206,7 +207,13 @@ def _pg_update(
             f"CREATE TEMPORARY TABLE {temp} AS SELECT {', '.join(qn(c) for c in cols)} "  # noqa: S608
             f"FROM {table} WITH NO DATA"
         )
-    _copy("import_update", cols, [[r[pk.attname], *(r[a] for a in fields)] for r in rows])
+    copied = [pk, *(by_attname[a] for a in fields)]
+    _copy(
+        "import_update",
+        cols,
+        [[r[pk.attname], *(r[a] for a in fields)] for r in rows],
+        _json_columns(copied),
+    )
     assignments = ", ".join(f"{qn(c)} = t.{qn(c)}" for c in cols[1:])
     with connection.cursor() as cursor:
         cursor.execute(
@@ -214,20 +221,54 @@ def _pg_update(
             f"WHERE {table}.{qn(cols[0])} = t.{qn(cols[0])}"
         )
         cursor.execute(f"DROP TABLE {temp}")
-    _pg_history(model, rows, actor=actor, reason=reason, now=now, kind=HISTORY_CHANGED)
+    ids = [r[pk.attname] for r in rows]
+    _pg_history(model, ids, actor=actor, reason=reason, now=now, kind=HISTORY_CHANGED)
 
 
 def _pg_history(
     model: type[models.Model],
-    rows: list[dict[str, Any]],
+    ids: list[Any],
     *,
     actor: User | None,
     reason: str,
     now: dt.datetime,
     kind: str,
 ) -> None:
-    if not _history_enabled():
+    """One history row per written row, copied by the database from the rows just written
+    (`INSERT … SELECT`): the same values, without sending every row a second time."""
+    if not _history_enabled() or not ids:
         return
+    qn = connection.ops.quote_name
     history_model = get_history_model_for_model(model)
-    names, getters = _history_columns(model, actor=actor, reason=reason, now=now, kind=kind)
-    _copy(history_model._meta.db_table, names, [[g(r) for g in getters] for r in rows])
+    tracked = {f.attname for f in history_model.tracked_fields}  # type: ignore[attr-defined]
+    columns = {f.attname: _column(f) for f in model._meta.concrete_fields}
+    fixed: dict[str, Any] = {
+        "history_date": now,
+        "history_change_reason": reason,
+        "history_type": kind,
+        "history_user_id": actor.pk if actor is not None else None,
+    }
+    names: list[str] = []
+    values: list[str] = []
+    params: list[Any] = []
+    for f in history_model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        names.append(qn(_column(f)))
+        if f.attname in tracked:
+            values.append(f"t.{qn(columns[f.attname])}")
+        else:
+            value = fixed[f.attname] if f.attname in fixed else f.get_default()
+            values.append(f"%s::{f.cast_db_type(connection)}")
+            params.append(_adapt(value))
+    pk = model._meta.pk
+    assert pk is not None
+    key = f"t.{qn(_column(pk))}"
+    cast, array = array_literal(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(history_model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608
+            f"SELECT {', '.join(values)} FROM {qn(model._meta.db_table)} AS t "
+            f"WHERE {key} = ANY(%s{cast}) ORDER BY {key}",
+            [*params, array],
+        )

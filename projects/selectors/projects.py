@@ -25,8 +25,8 @@ from sme_pilot.inputs import AsOfError, parse_as_of, parse_id, parse_id_or_none
 
 from .. import rules
 from ..models import Project, ProjectDocument, SubsidyRule
-from ..project_import import _after_levels, after_level
 from . import funnel
+from .after_levels import after_level, after_levels
 
 
 def _scope_filter(scope: Scope) -> Q | None:
@@ -328,7 +328,7 @@ def entitlement_of(project: Project) -> Entitlement | None:
     approved subsidy may not exceed, under the city's rules."""
     if project.accepted_on is None or project.completed_on is None:
         return None
-    assessments = _after_levels([project.enterprise_id]).get(project.enterprise_id, [])
+    assessments = after_levels([project.enterprise_id]).get(project.enterprise_id, [])
     level = after_level(assessments, project.completed_on, project.accepted_on)
     terms = [r.terms() for r in SubsidyRule.objects.filter(city_id=project.enterprise.city_id)]
     eligible = rules.eligible_investment((ln.category, ln.amount) for ln in project.lines.all())

@@ -49,6 +49,7 @@ from ..models import (
     ProjectEvent,
 )
 from ..selectors import projects as selectors
+from ..selectors.after_levels import after_level, after_levels
 from ..signals import projects_changed
 
 Move = rules.Move
@@ -684,11 +685,9 @@ def schedule_acceptance(
 def after_level_on(project: Project, day: dt.date) -> int | None:
     """§4.3: the level of the enterprise's latest confirmed on-site post assessment dated from
     `completed_on` to `day` inclusive."""
-    from ..project_import import _after_levels, after_level
-
     if project.completed_on is None:
         return None
-    found = _after_levels([project.enterprise_id]).get(project.enterprise_id, [])
+    found = after_levels([project.enterprise_id]).get(project.enterprise_id, [])
     return after_level(found, project.completed_on, day)
 
 

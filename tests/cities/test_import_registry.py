@@ -107,3 +107,16 @@ def test_a_newly_registered_kind_is_imported_by_the_unchanged_framework(city):
     assert result.errors == [] and result.updated == 1 and result.written
     sub.refresh_from_db()
     assert sub.name == "特色食品"
+
+
+@pytest.mark.django_db
+def test_fetch_by_finds_every_key_however_it_is_spelt():
+    """On PostgreSQL the keys travel as one array literal: quotes, backslashes, commas and braces
+    in a key must reach the database as they are (ints and other types too)."""
+    names = ['引号"名', "反斜杠\\名", "逗号,名", "{花括号}", " 空格 ", "NULL"]
+    made = [SubIndustryFactory(name=name) for name in names]
+    found = {r["name"] for r in fetch_by(SubIndustry.objects.all(), "name", names, ["name"])}
+    assert found == set(names)
+    ids = [s.pk for s in made[:3]]
+    assert {r["id"] for r in fetch_by(SubIndustry.objects.all(), "id", ids, ["id"])} == set(ids)
+    assert list(fetch_by(SubIndustry.objects.all(), "id", [], ["id"])) == []

@@ -55,9 +55,10 @@ def test_import_confirm_killed_mid_write_writes_nothing_and_can_be_confirmed_aga
         response = client.post(reverse("cities:import_confirm", args=[job.pk]))
 
     assert gate.error is None and gate.victim is not None, gate.error
-    # The request's own backend was killed while copying the audit trail, after the rows.
+    # The request's own backend was killed while copying the audit trail (INSERT … SELECT from
+    # the rows it had just written).
     assert gate.victim.pid == request_pid
-    assert gate.victim.query.startswith('COPY "cities_historicalenterprise"')
+    assert gate.victim.query.startswith('INSERT INTO "cities_historicalenterprise"')
     assert "cities_enterprise" in gate.victim.written
     assert_clean_503_page(response)
     logged = [r for r in caplog.records if r.name == "sme_pilot.faults"]

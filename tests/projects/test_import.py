@@ -306,3 +306,74 @@ def test_the_command_reports_row_and_column_and_exits_1(enterprise, provider, po
     out = io.StringIO()
     call_command("import_data", "projects", str(path), "--dry-run", stdout=out)
     assert "created 1" in out.getvalue() and not Project.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0",
+        "7",
+        "007",
+        "1.5",
+        "1.50",
+        "0.01",
+        "999999999999.99",
+        "000000000001",
+        "1.",
+        ".5",
+        "1234567890123",
+        "1.234",
+        "+5",
+        "-0",
+        "-1.00",
+        " 12",
+        "1e3",
+        "１２",
+        "12,000",
+    ],
+)
+def test_a_plain_amount_is_read_as_the_full_number_parser_reads_it(text):
+    """`money` reads plain amounts directly (the import's hot path): the same Decimal, or the
+    same refusal, as `parse_number` and the negative check give."""
+    from django.core.exceptions import ValidationError
+
+    from projects.project_import import CellError, money
+    from projects.rules import CENT
+    from sme_pilot.inputs import parse_number
+
+    try:
+        if text.lstrip().startswith("-"):
+            raise ValueError
+        expected: Decimal | None = parse_number(
+            text, field="金额", max_digits=14, decimal_places=2
+        ).quantize(CENT)
+    except (ValidationError, ValueError):
+        expected = None
+    if expected is None:
+        with pytest.raises(CellError):
+            money(text)
+    else:
+        got = money(text)
+        assert (got, str(got)) == (expected, str(expected))
+
+
+def test_the_event_stage_is_the_rules_furthest_stage():
+    """The import reads each event's stage straight from the cells: the same answer as
+    `rules.furthest_stage` for any dates, on any day."""
+    import random
+    from datetime import date, timedelta
+
+    from projects import rules
+    from projects.project_import import furthest_stage
+
+    rng = random.Random(13)
+    start = date(2024, 1, 1)
+    for _ in range(2000):
+        values = {
+            rules.date_field(s): start + timedelta(days=rng.randrange(400))
+            for s in rules.STAGES
+            if rng.random() < 0.6
+        }
+        today = start + timedelta(days=rng.randrange(400))
+        stage = rules.furthest_stage(rules.Dates(**values), today)
+        assert furthest_stage(values, today) == (stage.value if stage is not None else "")
