@@ -363,7 +363,7 @@ def test_an_imported_project_continues_where_its_history_ends(firm, city_officia
 
 
 @needs_row_locks
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_moves_cannot_both_succeed(
     firm, enterprise_user, district_official, city_official
 ):
