@@ -30,9 +30,8 @@ from accounts.requests import AuthenticatedHttpRequest
 from cities import selectors as city_selectors
 from cities.imports.service import importable_kinds
 from sme_pilot import files
-from sme_pilot.downloads import attachment_response, private_file_response
+from sme_pilot.downloads import attachment_response, stored_upload_response
 from sme_pilot.errors import Forbidden, NotFound
-from sme_pilot.observability import security_event
 
 from . import exports, rules
 from .choices import DocType
@@ -324,9 +323,11 @@ def document_download(
     request: AuthenticatedHttpRequest, pk: int, document_id: int
 ) -> HttpResponseBase:
     row = projects.document_get_visible(user=request.user, project_id=pk, pk=document_id)
-    try:
-        handle = row.file.open("rb")
-    except FileNotFoundError:
-        raise NotFound("项目材料文件不存在") from None
-    security_event("project_document_download", request=request, document_id=row.pk, project_id=pk)
-    return private_file_response(handle, name=row.original_name, content_type=row.content_type)
+    return stored_upload_response(
+        request,
+        row,
+        missing="项目材料文件不存在",
+        event="project_document_download",
+        document_id=row.pk,
+        project_id=pk,
+    )

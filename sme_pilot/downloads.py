@@ -10,10 +10,14 @@ The header is Django's RFC 6266/5987 one: ASCII `filename=` or UTF-8 `filename*=
 from __future__ import annotations
 
 import unicodedata
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
-from django.http import FileResponse, HttpResponse
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header
+
+from .errors import NotFound
+from .observability import security_event
 
 # Room for the name under the usual 255-byte file name limit, after a browser's " (1)".
 MAX_FILENAME_BYTES = 200
@@ -64,3 +68,26 @@ def private_file_response(handle: IO[Any], *, name: str, content_type: str) -> F
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+class StoredUpload(Protocol):
+    """A row holding a private upload (evidence, project documents)."""
+
+    pk: Any
+    file: FieldFile
+    original_name: str
+    content_type: str
+
+
+def stored_upload_response(
+    request: HttpRequest, row: StoredUpload, *, missing: str, event: str, **fields: Any
+) -> FileResponse:
+    """The download of a private upload the caller has already found visible: the security log
+    line `event` (with the row's id and `fields`), then the file (a missing file is a 404 with
+    the message `missing`)."""
+    try:
+        handle = row.file.open("rb")
+    except FileNotFoundError:
+        raise NotFound(missing) from None
+    security_event(event, request=request, **fields)
+    return private_file_response(handle, name=row.original_name, content_type=row.content_type)

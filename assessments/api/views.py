@@ -33,9 +33,8 @@ from accounts import policy
 from accounts.requests import SignedInViewSet
 from cities import selectors as city_selectors
 from sme_pilot.api import CursorPagination
-from sme_pilot.downloads import private_file_response
+from sme_pilot.downloads import stored_upload_response
 from sme_pilot.inputs import BoundedJSONParser, parse_id_or_none
-from sme_pilot.observability import security_event
 from sme_pilot.openapi import VALIDATION_ERROR_RESPONSE, AutoSchema, ErrorSerializer
 
 from .. import evidence, indicators, scoring, selectors, services
@@ -513,9 +512,10 @@ class EvidenceViewSet(SignedInViewSet):
     )
     def download(self, request: Request, assessment_pk: str, pk: str) -> HttpResponseBase:
         row = self.get_object()
-        try:
-            handle = row.file.open("rb")
-        except FileNotFoundError:
-            raise exceptions.NotFound("佐证材料文件不存在") from None
-        security_event("evidence_download", request=request, evidence_id=row.pk)
-        return private_file_response(handle, name=row.original_name, content_type=row.content_type)
+        return stored_upload_response(
+            request,
+            row,
+            missing="佐证材料文件不存在",
+            event="evidence_download",
+            evidence_id=row.pk,
+        )

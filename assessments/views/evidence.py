@@ -17,9 +17,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.requests import AuthenticatedHttpRequest
-from sme_pilot.downloads import private_file_response
-from sme_pilot.errors import Invalid, NotFound
-from sme_pilot.observability import security_event
+from sme_pilot.downloads import stored_upload_response
+from sme_pilot.errors import Invalid
 
 from .. import selectors, services
 from ..forms import EvidenceUploadForm
@@ -105,9 +104,11 @@ def evidence_download(
     request: AuthenticatedHttpRequest, pk: int, evidence_id: int
 ) -> HttpResponseBase:
     row = selectors.evidence_get_visible(user=request.user, assessment_id=pk, pk=evidence_id)
-    try:
-        handle = row.file.open("rb")
-    except FileNotFoundError:
-        raise NotFound("佐证材料文件不存在") from None
-    security_event("evidence_download", request=request, evidence_id=row.pk, assessment_id=pk)
-    return private_file_response(handle, name=row.original_name, content_type=row.content_type)
+    return stored_upload_response(
+        request,
+        row,
+        missing="佐证材料文件不存在",
+        event="evidence_download",
+        evidence_id=row.pk,
+        assessment_id=pk,
+    )

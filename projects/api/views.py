@@ -26,9 +26,8 @@ from accounts.requests import SignedInViewSet
 from assessments.api.serializers import StrictInputSerializer
 from cities import selectors as city_selectors
 from sme_pilot.api import CursorPagination
-from sme_pilot.downloads import private_file_response
+from sme_pilot.downloads import stored_upload_response
 from sme_pilot.inputs import MAX_ID, BoundedJSONParser, parse_id_or_none
-from sme_pilot.observability import security_event
 from sme_pilot.openapi import VALIDATION_ERROR_RESPONSE, AutoSchema, ErrorSerializer
 
 from .. import rules
@@ -368,9 +367,10 @@ class ProjectDocumentViewSet(SignedInViewSet):
     )
     def download(self, request: Request, project_pk: str, pk: str) -> HttpResponseBase:
         row = self.get_object()
-        try:
-            handle = row.file.open("rb")
-        except FileNotFoundError:
-            raise exceptions.NotFound("项目材料文件不存在") from None
-        security_event("project_document_download", request=request, document_id=row.pk)
-        return private_file_response(handle, name=row.original_name, content_type=row.content_type)
+        return stored_upload_response(
+            request,
+            row,
+            missing="项目材料文件不存在",
+            event="project_document_download",
+            document_id=row.pk,
+        )
