@@ -45,6 +45,10 @@ class TargetMetric(models.TextChoices):
     LEVEL2_SHARE = "level2_share", "二级及以上企业占比（%）"
     TRANSFORMED_ENTERPRISES = "transformed_enterprises", "完成改造企业数（家）"
     SRDI_TRANSFORMED = "srdi_transformed", "完成改造专精特新企业数（家）"
+    DIAGNOSED_PROJECTS = "diagnosed_projects", "完成诊断项目数（个）"
+    FILED_PROJECTS = "filed_projects", "合同已备案项目数（个）"
+    ACCEPTED_PROJECTS = "accepted_projects", "验收通过项目数（个）"
+    SUBSIDIES_PAID = "subsidies_paid", "奖补已拨付项目数（个）"
 
 
 class ImportKind(models.TextChoices):

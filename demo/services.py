@@ -191,6 +191,12 @@ def demo_seed() -> DemoResult:
         CityTarget.objects.create(
             city=city, metric=TargetMetric.LEVEL2_SHARE, value=Decimal(90), due_date=end
         )
+        CityTarget.objects.create(
+            city=city, metric=TargetMetric.TRANSFORMED_ENTERPRISES, value=Decimal(30), due_date=end
+        )
+        CityTarget.objects.create(
+            city=city, metric=TargetMetric.SUBSIDIES_PAID, value=Decimal(20), due_date=end
+        )
     created = bulk_create_with_history(enterprises, Enterprise, batch_size=500)
     _seed_levels(rng, created)
     _seed_users()

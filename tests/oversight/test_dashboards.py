@@ -221,6 +221,70 @@ def test_targets_show_actual_against_target(client, city_official, seeded, city)
     assert targets["level2_share"].actual == Decimal("80.00")  # 12 of 15 enterprises
 
 
+def test_targets_counted_from_projects(client, city_official, seeded, city):
+    """Project targets count the projects that reached their stage by as_of, per sub-industry
+    when the target names one; transformed enterprises are the accepted projects."""
+    from projects.models import Project
+
+    today = dt.date.today()
+    food, text = seeded["food"], seeded["text"]
+    dates = {
+        "applied_on": today - dt.timedelta(days=90),
+        "admitted_on": today - dt.timedelta(days=80),
+        "diagnosed_on": today - dt.timedelta(days=70),
+        "provider_selected_on": today - dt.timedelta(days=60),
+        "contract_filed_on": today - dt.timedelta(days=50),
+        "completed_on": today - dt.timedelta(days=40),
+        "acceptance_applied_on": today - dt.timedelta(days=30),
+        "accepted_on": today - dt.timedelta(days=20),
+        "subsidy_approved_on": today - dt.timedelta(days=10),
+        "subsidy_paid_on": today - dt.timedelta(days=5),
+    }
+    Project.objects.create(enterprise=food[0], **dates)  # paid
+    Project.objects.create(enterprise=seeded["giant"], **dates)  # paid, a 小巨人
+    accepted = {k: v for k, v in dates.items() if not k.startswith("subsidy")}
+    Project.objects.create(enterprise=food[1], **accepted)
+    filed = {k: dates[k] for k in list(dates)[:5]}
+    Project.objects.create(enterprise=food[2], **filed)
+    text_firm = EnterpriseFactory(sub_industry=text)
+    Project.objects.create(enterprise=text_firm, **{k: dates[k] for k in list(dates)[:3]})
+    # Accepted only tomorrow: not counted today.
+    Project.objects.create(
+        enterprise=food[3], **{**accepted, "accepted_on": today + dt.timedelta(days=1)}
+    )
+    due = dt.date(2027, 6, 30)
+    for metric in (
+        "diagnosed_projects",
+        "filed_projects",
+        "accepted_projects",
+        "subsidies_paid",
+        "transformed_enterprises",
+        "srdi_transformed",
+    ):
+        CityTarget.objects.create(city=city, metric=metric, value=3, due_date=due)
+    CityTarget.objects.create(
+        city=city, sub_industry=text, metric="diagnosed_projects", value=1, due_date=due
+    )
+    client.force_login(city_official)
+    response = client.get(dashboard_url())
+    targets = {(t.metric, t.scope): t for t in response.context["dash"].targets}
+    assert targets["diagnosed_projects", "全市"].actual == 6
+    assert targets["diagnosed_projects", text.name].actual == 1
+    assert targets["diagnosed_projects", text.name].met is True
+    assert targets["filed_projects", "全市"].actual == 5
+    assert targets["accepted_projects", "全市"].actual == 3
+    assert targets["accepted_projects", "全市"].unit == "个"
+    assert targets["transformed_enterprises", "全市"].actual == 3
+    assert targets["transformed_enterprises", "全市"].unit == "家"
+    assert targets["transformed_enterprises", "全市"].met is True
+    assert targets["subsidies_paid", "全市"].actual == 2
+    assert targets["subsidies_paid", "全市"].met is False
+    assert targets["srdi_transformed", "全市"].actual == 1  # the 小巨人 only
+    yesterday = (today - dt.timedelta(days=21)).isoformat()
+    past = client.get(dashboard_url(as_of=yesterday)).context["dash"].targets
+    assert {(t.metric, t.scope): t.actual for t in past}["accepted_projects", "全市"] == 0
+
+
 def test_empty_city_renders_dashes_without_dividing_by_zero(client, city_official, city):
     client.force_login(city_official)
     response = client.get(dashboard_url())

@@ -10,13 +10,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from assessments.models import LEVEL_NAMES
 from assessments.selectors import with_current_level
 from cities.models import CityTarget, Enterprise, PilotCity, QualityTier, TargetMetric
 from oversight import compliance, dashboard_cache
 from oversight.selectors.compliance import compliance_for_cities, with_baseline_level
+from projects.models import Project
 
 from ._common import _percent, counted_description, whole_enterprises
 from .closest import ClosestRow, _closest
@@ -180,22 +181,74 @@ def _verdict(
     return "at_risk", f"存在风险：{basis}"
 
 
-def _targets(city: PilotCity, totals: Counter[str], at: Counter[str]) -> tuple[TargetRow, ...]:
-    rows: list[TargetRow] = []
-    for t in (
+# Targets counted from projects (issue 14): the stage a project must have reached by `as_of`.
+PROJECT_TARGETS = {
+    TargetMetric.DIAGNOSED_PROJECTS: "diagnosed_on",
+    TargetMetric.FILED_PROJECTS: "contract_filed_on",
+    TargetMetric.ACCEPTED_PROJECTS: "accepted_on",
+    TargetMetric.TRANSFORMED_ENTERPRISES: "accepted_on",
+    TargetMetric.SUBSIDIES_PAID: "subsidy_paid_on",
+}
+SRDI_TIERS = (QualityTier.PROVINCIAL_SRDI, QualityTier.LITTLE_GIANT)
+LEVEL_TARGETS = (TargetMetric.LEVEL2_ENTERPRISES, TargetMetric.LEVEL2_SHARE)
+ENTERPRISE_TARGETS = (TargetMetric.TRANSFORMED_ENTERPRISES, TargetMetric.SRDI_TRANSFORMED)
+
+
+def _project_counts(city: PilotCity, as_of: dt.date) -> dict[str, Counter[str]]:
+    """Per target metric counted from projects: the count per sub-industry code, in one query.
+
+    A project is one enterprise's (one project per enterprise per pilot), so "transformed
+    enterprises" are the accepted projects; `srdi_transformed` those of 专精特新 enterprises
+    (provincial or 小巨人)."""
+    aggregates = {
+        metric.value: Count("id", filter=Q(**{f"{field}__lte": as_of}))
+        for metric, field in PROJECT_TARGETS.items()
+    }
+    aggregates[TargetMetric.SRDI_TRANSFORMED.value] = Count(
+        "id",
+        filter=Q(accepted_on__lte=as_of, enterprise__quality_tier__in=SRDI_TIERS),
+    )
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    rows: Any = (
+        Project.objects.filter(enterprise__city=city)
+        .values("enterprise__sub_industry__code")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    for row in rows:
+        code = row["enterprise__sub_industry__code"]
+        for metric in aggregates:
+            counts[metric][code] += row[metric]
+    return counts
+
+
+def _targets(
+    city: PilotCity, as_of: dt.date, totals: Counter[str], at: Counter[str]
+) -> tuple[TargetRow, ...]:
+    targets = list(
         CityTarget.objects.filter(city=city)
         .select_related("sub_industry")
         .order_by("due_date", "metric")
-    ):
+    )
+    from_projects = (
+        _project_counts(city, as_of) if any(t.metric not in LEVEL_TARGETS for t in targets) else {}
+    )
+    rows: list[TargetRow] = []
+    for t in targets:
         code = t.sub_industry.code if t.sub_industry is not None else None
-        total = totals[code] if code else sum(totals.values())
-        count = at[code] if code else sum(at.values())
         actual: Decimal | None
         unit = "家"
-        if t.metric == TargetMetric.LEVEL2_ENTERPRISES:
-            actual = Decimal(count)
-        elif t.metric == TargetMetric.LEVEL2_SHARE:
-            actual, unit = _percent(count, total), "%"
+        if t.metric in LEVEL_TARGETS:
+            total = totals[code] if code else sum(totals.values())
+            count = at[code] if code else sum(at.values())
+            if t.metric == TargetMetric.LEVEL2_ENTERPRISES:
+                actual = Decimal(count)
+            else:
+                actual, unit = _percent(count, total), "%"
+        elif t.metric in from_projects:
+            per_code = from_projects[t.metric]
+            actual = Decimal(per_code[code] if code else sum(per_code.values()))
+            unit = "家" if t.metric in ENTERPRISE_TARGETS else "个"
         else:
             actual = None
         met = None if actual is None else actual >= t.value
@@ -258,7 +311,7 @@ def city_dashboard(*, city: PilotCity, as_of: dt.date) -> CityDashboard:
         roster_total=sum(totals.values()),
         roster_at_or_above=sum(at.values()),
         rows=tuple(rows),
-        targets=_targets(city, totals, at),
+        targets=_targets(city, as_of, totals, at),
         giants_below=tuple((u, *giants.get(u, ("", None))) for u in result.little_giants.below),
         distribution=_distribution_chart(result.sub_industries, base, now),
         trend=trend,
