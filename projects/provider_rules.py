@@ -66,8 +66,8 @@ def scoring_errors(s: Scoring) -> dict[str, str]:
     for name, w in weights.items():
         if not (Decimal(0) <= w <= Decimal(1)):
             errors[name] = "权重应在 0 到 1 之间"
-    if not errors and sum(weights.values()) != Decimal(1):
-        total = sum(weights.values())
+    total = sum(weights.values(), Decimal(0))
+    if not errors and total != Decimal(1):
         errors["__all__"] = f"四项权重之和应为 1，现为 {total.normalize():f}"
     if not s.uplift_cap > 0:
         errors["uplift_cap"] = "等级提升上限应大于 0"
