@@ -3,7 +3,6 @@ selector, the scoring versions and saved evaluations, `manage.py provider_scores
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 from decimal import Decimal
@@ -13,57 +12,16 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-from assessments.models import Purpose, State
-from projects.models import WEIGHT_SUM_MESSAGE, Project, ProviderEvaluation, ProviderScoring
+from assessments.models import Purpose
+from projects.models import WEIGHT_SUM_MESSAGE, ProviderEvaluation, ProviderScoring
 from projects.selectors.provider_scores import provider_scores, scoring_for
 from projects.services.provider_scores import evaluations_save
-from tests.assessments.factories import AssessmentFactory
-from tests.cities.factories import EnterpriseFactory, SubIndustryFactory
-from tests.providers.factories import LibraryEntryFactory, ProviderFactory
+from tests.projects.provider_world import ACCEPTED, AS_OF, build, d, level, make_project
+from tests.providers.factories import LibraryEntryFactory
 
 pytestmark = pytest.mark.django_db
-
-AS_OF = dt.date(2026, 6, 15)
-
-
-def d(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
-
-
-def make_project(sub_industry, provider, *, selected: str = "2025-04-01", **dates) -> Project:
-    """A project of a new enterprise with `provider` selected on `selected`, with the later
-    dates given (the contract filed the same day, planned completion 2025-10-01 by default)."""
-    values: dict[str, object] = {
-        "applied_on": d("2025-01-10"),
-        "admitted_on": d("2025-02-01"),
-        "diagnosed_on": d("2025-03-01"),
-        "provider_selected_on": d(selected),
-        "contract_filed_on": d(selected),
-        "planned_completion_on": d("2025-10-01"),
-    }
-    values.update({k: d(v) if isinstance(v, str) else v for k, v in dates.items()})
-    return Project.objects.create(
-        enterprise=EnterpriseFactory(sub_industry=sub_industry), provider=provider, **values
-    )
-
-
-def level(enterprise, purpose: str, on: str, value: int, **extra):
-    return AssessmentFactory(
-        enterprise=enterprise,
-        confirmed=True,
-        purpose=purpose,
-        assessed_on=d(on),
-        level=value,
-        **extra,
-    )
-
-
-ACCEPTED = {
-    "completed_on": "2025-09-20",
-    "acceptance_applied_on": "2025-10-10",
-    "accepted_on": "2025-11-20",
-}
 
 
 @pytest.fixture
@@ -73,60 +31,7 @@ def v1(db) -> ProviderScoring:
 
 @pytest.fixture
 def world(city, sub_industry, other_city):
-    """Provider P (active) with five projects and Q (warned, none) in the city's library; R with
-    a project but not in the library; P also in the other city's library, with a project there."""
-    p = LibraryEntryFactory(city=city).provider
-    q = LibraryEntryFactory(city=city, status="warned").provider
-    r = ProviderFactory()
-    LibraryEntryFactory(city=other_city, provider=p)
-
-    # 1. Accepted on time, rated 5; baseline 1 (the earliest confirmed on-site one: a later one
-    #    says 2, an earlier unconfirmed one 3), after-level 3: uplift 2.
-    one = make_project(sub_industry, p, **ACCEPTED, satisfaction=5)
-    level(one.enterprise, Purpose.BASELINE, "2025-02-15", 1)
-    level(one.enterprise, Purpose.BASELINE, "2025-05-01", 2)
-    level(
-        one.enterprise,
-        Purpose.BASELINE,
-        "2025-01-01",
-        3,
-        state=State.SUBMITTED,
-        confirmed_at=None,
-    )
-    level(one.enterprise, Purpose.POST, "2025-10-15", 3)
-    # 2. Failed, then accepted: counted once, as accepted; no baseline (no uplift); rated 4.
-    two = make_project(
-        sub_industry,
-        p,
-        **{**ACCEPTED, "accepted_on": "2026-02-01"},
-        acceptance_failed_on="2025-11-01",
-        satisfaction=4,
-    )
-    level(two.enterprise, Purpose.POST, "2026-01-15", 2)
-    # 3. Failed and not (yet) accepted; its rating does not count (not at an acceptance).
-    make_project(
-        sub_industry,
-        p,
-        **ACCEPTED | {"accepted_on": None},
-        acceptance_failed_on="2026-05-01",
-        satisfaction=1,
-    )
-    # 4. Completed late, accepted only after as_of: no outcome yet.
-    make_project(
-        sub_industry,
-        p,
-        completed_on="2026-05-01",
-        planned_completion_on="2026-04-01",
-        acceptance_applied_on="2026-05-10",
-        accepted_on="2026-07-01",
-    )
-    # 5. Provider selected after as_of: not one of its projects yet.
-    make_project(sub_industry, p, selected="2026-07-01")
-    # R's project: R is not in the library, so it is not listed.
-    make_project(sub_industry, r)
-    # P's project in the other city: not this city's.
-    make_project(SubIndustryFactory(city=other_city), p, **ACCEPTED, satisfaction=1)
-    return {"p": p, "q": q, "r": r, "city": city}
+    return build(city, sub_industry, other_city)
 
 
 def by_uscc(scores):
@@ -352,3 +257,49 @@ def test_command_errors(world, v1):
         _command("HHHT", "--as-of", "2026-13-01")
     with pytest.raises(CommandError, match="版本 9 不存在"):
         _command("HHHT", "--scoring", "9")
+
+
+# --- the admin --------------------------------------------------------------------------------
+
+SCORING_FORM = {
+    "version": "2",
+    "label": "第二版",
+    "valid_from": "2026-01-01",
+    "w_acceptance": "0.40",
+    "w_uplift": "0.30",
+    "w_satisfaction": "0.20",
+    "w_on_time": "0.20",  # sums to 1.10
+    "uplift_cap": "2",
+    "band_5": "90",
+    "band_4": "80",
+    "band_3": "70",
+    "band_2": "60",
+    "min_outcomes": "3",
+}
+
+
+def test_admin_refuses_weights_not_summing_to_1_in_chinese(client, admin_user_, v1):
+    client.force_login(admin_user_)
+    url = reverse("admin:projects_providerscoring_add")
+    refused = client.post(url, SCORING_FORM)
+    assert refused.status_code == 200
+    assert WEIGHT_SUM_MESSAGE in refused.content.decode()
+    assert not ProviderScoring.objects.filter(version=2).exists()
+    added = client.post(url, SCORING_FORM | {"w_on_time": "0.10"})
+    assert added.status_code == 302
+    assert ProviderScoring.objects.get(version=2).created_by == admin_user_
+
+
+def test_admin_shows_a_version_in_use_read_only(client, admin_user_, world, v1):
+    client.force_login(admin_user_)
+    url = reverse("admin:projects_providerscoring_change", args=[v1.pk])
+    assert 'name="w_acceptance"' in client.get(url).content.decode()  # unused: editable
+    evaluations_save(city=world["city"], as_of=AS_OF, scoring=v1)
+    page = client.get(url).content.decode()
+    assert 'name="w_acceptance"' not in page  # in use: read-only
+    changed = client.post(url, SCORING_FORM | {"version": "1", "w_on_time": "0.10"})
+    assert changed.status_code == 403
+    v1.refresh_from_db()
+    assert v1.w_acceptance == Decimal("0.3000")
+    delete = reverse("admin:projects_providerscoring_delete", args=[v1.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
