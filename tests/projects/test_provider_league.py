@@ -196,3 +196,15 @@ def test_the_league_costs_the_same_queries_at_two_sizes(client, city_official, c
         for _ in range(3):
             make_project(sub_industry, provider, **ACCEPTED, satisfaction=4)
     assert _queries(client) == small
+
+
+def test_the_api_lists_the_same_projects_behind_the_numbers(client, city_official, world):
+    client.force_login(city_official)
+    base = f"/api/v1/projects/?provider={world['p'].pk}&as_of=2026-06-15"
+    counts = {
+        outcome: len(client.get(f"{base}&outcome={outcome}").json()["results"])
+        for outcome in ("acceptance_decided", "failed_not_accepted", "on_time")
+    }
+    assert counts == {"acceptance_decided": 3, "failed_not_accepted": 1, "on_time": 3}
+    wrong = client.get(f"{base}&outcome=nonsense")
+    assert wrong.status_code == 400 and "failed_not_accepted" in wrong.json()["outcome"][0]
