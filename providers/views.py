@@ -191,6 +191,7 @@ def my_provider(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "provider": provider,
             "entries": selectors.own_entries(provider),
+            "changes": selectors.own_status_changes(provider),
             "page": products,
             "query": "",
             "scene_names": selectors.scene_names(),
