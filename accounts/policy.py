@@ -313,6 +313,27 @@ def account_binding(role: str) -> str:
     }.get(REACH.get(role, Reach.NOTHING), "city")
 
 
+def sees_provider_league(user: object) -> bool:
+    """The provider evaluation of a city (服务商评价, a city-wide league table): whoever sees the
+    dashboards, over the cities in scope (a city official its city, a province official its
+    province's, ministry and administrators every city). Not a district official (the figures
+    are the whole city's), an assessor, an enterprise or a provider."""
+    return sees_dashboards(user) and scope_of(user).reach in (
+        Reach.CITY,
+        Reach.PROVINCE,
+        Reach.NATION,
+    )
+
+
+def manages_provider_library_of(user: object, city_id: int | None) -> bool:
+    """Warns, suspends, removes or re-activates providers in this city's library: its own city
+    officials only (providers.services checks the same through MANAGE_PROVIDER_LIBRARY)."""
+    if not has(user, Ability.MANAGE_PROVIDER_LIBRARY):
+        return False
+    scope = scope_of(user)
+    return scope.reach is Reach.CITY and city_id is not None and scope.city_id == city_id
+
+
 # --- templates -------------------------------------------------------------------------------
 
 
@@ -359,6 +380,10 @@ class Can:
     @property
     def see_project_list(self) -> bool:
         return sees_project_list(self._user)
+
+    @property
+    def see_provider_league(self) -> bool:
+        return sees_provider_league(self._user)
 
     @property
     def city_scoped(self) -> bool:

@@ -9,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
 
-from .models import ProjectDocument, SubsidyRule
+from .models import ProjectDocument, ProviderEvaluation, ProviderScoring, SubsidyRule
 from .services import subsidy_rules as services
 
 
@@ -105,6 +105,88 @@ class ProjectDocumentAdmin(admin.ModelAdmin[ProjectDocument]):
     @admin.display(description="企业", ordering="project__enterprise__name")
     def enterprise(self, obj: ProjectDocument) -> str:
         return obj.project.enterprise.name
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ProviderScoring)
+class ProviderScoringAdmin(admin.ModelAdmin[ProviderScoring]):
+    """Versions of the provider evaluation's parameters. A version an evaluation has used is
+    read-only here (and `ProviderScoring.clean` refuses a change): a new policy is a new row.
+    A weight set not summing to 1 is refused by the named check constraint, with its message."""
+
+    list_display = (
+        "version",
+        "label",
+        "valid_from",
+        "w_acceptance",
+        "w_uplift",
+        "w_satisfaction",
+        "w_on_time",
+        "uplift_cap",
+        "band_5",
+        "band_4",
+        "band_3",
+        "band_2",
+        "min_outcomes",
+        "created_by",
+        "created_at",
+    )
+    list_select_related = ("created_by",)
+    readonly_fields = ("created_by", "created_at")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if isinstance(obj, ProviderScoring) and obj.in_use:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if isinstance(obj, ProviderScoring) and obj.in_use:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(
+        self, request: HttpRequest, obj: ProviderScoring, form: Any, change: bool
+    ) -> None:
+        if not change:
+            user = getattr(request, "user", None)
+            obj.created_by = user if isinstance(user, User) else None
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ProviderEvaluation)
+class ProviderEvaluationAdmin(admin.ModelAdmin[ProviderEvaluation]):
+    """Read-only: evaluations are saved by `manage.py provider_scores --save` and never edited."""
+
+    list_display = (
+        "city",
+        "provider",
+        "as_of",
+        "scoring",
+        "status",
+        "projects",
+        "accepted",
+        "failed",
+        "acceptance_rate",
+        "mean_uplift",
+        "mean_satisfaction",
+        "on_time_rate",
+        "score",
+        "stars",
+        "created_at",
+    )
+    list_filter = ("scoring", "city__batch")
+    list_select_related = ("city", "provider", "scoring")
+    search_fields = ("provider__uscc", "provider__name", "city__code")
+    date_hierarchy = "as_of"
+    show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -25,7 +25,7 @@ from cities.models import PilotCity
 from sme_pilot import files
 from sme_pilot.storage import get_private_storage
 
-from . import rules
+from . import provider_rules, rules
 from .choices import DocType, FilingState
 from .rules import CATEGORY_LABELS, STAGES, Category, date_field
 
@@ -461,3 +461,226 @@ class ProjectDocument(models.Model):
     @property
     def size_label(self) -> str:
         return files.size_label(self.size)
+
+
+# --- the provider evaluation (§4.5): its parameters as versioned data, and its snapshots --------
+
+WEIGHT_DIGITS, WEIGHT_PLACES = 5, 4  # 0.0000 .. 1.0000
+WEIGHT_FIELDS = ("w_acceptance", "w_uplift", "w_satisfaction", "w_on_time")
+BAND_FIELDS = ("band_5", "band_4", "band_3", "band_2")
+WEIGHT_SUM_MESSAGE = "四项权重（验收通过率、等级提升、满意度、按期完工率）之和应为 1"
+SCORING_IN_USE_MESSAGE = "该版本已用于服务商评价，不能修改；请新建一个版本"
+
+
+def _weight(label: str, help_text: str) -> models.DecimalField:
+    return models.DecimalField(
+        label,
+        max_digits=WEIGHT_DIGITS,
+        decimal_places=WEIGHT_PLACES,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
+        help_text=help_text,
+    )
+
+
+def _band(label: str) -> models.DecimalField:
+    return models.DecimalField(
+        label,
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text="得分不低于此分数即得该星级（0 到 100）",
+    )
+
+
+class ProviderScoring(models.Model):
+    """One version of the provider evaluation's parameters (§4.5): the four weights, the uplift
+    cap, the star bands and the minimum number of acceptance outcomes for a rating. A version is
+    never edited once an evaluation used it (the admin shows it read-only, `clean` refuses):
+    a change of policy is a new version, so every saved evaluation keeps the weights it used."""
+
+    version = models.PositiveSmallIntegerField("版本号", unique=True)
+    label = models.CharField("名称", max_length=100)
+    valid_from = models.DateField(
+        "适用评价日起", help_text="评价日不早于此日期时默认采用（取最近的一个版本）"
+    )
+    w_acceptance = _weight("验收通过率权重", "如 0.30")
+    w_uplift = _weight("等级提升权重", "如 0.30")
+    w_satisfaction = _weight("满意度权重", "如 0.25")
+    w_on_time = _weight("按期完工率权重", "如 0.15；四项权重之和应为 1")
+    uplift_cap = models.DecimalField(
+        "等级提升上限",
+        max_digits=4,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="平均等级提升达到此值即得满分（如 2）",
+    )
+    band_5 = _band("五星分数线")
+    band_4 = _band("四星分数线")
+    band_3 = _band("三星分数线")
+    band_2 = _band("二星分数线")
+    min_outcomes = models.PositiveSmallIntegerField(
+        "最少验收结果数",
+        validators=[MinValueValidator(1)],
+        help_text="有验收结果（通过或未通过）的项目少于此数时暂不评级",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="创建人",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["-valid_from", "-version"]
+        verbose_name = "服务商评价权重"
+        verbose_name_plural = "服务商评价权重"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    w_acceptance__gte=0,
+                    w_acceptance__lte=1,
+                    w_uplift__gte=0,
+                    w_uplift__lte=1,
+                    w_satisfaction__gte=0,
+                    w_satisfaction__lte=1,
+                    w_on_time__gte=0,
+                    w_on_time__lte=1,
+                ),
+                name="projects_providerscoring_weights_range",
+            ),
+            # Weights have four decimals, so a sum within ±0.00005 of 1 is exactly 1 (and the
+            # check holds on SQLite's floating-point decimals too).
+            models.CheckConstraint(
+                condition=models.lookups.Range(
+                    F("w_acceptance") + F("w_uplift") + F("w_satisfaction") + F("w_on_time"),
+                    (Decimal("0.99995"), Decimal("1.00005")),
+                ),
+                name="projects_providerscoring_weights_sum_to_1",
+                violation_error_message=WEIGHT_SUM_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=Q(uplift_cap__gt=0), name="projects_providerscoring_uplift_cap_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(band_5__lte=100, band_2__gte=0)
+                & Q(band_5__gt=F("band_4"), band_4__gt=F("band_3"), band_3__gt=F("band_2")),
+                name="projects_providerscoring_bands_descending",
+                violation_error_message="星级分数线应在 0 到 100 之间，且五星 > 四星 > 三星 > 二星",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_outcomes__gte=1), name="projects_providerscoring_min_outcomes_gte_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.label}"
+
+    def terms(self) -> provider_rules.Scoring:
+        return provider_rules.Scoring(
+            w_acceptance=self.w_acceptance,
+            w_uplift=self.w_uplift,
+            w_satisfaction=self.w_satisfaction,
+            w_on_time=self.w_on_time,
+            uplift_cap=self.uplift_cap,
+            bands=(self.band_5, self.band_4, self.band_3, self.band_2),
+            min_outcomes=self.min_outcomes,
+        )
+
+    @property
+    def in_use(self) -> bool:
+        return self.pk is not None and self.evaluations.exists()
+
+    def clean(self) -> None:
+        super().clean()
+        if self.in_use:
+            raise ValidationError(SCORING_IN_USE_MESSAGE)
+        values = [getattr(self, n) for n in (*WEIGHT_FIELDS, "uplift_cap", *BAND_FIELDS)]
+        if any(v is None for v in values) or self.min_outcomes is None:
+            return  # the fields' own errors say what is missing
+        # The weights' sum is the named constraint's (WEIGHT_SUM_MESSAGE); the rest here.
+        errors = {
+            name: message
+            for name, message in provider_rules.scoring_errors(self.terms()).items()
+            if name != "__all__" and name not in WEIGHT_FIELDS
+        }
+        if "bands" in errors:
+            errors["band_2"] = errors.pop("bands")
+        if errors:
+            raise ValidationError(errors)
+
+
+class ProviderEvaluation(models.Model):
+    """A saved evaluation of one provider in one city as of a day, under one scoring version
+    (`manage.py provider_scores --save`): the numbers stay as computed, whatever changes later."""
+
+    city = models.ForeignKey(
+        PilotCity, on_delete=models.PROTECT, related_name="+", verbose_name="试点城市"
+    )
+    provider = models.ForeignKey(
+        "providers.Provider",
+        on_delete=models.PROTECT,
+        related_name="evaluations",
+        verbose_name="服务商",
+    )
+    as_of = models.DateField("评价日")
+    scoring = models.ForeignKey(
+        ProviderScoring,
+        on_delete=models.PROTECT,
+        related_name="evaluations",
+        verbose_name="权重版本",
+    )
+    status = models.CharField("库内状态", max_length=20)
+    projects = models.PositiveIntegerField("服务企业数")
+    accepted = models.PositiveIntegerField("验收通过数")
+    failed = models.PositiveIntegerField("验收未通过数")
+    acceptance_rate = models.DecimalField(
+        "验收通过率", max_digits=5, decimal_places=4, null=True, blank=True
+    )
+    mean_uplift = models.DecimalField(
+        "平均等级提升", max_digits=6, decimal_places=4, null=True, blank=True
+    )
+    mean_satisfaction = models.DecimalField(
+        "平均满意度", max_digits=5, decimal_places=4, null=True, blank=True
+    )
+    on_time_rate = models.DecimalField(
+        "按期完工率", max_digits=5, decimal_places=4, null=True, blank=True
+    )
+    score = models.DecimalField("得分", max_digits=4, decimal_places=1)
+    stars = models.PositiveSmallIntegerField("星级", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="创建人",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["city", "-as_of", "provider", "-created_at"]
+        verbose_name = "服务商评价"
+        verbose_name_plural = "服务商评价"
+        indexes = [
+            models.Index(fields=["city", "as_of"], name="projects_evaluation_city_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=100),
+                name="projects_providerevaluation_score_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(stars__isnull=True) | Q(stars__gte=1, stars__lte=5),
+                name="projects_providerevaluation_stars_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted__lte=F("projects"), failed__lte=F("projects")),
+                name="projects_providerevaluation_counts_within_projects",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} {self.city_id} {self.as_of}"

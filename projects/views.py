@@ -113,7 +113,7 @@ def _active_filters(
     if f.reached:
         shown.append(("已到达阶段", rules.STAGE_LABELS[rules.Stage(f.reached)], {"reached": ""}))
     if f.outcome:
-        shown.append(("结果", projects.OUTCOMES[f.outcome][1], {"outcome": ""}))
+        shown.append(("结果", projects.OUTCOME_LABELS[f.outcome], {"outcome": ""}))
     if f.overdue:
         shown.append(("逾期", projects.OVERDUE_KINDS[f.overdue], {"overdue": ""}))
     if f.as_of is not None:
@@ -182,7 +182,7 @@ def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "export_query": filters.urlencode(),
             "stages": [(s.value, rules.STAGE_LABELS[s]) for s in rules.STAGES],
-            "outcomes": [(k, label) for k, (_, label) in projects.OUTCOMES.items()],
+            "outcomes": list(projects.OUTCOME_LABELS.items()),
             "overdue_kinds": list(projects.OVERDUE_KINDS.items()),
             "labels": rules.STAGE_LABELS,
             "cities": cities if len(cities) > 1 else [],

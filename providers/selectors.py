@@ -137,6 +137,19 @@ def own_entries(provider: Provider) -> QuerySet[LibraryEntry]:
     )
 
 
+OWN_CHANGES_SHOWN = 50
+
+
+def own_status_changes(provider: Provider) -> list[LibraryStatusChange]:
+    """The provider's latest status changes in every city, newest first, each with its reason
+    (warned, suspended, removed or re-activated, and why); at most OWN_CHANGES_SHOWN."""
+    return list(
+        LibraryStatusChange.objects.filter(entry__provider=provider)
+        .select_related("entry__city")
+        .order_by("-changed_at", "-id")[:OWN_CHANGES_SHOWN]
+    )
+
+
 def own_products(provider: Provider) -> QuerySet[Product]:
     return Product.objects.filter(provider=provider).order_by("name", "id")
 

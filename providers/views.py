@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from accounts import policy
@@ -88,6 +89,7 @@ def entry_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entry = selectors.entry_get_visible(user=user, pk=pk)
     if not policy.has(user, policy.Ability.MANAGE_PROVIDER_LIBRARY):
         raise Forbidden("只有本市管理员可以变更服务商状态")
+    back = _back(request)
     form = StatusChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -102,8 +104,23 @@ def entry_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             label = LibraryStatus(form.cleaned_data["status"]).label
             messages.success(request, f"已将“{entry.provider.name}”的状态变更为“{label}”。")
+            if back:
+                return redirect(back)
             return redirect("providers:entry_detail", pk=entry.pk)
-    return render(request, "providers/entry_status.html", {"entry": entry, "form": form})
+    return render(
+        request, "providers/entry_status.html", {"entry": entry, "form": form, "back": back}
+    )
+
+
+def _back(request: AuthenticatedHttpRequest) -> str:
+    """Where a status change returns to when it came from elsewhere (the league table): a path
+    of this site only, never another host."""
+    target = request.GET.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
 
 
 @login_required
@@ -174,6 +191,7 @@ def my_provider(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "provider": provider,
             "entries": selectors.own_entries(provider),
+            "changes": selectors.own_status_changes(provider),
             "page": products,
             "query": "",
             "scene_names": selectors.scene_names(),

@@ -54,7 +54,13 @@ from assessments import evidence as evidence_content
 from assessments.models import Evidence, Method, Purpose
 from cities.models import CityTarget, ImportJob, ImportJobState, ImportKind, Province
 from cities.services import accounts as account_services
-from projects.models import Project, ProjectDocument, SubsidyRule
+from projects.models import (
+    Project,
+    ProjectDocument,
+    ProviderEvaluation,
+    ProviderScoring,
+    SubsidyRule,
+)
 from providers.models import Provider
 from reports.models import ReportDownload, ReportJob, ReportJobState, ReportKind
 from sme_pilot.storage import private_storage
@@ -393,6 +399,10 @@ MATRIX: list[Entry] = [
     E("projects:project_export",      "L   404 404 404 404 200 200 200 200 200 200 200"),
     E("projects:project_detail",      "L   200 404 200 404 200 404 200 200 200 200 200", **PROJECT),
     E("projects:my_project",          "L   200 200 404 404 404 404 404 404 404 404 404"),
+    # 服务商评价 (the league table): whoever sees the city's dashboards, over the cities in scope
+    # (city B's official its own city); not district officials (city-wide figures), assessors,
+    # enterprises or providers.
+    E("projects:provider_league",     "L   404 404 404 404 200 200 200 200 404 404 200"),
     E("projects:document_upload",     "L   400 404 403 404 400 404 403 403 403 400 403", "POST",
       **PROJECT, data={}),
     E("projects:document_upload",     "L   405 405 405 405 405 405 405 405 405 405 405", **PROJECT),
@@ -712,6 +722,17 @@ def _seed() -> SimpleNamespace:
         diagnosed_on="2025-03-10",
         provider_selected_on="2025-03-20",
         provider=provider,
+    )
+    ProviderEvaluation.objects.create(
+        city=city,
+        provider=provider,
+        as_of="2026-06-15",
+        scoring=ProviderScoring.objects.get(version=1),
+        status="active",
+        projects=1,
+        accepted=0,
+        failed=0,
+        score=Decimal("0.0"),
     )
     project_doc = ProjectDocument.objects.create(
         project=project,

@@ -56,9 +56,10 @@ LIST_FILTERS = [
     OpenApiParameter(
         "outcome",
         str,
-        enum=list(selectors.OUTCOMES),
+        enum=list(selectors.OUTCOME_LABELS),
         description="结果：rejected 未入库、withdrawn 已退出、acceptance_failed 验收未通过，"
-        "日期不晚于 as_of",
+        "日期不晚于 as_of；服务商评价的明细：acceptance_decided 有验收结果（通过或未通过）、"
+        "failed_not_accepted 验收未通过且尚未通过、on_time 按期完工（完工日期不晚于计划完工日期）",
     ),
     OpenApiParameter(
         "as_of",

@@ -15,7 +15,7 @@ from typing import Final
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.policy import Reach, Scope, scope_of
@@ -153,7 +153,32 @@ OUTCOMES: Final[dict[str, tuple[str, str]]] = {
     "withdrawn": ("withdrawn_on", "已退出"),
     "acceptance_failed": ("acceptance_failed_on", "验收未通过"),
 }
+# The provider evaluation's drill-downs (§4.5), as of `as_of` like the outcomes above.
+EVALUATION_OUTCOMES: Final[dict[str, str]] = {
+    "acceptance_decided": "有验收结果",
+    "failed_not_accepted": "验收未通过且尚未通过",
+    "on_time": "按期完工",
+}
+OUTCOME_LABELS: Final[dict[str, str]] = {
+    **{name: label for name, (_, label) in OUTCOMES.items()},
+    **EVALUATION_OUTCOMES,
+}
 NO_DISTRICT: Final = "none"  # `district=none`: enterprises without a district
+
+
+def outcome_q(outcome: str, day: dt.date) -> Q:
+    """The projects with `outcome` (a key of OUTCOME_LABELS) on or before `day`."""
+    if outcome in OUTCOMES:
+        return Q(**{f"{OUTCOMES[outcome][0]}__lte": day})
+    accepted = Q(accepted_on__lte=day)
+    failed = Q(acceptance_failed_on__lte=day)
+    if outcome == "acceptance_decided":
+        return accepted | failed
+    if outcome == "failed_not_accepted":
+        return failed & (Q(accepted_on__isnull=True) | Q(accepted_on__gt=day))
+    if outcome == "on_time":
+        return Q(completed_on__lte=day) & Q(completed_on__lte=F("planned_completion_on"))
+    raise ValueError(outcome)
 
 
 @dataclass(frozen=True)
@@ -192,10 +217,8 @@ class ProjectFilters:
             if value and value not in allowed:
                 raise ValidationError({name: f"未知的阶段：{value[:30]}"})
         outcome = query.get("outcome", "")
-        if outcome and outcome not in OUTCOMES:
-            raise ValidationError(
-                {"outcome": "outcome 只能是 rejected、withdrawn 或 acceptance_failed"}
-            )
+        if outcome and outcome not in OUTCOME_LABELS:
+            raise ValidationError({"outcome": f"outcome 只能是 {'、'.join(OUTCOME_LABELS)}"})
         overdue = query.get("overdue", "")
         if overdue not in ("", "true", "false", "acceptance", "completion"):
             raise ValidationError(
@@ -248,7 +271,7 @@ class ProjectFilters:
         return cls(
             stage=stage if stage in rules.STAGES else "",
             reached=reached if reached in rules.STAGES else "",
-            outcome=outcome if outcome in OUTCOMES else "",
+            outcome=outcome if outcome in OUTCOME_LABELS else "",
             overdue=overdue if overdue in OVERDUE_KINDS else "",
             as_of=as_of,
             city=parse_id_or_none(query.get("city", "")),
@@ -299,7 +322,7 @@ def filter_projects(qs: QuerySet[Project], f: ProjectFilters) -> QuerySet[Projec
     if f.reached:
         qs = qs.filter(**{f"{rules.date_field(rules.Stage(f.reached))}__lte": day})
     if f.outcome:
-        qs = qs.filter(**{f"{OUTCOMES[f.outcome][0]}__lte": day})
+        qs = qs.filter(outcome_q(f.outcome, day))
     if f.city is not None:
         qs = qs.filter(enterprise__city_id=f.city)
     if f.without_district:

@@ -57,6 +57,9 @@ def test_the_provider_sees_its_profile_libraries_with_the_latest_reason_and_prod
     assert 'id="nav-my-provider">我的服务商' in page
     assert city.name in page and other_city.name in page
     assert 'class="badge warn">警示' in page and "交付延期" in page
+    # Every change, with its reason, in the status history.
+    history = page.split('id="provider-status-changes"')[1].split("</section>")[0]
+    assert "在库 → 警示" in history and "交付延期" in history and history.count("<tr>") == 4
     assert "云排产" in page and "S05 计划排程" in page and "别家的产品" not in page
     # A city official has no such page.
     client.force_login(city_official)
@@ -203,8 +206,8 @@ def test_my_provider_page_queries_do_not_grow_with_products_or_cities(
         entry = LibraryEntryFactory(provider=provider, city=CityFactory())
         entry.changes.update(changed_at=timezone.now())
     client.force_login(provider_user)
-    # 8: the page's 7 plus the navigation's 待办 count (one aggregate query)
-    with django_assert_max_num_queries(8):
+    # 9: the page's 8 (its status changes included) plus the navigation's 待办 count
+    with django_assert_max_num_queries(9):
         response = client.get(ME)
     assert response.status_code == 200
     assert response.content.decode().count('<tr id="product-') == products
