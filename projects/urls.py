@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import pipeline_views, views
+from . import directory_views, pipeline_views, views
 
 app_name = "projects"
 
@@ -26,4 +26,5 @@ urlpatterns = [
     path("projects/apply/", pipeline_views.project_apply, name="project_apply"),
     path("projects/queue/", pipeline_views.work_queue, name="work_queue"),
     path("my-project/", views.my_project, name="my_project"),
+    path("provider-directory/", directory_views.provider_directory, name="directory"),
 ]

@@ -354,7 +354,7 @@ MATRIX: list[Entry] = [
     # province officials their province's, ministry and admin all; enterprises read their city's
     # active providers (the directory); a provider its own entries; only city officials manage.
     #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
-    E("providers:library_list",       "L   200 200 200 200 200 200 200 200 200 200 200"),
+    E("providers:library_list",       "L   302 302 200 200 200 200 200 200 200 200 200"),
     E("providers:entry_add",          "L   404 404 404 404 200 200 404 404 404 404 404"),
     E("providers:entry_add",          "L   404 404 404 404 200 200 404 404 404 404 404", "POST",
       data={}),
@@ -393,6 +393,8 @@ MATRIX: list[Entry] = [
     E("projects:project_export",      "L   404 404 404 404 200 200 200 200 200 200 200"),
     E("projects:project_detail",      "L   200 404 200 404 200 404 200 200 200 200 200", **PROJECT),
     E("projects:my_project",          "L   200 200 404 404 404 404 404 404 404 404 404"),
+    # 服务商目录: an enterprise's own city's active providers; nobody else's page.
+    E("projects:directory",           "L   200 200 404 404 404 404 404 404 404 404 404"),
     E("projects:document_upload",     "L   400 404 403 404 400 404 403 403 403 400 403", "POST",
       **PROJECT, data={}),
     E("projects:document_upload",     "L   405 405 405 405 405 405 405 405 405 405 405", **PROJECT),
