@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import league_views, pipeline_views, views
+from . import directory_views, league_views, pipeline_views, views
 
 app_name = "projects"
 
@@ -27,4 +27,5 @@ urlpatterns = [
     path("projects/queue/", pipeline_views.work_queue, name="work_queue"),
     path("my-project/", views.my_project, name="my_project"),
     path("providers/league/", league_views.provider_league, name="provider_league"),
+    path("provider-directory/", directory_views.provider_directory, name="directory"),
 ]

@@ -32,6 +32,10 @@ def _is_directory(user: object) -> bool:
 @login_required
 def library_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
+    if _is_directory(user):
+        # The directory an enterprise picks from lives with the projects (it shows stars and
+        # firms served, which the projects know): /provider-directory/.
+        return redirect("projects:directory")
     filters = selectors.LibraryFilters(
         status=request.GET.get("status", ""),
         category=request.GET.get("category", ""),
@@ -39,16 +43,13 @@ def library_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         city=request.GET.get("city", ""),
     ).cleaned()
     entries = selectors.filter_library(selectors.library_visible_to(user=user), filters)
-    directory = _is_directory(user)
-    if directory:
-        entries = selectors.with_products(entries)
     entries = entries.order_by("provider__name", "provider__uscc", "city__code")
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
-        "providers/directory.html" if directory else "providers/library_list.html",
+        "providers/library_list.html",
         {
             "page": page,
             "filters": filters,

@@ -360,7 +360,7 @@ MATRIX: list[Entry] = [
     # province officials their province's, ministry and admin all; enterprises read their city's
     # active providers (the directory); a provider its own entries; only city officials manage.
     #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
-    E("providers:library_list",       "L   200 200 200 200 200 200 200 200 200 200 200"),
+    E("providers:library_list",       "L   302 302 200 200 200 200 200 200 200 200 200"),
     E("providers:entry_add",          "L   404 404 404 404 200 200 404 404 404 404 404"),
     E("providers:entry_add",          "L   404 404 404 404 200 200 404 404 404 404 404", "POST",
       data={}),
@@ -403,6 +403,8 @@ MATRIX: list[Entry] = [
     # (city B's official its own city); not district officials (city-wide figures), assessors,
     # enterprises or providers.
     E("projects:provider_league",     "L   404 404 404 404 200 200 200 200 404 404 200"),
+    # 服务商目录: an enterprise's own city's active providers; nobody else's page.
+    E("projects:directory",           "L   200 200 404 404 404 404 404 404 404 404 404"),
     E("projects:document_upload",     "L   400 404 403 404 400 404 403 403 403 400 403", "POST",
       **PROJECT, data={}),
     E("projects:document_upload",     "L   405 405 405 405 405 405 405 405 405 405 405", **PROJECT),

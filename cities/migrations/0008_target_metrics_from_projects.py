@@ -4,20 +4,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cities', '0007_merge_district_acceptance_window'),
+        ("cities", "0007_merge_district_acceptance_window"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='citytarget',
-            name='metric',
-            field=models.CharField(choices=[('level2_enterprises', '二级及以上企业数（家）'), ('level2_share', '二级及以上企业占比（%）'), ('transformed_enterprises', '完成改造企业数（家）'), ('srdi_transformed', '完成改造专精特新企业数（家）'), ('diagnosed_projects', '完成诊断项目数（个）'), ('filed_projects', '合同已备案项目数（个）'), ('accepted_projects', '验收通过项目数（个）'), ('subsidies_paid', '奖补已拨付项目数（个）')], max_length=30, verbose_name='指标'),
+            model_name="citytarget",
+            name="metric",
+            field=models.CharField(
+                choices=[
+                    ("level2_enterprises", "二级及以上企业数（家）"),
+                    ("level2_share", "二级及以上企业占比（%）"),
+                    ("transformed_enterprises", "完成改造企业数（家）"),
+                    ("srdi_transformed", "完成改造专精特新企业数（家）"),
+                    ("diagnosed_projects", "完成诊断项目数（个）"),
+                    ("filed_projects", "合同已备案项目数（个）"),
+                    ("accepted_projects", "验收通过项目数（个）"),
+                    ("subsidies_paid", "奖补已拨付项目数（个）"),
+                ],
+                max_length=30,
+                verbose_name="指标",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcitytarget',
-            name='metric',
-            field=models.CharField(choices=[('level2_enterprises', '二级及以上企业数（家）'), ('level2_share', '二级及以上企业占比（%）'), ('transformed_enterprises', '完成改造企业数（家）'), ('srdi_transformed', '完成改造专精特新企业数（家）'), ('diagnosed_projects', '完成诊断项目数（个）'), ('filed_projects', '合同已备案项目数（个）'), ('accepted_projects', '验收通过项目数（个）'), ('subsidies_paid', '奖补已拨付项目数（个）')], max_length=30, verbose_name='指标'),
+            model_name="historicalcitytarget",
+            name="metric",
+            field=models.CharField(
+                choices=[
+                    ("level2_enterprises", "二级及以上企业数（家）"),
+                    ("level2_share", "二级及以上企业占比（%）"),
+                    ("transformed_enterprises", "完成改造企业数（家）"),
+                    ("srdi_transformed", "完成改造专精特新企业数（家）"),
+                    ("diagnosed_projects", "完成诊断项目数（个）"),
+                    ("filed_projects", "合同已备案项目数（个）"),
+                    ("accepted_projects", "验收通过项目数（个）"),
+                    ("subsidies_paid", "奖补已拨付项目数（个）"),
+                ],
+                max_length=30,
+                verbose_name="指标",
+            ),
         ),
     ]

@@ -36,3 +36,11 @@ def project_list_url(
         as_of=as_of,
     )
     return f"{reverse('projects:project_list')}?{filters.urlencode()}"
+
+
+@register.filter
+def stars(count: object) -> str:
+    """★★★★☆ 4 星 for 4 of 5 stars; 暂不评级 when the provider is not rated."""
+    if not isinstance(count, int) or not 1 <= count <= 5:
+        return "暂不评级"
+    return f"{'★' * count}{'☆' * (5 - count)} {count} 星"
