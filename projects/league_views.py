@@ -17,10 +17,12 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import policy
 from accounts.requests import AuthenticatedHttpRequest
 from cities import selectors as city_selectors
+from providers.selectors import own_entries, own_provider
 from sme_pilot.errors import NotFound
 from sme_pilot.inputs import AsOfError, parse_as_of
 
@@ -48,7 +50,7 @@ class LeagueRow:
     on_time_rate: str
 
 
-def _league_row(row: ProviderRow, base: ProjectFilters) -> LeagueRow:
+def league_row(row: ProviderRow, base: ProjectFilters) -> LeagueRow:
     project_list = reverse("projects:project_list")
     of_provider = replace(base, provider=row.entry.provider.pk)
 
@@ -113,10 +115,38 @@ def provider_league(request: AuthenticatedHttpRequest) -> HttpResponse:
             "as_of": as_of,
             "scoring": scoring,
             "page": page,
-            "rows": [_league_row(r, base) for r in page],
+            "rows": [league_row(r, base) for r in page],
             "query": urlencode({"city": city.code, "as_of": as_of.isoformat()}),
             "may_manage": policy.manages_provider_library_of(user, city.pk),
             "back": urlencode({"next": f"{league_url}?{urlencode(here)}"}),
         }
     )
     return render(request, "projects/provider_league.html", context)
+
+
+@login_required
+def provider_workspace(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """服务商工作台: the provider's own evaluation in every city whose library it is in (as the
+    city's league table shows it, with the same links to its projects), its status there with
+    the latest reason, and the way to its projects, 待办 and products."""
+    user = request.user
+    if not policy.has(user, policy.Ability.HAS_OWN_PROVIDER):
+        raise NotFound("页面不存在")
+    provider = own_provider(user=user)
+    as_of = timezone.localdate()
+    scoring = scoring_for(as_of)
+    cities = []
+    for entry in own_entries(provider):
+        mine = next(
+            r
+            for r in provider_evaluations(city=entry.city, as_of=as_of, scoring=scoring)
+            if r.entry.pk == entry.pk
+        )
+        cities.append(
+            {"entry": entry, "league": league_row(mine, ProjectFilters(city=entry.city_id))}
+        )
+    return render(
+        request,
+        "projects/provider_workspace.html",
+        {"provider": provider, "cities": cities, "as_of": as_of, "scoring": scoring},
+    )

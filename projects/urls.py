@@ -27,5 +27,6 @@ urlpatterns = [
     path("projects/queue/", pipeline_views.work_queue, name="work_queue"),
     path("my-project/", views.my_project, name="my_project"),
     path("providers/league/", league_views.provider_league, name="provider_league"),
+    path("provider-workspace/", league_views.provider_workspace, name="provider_workspace"),
     path("provider-directory/", directory_views.provider_directory, name="directory"),
 ]

@@ -405,6 +405,8 @@ MATRIX: list[Entry] = [
     E("projects:provider_league",     "L   404 404 404 404 200 200 200 200 404 404 200"),
     # 服务商目录: an enterprise's own city's active providers; nobody else's page.
     E("projects:directory",           "L   200 200 404 404 404 404 404 404 404 404 404"),
+    # 服务商工作台: the provider's own evaluation in each of its cities; nobody else's page.
+    E("projects:provider_workspace",  "L   404 404 404 404 404 404 404 404 404 200 404"),
     E("projects:document_upload",     "L   400 404 403 404 400 404 403 403 403 400 403", "POST",
       **PROJECT, data={}),
     E("projects:document_upload",     "L   405 405 405 405 405 405 405 405 405 405 405", **PROJECT),
