@@ -152,9 +152,15 @@ def _json_columns(fields: Sequence[models.Field[Any, Any]]) -> list[int]:
 
 
 def _adapt(value: Any) -> Any:
-    """JSON columns (dict/list values) need psycopg's Jsonb wrapper when written by COPY."""
-    if isinstance(value, dict | list):
-        return Jsonb(value)
+    """JSON columns (dict/list values) need psycopg's Jsonb wrapper when written by COPY.
+
+    An empty container (the default of most JSON columns, e.g. the pipeline state a projects
+    import leaves alone) goes as its JSON text, which the server parses: dumping each one cost as
+    much as the rest of its row."""
+    if isinstance(value, dict):
+        return Jsonb(value) if value else "{}"
+    if isinstance(value, list):
+        return Jsonb(value) if value else "[]"
     return value
 
 
