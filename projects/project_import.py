@@ -5,11 +5,14 @@ Declared here, with the projects it writes, and registered with the shared impor
 dates, provider, contract, investment per category, rating and approved subsidy. Every row is
 checked against the pure rules (`rules.date_errors`, `rules.entitlement`) and the database (the
 enterprise in the importer's city, the provider, the after-level of §4.3, the city's subsidy
-policy), with a fixed number of bulk queries per file, never one per row.
+policy), with a fixed number of bulk queries per file, never one per row, all made before the
+first row is checked.
 
 The framework writes one model per kind (`Plan`): the projects. Their investment lines and the
 audit events ("批量导入") are written by `_FollowUp`, the plan's `then`, which the framework calls
-right after writing the projects, in the same transaction (never on a dry run).
+right after writing the projects, in the same transaction (never on a dry run). The rows are
+planned in parts of PART_ROWS (`Plan.parts`): the framework writes each part while the next one
+is checked, and undoes everything if a later row is invalid (a few queries per part).
 """
 
 from __future__ import annotations
@@ -61,6 +64,9 @@ PROJECT_FIELDS: Final = (
     "subsidy_central",
     "subsidy_local",
 )
+# Rows per part of the plan (`Plan.parts`): the database writes one part while the next is
+# checked; the last part's writing is what is left to wait for once every row is checked.
+PART_ROWS: Final = 5000
 CONTRACT_FIELDS: Final = ("contract_no", "contract_amount", "planned_completion_on")
 _COPIED_FIELDS: Final = (*DATE_FIELDS, *CONTRACT_FIELDS)  # a project's columns taken as parsed
 
@@ -306,48 +312,61 @@ def plan_projects(rows: list[ParsedRow], ctx: Context) -> Plan:
     levels = after_levels(e["id"] for u, e in enterprises.items() if u in accepted_usccs)
     min_levels, policies = _policies(e["city_id"] for e in enterprises.values())
 
-    plan = Plan(Project, update_fields=PROJECT_FIELDS)
-    lines_to_write: dict[int, dict[str, Decimal]] = {}
-    events: dict[int, str] = {}
-    replaced: list[int] = []
     today = timezone.localdate(ctx.now)
-    for row in rows:
-        errors_before = len(ctx.errors)
-        enterprise = enterprises.get(row.values["uscc"]) if row.has("uscc") else None
-        if enterprise is None and row.has("uscc"):
-            where = "不存在" if ctx.scope.city_id is None else "不是本市已登记的企业"
-            ctx.error(row, "uscc", f"企业{quote(row.values['uscc'])}{where}")
-        provider_id = _check_row(row, ctx, enterprise, providers, levels, min_levels, policies)
-        if enterprise is None or not row.valid or len(ctx.errors) > errors_before:
-            continue
-        v = row.values
-        new: dict[str, Any] = {name: v.get(name) for name in _COPIED_FIELDS}
-        new.update(
-            enterprise_id=enterprise["id"],
-            provider_id=provider_id,
-            contract_no=v.get("contract_no") or "",
-            satisfaction=v.get("satisfaction"),
-            subsidy_central=v.get("subsidy_central"),
-            subsidy_local=v.get("subsidy_local"),
+
+    def part(rows: list[ParsedRow]) -> Plan:
+        """The plan of some of the rows (no query: everything was looked up above)."""
+        plan = Plan(Project, update_fields=PROJECT_FIELDS)
+        lines_to_write: dict[int, dict[str, Decimal]] = {}
+        events: dict[int, str] = {}
+        replaced: list[int] = []
+        for row in rows:
+            errors_before = len(ctx.errors)
+            enterprise = enterprises.get(row.values["uscc"]) if row.has("uscc") else None
+            if enterprise is None and row.has("uscc"):
+                where = "不存在" if ctx.scope.city_id is None else "不是本市已登记的企业"
+                ctx.error(row, "uscc", f"企业{quote(row.values['uscc'])}{where}")
+            provider_id = _check_row(row, ctx, enterprise, providers, levels, min_levels, policies)
+            if enterprise is None or not row.valid or len(ctx.errors) > errors_before:
+                continue
+            v = row.values
+            new: dict[str, Any] = {name: v.get(name) for name in _COPIED_FIELDS}
+            new.update(
+                enterprise_id=enterprise["id"],
+                provider_id=provider_id,
+                contract_no=v.get("contract_no") or "",
+                satisfaction=v.get("satisfaction"),
+                subsidy_central=v.get("subsidy_central"),
+                subsidy_local=v.get("subsidy_local"),
+            )
+            current = existing.get(enterprise["id"])
+            amounts = _amounts(row)
+            lines_changed = amounts != existing_lines.get(enterprise["id"], {})
+            before = len(plan.updates) + len(plan.creates)
+            if current is not None and lines_changed:
+                plan.updates.append({**current, **new})  # the lines changed: the project did too
+            else:
+                plan.add(new, current)
+            if len(plan.updates) + len(plan.creates) > before:
+                if lines_changed:
+                    lines_to_write[enterprise["id"]] = amounts
+                    if current is not None:
+                        replaced.append(current["id"])
+                events[enterprise["id"]] = furthest_stage(v, today)
+        plan.then = _FollowUp(
+            now=ctx.now,
+            actor_id=ctx.actor_id,
+            lines=lines_to_write,
+            events=events,
+            replaced=replaced,
         )
-        current = existing.get(enterprise["id"])
-        amounts = _amounts(row)
-        lines_changed = amounts != existing_lines.get(enterprise["id"], {})
-        before = len(plan.updates) + len(plan.creates)
-        if current is not None and lines_changed:
-            plan.updates.append({**current, **new})  # the lines changed: the project did too
-        else:
-            plan.add(new, current)
-        if len(plan.updates) + len(plan.creates) > before:
-            if lines_changed:
-                lines_to_write[enterprise["id"]] = amounts
-                if current is not None:
-                    replaced.append(current["id"])
-            events[enterprise["id"]] = furthest_stage(v, today)
-    plan.then = _FollowUp(
-        now=ctx.now, actor_id=ctx.actor_id, lines=lines_to_write, events=events, replaced=replaced
+        return plan
+
+    return Plan(
+        Project,
+        update_fields=PROJECT_FIELDS,
+        parts=(part(rows[start : start + PART_ROWS]) for start in range(0, len(rows), PART_ROWS)),
     )
-    return plan
 
 
 # The stage dates from the last stage to the first, with each stage's value.

@@ -67,6 +67,12 @@ class Plan:
     # Called by the writer (in the import's transaction) before the rows are written, to create
     # what they refer to and fill in its ids (e.g. the districts an enterprises import names).
     before_write: Callable[[Plan], None] | None = None
+    # A planner of many rows may return its rows in parts instead (`parts`: Plans with their own
+    # rows, counts and `then`, produced as the loop over the rows goes on; this plan's own rows
+    # stay empty). The framework writes each part, in the import's transaction, while the next
+    # one is being planned, and undoes them all if any row turns out to be invalid. So producing
+    # a part must not touch the database: every look-up is made before the first part.
+    parts: Iterator[Plan] | None = None
 
     def add(self, new: dict[str, Any], existing: dict[str, Any] | None) -> None:
         if existing is None:

@@ -7,7 +7,8 @@ every row is valid. Importing the same file twice changes nothing the second tim
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -21,7 +22,7 @@ from cities.models import ImportJob
 
 from . import columns, readers, registry
 from .columns import HeaderMap, KindSpec
-from .plans import Context, Notice, Scope
+from .plans import Context, Notice, Plan, Scope
 from .results import (
     EXAMPLE_MARK,
     ImportResult,
@@ -30,7 +31,7 @@ from .results import (
     capped,
     rows_with_errors,
 )
-from .writers import write_plan
+from .writers import PartWriter, write_plan
 
 Progress = Callable[[int, str], None]
 
@@ -141,6 +142,25 @@ def parse_file(
     return ParsedFile(spec, header, rows, total, errors, examples)
 
 
+def _write_parts(
+    parts: Iterator[Plan], ctx: Context, *, actor: User | None, now: dt.datetime, write: bool
+) -> tuple[int, int, int]:
+    """Plan the parts and, while the file is still valid and `write`, write each one as soon as
+    it is planned (`PartWriter`: on PostgreSQL while the next is planned). A write that failed
+    is raised only if the whole file turned out valid: the rows' errors are the better answer,
+    and nothing of the file is kept either way. Returns the counts created, updated, unchanged."""
+    created = updated = unchanged = 0
+    with PartWriter(actor=actor, reason=CHANGE_REASON, now=now) as writer:
+        for part in parts:
+            created, updated = created + len(part.creates), updated + len(part.updates)
+            unchanged += part.unchanged
+            if write and not ctx.errors and writer.failure is None:
+                writer.write(part)
+    if write and not ctx.errors:
+        writer.raise_failure()
+    return created, updated, unchanged
+
+
 def apply_parsed(
     parsed: ParsedFile,
     *,
@@ -178,12 +198,23 @@ def apply_parsed(
             if progress is not None:
                 progress(55, "正在核对数据库中的已有数据")
             plan = registry.get(kind).plan(parsed.rows, ctx)
-            created, updated, unchanged = len(plan.creates), len(plan.updates), plan.unchanged
             notices = plan.notices
+            if plan.parts is not None:
+                if progress is not None and not errors and not dry_run:
+                    progress(60, f"正在核对并写入 {len(parsed.rows)} 行")
+                created, updated, unchanged = _write_parts(
+                    plan.parts, ctx, actor=actor, now=now, write=not errors and not dry_run
+                )
+                if errors or dry_run:
+                    # Parts written before a later part's error was found go with the rest.
+                    transaction.set_rollback(True)
+            else:
+                created, updated, unchanged = len(plan.creates), len(plan.updates), plan.unchanged
             if not errors and not dry_run:
-                if progress is not None:
-                    progress(70, f"正在写入 {len(plan.creates) + len(plan.updates)} 行")
-                write_plan(plan, actor=actor, reason=CHANGE_REASON, now=now)
+                if plan.parts is None:
+                    if progress is not None:
+                        progress(70, f"正在写入 {len(plan.creates) + len(plan.updates)} 行")
+                    write_plan(plan, actor=actor, reason=CHANGE_REASON, now=now)
                 if plan.then is not None:
                     plan.then()
                 written = True

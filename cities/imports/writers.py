@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from psycopg.types.json import Jsonb
 from simple_history.utils import (
     bulk_create_with_history,
@@ -32,12 +33,26 @@ HISTORY_CREATED = "+"
 HISTORY_CHANGED = "~"
 
 
+Rows = tuple[list[dict[str, Any]], list[dict[str, Any]]]  # every column of creates, updates
+
+
 def write_plan(plan: Plan, *, actor: User | None, reason: str, now: dt.datetime) -> None:
     if plan.before_write is not None:
         plan.before_write(plan)
+    _write_rows(plan, _complete(plan, now), actor=actor, reason=reason, now=now)
+
+
+def _complete(plan: Plan, now: dt.datetime) -> Rows:
+    """The plan's rows with every column (no query)."""
     complete = _completer(plan.model, now)
     creates = [complete(values) for values in plan.creates]
-    updates = [_touch(plan.model, values, now) for values in plan.updates]
+    return creates, [_touch(plan.model, values, now) for values in plan.updates]
+
+
+def _write_rows(
+    plan: Plan, rows: Rows, *, actor: User | None, reason: str, now: dt.datetime
+) -> None:
+    creates, updates = rows
     fields = _changed_fields(plan)
     if connection.vendor == "postgresql":
         if creates:
@@ -65,6 +80,72 @@ def write_plan(plan: Plan, *, actor: User | None, reason: str, now: dt.datetime)
             default_change_reason=reason,
             default_date=now,
         )
+
+
+class PartWriter:
+    """Writes the parts of a plan (`Plan.parts`), in order, while the planner produces the next.
+
+    On PostgreSQL the parts are written by a thread of their own on the import's connection (in
+    its transaction): the database works on one part (COPY, history, what `then` writes) while
+    Python checks the next part's rows (waiting on the database releases the GIL). The
+    connection is never used by both threads at once: producing a part makes no query
+    (`Plan.parts`), and the caller makes none until the writer has finished (leaving the `with`
+    block waits for it). Elsewhere each part is written when it is handed over. The foreign keys
+    stay deferred to the commit, as for any other write.
+
+    A failure stops the writing of later parts and is kept, not raised: the caller decides
+    (`raise_failure`) whether it matters, i.e. whether the file turned out valid after all.
+    """
+
+    def __init__(self, *, actor: User | None, reason: str, now: dt.datetime) -> None:
+        self._actor, self._reason, self._now = actor, reason, now
+        self._executor: ThreadPoolExecutor | None = None
+        self._shared: Any = None  # the DatabaseWrapper lent to the writing thread
+        self.failure: BaseException | None = None
+
+    def __enter__(self) -> PartWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+            self._shared.dec_thread_sharing()
+
+    def write(self, part: Plan) -> None:
+        if connection.vendor != "postgresql":
+            self._write(part, None)
+            return
+        # The rows' columns are completed here, not in the writing thread, which is the busier
+        # one (unless `before_write` has to fill some in first).
+        rows = _complete(part, self._now) if part.before_write is None else None
+        if self._executor is None:
+            self._shared = connections[DEFAULT_DB_ALIAS]
+            self._shared.inc_thread_sharing()
+            self._executor = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="import-writer", initializer=self._adopt
+            )
+        self._executor.submit(self._write, part, rows)
+
+    def raise_failure(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+    def _adopt(self) -> None:
+        connections[DEFAULT_DB_ALIAS] = self._shared
+
+    def _write(self, part: Plan, rows: Rows | None) -> None:
+        if self.failure is not None:
+            return  # the transaction is lost already
+        try:
+            if rows is None:
+                write_plan(part, actor=self._actor, reason=self._reason, now=self._now)
+            else:
+                _write_rows(part, rows, actor=self._actor, reason=self._reason, now=self._now)
+            if part.then is not None:
+                part.then()
+        except BaseException as exc:  # handed to the importing thread
+            self.failure = exc
 
 
 def _changed_fields(plan: Plan) -> list[str]:
@@ -152,9 +233,15 @@ def _json_columns(fields: Sequence[models.Field[Any, Any]]) -> list[int]:
 
 
 def _adapt(value: Any) -> Any:
-    """JSON columns (dict/list values) need psycopg's Jsonb wrapper when written by COPY."""
-    if isinstance(value, dict | list):
-        return Jsonb(value)
+    """JSON columns (dict/list values) need psycopg's Jsonb wrapper when written by COPY.
+
+    An empty container (the default of most JSON columns, e.g. the pipeline state a projects
+    import leaves alone) goes as its JSON text, which the server parses: dumping each one cost as
+    much as the rest of its row."""
+    if isinstance(value, dict):
+        return Jsonb(value) if value else "{}"
+    if isinstance(value, list):
+        return Jsonb(value) if value else "[]"
     return value
 
 

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.timezone import now
 
 from cities.imports import import_file
+from cities.models import Enterprise
 from projects.models import InvestmentLine, Project, ProjectEvent, SubsidyRule
 from providers.choices import LibraryStatus
 from providers.models import LibraryEntry, Provider
@@ -286,6 +287,85 @@ def test_query_count_does_not_grow_with_the_rows(city, provider, policy):
         return len(ctx.captured_queries)
 
     assert count(_rows(2, city)) == count(_rows(20, city))
+
+
+# --- a file written in parts (`Plan.parts`: on PostgreSQL while the next part is checked) ------
+
+
+@pytest.fixture
+def parts_of_two(monkeypatch):
+    from projects import project_import
+
+    monkeypatch.setattr(project_import, "PART_ROWS", 2)
+
+
+def test_a_file_in_parts_writes_every_row_its_lines_events_and_history(
+    city, provider, policy, city_official, parts_of_two
+):
+    records = _rows(5, city)
+    result = run(kind_file("projects", records), actor=city_official)
+    assert result.written, messages(result)
+    assert (result.created, result.updated, result.unchanged) == (5, 0, 0)
+    assert Project.objects.count() == 5 and Project.history.count() == 5
+    assert InvestmentLine.objects.count() == 15
+    assert ProjectEvent.objects.count() == 5
+    assert set(ProjectEvent.objects.values_list("stage", "actor", "comment")) == {
+        ("subsidy_paid", city_official.pk, "批量导入")
+    }
+    # The same file again, one row changed: one update, in its own part.
+    records[3] = {**records[3], "it_ops": "", "cabling": "1000"}
+    again = run(kind_file("projects", records), actor=city_official)
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 4)
+    assert Project.history.count() == 6 and ProjectEvent.objects.count() == 6
+    assert InvestmentLine.objects.count() == 15
+
+
+def test_an_error_in_a_later_part_undoes_the_parts_already_written(
+    city, provider, policy, parts_of_two
+):
+    records = _rows(4, city)
+    records.append(paid(make_uscc(900_004)))  # row 6, in the third part: no such enterprise
+    result = run(kind_file("projects", records))
+    assert not result.written
+    assert messages(result) == [(6, "uscc", f"企业“{make_uscc(900_004)}”不存在")]
+    assert (result.created, result.updated, result.unchanged) == (4, 0, 0)
+    assert not Project.objects.exists() and not Project.history.exists()
+    assert not InvestmentLine.objects.exists() and not ProjectEvent.objects.exists()
+
+
+def test_a_dry_run_in_parts_writes_nothing(city, provider, policy, parts_of_two):
+    result = run(kind_file("projects", _rows(5, city)), dry_run=True)
+    assert result.ok and not result.written
+    assert (result.created, result.updated, result.unchanged) == (5, 0, 0)
+    assert not Project.objects.exists() and not Project.history.exists()
+    assert not InvestmentLine.objects.exists() and not ProjectEvent.objects.exists()
+
+
+def test_a_conflicting_write_while_parts_are_written_rolls_everything_back(
+    city, provider, policy, parts_of_two
+):
+    records = _rows(5, city)
+    enterprise = Enterprise.objects.get(uscc=records[4]["uscc"])
+
+    def meanwhile(percent: int, message: str) -> None:
+        if message.startswith("正在核对并写入"):
+            # Another request starts the last row's project after the import's look-ups.
+            Project.objects.create(enterprise=enterprise, applied_on="2025-01-10")
+
+    result = import_file(
+        kind="projects",
+        content=kind_file("projects", records),
+        actor=None,
+        dry_run=False,
+        progress=meanwhile,
+    )
+    assert [e.message for e in result.errors] == [
+        "导入期间数据被同时修改，本次未写入任何数据，请重新导入"
+    ]
+    assert not result.written
+    # In the import's transaction here, so undone with it (as in the enterprises import's test).
+    assert not Project.objects.exists() and not Project.history.exists()
+    assert not InvestmentLine.objects.exists() and not ProjectEvent.objects.exists()
 
 
 def test_the_command_reports_row_and_column_and_exits_1(enterprise, provider, policy, tmp_path):
