@@ -54,6 +54,7 @@ from assessments import evidence as evidence_content
 from assessments.models import Evidence, Method, Purpose
 from cities.models import CityTarget, ImportJob, ImportJobState, ImportKind, Province
 from cities.services import accounts as account_services
+from funds.models import FundsPlan, LedgerEntry
 from projects.models import Project, ProjectDocument, SubsidyRule
 from providers.models import Provider
 from reports.models import ReportDownload, ReportJob, ReportJobState, ReportKind
@@ -426,6 +427,7 @@ MATRIX: list[Entry] = [
     E("city-detail",           "403 404 404 200 404 200 404 200 200 200 404 200", **CITY),
     E("city-compliance",       "403 404 404 404 404 200 404 200 200 404 404 200", **CITY),
     E("city-funnel",           "403 404 404 404 404 200 404 200 200 404 404 200", **CITY),
+    E("city-funds",            "403 404 404 404 404 200 404 200 200 404 404 200", **CITY),
     E("enterprise-list",       "403 200 200 200 200 200 200 200 200 200 200 200"),
     E("enterprise-detail",     "403 200 404 200 404 200 404 200 200 200 404 200", **ENT),
     E("enterprise-detail",     "403 200 404 403 404 200 404 403 200 403 404 403", "PATCH", **ENT,
@@ -724,6 +726,19 @@ def _seed() -> SimpleNamespace:
         sha256=hashlib.sha256(PDF).hexdigest(),
         uploaded_by=users.ent,
     )
+    # City A's funds ledger: a central receipt (reversible) and one plan line.
+    ledger_entry = LedgerEntry.objects.create(
+        city=city,
+        entry_on="2025-03-01",
+        kind="receipt",
+        source="central",
+        amount=Decimal(1000000),
+        reference="MX-1",
+        created_by=users.off,
+    )
+    FundsPlan.objects.create(
+        city=city, source="central", line="receipt", amount=Decimal(1000000), updated_by=users.off
+    )
     ReportDownload.objects.create(job=jobs.city, user=users.min)
     Group.objects.create(name="matrix")
     attempt = {"user_agent": "pytest", "ip_address": "127.0.0.1", "username": "mx-ent"}
@@ -750,6 +765,7 @@ def _seed() -> SimpleNamespace:
         own_product=own_product,
         project=project,
         project_doc=project_doc,
+        ledger_entry=ledger_entry,
     )
 
 

@@ -82,7 +82,8 @@ def test_first_breach_walks_day_by_day():
     assert breach is not None and breach.day == DAY - dt.timedelta(days=1)
     assert breach.other == D("1.00") and breach.received == D("0.00")
     # Same day: receipt and expense net out.
-    assert rules.first_breach([m(DAY, received=D("5")), m(DAY, other=D("1"))], max_share=TWENTY) is None
+    same_day = [m(DAY, received=D("5")), m(DAY, other=D("1"))]
+    assert rules.first_breach(same_day, max_share=TWENTY) is None
 
 
 def test_breach_message_has_the_figures():
