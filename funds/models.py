@@ -75,6 +75,9 @@ class LedgerEntry(models.Model):
         verbose_name="录入人",
     )
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
+    # Only ever one row per entry (its booking): the import framework writes every kind's
+    # audit trail this way.
+    history = HistoricalRecords()
 
     objects = LedgerEntryQuerySet.as_manager()
 
