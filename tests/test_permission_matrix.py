@@ -132,6 +132,16 @@ LIBRARY = {"pk": "library.pk"}  # an active provider in city A's library (with a
 PROJECT = {"pk": "project.pk"}  # A1's project (admitted)
 OWN_PRODUCT = {"pk": "own_product.pk"}  # a product of the provider user's own provider
 OTHER_PRODUCT = {"pk": "library_product.pk", "label": "other-provider"}  # the library provider's
+LEDGER_ENTRY = {"code": "city.code", "pk": "ledger_entry.pk"}  # city A's central receipt
+FUNDS_ENTRY = {
+    "entry_on": "2025-03-02",
+    "kind": "expense",
+    "source": "local",
+    "category": "platform",
+    "amount": "1.00",
+    "reference": "MX-NEW",
+}
+FUNDS_REVERSAL = {"entry_on": "2025-03-02", "reference": "MX-1-R", "reason": "重复到账"}
 PRODUCT_FORM = {"name": "权限矩阵产品", "scenes": ["S05"], "price_min": "1", "price_max": "2"}
 PROJECT_DOC = {"pk": "project.pk", "document_id": "project_doc.pk"}  # a PDF A1 uploaded to it
 
@@ -386,6 +396,22 @@ MATRIX: list[Entry] = [
       **OWN_PRODUCT),
     E("providers:my_product_delete",  "L   404 404 404 404 404 404 404 404 404 404 404", "POST",
       **OTHER_PRODUCT),
+
+    # --- funds ledger (资金台账) of city A: its official keeps it; province, ministry and admins
+    # read it (acting on it is a 403); nobody else sees it.
+    #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("funds:funds_home",             "L   404 404 404 404 302 302 200 200 404 404 200"),
+    E("funds:ledger",                 "L   404 404 404 404 200 404 200 200 404 404 200", **CITY),
+    E("funds:entry_book",             "L   404 404 404 404 302 404 403 403 404 404 403", "POST",
+      **CITY, data=FUNDS_ENTRY),
+    E("funds:entry_book",             "L   405 405 405 405 405 405 405 405 405 405 405", **CITY),
+    E("funds:entry_reverse",          "L   404 404 404 404 200 404 403 403 404 404 403",
+      **LEDGER_ENTRY),
+    E("funds:entry_reverse",          "L   404 404 404 404 302 404 403 403 404 404 403", "POST",
+      **LEDGER_ENTRY, data=FUNDS_REVERSAL),
+    E("funds:plan_edit",              "L   404 404 404 404 200 404 403 403 404 404 403", **CITY),
+    E("funds:plan_edit",              "L   404 404 404 404 302 404 403 403 404 404 403", "POST",
+      **CITY, data={"central__receipt": "1000000", "local__transformation": "5"}),
 
     # --- projects (一企一档): the project of `ent` (in district D1, the district official's), with
     # the matrix provider selected (its provider user serves it and files documents).
