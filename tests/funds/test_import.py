@@ -7,8 +7,10 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from rest_framework.test import APIClient
 
 from cities.imports import import_file
 from funds import services
@@ -167,3 +169,18 @@ def test_the_command_door(city, tmp_path):
     path.write_bytes(kind_file("funds", [row("X", amount="-1")]))
     with pytest.raises(CommandError):
         call_command("import_data", "funds", str(path), stdout=io.StringIO())
+
+
+def test_the_api_door(city, city_official, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    api = APIClient()
+    api.force_authenticate(city_official)
+    upload = SimpleUploadedFile("资金.csv", kind_file("funds", GOOD))
+    response = api.post("/api/v1/imports/", {"kind": "funds", "file": upload}, format="multipart")
+    assert response.status_code == 201, response.json()
+    assert (response.json()["state"], response.json()["created"]) == ("done", 4)
+    bad = SimpleUploadedFile("资金.csv", kind_file("funds", [row("X", category="chain")]))
+    response = api.post("/api/v1/imports/", {"kind": "funds", "file": bad}, format="multipart")
+    assert response.status_code == 400
+    assert "收入不填支出类别" in str(response.json())
+    assert LedgerEntry.objects.count() == 4
