@@ -29,7 +29,7 @@ from sme_pilot.errors import Conflict, Forbidden, Invalid
 from sme_pilot.inputs import as_of_earliest
 
 from . import rules, selectors
-from .choices import Category, EntryKind, PlanLine, Source
+from .choices import EntryKind, PlanLine, Source
 from .models import NOTE_MAX_LENGTH, REFERENCE_MAX_LENGTH, FundsPlan, LedgerEntry
 
 
@@ -261,15 +261,3 @@ def plan_set(
             current.amount = amount
             current.updated_by = actor
             current.save()
-
-
-__all__ = [
-    "Category",
-    "EntryData",
-    "book_entry",
-    "book_expense",
-    "book_receipt",
-    "lock_city",
-    "plan_set",
-    "reverse_entry",
-]
