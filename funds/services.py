@@ -199,10 +199,10 @@ def reverse_entry(
         errors["reason"] = "请填写冲正原因"
     elif len(reason) > NOTE_MAX_LENGTH:
         errors["reason"] = f"冲正原因不能超过 {NOTE_MAX_LENGTH} 个字符"
-    data = EntryData(
-        entry_on, entry.kind, entry.source, entry.category, entry.amount, reference, reason
-    )
-    errors.update({k: v for k, v in basic_errors(data, today=timezone.localdate()).items()})
+    # The reversal's own fields (date, reference) pass the checks of any entry; the reason is
+    # its note, checked above.
+    data = EntryData(entry_on, entry.kind, entry.source, entry.category, entry.amount, reference)
+    errors.update(basic_errors(data, today=timezone.localdate()))
     if entry_on < entry.entry_on:
         errors["entry_on"] = f"冲正日期不能早于原分录日期（{entry.entry_on.isoformat()}）"
     _raise(errors)
