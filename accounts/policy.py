@@ -56,6 +56,7 @@ class Ability(enum.StrEnum):
     HAS_OWN_ENTERPRISE = "has_own_enterprise"  # 我的企业 pages
     MANAGE_PROVIDER_LIBRARY = "manage_provider_library"  # the city's 服务商库: add, change status
     HAS_OWN_PROVIDER = "has_own_provider"  # 我的服务商: its profile, contacts and products
+    KEEP_FUNDS = "keep_funds"  # the city's 资金台账: book, reverse, set the plan
 
 
 REACH: Final[dict[str, Reach]] = {
@@ -81,6 +82,7 @@ ABILITIES: Final[dict[str, frozenset[Ability]]] = {
             A.EDIT_ENTERPRISE_CONTACT,
             A.EDIT_ENTERPRISE_CLASSIFICATION,
             A.MANAGE_PROVIDER_LIBRARY,
+            A.KEEP_FUNDS,
         }
     ),
     # Read-only over the district's enterprises and their assessments (its dashboard comes later).
@@ -264,6 +266,15 @@ PROVISIONED_BY_CITY: Final = (
 def managed_city_id(user: object) -> int | None:
     """The city whose accounts `user` manages (a city official's), or None."""
     if not has(user, Ability.MANAGE_CITY_ACCOUNTS):
+        return None
+    scope = scope_of(user)
+    return scope.city_id if scope.reach is Reach.CITY else None
+
+
+def funds_city_id(user: object) -> int | None:
+    """The city whose funds ledger `user` keeps (a city official's own city), or None: everyone
+    else who sees the ledger (province, ministry, administrators) reads it only."""
+    if not has(user, Ability.KEEP_FUNDS):
         return None
     scope = scope_of(user)
     return scope.city_id if scope.reach is Reach.CITY else None

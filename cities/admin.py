@@ -55,6 +55,8 @@ class PilotBatchForm(forms.ModelForm[PilotBatch]):
             "pilot_months",
             "award_cap_major_wan",
             "award_cap_other_wan",
+            "funds_other_max_share",
+            "funds_transformation_min_share",
             "acceptance_window_months",
         )
 
@@ -85,6 +87,8 @@ class PilotBatchAdmin(SimpleHistoryAdmin):
                     "pilot_months",
                     "award_cap_major_wan",
                     "award_cap_other_wan",
+                    "funds_other_max_share",
+                    "funds_transformation_min_share",
                     "acceptance_window_months",
                 )
             },

@@ -92,6 +92,24 @@ class PilotBatch(models.Model):
         "奖补上限（省会、计划单列市、兵团，万元）", default=15000
     )
     award_cap_other_wan = models.PositiveIntegerField("奖补上限（其他城市，万元）", default=10000)
+    # The use of the central award (财建〔2023〕117号, domain §4.4): other uses at most this share
+    # of the central money received, SME transformation at least that one by the pilot's end.
+    funds_other_max_share = models.DecimalField(
+        "中央资金其他用途上限比例",
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.20"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+        help_text="平台、链式转型、购买支撑服务等其他用途支出不得超过中央资金到位额的此比例。",
+    )
+    funds_transformation_min_share = models.DecimalField(
+        "中央资金数字化改造下限比例",
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.80"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+        help_text="试点期末，用于中小企业数字化改造的支出不得低于中央资金到位额的此比例。",
+    )
     acceptance_window_months = models.PositiveSmallIntegerField(
         "完工后申请验收期限（月）",
         default=3,
@@ -116,6 +134,13 @@ class PilotBatch(models.Model):
             models.CheckConstraint(
                 condition=Q(acceptance_window_months__gte=1) & Q(acceptance_window_months__lte=24),
                 name="cities_pilotbatch_acceptance_window_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(funds_other_max_share__gte=0)
+                & Q(funds_other_max_share__lte=1)
+                & Q(funds_transformation_min_share__gte=0)
+                & Q(funds_transformation_min_share__lte=1),
+                name="cities_pilotbatch_funds_shares_range",
             ),
         ]
 
@@ -196,6 +221,11 @@ class PilotCity(models.Model):
         if self.city_type in MAJOR_CITY_TYPES:
             return self.batch.award_cap_major_wan
         return self.batch.award_cap_other_wan
+
+    @property
+    def award_cap(self) -> Decimal:
+        """The award cap in yuan (the batch keeps it in 万元)."""
+        return Decimal(self.award_cap_wan) * 10000
 
     @property
     def region(self) -> str:

@@ -40,6 +40,7 @@ from cities.models import (
     TargetMetric,
     add_months,
 )
+from funds.models import FundsPlan
 from oversight.selectors.compliance import counted_q, rule_for
 from projects import rules
 from projects.choices import FilingState
@@ -579,6 +580,57 @@ def _seed_pilot(rng: random.Random) -> None:
                 project_rows.append(row)
     _import_demo("projects", project_rows)
     _seed_work_in_progress(today, demo_provider)
+    _seed_funds(today, cities)
+
+
+def _seed_funds(today: dt.date, cities: list[PilotCity]) -> None:
+    """Each city's 资金台账 (through the `funds` import, so the cap and the 20% limit hold) and
+    its plan: central instalments after the plan's approval, local matching funds, other uses
+    well within the limit. Paid subsidies come from the projects, never from here."""
+    rows: list[dict[str, Any]] = []
+    for city in cities:
+        approved = city.plan_approved_on
+        assert approved is not None
+        cap = city.award_cap
+        steps = [
+            (30, "receipt", "central", "", cap * Decimal("0.5"), "ZY-01"),
+            (45, "receipt", "local", "", cap * Decimal("0.2"), "DF-01"),
+            (90, "expense", "central", "platform", cap * Decimal("0.04"), "ZY-11"),
+            (120, "expense", "central", "procured_services", cap * Decimal("0.02"), "ZY-12"),
+            (150, "expense", "local", "platform", cap * Decimal("0.01"), "DF-11"),
+            (365, "receipt", "central", "", cap * Decimal("0.3"), "ZY-02"),
+            (400, "expense", "central", "chain", cap * Decimal("0.03"), "ZY-13"),
+        ]
+        for days, kind, source, category, amount, reference in steps:
+            day = approved + dt.timedelta(days=days)
+            if day > today:
+                continue
+            rows.append(
+                {
+                    "city_code": city.code,
+                    "entry_on": day.isoformat(),
+                    "kind": kind,
+                    "source": source,
+                    "category": category,
+                    "amount": f"{amount:.2f}",
+                    "reference": f"{city.code}-{reference}",
+                }
+            )
+        plan = {
+            ("central", "receipt"): cap,
+            ("central", "transformation"): cap * Decimal("0.8"),
+            ("central", "platform"): cap * Decimal("0.1"),
+            ("central", "chain"): cap * Decimal("0.05"),
+            ("central", "procured_services"): cap * Decimal("0.05"),
+            ("local", "receipt"): cap * Decimal("0.3"),
+            ("local", "transformation"): cap * Decimal("0.25"),
+            ("local", "platform"): cap * Decimal("0.05"),
+        }
+        FundsPlan.objects.bulk_create(
+            FundsPlan(city=city, source=source, line=line, amount=amount.quantize(Decimal("0.01")))
+            for (source, line), amount in plan.items()
+        )
+    _import_demo("funds", rows)
 
 
 def _seed_work_in_progress(today: dt.date, demo_provider: Provider) -> None:

@@ -46,6 +46,7 @@ urlpatterns = [
     path("assessments/", include("assessments.urls")),
     path("reports/", include("reports.urls")),
     path("providers/", include("providers.urls")),
+    path("funds/", include("funds.urls")),
     path("", include("accounts.urls")),
     path("", include("oversight.urls")),
     path("", include("projects.urls")),

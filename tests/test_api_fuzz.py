@@ -87,7 +87,7 @@ CONFIG = {
                 "|PATCH /api/v1/providers/me/products/{id}/"
                 "|POST /api/v1/projects/"
                 "|POST /api/v1/projects/{id}/[a-z-]+/"
-                "|GET /api/v1/cities/{code}/(compliance|funnel)/"
+                "|GET /api/v1/cities/{code}/(compliance|funnel|funds)/"
                 "|GET /api/v1/projects/)$"
             ),
             "checks": {"positive_data_acceptance": {"enabled": False}},

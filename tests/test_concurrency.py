@@ -7,8 +7,10 @@ IntegrityError) and one write. Report requests race in tests/reports too (rate l
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -23,10 +25,13 @@ from accounts.models import Role, User
 from assessments.models import Assessment, Evidence, Method, Purpose, State
 from cities.imports import import_file
 from cities.models import Enterprise, ImportJob, ImportJobState, PilotCity
+from funds import services as funds_services
+from funds.models import LedgerEntry
 from oversight import dashboard_cache
 from projects.models import Project, ProjectDocument, SubsidyRule
 from providers.models import LibraryEntry
 from reports.models import ReportJob
+from sme_pilot.errors import Invalid
 from tests.assessments.evidence_files import jpeg, upload
 from tests.assessments.factories import AssessmentFactory
 from tests.cities.factories import EnterpriseFactory, UserFactory
@@ -433,3 +438,42 @@ def test_a_library_status_change_happens_once(city, city_official):
         ("active", "warned"),
         ("", "active"),
     ]
+
+
+# --- funds ledger --------------------------------------------------------------------------------
+
+
+def test_two_expenses_that_together_break_the_other_uses_limit_one_is_refused(city, city_official):
+    """Each of the N expenses fits under the 20% limit alone, two do not: one is booked, the
+    others are refused with the figures (the city row is locked while the limit is checked)."""
+    day = dt.date(2025, 3, 1)
+    funds_services.book_receipt(
+        actor=city_official,
+        city=city,
+        entry_on=day,
+        source="central",
+        amount=Decimal("1000000.00"),
+        reference="Z-1",
+    )
+
+    def book(n: int) -> Callable[[], Any]:
+        return lambda: funds_services.book_expense(
+            actor=city_official,
+            city=city,
+            entry_on=day,
+            source="central",
+            category="platform",
+            amount=Decimal("150000.00"),
+            reference=f"Z-{n + 100}",
+        )
+
+    outcomes = run_at_once(
+        [book(n) for n in range(N)], hold=locked(PilotCity.objects.filter(pk=city.pk))
+    )
+
+    booked = [o for o in outcomes if o.error is None]
+    refused = [o.error for o in outcomes if o.error is not None]
+    assert len(booked) == 1
+    assert all(isinstance(e, Invalid) and "上限" in e.message for e in refused)
+    assert len(refused) == N - 1
+    assert LedgerEntry.objects.filter(kind="expense").count() == 1

@@ -54,6 +54,7 @@ from assessments import evidence as evidence_content
 from assessments.models import Evidence, Method, Purpose
 from cities.models import CityTarget, ImportJob, ImportJobState, ImportKind, Province
 from cities.services import accounts as account_services
+from funds.models import FundsPlan, LedgerEntry
 from projects.models import (
     Project,
     ProjectDocument,
@@ -137,6 +138,16 @@ LIBRARY = {"pk": "library.pk"}  # an active provider in city A's library (with a
 PROJECT = {"pk": "project.pk"}  # A1's project (admitted)
 OWN_PRODUCT = {"pk": "own_product.pk"}  # a product of the provider user's own provider
 OTHER_PRODUCT = {"pk": "library_product.pk", "label": "other-provider"}  # the library provider's
+LEDGER_ENTRY = {"code": "city.code", "pk": "ledger_entry.pk"}  # city A's central receipt
+FUNDS_ENTRY = {
+    "entry_on": "2025-03-02",
+    "kind": "expense",
+    "source": "local",
+    "category": "platform",
+    "amount": "1.00",
+    "reference": "MX-NEW",
+}
+FUNDS_REVERSAL = {"entry_on": "2025-03-02", "reference": "MX-1-R", "reason": "重复到账"}
 PRODUCT_FORM = {"name": "权限矩阵产品", "scenes": ["S05"], "price_min": "1", "price_max": "2"}
 PROJECT_DOC = {"pk": "project.pk", "document_id": "project_doc.pk"}  # a PDF A1 uploaded to it
 
@@ -392,6 +403,22 @@ MATRIX: list[Entry] = [
     E("providers:my_product_delete",  "L   404 404 404 404 404 404 404 404 404 404 404", "POST",
       **OTHER_PRODUCT),
 
+    # --- funds ledger (资金台账) of city A: its official keeps it; province, ministry and admins
+    # read it (acting on it is a 403); nobody else sees it.
+    #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("funds:funds_home",             "L   404 404 404 404 302 302 200 200 404 404 200"),
+    E("funds:ledger",                 "L   404 404 404 404 200 404 200 200 404 404 200", **CITY),
+    E("funds:entry_book",             "L   404 404 404 404 302 404 403 403 404 404 403", "POST",
+      **CITY, data=FUNDS_ENTRY),
+    E("funds:entry_book",             "L   405 405 405 405 405 405 405 405 405 405 405", **CITY),
+    E("funds:entry_reverse",          "L   404 404 404 404 200 404 403 403 404 404 403",
+      **LEDGER_ENTRY),
+    E("funds:entry_reverse",          "L   404 404 404 404 302 404 403 403 404 404 403", "POST",
+      **LEDGER_ENTRY, data=FUNDS_REVERSAL),
+    E("funds:plan_edit",              "L   404 404 404 404 200 404 403 403 404 404 403", **CITY),
+    E("funds:plan_edit",              "L   404 404 404 404 302 404 403 403 404 404 403", "POST",
+      **CITY, data={"central__receipt": "1000000", "local__transformation": "5"}),
+
     # --- projects (一企一档): the project of `ent` (in district D1, the district official's), with
     # the matrix provider selected (its provider user serves it and files documents).
     #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
@@ -440,6 +467,7 @@ MATRIX: list[Entry] = [
     E("city-detail",           "403 404 404 200 404 200 404 200 200 200 404 200", **CITY),
     E("city-compliance",       "403 404 404 404 404 200 404 200 200 404 404 200", **CITY),
     E("city-funnel",           "403 404 404 404 404 200 404 200 200 404 404 200", **CITY),
+    E("city-funds",            "403 404 404 404 404 200 404 200 200 404 404 200", **CITY),
     E("enterprise-list",       "403 200 200 200 200 200 200 200 200 200 200 200"),
     E("enterprise-detail",     "403 200 404 200 404 200 404 200 200 200 404 200", **ENT),
     E("enterprise-detail",     "403 200 404 403 404 200 404 403 200 403 404 403", "PATCH", **ENT,
@@ -749,6 +777,19 @@ def _seed() -> SimpleNamespace:
         sha256=hashlib.sha256(PDF).hexdigest(),
         uploaded_by=users.ent,
     )
+    # City A's funds ledger: a central receipt (reversible) and one plan line.
+    ledger_entry = LedgerEntry.objects.create(
+        city=city,
+        entry_on="2025-03-01",
+        kind="receipt",
+        source="central",
+        amount=Decimal(1000000),
+        reference="MX-1",
+        created_by=users.off,
+    )
+    FundsPlan.objects.create(
+        city=city, source="central", line="receipt", amount=Decimal(1000000), updated_by=users.off
+    )
     ReportDownload.objects.create(job=jobs.city, user=users.min)
     Group.objects.create(name="matrix")
     attempt = {"user_agent": "pytest", "ip_address": "127.0.0.1", "username": "mx-ent"}
@@ -775,6 +816,7 @@ def _seed() -> SimpleNamespace:
         own_product=own_product,
         project=project,
         project_doc=project_doc,
+        ledger_entry=ledger_entry,
     )
 
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "assessments",
     "providers",
     "projects",
+    "funds",
     "oversight",
     "reports",
     "demo",

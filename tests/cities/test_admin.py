@@ -264,12 +264,18 @@ def test_batch_compliance_config_is_edited_with_tick_boxes_and_recorded(admin_cl
             "pilot_months": 30,
             "award_cap_major_wan": 15000,
             "award_cap_other_wan": 10000,
+            "funds_other_max_share": "0.25",
+            "funds_transformation_min_share": "0.75",
             "acceptance_window_months": 4,
         },
     )
 
     assert response.status_code == 302
     batch.refresh_from_db()
+    assert (str(batch.funds_other_max_share), str(batch.funds_transformation_min_share)) == (
+        "0.25",
+        "0.75",
+    )
     assert batch.counted_tiers == ["little_giant"]
     assert (str(batch.threshold), batch.min_level, batch.pilot_months) == ("0.85", 3, 30)
     assert batch.acceptance_window_months == 4

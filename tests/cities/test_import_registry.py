@@ -30,6 +30,7 @@ def test_apps_register_their_kinds_in_installed_apps_order():
         "providers",
         "subsidy_rules",
         "projects",
+        "funds",
     )
     assert registry.spec("levels") is level_import.SPEC
     assert registry.get("levels").plan is level_import.plan_levels

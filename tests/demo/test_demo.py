@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.db import models
@@ -12,6 +13,8 @@ from assessments import indicators, scoring
 from assessments.models import Assessment
 from cities.models import PilotCity, add_months
 from demo.services import demo_seed
+from funds.models import FundsPlan
+from funds.selectors import city_funds
 from oversight.selectors.dashboard.city import city_dashboard
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +129,16 @@ def test_every_demo_role_that_moves_projects_finds_work_in_its_queue():
         assert counts[queue] > 0, (username, queue, counts)
     district = User.objects.get(username="demo_district")
     assert queues.waiting_count(district) > 0
+
+
+def test_the_demo_cities_keep_a_funds_ledger_within_the_limits():
+    demo_seed()
+    today = timezone.localdate()
+    hhht = PilotCity.objects.select_related("batch").get(code="HHHT")
+    funds = city_funds(city=hhht, as_of=today)
+    assert Decimal(funds["central"]["received"]) > 0
+    assert Decimal(funds["central"]["platform"]) > 0
+    assert Decimal(funds["central"]["transformation"]) > 0  # the paid subsidies
+    assert funds["other_within_limit"] is True
+    assert Decimal(funds["central"]["received"]) <= Decimal(funds["award_cap"])
+    assert FundsPlan.objects.filter(city=hhht).count() == 8
