@@ -414,11 +414,14 @@ def monthly_spending(*, city: PilotCity, as_of: dt.date) -> list[MonthSpending]:
         )
         .order_by()
     )
-    for row in paid:
-        month = _as_date(row["month"])
-        for source in Source:
+    for paid_row in paid:
+        month = _as_date(paid_row["month"])
+        for source, total in (
+            (Source.CENTRAL, paid_row["central"]),
+            (Source.LOCAL, paid_row["local"]),
+        ):
             key = (month, source.value, Category.TRANSFORMATION.value)
-            amounts[key] = amounts.get(key, ZERO) + _cents(row[source.value])
+            amounts[key] = amounts.get(key, ZERO) + _cents(total)
     starts = [m for m, _, _ in amounts]
     if city.plan_approved_on is not None and city.plan_approved_on <= as_of:
         starts.append(city.plan_approved_on)
