@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cities.imports.service import import_file
-from cities.models import Enterprise
+from cities.models import Enterprise, add_months
 from funds import services
 from funds.models import LedgerEntry
 from funds.selectors import monthly_spending, to_json
@@ -114,6 +114,16 @@ def test_limit_status(other, received, status):
 def test_limit_status_follows_the_batch_limit():
     assert dash_funds.limit_status(other=D(28), received=D(100), max_share=D("0.30")) == "near"
     assert dash_funds.limit_status(other=D(28), received=D(100), max_share=D("0.20")) == "breach"
+
+
+def test_transformation_behind_only_near_the_end_with_money_below_the_target():
+    below = dash_funds.FundsShares(received=D(100), transformation=D("79.99"), other=D(0))
+    met = dash_funds.FundsShares(received=D(100), transformation=D(80), other=D(0))
+    nothing = dash_funds.FundsShares()
+    watch = dash_funds.TRANSFORMATION_WATCH_DAYS
+    assert below.behind(watch) and below.behind(0) and below.behind(-5)
+    assert not below.behind(watch + 1) and not below.behind(None)
+    assert not met.behind(0) and not nothing.behind(0)
 
 
 # ---------------------------------------------------------------- the city section
@@ -279,15 +289,16 @@ def test_chart_data_is_exact_wan_text_and_matches_the_table(client, ministry_use
 
 
 def _shares_world():
-    """Four cities: one breaking the limit, one near it, one far below, one with no money."""
+    """Four cities: one breaking the limit, one near it, one far below, one with no money; no
+    plan approved (no end date)."""
     cities = {}
     for code, other in (("BRK", "20000.01"), ("NEAR", "18500"), ("LOW", "1000")):
-        city = CityFactory(code=code)
+        city = CityFactory(code=code, plan_approved_on=None)
         entry(city, "2025-02-01", "receipt", "central", "100000")
         entry(city, "2025-03-01", "expense", "central", other, "chain")
         entry(city, "2025-03-02", "expense", "central", "60000", "transformation")
         cities[code] = city
-    cities["NONE"] = CityFactory(code="NONE")
+    cities["NONE"] = CityFactory(code="NONE", plan_approved_on=None)
     return cities
 
 
@@ -324,6 +335,23 @@ def test_national_rows_are_highlighted_with_a_legend(client, ministry_user):
     assert 'id="funds-legend"' in html and "funds-breach" in html and "funds-near" in html
     assert "20.00%" in html and "18.50%" in html and "1.00%" in html
     assert '<td class="num funds-other"><a href="/funds/NONE/' in html
+
+
+def test_transformation_below_target_near_the_end_is_marked(client, ministry_user):
+    today = dt.date.today()
+    cities = _shares_world()
+    months = cities["LOW"].batch.pilot_months
+    # LOW ends in 30 days with 60% transformation; NEAR's pilot is far from its end.
+    cities["LOW"].plan_approved_on = add_months(today, -months) + dt.timedelta(days=30)
+    cities["LOW"].save()
+    cities["NEAR"].plan_approved_on = today
+    cities["NEAR"].save()
+    client.force_login(ministry_user)
+    response = client.get(national_url())
+    rows = {r.code: r for r in response.context["dash"].rows}
+    assert rows["LOW"].funds_behind and not rows["NEAR"].funds_behind
+    html = response.content.decode()
+    assert html.count('class="num funds-transformation funds-behind"') == 1
 
 
 def test_national_table_sorts_by_the_funds_shares(client, ministry_user):

@@ -32,6 +32,10 @@ from oversight import dashboard_cache
 # national table). A display threshold, not a policy number: the limit itself is batch data.
 NEAR_MARGIN: Final = Decimal("0.02")
 
+# In its last this-many days (or after its end), a pilot whose central transformation share is
+# still below its target is marked on the national table (the 80% is judged at the pilot's end).
+TRANSFORMATION_WATCH_DAYS: Final = 90
+
 BREACH: Final = "breach"
 NEAR: Final = "near"
 
@@ -182,6 +186,18 @@ class FundsShares:
     @property
     def css_class(self) -> str:
         return f"funds-{self.status}" if self.status else ""
+
+    def behind(self, days_left: int | None) -> bool:
+        """Below the transformation target with the pilot's end `days_left` away (or past):
+        within `TRANSFORMATION_WATCH_DAYS`, money received, the target not met. An unapproved
+        plan (no end date) is never behind."""
+        if days_left is None or days_left > TRANSFORMATION_WATCH_DAYS or self.received <= 0:
+            return False
+        return not rules.transformation_target_met(
+            transformation=self.transformation,
+            received=self.received,
+            min_share=self.transformation_min_share,
+        )
 
 
 def funds_shares(cities: Sequence[PilotCity], as_of: dt.date) -> dict[int, FundsShares]:

@@ -55,6 +55,11 @@ class NationalRow:
         return compliance.share(self.at_or_above, self.denominator)
 
     @property
+    def funds_behind(self) -> bool:
+        """Central transformation still below its target near (or after) the pilot's end."""
+        return self.funds is not None and self.funds.behind(self.days_left)
+
+    @property
     def share_percent(self) -> Decimal | None:
         return None if self.share is None else self.share * 100
 
