@@ -10,6 +10,9 @@ Booked entries are never changed: a correction is a reversing entry. Reversing a
 is refused when the receipts left would no longer cover the other uses already booked (the
 limit would be broken on some day); reverse some of those expenses first (docs/rules.md,
 "Funds decisions").
+
+Every write sends `funds.signals.funds_changed` inside its transaction (the dashboards' cache
+follows it after commit; funds never imports the apps above it).
 """
 
 from __future__ import annotations
