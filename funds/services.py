@@ -10,6 +10,9 @@ Booked entries are never changed: a correction is a reversing entry. Reversing a
 is refused when the receipts left would no longer cover the other uses already booked (the
 limit would be broken on some day); reverse some of those expenses first (docs/rules.md,
 "Funds decisions").
+
+Every write sends `funds.signals.funds_changed` inside its transaction (the dashboards' cache
+follows it after commit; funds never imports the apps above it).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sme_pilot.inputs import as_of_earliest
 from . import rules, selectors
 from .choices import EntryKind, PlanLine, Source
 from .models import NOTE_MAX_LENGTH, REFERENCE_MAX_LENGTH, FundsPlan, LedgerEntry
+from .signals import funds_changed
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,7 @@ def book_entry(*, actor: User | None, city: PilotCity, data: EntryData) -> Ledge
             movements=selectors.central_movements(city_id=city.pk),
         )
     )
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry.objects.create(
         city=city,
         entry_on=data.entry_on,
         kind=data.kind,
@@ -144,6 +148,8 @@ def book_entry(*, actor: User | None, city: PilotCity, data: EntryData) -> Ledge
         note=data.note.strip(),
         created_by=actor,
     )
+    funds_changed.send(sender=LedgerEntry, city_ids=[city.pk])
+    return entry
 
 
 def book_receipt(
@@ -221,7 +227,7 @@ def reverse_entry(
             raise Invalid(
                 "冲正后其他用途支出将超过上限，请先冲正相应的其他用途支出：" + breach.message()
             )
-    return LedgerEntry.objects.create(
+    reversal = LedgerEntry.objects.create(
         city=city,
         entry_on=entry_on,
         kind=entry.kind,
@@ -233,6 +239,8 @@ def reverse_entry(
         reverses=entry,
         created_by=actor,
     )
+    funds_changed.send(sender=LedgerEntry, city_ids=[city.pk])
+    return reversal
 
 
 @transaction.atomic
@@ -261,3 +269,4 @@ def plan_set(
             current.amount = amount
             current.updated_by = actor
             current.save()
+    funds_changed.send(sender=FundsPlan, city_ids=[city.pk])

@@ -1,7 +1,8 @@
 """Oversight keeps its dashboard cache fresh from the events of the apps below it.
 
 Writers never call this cache: they send `cities.signals.registry_changed`,
-`assessments.signals.levels_changed` or `projects.signals.projects_changed`, and reference data
+`assessments.signals.levels_changed`, `projects.signals.projects_changed` or
+`funds.signals.funds_changed`, and reference data
 changes (and a project saved one by one, in the admin) arrive as the models' own
 post_save/post_delete. Every invalidation happens after the writer's transaction commits.
 """
@@ -16,6 +17,7 @@ from django.db.models.signals import post_delete, post_save
 from assessments.signals import levels_changed
 from cities.models import CityTarget, Enterprise, PilotBatch, PilotCity, SubIndustry
 from cities.signals import registry_changed
+from funds.signals import funds_changed
 from projects.models import Project
 from projects.signals import projects_changed
 
@@ -60,5 +62,6 @@ def connect() -> None:
     registry_changed.connect(_cities_changed, dispatch_uid="dash_registry_changed")
     levels_changed.connect(_cities_changed, dispatch_uid="dash_levels_changed")
     projects_changed.connect(_cities_changed, dispatch_uid="dash_projects_changed")
+    funds_changed.connect(_cities_changed, dispatch_uid="dash_funds_changed")
     for signal, name in ((post_save, "saved"), (post_delete, "deleted")):
         signal.connect(_project_saved, sender=Project, dispatch_uid=f"dash_Project_{name}")

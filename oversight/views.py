@@ -48,6 +48,7 @@ def city_dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
         return render(request, "oversight/dashboard_city.html", context, status=400)
     dash = selectors_dashboard.city_dashboard_cached(city=city, as_of=as_of)
     funnel = selectors_dashboard.city_project_funnel_cached(city=city, as_of=as_of)
+    funds = selectors_dashboard.city_funds_section_cached(city=city, as_of=as_of)
     closest = Paginator(dash.closest, CLOSEST_PAGE_SIZE).get_page(request.GET.get("closest_page"))
     query = request.GET.copy()
     query.pop("closest_page", None)
@@ -58,6 +59,7 @@ def city_dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
             "city": city,
             "dash": dash,
             "funnel": funnel,
+            "funds": funds,
             "result": dash.compliance,
             "closest_page": closest,
             "query": query.urlencode(),
@@ -66,6 +68,7 @@ def city_dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
                 "distribution": dash.distribution,
                 "trend": dash.trend,
                 "funnel": funnel.chart,
+                "funds": funds.chart,
             },
         },
     )
@@ -91,7 +94,7 @@ def national_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         cities = cities.filter(province__code=filters["province"])
     sort = request.GET.get("sort", "city")
     dash = selectors_dashboard.national_dashboard(
-        cities=cities, as_of=as_of, sort=sort, with_funnel=True
+        cities=cities, as_of=as_of, sort=sort, with_funnel=True, with_funds=True
     )
     base = {k: v for k, v in filters.items() if v}
     if request.GET.get("as_of"):

@@ -1,5 +1,5 @@
 /* Dashboard charts (ECharts): level distribution, monthly trend with projection, the project
-   funnel, regions.
+   funnel, monthly funds spending, regions.
    Data comes from the page's json_script "dashboard-chart-data"; every figure is also in a table.
    Labels and legends stay readable at any width (js/charts.js). */
 (function () {
@@ -88,6 +88,31 @@
           { name: FUNNEL, type: "bar", data: data.funnel.reached, itemStyle: { color: "#1d4ed8" },
             tooltip: { valueFormatter: function (v) { return missing(v) ? "—" : v + " 项"; } },
             label: { show: true, position: "top" } }
+        ]
+      };
+    });
+  }
+
+  if (data.funds) {
+    // Monthly spending in 万元 (the numbers come as exact text, "1234.57"; the table has them).
+    var funds = data.funds;
+    var FUNDS = ["中央·数字化改造", "中央·其他用途", "地方"];
+    var wan = function (v) { return missing(v) ? "—" : Number(v).toFixed(2) + " 万元"; };
+    make("funds-chart", function (width) {
+      return {
+        tooltip: { renderMode: "richText", trigger: "axis" },
+        legend: { top: 0, data: FUNDS },
+        grid: fit.grid(FUNDS, funds.labels, width),
+        xAxis: { type: "category", data: funds.labels,
+                 axisLabel: fit.categoryAxisLabel(funds.labels, width) },
+        yAxis: { type: "value", name: "万元" },
+        series: [
+          { name: FUNDS[0], type: "line", data: funds.central_transformation,
+            itemStyle: { color: "#1d4ed8" }, tooltip: { valueFormatter: wan } },
+          { name: FUNDS[1], type: "line", data: funds.central_other,
+            itemStyle: { color: "#f59e0b" }, tooltip: { valueFormatter: wan } },
+          { name: FUNDS[2], type: "line", data: funds.local,
+            itemStyle: { color: "#15803d" }, tooltip: { valueFormatter: wan } }
         ]
       };
     });

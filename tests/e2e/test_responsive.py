@@ -19,6 +19,7 @@ Each page is loaded at 390×844 (a phone opening a link), checked, then the wind
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Page
 
+from funds.models import LedgerEntry
 from tests.cities.factories import DistrictFactory, EnterpriseFactory
 from tests.test_permission_matrix import MATRIX, ROLES, _resolve, _seed
 
@@ -105,6 +107,24 @@ def test_every_page_of_every_role_fits_a_phone_and_a_desktop(live_server, browse
             sub_industry=world.ent.sub_industry,
             name=f"内蒙古自治区呼和浩特市赛罕区绿色智能特色食品精深加工集团股份有限公司{n}",
             district=long_district,
+        )
+    # Spending over several months (the dashboards' monthly line and gauges), the other uses
+    # near their limit (the national table's highlighted row).
+    for n, (day, category, amount) in enumerate(
+        (
+            ("2025-04-02", "platform", 150000),
+            ("2025-06-30", "chain", 40000),
+            ("2025-07-01", "transformation", 500000),
+        )
+    ):
+        LedgerEntry.objects.create(
+            city=world.city,
+            entry_on=day,
+            kind="expense",
+            source="central",
+            category=category,
+            amount=Decimal(amount),
+            reference=f"RESP-{n}",
         )
     cache.clear()
     entries = page_entries()

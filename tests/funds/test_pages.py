@@ -206,3 +206,12 @@ def test_the_national_list_takes_a_bounded_number_of_queries(
     with django_assert_max_num_queries(15):
         response = client.get(reverse("funds:funds_home"))
     assert response.content.decode().count("data-city=") == cities + 1
+
+
+def test_an_entry_booked_by_no_one_shows_as_imported(client, city, city_official):
+    """`manage.py import` books with no actor: the page says 导入 (it used to answer 500)."""
+    book(city, None, "CMD-1")
+    client.force_login(city_official)
+    response = client.get(reverse("funds:ledger", args=["HHHT"]))
+    assert response.status_code == 200
+    assert "<td>导入 " in response.content.decode()

@@ -7,10 +7,11 @@ Every read is a constant number of queries whatever the number of enterprises or
 
 `city` builds one city's dashboard from `trend` (the monthly line and its projection) and
 `closest` (the enterprises closest to the line); `national` builds the ministry's table;
-`funnel` adds the project funnel (§4.6) to both.
+`funnel` adds the project funnel (§4.6) to both, `funds` the funds (§4.4).
 """
 
 from .city import city_dashboard_cached, traffic_light
+from .funds import CityFunds, FundsShares, city_funds_section, city_funds_section_cached
 from .funnel import (
     TOTAL_STAGES,
     CityFunnel,
@@ -24,9 +25,13 @@ from .trend import linear_projection
 __all__ = [
     "SORT_COLUMNS",
     "TOTAL_STAGES",
+    "CityFunds",
     "CityFunnel",
+    "FundsShares",
     "NationalRow",
     "city_dashboard_cached",
+    "city_funds_section",
+    "city_funds_section_cached",
     "city_project_funnel",
     "city_project_funnel_cached",
     "funnel_totals",

@@ -14,6 +14,7 @@ from oversight import compliance, dashboard_cache
 from oversight.selectors.compliance import compliance_for_cities
 
 from ._common import _percent
+from .funds import FundsShares, funds_shares_cached
 from .funnel import TOTAL_STAGES, FunnelTotals, funnel_totals_cached
 
 
@@ -37,6 +38,7 @@ class NationalRow:
     at_or_above: int
     funnel: FunnelTotals = field(default_factory=FunnelTotals)
     city_id: int | None = None  # None: the totals row
+    funds: FundsShares | None = None  # None: not asked for (the national report)
 
     @property
     def funnel_counts(self) -> tuple[int, ...]:
@@ -51,6 +53,11 @@ class NationalRow:
     @property
     def share(self) -> Decimal | None:
         return compliance.share(self.at_or_above, self.denominator)
+
+    @property
+    def funds_behind(self) -> bool:
+        """Central transformation still below its target near (or after) the pilot's end."""
+        return self.funds is not None and self.funds.behind(self.days_left)
 
     @property
     def share_percent(self) -> Decimal | None:
@@ -82,6 +89,8 @@ def _sort_key(row: NationalRow, column: str) -> Any:
         "status": row.compliant,
         "share": row.share,
         **{key: getattr(row.funnel, key) for key, _, _ in TOTAL_STAGES},
+        "funds_transformation": None if row.funds is None else row.funds.transformation_share,
+        "funds_other": None if row.funds is None else row.funds.other_share,
     }[column]
 
 
@@ -98,6 +107,8 @@ SORT_COLUMNS = (
     "status",
     "share",
     *(key for key, _, _ in TOTAL_STAGES),
+    "funds_transformation",
+    "funds_other",
 )
 
 
@@ -127,13 +138,30 @@ def compliance_cached(
     return dashboard_cache.cached_for_cities("compliance", list(by_id), as_of, compute)
 
 
+def _funds_total(rows: Sequence[NationalRow]) -> FundsShares:
+    """Every city's central money added up: the shares of the whole (no highlight: the cities'
+    limits may differ by batch)."""
+    shares = [r.funds for r in rows if r.funds is not None]
+    return FundsShares(
+        received=sum((s.received for s in shares), Decimal(0)),
+        transformation=sum((s.transformation for s in shares), Decimal(0)),
+        other=sum((s.other for s in shares), Decimal(0)),
+    )
+
+
 def national_dashboard(
-    *, cities: Iterable[PilotCity], as_of: dt.date, sort: str, with_funnel: bool = False
+    *,
+    cities: Iterable[PilotCity],
+    as_of: dt.date,
+    sort: str,
+    with_funnel: bool = False,
+    with_funds: bool = False,
 ) -> NationalDashboard:
     """Every given city's status (`cities` with province and batch selected), and totals.
 
     `with_funnel`: also each city's project funnel totals (one more query when not cached); the
-    ministry's page shows them, the national report does not ask for them (zeros)."""
+    ministry's page shows them, the national report does not ask for them (zeros).
+    `with_funds`: also each city's central funds shares (two more queries when not cached)."""
     cities = list(cities)
     results = compliance_cached(cities, as_of)
     funnels = (
@@ -141,6 +169,7 @@ def national_dashboard(
         if with_funnel
         else {c.pk: FunnelTotals() for c in cities}
     )
+    funds = funds_shares_cached(cities, as_of) if with_funds else {}
     rows: list[NationalRow] = []
     for c in cities:
         r = results[c.pk]
@@ -165,6 +194,7 @@ def national_dashboard(
                 at_or_above=sum(s.at_or_above for s in r.sub_industries),
                 funnel=funnels[c.pk],
                 city_id=c.pk,
+                funds=funds.get(c.pk),
             )
         )
     totals = NationalRow(
@@ -187,6 +217,7 @@ def national_dashboard(
         funnel=FunnelTotals(
             **{key: sum(getattr(r.funnel, key) for r in rows) for key, _, _ in TOTAL_STAGES}
         ),
+        funds=_funds_total(rows) if with_funds else None,
     )
     by_region: dict[str, Any] = {"regions": [], "cities": [], "compliant": [], "share": []}
     for value, label in Region.choices:
