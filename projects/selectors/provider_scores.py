@@ -5,11 +5,13 @@ with `provider_selected_on` by `as_of`, by the pure `projects.provider_rules`. A
 of queries whatever the number of providers and projects: the scoring version (unless given),
 the library, the projects (each with its enterprise's baseline level as a subquery), and the
 after-levels of the accepted projects' enterprises (`after_levels`, one query on PostgreSQL).
+`cities_provider_evaluations` reads any number of cities in those same queries (`--all`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,15 +72,29 @@ def provider_evaluations(
     *, city: PilotCity, as_of: dt.date, scoring: ProviderScoring
 ) -> list[ProviderRow]:
     """Every provider of `city`'s library, by USCC, with its evaluation as of `as_of`."""
-    entries = list(
-        LibraryEntry.objects.filter(city=city).select_related("provider").order_by("provider__uscc")
-    )
+    return cities_provider_evaluations(cities=[city], as_of=as_of, scoring=scoring)[city.pk]
+
+
+def cities_provider_evaluations(
+    *, cities: Sequence[PilotCity], as_of: dt.date, scoring: ProviderScoring
+) -> dict[int, list[ProviderRow]]:
+    """`provider_evaluations` of each of `cities` (by city id), in the same queries as one city:
+    the libraries, the projects, the after-levels."""
+    ids = [c.pk for c in cities]
+    entries: dict[int, list[LibraryEntry]] = {pk: [] for pk in ids}
+    for entry in (
+        LibraryEntry.objects.filter(city_id__in=ids)
+        .select_related("provider")
+        .order_by("city_id", "provider__uscc")
+    ):
+        entries[entry.city_id].append(entry)
     rows = list(
         Project.objects.filter(
-            enterprise__city=city, provider__isnull=False, provider_selected_on__lte=as_of
+            enterprise__city_id__in=ids, provider__isnull=False, provider_selected_on__lte=as_of
         )
         .annotate(baseline_level=_baseline_level(as_of))
         .values(
+            "enterprise__city_id",
             "provider_id",
             "enterprise_id",
             "accepted_on",
@@ -94,14 +110,14 @@ def provider_evaluations(
         r["enterprise_id"] for r in rows if r["accepted_on"] and r["accepted_on"] <= as_of
     ]
     levels = after_levels(accepted_ids)
-    facts: dict[int, list[provider_rules.ProjectFacts]] = {}
+    facts: dict[tuple[int, int], list[provider_rules.ProjectFacts]] = {}
     for r in rows:
         accepted_on = _by(r["accepted_on"], as_of)
         completed_on = _by(r["completed_on"], as_of)
         after = None
         if accepted_on is not None and completed_on is not None:
             after = after_level(levels.get(r["enterprise_id"], []), completed_on, accepted_on)
-        facts.setdefault(r["provider_id"], []).append(
+        facts.setdefault((r["enterprise__city_id"], r["provider_id"]), []).append(
             provider_rules.ProjectFacts(
                 accepted=accepted_on is not None,
                 failed=_by(r["acceptance_failed_on"], as_of) is not None,
@@ -113,10 +129,15 @@ def provider_evaluations(
             )
         )
     terms = scoring.terms()
-    return [
-        ProviderRow(entry, provider_rules.evaluate(facts.get(entry.provider.pk, []), terms))
-        for entry in entries
-    ]
+    return {
+        pk: [
+            ProviderRow(
+                entry, provider_rules.evaluate(facts.get((pk, entry.provider.pk), []), terms)
+            )
+            for entry in city_entries
+        ]
+        for pk, city_entries in entries.items()
+    }
 
 
 def provider_scores(
