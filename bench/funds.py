@@ -12,9 +12,10 @@ reversed), all loaded through `import_data` (`bench.pilot`; the reversals throug
    shares, the two rules and the money formatting finished in Python;
 2. `manage.py funds --all --as-of …`: `funds.selectors.cities_funds` for the 100 cities, printed
    as JSON lines.
-The two are compared city by city, every field equal. Best of `--repeat` runs of each.
+The two are compared city by city, every field equal. Best of `--repeat` runs of each, and
+the median of each run's own ratio (the command right after the floor): the machine is shared.
 Last line: {"name": "funds_all", "cities": 100, "entries": …, "seconds": …, "floor_seconds": …,
-"ratio": …}
+"ratio": …, "median_ratio": …}
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import argparse
 import datetime as dt
 import io
 import json
+import statistics
 import sys
 import time
 from decimal import ROUND_HALF_UP, Decimal
@@ -211,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": round(seconds, 4),
                 "floor_seconds": round(floor, 4),
                 "ratio": round(seconds / floor, 2),
+                "median_ratio": round(statistics.median(ratios), 2),
             }
         )
     )

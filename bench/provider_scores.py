@@ -13,9 +13,10 @@ baseline levels of ~85% of the project enterprises, all loaded through `import_d
    completion to acceptance (`LATERAL`); the four divisions, the score and the stars finished in
    Python;
 2. `manage.py provider_scores --all --as-of …`: every city's providers, one JSON line per city.
-Every provider's metrics, score and stars are compared, city by city. Best of `--repeat` runs.
+Every provider's metrics, score and stars are compared, city by city. Best of `--repeat` runs
+of each, and the median of each run's own ratio (the command right after the floor).
 Last line: {"name": "provider_scores_all", "cities": 100, "providers": …, "seconds": …,
-"floor_seconds": …, "ratio": …}
+"floor_seconds": …, "ratio": …, "median_ratio": …}
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import argparse
 import datetime as dt
 import io
 import json
+import statistics
 import sys
 import time
 from fractions import Fraction
@@ -101,7 +103,8 @@ def _finish(row: tuple[Any, ...], scoring: Any) -> dict[str, Any]:
         100
         * (
             Fraction(scoring.w_acceptance) * (acceptance or 0)
-            + Fraction(scoring.w_uplift) * (min(max(uplift, 0), cap) / cap if uplift else 0)
+            + Fraction(scoring.w_uplift)
+            * (min(max(uplift, Fraction(0)), cap) / cap if uplift else 0)
             + Fraction(scoring.w_satisfaction) * ((satisfaction - 1) / 4 if satisfaction else 0)
             + Fraction(scoring.w_on_time) * (on_time_rate or 0)
         ),
@@ -222,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": round(seconds, 3),
                 "floor_seconds": round(floor, 3),
                 "ratio": round(seconds / floor, 2),
+                "median_ratio": round(statistics.median(ratios), 2),
             }
         )
     )
