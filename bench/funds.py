@@ -30,7 +30,7 @@ import time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from bench.setup import empty_enterprise_tables, open_bench_database
+from bench.setup import empty_enterprise_tables, on_cpu_seconds, open_bench_database
 
 # Entries up to 2026-11-30 and subsidies up to 2026-10 exist: this day leaves some out.
 AS_OF = dt.date(2026, 9, 30)
@@ -129,25 +129,27 @@ def _finish(row: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
-def _floor() -> tuple[float, dict[str, dict[str, Any]]]:
+def _floor() -> tuple[float, float, dict[str, dict[str, Any]]]:
     from django.db import connection
 
+    cpu = on_cpu_seconds()
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(FLOOR_SQL, {"as_of": AS_OF})
         docs = [_finish(row) for row in cursor.fetchall()]
-    elapsed = time.perf_counter() - started
-    return elapsed, {d["city"]: d for d in docs}
+    elapsed, cpu = time.perf_counter() - started, on_cpu_seconds() - cpu
+    return elapsed, cpu, {d["city"]: d for d in docs}
 
 
-def _command() -> tuple[float, list[dict[str, Any]]]:
+def _command() -> tuple[float, float, list[dict[str, Any]]]:
     from django.core.management import call_command
 
     out = io.StringIO()
+    cpu = on_cpu_seconds()
     started = time.perf_counter()
     call_command("funds", "--all", "--as-of", AS_OF.isoformat(), stdout=out)
-    elapsed = time.perf_counter() - started
-    return elapsed, [json.loads(line) for line in out.getvalue().splitlines()]
+    elapsed, cpu = time.perf_counter() - started, on_cpu_seconds() - cpu
+    return elapsed, cpu, [json.loads(line) for line in out.getvalue().splitlines()]
 
 
 def _compare(floor: dict[str, dict[str, Any]], docs: list[dict[str, Any]]) -> None:
@@ -186,13 +188,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"data set loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     shape = _shape()
     seconds = floor = float("inf")
-    ratios = []
+    ratios, cpu_ratios = [], []
+    cpu = floor_cpu = float("inf")
     try:
         for _ in range(args.repeat):
-            f, floor_docs = _floor()
-            s, docs = _command()
+            f, f_cpu, floor_docs = _floor()
+            s, s_cpu, docs = _command()
             ratios.append(s / f)
+            cpu_ratios.append(s_cpu / f_cpu)
             floor, seconds = min(floor, f), min(seconds, s)
+            floor_cpu, cpu = min(floor_cpu, f_cpu), min(cpu, s_cpu)
         _compare(floor_docs, docs)
     finally:
         if not (args.keep or args.reuse):
@@ -200,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"funds --all: {seconds:.4f} s for {len(docs)} cities, {shape['entries']} entries "
         f"({shape['reversals']} reversals); floor {floor:.4f} s; "
-        f"per-run ratios {', '.join(f'{r:.2f}' for r in ratios)}",
+        f"per-run ratios {', '.join(f'{r:.2f}' for r in ratios)}; on a CPU (this process and its "
+        f"PostgreSQL backend) {cpu:.4f} s against {floor_cpu:.4f} s, per-run "
+        f"{', '.join(f'{r:.2f}' for r in cpu_ratios)}",
         file=sys.stderr,
     )
     print(
@@ -214,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
                 "floor_seconds": round(floor, 4),
                 "ratio": round(seconds / floor, 2),
                 "median_ratio": round(statistics.median(ratios), 2),
+                "cpu_seconds": round(cpu, 4),
+                "floor_cpu_seconds": round(floor_cpu, 4),
+                "cpu_ratio": round(cpu / floor_cpu, 2),
             }
         )
     )

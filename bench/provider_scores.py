@@ -31,7 +31,7 @@ import time
 from fractions import Fraction
 from typing import Any
 
-from bench.setup import empty_enterprise_tables, open_bench_database
+from bench.setup import empty_enterprise_tables, on_cpu_seconds, open_bench_database
 
 # Projects run to 2026-11: this day leaves some outcomes, completions and selections out.
 AS_OF = dt.date(2026, 6, 30)
@@ -128,27 +128,29 @@ def _finish(row: tuple[Any, ...], scoring: Any) -> dict[str, Any]:
     }
 
 
-def _floor(scoring: Any) -> tuple[float, dict[str, list[dict[str, Any]]]]:
+def _floor(scoring: Any) -> tuple[float, float, dict[str, list[dict[str, Any]]]]:
     from django.db import connection
 
+    cpu = on_cpu_seconds()
     started = time.perf_counter()
     by_city: dict[str, list[dict[str, Any]]] = {}
     with connection.cursor() as cursor:
         cursor.execute(FLOOR_SQL, {"as_of": AS_OF})
         for row in cursor.fetchall():
             by_city.setdefault(row[0], []).append(_finish(row, scoring))
-    elapsed = time.perf_counter() - started
-    return elapsed, by_city
+    elapsed, cpu = time.perf_counter() - started, on_cpu_seconds() - cpu
+    return elapsed, cpu, by_city
 
 
-def _command() -> tuple[float, list[dict[str, Any]]]:
+def _command() -> tuple[float, float, list[dict[str, Any]]]:
     from django.core.management import call_command
 
     out = io.StringIO()
+    cpu = on_cpu_seconds()
     started = time.perf_counter()
     call_command("provider_scores", "--all", "--as-of", AS_OF.isoformat(), stdout=out)
-    elapsed = time.perf_counter() - started
-    return elapsed, [json.loads(line) for line in out.getvalue().splitlines()]
+    elapsed, cpu = time.perf_counter() - started, on_cpu_seconds() - cpu
+    return elapsed, cpu, [json.loads(line) for line in out.getvalue().splitlines()]
 
 
 def _compare(floor: dict[str, list[dict[str, Any]]], docs: list[dict[str, Any]]) -> None:
@@ -195,13 +197,16 @@ def main(argv: list[str] | None = None) -> int:
     _ensure_scoring()
     scoring = scoring_for(AS_OF).terms()
     seconds = floor = float("inf")
-    ratios = []
+    ratios, cpu_ratios = [], []
+    cpu = floor_cpu = float("inf")
     try:
         for _ in range(args.repeat):
-            f, floor_docs = _floor(scoring)
-            s, docs = _command()
+            f, f_cpu, floor_docs = _floor(scoring)
+            s, s_cpu, docs = _command()
             ratios.append(s / f)
+            cpu_ratios.append(s_cpu / f_cpu)
             floor, seconds = min(floor, f), min(seconds, s)
+            floor_cpu, cpu = min(floor_cpu, f_cpu), min(cpu, s_cpu)
         _compare(floor_docs, docs)
     finally:
         if not (args.keep or args.reuse):
@@ -211,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"provider_scores --all: {seconds:.3f} s for {len(docs)} cities, {providers} providers "
         f"({rated} rated); floor {floor:.3f} s; "
-        f"per-run ratios {', '.join(f'{r:.2f}' for r in ratios)}",
+        f"per-run ratios {', '.join(f'{r:.2f}' for r in ratios)}; on a CPU (this process and its "
+        f"PostgreSQL backend) {cpu:.4f} s against {floor_cpu:.4f} s, per-run "
+        f"{', '.join(f'{r:.2f}' for r in cpu_ratios)}",
         file=sys.stderr,
     )
     print(
@@ -226,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
                 "floor_seconds": round(floor, 3),
                 "ratio": round(seconds / floor, 2),
                 "median_ratio": round(statistics.median(ratios), 2),
+                "cpu_seconds": round(cpu, 4),
+                "floor_cpu_seconds": round(floor_cpu, 4),
+                "cpu_ratio": round(cpu / floor_cpu, 2),
             }
         )
     )
