@@ -115,7 +115,7 @@ pytest: $(VENV)/.dev-installed
 test: sysdeps-test $(VENV)/.dev-installed lint typecheck checks pytest
 
 # Every benchmark prints its result last as one JSON line (ratio against a floor of the same run).
-BENCHES := bench.import_enterprises bench.scoring bench.rescore bench.compliance bench.reports bench.funnel bench.import_projects
+BENCHES := bench.import_enterprises bench.scoring bench.rescore bench.compliance bench.reports bench.funnel bench.import_projects bench.funds bench.provider_scores
 bench: $(VENV)/.dev-installed
 	@for b in $(BENCHES); do \
 	  echo "== $$b"; \

@@ -327,6 +327,10 @@ PILOT_HEADERS: dict[str, list[str]] = {
         "subsidy_central",
         "subsidy_local",
     ],
+    # Issue 14: each city's funds ledger (the `funds` kind) and the baseline levels (§4.5) of
+    # the project enterprises (the `levels` kind).
+    "ledger": ["city_code", "entry_on", "kind", "source", "category", "amount", "reference"],
+    "baseline_levels": ["uscc", "assessed_on", "purpose", "method", "level", "total_score"],
 }
 PILOT_STAGES = PILOT_HEADERS["projects"][13:23]  # the ten stage dates, in order
 # Furthest stage reached (index into PILOT_STAGES) and its weight: every stage well populated.
@@ -363,6 +367,11 @@ class PilotDataset:
     subsidy_rules: list[dict[str, Any]] = field(default_factory=list)
     project_levels: list[dict[str, Any]] = field(default_factory=list)
     projects: list[dict[str, Any]] = field(default_factory=list)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    baseline_levels: list[dict[str, Any]] = field(default_factory=list)
+    # (city_code, reference of the entry, reference of its reversal, reversal date): booked
+    # through `funds.services.reverse_entry` after the import (a file cannot reverse).
+    reversals: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def rows(self, kind: str) -> list[dict[str, Any]]:
         return list(getattr(self, kind))
@@ -513,7 +522,106 @@ def generate_pilot(
         pilot.projects.append(
             _pilot_project(rng, enterprise, libraries[enterprise["city_code"]], n, pilot)
         )
+    # Issue 14, from random streams of their own (the rows above are unchanged by them).
+    _pilot_baselines(random.Random(seed + 141), pilot)
+    ledger_rng = random.Random(seed + 14)
+    for city in data.cities:
+        _pilot_ledger(ledger_rng, city, pilot)
     return pilot
+
+
+# --- Issue 14: funds ledgers and baseline levels ----------------------------------------------
+
+MAJOR_TYPES = frozenset({"provincial_capital", "separately_planned", "corps"})  # cities.choices
+AWARD_CAP_MAJOR, AWARD_CAP_OTHER = Decimal(150_000_000), Decimal(100_000_000)  # batch defaults
+# Central receipts: three tranches of the award cap (80% of it in all, never above it).
+CENTRAL_TRANCHES = (Decimal("0.3"), Decimal("0.3"), Decimal("0.2"))
+# Central other uses (platform, chain, procured services) stay within this share of the first
+# tranche, and are dated after it: within the 20% rule on every day, whatever comes later.
+OTHER_BUDGET_SHARE = Decimal("0.15")
+LEDGER_LAST_DAY = dt.date(2026, 11, 30)
+LEDGER_SPENDING = (  # (source, category, weight) of an expense
+    ("central", "transformation", 30),
+    ("central", "platform", 12),
+    ("central", "chain", 8),
+    ("central", "procured_services", 10),
+    ("local", "transformation", 20),
+    ("local", "platform", 8),
+    ("local", "chain", 5),
+    ("local", "procured_services", 7),
+)
+REVERSAL_RATE = 0.01  # of the expenses
+
+
+def _pilot_ledger(rng: random.Random, city: dict[str, Any], pilot: PilotDataset) -> None:
+    """About 50 entries of one city (`import_data funds`): three central tranches within the
+    award cap, 2-4 local receipts, 30-60 expenses of both sources and every category, the
+    central other uses within the 20% rule on every day; about 1% of the expenses reversed."""
+    code = city["code"]
+    cap = AWARD_CAP_MAJOR if city["city_type"] in MAJOR_TYPES else AWARD_CAP_OTHER
+    start = max(
+        dt.date.fromisoformat(city["plan_approved_on"]) + dt.timedelta(days=30),
+        dt.date(2023, 3, 1),
+    )
+    span = (LEDGER_LAST_DAY - start).days
+    n = 0
+
+    def add(day: dt.date, kind: str, source: str, category: str, amount: Decimal) -> str:
+        nonlocal n
+        n += 1
+        reference = f"{code}-{'SR' if kind == 'receipt' else 'ZC'}-{n:04d}"
+        pilot.ledger.append(
+            {
+                "city_code": code,
+                "entry_on": day.isoformat(),
+                "kind": kind,
+                "source": source,
+                "category": category,
+                "amount": _yuan(amount),
+                "reference": reference,
+            }
+        )
+        return reference
+
+    for i, share in enumerate(CENTRAL_TRANCHES):
+        add(start + dt.timedelta(days=span * i // 3), "receipt", "central", "", cap * share)
+    for _ in range(rng.randint(2, 4)):
+        day = start + dt.timedelta(days=rng.randint(0, span))
+        add(day, "receipt", "local", "", Decimal(rng.randint(10, 200) * 100_000))
+    other_left = cap * CENTRAL_TRANCHES[0] * OTHER_BUDGET_SHARE
+    weights = [w for _, _, w in LEDGER_SPENDING]
+    for _ in range(rng.randint(30, 60)):
+        source, category, _ = rng.choices(LEDGER_SPENDING, weights=weights)[0]
+        amount = Decimal(rng.randint(5_000, 150_000)) * 10 + Decimal(rng.randint(0, 99)) / 100
+        if source == "central" and category != "transformation":
+            if amount > other_left:
+                source = "local"
+            else:
+                other_left -= amount
+        day = start + dt.timedelta(days=rng.randint(1, span))
+        reference = add(day, "expense", source, category, amount)
+        if rng.random() < REVERSAL_RATE:
+            undone = min(day + dt.timedelta(days=rng.randint(3, 40)), LEDGER_LAST_DAY)
+            pilot.reversals.append((code, reference, f"{code}-CZ-{n:04d}", undone.isoformat()))
+
+
+def _pilot_baselines(rng: random.Random, pilot: PilotDataset) -> None:
+    """A confirmed on-site baseline level (§4.5) for ~85% of the project enterprises, dated
+    10-90 days before the application, mostly below the after-level."""
+    for project in pilot.projects:
+        if rng.random() >= 0.85:
+            continue
+        applied = dt.date.fromisoformat(project["applied_on"])
+        pilot.baseline_levels.append(
+            {
+                "uscc": project["uscc"],
+                "assessed_on": (applied - dt.timedelta(days=rng.randint(10, 90))).isoformat(),
+                "purpose": "baseline",
+                "method": "onsite",
+                "level": rng.choices([0, 1, 2, 3], weights=[15, 45, 32, 8])[0],
+                "total_score": f"{rng.uniform(10, 70):.3f}",
+            }
+        )
 
 
 def write_pilot_csvs(pilot: PilotDataset, directory: Path) -> dict[str, Path]:

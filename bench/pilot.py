@@ -3,7 +3,12 @@
 `load_pilot()` imports, through `import_data` as the command runs it (no city scope): the roster
 (`bench.setup.load_roster`: cities, sub-industries, enterprises), then the pilot of
 `bench.generate.generate_pilot`: provider libraries, subsidy rules, the after-levels of accepted
-projects, and — unless `projects=False` — the projects themselves.
+projects, and — unless `projects=False` — the projects themselves. Then (issue 14) each city's
+funds ledger through `import_data funds`, its few reversals through `funds.services
+.reverse_entry` (an import file cannot reverse an entry), and — with `baselines=True` — the
+project enterprises' baseline levels (`import_data levels`), which the provider evaluation needs.
+
+`pilot_loaded()` tells whether a bench database already holds such a data set (`--reuse`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from pathlib import Path
 from bench.generate import PilotDataset, generate, generate_pilot, write_pilot_csvs
 from bench.setup import load_roster
 
+# Left by an earlier run (they refer to the cities, which the roster's emptying keeps).
+FUNDS_TABLES = ("funds_historicalledgerentry", "funds_ledgerentry")
 PROJECT_TABLES = (
     "projects_investmentline",
     "projects_projectevent",
@@ -24,22 +31,33 @@ PROJECT_TABLES = (
 
 
 def load_pilot(
-    *, cities: int, enterprises: int, projects: int, import_projects: bool = True
+    *,
+    cities: int,
+    enterprises: int,
+    projects: int,
+    import_projects: bool = True,
+    baselines: bool = False,
 ) -> tuple[PilotDataset, dict[str, Path]]:
     from django.core.management import call_command
     from django.db import connection
 
     load_roster(cities=cities, enterprises=enterprises)
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(FUNDS_TABLES)} RESTART IDENTITY CASCADE")
     pilot = generate_pilot(generate(cities=cities, enterprises=enterprises), projects=projects)
     paths = write_pilot_csvs(pilot, Path(tempfile.mkdtemp(prefix="sme-bench-pilot-")))
     out = io.StringIO()
     kinds = [("providers", "providers"), ("subsidy_rules", "subsidy_rules")]
     kinds.append(("levels", "project_levels"))
+    if baselines:
+        kinds.append(("levels", "baseline_levels"))
     if import_projects:
         kinds.append(("projects", "projects"))
+    kinds.append(("funds", "ledger"))
     for kind, name in kinds:
         # A refused file raises CommandError, its errors on stderr.
         call_command("import_data", kind, str(paths[name]), stdout=out)
+    _book_reversals(pilot)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return pilot, paths
@@ -51,3 +69,34 @@ def empty_project_tables() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(PROJECT_TABLES)} RESTART IDENTITY CASCADE")
         cursor.execute("CHECKPOINT")
+
+
+def _book_reversals(pilot: PilotDataset) -> None:
+    import datetime as dt
+
+    from funds.models import LedgerEntry
+    from funds.services import reverse_entry
+
+    for city_code, reference, reversal, day in pilot.reversals:
+        entry = LedgerEntry.objects.select_related("city").get(
+            city__code=city_code, reference=reference
+        )
+        reverse_entry(
+            actor=None,
+            entry=entry,
+            entry_on=dt.date.fromisoformat(day),
+            reference=reversal,
+            reason="基准测试：冲正",
+        )
+
+
+def pilot_loaded(*, projects: int, baselines: bool = False) -> bool:
+    """Whether the bench database holds a pilot data set of `projects` projects with its funds
+    ledgers (and baseline levels): `--reuse` then skips the minutes of loading."""
+    from assessments.models import Assessment, Purpose
+    from funds.models import LedgerEntry
+    from projects.models import Project
+
+    if Project.objects.count() != projects or not LedgerEntry.objects.exists():
+        return False
+    return not baselines or Assessment.objects.filter(purpose=Purpose.BASELINE).exists()

@@ -3,17 +3,19 @@
 Every provider in a city's library (any status), each evaluated over its projects in the city
 with `provider_selected_on` by `as_of`, by the pure `projects.provider_rules`. A constant number
 of queries whatever the number of providers and projects: the scoring version (unless given),
-the library, the projects (each with its enterprise's baseline level as a subquery), and the
-after-levels of the accepted projects' enterprises (`after_levels`, one query on PostgreSQL).
+the library, and the projects, each with its enterprise's baseline level and (accepted by the
+day) its after-level as subqueries.
+`cities_provider_evaluations` reads any number of cities in those same queries (`--all`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Case, F, OuterRef, Subquery, When
 
 from assessments.models import Assessment, Method, Purpose, State
 from cities.models import PilotCity
@@ -22,7 +24,6 @@ from sme_pilot.errors import NotFound
 
 from .. import provider_rules
 from ..models import Project, ProviderScoring
-from .after_levels import after_level, after_levels
 
 
 def scoring_for(as_of: dt.date) -> ProviderScoring:
@@ -48,6 +49,28 @@ def _baseline_level(as_of: dt.date) -> Subquery:
     return Subquery(earliest.values("level")[:1])
 
 
+def _after_level(as_of: dt.date) -> Case:
+    """The after-level (§4.3, `after_levels.after_level`) of a project accepted by `as_of`: the
+    level of the enterprise's latest confirmed on-site post assessment dated from the project's
+    completion to its acceptance (no confirmation time counts as the earliest)."""
+    latest = Assessment.objects.filter(
+        enterprise_id=OuterRef("enterprise_id"),
+        state=State.CONFIRMED,
+        method=Method.ONSITE,
+        purpose=Purpose.POST,
+        assessed_on__gte=OuterRef("completed_on"),
+        assessed_on__lte=OuterRef("accepted_on"),
+    ).order_by("-assessed_on", F("confirmed_at").desc(nulls_last=True), "-id")
+    return Case(
+        When(
+            accepted_on__lte=as_of,
+            completed_on__lte=as_of,
+            then=Subquery(latest.values("level")[:1]),
+        ),
+        default=None,
+    )
+
+
 def _by(day: dt.date | None, as_of: dt.date) -> dt.date | None:
     return day if day is not None and day <= as_of else None
 
@@ -70,53 +93,73 @@ def provider_evaluations(
     *, city: PilotCity, as_of: dt.date, scoring: ProviderScoring
 ) -> list[ProviderRow]:
     """Every provider of `city`'s library, by USCC, with its evaluation as of `as_of`."""
-    entries = list(
-        LibraryEntry.objects.filter(city=city).select_related("provider").order_by("provider__uscc")
-    )
-    rows = list(
+    return cities_provider_evaluations(cities=[city], as_of=as_of, scoring=scoring)[city.pk]
+
+
+def cities_provider_evaluations(
+    *, cities: Sequence[PilotCity], as_of: dt.date, scoring: ProviderScoring
+) -> dict[int, list[ProviderRow]]:
+    """`provider_evaluations` of each of `cities` (by city id), in the same queries as one city:
+    the libraries, and the projects with their levels."""
+    ids = [c.pk for c in cities]
+    entries: dict[int, list[LibraryEntry]] = {pk: [] for pk in ids}
+    for entry in (
+        LibraryEntry.objects.filter(city_id__in=ids)
+        .select_related("provider")
+        .order_by("city_id", "provider__uscc")
+    ):
+        entries[entry.city_id].append(entry)
+    rows = (
         Project.objects.filter(
-            enterprise__city=city, provider__isnull=False, provider_selected_on__lte=as_of
+            enterprise__city_id__in=ids, provider__isnull=False, provider_selected_on__lte=as_of
         )
-        .annotate(baseline_level=_baseline_level(as_of))
-        .values(
+        .annotate(baseline_level=_baseline_level(as_of), level_after=_after_level(as_of))
+        .values_list(
+            "enterprise__city_id",
             "provider_id",
-            "enterprise_id",
             "accepted_on",
             "acceptance_failed_on",
             "completed_on",
             "planned_completion_on",
             "satisfaction",
             "baseline_level",
+            "level_after",
         )
         .order_by()
     )
-    accepted_ids = [
-        r["enterprise_id"] for r in rows if r["accepted_on"] and r["accepted_on"] <= as_of
-    ]
-    levels = after_levels(accepted_ids)
-    facts: dict[int, list[provider_rules.ProjectFacts]] = {}
-    for r in rows:
-        accepted_on = _by(r["accepted_on"], as_of)
-        completed_on = _by(r["completed_on"], as_of)
-        after = None
-        if accepted_on is not None and completed_on is not None:
-            after = after_level(levels.get(r["enterprise_id"], []), completed_on, accepted_on)
-        facts.setdefault(r["provider_id"], []).append(
+    facts: dict[tuple[int, int], list[provider_rules.ProjectFacts]] = {}
+    for (
+        city_id,
+        provider_id,
+        accepted_on,
+        failed_on,
+        completed_on,
+        planned,
+        rating,
+        base,
+        after,
+    ) in rows:
+        facts.setdefault((city_id, provider_id), []).append(
             provider_rules.ProjectFacts(
-                accepted=accepted_on is not None,
-                failed=_by(r["acceptance_failed_on"], as_of) is not None,
-                baseline_level=r["baseline_level"],
+                accepted=accepted_on is not None and accepted_on <= as_of,
+                failed=failed_on is not None and failed_on <= as_of,
+                baseline_level=base,
                 after_level=after,
-                satisfaction=r["satisfaction"],
-                completed_on=completed_on,
-                planned_completion_on=r["planned_completion_on"],
+                satisfaction=rating,
+                completed_on=_by(completed_on, as_of),
+                planned_completion_on=planned,
             )
         )
     terms = scoring.terms()
-    return [
-        ProviderRow(entry, provider_rules.evaluate(facts.get(entry.provider.pk, []), terms))
-        for entry in entries
-    ]
+    return {
+        pk: [
+            ProviderRow(
+                entry, provider_rules.evaluate(facts.get((pk, entry.provider.pk), []), terms)
+            )
+            for entry in city_entries
+        ]
+        for pk, city_entries in entries.items()
+    }
 
 
 def provider_scores(

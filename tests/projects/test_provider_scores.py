@@ -15,9 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessments.models import Purpose
+from cities.models import PilotCity
 from projects.models import WEIGHT_SUM_MESSAGE, ProviderEvaluation, ProviderScoring
 from projects.selectors.provider_scores import provider_scores, scoring_for
 from projects.services.provider_scores import evaluations_save
+from tests.cities.factories import CityFactory
 from tests.projects.provider_world import ACCEPTED, AS_OF, build, d, level, make_project
 from tests.providers.factories import LibraryEntryFactory
 
@@ -257,6 +259,52 @@ def test_command_errors(world, v1):
         _command("HHHT", "--as-of", "2026-13-01")
     with pytest.raises(CommandError, match="版本 9 不存在"):
         _command("HHHT", "--scoring", "9")
+
+
+def test_command_all_prints_each_city_as_alone_by_code(world, other_city, v1):
+    empty = CityFactory(code="AAA", name="空白市")  # no library: no providers
+    lines = _command("--all", "--as-of", "2026-06-15").splitlines()
+    assert [json.loads(line)["city"] for line in lines] == ["AAA", "HHHT", "NB"]
+    # Each line is exactly what the city alone prints (P is in both libraries, with a project
+    # in each city: each city counts its own).
+    for line, code in zip(lines, ["AAA", "HHHT", "NB"], strict=True):
+        assert line + "\n" == _command(code, "--as-of", "2026-06-15")
+    assert json.loads(lines[0]) == {"city": empty.code, "as_of": "2026-06-15", "providers": []}
+    p_here = by_uscc(json.loads(lines[1]))[world["p"].uscc]
+    p_there = by_uscc(json.loads(lines[2]))[world["p"].uscc]
+    assert (p_here["projects"], p_there["projects"]) == (4, 1)
+    assert p_there["mean_satisfaction"] == "1.0000"
+    assert not ProviderEvaluation.objects.exists()
+
+
+def test_command_all_reads_in_the_queries_of_one_city(world, other_city, v1):
+    def count(*args: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            _command(*args, "--as-of", "2026-06-15")
+        return len(queries)
+
+    one = count("HHHT")
+    for n in range(3):
+        CityFactory(code=f"X{n}", name=f"新增{n}市")
+        LibraryEntryFactory(city=PilotCity.objects.get(code=f"X{n}"))
+    # The city list instead of the city itself; otherwise the same queries.
+    assert count("--all") == one
+
+
+def test_command_all_save_stores_every_city(world, other_city, v1):
+    lines = _command("--all", "--as-of", "2026-06-15", "--save").splitlines()
+    saved = ProviderEvaluation.objects.select_related("city", "provider")
+    assert sorted((e.city.code, e.provider.uscc) for e in saved) == sorted(
+        (doc["city"], row["uscc"]) for doc in map(json.loads, lines) for row in doc["providers"]
+    )
+    assert {e.city.code for e in saved} == {"HHHT", "NB"}
+
+
+def test_command_all_errors(world, v1):
+    with pytest.raises(CommandError, match="不能同时使用"):
+        _command("HHHT", "--all")
+    with pytest.raises(CommandError, match="请给出城市代码"):
+        _command()
 
 
 # --- the admin --------------------------------------------------------------------------------
