@@ -35,11 +35,12 @@ def scoring_for(as_of: dt.date) -> ProviderScoring:
     return found
 
 
-def _baseline_level(as_of: dt.date) -> Subquery:
+def baseline_level(as_of: dt.date, enterprise: str = "enterprise_id") -> Subquery:
     """The level of the enterprise's earliest confirmed on-site baseline assessment (§4.5),
-    among those dated by `as_of` (an earliest one dated later is no baseline yet)."""
+    among those dated by `as_of` (an earliest one dated later is no baseline yet); `enterprise`
+    names the outer query's enterprise id (the 转型样板 read it through their project)."""
     earliest = Assessment.objects.filter(
-        enterprise_id=OuterRef("enterprise_id"),
+        enterprise_id=OuterRef(enterprise),
         state=State.CONFIRMED,
         method=Method.ONSITE,
         purpose=Purpose.BASELINE,
@@ -77,7 +78,7 @@ def provider_evaluations(
         Project.objects.filter(
             enterprise__city=city, provider__isnull=False, provider_selected_on__lte=as_of
         )
-        .annotate(baseline_level=_baseline_level(as_of))
+        .annotate(baseline_level=baseline_level(as_of))
         .values(
             "provider_id",
             "enterprise_id",
