@@ -7,68 +7,175 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0006_provider_scoring_v1'),
-        ('providers', '0002_library_entries_changes_products'),
+        ("projects", "0006_provider_scoring_v1"),
+        ("providers", "0002_library_entries_changes_products"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalTransformationSample',
+            name="HistoricalTransformationSample",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('description', models.CharField(max_length=500, verbose_name='案例简介')),
-                ('marked_at', models.DateTimeField(verbose_name='设定时间')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('marked_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='设定人')),
-                ('project', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='projects.project', verbose_name='项目')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("description", models.CharField(max_length=500, verbose_name="案例简介")),
+                ("marked_at", models.DateTimeField(verbose_name="设定时间")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "marked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="设定人",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="projects.project",
+                        verbose_name="项目",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 转型样板',
-                'verbose_name_plural': 'historical 转型样板',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 转型样板",
+                "verbose_name_plural": "historical 转型样板",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='TransformationSample',
+            name="TransformationSample",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('description', models.CharField(max_length=500, verbose_name='案例简介')),
-                ('marked_at', models.DateTimeField(verbose_name='设定时间')),
-                ('marked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='设定人')),
-                ('products', models.ManyToManyField(blank=True, related_name='samples', to='providers.product', verbose_name='所用产品')),
-                ('project', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='sample', to='projects.project', verbose_name='项目')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("description", models.CharField(max_length=500, verbose_name="案例简介")),
+                ("marked_at", models.DateTimeField(verbose_name="设定时间")),
+                (
+                    "marked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="设定人",
+                    ),
+                ),
+                (
+                    "products",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="samples",
+                        to="providers.product",
+                        verbose_name="所用产品",
+                    ),
+                ),
+                (
+                    "project",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sample",
+                        to="projects.project",
+                        verbose_name="项目",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '转型样板',
-                'verbose_name_plural': '转型样板',
-                'ordering': ['-marked_at', '-id'],
+                "verbose_name": "转型样板",
+                "verbose_name_plural": "转型样板",
+                "ordering": ["-marked_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalTransformationSample_products',
+            name="HistoricalTransformationSample_products",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='projects.historicaltransformationsample')),
-                ('product', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='providers.product')),
-                ('transformationsample', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='projects.transformationsample')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="projects.historicaltransformationsample",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="providers.product",
+                    ),
+                ),
+                (
+                    "transformationsample",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="projects.transformationsample",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalTransformationSample_products',
+                "verbose_name": "HistoricalTransformationSample_products",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddConstraint(
-            model_name='transformationsample',
-            constraint=models.CheckConstraint(condition=models.Q(('description', ''), _negated=True), name='projects_transformationsample_description_not_empty'),
+            model_name="transformationsample",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("description", ""), _negated=True),
+                name="projects_transformationsample_description_not_empty",
+            ),
         ),
     ]
