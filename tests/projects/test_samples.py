@@ -12,11 +12,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.models import Role
 from assessments.models import Purpose, State
+from cities.models import Province
 from projects.models import InvestmentLine, TransformationSample
 from projects.selectors.samples import city_samples, sample_rows, samples_visible_to
 from projects.services.samples import mark_sample, unmark_sample
 from sme_pilot.errors import Conflict, Forbidden, NotFound
+from tests.cities.factories import UserFactory
 from tests.projects.provider_world import ACCEPTED, d, level, make_project
 from tests.providers.factories import LibraryEntryFactory, ProductFactory
 
@@ -249,6 +252,12 @@ def test_who_reads_which_samples(
     # The two cities of the fixtures are in one province (广东).
     assert city.province_id == other_city.province_id
     assert seen(province_official) == {*a_samples, b_project.pk}
+    elsewhere_official = UserFactory(
+        username="province-nm",
+        role=Role.PROVINCE_OFFICIAL,
+        province=Province.objects.get(short_name="内蒙古"),
+    )
+    assert seen(elsewhere_official) == set()
     assert seen(ministry_user) == {*a_samples, b_project.pk}
     assert seen(assessor) == set() and seen(provider_user) == set()
 
