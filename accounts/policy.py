@@ -57,6 +57,7 @@ class Ability(enum.StrEnum):
     MANAGE_PROVIDER_LIBRARY = "manage_provider_library"  # the city's 服务商库: add, change status
     HAS_OWN_PROVIDER = "has_own_provider"  # 我的服务商: its profile, contacts and products
     KEEP_FUNDS = "keep_funds"  # the city's 资金台账: book, reverse, set the plan
+    MARK_SAMPLES = "mark_samples"  # the city's 转型样板: mark and unmark accepted projects
 
 
 REACH: Final[dict[str, Reach]] = {
@@ -83,6 +84,7 @@ ABILITIES: Final[dict[str, frozenset[Ability]]] = {
             A.EDIT_ENTERPRISE_CLASSIFICATION,
             A.MANAGE_PROVIDER_LIBRARY,
             A.KEEP_FUNDS,
+            A.MARK_SAMPLES,
         }
     ),
     # Read-only over the district's enterprises and their assessments (its dashboard comes later).
@@ -345,6 +347,32 @@ def manages_provider_library_of(user: object, city_id: int | None) -> bool:
     return scope.reach is Reach.CITY and city_id is not None and scope.city_id == city_id
 
 
+def marks_samples_of(user: object, city_id: int | None) -> bool:
+    """Marks and unmarks this city's 转型样板 (transformation samples): its own city officials
+    only (projects.services.samples asks the same)."""
+    if not has(user, Ability.MARK_SAMPLES):
+        return False
+    scope = scope_of(user)
+    return scope.reach is Reach.CITY and city_id is not None and scope.city_id == city_id
+
+
+def sees_samples(user: object) -> bool:
+    """The 转型样板 list: city staff over their scope (whoever sees the dashboards, and the
+    district official its district's) and enterprises (their own city's samples, to copy).
+    Not assessors or providers."""
+    return (
+        sees_dashboards(user)
+        or scope_of(user).reach is Reach.DISTRICT
+        or has(user, Ability.HAS_OWN_ENTERPRISE)
+    )
+
+
+def sees_sample_codes(user: object) -> bool:
+    """Whether the 转型样板 list shows the samples' USCCs: as `sees_enterprise_codes`, and never
+    to an enterprise (the samples are other enterprises: by name only)."""
+    return sees_enterprise_codes(user) and scope_of(user).reach is not Reach.ENTERPRISE
+
+
 # --- templates -------------------------------------------------------------------------------
 
 
@@ -391,6 +419,10 @@ class Can:
     @property
     def see_project_list(self) -> bool:
         return sees_project_list(self._user)
+
+    @property
+    def see_samples(self) -> bool:
+        return sees_samples(self._user)
 
     @property
     def see_provider_league(self) -> bool:

@@ -23,6 +23,7 @@ from sme_pilot.errors import NotFound
 
 from . import provider_rules, rules
 from .selectors import directory, projects
+from .selectors.samples import samples_visible_to
 from .services import pipeline
 
 PAGE_SIZE = 20
@@ -72,5 +73,8 @@ def provider_directory(request: AuthenticatedHttpRequest) -> HttpResponse:
             "categories": ProviderCategory.choices,
             "scene_names": scenes,
             "project": project if may_pick else None,
+            "samples": samples_visible_to(user)
+            .filter(marked_at__date__lte=timezone.localdate())
+            .count(),
         },
     )

@@ -243,3 +243,33 @@ class SubsidyForm(forms.Form):
 
 class PaymentForm(SubsidyForm):
     reference = forms.CharField(label="拨付凭证号（选填）", max_length=50, required=False)
+
+
+# --- 转型样板 (projects.services.samples decides; this only parses) -----------------------------
+
+
+class SampleForm(forms.Form):
+    description = forms.CharField(
+        label="案例简介",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="改造做了什么、效果如何、投入产出怎样，供其他企业看样学样（500 字以内）",
+        error_messages={
+            "required": "请填写案例简介",
+            "max_length": "案例简介不能超过 %(limit_value)d 个字符",
+        },
+    )
+    products = forms.MultipleChoiceField(
+        label="所用产品",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "所选产品不是该项目服务商的产品"},
+    )
+
+    def __init__(
+        self, *args: object, products: list[tuple[int, str]] | None = None, **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["products"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(str(pk), name) for pk, name in products or []]

@@ -684,3 +684,46 @@ class ProviderEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_id} {self.city_id} {self.as_of}"
+
+
+SAMPLE_DESCRIPTION_MAX_LENGTH = 500
+
+
+class TransformationSample(models.Model):
+    """转型样板 (issue 15): an accepted project a city official of its city marks as a sample for
+    others to copy (23号 "看样学样"), with a short case description and the products of the
+    project's provider it used. The rules (accepted, an after-level, the official's own city,
+    the provider's own products) are checked by `projects.services.samples` under a lock on the
+    project row; unmarking deletes the row (its history keeps it)."""
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, related_name="sample", verbose_name="项目"
+    )
+    description = models.CharField("案例简介", max_length=SAMPLE_DESCRIPTION_MAX_LENGTH)
+    products = models.ManyToManyField(
+        "providers.Product", blank=True, related_name="samples", verbose_name="所用产品"
+    )
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="设定人",
+    )
+    marked_at = models.DateTimeField("设定时间")
+    history = HistoricalRecords(m2m_fields=[products])
+
+    class Meta:
+        ordering = ["-marked_at", "-id"]
+        verbose_name = "转型样板"
+        verbose_name_plural = "转型样板"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(description=""),
+                name="projects_transformationsample_description_not_empty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"转型样板 {self.project_id}"

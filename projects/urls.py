@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import directory_views, league_views, pipeline_views, views
+from . import directory_views, league_views, pipeline_views, sample_views, views
 
 app_name = "projects"
 
@@ -10,7 +10,10 @@ urlpatterns = [
     path("cities/<str:code>/subsidy-policy/", views.subsidy_policy, name="subsidy_policy"),
     path("projects/", views.project_list, name="project_list"),
     path("projects/export.xlsx", views.project_export, name="project_export"),
+    path("projects/samples/", sample_views.sample_list, name="samples"),
     path("projects/<int:pk>/", views.project_detail, name="project_detail"),
+    path("projects/<int:pk>/sample/", sample_views.sample_mark, name="sample_mark"),
+    path("projects/<int:pk>/sample/remove/", sample_views.sample_unmark, name="sample_unmark"),
     path("projects/<int:pk>/documents/", views.document_upload, name="document_upload"),
     path(
         "projects/<int:pk>/documents/<int:document_id>/download/",

@@ -37,7 +37,7 @@ from . import exports, rules
 from .choices import DocType
 from .forms import DocumentUploadForm
 from .imports import SUBSIDY_RULES
-from .models import Project, ProjectEvent
+from .models import Project, ProjectEvent, TransformationSample
 from .selectors import projects
 from .selectors import subsidy_rules as selectors
 from .services import documents as document_services
@@ -233,6 +233,9 @@ def _dossier(
     furthest = projects.furthest(project)
     return {
         "project": project,
+        "sample": TransformationSample.objects.filter(project=project).first(),
+        "may_mark_sample": project.accepted_on is not None
+        and policy.marks_samples_of(user, project.enterprise.city_id),
         "moves": [
             {"value": m.value, "label": rules.MOVE_LABELS[m]}
             for m in pipeline.moves_for(user, project)

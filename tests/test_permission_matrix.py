@@ -61,6 +61,7 @@ from projects.models import (
     ProviderEvaluation,
     ProviderScoring,
     SubsidyRule,
+    TransformationSample,
 )
 from providers.models import Provider
 from reports.models import ReportDownload, ReportJob, ReportJobState, ReportKind
@@ -426,6 +427,18 @@ MATRIX: list[Entry] = [
     E("projects:project_export",      "L   404 404 404 404 200 200 200 200 200 200 200"),
     E("projects:project_detail",      "L   200 404 200 404 200 404 200 200 200 200 200", **PROJECT),
     E("projects:my_project",          "L   200 200 404 404 404 404 404 404 404 404 404"),
+    # 转型样板 (issue 15): city staff over their scope and enterprises (their city's, by name);
+    # not assessors or providers. City B's sample must show to nobody of city A's province.
+    E("projects:samples",             "L   200 200 404 404 200 200 200 200 200 404 200"),
+    # Marking: the project's own city official only; A1's project is not accepted yet (409,
+    # nothing written); whoever else sees the project may not (403), another city's 404.
+    E("projects:sample_mark",         "L   403 404 403 404 409 404 403 403 403 403 403", **PROJECT),
+    E("projects:sample_mark",         "L   403 404 403 404 409 404 403 403 403 403 403", "POST",
+      **PROJECT, data={"description": "权限矩阵"}),
+    # Unmarking a project that is no sample: 409 for its city's official.
+    E("projects:sample_unmark",       "L   403 404 403 404 409 404 403 403 403 403 403", "POST",
+      **PROJECT),
+    E("projects:sample_unmark",       "L   405 405 405 405 405 405 405 405 405 405 405", **PROJECT),
     # 服务商评价 (the league table): whoever sees the city's dashboards, over the cities in scope
     # (city B's official its own city); not district officials (city-wide figures), assessors,
     # enterprises or providers.
@@ -734,7 +747,7 @@ def _seed() -> SimpleNamespace:
     # The provider user's own provider: in city A's library, with a product (我的服务商).
     LibraryEntryFactory(provider=provider, city=city, status="active")
     own_product = ProductFactory(provider=provider, name="矩阵云MES", scenes=["S05"])
-    LibraryEntryFactory(city=other_city, status="active")
+    other_library = LibraryEntryFactory(city=other_city, status="active")
 
     # One object of every admin-registered model that nothing above creates.
     CityTarget.objects.create(city=city, metric="level2_share", value=90, due_date="2026-12-31")
@@ -754,6 +767,30 @@ def _seed() -> SimpleNamespace:
         diagnosed_on="2025-03-10",
         provider_selected_on="2025-03-20",
         provider=provider,
+    )
+    # City B's 转型样板: an accepted project of its enterprise, marked by its official.
+    b_project = Project.objects.create(
+        enterprise=other_ent,
+        provider=other_library.provider,
+        **{
+            field: f"2025-0{month}-01"
+            for month, field in enumerate(
+                (
+                    "applied_on",
+                    "admitted_on",
+                    "diagnosed_on",
+                    "provider_selected_on",
+                    "contract_filed_on",
+                    "completed_on",
+                    "acceptance_applied_on",
+                    "accepted_on",
+                ),
+                start=1,
+            )
+        },
+    )
+    TransformationSample.objects.create(
+        project=b_project, description="宁波样板", marked_by=users.off2, marked_at=timezone.now()
     )
     ProviderEvaluation.objects.create(
         city=city,

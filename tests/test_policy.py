@@ -28,6 +28,7 @@ EXPECTED = {
         A.EDIT_ENTERPRISE_CLASSIFICATION,
         A.MANAGE_PROVIDER_LIBRARY,
         A.KEEP_FUNDS,
+        A.MARK_SAMPLES,
     },
     Role.DISTRICT_OFFICIAL: set(),
     Role.PROVIDER: {A.HAS_OWN_PROVIDER},
@@ -184,3 +185,33 @@ def test_report_kinds_per_role(enterprise_user, assessor, city_official, ministr
     assert policy.report_kinds(city_official) == ("city", "assessment")
     assert policy.report_kinds(ministry_user) == ("national", "city", "assessment")
     assert policy.report_kinds(AnonymousUser()) == ()
+
+
+@pytest.mark.django_db
+def test_the_samples_questions(
+    enterprise_user,
+    assessor,
+    city_official,
+    other_city_official,
+    district_official,
+    provider_user,
+    province_official,
+    ministry_user,
+    admin_user_,
+    city,
+):
+    """转型样板 (issue 15): marked by the city's own officials; listed to city staff and
+    enterprises; shown with USCCs to staff only."""
+    assert policy.marks_samples_of(city_official, city.pk)
+    others = (other_city_official, enterprise_user, assessor, district_official, provider_user)
+    for user in (*others, province_official, ministry_user, admin_user_):
+        assert not policy.marks_samples_of(user, city.pk), user.username
+    assert not policy.marks_samples_of(city_official, None)
+    readers = (enterprise_user, city_official, district_official, province_official)
+    for user in (*readers, ministry_user, admin_user_):
+        assert policy.sees_samples(user), user.username
+    assert not policy.sees_samples(assessor) and not policy.sees_samples(provider_user)
+    assert not policy.sees_samples(AnonymousUser())
+    assert not policy.sees_sample_codes(enterprise_user)
+    assert policy.sees_sample_codes(city_official) and policy.sees_sample_codes(ministry_user)
+    assert not policy.sees_sample_codes(provider_user)

@@ -36,11 +36,12 @@ def scoring_for(as_of: dt.date) -> ProviderScoring:
     return found
 
 
-def _baseline_level(as_of: dt.date) -> Subquery:
+def baseline_level(as_of: dt.date, enterprise: str = "enterprise_id") -> Subquery:
     """The level of the enterprise's earliest confirmed on-site baseline assessment (§4.5),
-    among those dated by `as_of` (an earliest one dated later is no baseline yet)."""
+    among those dated by `as_of` (an earliest one dated later is no baseline yet); `enterprise`
+    names the outer query's enterprise id (the 转型样板 read it through their project)."""
     earliest = Assessment.objects.filter(
-        enterprise_id=OuterRef("enterprise_id"),
+        enterprise_id=OuterRef(enterprise),
         state=State.CONFIRMED,
         method=Method.ONSITE,
         purpose=Purpose.BASELINE,
@@ -113,7 +114,7 @@ def cities_provider_evaluations(
         Project.objects.filter(
             enterprise__city_id__in=ids, provider__isnull=False, provider_selected_on__lte=as_of
         )
-        .annotate(baseline_level=_baseline_level(as_of), level_after=_after_level(as_of))
+        .annotate(baseline_level=baseline_level(as_of), level_after=_after_level(as_of))
         .values_list(
             "enterprise__city_id",
             "provider_id",
