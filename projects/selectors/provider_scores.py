@@ -35,7 +35,7 @@ def scoring_for(as_of: dt.date) -> ProviderScoring:
     return found
 
 
-def _baseline_level(as_of: dt.date) -> Subquery:
+def onsite_baseline_level(as_of: dt.date) -> Subquery:
     """The level of the enterprise's earliest confirmed on-site baseline assessment (§4.5),
     among those dated by `as_of` (an earliest one dated later is no baseline yet)."""
     earliest = Assessment.objects.filter(
@@ -77,7 +77,7 @@ def provider_evaluations(
         Project.objects.filter(
             enterprise__city=city, provider__isnull=False, provider_selected_on__lte=as_of
         )
-        .annotate(baseline_level=_baseline_level(as_of))
+        .annotate(baseline_level=onsite_baseline_level(as_of))
         .values(
             "provider_id",
             "enterprise_id",

@@ -16,7 +16,7 @@ from assessments.models import LEVEL_NAMES
 from assessments.selectors import with_current_level
 from cities.models import CityTarget, Enterprise, PilotCity, QualityTier, TargetMetric
 from oversight import compliance, dashboard_cache
-from oversight.selectors.compliance import compliance_for_cities, with_baseline_level
+from oversight.selectors.compliance import compliance_for_cities, rule_for, with_baseline_level
 from projects.models import Project
 
 from ._common import _percent, counted_description, whole_enterprises
@@ -265,6 +265,13 @@ def _targets(
             )
         )
     return tuple(rows)
+
+
+def city_targets(*, city: PilotCity, as_of: dt.date) -> tuple[TargetRow, ...]:
+    """The city's targets with their actuals as of `as_of`, as its dashboard shows them (for
+    the performance scorecard): three queries (level counts, targets, project counts)."""
+    _, totals, at = _distribution(city, as_of, rule_for(city.batch))
+    return _targets(city, as_of, totals, at)
 
 
 def city_dashboard(*, city: PilotCity, as_of: dt.date) -> CityDashboard:
