@@ -39,8 +39,21 @@ class IndicatorFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
             raise ValidationError(errors)
 
 
+UNKNOWN_INDICATOR = "未知的评价指标“%(value)s”，可选：" + "、".join(
+    f"{key}（{i.label}）" for key, i in scorecard_rules.INDICATORS.items()
+)
+
+
+class IndicatorForm(forms.ModelForm[ScorecardIndicator]):
+    class Meta:
+        model = ScorecardIndicator
+        fields = ("key", "weight", "cap")
+        error_messages = {"key": {"invalid_choice": UNKNOWN_INDICATOR}}
+
+
 class IndicatorInline(admin.TabularInline[ScorecardIndicator, Scorecard]):
     model = ScorecardIndicator
+    form = IndicatorForm
     formset = IndicatorFormSet
     fields = ("key", "weight", "cap")
     extra = 0

@@ -14,13 +14,13 @@ from sme_pilot.inputs import AsOfError, parse_as_of
 class Command(BaseCommand):
     help = (
         "输出一个批次各试点城市的绩效评价得分与排名（JSON）；--batch 批次年份（默认最近一个有"
-        "评分卡的批次），--version 评分卡版本号（默认评价日适用的版本），--save 保存得分快照。"
+        "评分卡的批次），--scorecard 评分卡版本号（默认评价日适用的版本），--save 保存得分快照。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--as-of", dest="as_of", help="评价日 YYYY-MM-DD（默认今天）")
         parser.add_argument("--batch", help="试点批次年份，如 2024")
-        parser.add_argument("--version", dest="scorecard_version", type=int, help="评分卡版本号")
+        parser.add_argument("--scorecard", dest="scorecard_version", type=int, help="评分卡版本号")
         parser.add_argument("--save", action="store_true", help="保存各城市得分快照")
 
     def handle(self, *args: Any, **options: Any) -> None:
