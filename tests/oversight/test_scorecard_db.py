@@ -103,10 +103,10 @@ def test_the_version_in_force_and_only_the_scorecards_batch(scored, city):
     assert other_batch_city.code not in codes and codes == {"HHHT", "NB"}
 
 
-def _grow(n: int) -> None:
+def _grow(n: int, prefix: str = "G") -> None:
     """n more cities, each with a sub-industry, an enterprise, an accepted project and a target."""
     for i in range(n):
-        c = CityFactory(code=f"G{i:03d}")
+        c = CityFactory(code=f"{prefix}{i:03d}")
         sub = SubIndustryFactory(city=c)
         EnterpriseFactory(sub_industry=sub)
         world.accepted_project(sub, baseline=1, after=2, satisfaction=3)
@@ -114,8 +114,9 @@ def _grow(n: int) -> None:
 
 
 def _queries() -> int:
+    cities = _cities()
     with CaptureQueriesContext(connection) as ctx:
-        city_scorecards(_cities(), world.AS_OF)
+        city_scorecards(cities, world.AS_OF)
     return len(ctx.captured_queries)
 
 
@@ -123,6 +124,7 @@ def test_queries_are_bounded_but_targets_are_read_per_city_with_targets(scored):
     """Every read is batched except the targets: three queries per city that has targets
     (docs/rules.md). Without a target indicator the count does not grow with the cities."""
     small = _queries()
+    assert small == 14 + 3  # 13 batched, 1 finds the cities with targets, 3 for HHHT's
     _grow(3)
     large = _queries()
     assert large - small == 3 * 3  # three more cities with targets
@@ -130,9 +132,10 @@ def test_queries_are_bounded_but_targets_are_read_per_city_with_targets(scored):
     weights = {k: v for k, v in world.WEIGHTS.items() if k != "target_attainment"}
     world.make_scorecard(weights=weights | {"compliance_share": ("0.40", None)})
     small = _queries()
-    _grow(0)
-    for i in range(4):
+    assert small == 13  # no target read at all
+    for i in range(3):
         CityFactory(code=f"H{i:03d}")
+    _grow(3, prefix="K")  # three more cities with projects and targets
     assert _queries() == small
 
 
