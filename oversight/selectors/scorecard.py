@@ -5,8 +5,8 @@ unless one is given) from what the system already knows, each indicator from the
 print it elsewhere:
 
 - `compliance_share`: `oversight.selectors.compliance.compliance_for_cities` (four queries);
-- `target_attainment`: the city dashboard's targets (`dashboard.city.city_targets`), three
-  queries per city *that has targets* (one query finds them) — a documented per-city loop;
+- `target_attainment`: the city dashboard's targets (`dashboard.city.cities_targets`, the
+  dashboard's own code, batched): at most three queries;
 - `accepted_vs_plan`: `projects.selectors.funnel.cities_funnel` (two queries) and one query of
   the city-wide accepted-projects / transformed-enterprises targets;
 - `funds_share`: `funds.selectors.cities_figures` (two queries);
@@ -33,7 +33,7 @@ from funds.selectors import cities_figures
 from oversight import scorecard_rules
 from oversight.models import Scorecard, ScorecardIndicator
 from oversight.selectors.compliance import compliance_for_cities
-from oversight.selectors.dashboard.city import city_targets
+from oversight.selectors.dashboard.city import cities_targets
 from projects.models import Project
 from projects.rules import Stage
 from projects.selectors.after_levels import after_level, after_levels
@@ -115,19 +115,11 @@ def _compliance_share(cities: Sequence[PilotCity], as_of: dt.date) -> dict[int, 
 
 def _target_attainment(cities: Sequence[PilotCity], as_of: dt.date) -> dict[int, Decimal | None]:
     """Targets due by `as_of` met / due; before any is due, all targets set; none: missing."""
-    with_targets = set(
-        CityTarget.objects.filter(city_id__in=[c.pk for c in cities]).values_list(
-            "city_id", flat=True
-        )
-    )
-    out: dict[int, Decimal | None] = {c.pk: None for c in cities}
-    for city in cities:
-        if city.pk not in with_targets:
-            continue
-        rows = city_targets(city=city, as_of=as_of)
+    out: dict[int, Decimal | None] = {}
+    for city_id, rows in cities_targets(cities=cities, as_of=as_of).items():
         due = [r for r in rows if r.due_date <= as_of] or list(rows)
         judged = [r for r in due if r.met is not None]
-        out[city.pk] = _ratio(sum(1 for r in judged if r.met), len(judged))
+        out[city_id] = _ratio(sum(1 for r in judged if r.met), len(judged))
     return out
 
 

@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cities.models import PilotBatch, PilotCity
 from oversight.models import CityScore, Scorecard
+from oversight.selectors.dashboard.city import cities_targets, city_dashboard
 from oversight.selectors.scorecard import city_scorecards, scorecards_in_force
 from oversight.services import city_scores_save
 from sme_pilot.errors import DomainError
@@ -120,23 +121,19 @@ def _queries() -> int:
     return len(ctx.captured_queries)
 
 
-def test_queries_are_bounded_but_targets_are_read_per_city_with_targets(scored):
-    """Every read is batched except the targets: three queries per city that has targets
-    (docs/rules.md). Without a target indicator the count does not grow with the cities."""
+def test_queries_do_not_grow_with_the_cities(scored):
+    """Every read is batched: 16 queries with every indicator (2 scorecards, 4 compliance, 3
+    targets, 3 funnel and plans, 2 funds, 2 accepted projects), at two sizes."""
     small = _queries()
-    assert small == 14 + 3  # 13 batched, 1 finds the cities with targets, 3 for HHHT's
-    _grow(3)
-    large = _queries()
-    assert large - small == 3 * 3  # three more cities with targets
+    assert small == 16
+    _grow(4)
+    for i in range(3):
+        CityFactory(code=f"H{i:03d}")
+    assert _queries() == small
     Scorecard.objects.all().delete()
     weights = {k: v for k, v in world.WEIGHTS.items() if k != "target_attainment"}
     world.make_scorecard(weights=weights | {"compliance_share": ("0.40", None)})
-    small = _queries()
-    assert small == 13  # no target read at all
-    for i in range(3):
-        CityFactory(code=f"H{i:03d}")
-    _grow(3, prefix="K")  # three more cities with projects and targets
-    assert _queries() == small
+    assert _queries() == 13  # only the indicators used are read: no target query
 
 
 def test_saved_scores_stay_as_they_were_after_a_new_version(scored, city):
@@ -221,3 +218,19 @@ def test_command_bad_input(scored, args, message):
 def test_command_without_any_scorecard(db):
     with pytest.raises(CommandError, match="尚无试点批次设置了绩效评分卡"):
         call_command("scorecard", stdout=StringIO())
+
+
+def test_batched_targets_equal_each_city_dashboards(scored, city, other_city):
+    # NB has a project target and no project: counted 0 (not "no actual"), so not met.
+    other_city.targets.create(metric="filed_projects", value=1, due_date=dt.date(2026, 1, 1))
+    other_city.targets.create(metric="level2_share", value=50, due_date=dt.date(2026, 1, 1))
+    cities = _cities()
+    batched = cities_targets(cities=cities, as_of=world.AS_OF)
+    for c in cities:
+        assert batched[c.pk] == city_dashboard(city=c, as_of=world.AS_OF).targets
+    nb = batched[other_city.pk]
+    assert [(r.metric, r.actual, r.met) for r in nb] == [
+        ("filed_projects", D(0), False),
+        ("level2_share", None, None),  # an empty roster has no share
+    ]
+    assert len(batched[city.pk]) == 3
