@@ -39,6 +39,7 @@ from projects.rules import Stage
 from projects.selectors.after_levels import after_level, after_levels
 from projects.selectors.funnel import cities_funnel
 from projects.selectors.provider_scores import onsite_baseline_level
+from sme_pilot.errors import DomainError
 
 RAW_PLACE = Decimal("0.0001")
 PLAN_METRICS = (TargetMetric.ACCEPTED_PROJECTS, TargetMetric.TRANSFORMED_ENTERPRISES)
@@ -246,7 +247,10 @@ def city_scorecards(
     rows: list[CityScoreRow] = []
     for sc in by_batch.values():
         terms = [i.term() for i in sc.indicators.all()]
-        bands = sc.band_terms()
+        try:
+            bands = sc.band_terms()
+        except ValueError as exc:  # bands written around the admin's check
+            raise DomainError(f"评分卡 v{sc.version} 的等级划分有误：{exc}") from exc
         group = sorted((c for c in cities if c.batch_id == sc.batch_id), key=lambda c: c.code)
         results = [scorecard_rules.evaluate(terms, raws[c.pk], bands) for c in group]
         ranks = scorecard_rules.competition_ranks([r.score for r in results])

@@ -234,3 +234,11 @@ def test_batched_targets_equal_each_city_dashboards(scored, city, other_city):
         ("level2_share", None, None),  # an empty roster has no share
     ]
     assert len(batched[city.pk]) == 3
+
+
+def test_bands_broken_around_the_admin_are_a_clear_error(scored):
+    Scorecard.objects.filter(pk=scored.pk).update(bands=[{"label": "优秀", "min": "90"}])
+    with pytest.raises(DomainError, match="等级划分有误"):
+        city_scorecards(_cities(), world.AS_OF)
+    with pytest.raises(CommandError, match="等级划分有误"):
+        call_command("scorecard", "--as-of", "2026-06-15", stdout=StringIO())
