@@ -41,6 +41,7 @@ from cities.models import (
     add_months,
 )
 from funds.models import FundsPlan
+from oversight.models import Scorecard, ScorecardIndicator
 from oversight.selectors.compliance import counted_q, rule_for
 from projects import rules
 from projects.choices import FilingState
@@ -203,7 +204,44 @@ def demo_seed() -> DemoResult:
     _seed_users()
     _seed_near_the_line(rng)
     _seed_pilot(rng)
+    _seed_scorecards()
     return DemoResult(True, len(CITIES), len(created), _logins())
+
+
+# The demo's performance scorecard (issue 15 item 4): the ministry's method (239号) is not yet
+# published, so these weights are an example an administrator would replace with a new version.
+DEMO_SCORECARD: tuple[tuple[str, str, str | None], ...] = (
+    ("compliance_share", "0.30", None),
+    ("target_attainment", "0.15", None),
+    ("accepted_vs_plan", "0.15", None),
+    ("level_uplift", "0.15", "1"),
+    ("funds_share", "0.15", None),
+    ("provider_satisfaction", "0.10", None),
+)
+
+
+def _seed_scorecards() -> None:
+    """A v1 scorecard for every batch of a demo city that has none, valid from the batch's
+    year, so `manage.py scorecard` scores the demo cities."""
+    batches = PilotBatch.objects.filter(
+        pk__in=PilotCity.objects.values("batch_id"), scorecards__isnull=True
+    )
+    for batch in batches:
+        scorecard = Scorecard.objects.create(
+            batch=batch,
+            version=1,
+            label="演示评分卡（待部委办法发布后替换）",
+            valid_from=dt.date(batch.year, 1, 1),
+        )
+        ScorecardIndicator.objects.bulk_create(
+            ScorecardIndicator(
+                scorecard=scorecard,
+                key=key,
+                weight=Decimal(weight),
+                cap=None if cap is None else Decimal(cap),
+            )
+            for key, weight, cap in DEMO_SCORECARD
+        )
 
 
 def _seed_levels(rng: random.Random, enterprises: list[Enterprise]) -> None:

@@ -55,6 +55,7 @@ from assessments.models import Evidence, Method, Purpose
 from cities.models import CityTarget, ImportJob, ImportJobState, ImportKind, Province
 from cities.services import accounts as account_services
 from funds.models import FundsPlan, LedgerEntry
+from oversight.models import CityScore, Scorecard, ScorecardIndicator
 from projects.models import (
     Project,
     ProjectDocument,
@@ -826,6 +827,20 @@ def _seed() -> SimpleNamespace:
     )
     FundsPlan.objects.create(
         city=city, source="central", line="receipt", amount=Decimal(1000000), updated_by=users.off
+    )
+    # A performance scorecard of the cities' batch and one saved city score.
+    scorecard = Scorecard.objects.create(
+        batch=city.batch, version=1, label="矩阵评分卡", valid_from="2025-01-01"
+    )
+    ScorecardIndicator.objects.create(scorecard=scorecard, key="compliance_share", weight=1)
+    CityScore.objects.create(
+        city=city,
+        as_of="2025-06-30",
+        scorecard=scorecard,
+        score=Decimal("50.0"),
+        rank=1,
+        band="不合格",
+        breakdown=[],
     )
     ReportDownload.objects.create(job=jobs.city, user=users.min)
     Group.objects.create(name="matrix")

@@ -16,6 +16,7 @@ from demo.services import demo_seed
 from funds.models import FundsPlan
 from funds.selectors import city_funds
 from oversight.selectors.dashboard.city import city_dashboard
+from oversight.selectors.scorecard import city_scorecards
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +143,15 @@ def test_the_demo_cities_keep_a_funds_ledger_within_the_limits():
     assert funds["other_within_limit"] is True
     assert Decimal(funds["central"]["received"]) <= Decimal(funds["award_cap"])
     assert FundsPlan.objects.filter(city=hhht).count() == 8
+
+
+def test_every_demo_city_gets_a_performance_score():
+    demo_seed()
+    today = timezone.localdate()
+    cities = list(PilotCity.objects.select_related("batch"))
+    rows = city_scorecards(cities, today)
+    assert {r.city.code for r in rows} == {c.code for c in cities}
+    hhht = next(r for r in rows if r.city.code == "HHHT")
+    assert hhht.score > 0
+    assert not hhht.result.parts[0].missing  # compliance share
+    assert {r.scorecard.version for r in rows} == {1}

@@ -16,7 +16,7 @@ from assessments.models import LEVEL_NAMES
 from assessments.selectors import with_current_level
 from cities.models import CityTarget, Enterprise, PilotCity, QualityTier, TargetMetric
 from oversight import compliance, dashboard_cache
-from oversight.selectors.compliance import compliance_for_cities, with_baseline_level
+from oversight.selectors.compliance import compliance_for_cities, rule_for, with_baseline_level
 from projects.models import Project
 
 from ._common import _percent, counted_description, whole_enterprises
@@ -194,8 +194,11 @@ LEVEL_TARGETS = (TargetMetric.LEVEL2_ENTERPRISES, TargetMetric.LEVEL2_SHARE)
 ENTERPRISE_TARGETS = (TargetMetric.TRANSFORMED_ENTERPRISES, TargetMetric.SRDI_TRANSFORMED)
 
 
-def _project_counts(city: PilotCity, as_of: dt.date) -> dict[str, Counter[str]]:
-    """Per target metric counted from projects: the count per sub-industry code, in one query.
+def _project_counts_by_city(
+    city_ids: Sequence[int], as_of: dt.date
+) -> dict[int, dict[str, Counter[str]]]:
+    """Per city, per target metric counted from projects: the count per sub-industry code, in
+    one query. Every metric is present (all zero for a city without projects).
 
     A project is one enterprise's (one project per enterprise per pilot), so "transformed
     enterprises" are the accepted projects; `srdi_transformed` those of 专精特新 enterprises
@@ -208,31 +211,49 @@ def _project_counts(city: PilotCity, as_of: dt.date) -> dict[str, Counter[str]]:
         "id",
         filter=Q(accepted_on__lte=as_of, enterprise__quality_tier__in=SRDI_TIERS),
     )
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    counts: dict[int, dict[str, Counter[str]]] = {
+        city_id: {metric: Counter() for metric in aggregates} for city_id in city_ids
+    }
     rows: Any = (
-        Project.objects.filter(enterprise__city=city)
-        .values("enterprise__sub_industry__code")
+        Project.objects.filter(enterprise__city_id__in=list(city_ids))
+        .values("enterprise__city_id", "enterprise__sub_industry__code")
         .annotate(**aggregates)
         .order_by()
     )
     for row in rows:
         code = row["enterprise__sub_industry__code"]
         for metric in aggregates:
-            counts[metric][code] += row[metric]
+            counts[row["enterprise__city_id"]][metric][code] += row[metric]
     return counts
 
 
-def _targets(
-    city: PilotCity, as_of: dt.date, totals: Counter[str], at: Counter[str]
+def _roster_counts(
+    cities: Sequence[PilotCity], as_of: dt.date
+) -> dict[int, tuple[Counter[str], Counter[str]]]:
+    """Per city: all-roster totals and counts at its rule's level per sub-industry code (what
+    `_distribution` gives the targets), for any number of cities in one GROUP BY."""
+    min_level = {c.pk: rule_for(c.batch).min_level for c in cities}
+    out: dict[int, tuple[Counter[str], Counter[str]]] = {
+        c.pk: (Counter(), Counter()) for c in cities
+    }
+    qs: Any = with_current_level(
+        Enterprise.objects.filter(city_id__in=list(min_level)), as_of=as_of
+    )
+    for row in qs.values("city_id", "sub_industry__code", "current_level").annotate(n=Count("id")):
+        totals, at = out[row["city_id"]]
+        totals[row["sub_industry__code"]] += row["n"]
+        level = row["current_level"]
+        if level is not None and level >= min_level[row["city_id"]]:
+            at[row["sub_industry__code"]] += row["n"]
+    return out
+
+
+def _target_rows(
+    targets: Iterable[CityTarget],
+    totals: Counter[str],
+    at: Counter[str],
+    from_projects: dict[str, Counter[str]],
 ) -> tuple[TargetRow, ...]:
-    targets = list(
-        CityTarget.objects.filter(city=city)
-        .select_related("sub_industry")
-        .order_by("due_date", "metric")
-    )
-    from_projects = (
-        _project_counts(city, as_of) if any(t.metric not in LEVEL_TARGETS for t in targets) else {}
-    )
     rows: list[TargetRow] = []
     for t in targets:
         code = t.sub_industry.code if t.sub_industry is not None else None
@@ -265,6 +286,53 @@ def _targets(
             )
         )
     return tuple(rows)
+
+
+def _targets(
+    city: PilotCity, as_of: dt.date, totals: Counter[str], at: Counter[str]
+) -> tuple[TargetRow, ...]:
+    targets = list(
+        CityTarget.objects.filter(city=city)
+        .select_related("sub_industry")
+        .order_by("due_date", "metric")
+    )
+    from_projects = (
+        _project_counts_by_city([city.pk], as_of)[city.pk]
+        if any(t.metric not in LEVEL_TARGETS for t in targets)
+        else {}
+    )
+    return _target_rows(targets, totals, at, from_projects)
+
+
+def cities_targets(
+    *, cities: Sequence[PilotCity], as_of: dt.date
+) -> dict[int, tuple[TargetRow, ...]]:
+    """Per city id: its targets with their actuals as of `as_of`, exactly as its dashboard
+    shows them (for the performance scorecard), in at most three queries whatever the number of
+    cities (with `batch` selected): the targets, the roster's level counts if a level target is
+    among them, the project counts if another one is."""
+    ids = [c.pk for c in cities]
+    by_city: dict[int, list[CityTarget]] = {pk: [] for pk in ids}
+    for t in (
+        CityTarget.objects.filter(city_id__in=ids)
+        .select_related("sub_industry")
+        .order_by("due_date", "metric")
+    ):
+        by_city[t.city_id].append(t)
+    with_levels = [c for c in cities if any(t.metric in LEVEL_TARGETS for t in by_city[c.pk])]
+    with_projects = [
+        c.pk for c in cities if any(t.metric not in LEVEL_TARGETS for t in by_city[c.pk])
+    ]
+    roster = _roster_counts(with_levels, as_of) if with_levels else {}
+    projects = _project_counts_by_city(with_projects, as_of) if with_projects else {}
+    return {
+        c.pk: _target_rows(
+            by_city[c.pk],
+            *roster.get(c.pk, (Counter(), Counter())),
+            projects.get(c.pk, {}),
+        )
+        for c in cities
+    }
 
 
 def city_dashboard(*, city: PilotCity, as_of: dt.date) -> CityDashboard:

@@ -1,0 +1,262 @@
+"""Reads of the performance scorecard (绩效评价, issue 15 item 4, docs/rules.md §4).
+
+`city_scorecards` scores cities under their batch's scorecard (the version in force on `as_of`
+unless one is given) from what the system already knows, each indicator from the reads that
+print it elsewhere:
+
+- `compliance_share`: `oversight.selectors.compliance.compliance_for_cities` (four queries);
+- `target_attainment`: the city dashboard's targets (`dashboard.city.cities_targets`, the
+  dashboard's own code, batched): at most three queries;
+- `accepted_vs_plan`: `projects.selectors.funnel.cities_funnel` (two queries) and one query of
+  the city-wide accepted-projects / transformed-enterprises targets;
+- `funds_share`: `funds.selectors.cities_figures` (two queries);
+- `level_uplift`, `provider_satisfaction`: one query over the accepted projects (each with its
+  enterprise's on-site baseline level, as `provider_scores` reads it) and one of the after-levels
+  (`projects.selectors.after_levels`).
+
+Only the indicators a scorecard uses are read. Scorecards and their indicators: two queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Prefetch
+
+from cities.models import CityTarget, PilotCity, TargetMetric
+from funds.selectors import cities_figures
+from oversight import scorecard_rules
+from oversight.models import Scorecard, ScorecardIndicator
+from oversight.selectors.compliance import compliance_for_cities
+from oversight.selectors.dashboard.city import cities_targets
+from projects.models import Project
+from projects.rules import Stage
+from projects.selectors.after_levels import after_level, after_levels
+from projects.selectors.funnel import cities_funnel
+from projects.selectors.provider_scores import baseline_level
+from sme_pilot.errors import DomainError
+
+RAW_PLACE = Decimal("0.0001")
+PLAN_METRICS = (TargetMetric.ACCEPTED_PROJECTS, TargetMetric.TRANSFORMED_ENTERPRISES)
+
+
+def _ratio(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    if whole <= 0:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(RAW_PLACE, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class CityScoreRow:
+    city: PilotCity
+    scorecard: Scorecard
+    result: scorecard_rules.Result
+    rank: int
+
+    @property
+    def score(self) -> Decimal:
+        return self.result.score
+
+    @property
+    def band(self) -> str:
+        return self.result.band
+
+    def breakdown(self) -> list[dict[str, object]]:
+        return [p.as_json() for p in self.result.parts]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "city": self.city.code,
+            "name": self.city.name,
+            "score": format(self.score, "f"),
+            "rank": self.rank,
+            "band": self.band,
+            "scorecard_version": self.scorecard.version,
+            "indicators": self.breakdown(),
+        }
+
+
+def _with_indicators(qs: Any) -> Any:
+    return qs.prefetch_related(
+        Prefetch("indicators", queryset=ScorecardIndicator.objects.order_by("id"))
+    )
+
+
+def scorecards_in_force(batch_ids: Iterable[int], as_of: dt.date) -> dict[int, Scorecard]:
+    """Per batch: the version in force on `as_of` — the latest `valid_from` on or before it
+    (the highest version among equals); before every version, the earliest. Batches without a
+    scorecard are absent. Two queries."""
+    found: dict[int, list[Scorecard]] = defaultdict(list)
+    for sc in _with_indicators(
+        Scorecard.objects.filter(batch_id__in=list(set(batch_ids))).order_by(
+            "-valid_from", "-version"
+        )
+    ):
+        found[sc.batch_id].append(sc)
+    chosen = {}
+    for batch_id, versions in found.items():
+        current = [sc for sc in versions if sc.valid_from <= as_of]
+        chosen[batch_id] = current[0] if current else versions[-1]
+    return chosen
+
+
+def _compliance_share(cities: Sequence[PilotCity], as_of: dt.date) -> dict[int, Decimal | None]:
+    results = {r.city: r for r in compliance_for_cities(cities, as_of=as_of, uplift=False)}
+    out: dict[int, Decimal | None] = {}
+    for city in cities:
+        applicable = [s for s in results[city.code].sub_industries if s.compliant is not None]
+        out[city.pk] = _ratio(sum(1 for s in applicable if s.compliant), len(applicable))
+    return out
+
+
+def _target_attainment(cities: Sequence[PilotCity], as_of: dt.date) -> dict[int, Decimal | None]:
+    """Targets due by `as_of` met / due; before any is due, all targets set; none: missing."""
+    out: dict[int, Decimal | None] = {}
+    for city_id, rows in cities_targets(cities=cities, as_of=as_of).items():
+        due = [r for r in rows if r.due_date <= as_of] or list(rows)
+        judged = [r for r in due if r.met is not None]
+        out[city_id] = _ratio(sum(1 for r in judged if r.met), len(judged))
+    return out
+
+
+def _accepted_vs_plan(cities: Sequence[PilotCity], as_of: dt.date) -> dict[int, Decimal | None]:
+    """Accepted projects by `as_of` / the city-wide plan: the accepted-projects target with the
+    latest due date, else the transformed-enterprises one; no plan: missing."""
+    funnels = cities_funnel(cities=cities, as_of=as_of)
+    plans: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for t in CityTarget.objects.filter(
+        city_id__in=[c.pk for c in cities], sub_industry__isnull=True, metric__in=PLAN_METRICS
+    ).order_by("due_date", "id"):
+        plans[t.city_id][t.metric] = t.value  # the latest due date wins
+    out: dict[int, Decimal | None] = {}
+    for city, funnel in zip(cities, funnels, strict=True):
+        plan = plans.get(city.pk, {})
+        value = plan.get(
+            TargetMetric.ACCEPTED_PROJECTS, plan.get(TargetMetric.TRANSFORMED_ENTERPRISES)
+        )
+        accepted = funnel["reached"][Stage.ACCEPTED.value]
+        out[city.pk] = None if value is None else _ratio(accepted, value)
+    return out
+
+
+def _funds_share(cities: Sequence[PilotCity], as_of: dt.date) -> dict[int, Decimal | None]:
+    """Central transformation share / the batch's minimum; nothing received: missing."""
+    out: dict[int, Decimal | None] = {}
+    for figures in cities_figures(cities=cities, as_of=as_of):
+        share = figures.transformation_share
+        minimum = figures.transformation_min_share
+        if share is None:
+            out[figures.city.pk] = None
+        elif minimum <= 0:
+            out[figures.city.pk] = Decimal(1)
+        else:
+            out[figures.city.pk] = _ratio(share, minimum)
+    return out
+
+
+def _accepted_projects(
+    cities: Sequence[PilotCity], as_of: dt.date
+) -> tuple[dict[int, Decimal | None], dict[int, Decimal | None]]:
+    """Per city, over the projects accepted by `as_of`: the mean uplift (after − on-site
+    baseline, both known) and the mean satisfaction (rated ones); none: missing."""
+    rows = list(
+        Project.objects.filter(
+            enterprise__city_id__in=[c.pk for c in cities], accepted_on__lte=as_of
+        )
+        .annotate(baseline_level=baseline_level(as_of))
+        .values(
+            "enterprise__city_id",
+            "enterprise_id",
+            "completed_on",
+            "accepted_on",
+            "satisfaction",
+            "baseline_level",
+        )
+        .order_by()
+    )
+    levels = after_levels([r["enterprise_id"] for r in rows if r["baseline_level"] is not None])
+    uplifts: dict[int, list[int]] = defaultdict(list)
+    ratings: dict[int, list[int]] = defaultdict(list)
+    for r in rows:
+        city_id = r["enterprise__city_id"]
+        if r["satisfaction"] is not None:
+            ratings[city_id].append(r["satisfaction"])
+        completed = r["completed_on"]
+        if r["baseline_level"] is None or completed is None or completed > as_of:
+            continue
+        accepted_on = r["accepted_on"]
+        assert accepted_on is not None  # filtered on accepted_on__lte
+        after = after_level(levels.get(r["enterprise_id"], []), completed, accepted_on)
+        if after is not None:
+            uplifts[city_id].append(after - r["baseline_level"])
+    uplift = {c.pk: _ratio(sum(uplifts[c.pk]), len(uplifts[c.pk])) for c in cities}
+    satisfaction = {c.pk: _ratio(sum(ratings[c.pk]), len(ratings[c.pk])) for c in cities}
+    return uplift, satisfaction
+
+
+def raw_values(
+    cities: Sequence[PilotCity], as_of: dt.date, keys: Iterable[str]
+) -> dict[int, dict[str, Decimal | None]]:
+    """Per city id: the raw value of each of `keys` (None: missing)."""
+    keys = set(keys)
+    raws: dict[int, dict[str, Decimal | None]] = {c.pk: {} for c in cities}
+    if not cities:
+        return raws
+    simple = {
+        "compliance_share": _compliance_share,
+        "target_attainment": _target_attainment,
+        "accepted_vs_plan": _accepted_vs_plan,
+        "funds_share": _funds_share,
+    }
+    for key, read in simple.items():
+        if key in keys:
+            for city_id, value in read(cities, as_of).items():
+                raws[city_id][key] = value
+    if keys & {"level_uplift", "provider_satisfaction"}:
+        uplift, satisfaction = _accepted_projects(cities, as_of)
+        for city in cities:
+            raws[city.pk]["level_uplift"] = uplift[city.pk]
+            raws[city.pk]["provider_satisfaction"] = satisfaction[city.pk]
+    return raws
+
+
+def city_scorecards(
+    cities: Iterable[PilotCity], as_of: dt.date, scorecard: Scorecard | None = None
+) -> list[CityScoreRow]:
+    """Each city's score, rank, band and breakdown as of `as_of`, sorted by rank then code.
+
+    Without `scorecard`, each city is scored under its batch's version in force on `as_of` and
+    ranked among the cities scored under the same scorecard (cities of batches without one are
+    left out); with one, only the cities of its batch are scored."""
+    cities = [c for c in cities]
+    if scorecard is not None:
+        cities = [c for c in cities if c.batch_id == scorecard.batch_id]
+        by_batch = {scorecard.batch_id: scorecard}
+    else:
+        by_batch = scorecards_in_force({c.batch_id for c in cities}, as_of)
+        cities = [c for c in cities if c.batch_id in by_batch]
+    if not cities:
+        return []
+    keys = {i.key for sc in by_batch.values() for i in sc.indicators.all()}
+    raws = raw_values(cities, as_of, keys)
+    rows: list[CityScoreRow] = []
+    for sc in by_batch.values():
+        terms = [i.term() for i in sc.indicators.all()]
+        try:
+            bands = sc.band_terms()
+        except ValueError as exc:  # bands written around the admin's check
+            raise DomainError(f"评分卡 v{sc.version} 的等级划分有误：{exc}") from exc
+        group = sorted((c for c in cities if c.batch_id == sc.batch_id), key=lambda c: c.code)
+        results = [scorecard_rules.evaluate(terms, raws[c.pk], bands) for c in group]
+        ranks = scorecard_rules.competition_ranks([r.score for r in results])
+        rows.extend(
+            CityScoreRow(city=c, scorecard=sc, result=r, rank=rank)
+            for c, r, rank in zip(group, results, ranks, strict=True)
+        )
+    rows.sort(key=lambda r: (r.scorecard.batch_id, r.rank, r.city.code))
+    return rows
