@@ -179,6 +179,9 @@ class Project(models.Model):
         on_delete=models.PROTECT,
         related_name="projects",
         verbose_name="企业",
+        # The unique index `projects_project_one_per_enterprise` is on this column alone: it
+        # serves every look-up and the PROTECT check (docs/rules.md, issue 13 import indexes).
+        db_index=False,
     )
     provider = models.ForeignKey(
         "providers.Provider",
@@ -250,7 +253,14 @@ class Project(models.Model):
     subsidy_local = _money("地方奖补（元）")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
-    history = HistoricalRecords()
+    # The history is read one project at a time (the admin's history page filters by `id`):
+    # the per-FK indexes simple-history adds by default serve no query (no constraint or
+    # cascade on a history row's foreign keys either) and cost every import four index entries
+    # per row (docs/rules.md, issue 13 import indexes). `id`, `history_date` and
+    # `history_user` keep theirs.
+    history = HistoricalRecords(
+        no_db_index=["enterprise", "provider", "diagnosis_provider", "baseline_assessment"]
+    )
 
     class Meta:
         ordering = ["-applied_on", "-id"]
@@ -321,8 +331,14 @@ class InvestmentLine(models.Model):
     """The contract's investment in one category (§4.3); eligible categories count for the
     subsidy."""
 
+    # The unique (project, category) index leads with `project`: it serves the look-ups and the
+    # cascade, so the FK has no index of its own (docs/rules.md, issue 13 import indexes).
     project = models.ForeignKey(
-        Project, on_delete=models.CASCADE, related_name="lines", verbose_name="项目"
+        Project,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        verbose_name="项目",
+        db_index=False,
     )
     category = models.CharField(
         "类别",
@@ -359,8 +375,14 @@ class ProjectEvent(models.Model):
 
     IMPORT_MOVE = "import"
 
+    # `projects_event_project_at_idx` (project, at) leads with `project`: it serves the look-ups
+    # and the cascade, so the FK has no index of its own (docs/rules.md, issue 13 import indexes).
     project = models.ForeignKey(
-        Project, on_delete=models.CASCADE, related_name="events", verbose_name="项目"
+        Project,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name="项目",
+        db_index=False,
     )
     move = models.CharField("操作", max_length=40)
     stage = models.CharField("所处阶段", max_length=30, blank=True)

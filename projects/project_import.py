@@ -198,15 +198,26 @@ class _FollowUp:
     lines: dict[int, dict[str, Decimal]]  # enterprise id -> category -> amount (changed ones)
     events: dict[int, str]  # enterprise id -> furthest stage, for every written project
     replaced: list[int]  # ids of existing projects whose lines are replaced (new ones have none)
+    # The part's rows (`Plan.creates`, `Plan.updates`): an update has its id, a create has one
+    # once written on PostgreSQL; only the others are looked up (one query at most).
+    written: tuple[list[dict[str, Any]], ...] = ()
 
     def __call__(self) -> None:
         touched = set(self.lines) | set(self.events)
         project_ids = {
-            r["enterprise_id"]: r["id"]
-            for r in fetch_by(
-                Project.objects.all(), "enterprise_id", touched, ["id", "enterprise_id"]
-            )
+            row["enterprise_id"]: row["id"]
+            for rows in self.written
+            for row in rows
+            if row.get("id") is not None
         }
+        missing = touched - project_ids.keys()
+        if missing:
+            project_ids.update(
+                (r["enterprise_id"], r["id"])
+                for r in fetch_by(
+                    Project.objects.all(), "enterprise_id", missing, ["id", "enterprise_id"]
+                )
+            )
         for chunk in key_chunks(self.replaced):
             InvestmentLine.objects.filter(keys_in("project_id", chunk)).delete()
         _insert(
@@ -359,6 +370,7 @@ def plan_projects(rows: list[ParsedRow], ctx: Context) -> Plan:
             lines=lines_to_write,
             events=events,
             replaced=replaced,
+            written=(plan.creates, plan.updates),
         )
         return plan
 

@@ -58,6 +58,8 @@ class Plan:
 
     model: type[models.Model]
     update_fields: tuple[str, ...]
+    # New rows. Once written on PostgreSQL each carries its new primary key too, so `then` can
+    # refer to the rows without looking them up again (elsewhere it has to).
     creates: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)  # full rows incl. the pk
     unchanged: int = 0

@@ -57,6 +57,12 @@ def _write_rows(
     if connection.vendor == "postgresql":
         if creates:
             _pg_insert(plan.model, creates, actor=actor, reason=reason, now=now)
+            # `creates` are completed copies of the plan's rows, one each in order: hand the
+            # new keys back to the plan's own rows (`Plan.creates`), for its `then`.
+            pk = plan.model._meta.pk
+            assert pk is not None
+            for values, row in zip(plan.creates, creates, strict=True):
+                values[pk.attname] = row[pk.attname]
         if updates:
             _pg_update(plan.model, updates, fields, actor=actor, reason=reason, now=now)
         return

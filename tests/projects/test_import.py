@@ -320,6 +320,30 @@ def test_a_file_in_parts_writes_every_row_its_lines_events_and_history(
     assert InvestmentLine.objects.count() == 15
 
 
+def test_each_parts_lines_and_events_go_to_its_own_projects(city, provider, policy, parts_of_two):
+    """The follow-up rows use the ids the writer just gave the new projects (and the saved ids
+    of the updated ones): every line and event must land on its own row's project."""
+    records = _rows(5, city)
+    for i, record in enumerate(records):
+        record["software"] = str(200_001 + i)
+
+    def check(expected_events: dict[str, int]) -> None:
+        for record in records:
+            project = Project.objects.get(enterprise__uscc=record["uscc"])
+            software = project.lines.get(category="software").amount
+            assert software == Decimal(record["software"]), record["uscc"]
+            assert project.events.count() == expected_events.get(record["uscc"], 1)
+
+    assert run(kind_file("projects", records)).written
+    check({})
+    # Again with the first row's lines changed (an update) and two new rows after it.
+    records[0] = {**records[0], "software": "201999"}
+    records += [{**r, "software": str(210_000 + i)} for i, r in enumerate(_rows(2, city))]
+    again = run(kind_file("projects", records))
+    assert (again.created, again.updated, again.unchanged) == (2, 1, 4), messages(again)
+    check({records[0]["uscc"]: 2})
+
+
 def test_an_error_in_a_later_part_undoes_the_parts_already_written(
     city, provider, policy, parts_of_two
 ):
