@@ -7,8 +7,6 @@ import datetime as dt
 import logging
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
