@@ -47,15 +47,19 @@ def report_download_response(request: HttpRequest, *, job: ReportJob, user: User
     )
 
 
+def report_subject(job: ReportJob) -> str:
+    """What the report is about, by name: the city, the assessed enterprise, or 全国."""
+    if job.kind == ReportKind.CITY and job.city is not None:
+        return job.city.name
+    if job.kind == ReportKind.ASSESSMENT and job.assessment is not None:
+        return job.assessment.enterprise.name
+    return "全国"
+
+
 def report_filename(job: ReportJob) -> str:
     """The download's name, "<report name>_<subject>_<as of>.pdf", the report name being the
     kind's one label; made safe ("/" in a name too) by sme_pilot.downloads."""
-    if job.kind == ReportKind.CITY and job.city is not None:
-        subject = job.city.name
-    elif job.kind == ReportKind.ASSESSMENT and job.assessment is not None:
-        subject = job.assessment.enterprise.name
-    else:
-        subject = "全国"
+    subject = report_subject(job)
     as_of = job.snapshot.get("as_of") or job.params.get("as_of")
     if not as_of:
         as_of = timezone.localtime(job.finished_at or job.created_at).date().isoformat()

@@ -19,6 +19,7 @@ from assessments.api.serializers import StrictInputSerializer
 from cities.models import PilotCity
 from sme_pilot.inputs import MAX_ID, AsOfError, parse_as_of
 
+from ..downloads import report_subject
 from ..models import ReportJob, ReportJobState, ReportKind
 
 
@@ -140,11 +141,7 @@ class ReportJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_subject(self, job: ReportJob) -> str:
-        if job.city is not None:
-            return job.city.name
-        if job.assessment is not None:
-            return job.assessment.enterprise.name
-        return "全国"
+        return report_subject(job)
 
     def get_city_code(self, job: ReportJob) -> str | None:
         return job.city.code if job.city is not None else None
