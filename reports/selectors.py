@@ -40,11 +40,17 @@ def report_job_get_visible(*, user: object, pk: int) -> ReportJob:
         raise NotFound("没有找到该报告") from None
 
 
-def report_job_list_mine(*, user: object) -> QuerySet[ReportJob]:
-    """The jobs this user asked for (a shared job counts for each requester), newest first."""
+def report_job_list_requested_by(*, user: object) -> QuerySet[ReportJob]:
+    """Every job this user asked for and may still see (a shared job counts for each
+    requester), newest first: 我的报告, unabridged (the API pages through it)."""
     if not isinstance(user, User) or not user.is_authenticated:
         return ReportJob.objects.none()
-    return report_job_list_visible_to(user=user).filter(requesters=user)[:RECENT_JOBS]
+    return report_job_list_visible_to(user=user).filter(requesters=user)
+
+
+def report_job_list_mine(*, user: object) -> QuerySet[ReportJob]:
+    """The page's 我的报告: the RECENT_JOBS newest of `report_job_list_requested_by`."""
+    return report_job_list_requested_by(user=user)[:RECENT_JOBS]
 
 
 def national_issuer() -> str:

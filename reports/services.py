@@ -149,6 +149,22 @@ def report_request(
     A new job counts against the actor's hourly limit: over it, ReportRequestsTooFrequent is
     raised and nothing is written. Reusing an existing job never counts.
     """
+    job, _created = report_request_or_reuse(
+        actor=actor, kind=kind, city_code=city_code, assessment_id=assessment_id, as_of=as_of
+    )
+    return job
+
+
+def report_request_or_reuse(
+    *,
+    actor: User,
+    kind: str,
+    city_code: str | None = None,
+    assessment_id: int | None = None,
+    as_of: dt.date | None = None,
+) -> tuple[ReportJob, bool]:
+    """`report_request`, also saying whether this request created the job (True) or reused an
+    existing one of the same data (False): the API answers 201 or 200."""
     params, city, assessment = _subject(
         actor=actor, kind=kind, city_code=city_code, assessment_id=assessment_id
     )
@@ -187,7 +203,7 @@ def report_request(
                 job = existing()
                 if job is not None:
                     job.requesters.add(actor)
-                    return job
+                    return job, False
                 _rate_limit(actor)
                 job = ReportJob.objects.create(
                     kind=kind,
@@ -214,8 +230,10 @@ def report_request(
                 raise
         else:
             jobs.enqueue_on_commit(REPORT_JOBS, job.pk)
+            job.requesters.add(actor)
+            return job, True
     job.requesters.add(actor)
-    return job
+    return job, False
 
 
 def _one_request_at_a_time(kind: str, params: dict[str, Any], digest: str) -> None:

@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.policy import report_kinds
@@ -23,12 +22,11 @@ from accounts.requests import AuthenticatedHttpRequest
 from assessments.choices import State
 from assessments.selectors import assessment_list_visible_to
 from cities.selectors import city_list_visible_to
-from sme_pilot.downloads import file_attachment_response
 from sme_pilot.inputs import AsOfError, parse_as_of, parse_id_or_none
-from sme_pilot.observability import security_event
 
 from . import selectors, services
-from .models import ReportDownload, ReportJob, ReportJobState, ReportKind
+from .downloads import ReportNotReady, report_download_response
+from .models import ReportJobState, ReportKind
 
 ASSESSMENTS_OFFERED = 5
 
@@ -142,27 +140,7 @@ def report_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def report_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     job = selectors.report_job_get_visible(user=request.user, pk=pk)
-    if job.state != ReportJobState.DONE or not job.file:
-        raise Http404("报告尚未生成")
     try:
-        handle = job.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("报告文件不存在") from None
-    ReportDownload.objects.create(job=job, user=request.user)
-    security_event("report_download", request=request, job_id=job.pk, kind=job.kind)
-    return file_attachment_response(handle, name=_filename(job), content_type="application/pdf")
-
-
-def _filename(job: ReportJob) -> str:
-    """The download's name, "<report name>_<subject>_<as of>.pdf", the report name being the
-    kind's one label; made safe ("/" in a name too) by sme_pilot.downloads."""
-    if job.kind == ReportKind.CITY and job.city is not None:
-        subject = job.city.name
-    elif job.kind == ReportKind.ASSESSMENT and job.assessment is not None:
-        subject = job.assessment.enterprise.name
-    else:
-        subject = "全国"
-    as_of = job.snapshot.get("as_of") or job.params.get("as_of")
-    if not as_of:
-        as_of = timezone.localtime(job.finished_at or job.created_at).date().isoformat()
-    return f"{ReportKind(job.kind).label}_{subject}_{as_of}.pdf"
+        return report_download_response(request, job=job, user=request.user)
+    except ReportNotReady:
+        raise Http404("报告尚未生成") from None

@@ -22,6 +22,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("oversight.api.urls")),
     path("", include("providers.api.urls")),
     path("", include("projects.api.urls")),
+    path("", include("reports.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up code as a script file, so script-src stays
     # 'self'; Swagger UI and Redoc write their own <style> elements, allowed on these two pages

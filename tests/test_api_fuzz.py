@@ -29,6 +29,7 @@ from django.db import close_old_connections
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
+from accounts.models import User
 from assessments import evidence
 from assessments.models import Assessment, Evidence, Method, Purpose
 from cities.imports import jobs
@@ -36,6 +37,7 @@ from cities.imports.selectors import import_kinds_for
 from cities.models import Enterprise, ImportJob, PilotCity
 from projects.models import Project, ProjectDocument
 from providers.models import Product
+from reports.models import ReportJob, ReportJobState
 from sme_pilot.openapi import NO_CONTROL_CHARACTERS_OR_SLASH
 from sme_pilot.storage import private_storage
 from tests.assessments.evidence_files import PDF
@@ -72,6 +74,8 @@ CONFIG = {
         # - a pipeline move must suit the project's stage and the caller's role, and its input
         #   the project (documents uploaded, a provider active in the city's library, amounts
         #   within the contract or the entitlement); an application, an enterprise without one.
+        # - a report request names the subject its kind needs, and only that (city_code for a
+        #   city report, assessment_id for an assessment's).
         {
             "include-name-regex": (
                 "^(POST /api/v1/scoring/preview/"
@@ -88,7 +92,8 @@ CONFIG = {
                 "|POST /api/v1/projects/"
                 "|POST /api/v1/projects/{id}/[a-z-]+/"
                 "|GET /api/v1/cities/{code}/(compliance|funnel|funds)/"
-                "|GET /api/v1/projects/)$"
+                "|GET /api/v1/projects/"
+                "|POST /api/v1/reports/)$"
             ),
             "checks": {"positive_data_acceptance": {"enabled": False}},
         },
@@ -220,6 +225,29 @@ def world(
         jobs.import_job_start(job)
     ProductFactory(provider=provider)  # the provider user's own
     ProductFactory()  # another provider's
+    # Report jobs of every kind, asked for by everyone: a done one with its PDF, queued ones.
+    reported = Assessment.objects.filter(enterprise=enterprise).latest("pk")
+    report_jobs = [
+        ReportJob.objects.create(
+            kind=kind,
+            params=params,
+            requested_by=admin_user_,
+            snapshot_hash=f"fuzz-{kind}",
+            **subject,
+        )
+        for kind, params, subject in (
+            ("city", {"city_code": enterprise.city.code}, {"city": enterprise.city}),
+            ("national", {}, {}),
+            ("assessment", {"assessment_id": reported.pk}, {"assessment": reported}),
+        )
+    ]
+    done = report_jobs[0]
+    done.file.save("fuzz-city.pdf", ContentFile(PDF), save=False)
+    ReportJob.objects.filter(pk=done.pk).update(
+        state=ReportJobState.DONE, progress_percent=100, file=done.file.name
+    )
+    for job in report_jobs:
+        job.requesters.set(User.objects.all())
     return {
         "code": list(PilotCity.objects.values_list("code", flat=True)),
         "uscc": list(Enterprise.objects.values_list("uscc", flat=True)),
@@ -230,6 +258,7 @@ def world(
             | {*Project.objects.values_list("pk", flat=True)}
             | {*ProjectDocument.objects.values_list("pk", flat=True)}
             | {*Product.objects.values_list("pk", flat=True)}
+            | {*ReportJob.objects.values_list("pk", flat=True)}
         ),
         "assessment_pk": sorted(Assessment.objects.values_list("pk", flat=True)),
         "project_pk": sorted(Project.objects.values_list("pk", flat=True)),

@@ -12,7 +12,14 @@ def test_openapi_schema_generates_without_warnings(tmp_path):
     out = tmp_path / "schema.yaml"
     call_command("spectacular", "--file", str(out), "--validate", "--fail-on-warn")
     text = out.read_text(encoding="utf-8")
-    for path in ("/api/v1/cities/", "/api/v1/enterprises/{uscc}/", "/api/v1/imports/"):
+    for path in (
+        "/api/v1/cities/",
+        "/api/v1/enterprises/{uscc}/",
+        "/api/v1/imports/",
+        "/api/v1/reports/",
+        "/api/v1/reports/{id}/",
+        "/api/v1/reports/{id}/download/",
+    ):
         assert path in text
 
 

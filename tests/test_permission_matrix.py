@@ -207,6 +207,20 @@ def _report_request(kind: str, assessment: str = "sub_a1") -> dict[str, Any]:
     return {"data": data, "label": kind if assessment == "sub_a1" else f"{kind}-{assessment}"}
 
 
+def _api_report_request(kind: str, assessment: str = "sub_a1") -> dict[str, Any]:
+    """JSON of a report request over the API (the subject parameter of the kind only)."""
+
+    def data(w: Any) -> dict[str, Any]:
+        return {
+            ReportKind.CITY: {"kind": kind, "city_code": w.city.code},
+            ReportKind.NATIONAL: {"kind": kind},
+            ReportKind.ASSESSMENT: {"kind": kind, "assessment_id": attrgetter(assessment)(w).pk},
+        }[ReportKind(kind)]
+
+    label = kind if assessment == "sub_a1" else f"{kind}-{assessment}"
+    return {"data": data, "json": True, "label": label}
+
+
 # The whole product, pattern by pattern.
 # fmt: off
 MATRIX: list[Entry] = [
@@ -591,6 +605,31 @@ MATRIX: list[Entry] = [
       **OWN_PRODUCT),
     E("own-product-detail",    "403 404 404 404 404 404 404 404 404 404 404 404", "DELETE",
       **OTHER_PRODUCT),
+    # Reports: as the pages, 201 for a new job instead of the redirect; a provider, which has no
+    # report to request, finds no report API at all.
+    #                           anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("report-job-list",       "403 200 200 200 200 200 200 200 200 200 404 200"),
+    E("report-job-list",       "403 400 400 400 400 400 400 400 400 400 404 400", "POST",
+      data={}, json=True, label="empty"),
+    E("report-job-list",       "403 404 404 404 404 201 404 201 201 404 404 201", "POST",
+      **_api_report_request(ReportKind.CITY)),
+    E("report-job-list",       "403 404 404 404 404 404 404 201 201 404 404 404", "POST",
+      **_api_report_request(ReportKind.NATIONAL)),
+    E("report-job-list",       "403 201 404 201 404 201 404 201 201 201 404 201", "POST",
+      **_api_report_request(ReportKind.ASSESSMENT)),
+    E("report-job-list",       "403 201 404 404 404 404 404 404 201 404 404 404", "POST",
+      **_api_report_request(ReportKind.ASSESSMENT, "draft_a1")),
+    # Over the hourly limit it is still 404 out of scope: the limit must not confirm a subject.
+    E("report-job-list",       "403 404 404 404 404 429 404 429 429 404 404 429", "POST",
+      data=_api_report_request(ReportKind.CITY)["data"], json=True, label="city-over-limit",
+      settings={"REPORTS_REQUESTS_PER_HOUR": 0}),
+    E("report-job-detail",     "403 404 404 404 404 200 404 200 200 404 404 200", **CITY_JOB),
+    E("report-job-detail",     "403 404 404 404 404 404 404 200 200 404 404 404", **NATIONAL_JOB),
+    E("report-job-detail",     "403 200 404 200 404 200 404 200 200 200 404 200", **ASSESSMENT_JOB),
+    E("report-job-download",   "403 404 404 404 404 200 404 200 200 404 404 200", **CITY_JOB),
+    E("report-job-download",   "403 404 404 404 404 404 404 200 200 404 404 404", **NATIONAL_JOB),
+    E("report-job-download",   "403 200 404 200 404 200 404 200 200 200 404 200",
+      **ASSESSMENT_JOB),
 ]
 # fmt: on
 

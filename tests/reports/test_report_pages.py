@@ -172,13 +172,9 @@ def test_status_page_polls_until_done_then_offers_the_download(client, city_offi
 
 
 def test_a_failed_job_says_so_and_can_be_retried(
-    client, renderer, city_official, city, django_capture_on_commit_callbacks
+    client, renderer, city_official, failed_city_job, django_capture_on_commit_callbacks
 ):
-    renderer.fail = 99
-    with django_capture_on_commit_callbacks(execute=True):
-        job = services.report_request(actor=city_official, kind="city", city_code="HHHT")
-    job.refresh_from_db()
-    assert job.state == ReportJobState.FAILED
+    job = failed_city_job
     client.force_login(city_official)
     page = client.get(reverse("reports:report_detail", args=[job.pk])).content.decode()
     assert "报告生成失败" in page and "字体缺失" in page and "重新生成" in page
