@@ -4,8 +4,8 @@ Each section embeds the JSON of the command that prints its figures, produced by
 that command uses, and the tables are rendered from it:
 - `funnel`: `manage.py funnel` (`projects.selectors.funnel.city_funnel`, through the dashboard's
   `city_project_funnel`, which adds the median days per stage and the funnel by district);
-- `funds`: `manage.py funds` (`funds.selectors.to_json` of the same figures the dashboard's
-  `city_funds_section` shows, with the plan and the spending by category);
+- `funds`: `manage.py funds` (`funds.selectors.to_json` of `city_figures`, read with the plan),
+  and the spending by category as the dashboard's funds section arranges it;
 - `providers`: `manage.py provider_scores` (`projects.selectors.provider_scores.provider_scores`,
   under the weights in force on `as_of`);
 - `scorecard`: the city's row of `manage.py scorecard` (`oversight.selectors.scorecard.
@@ -31,11 +31,11 @@ from typing import Any, Final
 from django.db.models import QuerySet
 
 from cities.models import PilotCity, QualityTier
-from funds import rules as funds_rules
 from funds.selectors import money
 from funds.selectors import to_json as funds_json
 from oversight import scorecard_rules
-from oversight.selectors.dashboard.funds import city_funds_section
+from funds.selectors import city_figures
+from oversight.selectors.dashboard.funds import spending_rows
 from oversight.selectors.dashboard.funnel import city_project_funnel
 from oversight.selectors.scorecard import city_scorecards
 from projects import rules as project_rules
@@ -145,11 +145,10 @@ def _overdue(city: PilotCity, as_of: dt.date, counts: dict[str, int]) -> dict[st
 
 
 def _funds(city: PilotCity, as_of: dt.date) -> dict[str, Any]:
-    section = city_funds_section(city=city, as_of=as_of)
-    f = section.figures
+    f = city_figures(city=city, as_of=as_of, with_plan=True)
     return {
         "data": funds_json(f),  # `manage.py funds`
-        "cap_remaining": money(section.cap_remaining),
+        "cap_remaining": money(f.award_cap - f.central_received),
         "central_other": money(f.central_other),
         "other_max_share": f"{f.other_max_share}",
         "transformation_min_share": f"{f.transformation_min_share}",
@@ -164,7 +163,7 @@ def _funds(city: PilotCity, as_of: dt.date) -> dict[str, Any]:
                 "planned": None if r.planned is None else money(r.planned),
                 "share": None if r.share is None else f"{r.share}",
             }
-            for r in section.spending
+            for r in spending_rows(f)
         ],
     }
 
@@ -268,7 +267,7 @@ def _acceptance(city: PilotCity, as_of: dt.date, funnel: dict[str, Any]) -> dict
         tier["accepted"].append(1)
         completed, accepted = r["completed_on"], r["accepted_on"]
         after = None
-        if completed is not None and completed <= as_of:
+        if completed is not None and completed <= as_of and accepted is not None:
             after = after_level(levels.get(r["enterprise_id"], []), completed, accepted)
         before = r["baseline_level"]
         if before is not None and after is not None:
