@@ -31,13 +31,13 @@ from typing import Any, Final
 from django.db.models import QuerySet
 
 from cities.models import PilotCity, QualityTier
-from funds.selectors import money
+from funds.selectors import city_figures, money
 from funds.selectors import to_json as funds_json
 from oversight import scorecard_rules
-from funds.selectors import city_figures
+from oversight.models import CityScore
 from oversight.selectors.dashboard.funds import spending_rows
 from oversight.selectors.dashboard.funnel import city_project_funnel
-from oversight.selectors.scorecard import city_scorecards
+from oversight.selectors.scorecard import city_scorecards, scorecards_in_force
 from projects import rules as project_rules
 from projects.models import Project
 from projects.selectors.after_levels import after_level, after_levels
@@ -196,34 +196,60 @@ def _providers(city: PilotCity, as_of: dt.date) -> dict[str, Any]:
 
 
 def _scorecard(city: PilotCity, as_of: dt.date) -> dict[str, Any] | None:
-    """The city's row of `manage.py scorecard` for its batch, frozen with the scorecard used."""
-    batch_cities = list(PilotCity.objects.filter(batch_id=city.batch_id).select_related("batch"))
-    try:
-        rows = city_scorecards(batch_cities, as_of)
-    except DomainError as exc:
-        return {"missing": str(exc)}
-    mine = next((r for r in rows if r.city.pk == city.pk), None)
-    if mine is None:
+    """The city's line of `manage.py scorecard` for its batch under the scorecard in force on
+    `as_of`, frozen with that scorecard: the ranking saved for that day (`--save`) if there is
+    one, the official one, else computed as the command computes it."""
+    sc = scorecards_in_force([city.batch_id], as_of).get(city.batch_id)
+    if sc is None:
         return None
-    sc = mine.scorecard
-    row = mine.as_json()
-    units = {k: i.unit for k, i in scorecard_rules.INDICATORS.items()}
-    descriptions = {k: i.description for k, i in scorecard_rules.INDICATORS.items()}
+    saved = list(
+        CityScore.objects.filter(as_of=as_of, scorecard=sc).values(
+            "city_id", "score", "rank", "band", "breakdown"
+        )
+    )
+    mine = next((x for x in saved if x["city_id"] == city.pk), None)
+    if mine is not None:
+        ranked = len(saved)
+        row = {
+            "city": city.code,
+            "name": city.name,
+            "score": format(mine["score"], "f"),
+            "rank": mine["rank"],
+            "band": mine["band"],
+            "scorecard_version": sc.version,
+            "indicators": mine["breakdown"],
+        }
+    else:
+        batch = list(PilotCity.objects.filter(batch_id=city.batch_id).select_related("batch"))
+        try:
+            rows = city_scorecards(batch, as_of, sc)
+        except DomainError as exc:
+            return {"missing": str(exc)}
+        ranked = len(rows)
+        row = next(r for r in rows if r.city.pk == city.pk).as_json()
+    try:
+        bands = scorecard_rules.bands_to_json(sc.band_terms())
+    except ValueError as exc:  # bands written around the admin's check
+        return {"missing": f"评分卡 v{sc.version} 的等级划分有误：{exc}"}
+    indicators = scorecard_rules.INDICATORS
     return {
         "missing": "",
+        "saved": mine is not None,
         "scorecard": {
             "version": sc.version,
             "label": sc.label,
             "valid_from": sc.valid_from.isoformat(),
-            "bands": scorecard_rules.bands_to_json(sc.band_terms()),
+            "bands": bands,
         },
-        "ranked": sum(1 for r in rows if r.scorecard.pk == sc.pk),
+        "ranked": ranked,
         "row": row,  # `manage.py scorecard`: this city's line
         "parts": [
             {
                 **part,
-                "unit": units.get(str(part["key"]), ""),
-                "description": descriptions.get(str(part["key"]), ""),
+                "unit": indicators[part["key"]].unit if part["key"] in indicators else "",
+                "description": (
+                    indicators[part["key"]].description if part["key"] in indicators else ""
+                ),
             }
             for part in row["indicators"]
         ],

@@ -22,6 +22,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from funds.models import LedgerEntry
 from reports import rendering, services
 from reports.snapshots import build_snapshot, snapshot_hash
 from tests.cities.factories import CityFactory
@@ -116,7 +117,7 @@ def test_snapshot_holds_each_commands_json(report):
     assert s["funds"]["data"] == report.printed["funds"]
     assert s["providers"]["data"] == report.printed["provider_scores"]
     (mine,) = [c for c in report.scorecard["cities"] if c["city"] == "HHHT"]
-    assert s["scorecard"]["row"] == mine
+    assert s["scorecard"]["row"] == mine and s["scorecard"]["saved"] is False
     assert s["scorecard"]["scorecard"]["version"] == report.scorecard["scorecard"]["version"]
     assert s["scorecard"]["ranked"] == len(report.scorecard["cities"])
     assert json.loads(json.dumps(s)) == s  # JSON values only
@@ -346,3 +347,24 @@ def test_snapshot_queries_do_not_grow_with_projects(city, other_city):
     with CaptureQueriesContext(connection) as after:
         build_snapshot("city", city_code="HHHT", as_of=AS_OF)
     assert len(after) == len(before)
+
+
+def test_a_ranking_saved_for_the_day_is_the_one_reported(city, other_city):
+    city_report_world.build(city, other_city)
+    make_scorecard()
+    saved = _command("scorecard", "--batch", "2024", "--save")
+    (mine,) = [c for c in saved["cities"] if c["city"] == "HHHT"]
+    # Later data would change the score computed afresh; the saved ranking stays the report's.
+    LedgerEntry.objects.create(
+        city=city,
+        entry_on=AS_OF,
+        kind="receipt",
+        source="central",
+        amount=Decimal("5000000.00"),
+        reference="LATER",
+    )
+    assert _command("scorecard", "--batch", "2024")["cities"] != saved["cities"]
+    snapshot = build_snapshot("city", city_code="HHHT", as_of=AS_OF)
+    assert snapshot["scorecard"]["saved"] is True
+    assert snapshot["scorecard"]["row"] == mine
+    assert snapshot["scorecard"]["ranked"] == len(saved["cities"])
