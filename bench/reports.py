@@ -26,7 +26,7 @@ those with projects and a funds ledger, on the pilot data set of `bench.pilot` (
 100,000 enterprises, 60,000 projects, ledgers, baseline levels). With `--reuse` a data set already
 in the database (`bench.pilot.pilot_loaded`, e.g. the one `bench.funds --keep` leaves) is only
 read: no migration, nothing emptied. The data set has no scorecard, so the measuring process adds
-the default one (`oversight.scorecard_rules`' six indicators) to the city's batch inside a
+the demo's (`demo.services.DEMO_SCORECARD`, all six indicators) to the city's batch inside a
 transaction it rolls back: the scorecard section is computed as in production and the database
 is left as it was. One JSON line: {"name": "report_city_pilot", "enterprises": …, "projects": …,
 …the figures above}.
@@ -164,22 +164,12 @@ def _measure(kind: str, repeat: int, **params: str) -> dict[str, object]:
     }
 
 
-# The scorecard the pilot bench adds, rolled back: weights as in tests/oversight/scorecard_world.
-BENCH_SCORECARD = {
-    "compliance_share": ("0.25", None),
-    "target_attainment": ("0.15", None),
-    "accepted_vs_plan": ("0.15", None),
-    "level_uplift": ("0.15", "2"),
-    "funds_share": ("0.15", None),
-    "provider_satisfaction": ("0.15", None),
-}
-
-
 def _add_scorecard(city: str) -> None:
     """A scorecard for the city's batch, unless it has one (call inside a transaction)."""
     from decimal import Decimal
 
     from cities.models import PilotCity
+    from demo.services import DEMO_SCORECARD
     from oversight.models import Scorecard, ScorecardIndicator
 
     batch = PilotCity.objects.get(code=city).batch
@@ -188,7 +178,7 @@ def _add_scorecard(city: str) -> None:
     sc = Scorecard.objects.create(
         batch=batch, version=1, label="基准测试评分卡", valid_from=dt.date(2024, 1, 1)
     )
-    for key, (weight, cap) in BENCH_SCORECARD.items():
+    for key, weight, cap in DEMO_SCORECARD:
         ScorecardIndicator.objects.create(
             scorecard=sc, key=key, weight=Decimal(weight), cap=None if cap is None else Decimal(cap)
         )

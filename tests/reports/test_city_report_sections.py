@@ -14,7 +14,6 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +29,7 @@ from tests.oversight.scorecard_world import make_scorecard
 from tests.projects.provider_world import ACCEPTED, make_project
 from tests.reports import city_report_world
 from tests.reports.city_report_world import AS_OF
-from tests.reports.test_rendering import page_sizes, squash
+from tests.reports.test_rendering import page_sizes, page_texts, squash
 
 # Every test is marked so that the test database is set up even when only the PDF tests run
 # (the module fixture writes there, in a transaction it rolls back).
@@ -80,19 +79,14 @@ def report(django_db_setup, django_db_blocker, tmp_path_factory) -> Report:
     pdf.write_bytes(rendering.render_pdf("city", snapshot, snapshot_hash=digest))
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, check=True, text=True)
     return Report(
-        snapshot, printed, scorecard, layout_pages(pdf), page_sizes(pdf), fonts.stdout, names
+        snapshot,
+        printed,
+        scorecard,
+        page_texts(pdf, layout=True),
+        page_sizes(pdf),
+        fonts.stdout,
+        names,
     )
-
-
-def layout_pages(pdf: Path) -> list[str]:
-    """Each page's text in its physical layout: a table row's cells on one line, in order."""
-    text = subprocess.run(
-        ["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"],
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout
-    return text.split("\f")[:-1]
 
 
 def _pct(ratio: str | None) -> str:

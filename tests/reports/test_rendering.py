@@ -56,10 +56,15 @@ def squash(text: str) -> str:
     return "".join(text.split())
 
 
-def page_texts(pdf: Path) -> list[str]:
-    """Each page's text (pdftotext ends every page with a form feed)."""
+def page_texts(pdf: Path, *, layout: bool = False) -> list[str]:
+    """Each page's text (pdftotext ends every page with a form feed); with `layout`, in its
+    physical layout: a table row's one-line cells on one line, in order."""
+    mode = ["-layout"] if layout else []
     text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True, text=True
+        ["pdftotext", *mode, "-enc", "UTF-8", str(pdf), "-"],
+        capture_output=True,
+        check=True,
+        text=True,
     ).stdout
     return text.split("\f")[:-1]
 
