@@ -362,3 +362,46 @@ def test_a_ranking_saved_for_the_day_is_the_one_reported(city, other_city):
     assert snapshot["scorecard"]["saved"] is True
     assert snapshot["scorecard"]["row"] == mine
     assert snapshot["scorecard"]["ranked"] == len(saved["cities"])
+
+
+def test_long_tables_run_over_landscape_pages_with_their_headings_and_heads(report, tmp_path):
+    """The second render: the wide lists made long, so headings fall near page ends."""
+    s = json.loads(json.dumps(report.snapshot))
+    sub, district = s["funnel"]["sub_industries"][0], s["funnel"]["districts"][0]
+    s["funnel"]["sub_industries"] = [{**sub, "code": f"S{i:02d}"} for i in range(37)]
+    s["funnel"]["districts"] = [{**district, "name": f"测试区{i:02d}"} for i in range(23)]
+    league = s["providers"]["league"][0]
+    s["providers"]["league"] = [{**league, "uscc": f"USCC{i:04d}"} for i in range(31)]
+    for kind, n in (("acceptance", 45), ("completion", 29)):
+        row = {**(s["overdue"]["acceptance"]["rows"][0]), "name": "逾期企业"}
+        s["overdue"][kind] = {
+            "total": n,
+            "rows": [{**row, "uscc": f"{kind[:3]}{i:03d}"} for i in range(n)],
+        }
+    pdf = tmp_path / "long.pdf"
+    pdf.write_bytes(rendering.render_pdf("city", s, snapshot_hash=snapshot_hash(s)))
+    pages = [squash(t) for t in page_texts(pdf, layout=True)]
+    sizes = [(round(w), round(h)) for w, h in page_sizes(pdf)]
+    landscape = (842, 595)
+    for heading, head, first in (
+        ("按细分行业", "代码细分行业已申报", "S00"),
+        ("按区县", "区县已申报", "测试区00"),
+        ("服务商排行（", "统一社会信用代码服务商名称", "USCC0000"),
+        ("逾期未申请验收（45个）", "统一社会信用代码企业名称", "acc000"),
+        ("逾期未完工（29个）", "统一社会信用代码企业名称", "com000"),
+    ):
+        (i,) = [i for i, p in enumerate(pages) if heading in p]
+        after = pages[i][pages[i].index(heading) :]
+        assert head in after and first in after, heading  # heading, head and first row together
+        assert sizes[i] == landscape, heading
+    # Every row is printed, on landscape pages, each with the table's head repeated.
+    for keys, head in (
+        ([f"S{k:02d}" for k in range(37)], "代码细分行业"),
+        ([f"USCC{k:04d}" for k in range(31)], "服务商名称"),
+        ([f"com{k:03d}" for k in range(29)], "企业名称"),
+    ):
+        found = {key: [i for i, p in enumerate(pages) if key in p] for key in keys}
+        assert all(found.values()), head
+        on = {i for where in found.values() for i in where}
+        assert all(sizes[i] == landscape and head in pages[i] for i in on), head
+    assert len([i for i, size in enumerate(sizes) if size == landscape]) >= 4
