@@ -9,8 +9,9 @@ that command uses, and the tables are rendered from it:
 - `providers`: `manage.py provider_scores` (`projects.selectors.provider_scores.provider_scores`,
   under the weights in force on `as_of`);
 - `scorecard`: the city's row of `manage.py scorecard` (`oversight.selectors.scorecard.
-  city_scorecards` over its batch), with the scorecard's version and bands: a later change of the
-  scorecard never changes a report already requested;
+  city_scorecards` over its batch, or the line `--save` stored for that day), with the
+  scorecard's version and bands: a later change of the scorecard never changes a report already
+  requested;
 - `samples`: `projects.selectors.samples.city_samples`;
 - `acceptance`: acceptance outcomes (the funnel's counts) and the level uplift of the accepted
   enterprises by quality tier (baseline and after-level as `provider_scores` reads them);
