@@ -19,6 +19,17 @@ One JSON line each: {"name": "report_city" | "report_national", "enterprises" | 
 
 For working on the reports: `--keep-data` leaves the roster in the database after the run,
 `--reuse-data` measures the roster already there (from an earlier `--keep-data` run).
+
+`--pilot` (issue 15): the city report with its pilot-management sections (funnel, funds,
+provider league, scorecard, overdue lists, samples) of the largest city, by enterprises, among
+those with projects and a funds ledger, on the pilot data set of `bench.pilot` (100 cities,
+100,000 enterprises, 60,000 projects, ledgers, baseline levels). With `--reuse` a data set already
+in the database (`bench.pilot.pilot_loaded`, e.g. the one `bench.funds --keep` leaves) is only
+read: no migration, nothing emptied. The data set has no scorecard, so the measuring process adds
+the demo's (`demo.services.DEMO_SCORECARD`, all six indicators) to the city's batch inside a
+transaction it rolls back: the scorecard section is computed as in production and the database
+is left as it was. One JSON line: {"name": "report_city_pilot", "enterprises": …, "projects": …,
+…the figures above}.
 """
 
 from __future__ import annotations
@@ -153,21 +164,52 @@ def _measure(kind: str, repeat: int, **params: str) -> dict[str, object]:
     }
 
 
-def _one(kind: str, city: str | None, repeat: int) -> int:
+def _add_scorecard(city: str) -> None:
+    """A scorecard for the city's batch, unless it has one (call inside a transaction)."""
+    from decimal import Decimal
+
+    from cities.models import PilotCity
+    from demo.services import DEMO_SCORECARD
+    from oversight.models import Scorecard, ScorecardIndicator
+
+    batch = PilotCity.objects.get(code=city).batch
+    if Scorecard.objects.filter(batch=batch).exists():
+        return
+    sc = Scorecard.objects.create(
+        batch=batch, version=1, label="基准测试评分卡", valid_from=dt.date(2024, 1, 1)
+    )
+    for key, weight, cap in DEMO_SCORECARD:
+        ScorecardIndicator.objects.create(
+            scorecard=sc, key=key, weight=Decimal(weight), cap=None if cap is None else Decimal(cap)
+        )
+
+
+def _one(kind: str, city: str | None, repeat: int, scorecard: bool = False) -> int:
     """Child process: measure one report, print its figures as one JSON line."""
     from bench.import_enterprises import _require_bench_database, _setup_django
 
     _require_bench_database()
     _setup_django()
+    from django.db import transaction
+
     params = {"city_code": city} if kind == "city" and city else {}
-    print(json.dumps(_measure(kind, repeat, **params)), flush=True)
+    with transaction.atomic():
+        if scorecard and city:
+            _add_scorecard(city)
+        figures = _measure(kind, repeat, **params)
+        transaction.set_rollback(True)  # the bench database is left as it was
+    print(json.dumps(figures), flush=True)
     return 0
 
 
-def _in_fresh_process(kind: str, repeat: int, city: str | None = None) -> dict[str, Any]:
+def _in_fresh_process(
+    kind: str, repeat: int, city: str | None = None, scorecard: bool = False
+) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "bench.reports", "--one", kind, "--repeat", str(repeat)]
     if city:
         cmd += ["--city", city]
+    if scorecard:
+        cmd += ["--scorecard"]
     # Its details go straight to our stderr as they come; its last stdout line is the figures.
     done = subprocess.run(
         cmd, env=os.environ.copy(), stdout=subprocess.PIPE, text=True, check=False
@@ -185,11 +227,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="best of N runs of each")
     parser.add_argument("--keep-data", action="store_true", help="leave the roster loaded")
     parser.add_argument("--reuse-data", action="store_true", help="use the roster already loaded")
+    parser.add_argument("--pilot", action="store_true", help="the city report on the pilot data")
+    parser.add_argument("--reuse", action="store_true", help="--pilot: read the data set there")
+    parser.add_argument("--projects", type=int, default=60_000, help="--pilot: projects")
     parser.add_argument("--one", choices=("city", "national"), help=argparse.SUPPRESS)
     parser.add_argument("--city", help=argparse.SUPPRESS)
+    parser.add_argument("--scorecard", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        return _one(args.one, args.city, max(1, args.repeat))
+        return _one(args.one, args.city, max(1, args.repeat), args.scorecard)
+    if args.pilot:
+        return _pilot(args)
 
     open_bench_database()
     from django.db import connections
@@ -218,6 +266,56 @@ def main(argv: list[str] | None = None) -> int:
             empty_enterprise_tables()
     print(json.dumps(city))
     print(json.dumps(national))
+    return 0
+
+
+def _pilot(args: argparse.Namespace) -> int:
+    """The city report of the largest city with projects and funds, on the pilot data set."""
+    from bench.import_enterprises import _require_bench_database, _setup_django
+
+    if args.reuse:
+        _require_bench_database()
+        _setup_django()  # read only: no migration
+    else:
+        open_bench_database()
+    from django.db import connections
+    from django.db.models import Count, Exists, OuterRef
+
+    from bench.pilot import load_pilot, pilot_loaded
+    from cities.models import PilotCity
+    from funds.models import LedgerEntry
+    from projects.models import Project
+
+    if args.reuse:
+        if not pilot_loaded(projects=args.projects, baselines=True):
+            raise SystemExit("--reuse: the database holds no pilot data set of that size")
+    else:
+        load_pilot(cities=100, enterprises=args.enterprises, projects=args.projects, baselines=True)
+    with_projects = Project.objects.filter(enterprise__city=OuterRef("pk"))
+    with_funds = LedgerEntry.objects.filter(city=OuterRef("pk"))
+    code, size = PilotCity.objects.filter(Exists(with_projects), Exists(with_funds)).annotate(
+        n=Count("enterprises")
+    ).order_by("-n", "code").values_list("code", "n").first() or (None, 0)
+    if code is None:
+        raise SystemExit("no city has both projects and a funds ledger")
+    projects = Project.objects.filter(enterprise__city__code=code).count()
+    connections.close_all()
+    try:
+        figures = _in_fresh_process("city", max(1, args.repeat), city=code, scorecard=True)
+    finally:
+        if not (args.keep_data or args.reuse):
+            empty_enterprise_tables()
+    print(
+        json.dumps(
+            {
+                "name": "report_city_pilot",
+                "city": code,
+                "enterprises": size,
+                "projects": projects,
+                **figures,
+            }
+        )
+    )
     return 0
 
 

@@ -36,6 +36,7 @@ from oversight.selectors.dashboard.city import city_dashboard
 from oversight.selectors.dashboard.national import compliance_cached, national_dashboard
 from oversight.selectors.dashboard.trend import FIT_MONTHS
 
+from .city_sections import city_sections
 from .selectors import national_issuer
 
 KINDS = ("city", "national", "assessment")
@@ -252,6 +253,7 @@ def _city(code: str, as_of: dt.date) -> dict[str, Any]:
             for r in revisions
         ],
         "enterprises": appendix,
+        **city_sections(city, as_of),
     }
 
 

@@ -102,7 +102,7 @@ class CityFunds:
         return max(self.figures.other_max_share - NEAR_MARGIN, Decimal(0))
 
 
-def _spending_rows(f: Figures) -> tuple[SpendingRow, ...]:
+def spending_rows(f: Figures) -> tuple[SpendingRow, ...]:
     rows: list[SpendingRow] = []
     for source in rules.Source:
         received = f.received.get(source.value, rules.ZERO)
@@ -150,7 +150,7 @@ def city_funds_section(*, city: PilotCity, as_of: dt.date) -> CityFunds:
         "central_other": [wan_text(m.central_other) for m in months],
         "local": [wan_text(m.local_total) for m in months],
     }
-    return CityFunds(as_of, figures, _spending_rows(figures), months, chart)
+    return CityFunds(as_of, figures, spending_rows(figures), months, chart)
 
 
 def city_funds_section_cached(*, city: PilotCity, as_of: dt.date) -> CityFunds:
