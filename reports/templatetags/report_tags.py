@@ -70,3 +70,9 @@ def chinese_date(value: object) -> str:
     except ValueError:
         return DASH
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+@register.filter
+def get_item(mapping: object, key: str) -> object:
+    """`mapping[key]` (a snapshot's dict keyed by data, e.g. funnel stages); "—" if absent."""
+    return mapping.get(key, DASH) if isinstance(mapping, dict) else DASH

@@ -23,6 +23,7 @@ from decimal import Decimal
 from cities.models import PilotCity
 from oversight import dashboard_cache, scorecard_rules
 from oversight.compliance import CityCompliance
+
 # The module, not its names: `scorecard` imports this package (the city dashboard's targets).
 from oversight.selectors import scorecard as scorecard_selectors
 
@@ -70,9 +71,7 @@ def scorecard_raws_cached(
 
     def compute(ids: list[int]) -> dict[int, Raws]:
         missing = [by_id[i] for i in ids]
-        return scorecard_selectors.raw_values(
-            missing, as_of, compliance_of=compliance_of(missing)
-        )
+        return scorecard_selectors.raw_values(missing, as_of, compliance_of=compliance_of(missing))
 
     return dashboard_cache.cached_for_cities("scorecard_raws", list(by_id), as_of, compute)
 
@@ -118,7 +117,5 @@ def national_scores(
         for r in rows
         if r.city.pk in wanted
     }
-    shown = sorted(
-        {s.scorecard for s in by_city.values()}, key=lambda i: (i.batch_year, i.version)
-    )
+    shown = sorted({s.scorecard for s in by_city.values()}, key=lambda i: (i.batch_year, i.version))
     return NationalScores(by_city, {c.pk: raws[c.pk] for c in cities}, tuple(shown))
