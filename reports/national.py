@@ -140,7 +140,6 @@ def _row(r: NationalRow) -> dict[str, Any]:
         "at_or_above": r.at_or_above,
         "share_percent": _fixed(r.share_percent),
         "funnel": {key: getattr(r.funnel, key) for key, _, _ in TOTAL_STAGES},
-        "accepted": r.funnel.accepted,
         "mean_uplift": _fixed(uplift),
         "funds": _funds(r.funds, r.days_left),
         "score": _score(r.score),
