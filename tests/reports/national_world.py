@@ -9,7 +9,9 @@ project, with its investment lines and an approved (not paid) subsidy.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 from decimal import Decimal
+from pathlib import Path
 
 from django.utils import timezone
 
@@ -23,6 +25,7 @@ from tests.oversight import scorecard_world
 AS_OF = scorecard_world.AS_OF
 SAMPLE_LINES = {"software": "120000.00", "cloud": "30000.00", "office_it": "5000.00"}
 SAMPLE_SUBSIDY = ("40000.00", "20000.00")  # central, local
+SECTIONS = ("二、", "三、", "四、", "五、", "六、", "七、", "八、", "九、")
 
 
 def build(city, other_city) -> Scorecard:
@@ -59,3 +62,26 @@ def build(city, other_city) -> Scorecard:
         marked_at=timezone.make_aware(dt.datetime(2026, 1, 10, 9, 0)),
     )
     return scorecard_world.make_scorecard()
+
+
+def pdf_sections(pdf: Path) -> dict[str, list[str]]:
+    """The text lines of each numbered section ("二、" …), the running header and footer left
+    out."""
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-layout", str(pdf), "-"],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    found: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        if not line.strip() or "数据快照" in line or "全国试点汇总报告 ·" in line:
+            continue
+        head = line.strip()[:2]
+        if head in SECTIONS:
+            current = head
+            found[current] = []
+        elif current:
+            found[current].append(line)
+    return found

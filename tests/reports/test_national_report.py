@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,7 +33,6 @@ pytestmark = pytest.mark.django_db
 AS_OF = national_world.AS_OF
 NAMES = {"HHHT": "呼和浩特市", "NB": "宁波市", "XA": "西安市"}
 STAGES = ("applied", "admitted", "contract_filed", "completed", "accepted", "subsidy_paid")
-SECTIONS = ("二、", "三、", "四、", "五、", "六、", "七、", "八、", "九、")
 needs_poppler = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="poppler-utils not installed"
 )
@@ -61,29 +59,6 @@ def percent(ratio: str | None) -> str:
     return "—" if ratio is None else f"{Decimal(ratio) * 100:.2f}%"
 
 
-def sections(pdf: Path) -> dict[str, list[str]]:
-    """The text lines of each numbered section ("二、" …), the running header and footer left
-    out."""
-    text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", "-layout", str(pdf), "-"],
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout
-    found: dict[str, list[str]] = {}
-    current = None
-    for line in text.splitlines():
-        if not line.strip() or "数据快照" in line or "全国试点汇总报告 ·" in line:
-            continue
-        head = line.strip()[:2]
-        if head in SECTIONS:
-            current = head
-            found[current] = []
-        elif current:
-            found[current].append(line)
-    return found
-
-
 def rows_of(lines: list[str], label: str) -> list[str]:
     return [squash(line) for line in lines if line.strip().startswith(label)]
 
@@ -95,7 +70,7 @@ def test_the_pdf_says_what_the_commands_print(world, tmp_path):
     pdf.write_bytes(
         rendering.render_pdf("national", snapshot, snapshot_hash=snapshot_hash(snapshot))
     )
-    text = sections(pdf)
+    text = national_world.pdf_sections(pdf)
     compliance = {c["city"]: c for c in command("compliance", "--all")}
     funnel = {c["city"]: c for c in command("funnel", "--all")}
     funds = {c["city"]: c for c in command("funds", "--all")}
