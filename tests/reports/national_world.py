@@ -9,7 +9,6 @@ project, with its investment lines and an approved (not paid) subsidy.
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from oversight.models import Scorecard
 from projects.models import InvestmentLine, Project, TransformationSample
 from tests.cities.factories import CityFactory, EnterpriseFactory, SubIndustryFactory
 from tests.oversight import scorecard_world
+from tests.reports.test_national_layout import body_lines
 
 AS_OF = scorecard_world.AS_OF
 SAMPLE_LINES = {"software": "120000.00", "cloud": "30000.00", "office_it": "5000.00"}
@@ -67,17 +67,9 @@ def build(city, other_city) -> Scorecard:
 def pdf_sections(pdf: Path) -> dict[str, list[str]]:
     """The text lines of each numbered section ("二、" …), the running header and footer left
     out."""
-    text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", "-layout", str(pdf), "-"],
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout
     found: dict[str, list[str]] = {}
     current = None
-    for line in text.splitlines():
-        if not line.strip() or "数据快照" in line or "全国试点汇总报告 ·" in line:
-            continue
+    for line in (line for page in body_lines(pdf) for line in page):
         head = line.strip()[:2]
         if head in SECTIONS:
             current = head
