@@ -158,8 +158,9 @@ def test_national_report_pages_are_filled_and_keep_table_rows_with_their_head(tm
             for i in range(36)
             for j in range(3)
         ],
+        # Enough samples (two lines each) to run over a page, not one per city.
         "samples": [
-            {**SAMPLE, "city_code": f"T{i:03d}", "city_name": f"测试城市{i:03d}"} for i in range(36)
+            {**SAMPLE, "city_code": f"T{i:03d}", "city_name": f"测试城市{i:03d}"} for i in range(14)
         ],
     }
     pdf = render(tmp_path, many)
