@@ -94,7 +94,12 @@ def national_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         cities = cities.filter(province__code=filters["province"])
     sort = request.GET.get("sort", "city")
     dash = selectors_dashboard.national_dashboard(
-        cities=cities, as_of=as_of, sort=sort, with_funnel=True, with_funds=True
+        cities=cities,
+        as_of=as_of,
+        sort=sort,
+        with_funnel=True,
+        with_funds=True,
+        with_scores=True,
     )
     base = {k: v for k, v in filters.items() if v}
     if request.GET.get("as_of"):

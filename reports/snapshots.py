@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -33,11 +32,10 @@ from cities.models import Enterprise, PilotCity, QualityTier
 from oversight import compliance
 from oversight.selectors.compliance import with_baseline_level
 from oversight.selectors.dashboard.city import city_dashboard
-from oversight.selectors.dashboard.national import compliance_cached, national_dashboard
 from oversight.selectors.dashboard.trend import FIT_MONTHS
 
 from .city_sections import city_sections
-from .selectors import national_issuer
+from .national import national_snapshot
 
 KINDS = ("city", "national", "assessment")
 TIER_LABELS = dict(QualityTier.choices)
@@ -258,93 +256,7 @@ def _city(code: str, as_of: dt.date) -> dict[str, Any]:
 
 
 def _national(as_of: dt.date) -> dict[str, Any]:
-    cities = list(PilotCity.objects.select_related("province", "batch").order_by("code"))
-    results = compliance_cached(cities, as_of)
-    dash = national_dashboard(cities=cities, as_of=as_of, sort="city")
-    rows = [
-        {
-            "code": r.code,
-            "name": r.name,
-            "batch_year": r.batch_year,
-            "region": r.region_label,
-            "province": r.province,
-            "city_type": r.city_type,
-            "days_left": r.days_left,
-            "end_date": _d(r.end_date),
-            "subs_compliant": r.subs_compliant,
-            "subs_applicable": r.subs_applicable,
-            "giants_at": r.giants_at,
-            "giants_total": r.giants_total,
-            "compliant": r.compliant,
-            "denominator": r.denominator,
-            "at_or_above": r.at_or_above,
-            "share_percent": _s(r.share_percent),
-        }
-        for r in dash.rows
-    ]
-    t = dash.totals
-    by_batch: dict[int, list[Any]] = defaultdict(list)
-    for r in dash.rows:
-        by_batch[r.batch_year].append(r)
-    batches = []
-    for year in sorted(by_batch):
-        group = by_batch[year]
-        den = sum(r.denominator for r in group)
-        share = compliance.share(sum(r.at_or_above for r in group), den)
-        batches.append(
-            {
-                "year": year,
-                "cities": len(group),
-                "compliant": sum(1 for r in group if r.compliant),
-                "share_percent": None if share is None else _s(share * 100),
-            }
-        )
-    by_region = dash.by_region
-    regions = [
-        {
-            "name": name,
-            "cities": by_region["cities"][i],
-            "compliant": by_region["compliant"][i],
-            "share_percent": _s(by_region["share"][i]),
-        }
-        for i, name in enumerate(by_region["regions"])
-    ]
-    names = {c.pk: c.name for c in cities}
-    failing = [
-        {
-            "city_code": results[c.pk].city,
-            "city_name": names[c.pk],
-            "code": s.code,
-            "name": s.name,
-            "denominator": s.denominator,
-            "at_or_above": s.at_or_above,
-            "ratio": None if s.ratio is None else f"{s.ratio:.4f}",
-            "shortfall": s.shortfall,
-        }
-        for c in cities
-        for s in results[c.pk].sub_industries
-        if s.compliant is False
-    ]
-    return {
-        "kind": "national",
-        "as_of": as_of.isoformat(),
-        "issuer": national_issuer(),
-        "rows": rows,
-        "totals": {
-            "cities": len(rows),
-            "cities_compliant": dash.cities_compliant,
-            "subs_compliant": t.subs_compliant,
-            "subs_applicable": t.subs_applicable,
-            "giants_at": t.giants_at,
-            "giants_total": t.giants_total,
-            "denominator": t.denominator,
-            "at_or_above": t.at_or_above,
-            "share_percent": _s(t.share_percent),
-        },
-        "regions": regions,
-        "batches": batches,
-        "non_compliant": failing,
-    }
+    return national_snapshot(as_of)
 
 
 def _option_labels(question: scoring.Question, codes: str) -> list[str]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -30,7 +30,7 @@ from django.db.models import Prefetch
 
 from cities.models import CityTarget, PilotCity, TargetMetric
 from funds.selectors import cities_figures
-from oversight import scorecard_rules
+from oversight import compliance, scorecard_rules
 from oversight.models import Scorecard, ScorecardIndicator
 from oversight.selectors.compliance import compliance_for_cities
 from oversight.selectors.dashboard.city import cities_targets
@@ -105,13 +105,15 @@ def scorecards_in_force(batch_ids: Iterable[int], as_of: dt.date) -> dict[int, S
     return chosen
 
 
+def compliance_share(result: compliance.CityCompliance) -> Decimal | None:
+    """Compliant sub-industries / applicable ones (None: none applicable)."""
+    applicable = [s for s in result.sub_industries if s.compliant is not None]
+    return _ratio(sum(1 for s in applicable if s.compliant), len(applicable))
+
+
 def _compliance_share(cities: Sequence[PilotCity], as_of: dt.date) -> dict[int, Decimal | None]:
     results = {r.city: r for r in compliance_for_cities(cities, as_of=as_of, uplift=False)}
-    out: dict[int, Decimal | None] = {}
-    for city in cities:
-        applicable = [s for s in results[city.code].sub_industries if s.compliant is not None]
-        out[city.pk] = _ratio(sum(1 for s in applicable if s.compliant), len(applicable))
-    return out
+    return {city.pk: compliance_share(results[city.code]) for city in cities}
 
 
 def _target_attainment(cities: Sequence[PilotCity], as_of: dt.date) -> dict[int, Decimal | None]:
@@ -200,13 +202,22 @@ def _accepted_projects(
 
 
 def raw_values(
-    cities: Sequence[PilotCity], as_of: dt.date, keys: Iterable[str]
+    cities: Sequence[PilotCity],
+    as_of: dt.date,
+    keys: Iterable[str] = scorecard_rules.INDICATORS,
+    *,
+    compliance_of: Mapping[int, compliance.CityCompliance] | None = None,
 ) -> dict[int, dict[str, Decimal | None]]:
-    """Per city id: the raw value of each of `keys` (None: missing)."""
+    """Per city id: the raw value of each of `keys` (None: missing); every indicator's by
+    default. `compliance_of`: the cities' compliance (without uplift) when already read."""
     keys = set(keys)
     raws: dict[int, dict[str, Decimal | None]] = {c.pk: {} for c in cities}
     if not cities:
         return raws
+    if compliance_of is not None and "compliance_share" in keys:
+        keys.discard("compliance_share")
+        for city in cities:
+            raws[city.pk]["compliance_share"] = compliance_share(compliance_of[city.pk])
     simple = {
         "compliance_share": _compliance_share,
         "target_attainment": _target_attainment,
@@ -226,13 +237,18 @@ def raw_values(
 
 
 def city_scorecards(
-    cities: Iterable[PilotCity], as_of: dt.date, scorecard: Scorecard | None = None
+    cities: Iterable[PilotCity],
+    as_of: dt.date,
+    scorecard: Scorecard | None = None,
+    *,
+    raws: Mapping[int, Mapping[str, Decimal | None]] | None = None,
 ) -> list[CityScoreRow]:
     """Each city's score, rank, band and breakdown as of `as_of`, sorted by rank then code.
 
     Without `scorecard`, each city is scored under its batch's version in force on `as_of` and
     ranked among the cities scored under the same scorecard (cities of batches without one are
-    left out); with one, only the cities of its batch are scored."""
+    left out); with one, only the cities of its batch are scored. `raws`: the raw values per
+    city id when already read (the dashboards' cache, `raw_values` of every key); else read."""
     cities = [c for c in cities]
     if scorecard is not None:
         cities = [c for c in cities if c.batch_id == scorecard.batch_id]
@@ -242,8 +258,9 @@ def city_scorecards(
         cities = [c for c in cities if c.batch_id in by_batch]
     if not cities:
         return []
-    keys = {i.key for sc in by_batch.values() for i in sc.indicators.all()}
-    raws = raw_values(cities, as_of, keys)
+    if raws is None:
+        keys = {i.key for sc in by_batch.values() for i in sc.indicators.all()}
+        raws = raw_values(cities, as_of, keys)
     rows: list[CityScoreRow] = []
     for sc in by_batch.values():
         terms = [i.term() for i in sc.indicators.all()]

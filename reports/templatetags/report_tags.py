@@ -124,3 +124,9 @@ def scorecard_raw(value: object, unit: str) -> str:
         return f"{number * 100:.2f}%"
     suffix = {"levels": " 级", "rating": " 分"}.get(unit, "")
     return f"{mean(value)}{suffix}"
+
+
+@register.filter
+def get_item(mapping: object, key: str) -> object:
+    """`mapping[key]` (a snapshot's dict keyed by data, e.g. funnel stages); "—" if absent."""
+    return mapping.get(key, DASH) if isinstance(mapping, dict) else DASH

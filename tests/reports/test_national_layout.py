@@ -34,6 +34,34 @@ TABLES = {
         re.compile(r"^\s*(东部|中部|西部|东北)\s"),
     ),
     "batches": (re.compile(r"^\s*批次\s.*城市数（个）"), re.compile(r"^\s*\d{4} 年\s")),
+    "projects-funds": (
+        re.compile(r"奖补已拨付\s.*平均等级提升"),
+        re.compile(rf"{CITY_ROW.pattern}|^\s*全国合计\s"),
+    ),
+    "scores": (re.compile(r"^\s*城市\s.*得分\s+排名\s+等级"), CITY_ROW),
+    "rankings": (re.compile(r"^\s*名次\s+城市"), re.compile(r"^\s*(\d+|—)\s+\S+（[A-Z0-9]+）")),
+    # A sample's investment lines wrap under its first one.
+    "samples": (
+        re.compile(r"分类投资（元）"),
+        re.compile(rf"{CITY_ROW.pattern}|^\s{{20,}}\S+ [\d.]+$"),
+    ),
+}
+
+
+SAMPLE = {
+    "enterprise": "测试制造有限公司",
+    "sub_industry": "特色食品",
+    "provider": "测试服务商",
+    "before_level_name": "一级",
+    "after_level_name": "三级",
+    "investment": [
+        {"category": "software", "label": "软件", "amount": "120000.00"},
+        {"category": "cloud", "label": "云服务", "amount": "30000.00"},
+    ],
+    "investment_total": "150000.00",
+    "eligible_investment": "150000.00",
+    "subsidy_approved": "60000.00",
+    "subsidy_paid": "60000.00",
 }
 
 
@@ -91,6 +119,19 @@ def row_counts(snapshot: dict[str, Any]) -> dict[str, int]:
         "non-compliant": len(snapshot["non_compliant"]),
         "regions": len(snapshot["regions"]),
         "batches": len(snapshot["batches"]),
+        "projects-funds": len(snapshot["rows"]) + 1,
+        "scores": min(
+            sum(
+                1
+                for r in snapshot["rows"]
+                if r["score"]
+                and r["score"]["version"] == sc["version"]
+                and r["score"]["batch_year"] == sc["batch_year"]
+            )
+            for sc in snapshot["scorecards"]
+        ),
+        "rankings": min(len(v) for v in snapshot["rankings"].values()),
+        "samples": len(snapshot["samples"]),
     }
 
 
@@ -98,19 +139,28 @@ def test_national_report_pages_are_filled_and_keep_table_rows_with_their_head(tm
     call_command("seed_demo", stdout=io.StringIO())
     demo = build_snapshot("national")
     assert demo["non_compliant"] and len(demo["rows"]) == 3
+    assert all(r["score"] for r in demo["rows"])
 
     pdf = render(tmp_path, demo)
     assert layout_problems(pdf, row_counts(demo)) == []
 
     # A few dozen cities, three sub-industries each short of the rule: long tables over pages.
-    city, failing = demo["rows"][0], demo["non_compliant"][0]
+    failing = demo["non_compliant"][0]
     many = {
         **demo,
-        "rows": [{**city, "code": f"T{i:03d}", "name": f"测试城市{i:03d}"} for i in range(36)],
+        # Each batch's scorecard table a dozen of them.
+        "rows": [
+            {**demo["rows"][i % 3], "code": f"T{i:03d}", "name": f"测试城市{i:03d}"}
+            for i in range(36)
+        ],
         "non_compliant": [
             {**failing, "city_code": f"T{i:03d}", "city_name": f"测试城市{i:03d}", "code": f"S{j}"}
             for i in range(36)
             for j in range(3)
+        ],
+        # Enough samples (two lines each) to run over a page, not one per city.
+        "samples": [
+            {**SAMPLE, "city_code": f"T{i:03d}", "city_name": f"测试城市{i:03d}"} for i in range(14)
         ],
     }
     pdf = render(tmp_path, many)

@@ -16,6 +16,7 @@ from oversight.selectors.compliance import compliance_for_cities
 from ._common import _percent
 from .funds import FundsShares, funds_shares_cached
 from .funnel import TOTAL_STAGES, FunnelTotals, funnel_totals_cached
+from .scores import CityScore, ScorecardInfo, national_scores
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ class NationalRow:
     at_or_above: int
     funnel: FunnelTotals = field(default_factory=FunnelTotals)
     city_id: int | None = None  # None: the totals row
-    funds: FundsShares | None = None  # None: not asked for (the national report)
+    funds: FundsShares | None = None  # None: not asked for
+    score: CityScore | None = None  # None: not asked for, or the batch has no scorecard
+    mean_uplift: Decimal | None = None  # levels, over accepted projects (with the scores)
 
     @property
     def funnel_counts(self) -> tuple[int, ...]:
@@ -71,6 +74,7 @@ class NationalDashboard:
     totals: NationalRow
     cities_compliant: int
     by_region: dict[str, Any]
+    scorecards: tuple[ScorecardInfo, ...] = ()  # the versions the scores use, by batch
 
 
 def _sort_key(row: NationalRow, column: str) -> Any:
@@ -91,6 +95,9 @@ def _sort_key(row: NationalRow, column: str) -> Any:
         **{key: getattr(row.funnel, key) for key, _, _ in TOTAL_STAGES},
         "funds_transformation": None if row.funds is None else row.funds.transformation_share,
         "funds_other": None if row.funds is None else row.funds.other_share,
+        # Ranks are per batch: equal ranks of two batches keep the batch order.
+        "rank": None if row.score is None else (row.score.rank, row.batch_year),
+        "score": None if row.score is None else row.score.score,
     }[column]
 
 
@@ -109,6 +116,8 @@ SORT_COLUMNS = (
     *(key for key, _, _ in TOTAL_STAGES),
     "funds_transformation",
     "funds_other",
+    "rank",
+    "score",
 )
 
 
@@ -156,12 +165,14 @@ def national_dashboard(
     sort: str,
     with_funnel: bool = False,
     with_funds: bool = False,
+    with_scores: bool = False,
 ) -> NationalDashboard:
     """Every given city's status (`cities` with province and batch selected), and totals.
 
     `with_funnel`: also each city's project funnel totals (one more query when not cached); the
     ministry's page shows them, the national report does not ask for them (zeros).
-    `with_funds`: also each city's central funds shares (two more queries when not cached)."""
+    `with_funds`: also each city's central funds shares (two more queries when not cached).
+    `with_scores`: also each city's performance score and rank (`scores.national_scores`)."""
     cities = list(cities)
     results = compliance_cached(cities, as_of)
     funnels = (
@@ -170,6 +181,11 @@ def national_dashboard(
         else {c.pk: FunnelTotals() for c in cities}
     )
     funds = funds_shares_cached(cities, as_of) if with_funds else {}
+    scores = (
+        national_scores(cities, as_of, lambda found: compliance_cached(found, as_of))
+        if with_scores
+        else None
+    )
     rows: list[NationalRow] = []
     for c in cities:
         r = results[c.pk]
@@ -195,6 +211,8 @@ def national_dashboard(
                 funnel=funnels[c.pk],
                 city_id=c.pk,
                 funds=funds.get(c.pk),
+                score=None if scores is None else scores.by_city.get(c.pk),
+                mean_uplift=None if scores is None else scores.raws[c.pk].get("level_uplift"),
             )
         )
     totals = NationalRow(
@@ -234,4 +252,5 @@ def national_dashboard(
         totals=totals,
         cities_compliant=sum(1 for r in rows if r.compliant),
         by_region=by_region,
+        scorecards=() if scores is None else scores.scorecards,
     )
