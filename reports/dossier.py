@@ -15,9 +15,8 @@ thousands in a row).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -241,4 +240,3 @@ def dossier_snapshot(enterprise_id: int, as_of: dt.date) -> dict[str, Any]:
         "assessments": _assessments(enterprise_id),
         "project": None if project is None else _project(project),
     }
-

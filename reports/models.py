@@ -17,9 +17,9 @@ from .choices import DossierArchiveState, ReportJobState, ReportKind
 
 __all__ = [
     "ACTIVE_STATES",
+    "FINISHED_STATES",
     "DossierArchive",
     "DossierArchiveState",
-    "FINISHED_STATES",
     "ReportDownload",
     "ReportJob",
     "ReportJobState",

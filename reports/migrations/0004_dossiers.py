@@ -6,53 +6,149 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cities', '0009_pilotbatch_funds_shares'),
-        ('reports', '0003_report_settings'),
+        ("cities", "0009_pilotbatch_funds_shares"),
+        ("reports", "0003_report_settings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reportjob',
-            name='enterprise',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='report_jobs', to='cities.enterprise', verbose_name='企业'),
+            model_name="reportjob",
+            name="enterprise",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="report_jobs",
+                to="cities.enterprise",
+                verbose_name="企业",
+            ),
         ),
         migrations.AlterField(
-            model_name='reportjob',
-            name='kind',
-            field=models.CharField(choices=[('city', '城市试点绩效报告'), ('national', '全国试点汇总报告'), ('assessment', '企业数字化水平评测报告'), ('dossier', '企业一企一档')], max_length=20, verbose_name='报告类型'),
+            model_name="reportjob",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("city", "城市试点绩效报告"),
+                    ("national", "全国试点汇总报告"),
+                    ("assessment", "企业数字化水平评测报告"),
+                    ("dossier", "企业一企一档"),
+                ],
+                max_length=20,
+                verbose_name="报告类型",
+            ),
         ),
         migrations.CreateModel(
-            name='DossierArchive',
+            name="DossierArchive",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('params', models.JSONField(blank=True, default=dict, verbose_name='筛选条件')),
-                ('enterprise_ids', models.JSONField(blank=True, default=list, verbose_name='企业')),
-                ('enterprise_count', models.PositiveIntegerField(verbose_name='企业数')),
-                ('state', models.CharField(choices=[('queued', '排队中'), ('packing', '打包中'), ('done', '已完成'), ('failed', '失败')], default='queued', max_length=20, verbose_name='状态')),
-                ('progress_percent', models.PositiveSmallIntegerField(default=0, verbose_name='进度（%）')),
-                ('progress_message', models.CharField(blank=True, max_length=200, verbose_name='进度说明')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='尝试次数')),
-                ('max_attempts', models.PositiveSmallIntegerField(default=3, verbose_name='最多尝试次数')),
-                ('file', models.FileField(blank=True, max_length=255, upload_to='dossiers/', verbose_name='压缩包')),
-                ('size', models.PositiveBigIntegerField(default=0, verbose_name='大小（字节）')),
-                ('error_message', models.CharField(blank=True, max_length=500, verbose_name='失败原因')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('enqueued_at', models.DateTimeField(blank=True, null=True, verbose_name='入队时间')),
-                ('claimed_at', models.DateTimeField(blank=True, null=True, verbose_name='开始打包时间')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('city', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='dossier_archives', to='cities.pilotcity', verbose_name='城市')),
-                ('district', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='dossier_archives', to='cities.district', verbose_name='区县')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='dossier_archives', to=settings.AUTH_USER_MODEL, verbose_name='申请人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("params", models.JSONField(blank=True, default=dict, verbose_name="筛选条件")),
+                ("enterprise_ids", models.JSONField(blank=True, default=list, verbose_name="企业")),
+                ("enterprise_count", models.PositiveIntegerField(verbose_name="企业数")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "排队中"),
+                            ("packing", "打包中"),
+                            ("done", "已完成"),
+                            ("failed", "失败"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "progress_percent",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="进度（%）"),
+                ),
+                (
+                    "progress_message",
+                    models.CharField(blank=True, max_length=200, verbose_name="进度说明"),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="尝试次数")),
+                (
+                    "max_attempts",
+                    models.PositiveSmallIntegerField(default=3, verbose_name="最多尝试次数"),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        blank=True, max_length=255, upload_to="dossiers/", verbose_name="压缩包"
+                    ),
+                ),
+                ("size", models.PositiveBigIntegerField(default=0, verbose_name="大小（字节）")),
+                (
+                    "error_message",
+                    models.CharField(blank=True, max_length=500, verbose_name="失败原因"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "enqueued_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="入队时间"),
+                ),
+                (
+                    "claimed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="开始打包时间"),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="完成时间"),
+                ),
+                (
+                    "city",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dossier_archives",
+                        to="cities.pilotcity",
+                        verbose_name="城市",
+                    ),
+                ),
+                (
+                    "district",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dossier_archives",
+                        to="cities.district",
+                        verbose_name="区县",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dossier_archives",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="申请人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '一企一档批量下载',
-                'verbose_name_plural': '一企一档批量下载',
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('progress_percent__gte', 0), ('progress_percent__lte', 100)), name='reports_dossierarchive_progress_range'), models.CheckConstraint(condition=models.Q(('state__in', ['queued', 'packing', 'done', 'failed'])), name='reports_dossierarchive_state_valid')],
+                "verbose_name": "一企一档批量下载",
+                "verbose_name_plural": "一企一档批量下载",
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("progress_percent__gte", 0), ("progress_percent__lte", 100)
+                        ),
+                        name="reports_dossierarchive_progress_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("state__in", ["queued", "packing", "done", "failed"])),
+                        name="reports_dossierarchive_state_valid",
+                    ),
+                ],
             },
         ),
     ]
