@@ -325,12 +325,12 @@ def _render_slice(archive: DossierArchive) -> bool:
     as_of = timezone.localtime(archive.created_at).date()
     deadline = time.monotonic() + float(settings.DOSSIER_ZIP_SLICE_SECONDS)
     done = sum(os.path.exists(_member(work, pk)) for pk in ids)
-    since = 0
+    since = rendered = 0
     for pk in ids:
         path = _member(work, pk)
         if os.path.exists(path):
             continue
-        if time.monotonic() > deadline:
+        if rendered and time.monotonic() > deadline:  # every run renders at least one
             _progress(archive.pk, done, total)
             return False
         try:
@@ -342,6 +342,7 @@ def _render_slice(archive: DossierArchive) -> bool:
         pdf = renderer("dossier", snapshot, snapshot_hash=snapshots.snapshot_hash(snapshot))
         _write_atomically(path, pdf)
         done += 1
+        rendered += 1
         since += 1
         if since >= PROGRESS_EVERY:
             since = 0
