@@ -387,7 +387,8 @@ MATRIX: list[Entry] = [
       "POST", **DOSSIER_JOB),
     E("reports:report_download", "L   200 404 200 404 200 404 200 200 200 404 200",
       **DOSSIER_JOB),
-    # 一企一档批量下载 (ZIP): the project list's roles but a provider; an archive is its requester's.
+    # 一企一档批量下载 (ZIP): the project list's roles but a provider; an archive is its
+    # requester's.
     E("reports:dossier_archive_list",    "L   404 404 404 404 200 200 200 200 200 404 200"),
     E("reports:dossier_archive_request", "L   404 404 404 404 302 404 302 302 302 404 302", "POST",
       data=lambda w: {"city": w.city.pk}),

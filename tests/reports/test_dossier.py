@@ -42,7 +42,8 @@ def test_the_dossier_pdf_holds_every_assessment_and_move_of_its_enterprise_and_n
 ):
     mine, other = files
     snapshot = snapshots.build_snapshot("dossier", enterprise_id=enterprise.pk)
-    text = pdf_text(render_pdf("dossier", snapshot, snapshot_hash=snapshots.snapshot_hash(snapshot)))
+    digest = snapshots.snapshot_hash(snapshot)
+    text = pdf_text(render_pdf("dossier", snapshot, snapshot_hash=digest))
 
     assert enterprise.name in text and enterprise.uscc in text
     for day in mine.assessed_on:
@@ -129,9 +130,9 @@ def test_a_dossier_job_is_404_out_of_scope_and_downloads_in_scope(
     response = client.get(reverse("reports:report_download", args=[job.pk]))
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
-    assert "%E4%BC%81%E4%B8%9A%E4%B8%80%E4%BC%81%E4%B8%80%E6%A1%A3" in response[
-        "Content-Disposition"
-    ]  # 企业一企一档
+    assert (
+        "%E4%BC%81%E4%B8%9A%E4%B8%80%E4%BC%81%E4%B8%80%E6%A1%A3" in response["Content-Disposition"]
+    )  # 企业一企一档
     b"".join(response.streaming_content)
     response.close()
 

@@ -1,6 +1,7 @@
-"""一企一档批量下载 in process (tasks eager, the fake renderer): the ZIP holds one PDF per enterprise
-of the filter and an index, nothing else is left on disk; over the limit of enterprises or of
-requests nothing is written; a district official packs its district only; out of scope is 404."""
+"""一企一档批量下载 in process (tasks eager, the fake renderer): the ZIP holds one PDF per
+enterprise of the filter and an index, nothing else is left on disk; over the limit of
+enterprises or of requests nothing is written; a district official packs its district only; out
+of scope is 404."""
 
 from __future__ import annotations
 

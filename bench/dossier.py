@@ -1,0 +1,283 @@
+"""Benchmark: the 一企一档 ZIP (reports.dossier_archive) of N enterprises with full dossiers, time
+and the packing process's memory as the count grows (goal: memory flat in the number of
+enterprises), against the WeasyPrint renders alone as the floor.
+
+Needs DATABASE_URL pointing at a PostgreSQL benchmark database (name containing "bench").
+Data: one pilot city with N enterprises (`bench.generate`, through `import_data`), each with a
+project at 验收通过 (six stage moves by two named people, two investment lines, a checklist,
+a document row) and three assessments (self, baseline on site, post on site).
+The archive is packed by `dossier_archive.archive_run` in a fresh process, as a worker does it
+(one task: the slice is set longer than the run), with the real renderer. After its start-up
+(one dossier rendered and thrown away: fontconfig, the CJK font's first load, the templates),
+the process's resident set (VmRSS) and its high-water mark (VmHWM) are sampled after every
+tenth of the enterprises. Flat: the peak after N/10 dossiers and after all N differ by little.
+- seconds: the whole run (snapshots, renders, files, the ZIP); floor_seconds: the time spent
+  inside WeasyPrint (layout + PDF) over the same run; ratio = seconds / floor_seconds.
+Last line, one JSON object: {"name": "dossier_zip", "enterprises": N, "seconds": …,
+"floor_seconds": …, "ratio": …, "ms_per_dossier": …, "zip_mb": …, "peak_rss_mb_at": {"N/10": …,
+"N": …}, "rss_mb_samples": [[count, rss], …], "peak_growth_mb": …}
+
+`--keep-data` leaves the data for a second run with `--reuse-data`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from typing import Any
+
+from bench.setup import empty_enterprise_tables, load_roster, open_bench_database
+
+STATS: dict[str, Any] = {"calls": 0, "render_seconds": 0.0, "samples": [], "total": 0}
+
+
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def render_and_sample(kind: str, snapshot: dict[str, Any], *, snapshot_hash: str) -> bytes:
+    """The real renderer (settings.REPORTS_RENDERER in the child), timed, sampling memory."""
+    from reports.rendering import render_pdf
+
+    t0 = time.perf_counter()
+    pdf = render_pdf(kind, snapshot, snapshot_hash=snapshot_hash)
+    STATS["render_seconds"] += time.perf_counter() - t0
+    STATS["calls"] += 1
+    step = max(1, STATS["total"] // 10)
+    if STATS["calls"] % step == 0 or STATS["calls"] == STATS["total"]:
+        STATS["samples"].append([STATS["calls"], _status_mb("VmRSS"), _status_mb("VmHWM")])
+    return pdf
+
+
+def _seed(n: int) -> None:
+    """N enterprises (one city) with a project at 验收通过 and three assessments each."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import Role, User
+    from assessments.models import Assessment
+    from cities.models import Enterprise
+    from projects.models import InvestmentLine, Project, ProjectDocument, ProjectEvent
+
+    load_roster(cities=1, enterprises=n)
+    official, _ = User.objects.get_or_create(
+        username="bench-dossier-official", defaults={"role": Role.ADMIN}
+    )
+    mover, _ = User.objects.get_or_create(
+        username="bench-dossier-mover", defaults={"role": Role.ADMIN, "display_name": "经办人"}
+    )
+    now = timezone.now()
+    day = dt.date(2025, 3, 1)
+    ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True)[:n])
+    Assessment.objects.bulk_create(
+        [
+            Assessment(
+                enterprise_id=pk,
+                purpose=purpose,
+                method=method,
+                state="confirmed" if method == "onsite" else "submitted",
+                source="import",
+                level=level,
+                total_score=Decimal("61.500"),
+                assessed_on=day + dt.timedelta(days=offset),
+                confirmed_at=now if method == "onsite" else None,
+            )
+            for pk in ids
+            for purpose, method, level, offset in (
+                ("self_check", "self", 1, 0),
+                ("baseline", "onsite", 1, 20),
+                ("post", "onsite", 3, 200),
+            )
+        ],
+        batch_size=5000,
+    )
+    dates = {
+        f"{stage}_on": day + dt.timedelta(days=10 * i)
+        for i, stage in enumerate(
+            (
+                "applied",
+                "admitted",
+                "diagnosed",
+                "provider_selected",
+                "contract_filed",
+                "completed",
+                "acceptance_applied",
+                "accepted",
+            )
+        )
+    }
+    dates["accepted_on"] = day + dt.timedelta(days=210)
+    dates["completed_on"] = day + dt.timedelta(days=190)
+    dates["acceptance_applied_on"] = day + dt.timedelta(days=195)
+    checklist = dict.fromkeys(
+        ("systems_in_use", "contract_genuine", "invoices_genuine", "dossier_complete"), True
+    )
+    projects = Project.objects.bulk_create(
+        [
+            Project(
+                enterprise_id=pk,
+                contract_no=f"HT-{pk}",
+                contract_amount=Decimal("500000.00"),
+                satisfaction=4,
+                after_level=3,
+                acceptance_checklist=checklist,
+                **dates,
+            )
+            for pk in ids
+        ],
+        batch_size=2000,
+    )
+    InvestmentLine.objects.bulk_create(
+        [
+            InvestmentLine(project=p, category=c, amount=Decimal(a))
+            for p in projects
+            for c, a in (("software", "300000"), ("office_it", "20000"))
+        ],
+        batch_size=5000,
+    )
+    moves = ("apply", "admit", "select_provider", "complete", "apply_acceptance", "accept")
+    ProjectEvent.objects.bulk_create(
+        [
+            ProjectEvent(
+                project=p,
+                move=m,
+                actor=official if i % 2 else mover,
+                at=now - dt.timedelta(days=300 - 30 * i),
+                comment=f"第{i + 1}步",
+            )
+            for p in projects
+            for i, m in enumerate(moves)
+        ],
+        batch_size=5000,
+    )
+    digest = hashlib.sha256(b"bench").hexdigest()
+    ProjectDocument.objects.bulk_create(
+        [
+            ProjectDocument(
+                project=p,
+                stage="contract_filed",
+                doc_type="contract",
+                file=f"projects/bench/{p.pk}.pdf",
+                original_name="合同.pdf",
+                content_type="application/pdf",
+                size=1024,
+                sha256=digest,
+                uploaded_by=mover,
+            )
+            for p in projects
+        ],
+        batch_size=5000,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _one(n: int) -> int:
+    """Child process: pack the archive of the first N enterprises, print the figures."""
+    from bench.import_enterprises import _require_bench_database, _setup_django
+
+    _require_bench_database()
+    os.environ["DOSSIER_ZIP_SLICE_SECONDS"] = str(24 * 3600)
+    os.environ["REPORTS_RENDERER"] = "bench.dossier.render_and_sample"
+    os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="sme-bench-dossier-")
+    _setup_django()
+    from django.db import connection
+
+    from accounts.models import User
+    from bench import dossier as imported  # the renderer's module (this one runs as __main__)
+    from cities.models import Enterprise, PilotCity
+    from reports import dossier_archive, snapshots
+    from reports.models import DossierArchive
+    from reports.rendering import render_pdf
+
+    ids = list(Enterprise.objects.order_by("uscc").values_list("pk", flat=True)[:n])
+    # Start-up, as a worker pays it once: one dossier rendered and thrown away.
+    warm = snapshots.build_snapshot("dossier", enterprise_id=ids[0])
+    render_pdf("dossier", warm, snapshot_hash=snapshots.snapshot_hash(warm))
+    stats = imported.STATS
+    stats["total"] = len(ids)
+    start_rss = _status_mb("VmRSS")
+    archive = DossierArchive.objects.create(
+        requested_by=User.objects.get(username="bench-dossier-official"),
+        city=PilotCity.objects.get(),
+        enterprise_ids=ids,
+        enterprise_count=len(ids),
+    )
+    t0 = time.perf_counter()
+    dossier_archive.archive_run(archive.pk)
+    seconds = time.perf_counter() - t0
+    archive.refresh_from_db()
+    assert archive.state == "done", (archive.state, archive.error_message)
+    size_mb = round(archive.size / 1024 / 1024, 1)
+    os.unlink(archive.file.path)
+    DossierArchive.objects.filter(pk=archive.pk).delete()
+    connection.close()
+    samples = stats["samples"]
+    tenth = samples[0] if samples else [0, 0.0, 0.0]
+    floor = stats["render_seconds"]
+    print(
+        json.dumps(
+            {
+                "name": "dossier_zip",
+                "enterprises": len(ids),
+                "seconds": round(seconds, 1),
+                "floor_seconds": round(floor, 1),
+                "ratio": round(seconds / floor, 3) if floor else None,
+                "ms_per_dossier": round(1000 * seconds / len(ids), 1),
+                "zip_mb": size_mb,
+                "start_rss_mb": start_rss,
+                "peak_rss_mb_at": {str(tenth[0]): tenth[2], str(len(ids)): _status_mb("VmHWM")},
+                "peak_growth_mb": round(_status_mb("VmHWM") - tenth[2], 1),
+                "rss_mb_samples": [[c, rss] for c, rss, _ in samples],
+            }
+        ),
+        flush=True,
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="一企一档 ZIP: time and memory")
+    parser.add_argument("--enterprises", type=int, default=2_000)
+    parser.add_argument("--keep-data", action="store_true", help="leave the data loaded")
+    parser.add_argument("--reuse-data", action="store_true", help="use the data already loaded")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        return _one(args.one)
+
+    open_bench_database()
+    from django.db import connections
+
+    if not args.reuse_data:
+        _seed(args.enterprises)
+    try:
+        connections.close_all()
+        cmd = [sys.executable, "-m", "bench.dossier", "--one", str(args.enterprises)]
+        done = subprocess.run(
+            cmd, env=os.environ.copy(), stdout=subprocess.PIPE, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"dossier ZIP run failed (exit {done.returncode})")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        if not (args.keep_data or args.reuse_data):
+            empty_enterprise_tables()
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
