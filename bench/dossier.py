@@ -69,6 +69,7 @@ def _seed(n: int) -> None:
     from accounts.models import Role, User
     from assessments.models import Assessment
     from cities.models import Enterprise
+    from projects import rules
     from projects.models import InvestmentLine, Project, ProjectDocument, ProjectEvent
 
     load_roster(cities=1, enterprises=n)
@@ -103,24 +104,9 @@ def _seed(n: int) -> None:
         ],
         batch_size=5000,
     )
-    dates = {
-        f"{stage}_on": day + dt.timedelta(days=10 * i)
-        for i, stage in enumerate(
-            (
-                "applied",
-                "admitted",
-                "diagnosed",
-                "provider_selected",
-                "contract_filed",
-                "completed",
-                "acceptance_applied",
-                "accepted",
-            )
-        )
-    }
-    dates["accepted_on"] = day + dt.timedelta(days=210)
-    dates["completed_on"] = day + dt.timedelta(days=190)
-    dates["acceptance_applied_on"] = day + dt.timedelta(days=195)
+    # Every stage up to 验收通过: applied on day 0, …, accepted on day 210.
+    offsets = dict(zip(rules.STAGES[:8], (0, 10, 20, 30, 40, 190, 195, 210), strict=True))
+    dates = {rules.date_field(s): day + dt.timedelta(days=n) for s, n in offsets.items()}
     checklist = dict.fromkeys(
         ("systems_in_use", "contract_genuine", "invoices_genuine", "dossier_complete"), True
     )

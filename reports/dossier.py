@@ -26,7 +26,7 @@ from assessments.models import LEVEL_NAMES, Assessment
 from cities.models import Enterprise, QualityTier, SizeClass
 from projects import rules
 from projects.models import Project, ProjectDocument, ProjectEvent
-from projects.selectors.projects import entitlement_of
+from projects.selectors.projects import entitlement_of, move_label
 from projects.services.pipeline import CHECKLIST
 
 TIER_LABELS = dict(QualityTier.choices)
@@ -50,15 +50,6 @@ def time_text(value: dt.datetime | None) -> str | None:
 
 def level_name(level: int | None) -> str:
     return "未评定" if level is None else LEVEL_NAMES.get(level, str(level))
-
-
-def _move_label(move: str) -> str:
-    if move == ProjectEvent.IMPORT_MOVE:
-        return "导入"
-    try:
-        return rules.MOVE_LABELS[rules.Move(move)]
-    except ValueError:
-        return move
 
 
 def _stage_label(stage: str) -> str:
@@ -143,7 +134,7 @@ def _project(p: Project) -> dict[str, Any]:
         "events": [
             {
                 "at": time_text(e.at),
-                "move": _move_label(e.move),
+                "move": move_label(e.move),
                 "stage": _stage_label(e.stage),
                 "actor": _person(e.actor),
                 "comment": e.comment,
