@@ -27,6 +27,7 @@ import dataclasses
 import io
 import logging
 import os
+import re
 import shutil
 import time
 import zipfile
@@ -432,5 +433,37 @@ def _after_failure(archive: DossierArchive, exc: BaseException) -> DossierArchiv
 
 
 def archives_sweep(*, now: Any = None) -> dict[str, int]:
-    """Put back archives a dead worker left, send those never picked up, fail exhausted ones."""
-    return jobs.sweep(DOSSIER_ARCHIVES, now=now)
+    """Put back archives a dead worker left, send those never picked up, fail exhausted ones;
+    then remove what finished archives left on disk (`removed`)."""
+    result = jobs.sweep(DOSSIER_ARCHIVES, now=now)
+    result["removed"] = _remove_leftovers()
+    return result
+
+
+_LEFTOVER = re.compile(r"^(?:work-(\d+)|dossier-archive-(\d+)\.zip\.part)$")
+
+
+def _remove_leftovers() -> int:
+    """Work folders and partial ZIPs of archives that are done or failed: a run killed after
+    its archive was marked done, or an archive failed by the sweeper, leaves them behind."""
+    folder = default_storage.path(FOLDER)
+    if not os.path.isdir(folder):
+        return 0
+    found: dict[int, list[str]] = {}
+    for name in os.listdir(folder):
+        match = _LEFTOVER.match(name)
+        if match:
+            found.setdefault(int(match.group(1) or match.group(2)), []).append(name)
+    finished = DossierArchive.objects.filter(
+        pk__in=list(found), state__in=(State.DONE, State.FAILED)
+    ).values_list("pk", flat=True)
+    removed = 0
+    for pk in finished:
+        for name in found[pk]:
+            path = os.path.join(folder, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+            removed += 1
+    return removed

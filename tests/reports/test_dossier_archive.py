@@ -153,3 +153,27 @@ def test_archives_are_their_requesters_and_out_of_scope_is_404(
     assert "attachment" in response["Content-Disposition"]
     with zipfile.ZipFile(io.BytesIO(drain(response))) as zf:
         assert len(zf.namelist()) == 4
+
+
+def test_the_sweeper_removes_what_finished_archives_left_on_disk(
+    renderer, settings, projects, city_official
+):
+    archive = archives.archive_request(
+        actor=city_official, city_id=None, filters=archives.read_filters({})
+    )
+    running = archives.archive_request(
+        actor=city_official, city_id=None, filters=archives.read_filters({"stage": "applied"})
+    )
+    folder = settings.MEDIA_ROOT / "dossiers"
+    for a in (archive, running):
+        (folder / f"work-{a.pk}").mkdir(parents=True)
+        (folder / f"work-{a.pk}" / "1.pdf").write_bytes(fakes.FAKE_PDF)
+        (folder / f"dossier-archive-{a.pk}.zip.part").write_bytes(b"PK")
+    DossierArchive.objects.filter(pk=archive.pk).update(state=DossierArchiveState.FAILED)
+
+    assert archives.archives_sweep()["removed"] == 2
+    # The running archive's work is its resumption: kept.
+    assert sorted(os.listdir(folder)) == [
+        f"dossier-archive-{running.pk}.zip.part",
+        f"work-{running.pk}",
+    ]
