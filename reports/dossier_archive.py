@@ -9,8 +9,11 @@ is written. New archives per user and hour: settings.DOSSIER_ZIP_REQUESTS_PER_HO
 Run (job engine kind `DOSSIER_ARCHIVES`, one step queued → packing): each enterprise's dossier
 is built and rendered, and its PDF written atomically (temporary name, rename) into the job's
 work folder on disk, one at a time; progress is saved every `PROGRESS_EVERY` dossiers. A run
-works for at most settings.DOSSIER_ZIP_SLICE_SECONDS, then hands its attempt back and queues the
-job again, so that each task stays far below its time limit whatever the number of enterprises.
+works for at most settings.DOSSIER_ZIP_SLICE_SECONDS and DOSSIER_ZIP_SLICE_DOSSIERS, then hands
+its attempt back and queues the job again: each task stays far below its time limit, and a
+process's memory (WeasyPrint's native caches grow a little with every document) is bounded by a
+slice, not by the number of enterprises, once the PDF workers recycle their children
+(--max-tasks-per-child, --max-memory-per-child).
 Once every PDF is there, the ZIP is written on disk member by member from those files (never
 held in memory) under a temporary name, renamed into place, the job marked done, the work
 folder removed.
@@ -325,13 +328,15 @@ def _render_slice(archive: DossierArchive) -> bool:
     total = len(ids)
     as_of = timezone.localtime(archive.created_at).date()
     deadline = time.monotonic() + float(settings.DOSSIER_ZIP_SLICE_SECONDS)
+    per_run = max(1, int(settings.DOSSIER_ZIP_SLICE_DOSSIERS))
     done = sum(os.path.exists(_member(work, pk)) for pk in ids)
     since = rendered = 0
     for pk in ids:
         path = _member(work, pk)
         if os.path.exists(path):
             continue
-        if rendered and time.monotonic() > deadline:  # every run renders at least one
+        # Every run renders at least one; at most a slice's time or number of dossiers.
+        if rendered and (time.monotonic() > deadline or rendered >= per_run):
             _progress(archive.pk, done, total)
             return False
         try:

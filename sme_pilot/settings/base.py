@@ -383,3 +383,5 @@ REPORTS_RENDERER = env("REPORTS_RENDERER", default="reports.rendering.render_pdf
 DOSSIER_ZIP_MAX_ENTERPRISES = env.int("DOSSIER_ZIP_MAX_ENTERPRISES", default=2000)
 DOSSIER_ZIP_REQUESTS_PER_HOUR = env.int("DOSSIER_ZIP_REQUESTS_PER_HOUR", default=10)
 DOSSIER_ZIP_SLICE_SECONDS = env.int("DOSSIER_ZIP_SLICE_SECONDS", default=240)
+# …and the most dossiers one task renders (its memory grows a little with each: bench/README).
+DOSSIER_ZIP_SLICE_DOSSIERS = env.int("DOSSIER_ZIP_SLICE_DOSSIERS", default=100)
