@@ -176,6 +176,7 @@ def _one(n: int) -> int:
 
     _require_bench_database()
     os.environ["DOSSIER_ZIP_SLICE_SECONDS"] = str(24 * 3600)
+    os.environ["DOSSIER_ZIP_SLICE_DOSSIERS"] = str(10**9)
     os.environ["REPORTS_RENDERER"] = "bench.dossier.render_and_sample"
     os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="sme-bench-dossier-")
     _setup_django()
@@ -234,15 +235,109 @@ def _one(n: int) -> int:
     return 0
 
 
+def _slice(archive_id: int, per_slice: int) -> int:
+    """Child process: one task's run of the archive (at most `per_slice` dossiers), as a PDF
+    worker child that is recycled after each task runs it; prints its figures."""
+    from bench.import_enterprises import _require_bench_database, _setup_django
+
+    _require_bench_database()
+    os.environ["DOSSIER_ZIP_SLICE_SECONDS"] = str(24 * 3600)
+    os.environ["DOSSIER_ZIP_SLICE_DOSSIERS"] = str(per_slice)
+    os.environ["REPORTS_RENDERER"] = "bench.dossier.render_and_sample"
+    _setup_django()
+    from bench import dossier as imported
+    from reports import dossier_archive
+
+    stats = imported.STATS
+    stats["total"] = 10**9  # no samples: the child reports its own figures below
+    # The next slice is the parent's next child process, not a task sent to a broker.
+    dossier_archive.jobs.enqueue = lambda *a, **k: True  # type: ignore[assignment]
+    archive = dossier_archive.archive_run(archive_id)
+    assert archive is not None and archive.state in ("queued", "done"), archive
+    print(
+        json.dumps(
+            {
+                "state": archive.state,
+                "rendered": stats["calls"],
+                "render_seconds": stats["render_seconds"],
+                "rss_mb": _status_mb("VmRSS"),
+                "peak_rss_mb": _status_mb("VmHWM"),
+            }
+        ),
+        flush=True,
+    )
+    return 0
+
+
+def _sliced(n: int, per_slice: int) -> dict[str, Any]:
+    """The archive of the first N enterprises, one fresh process per slice of `per_slice`."""
+    from accounts.models import User
+    from cities.models import Enterprise, PilotCity
+    from reports.models import DossierArchive
+
+    media = tempfile.mkdtemp(prefix="sme-bench-dossier-")
+    ids = list(Enterprise.objects.order_by("uscc").values_list("pk", flat=True)[:n])
+    archive = DossierArchive.objects.create(
+        requested_by=User.objects.get(username="bench-dossier-official"),
+        city=PilotCity.objects.get(),
+        enterprise_ids=ids,
+        enterprise_count=len(ids),
+    )
+    env = {**os.environ, "MEDIA_ROOT": media}
+    cmd = [sys.executable, "-m", "bench.dossier", "--slice-of", str(archive.pk)]
+    cmd += ["--per-slice", str(per_slice)]
+    children: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    while True:
+        done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"dossier ZIP slice failed (exit {done.returncode})")
+        children.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"slice {len(children)}: {children[-1]}", file=sys.stderr, flush=True)
+        if children[-1]["state"] == "done":
+            break
+    seconds = time.perf_counter() - t0
+    archive.refresh_from_db()
+    size_mb = round(archive.size / 1024 / 1024, 1)
+    os.unlink(os.path.join(media, archive.file.name))
+    DossierArchive.objects.filter(pk=archive.pk).delete()
+    floor = sum(c["render_seconds"] for c in children)
+    peaks = [c["peak_rss_mb"] for c in children]
+    return {
+        "name": "dossier_zip_sliced",
+        "enterprises": len(ids),
+        "per_slice": per_slice,
+        "processes": len(children),
+        "seconds": round(seconds, 1),
+        "floor_seconds": round(floor, 1),
+        "ratio": round(seconds / floor, 3) if floor else None,
+        "ms_per_dossier": round(1000 * seconds / len(ids), 1),
+        "zip_mb": size_mb,
+        "peak_rss_mb_first": peaks[0],
+        "peak_rss_mb_last": peaks[-1],
+        "peak_rss_mb_max": max(peaks),
+        "peak_rss_mb_by_slice": peaks,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="一企一档 ZIP: time and memory")
     parser.add_argument("--enterprises", type=int, default=2_000)
     parser.add_argument("--keep-data", action="store_true", help="leave the data loaded")
     parser.add_argument("--reuse-data", action="store_true", help="use the data already loaded")
+    parser.add_argument(
+        "--per-slice",
+        type=int,
+        default=0,
+        help="dossiers per process (a recycled worker child per task); 0: one process for all",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--slice-of", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         return _one(args.one)
+    if args.slice_of:
+        return _slice(args.slice_of, max(1, args.per_slice))
 
     open_bench_database()
     from django.db import connections
@@ -250,6 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.reuse_data:
         _seed(args.enterprises)
     try:
+        if args.per_slice:
+            result = _sliced(args.enterprises, args.per_slice)
+            print(json.dumps(result))
+            return 0
         connections.close_all()
         cmd = [sys.executable, "-m", "bench.dossier", "--one", str(args.enterprises)]
         done = subprocess.run(
