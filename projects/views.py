@@ -37,7 +37,7 @@ from . import exports, rules
 from .choices import DocType
 from .forms import DocumentUploadForm
 from .imports import SUBSIDY_RULES
-from .models import Project, ProjectEvent, TransformationSample
+from .models import Project, TransformationSample
 from .selectors import projects
 from .selectors import subsidy_rules as selectors
 from .services import documents as document_services
@@ -206,16 +206,6 @@ def project_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     return attachment_response(content, name=name, content_type=XLSX_CONTENT_TYPE)
 
 
-def _move_label(move: str) -> str:
-    """A move's Chinese name (an imported history reads 导入)."""
-    if move == ProjectEvent.IMPORT_MOVE:
-        return "导入"
-    try:
-        return rules.MOVE_LABELS[rules.Move(move)]
-    except ValueError:
-        return move
-
-
 def _dossier(
     request: AuthenticatedHttpRequest, project: Project, form: DocumentUploadForm | None = None
 ) -> dict[str, Any]:
@@ -242,7 +232,7 @@ def _dossier(
         ],
         "timeline": projects.timeline(project),
         "events": [
-            {"event": e, "label": _move_label(e.move)}
+            {"event": e, "label": projects.move_label(e.move)}
             for e in project.events.select_related("actor").order_by("at", "id")
         ],
         "furthest": furthest,

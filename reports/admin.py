@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ReportDownload, ReportJob, ReportSettings
+from .models import DossierArchive, ReportDownload, ReportJob, ReportSettings
 
 
 @admin.register(ReportJob)
@@ -49,3 +49,25 @@ class ReportSettingsAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         obj.pk = 1
         super().save_model(request, obj, form, change)
+
+
+@admin.register(DossierArchive)
+class DossierArchiveAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "city",
+        "district",
+        "enterprise_count",
+        "state",
+        "progress_percent",
+        "attempts",
+        "requested_by",
+        "created_at",
+    ]
+    list_filter = ["state"]
+    search_fields = ["requested_by__username", "city__name"]
+    readonly_fields = [f.name for f in DossierArchive._meta.fields]
+    list_select_related = ["city", "district", "requested_by"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

@@ -48,11 +48,14 @@ def report_download_response(request: HttpRequest, *, job: ReportJob, user: User
 
 
 def report_subject(job: ReportJob) -> str:
-    """What the report is about, by name: the city, the assessed enterprise, or 全国."""
+    """What the report is about, by name: the city, the assessed enterprise, the dossier's
+    enterprise, or 全国."""
     if job.kind == ReportKind.CITY and job.city is not None:
         return job.city.name
     if job.kind == ReportKind.ASSESSMENT and job.assessment is not None:
         return job.assessment.enterprise.name
+    if job.kind == ReportKind.DOSSIER and job.enterprise is not None:
+        return job.enterprise.name
     return "全国"
 
 

@@ -13,11 +13,13 @@ from django.db.models import Q
 
 from sme_pilot import jobs
 
-from .choices import ReportJobState, ReportKind
+from .choices import DossierArchiveState, ReportJobState, ReportKind
 
 __all__ = [
     "ACTIVE_STATES",
     "FINISHED_STATES",
+    "DossierArchive",
+    "DossierArchiveState",
     "ReportDownload",
     "ReportJob",
     "ReportJobState",
@@ -62,6 +64,15 @@ class ReportJob(models.Model):
         blank=True,
         related_name="report_jobs",
         verbose_name="评测",
+    )
+    # The subject of a 一企一档 dossier (kind "dossier").
+    enterprise = models.ForeignKey(
+        "cities.Enterprise",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="report_jobs",
+        verbose_name="企业",
     )
     state = models.CharField(
         "状态", max_length=20, choices=ReportJobState.choices, default=ReportJobState.QUEUED
@@ -151,3 +162,78 @@ class ReportSettings(models.Model):
 
     def __str__(self) -> str:
         return "报告设置"
+
+
+class DossierArchive(models.Model):
+    """One ZIP of 一企一档 dossiers: the enterprises of a city's projects under a filter.
+
+    The enterprises are frozen at the request (`enterprise_ids`, in the archive's order); each
+    dossier is built and rendered when the job runs. Run by the job engine as
+    `reports.dossier_archive.DOSSIER_ARCHIVES`.
+    """
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="dossier_archives",
+        verbose_name="申请人",
+    )
+    city = models.ForeignKey(
+        "cities.PilotCity",
+        on_delete=models.PROTECT,
+        related_name="dossier_archives",
+        verbose_name="城市",
+    )
+    # The district the archive is limited to (a filter, or a district official's scope).
+    district = models.ForeignKey(
+        "cities.District",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dossier_archives",
+        verbose_name="区县",
+    )
+    # The project list's filters as query parameters (projects.selectors.ProjectFilters).
+    params = models.JSONField("筛选条件", default=dict, blank=True)
+    enterprise_ids = models.JSONField("企业", default=list, blank=True)
+    enterprise_count = models.PositiveIntegerField("企业数")
+    state = models.CharField(
+        "状态",
+        max_length=20,
+        choices=DossierArchiveState.choices,
+        default=DossierArchiveState.QUEUED,
+    )
+    progress_percent = models.PositiveSmallIntegerField("进度（%）", default=0)
+    progress_message = models.CharField("进度说明", max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    max_attempts = models.PositiveSmallIntegerField("最多尝试次数", default=jobs.MAX_ATTEMPTS)
+    file = models.FileField("压缩包", upload_to="dossiers/", max_length=255, blank=True)
+    size = models.PositiveBigIntegerField("大小（字节）", default=0)
+    error_message = models.CharField("失败原因", max_length=500, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    enqueued_at = models.DateTimeField("入队时间", null=True, blank=True)
+    claimed_at = models.DateTimeField("开始打包时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "一企一档批量下载"
+        verbose_name_plural = "一企一档批量下载"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress_percent__gte=0) & Q(progress_percent__lte=100),
+                name="reports_dossierarchive_progress_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=DossierArchiveState.values),
+                name="reports_dossierarchive_state_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"一企一档压缩包 #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (DossierArchiveState.DONE, DossierArchiveState.FAILED)

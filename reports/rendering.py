@@ -29,6 +29,7 @@ TEMPLATES = {
     "city": "reports/city.html",
     "national": "reports/national.html",
     "assessment": "reports/assessment.html",
+    "dossier": "reports/dossier.html",
 }
 # A report's one name (request buttons, job page, PDF title, file name): its ReportKind label.
 TITLES = {kind.value: kind.label for kind in ReportKind}
@@ -93,6 +94,8 @@ def _num(value: Any) -> float | None:
 
 
 def _charts(kind: str, snapshot: dict[str, Any]) -> dict[str, str]:
+    if kind == "dossier":
+        return {}  # tables only
     if kind == "city":
         dist = snapshot["distribution"]
         trend = snapshot["trend"]

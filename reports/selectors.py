@@ -2,7 +2,8 @@
 
 A job is visible to whoever may currently see its subject: a city report to that city's
 officials, the ministry and administrators; the national report to the ministry and
-administrators; an assessment report to whoever sees the assessment. Out of scope is a 404.
+administrators; an assessment report to whoever sees the assessment; a 一企一档 dossier to whoever
+sees its enterprise (never a provider). Out of scope is a 404.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from accounts.models import User
 from accounts.policy import sees_dashboards, sees_everything
 from assessments.selectors import assessment_list_visible_to
-from cities.selectors import city_list_visible_to
+from cities.selectors import city_list_visible_to, enterprise_list_visible_to
 from sme_pilot.errors import NotFound
 
 from .models import DEFAULT_NATIONAL_ISSUER, ReportJob, ReportKind, ReportSettings
@@ -26,11 +27,16 @@ def report_job_list_visible_to(*, user: object) -> QuerySet[ReportJob]:
     # one-second poll of a report's progress (bench/load.py).
     visible_assessment = assessment_list_visible_to(user=user).filter(pk=OuterRef("assessment_id"))
     scope = Q(kind=ReportKind.ASSESSMENT) & Q(Exists(visible_assessment))
+    # A dossier: whoever sees its enterprise (as for an assessment, correlated EXISTS).
+    visible_enterprise = enterprise_list_visible_to(user=user).filter(pk=OuterRef("enterprise_id"))
+    scope |= Q(kind=ReportKind.DOSSIER) & Q(Exists(visible_enterprise))
     if sees_dashboards(user):
         scope |= Q(kind=ReportKind.CITY, city__in=city_list_visible_to(user=user))
     if sees_everything(user):
         scope |= Q(kind=ReportKind.NATIONAL)
-    return ReportJob.objects.filter(scope).select_related("city", "assessment__enterprise")
+    return ReportJob.objects.filter(scope).select_related(
+        "city", "assessment__enterprise", "enterprise"
+    )
 
 
 def report_job_get_visible(*, user: object, pk: int) -> ReportJob:

@@ -31,8 +31,8 @@ from accounts.models import User
 from accounts.policy import sees_dashboards, sees_everything
 from assessments.models import Assessment
 from assessments.selectors import assessment_get_visible
-from cities.models import PilotCity
-from cities.selectors import city_get_visible
+from cities.models import Enterprise, PilotCity
+from cities.selectors import city_get_visible, enterprise_list_visible_to
 from sme_pilot import jobs, ratelimits
 from sme_pilot.errors import NotFound, minutes_to_wait
 
@@ -115,24 +115,42 @@ def _rate_limit(actor: User) -> None:
         )
 
 
+Subject = tuple[dict[str, Any], PilotCity | None, Assessment | None, Enterprise | None]
+
+
 def _subject(
-    *, actor: User, kind: str, city_code: str | None, assessment_id: int | None
-) -> tuple[dict[str, Any], PilotCity | None, Assessment | None]:
+    *,
+    actor: User,
+    kind: str,
+    city_code: str | None,
+    assessment_id: int | None,
+    enterprise_id: int | None = None,
+) -> Subject:
     """The params and subject of a request, if the actor may see it; otherwise 404."""
     if kind == ReportKind.NATIONAL:
         if not sees_everything(actor):
             raise NotFound("没有找到该报告")
-        return {}, None, None
+        return {}, None, None, None
     if kind == ReportKind.CITY:
         if not sees_dashboards(actor) or not city_code:
             raise NotFound("没有找到该试点城市")
         city = city_get_visible(user=actor, code=city_code)
-        return {"city_code": city.code}, city, None
+        return {"city_code": city.code}, city, None, None
     if kind == ReportKind.ASSESSMENT:
         if assessment_id is None:
             raise NotFound("没有找到该评测")
         assessment = assessment_get_visible(user=actor, pk=assessment_id)
-        return {"assessment_id": assessment.pk}, None, assessment
+        return {"assessment_id": assessment.pk}, None, assessment, None
+    if kind == ReportKind.DOSSIER:
+        # Whoever sees the enterprise (a provider sees none: enterprise_list_visible_to).
+        enterprise = (
+            enterprise_list_visible_to(user=actor).filter(pk=enterprise_id).first()
+            if enterprise_id is not None
+            else None
+        )
+        if enterprise is None:
+            raise NotFound("没有找到该企业")
+        return {"enterprise_id": enterprise.pk}, None, None, enterprise
     raise NotFound("没有这种报告")
 
 
@@ -143,6 +161,7 @@ def report_request(
     city_code: str | None = None,
     assessment_id: int | None = None,
     as_of: dt.date | None = None,
+    enterprise_id: int | None = None,
 ) -> ReportJob:
     """The job for this report of the data as it is now: an existing one, or a new queued one.
 
@@ -150,7 +169,12 @@ def report_request(
     raised and nothing is written. Reusing an existing job never counts.
     """
     job, _created = report_request_or_reuse(
-        actor=actor, kind=kind, city_code=city_code, assessment_id=assessment_id, as_of=as_of
+        actor=actor,
+        kind=kind,
+        city_code=city_code,
+        assessment_id=assessment_id,
+        as_of=as_of,
+        enterprise_id=enterprise_id,
     )
     return job
 
@@ -162,11 +186,16 @@ def report_request_or_reuse(
     city_code: str | None = None,
     assessment_id: int | None = None,
     as_of: dt.date | None = None,
+    enterprise_id: int | None = None,
 ) -> tuple[ReportJob, bool]:
     """`report_request`, also saying whether this request created the job (True) or reused an
     existing one of the same data (False): the API answers 201 or 200."""
-    params, city, assessment = _subject(
-        actor=actor, kind=kind, city_code=city_code, assessment_id=assessment_id
+    params, city, assessment, enterprise = _subject(
+        actor=actor,
+        kind=kind,
+        city_code=city_code,
+        assessment_id=assessment_id,
+        enterprise_id=enterprise_id,
     )
     # Always explicit, so "today" from the list page and from a dashboard are the same request.
     as_of = as_of or timezone.localdate()
@@ -177,6 +206,7 @@ def report_request_or_reuse(
             city_code=params.get("city_code"),
             assessment_id=params.get("assessment_id"),
             as_of=as_of,
+            enterprise_id=params.get("enterprise_id"),
         )
     except LookupError:
         raise NotFound("没有找到该报告的数据") from None
@@ -211,6 +241,7 @@ def report_request_or_reuse(
                     requested_by=actor,
                     city=city,
                     assessment=assessment,
+                    enterprise=enterprise,
                     snapshot=snapshot,
                     snapshot_hash=digest,
                     progress_message="排队等待生成",

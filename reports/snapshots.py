@@ -35,9 +35,10 @@ from oversight.selectors.dashboard.city import city_dashboard
 from oversight.selectors.dashboard.trend import FIT_MONTHS
 
 from .city_sections import city_sections
+from .dossier import dossier_snapshot
 from .national import national_snapshot
 
-KINDS = ("city", "national", "assessment")
+KINDS = ("city", "national", "assessment", "dossier")
 TIER_LABELS = dict(QualityTier.choices)
 NOT_HASHED = frozenset({"issued_on"})  # top-level keys the hash leaves out
 
@@ -57,9 +58,10 @@ def build_snapshot(
     assessment_id: int | None = None,
     as_of: dt.date | None = None,
     issued_on: dt.date | None = None,
+    enterprise_id: int | None = None,
 ) -> dict[str, Any]:
     """The report's data, issued on `issued_on` (default today). `LookupError` for an unknown
-    city or assessment, `ValueError` for an unknown kind or a missing argument."""
+    city, assessment or enterprise, `ValueError` for an unknown kind or a missing argument."""
     as_of = as_of or timezone.localdate()
     if kind == "city":
         if not city_code:
@@ -71,6 +73,10 @@ def build_snapshot(
         if assessment_id is None:
             raise ValueError("评测报告需要评测编号")
         snapshot = _assessment(assessment_id, as_of)
+    elif kind == "dossier":
+        if enterprise_id is None:
+            raise ValueError("一企一档需要企业编号")
+        snapshot = dossier_snapshot(enterprise_id, as_of)
     else:
         raise ValueError(f"未知的报告类型：{kind}（可选：{'、'.join(KINDS)}）")
     snapshot["issued_on"] = (issued_on or timezone.localdate()).isoformat()

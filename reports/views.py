@@ -83,6 +83,7 @@ def report_request(request: AuthenticatedHttpRequest) -> HttpResponse:
     if kind not in ReportKind.values:
         raise Http404("没有这种报告")
     raw_id = request.POST.get("assessment_id", "").strip()
+    raw_enterprise = request.POST.get("enterprise_id", "").strip()
     try:
         # No date: the data as of today; a malformed, too early or future one: refused.
         as_of = parse_as_of(request.POST.get("as_of"))
@@ -95,6 +96,7 @@ def report_request(request: AuthenticatedHttpRequest) -> HttpResponse:
             city_code=request.POST.get("city_code", "").strip() or None,
             assessment_id=parse_id_or_none(raw_id) if raw_id else None,
             as_of=as_of,
+            enterprise_id=parse_id_or_none(raw_enterprise) if raw_enterprise else None,
         )
     except services.ReportRequestsTooFrequent as exc:
         return _list_page(request, too_frequent=exc)
@@ -131,6 +133,7 @@ def report_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             city_code=params.get("city_code"),
             assessment_id=params.get("assessment_id"),
             as_of=dt.date.fromisoformat(params["as_of"]) if params.get("as_of") else None,
+            enterprise_id=params.get("enterprise_id"),
         )
     except services.ReportRequestsTooFrequent as exc:
         return _list_page(request, too_frequent=exc)

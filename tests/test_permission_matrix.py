@@ -65,7 +65,14 @@ from projects.models import (
     TransformationSample,
 )
 from providers.models import Provider
-from reports.models import ReportDownload, ReportJob, ReportJobState, ReportKind
+from reports.models import (
+    DossierArchive,
+    DossierArchiveState,
+    ReportDownload,
+    ReportJob,
+    ReportJobState,
+    ReportKind,
+)
 from sme_pilot.storage import private_storage
 from tests.assessments.factories import AssessmentFactory
 from tests.cities.factories import (
@@ -133,6 +140,8 @@ IMPORT = {"pk": "import_a.pk"}  # city A's finished import job
 CITY_JOB = {"pk": "jobs.city.pk", "label": "city"}  # done report jobs, each with its PDF
 NATIONAL_JOB = {"pk": "jobs.national.pk", "label": "national"}
 ASSESSMENT_JOB = {"pk": "jobs.assessment.pk", "label": "assessment"}  # report on sub_a1
+DOSSIER_JOB = {"pk": "jobs.dossier.pk", "label": "dossier"}  # A1's 一企一档 (district D1)
+ARCHIVE = {"pk": "archive.pk"}  # city A's 一企一档 ZIP, requested by city A's official
 # Evidence files (a PDF on Q1) of A1's submitted self-assessment and of its private draft.
 SUB_EVIDENCE = {"pk": "sub_a1.pk", "evidence_id": "evidence.submitted.pk"}
 DRAFT_EVIDENCE = {"pk": "draft_a1.pk", "evidence_id": "evidence.draft.pk", "label": "draft"}
@@ -382,6 +391,27 @@ MATRIX: list[Entry] = [
     E("reports:report_download", "L   404 404 404 404 404 404 200 200 404 404 404", **NATIONAL_JOB),
     E("reports:report_download", "L   200 404 200 404 200 404 200 200 200 404 200",
       **ASSESSMENT_JOB),
+    # 一企一档 dossier (one enterprise's PDF): whoever sees A1, never a provider.
+    E("reports:report_request",        "L   302 404 302 404 302 404 302 302 302 404 302", "POST",
+      data=lambda w: {"kind": ReportKind.DOSSIER, "enterprise_id": w.ent.pk}, label="dossier"),
+    E("reports:report_detail", "L   200 404 200 404 200 404 200 200 200 404 200", **DOSSIER_JOB),
+    E("reports:report_progress", "L   200 404 200 404 200 404 200 200 200 404 200",
+      **DOSSIER_JOB),
+    E("reports:report_retry", "L   302 404 302 404 302 404 302 302 302 404 302",
+      "POST", **DOSSIER_JOB),
+    E("reports:report_download", "L   200 404 200 404 200 404 200 200 200 404 200",
+      **DOSSIER_JOB),
+    # 一企一档批量下载 (ZIP): the project list's roles but a provider; an archive is its
+    # requester's.
+    E("reports:dossier_archive_list",    "L   404 404 404 404 200 200 200 200 200 404 200"),
+    E("reports:dossier_archive_request", "L   404 404 404 404 302 404 302 302 302 404 302", "POST",
+      data=lambda w: {"city": w.city.pk}),
+    E("reports:dossier_archive_detail",   "L   404 404 404 404 200 404 404 404 404 404 404",
+      **ARCHIVE),
+    E("reports:dossier_archive_progress", "L   404 404 404 404 200 404 404 404 404 404 404",
+      **ARCHIVE),
+    E("reports:dossier_archive_download", "L   404 404 404 404 200 404 404 404 404 404 404",
+      **ARCHIVE),
 
     # --- provider library (服务商库): city staff (district officials included) read their city's,
     # province officials their province's, ministry and admin all; enterprises read their city's
@@ -748,7 +778,18 @@ def _seed() -> SimpleNamespace:
         city=done_job(ReportKind.CITY, {"city_code": city.code}, city=city),
         national=done_job(ReportKind.NATIONAL, {}),
         assessment=done_job(ReportKind.ASSESSMENT, {"assessment_id": sub_a1.pk}, assessment=sub_a1),
+        dossier=done_job(ReportKind.DOSSIER, {"enterprise_id": ent.pk}, enterprise=ent),
     )
+    archive = DossierArchive.objects.create(
+        requested_by=users.off,
+        city=city,
+        enterprise_ids=[ent.pk],
+        enterprise_count=1,
+        state=DossierArchiveState.DONE,
+        progress_percent=100,
+        finished_at=timezone.now(),
+    )
+    archive.file.save("matrix.zip", ContentFile(b"PK\x05\x06" + bytes(18)))
 
     def import_job(official: Any) -> ImportJob:
         return ImportJob.objects.create(
@@ -900,6 +941,7 @@ def _seed() -> SimpleNamespace:
         draft_a1=draft_a1,
         onsite_a1=onsite_a1,
         jobs=jobs,
+        archive=archive,
         import_a=import_a,
         evidence=evidence,
         library=library,

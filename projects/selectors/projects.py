@@ -24,7 +24,7 @@ from sme_pilot.errors import NotFound
 from sme_pilot.inputs import AsOfError, parse_as_of, parse_id, parse_id_or_none
 
 from .. import rules
-from ..models import Project, ProjectDocument, SubsidyRule
+from ..models import Project, ProjectDocument, ProjectEvent, SubsidyRule
 from . import funnel
 from .after_levels import after_level, after_levels
 
@@ -135,6 +135,16 @@ def timeline(project: Project) -> list[StageEntry]:
         StageEntry(stage, rules.STAGE_LABELS[stage], getattr(project, rules.date_field(stage)))
         for stage in rules.STAGES
     ]
+
+
+def move_label(move: str) -> str:
+    """A recorded move's Chinese name (an imported history reads 导入)."""
+    if move == ProjectEvent.IMPORT_MOVE:
+        return "导入"
+    try:
+        return rules.MOVE_LABELS[rules.Move(move)]
+    except ValueError:
+        return move
 
 
 def reached_stages(project: Project) -> list[rules.Stage]:

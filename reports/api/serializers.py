@@ -33,6 +33,7 @@ SUBJECTS: Final[dict[str, Subject | None]] = {
     ReportKind.CITY: Subject("city_code", "试点城市代码"),
     ReportKind.NATIONAL: None,
     ReportKind.ASSESSMENT: Subject("assessment_id", "评测编号"),
+    ReportKind.DOSSIER: Subject("enterprise_id", "企业编号"),
 }
 SUBJECT_PARAMS: Final = frozenset(s.param for s in SUBJECTS.values() if s is not None)
 
@@ -48,7 +49,7 @@ class ReportRequestSerializer(StrictInputSerializer):
     kind = serializers.ChoiceField(
         choices=ReportKind.choices,
         help_text="报告类型：city 城市试点绩效报告，national 全国试点汇总报告，"
-        "assessment 企业数字化水平评测报告",
+        "assessment 企业数字化水平评测报告，dossier 企业一企一档",
     )
     city_code = serializers.CharField(
         required=False,
@@ -62,6 +63,13 @@ class ReportRequestSerializer(StrictInputSerializer):
         min_value=1,
         max_value=MAX_ID,
         help_text="评测编号（assessment 报告必填，其他类型不填）",
+    )
+    enterprise_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="企业编号（dossier 一企一档必填，其他类型不填）",
     )
     as_of = AsOfText(
         required=False,
@@ -112,6 +120,7 @@ class ReportJobSerializer(serializers.ModelSerializer):
     subject = serializers.SerializerMethodField(help_text="报告对象：城市名称、企业名称或“全国”")
     city_code = serializers.SerializerMethodField(help_text="试点城市代码（city 报告）")
     assessment_id = serializers.SerializerMethodField(help_text="评测编号（assessment 报告）")
+    enterprise_id = serializers.SerializerMethodField(help_text="企业编号（dossier 一企一档）")
     as_of = serializers.SerializerMethodField(help_text="数据截至日期")
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     progress = serializers.IntegerField(
@@ -128,6 +137,7 @@ class ReportJobSerializer(serializers.ModelSerializer):
             "subject",
             "city_code",
             "assessment_id",
+            "enterprise_id",
             "as_of",
             "state",
             "state_display",
@@ -148,6 +158,9 @@ class ReportJobSerializer(serializers.ModelSerializer):
 
     def get_assessment_id(self, job: ReportJob) -> int | None:
         return job.assessment_id
+
+    def get_enterprise_id(self, job: ReportJob) -> int | None:
+        return job.enterprise_id
 
     @extend_schema_field({"type": "string", "format": "date", "nullable": True})
     def get_as_of(self, job: ReportJob) -> str | None:

@@ -80,8 +80,9 @@ class ReportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SignedI
     @extend_schema(
         summary="申请生成报告",
         description=(
-            "申请一份报告：kind 为 city 时填 city_code，assessment 时填 assessment_id，national "
-            "不填对象；as_of 为数据截至日期（默认今天）。数据未变化的同一份报告直接返回已有任务"
+            "申请一份报告：kind 为 city 时填 city_code，assessment 时填 assessment_id，dossier "
+            "时填 enterprise_id，national 不填对象；as_of 为数据截至日期（默认今天）。"
+            "数据未变化的同一份报告直接返回已有任务"
             "（200，不计入次数），否则新建任务在后台生成（201，Location 为状态地址）。"
             "报告对象不在您范围内返回 404；每小时新申请的报告超过上限返回 429（Retry-After "
             "为需等待的秒数），不写入任何数据；输入无效返回 400（指明字段）。"

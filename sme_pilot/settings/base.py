@@ -264,7 +264,10 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="sme_pilot")
 # PDF rendering is slow and memory-hungry: its own queue, so its workers are sized, recycled
 # (--max-tasks-per-child) and scaled apart from the light tasks (imports, sweeps).
 REPORTS_PDF_QUEUE = env("CELERY_PDF_QUEUE", default=f"{CELERY_TASK_DEFAULT_QUEUE}.pdf")
-CELERY_TASK_ROUTES = {"reports.render_report_job": {"queue": REPORTS_PDF_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "reports.render_report_job": {"queue": REPORTS_PDF_QUEUE},
+    "reports.pack_dossier_archive": {"queue": REPORTS_PDF_QUEUE},
+}
 CELERY_TIMEZONE = TIME_ZONE
 # Workers log through LOGGING above (request ids, JSON), not through Celery's own set-up.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -273,6 +276,8 @@ CELERY_BEAT_SCHEDULE = {
     "reports-sweep-report-jobs": {"task": "reports.sweep_report_jobs", "schedule": 60.0},
     # The same for import jobs: a killed worker's or request's import, never-enqueued uploads.
     "cities-sweep-import-jobs": {"task": "cities.sweep_import_jobs", "schedule": 60.0},
+    # The same for 一企一档 archives (reports.dossier_archive).
+    "reports-sweep-dossier-archives": {"task": "reports.sweep_dossier_archives", "schedule": 60.0},
 }
 
 REST_FRAMEWORK = {
@@ -374,3 +379,11 @@ AS_OF_EARLIEST = "2023-01-01"
 REPORTS_REQUESTS_PER_HOUR = env.int("REPORTS_REQUESTS_PER_HOUR", default=30)
 # The function that turns a report snapshot into PDF bytes, as a dotted path (tests name a fake).
 REPORTS_RENDERER = env("REPORTS_RENDERER", default="reports.rendering.render_pdf")
+# 一企一档批量下载 (reports.dossier_archive): the most enterprises in one ZIP (more: a clear
+# refusal suggesting a filter), new archives a user may request per hour, and the seconds one
+# task renders before it queues the rest as a new task (each task stays far below its limit).
+DOSSIER_ZIP_MAX_ENTERPRISES = env.int("DOSSIER_ZIP_MAX_ENTERPRISES", default=2000)
+DOSSIER_ZIP_REQUESTS_PER_HOUR = env.int("DOSSIER_ZIP_REQUESTS_PER_HOUR", default=10)
+DOSSIER_ZIP_SLICE_SECONDS = env.int("DOSSIER_ZIP_SLICE_SECONDS", default=240)
+# …and the most dossiers one task renders (its memory grows a little with each: bench/README).
+DOSSIER_ZIP_SLICE_DOSSIERS = env.int("DOSSIER_ZIP_SLICE_DOSSIERS", default=100)

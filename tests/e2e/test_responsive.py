@@ -53,6 +53,8 @@ NOT_PAGES = {
     "projects:document_upload",  # POST only
     "cities:import_progress",  # htmx fragment, swapped into the import page
     "reports:report_progress",  # htmx fragment, swapped into the report page
+    "reports:dossier_archive_download",  # ZIP download
+    "reports:dossier_archive_progress",  # htmx fragment, swapped into the archive page
     "cities:account_enterprise_search",  # htmx fragment, the account page's enterprise picker
 }
 # The API's JSON answers (DRF's browsable pages are not offered: JSON only). Its two

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 import pytest
 from django.urls import reverse
 
+from projects.models import Project
 from reports.choices import ReportKind
 from reports.models import ReportJob, ReportJobState
 from tests.assessments.factories import AssessmentFactory
@@ -48,8 +49,14 @@ def test_a_report_has_one_name_from_button_to_file(
     name = kind.label
     client.force_login(ministry_user)
 
-    # The request buttons: 我的报告, and for an assessment its result page too.
-    buttons = _button_texts(client.get(reverse("reports:report_list")).content.decode())
+    # The request buttons: 我的报告, and for an assessment its result page too; a dossier's is on
+    # the enterprise's project page (一企一档).
+    if kind == ReportKind.DOSSIER:
+        project = Project.objects.create(enterprise=enterprise)
+        page = client.get(reverse("projects:project_detail", args=[project.pk]))
+    else:
+        page = client.get(reverse("reports:report_list"))
+    buttons = _button_texts(page.content.decode())
     assert f"生成{name}" in buttons
     if kind == ReportKind.ASSESSMENT:
         result = client.get(reverse("assessments:assessment_result", args=[assessment.pk]))
@@ -59,6 +66,7 @@ def test_a_report_has_one_name_from_button_to_file(
         ReportKind.CITY: {"city_code": "HHHT"},
         ReportKind.NATIONAL: {},
         ReportKind.ASSESSMENT: {"assessment_id": assessment.pk},
+        ReportKind.DOSSIER: {"enterprise_id": enterprise.pk},
     }[kind]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -79,6 +87,7 @@ def test_a_report_has_one_name_from_button_to_file(
         ReportKind.CITY: "呼和浩特市",
         ReportKind.NATIONAL: "全国",
         ReportKind.ASSESSMENT: enterprise.name,
+        ReportKind.DOSSIER: enterprise.name,
     }[kind]
     assert unquote(encoded) == f"{name}_{subject}_{AS_OF}.pdf"
 
