@@ -409,7 +409,9 @@ NOTIFICATIONS_MAIL_ENABLED = bool(EMAIL_URL)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="城市试点系统 <noreply@localhost>")
 # Seconds before each retry of a mail whose SMTP attempt failed; after the last one, failed.
-NOTIFICATIONS_MAIL_RETRY_DELAYS = [60, 300, 1800, 7200, 21600]
+NOTIFICATIONS_MAIL_RETRY_DELAYS = env.list(
+    "NOTIFICATIONS_MAIL_RETRY_DELAYS", cast=int, default=[60, 300, 1800, 7200, 21600]
+)
 # How long the unsubscribe link of a mail works (seconds).
 NOTIFICATIONS_UNSUBSCRIBE_MAX_AGE = env.int(
     "NOTIFICATIONS_UNSUBSCRIBE_MAX_AGE", default=60 * 24 * 3600
