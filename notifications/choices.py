@@ -45,3 +45,55 @@ class MailState(models.TextChoices):
     SENDING = "sending", "发送中"
     SENT = "sent", "已发送"
     FAILED = "failed", "发送失败"
+
+
+K = Kind
+# The kinds each role can receive: what its preference page offers (the event matrix test checks
+# that every notification it sees goes to a role listed here for its kind).
+KINDS_BY_ROLE: dict[str, tuple[Kind, ...]] = {
+    "enterprise": (
+        K.ASSESSMENT_RETURNED,
+        K.ASSESSMENT_CONFIRMED,
+        K.APPLICATION_REVIEWED,
+        K.FILING_APPROVED,
+        K.FILING_RETURNED,
+        K.ACCEPTANCE_SCHEDULED,
+        K.ACCEPTANCE_PASSED,
+        K.ACCEPTANCE_FAILED,
+        K.SUBSIDY_APPROVED,
+        K.SUBSIDY_PAID,
+    ),
+    "provider": (
+        K.FILING_APPROVED,
+        K.FILING_RETURNED,
+        K.ACCEPTANCE_SCHEDULED,
+        K.ACCEPTANCE_PASSED,
+        K.ACCEPTANCE_FAILED,
+        K.PROVIDER_STATUS,
+    ),
+    "city_official": (
+        K.APPLICATION_REVIEWED,
+        K.FILING_SUBMITTED,
+        K.ACCEPTANCE_APPLIED,
+        K.PROVIDER_STATUS,
+        K.IMPORT_FINISHED,
+        K.IMPORT_FAILED,
+        K.REPORT_READY,
+        K.ACCEPTANCE_OVERDUE,
+        K.COMPLETION_OVERDUE,
+        K.PILOT_ENDING,
+    ),
+    "district_official": (
+        K.ACCEPTANCE_APPLIED,
+        K.ACCEPTANCE_PASSED,
+        K.ACCEPTANCE_FAILED,
+        K.REPORT_READY,
+        K.ACCEPTANCE_OVERDUE,
+        K.COMPLETION_OVERDUE,
+        K.PILOT_ENDING,
+    ),
+    "assessor": (K.ACCEPTANCE_SCHEDULED, K.REPORT_READY),
+    "province_official": (K.REPORT_READY,),
+    "ministry": (K.IMPORT_FINISHED, K.IMPORT_FAILED, K.REPORT_READY),
+    "admin": (K.IMPORT_FINISHED, K.IMPORT_FAILED, K.REPORT_READY),
+}

@@ -16,7 +16,7 @@ from accounts.requests import AuthenticatedHttpRequest
 from sme_pilot.errors import Invalid
 
 from . import selectors, services
-from .choices import Channel, Kind, MailMode
+from .choices import KINDS_BY_ROLE, Channel, Kind, MailMode
 
 PAGE_SIZE = 20
 
@@ -69,8 +69,10 @@ def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     prefs = services.preferences_of(request.user)
     error = ""
     if request.method == "POST":
+        # Kinds the page does not offer keep what they had.
         channels = {
-            kind: request.POST.get(f"channel_{kind}", Channel.IN_APP) for kind in Kind.values
+            kind: request.POST.get(f"channel_{kind}", prefs.channel_for(kind))
+            for kind in Kind.values
         }
         try:
             services.preferences_update(
@@ -83,7 +85,8 @@ def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, "通知设置已保存")
             return redirect("notifications:preferences")
-    rows = [(kind, label, prefs.channel_for(kind)) for kind, label in Kind.choices]
+    offered = set(KINDS_BY_ROLE.get(request.user.role, ()))
+    rows = [(k, label, prefs.channel_for(k)) for k, label in Kind.choices if k in offered]
     return render(
         request,
         "notifications/preferences.html",

@@ -10,7 +10,7 @@ import pytest
 
 from accounts.models import Role
 from cities.models import PilotCity
-from notifications.choices import Kind
+from notifications.choices import KINDS_BY_ROLE, Kind
 from notifications.models import DeadlineNotice, Notification
 from oversight.deadlines import Sent, deadlines_notify
 from projects.models import Project
@@ -47,9 +47,9 @@ def people():
 
 def _received(users, kind):
     ids = {u.pk: name for name, u in users.items()}
-    return sorted(
-        ids[pk] for pk in Notification.objects.filter(kind=kind).values_list("recipient", flat=True)
-    )
+    notes = list(Notification.objects.filter(kind=kind).select_related("recipient"))
+    assert all(kind in KINDS_BY_ROLE[n.recipient.role] for n in notes)  # offered to the role
+    return sorted(ids[n.recipient_id] for n in notes)
 
 
 def _project(firm, **dates):

@@ -23,7 +23,7 @@ from accounts.models import Role
 from assessments import services as assessment_services
 from assessments.choices import Method, Purpose, State
 from cities.imports import jobs as import_jobs
-from notifications.choices import Kind
+from notifications.choices import KINDS_BY_ROLE, Kind
 from notifications.models import Notification
 from projects import rules
 from projects.models import Project, SubsidyRule
@@ -266,6 +266,9 @@ def test_each_event_reaches_exactly_the_people_it_concerns(
     step("report_ready", lambda: report_services.report_job_run(job.pk))
 
     assert got == EXPECTED
+    # Every kind a role receives is one its preference page offers.
+    offered = {(n.recipient.role, n.kind) for n in Notification.objects.select_related("recipient")}
+    assert {(r, k) for r, k in offered if k not in KINDS_BY_ROLE[r]} == set()
 
 
 def test_a_refused_move_notifies_nobody(world, django_capture_on_commit_callbacks):
