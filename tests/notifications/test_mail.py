@@ -8,6 +8,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,8 +16,17 @@ from accounts.models import Role
 from notifications import services
 from notifications.choices import Channel, Kind, MailMode, MailState
 from notifications.models import Mail, Notification, Preferences
-from tests.cities.factories import UserFactory
+from projects import rules
+from projects.models import Project
+from projects.services import documents, pipeline
+from tests.cities.factories import (
+    CityFactory,
+    EnterpriseFactory,
+    SubIndustryFactory,
+    UserFactory,
+)
 from tests.conftest import skip_without_worker_services, wait_for
+from tests.providers.factories import LibraryEntryFactory, ProviderFactory
 
 EVENT = services.Event(kind=Kind.FILING_RETURNED, title="合同备案被退回", link="/my-project/")
 
@@ -166,3 +176,50 @@ def test_a_worker_retries_with_backoff_until_smtp_is_back(start_celery_worker, m
     assert all(a >= 2 for a in Mail.objects.values_list("attempts", flat=True))
     for user in users:
         assert len(smtp.inbox.to(user.email)) == 1
+
+
+@pytest.mark.django_db
+def test_smtp_down_never_fails_the_page_that_raised_the_event(
+    client, mail_settings, smtp, django_capture_on_commit_callbacks, tmp_path
+):
+    """The official returns a filing while SMTP is down: the page succeeds, the enterprise's
+    notification is in its inbox and its mail waits in the queue for the next attempt."""
+    mail_settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    city = CityFactory(code="SMT", name="邮件测试市")
+    firm = EnterpriseFactory(sub_industry=SubIndustryFactory(city=city, code="S1", name="装备"))
+    provider = ProviderFactory()
+    LibraryEntryFactory(city=city, provider=provider)
+    ent = UserFactory(role=Role.ENTERPRISE, enterprise=firm, email="ent@example.cn")
+    Preferences.objects.create(user=ent, channels={Kind.FILING_RETURNED: Channel.EMAIL})
+    official = UserFactory(role=Role.CITY_OFFICIAL, city=city)
+    project = Project.objects.create(
+        enterprise=firm,
+        provider=provider,
+        **{rules.date_field(s): dt.date(2026, 1, 5) for s in rules.STAGES[:4]},
+    )
+    documents.document_add(
+        actor=ent,
+        project_id=project.pk,
+        stage="contract_filed",
+        doc_type=rules.DOC_CONTRACT,
+        upload=ContentFile(b"%PDF-1.4\n%%EOF\n", name="合同.pdf"),
+    )
+    today = timezone.localdate()
+    contract = pipeline.Contract(
+        contract_no="SMT-1",
+        signed_on=today,
+        amount="1000",
+        planned_completion_on=today + dt.timedelta(days=30),
+        lines={"software": "1000"},
+    )
+    pipeline.file_contract(actor=ent, project_id=project.pk, contract=contract)
+    client.force_login(official)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/projects/{project.pk}/move/return_filing/", {"comment": "缺少盖章页"}
+        )
+    assert (response.status_code, response["Location"]) == (302, f"/projects/{project.pk}/")
+    assert Notification.objects.filter(recipient=ent, kind=Kind.FILING_RETURNED).count() == 1
+    mail = Mail.objects.get(recipient=ent)
+    assert (mail.state, mail.attempts) == (MailState.QUEUED, 1)
+    assert mail.next_attempt_at > timezone.now()
