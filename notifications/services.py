@@ -369,6 +369,7 @@ def digests_send(*, now: dt.datetime | None = None) -> int:
     queued = 0
     waiting = (
         Notification.objects.filter(mail_pending=True)
+        .order_by("recipient_id")
         .values_list("recipient_id", flat=True)
         .distinct()
     )
