@@ -15,6 +15,7 @@ from accounts.models import Role
 from projects import rules
 from projects.models import Project
 from projects.services import documents, pipeline
+from tests.assessments.evidence_files import PDF
 from tests.cities.factories import (
     CityFactory,
     DistrictFactory,
@@ -28,11 +29,6 @@ from tests.providers.factories import LibraryEntryFactory, ProviderFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PASSWORD = "Sme-pilot-2026!"
-PDF = (
-    b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n"
-    b"2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\n"
-    b"trailer <</Root 1 0 R>>\n% notifications flow\n%%EOF\n"
-)
 
 
 @pytest.fixture
