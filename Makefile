@@ -96,7 +96,7 @@ messages:
 	for po in locale/*/LC_MESSAGES/*.po; do msgfmt --check -o "$${po%.po}.mo" "$$po" || exit 1; done
 
 typecheck: $(VENV)/.dev-installed
-	$(VENV)/bin/mypy accounts cities assessments oversight providers projects funds reports demo sme_pilot
+	$(VENV)/bin/mypy accounts notifications cities assessments oversight providers projects funds reports demo sme_pilot
 
 # Missing migrations, and the deployment checklist against production settings (dummy secrets).
 checks: $(VENV)/.dev-installed

@@ -18,11 +18,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
 from accounts.models import User
 from cities.models import Enterprise
+from notifications import recipients
+from notifications.choices import Kind
+from notifications.services import Event, notify_on_commit
 from sme_pilot.errors import Conflict, Forbidden, NotFound
 from sme_pilot.inputs import RETURN_COMMENT_MAX_LENGTH, parse_number
 from sme_pilot.storage import private_storage
@@ -483,6 +487,12 @@ def assessment_confirm(
     assessment._change_reason = "现场评定确认"  # type: ignore[attr-defined]
     assessment.save()
     signals.levels_changed.send(sender=Assessment, city_ids=[assessment.enterprise.city_id])
+    _notify_enterprise(
+        assessment,
+        Kind.ASSESSMENT_CONFIRMED,
+        f"{assessment.get_purpose_display()}现场评定已确认：{assessment.level} 级",
+        f"评定日期 {assessment.assessed_on:%Y-%m-%d}",
+    )
     return assessment
 
 
@@ -505,7 +515,28 @@ def assessment_return(*, actor: User, assessment_id: int, comment: str) -> Asses
     assessment.return_comment = comment.strip()
     assessment._change_reason = "退回修改"  # type: ignore[attr-defined]
     assessment.save()
+    _notify_enterprise(
+        assessment,
+        Kind.ASSESSMENT_RETURNED,
+        "您提交的自评被退回，请修改后重新提交",
+        f"退回意见：{assessment.return_comment}",
+    )
     return assessment
+
+
+def _notify_enterprise(assessment: Assessment, kind: str, title: str, body: str) -> None:
+    """The enterprise's users learn the outcome once the change is committed."""
+    notify_on_commit(
+        recipients=recipients.of(enterprise=assessment.enterprise_id),
+        event=Event(
+            kind=kind,
+            title=title,
+            body=body,
+            link=reverse("assessments:assessment_detail", args=[assessment.pk]),
+            subject_type="assessment",
+            subject_id=assessment.pk,
+        ),
+    )
 
 
 def _locked(assessment_id: int, *, no_key: bool = False) -> Assessment:

@@ -41,6 +41,7 @@ from cities.models import (
     add_months,
 )
 from funds.models import FundsPlan
+from oversight.deadlines import deadlines_notify
 from oversight.models import Scorecard, ScorecardIndicator
 from oversight.selectors.compliance import counted_q, rule_for
 from projects import rules
@@ -205,6 +206,9 @@ def demo_seed() -> DemoResult:
     _seed_near_the_line(rng)
     _seed_pilot(rng)
     _seed_scorecards()
+    # Today's deadline reminders (issue 16), as the daily task would send them: the demo's
+    # officials find them behind the bell, and the task sends them no second time.
+    deadlines_notify()
     return DemoResult(True, len(CITIES), len(created), _logins())
 
 

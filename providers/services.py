@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
@@ -23,6 +24,9 @@ from accounts.models import User
 from cities.models import PilotCity
 from cities.uscc import USCCError
 from cities.uscc import validate as validate_uscc
+from notifications import recipients
+from notifications.choices import Kind
+from notifications.services import Event, notify_on_commit
 from sme_pilot.errors import Conflict, Forbidden, Invalid, NotFound
 
 from . import selectors
@@ -161,6 +165,24 @@ def library_change_status(
         entry.status = to_status
         entry.status_changed_at = now
         entry.save(update_fields=["status", "status_changed_at", "updated_at"])
+        # The provider's users (their own page) and the city's other officials (the entry).
+        label = LibraryStatus(to_status).label
+        event = Event(
+            kind=Kind.PROVIDER_STATUS,
+            title=f"{entry.provider.name}在{entry.city.name}服务商库中的状态变更为“{label}”",
+            body=f"原因：{reason}",
+            subject_type="library_entry",
+            subject_id=entry.pk,
+        )
+        notify_on_commit(
+            recipients=recipients.of(provider=entry.provider.pk),
+            event=replace(event, link=reverse("providers:my_provider")),
+        )
+        notify_on_commit(
+            recipients=recipients.of(city_officials=entry.city_id),
+            event=replace(event, link=reverse("providers:entry_detail", args=[entry.pk])),
+            exclude=actor.pk,
+        )
     return entry
 
 

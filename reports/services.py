@@ -36,7 +36,7 @@ from cities.selectors import city_get_visible, enterprise_list_visible_to
 from sme_pilot import jobs, ratelimits
 from sme_pilot.errors import NotFound, minutes_to_wait
 
-from . import snapshots
+from . import notifications, snapshots
 from .models import ACTIVE_STATES, ReportJob, ReportJobState, ReportKind
 
 logger = logging.getLogger(__name__)
@@ -295,7 +295,7 @@ def report_job_run(job_id: int) -> ReportJob | None:
     except Exception as exc:
         logger.exception("report job %s: render failed (attempt %s)", job_id, job.attempts)
         return _after_failure(job, exc)
-    jobs.claim(
+    if jobs.claim(
         ReportJob,
         job_id,
         (State.RENDERING,),
@@ -305,7 +305,8 @@ def report_job_run(job_id: int) -> ReportJob | None:
         progress_message="报告已生成",
         error_message="",
         finished_at=timezone.now(),
-    )
+    ):
+        notifications.report_ready(job)  # issue 16: every requester learns it is ready
     logger.info(
         "report job %s: done",
         job_id,

@@ -48,6 +48,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("providers/", include("providers.urls")),
     path("funds/", include("funds.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("accounts.urls")),
     path("", include("oversight.urls")),
     path("", include("projects.urls")),

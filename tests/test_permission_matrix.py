@@ -55,6 +55,9 @@ from assessments.models import Evidence, Method, Purpose
 from cities.models import CityTarget, ImportJob, ImportJobState, ImportKind, Province
 from cities.services import accounts as account_services
 from funds.models import FundsPlan, LedgerEntry
+from notifications import services as notification_services
+from notifications.choices import Kind
+from notifications.models import DeadlineNotice, Mail, Notification, Preferences
 from oversight.models import CityScore, Scorecard, ScorecardIndicator
 from projects.models import (
     Project,
@@ -201,6 +204,13 @@ def _move(move: str, expect: str, **data: Any) -> Entry:
     """A pipeline move on A1's project (at 已选定服务商, no filing yet) with well-formed input:
     the role check (403) and the stage table (409) answer, or the move is made (rolled back)."""
     return E(f"project-{move}", expect, "POST", **PROJECT, data=data, json=True)
+
+
+def _unsubscribe_token(w: Any) -> str:
+    """The unsubscribe link of a mail to A1's user about returned filings."""
+    return notification_services.unsubscribe_token(
+        user_id=w.users.ent.pk, kind=Kind.FILING_RETURNED
+    )
 
 
 def _report_request(kind: str, assessment: str = "sub_a1") -> dict[str, Any]:
@@ -660,6 +670,23 @@ MATRIX: list[Entry] = [
     E("report-job-download",   "403 404 404 404 404 404 404 200 200 404 404 404", **NATIONAL_JOB),
     E("report-job-download",   "403 200 404 200 404 200 404 200 200 200 404 200",
       **ASSESSMENT_JOB),
+
+    # Notifications (issue 16): everyone's own inbox; A1's user's notification is A1's only.
+    # The unsubscribe link of a mail needs no login: its signed token is the credential.
+    #                                   anon ent ent2 asr asr2 off off2 min adm dst prv prov
+    E("notifications:inbox",           "L   200 200 200 200 200 200 200 200 200 200 200"),
+    E("notifications:open",            "L   302 404 404 404 404 404 404 404 404 404 404",
+      pk="note.pk"),
+    E("notifications:mark_all_read",   "L   302 302 302 302 302 302 302 302 302 302 302", "POST"),
+    E("notifications:preferences",     "L   200 200 200 200 200 200 200 200 200 200 200"),
+    E("notifications:preferences",     "L   302 302 302 302 302 302 302 302 302 302 302", "POST",
+      data={"mail_mode": "digest"}),
+    E("notifications:unsubscribe",     "200 200 200 200 200 200 200 200 200 200 200 200",
+      token=_unsubscribe_token),
+    E("notifications:unsubscribe",     "200 200 200 200 200 200 200 200 200 200 200 200",
+      "POST", token=_unsubscribe_token),
+    E("notifications:unsubscribe",     "400 400 400 400 400 400 400 400 400 400 400 400",
+      token=lambda w: "forged", label="forged"),
 ]
 # fmt: on
 
@@ -923,6 +950,16 @@ def _seed() -> SimpleNamespace:
         breakdown=[],
     )
     ReportDownload.objects.create(job=jobs.city, user=users.min)
+    mail = Mail.objects.create(recipient=users.ent, to="ent@example.cn", subject="通知", body="")
+    note = Notification.objects.create(
+        recipient=users.ent,
+        kind=Kind.FILING_RETURNED,
+        title="合同备案被退回",
+        link="/my-project/",
+        mail=mail,
+    )
+    Preferences.objects.create(user=users.ent)
+    DeadlineNotice.objects.create(item=f"acceptance_overdue:project:{project.pk}")
     Group.objects.create(name="matrix")
     attempt = {"user_agent": "pytest", "ip_address": "127.0.0.1", "username": "mx-ent"}
     AccessAttempt.objects.create(**attempt, path_info="/login/", failures_since_start=1)
@@ -950,6 +987,7 @@ def _seed() -> SimpleNamespace:
         project=project,
         project_doc=project_doc,
         ledger_entry=ledger_entry,
+        note=note,
     )
 
 

@@ -28,11 +28,15 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
 from accounts.models import User
 from cities.models import ImportJob, ImportJobState
+from notifications import recipients
+from notifications.choices import Kind
+from notifications.services import Event, notify_on_commit
 from sme_pilot import jobs, ratelimits
 from sme_pilot.errors import Forbidden, minutes_to_wait
 
@@ -293,7 +297,25 @@ def _finish(job: ImportJob, result: ImportResult, state: str) -> ImportJob:
     job.progress_message = _finished_message(state, result)
     job.finished_at = timezone.now()
     job.save()
+    if state in (State.DONE, State.INVALID):
+        _announce(job, Kind.IMPORT_FINISHED if state == State.DONE else Kind.IMPORT_FAILED)
     return job
+
+
+def _announce(job: ImportJob, kind: str) -> None:
+    """The requester learns how the import ended (issue 16), once it is committed."""
+    done = "导入完成" if kind == Kind.IMPORT_FINISHED else "导入未完成"
+    notify_on_commit(
+        recipients=recipients.of(user=job.requested_by_id),
+        event=Event(
+            kind=kind,
+            title=f"{job.get_kind_display()}{done}（{job.original_filename}）"[:200],
+            body=job.progress_message,
+            link=reverse("cities:import_detail", args=[job.pk]),
+            subject_type="import_job",
+            subject_id=job.pk,
+        ),
+    )
 
 
 def _finished_message(state: str, result: ImportResult) -> str:
@@ -330,4 +352,6 @@ def _interrupted(job_id: int, state: str, back_to: str, message: str) -> None:
 
 def _fail(job_id: int) -> ImportJob:
     jobs.fail(IMPORT_JOBS, job_id, FAILED_MESSAGE)
-    return ImportJob.objects.get(pk=job_id)
+    job = ImportJob.objects.get(pk=job_id)
+    _announce(job, Kind.IMPORT_FAILED)
+    return job

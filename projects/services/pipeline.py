@@ -51,6 +51,7 @@ from ..models import (
 from ..selectors import projects as selectors
 from ..selectors.after_levels import after_level, after_levels
 from ..signals import projects_changed
+from . import notices
 
 Move = rules.Move
 MAX_AMOUNT = Decimal(10 ** (MONEY_DIGITS - 2)) - Decimal("0.01")
@@ -232,6 +233,7 @@ def _move(
             raise Conflict("；".join(message for _, message in errors))
         _changed(project, project.enterprise.city_id)
         _record(project, move, actor, comment)
+        notices.announce(project=project, move=move, actor=actor, comment=comment)
     return project
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 # Lets generic Django classes be subscripted at run time (ModelForm[Enterprise], QuerySet[...]).
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "csp",
     "sme_pilot",
     "accounts",
+    "notifications",
     "cities",
     "assessments",
     "providers",
@@ -116,6 +118,8 @@ TEMPLATES = [
                 "projects.context_processors.work_queue",
                 # `report_names`: each report's one name, for its request buttons (reports).
                 "reports.context_processors.report_names",
+                # `notification_unread`: the bell's unread count in the navigation.
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -278,6 +282,21 @@ CELERY_BEAT_SCHEDULE = {
     "cities-sweep-import-jobs": {"task": "cities.sweep_import_jobs", "schedule": 60.0},
     # The same for 一企一档 archives (reports.dossier_archive).
     "reports-sweep-dossier-archives": {"task": "reports.sweep_dossier_archives", "schedule": 60.0},
+    # Notifications (issue 16): mails due or left behind, the daily deadline reminders and
+    # digests, and the 180-day cleanup.
+    "notifications-sweep-mail": {"task": "notifications.sweep_mail", "schedule": 60.0},
+    "oversight-notify-deadlines": {
+        "task": "oversight.notify_deadlines",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    "notifications-send-digests": {
+        "task": "notifications.send_digests",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "notifications-cleanup": {
+        "task": "notifications.cleanup",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -387,3 +406,33 @@ DOSSIER_ZIP_REQUESTS_PER_HOUR = env.int("DOSSIER_ZIP_REQUESTS_PER_HOUR", default
 DOSSIER_ZIP_SLICE_SECONDS = env.int("DOSSIER_ZIP_SLICE_SECONDS", default=240)
 # …and the most dossiers one task renders (its memory grows a little with each: bench/README).
 DOSSIER_ZIP_SLICE_DOSSIERS = env.int("DOSSIER_ZIP_SLICE_DOSSIERS", default=100)
+
+
+# --- notifications (issue 16) ------------------------------------------------------------------
+# E-mail: EMAIL_URL=smtp://user:password@host:25, smtp+tls://…:587 (STARTTLS) or smtp+ssl://…:465.
+# Unset: no mail is sent; every notification is in-app only (docs/deploy.md).
+EMAIL_URL = env("EMAIL_URL", default="").strip()
+if EMAIL_URL:
+    _email = environ.Env.email_url_config(EMAIL_URL)
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email["EMAIL_HOST"]
+    EMAIL_PORT = _email["EMAIL_PORT"]
+    EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
+    EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
+    EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+    EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+NOTIFICATIONS_MAIL_ENABLED = bool(EMAIL_URL)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="城市试点系统 <noreply@localhost>")
+# Seconds before each retry of a mail whose SMTP attempt failed; after the last one, failed.
+NOTIFICATIONS_MAIL_RETRY_DELAYS = env.list(
+    "NOTIFICATIONS_MAIL_RETRY_DELAYS", cast=int, default=[60, 300, 1800, 7200, 21600]
+)
+# How long the unsubscribe link of a mail works (seconds).
+NOTIFICATIONS_UNSUBSCRIBE_MAX_AGE = env.int(
+    "NOTIFICATIONS_UNSUBSCRIBE_MAX_AGE", default=60 * 24 * 3600
+)
+# The site's address as users reach it, for the links in mails.
+SITE_URL = env("SITE_URL", default="http://localhost:8000")
+# The SMS backend (dotted path of a class with send(phone, text)); the default only logs.
+SMS_BACKEND = env("SMS_BACKEND", default="notifications.sms.LoggingBackend")

@@ -156,8 +156,8 @@ def test_queue_page_queries_do_not_grow(
             onsite(enterprise, Purpose.BASELINE if i % 2 else Purpose.POST)
     client.force_login(assessor)
     # session, user, the user's city (heading, navigation), the page's count and rows, and
-    # the navigation's 待评定 and 待办 counts
-    with django_assert_max_num_queries(7):
+    # the navigation's 待评定 and 待办 counts and its unread notifications (the bell)
+    with django_assert_max_num_queries(8):
         response = client.get(QUEUE)
     body = response.content.decode()
     assert body.count("<tr data-uscc=") == n

@@ -565,7 +565,8 @@ def test_assessor_list_queries_do_not_grow(
             confirmed_at=timezone.now(),
         )
     client.force_login(assessor)
-    with django_assert_max_num_queries(9):  # 7, and the navigation's 待评定 and 待办 counts
+    # 7, and the navigation's 待评定 and 待办 counts and the bell's unread count
+    with django_assert_max_num_queries(10):
         response = client.get("/assessments/assessor/")
     assert response.status_code == 200
     body = response.content.decode()
@@ -597,11 +598,11 @@ def test_history_pages_queries_do_not_grow(
         AssessmentFactory(enterprise=enterprise, submitted=True)
         AssessmentFactory(enterprise=enterprise, confirmed=True, confirmed_by=assessor)
     client.force_login(enterprise_user)
-    with django_assert_max_num_queries(6):  # 5, and the navigation's 待办 count
+    with django_assert_max_num_queries(7):  # 5, and the navigation's 待办 and unread counts
         response = client.get("/assessments/")
     assert response.content.decode().count("data-id=") == 2 * n
     client.force_login(city_official)
-    with django_assert_max_num_queries(7):  # 6, and the navigation's 待办 count
+    with django_assert_max_num_queries(8):  # 6, and the navigation's 待办 and unread counts
         response = client.get(f"/assessments/enterprise/{enterprise.uscc}/")
     assert response.content.decode().count("data-id=") == 2 * n
 

@@ -15,6 +15,8 @@ from cities.models import PilotCity, add_months
 from demo.services import demo_seed
 from funds.models import FundsPlan
 from funds.selectors import city_funds
+from notifications.selectors import unread_count
+from oversight.deadlines import Sent, deadlines_notify
 from oversight.selectors.dashboard.city import city_dashboard
 from oversight.selectors.scorecard import city_scorecards
 
@@ -155,3 +157,11 @@ def test_every_demo_city_gets_a_performance_score():
     assert hhht.score > 0
     assert not hhht.result.parts[0].missing  # compliance share
     assert {r.scorecard.version for r in rows} == {1}
+
+
+def test_the_demo_city_official_finds_todays_deadline_reminders_behind_the_bell():
+    from accounts.models import User
+
+    demo_seed()
+    assert unread_count(user=User.objects.get(username="demo_city")) > 0
+    assert deadlines_notify() == Sent()  # the daily task sends none of them again

@@ -206,8 +206,8 @@ def test_my_provider_page_queries_do_not_grow_with_products_or_cities(
         entry = LibraryEntryFactory(provider=provider, city=CityFactory())
         entry.changes.update(changed_at=timezone.now())
     client.force_login(provider_user)
-    # 9: the page's 8 (its status changes included) plus the navigation's 待办 count
-    with django_assert_max_num_queries(9):
+    # 10: the page's 8 (its status changes included) plus the navigation's 待办 and unread counts
+    with django_assert_max_num_queries(10):
         response = client.get(ME)
     assert response.status_code == 200
     assert response.content.decode().count('<tr id="product-') == products
