@@ -434,8 +434,9 @@ def test_national_dashboard_queries_do_not_grow_with_cities(
         for j in range(3):
             confirmed(EnterpriseFactory(sub_industry=sub), j)
     client.force_login(ministry_user)
-    # 16, and 5 for the performance scores' raw values (tests/oversight/test_national_scores.py)
-    with django_assert_max_num_queries(21):
+    # 16, 5 for the performance scores' raw values (tests/oversight/test_national_scores.py) and
+    # 1 for the navigation's unread notifications (the bell, issue 16)
+    with django_assert_max_num_queries(22):
         response = client.get(reverse("oversight:national_dashboard"))
     assert len(response.context["dash"].rows) == n
 
