@@ -16,7 +16,19 @@ from rest_framework import parsers, serializers
 
 from sme_pilot.inputs import BoundedJSONParser
 
-APPS = ("accounts", "cities", "assessments", "oversight", "reports", "demo", "sme_pilot")
+APPS = (
+    "accounts",
+    "notifications",
+    "cities",
+    "assessments",
+    "providers",
+    "projects",
+    "funds",
+    "oversight",
+    "reports",
+    "demo",
+    "sme_pilot",
+)
 
 # (class name, field name) → why it may stay unbounded. Keep short.
 ALLOWED_UNBOUNDED: dict[tuple[str, str], str] = {
@@ -130,8 +142,10 @@ def test_every_api_view_parses_json_only_through_the_bounded_parser():
             if issubclass(parser, parsers.JSONParser):
                 assert issubclass(parser, BoundedJSONParser), view
             else:
-                # Form parsers only where an upload needs them (imports, evidence files).
-                assert view.__name__ in ("ImportJobViewSet", "EvidenceViewSet"), (view, parser)
+                # Form parsers only where an upload needs them (imports, evidence files,
+                # project documents).
+                uploads = ("ImportJobViewSet", "EvidenceViewSet", "ProjectDocumentViewSet")
+                assert view.__name__ in uploads, (view, parser)
 
 
 @pytest.mark.parametrize("name", ["signer_name", "signer_title"])

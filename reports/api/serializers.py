@@ -73,6 +73,7 @@ class ReportRequestSerializer(StrictInputSerializer):
     )
     as_of = AsOfText(
         required=False,
+        max_length=len("YYYY-MM-DD"),
         allow_null=True,
         allow_blank=True,
         help_text="数据截至日期 YYYY-MM-DD（默认今天，不能晚于今天）",

@@ -171,10 +171,12 @@ def cell(words: list[Word], first: Word, until: float) -> str:
 
 
 def pdf_table_row(words: list[Word], code: str) -> list[str]:
-    """The cells of the compliance table's row for a sub-industry code, left to right."""
+    """The cells of the compliance table's row for a sub-industry code, left to right. The
+    compliance table is the report's first table by sub-industry; the funnel section later
+    prints one row per sub-industry too."""
     heads = [w for w in words if w.text == code and sum(same_line(w, o) for o in words) >= 7]
-    assert len(heads) == 1, f"expected one table row for {code} in the PDF, found {len(heads)}"
-    head = heads[0]
+    assert heads, f"no table row for {code} in the PDF"
+    head = min(heads, key=lambda w: (w.page, w.y))
     until = min((w.y for w in words if same_column(w, head) and w.y > head.y + ALIGN), default=1e9)
     line = sorted((w for w in words if same_line(w, head)), key=lambda w: w.x)
     return [cell(words, w, until) for w in line]

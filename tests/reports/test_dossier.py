@@ -146,6 +146,7 @@ def test_the_project_page_offers_the_dossier_to_staff_but_not_to_the_provider(
     client.force_login(city_official)
     page = client.get(reverse("projects:project_detail", args=[project.pk])).content.decode()
     assert 'id="dossier-request"' in page and f'value="{enterprise.pk}"' in page
+    assert f"生成{ReportKind.DOSSIER.label}</button>" in page
     client.force_login(provider_user)
     page = client.get(reverse("projects:project_detail", args=[project.pk])).content.decode()
     assert 'id="dossier-request"' not in page

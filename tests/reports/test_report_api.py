@@ -156,7 +156,9 @@ def test_over_the_hourly_limit_a_new_report_is_429_with_retry_after_and_nothing_
     ("data", "field", "message"),
     [
         ({}, "kind", "该字段是必填项。"),
-        ({"kind": "dossier"}, "kind", "“dossier” 不是合法选项。"),
+        ({"kind": "archive"}, "kind", "“archive” 不是合法选项。"),
+        ({"kind": "dossier"}, "enterprise_id", "企业一企一档须指定企业编号"),
+        ({"kind": "dossier", "enterprise_id": 1, "city_code": "HHHT"}, "city_code", "不使用此参数"),
         ({"kind": "city"}, "city_code", "城市试点绩效报告须指定试点城市代码"),
         ({"kind": "city", "city_code": ""}, "city_code", "该字段不能为空。"),
         ({"kind": "assessment"}, "assessment_id", "企业数字化水平评测报告须指定评测编号"),
