@@ -47,6 +47,7 @@ from oversight.selectors.compliance import counted_q, rule_for
 from projects import rules
 from projects.choices import FilingState
 from projects.models import InvestmentLine, Project
+from projects.services import samples
 from providers.models import Provider
 
 DEMO_PASSWORD = "Demo-2026!"  # noqa: S105 - printed to the developer by `make run`; demo only
@@ -205,6 +206,7 @@ def demo_seed() -> DemoResult:
     _seed_users()
     _seed_near_the_line(rng)
     _seed_pilot(rng)
+    _seed_samples()
     _seed_scorecards()
     # Today's deadline reminders (issue 16), as the daily task would send them: the demo's
     # officials find them behind the bell, and the task sends them no second time.
@@ -623,6 +625,41 @@ def _seed_pilot(rng: random.Random) -> None:
     _import_demo("projects", project_rows)
     _seed_work_in_progress(today, demo_provider)
     _seed_funds(today, cities)
+
+
+SAMPLES_PER_CITY = 3  # 转型样板 the demo city official marks (issue 15 item 5)
+
+
+def _seed_samples() -> None:
+    """The demo city's 转型样板, marked by its official through the service as on the page: the
+    earliest accepted projects that can be samples (an after-level), with the products of their
+    provider, so both reports and the enterprise's directory show some."""
+    official = User.objects.get(username="demo_city")
+    assert official.city_id is not None
+    marked = 0
+    for project in (
+        Project.objects.filter(enterprise__city_id=official.city_id, accepted_on__isnull=False)
+        .select_related("enterprise__sub_industry", "provider")
+        .order_by("accepted_on", "pk")
+    ):
+        if samples.refusal(project) is not None:
+            continue
+        products = (
+            list(project.provider.products.values_list("pk", flat=True)[:2])
+            if project.provider is not None
+            else []
+        )
+        samples.mark_sample(
+            actor=official,
+            project_id=project.pk,
+            description=f"{project.enterprise.name}以{project.enterprise.sub_industry.name}"
+            "生产环节为重点，完成设备联网、生产数据采集和订单排产上云，验收达到二级及以上；"
+            "改造投入与成效可供同行业企业参照。",
+            products=products,
+        )
+        marked += 1
+        if marked == SAMPLES_PER_CITY:
+            return
 
 
 def _seed_funds(today: dt.date, cities: list[PilotCity]) -> None:

@@ -165,3 +165,15 @@ def test_the_demo_city_official_finds_todays_deadline_reminders_behind_the_bell(
     demo_seed()
     assert unread_count(user=User.objects.get(username="demo_city")) > 0
     assert deadlines_notify() == Sent()  # the daily task sends none of them again
+
+
+def test_the_demo_city_has_transformation_samples_its_reports_list():
+    from projects.selectors.samples import city_samples
+
+    demo_seed()
+    hhht = PilotCity.objects.get(code="HHHT")
+    rows = city_samples(hhht, timezone.localdate())
+    assert len(rows) == 3
+    for row in rows:
+        # Each one an accepted project with the level it reached, as the report prints it.
+        assert row.after_level is not None and row.after_level >= 2, row
