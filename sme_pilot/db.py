@@ -153,7 +153,8 @@ def _replica_broken() -> bool:
 @dataclass
 class _Request:
     written_lsn: int | None  # the reader's last write (from the cookie), if not yet seen replayed
-    wrote: bool  # this request has written (or may have: an unsafe method)
+    unsafe: bool  # POST, PUT, PATCH, DELETE: may write, so its position is recorded after it
+    wrote: bool = False  # an INSERT/UPDATE/DELETE went to the primary during this request
     caught_up: bool = False  # a block saw the replica past `written_lsn`
 
     def watch(self, execute: Callable[..., Any], sql: str, *args: Any) -> Any:
@@ -177,15 +178,15 @@ class ReadYourWritesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        wrote = request.method not in _SAFE_METHODS
-        state = _Request(written_lsn=_cookie_lsn(request), wrote=wrote)
+        unsafe = request.method not in _SAFE_METHODS
+        state = _Request(written_lsn=_cookie_lsn(request), unsafe=unsafe)
         token = _request.set(state)
         try:
             with connections[PRIMARY].execute_wrapper(state.watch):
                 response = self.get_response(request)
         finally:
             _request.reset(token)
-        if state.wrote:
+        if state.wrote or state.unsafe:
             try:
                 lsn = primary_lsn()
             except DATABASE_ERRORS:
