@@ -93,8 +93,15 @@ class Clusters:
             return row[0] if row else None
 
     def start_standby(self) -> None:
-        self.run("pg_ctl", "-D", str(self.root / "standby"), "-l", str(self.root / "s.log"), "-w",
-                 "start")  # fmt: skip
+        self.run(
+            "pg_ctl",
+            "-D",
+            str(self.root / "standby"),
+            "-l",
+            str(self.root / "s.log"),
+            "-w",
+            "start",
+        )
 
     def stop_standby(self) -> None:
         self.run("pg_ctl", "-D", str(self.root / "standby"), "-m", "fast", "-w", "stop")
@@ -152,8 +159,19 @@ def clusters() -> Iterator[Clusters]:
     primary, standby = root / "primary", root / "standby"
     started: list[Path] = []
     try:
-        c.run("initdb", "-D", str(primary), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-              "--locale=C.UTF-8", "--no-sync")  # fmt: skip
+        c.run(
+            "initdb",
+            "-D",
+            str(primary),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
         with open(primary / "postgresql.conf", "a") as conf:
             conf.write(
                 f"listen_addresses = '127.0.0.1'\nport = {c.primary_port}\n"
@@ -175,8 +193,22 @@ def clusters() -> Iterator[Clusters]:
             timeout=300,
         )
         assert migrate.returncode == 0, migrate.stderr[-3000:]
-        c.run("pg_basebackup", "-h", "127.0.0.1", "-p", str(c.primary_port), "-U", "postgres",
-              "-D", str(standby), "-R", "-X", "stream", "-c", "fast")  # fmt: skip
+        c.run(
+            "pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(c.primary_port),
+            "-U",
+            "postgres",
+            "-D",
+            str(standby),
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+        )
         with open(standby / "postgresql.conf", "a") as conf:
             conf.write(f"port = {c.standby_port}\n")
         c.start_standby()
@@ -186,11 +218,19 @@ def clusters() -> Iterator[Clusters]:
     finally:
         for data in reversed(started):
             subprocess.run(
-                [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                 "-w", "stop"],
+                [
+                    *as_postgres,
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ],
                 capture_output=True,
                 timeout=60,
-            )  # fmt: skip
+            )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -256,13 +296,19 @@ def site(clusters: Clusters) -> Iterator[Site]:
     )
     with open(log, "wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
-             "sme_pilot.wsgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "deploy/gunicorn.conf.py",
+                "sme_pilot.wsgi:application",
+            ],
             cwd=REPO,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
     try:
         base = f"http://127.0.0.1:{port}"
 
@@ -304,8 +350,9 @@ def rename(clusters: Clusters, name: str) -> None:
     clusters.sql(
         clusters.primary_port,
         "UPDATE cities_enterprise SET name = %s WHERE city_id ="
-        f" (SELECT id FROM cities_pilotcity WHERE code = '{CITY}') RETURNING id",
+        " (SELECT id FROM cities_pilotcity WHERE code = %s) RETURNING id",
         name,
+        CITY,
     )
 
 
