@@ -130,6 +130,8 @@ def mark_replica_up() -> None:
 
 
 def _close_replica() -> None:
+    if not replica_configured():
+        return
     conn = connections[REPLICA]
     try:
         conn.close()
@@ -138,6 +140,8 @@ def _close_replica() -> None:
 
 
 def _replica_broken() -> bool:
+    if not replica_configured():
+        return False
     conn = connections[REPLICA]
     if conn.connection is None:
         return True  # the connection was never made: connecting failed
@@ -332,8 +336,7 @@ def _decide(block: _Block) -> str:
         return PRIMARY  # a page that follows its own write reads the primary
     needed = _max(block.min_lsn, request.written_lsn if request is not None else None)
     try:
-        connections[REPLICA].ensure_connection()
-        replayed = replica_replay_lsn() if needed is not None else None
+        replayed = _replica_position(needed)
     except DATABASE_ERRORS as exc:
         mark_replica_down(exc)
         return PRIMARY
@@ -347,6 +350,13 @@ def _decide(block: _Block) -> str:
     if request is not None and request.written_lsn is not None:
         request.caught_up = True
     return REPLICA
+
+
+def _replica_position(needed: int | None) -> int | None:
+    """Connects to the replica (raising if it cannot) and, if a position is needed, reads how far
+    it has replayed: one query, and only for a reader with a recent write of their own."""
+    connections[REPLICA].ensure_connection()
+    return replica_replay_lsn() if needed is not None else None
 
 
 class ReplicaRouter:
