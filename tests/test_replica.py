@@ -367,6 +367,10 @@ def settled_reader(site: Site, clusters: Clusters) -> requests.Session:
 
 
 def test_reads_go_to_the_replica_and_never_miss_ones_own_write(site, clusters):
+    ready = requests.get(f"{site.base}/readyz", timeout=30)
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"]["replica"] == "ok"
+    assert ready.json()["replica_lag_bytes"] >= 0
     reader = settled_reader(site, clusters)
     writer = site.login("writer")
     wait_for(clusters.caught_up, timeout=20, what="the standby to catch up")
@@ -425,6 +429,9 @@ def test_a_stopped_replica_falls_back_to_the_primary_and_is_used_again(site, clu
         assert "备库停机时的名称" in export_names(reader, site)
         dashboard(reader, site)
         assert "database replica marked down" in site.log_text()
+        ready = requests.get(f"{site.base}/readyz", timeout=30)
+        assert ready.status_code == 200, ready.text  # reads fall back: still ready
+        assert ready.json()["checks"]["replica"] == "failed"
     finally:
         clusters.start_standby()
     wait_for(clusters.caught_up, timeout=20, what="the standby to catch up")
