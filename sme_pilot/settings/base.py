@@ -135,6 +135,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+# Behind PgBouncer in transaction pooling (docs/deploy.md): `.iterator()` must not open a
+# server-side cursor, which would outlive the transaction its server connection was lent for.
+DB_DISABLE_SERVER_SIDE_CURSORS = env.bool("DB_DISABLE_SERVER_SIDE_CURSORS", default=False)
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DB_DISABLE_SERVER_SIDE_CURSORS
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Reads on a streaming replica (issue 17, docs/deploy.md "Read replica"): optional. Only blocks
@@ -150,8 +154,8 @@ DATABASE_ROUTERS = ["sme_pilot.db.ReplicaRouter"]
 
 
 def replica_database(default: dict[str, Any], url: str) -> dict[str, Any] | None:
-    """The `replica` alias for DATABASES: the primary's options (jit off, connection age), a short
-    connect timeout, and, in tests, a mirror of the primary (tests that need a real replica
+    """The `replica` alias for DATABASES: the primary's options (jit off, connection age, cursors),
+    a short connect timeout, and, in tests, a mirror of the primary (tests that need a real replica
     start one: tests/test_replica.py)."""
     if not url:
         return None
@@ -162,6 +166,7 @@ def replica_database(default: dict[str, Any], url: str) -> dict[str, Any] | None
     replica["OPTIONS"] = options
     replica["ATOMIC_REQUESTS"] = False
     replica["CONN_MAX_AGE"] = default.get("CONN_MAX_AGE", 0)
+    replica["DISABLE_SERVER_SIDE_CURSORS"] = default.get("DISABLE_SERVER_SIDE_CURSORS", False)
     replica["TEST"] = {"MIRROR": "default"}
     return replica
 
