@@ -2,7 +2,8 @@
 the rule, and the roster export.
 
 Dashboards: city officials see their own city; ministry and administrators every city,
-read-only; everyone else gets 404, exactly as if the page did not exist.
+read-only; everyone else gets 404, exactly as if the page did not exist. The dashboards and the
+export only read: with a replica configured they may read it (`sme_pilot.db.replica_reads`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from accounts.requests import AuthenticatedHttpRequest
 from assessments.selectors import with_current_level
 from cities import selectors
 from cities.models import PilotBatch, Province, QualityTier, Region, SizeClass
+from sme_pilot.db import replica_reads
 from sme_pilot.downloads import attachment_response
 from sme_pilot.inputs import AsOfError, parse_as_of, parse_id_or_none
 
@@ -38,6 +40,7 @@ def _require_dashboards(request: AuthenticatedHttpRequest) -> None:
 
 
 @login_required
+@replica_reads()
 def city_dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     _require_dashboards(request)
     city = selectors.city_get_visible(user=request.user, code=code)
@@ -75,6 +78,7 @@ def city_dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
 
 
 @login_required
+@replica_reads()
 def national_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not policy.compares_cities(request.user):
         raise Http404
@@ -167,6 +171,7 @@ def roster(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@replica_reads()
 def roster_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     _require_dashboards(request)
     city = selectors.city_get_visible(user=request.user, code=code)

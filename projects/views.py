@@ -30,6 +30,7 @@ from accounts.requests import AuthenticatedHttpRequest
 from cities import selectors as city_selectors
 from cities.imports.service import importable_kinds
 from sme_pilot import files
+from sme_pilot.db import replica_reads
 from sme_pilot.downloads import attachment_response, stored_upload_response
 from sme_pilot.errors import Forbidden, NotFound
 
@@ -196,6 +197,7 @@ def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+@replica_reads()
 def project_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_list(request)
     _, qs = _filtered(request)

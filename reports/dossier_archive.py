@@ -52,6 +52,7 @@ from cities.selectors import city_list_visible_to
 from projects.models import Project
 from projects.selectors.projects import ProjectFilters, filter_projects, project_list_visible_to
 from sme_pilot import jobs, ratelimits
+from sme_pilot.db import primary_lsn, replica_reads
 from sme_pilot.downloads import download_filename
 from sme_pilot.errors import Invalid, NotFound, minutes_to_wait
 
@@ -331,6 +332,9 @@ def _render_slice(archive: DossierArchive) -> bool:
     per_run = max(1, int(settings.DOSSIER_ZIP_SLICE_DOSSIERS))
     done = sum(os.path.exists(_member(work, pk)) for pk in ids)
     since = rendered = 0
+    # The dossiers may come from the replica, once it has replayed everything committed before
+    # this task began (the request and whatever preceded it); until then from the primary.
+    build_snapshot = replica_reads(min_lsn=primary_lsn())(snapshots.build_snapshot)
     for pk in ids:
         path = _member(work, pk)
         if os.path.exists(path):
@@ -340,9 +344,7 @@ def _render_slice(archive: DossierArchive) -> bool:
             _progress(archive.pk, done, total)
             return False
         try:
-            snapshot = snapshots.build_snapshot(
-                "dossier", enterprise_id=pk, as_of=as_of, issued_on=as_of
-            )
+            snapshot = build_snapshot("dossier", enterprise_id=pk, as_of=as_of, issued_on=as_of)
         except LookupError:
             continue  # deleted since the request: left out of the archive and its index
         pdf = renderer("dossier", snapshot, snapshot_hash=snapshots.snapshot_hash(snapshot))

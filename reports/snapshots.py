@@ -33,6 +33,7 @@ from oversight import compliance
 from oversight.selectors.compliance import with_baseline_level
 from oversight.selectors.dashboard.city import city_dashboard
 from oversight.selectors.dashboard.trend import FIT_MONTHS
+from sme_pilot.db import replica_reads
 
 from .city_sections import city_sections
 from .dossier import dossier_snapshot
@@ -51,6 +52,7 @@ def snapshot_hash(snapshot: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@replica_reads()
 def build_snapshot(
     kind: str,
     *,
@@ -61,7 +63,10 @@ def build_snapshot(
     enterprise_id: int | None = None,
 ) -> dict[str, Any]:
     """The report's data, issued on `issued_on` (default today). `LookupError` for an unknown
-    city, assessment or enterprise, `ValueError` for an unknown kind or a missing argument."""
+    city, assessment or enterprise, `ValueError` for an unknown kind or a missing argument.
+
+    Read-only: with a replica configured it may read there (`sme_pilot.db.replica_reads`), never
+    behind the requester's own last write, and on the primary again if the replica fails."""
     as_of = as_of or timezone.localdate()
     if kind == "city":
         if not city_code:

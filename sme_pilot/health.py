@@ -1,7 +1,10 @@
 """Probes for load balancers and process managers: /healthz (alive) and /readyz (can serve).
 
 /healthz touches nothing: a process that answers it is up. /readyz checks what a request needs:
-the database answers, Redis answers (when configured), and no migration is waiting. Both answer
+the database answers, Redis answers (when configured), and no migration is waiting. It also
+reports the read replica (when configured: "ok", "down" while reads avoid it after a failure, or
+"failed") and how many bytes of WAL it has still to replay, without making the process unready:
+reads fall back to the primary (sme_pilot.db). Both answer
 anyone (no login, no session, no CSRF) and say nothing beyond ok/failed per check, so they are
 safe to expose to the load balancer's network.
 """
@@ -19,6 +22,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from . import db
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +50,13 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "migrations": _check(_migrations),
     }
     ready = all(value in ("ok", "not configured") for value in checks.values())
-    body = {
-        "status": "ok" if ready else "unavailable",
-        "checks": checks,
-        "ms": round((time.perf_counter() - started) * 1000, 1),
-    }
+    body: dict[str, object] = {"status": "ok" if ready else "unavailable", "checks": checks}
+    if db.replica_configured():
+        # Reported, never a reason to be unready: reads fall back to the primary.
+        checks["replica"], lag = _replica()
+        if lag is not None:
+            body["replica_lag_bytes"] = lag
+    body["ms"] = round((time.perf_counter() - started) * 1000, 1)
     return JsonResponse(body, status=200 if ready else 503)
 
 
@@ -66,6 +73,18 @@ def _database() -> str:
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return "ok"
+
+
+def _replica() -> tuple[str, int | None]:
+    """The replica's state and the WAL bytes it has still to replay (None if unknown)."""
+    try:
+        replayed = db.replica_replay_lsn()
+        current = db.primary_lsn()
+    except Exception as exc:  # reported as failed; the reason goes to the log only
+        logger.warning("readyz: replica failed: %s", exc)
+        return "failed", None
+    lag = max(0, current - replayed) if current is not None and replayed is not None else None
+    return ("down" if db.replica_down() else "ok"), lag
 
 
 def _redis() -> str:

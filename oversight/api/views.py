@@ -17,6 +17,7 @@ from accounts import policy
 from cities import selectors
 from funds.selectors import city_funds
 from projects.selectors.funnel import city_funnel
+from sme_pilot.db import replica_reads
 from sme_pilot.inputs import AsOfError, parse_as_of
 from sme_pilot.openapi import AutoSchema
 
@@ -49,6 +50,7 @@ class CityComplianceViewSet(viewsets.GenericViewSet):
         description="按“应改尽改”规则计算的达标情况（docs/rules.md §3.3）。",
     )
     @action(detail=True, methods=["get"])
+    @replica_reads()
     def compliance(self, request: Request, code: str | None = None) -> Response:
         if not policy.sees_dashboards(request.user):
             raise exceptions.NotFound("没有找到该试点城市")
@@ -73,6 +75,7 @@ class CityComplianceViewSet(viewsets.GenericViewSet):
         ),
     )
     @action(detail=True, methods=["get"])
+    @replica_reads()
     def funnel(self, request: Request, code: str | None = None) -> Response:
         if not policy.sees_dashboards(request.user):
             raise exceptions.NotFound("没有找到该试点城市")
@@ -98,6 +101,7 @@ class CityComplianceViewSet(viewsets.GenericViewSet):
         ),
     )
     @action(detail=True, methods=["get"])
+    @replica_reads()
     def funds(self, request: Request, code: str | None = None) -> Response:
         if not policy.sees_dashboards(request.user):
             raise exceptions.NotFound("没有找到该试点城市")

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A database connection lost under a view: 503 page or JSON, logged, connection dropped.
     "sme_pilot.faults.DatabaseUnavailableMiddleware",
+    # With a read replica: after a request that wrote, the next reads wait for it (sme_pilot.db).
+    "sme_pilot.db.ReadYourWritesMiddleware",
     # Cache-Control: private, no-store on every response about a user (sme_pilot.headers).
     "sme_pilot.headers.PrivateCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -133,7 +135,44 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+# Behind PgBouncer in transaction pooling (docs/deploy.md): `.iterator()` must not open a
+# server-side cursor, which would outlive the transaction its server connection was lent for.
+DB_DISABLE_SERVER_SIDE_CURSORS = env.bool("DB_DISABLE_SERVER_SIDE_CURSORS", default=False)
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DB_DISABLE_SERVER_SIDE_CURSORS
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Reads on a streaming replica (issue 17, docs/deploy.md "Read replica"): optional. Only blocks
+# marked `sme_pilot.db.replica_reads()` (dashboards, exports, report snapshots) read there, and
+# only while the replica answers and has replayed the reader's own last write; everything else,
+# and every write, goes to the primary. Unset: one database, nothing changes.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="").strip()
+# Seconds the replica is left alone after a connection error (reads go to the primary meanwhile).
+DATABASE_REPLICA_RETRY_SECONDS = env.float("DATABASE_REPLICA_RETRY_SECONDS", default=10.0)
+# Seconds to wait for a connection to the replica before reading the primary instead.
+DATABASE_REPLICA_CONNECT_TIMEOUT = env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
+DATABASE_ROUTERS = ["sme_pilot.db.ReplicaRouter"]
+
+
+def replica_database(default: dict[str, Any], url: str) -> dict[str, Any] | None:
+    """The `replica` alias for DATABASES: the primary's options (jit off, connection age, cursors),
+    a short connect timeout, and, in tests, a mirror of the primary (tests that need a real replica
+    start one: tests/test_replica.py)."""
+    if not url:
+        return None
+    replica = environ.Env.db_url_config(url)
+    options = dict(replica.get("OPTIONS", {}))
+    options.update(default.get("OPTIONS", {}))
+    options["connect_timeout"] = DATABASE_REPLICA_CONNECT_TIMEOUT
+    replica["OPTIONS"] = options
+    replica["ATOMIC_REQUESTS"] = False
+    replica["CONN_MAX_AGE"] = default.get("CONN_MAX_AGE", 0)
+    replica["DISABLE_SERVER_SIDE_CURSORS"] = default.get("DISABLE_SERVER_SIDE_CURSORS", False)
+    replica["TEST"] = {"MIRROR": "default"}
+    return replica
+
+
+if _replica := replica_database(DATABASES["default"], DATABASE_REPLICA_URL):
+    DATABASES["replica"] = _replica
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -1,7 +1,14 @@
 """Production: every secret and service comes from the environment; nothing has a default."""
 
 from .base import *  # noqa: F403
-from .base import LOGGING, env, redis_caches
+from .base import (
+    DATABASE_REPLICA_URL,
+    DB_DISABLE_SERVER_SIDE_CURSORS,
+    LOGGING,
+    env,
+    redis_caches,
+    replica_database,
+)
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -9,6 +16,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"  # see base.py
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DB_DISABLE_SERVER_SIDE_CURSORS  # PgBouncer
+if _replica := replica_database(DATABASES["default"], DATABASE_REPLICA_URL):  # see base.py
+    DATABASES["replica"] = _replica
 REDIS_URL = env("REDIS_URL")
 CACHES = redis_caches(REDIS_URL)
 CELERY_BROKER_URL = REDIS_URL
