@@ -172,8 +172,8 @@ def test_snapshot_hash_is_stable_and_follows_confirmed_levels(
     # constant: reuses the dashboard's set-based reads (+1: the targets counted from projects;
     # +37: the pilot-management sections, reports/city_sections.py: funnel 8, overdue 2,
     # acceptance 2, funds 3, provider scores 3, the batch's scorecard 18 (3 when a ranking is
-    # saved for the day), samples 1 here: 4 once a city has samples)
-    with django_assert_max_num_queries(54):
+    # saved for the day), samples 4: the demo city has three)
+    with django_assert_max_num_queries(57):
         first = build_snapshot("city", city_code="HHHT")
     again = build_snapshot("city", city_code="HHHT")
     assert snapshot_hash(first) == snapshot_hash(again)
@@ -217,8 +217,8 @@ def test_national_report_figures_are_those_of_compliance_and_the_ministry_dashbo
     # Cities, denominators, latest levels, sub-industries, little giants, the cover's issuer:
     # the national views do not show the below-scale uplift, so its baseline is not read.
     # Issue 15: + funnel totals (1), funds shares (2), the batches' cities and scorecards (3),
-    # the scorecard's raw values (10) and the samples (1 when there are none, as here).
-    with django_assert_max_num_queries(23):
+    # the scorecard's raw values (10) and the samples (4: the demo city has three; 1 when none).
+    with django_assert_max_num_queries(26):
         snapshot = build_snapshot("national")
     rows = {r["code"]: r for r in snapshot["rows"]}
     assert set(rows) == set(expected)
