@@ -104,15 +104,19 @@ def _latest_counting(as_of: dt.date | None) -> QuerySet[Assessment]:
     )
 
 
+def latest_counting_level(as_of: dt.date | None = None) -> tuple[Subquery, Subquery]:
+    """The level and date of an enterprise's (`OuterRef("pk")`) latest confirmed assessment up to
+    `as_of`, computed from history: the rule the kept columns are maintained and checked by."""
+    latest = _latest_counting(as_of)
+    return Subquery(latest.values("level")[:1]), Subquery(latest.values("assessed_on")[:1])
+
+
 def with_current_level(
     qs: QuerySet[Enterprise], *, as_of: dt.date | None = None
 ) -> QuerySet[Enterprise]:
     """Annotate `current_level` and `current_level_on` (None: never confirmed) in one query."""
-    latest = _latest_counting(as_of)
-    return qs.annotate(
-        current_level=Subquery(latest.values("level")[:1]),
-        current_level_on=Subquery(latest.values("assessed_on")[:1]),
-    )
+    level, level_on = latest_counting_level(as_of)
+    return qs.annotate(current_level=level, current_level_on=level_on)
 
 
 def with_latest_self_assessment(qs: QuerySet[Enterprise]) -> QuerySet[Enterprise]:
