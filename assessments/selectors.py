@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
+from django.utils import timezone
 
 from accounts import policy
 from cities.models import Enterprise
@@ -104,6 +105,13 @@ def _latest_counting(as_of: dt.date | None) -> QuerySet[Assessment]:
     )
 
 
+def is_today(as_of: dt.date | None) -> bool:
+    """Whether `as_of` asks for today's levels, which the enterprise rows keep (`kept_level`):
+    no confirmed assessment is dated after today (confirmation and the import date them today at
+    the latest), so up to today is all of them."""
+    return as_of is None or as_of >= timezone.localdate()
+
+
 def latest_counting_level(as_of: dt.date | None = None) -> tuple[Subquery, Subquery]:
     """The level and date of an enterprise's (`OuterRef("pk")`) latest confirmed assessment up to
     `as_of`, computed from history: the rule the kept columns are maintained and checked by."""
@@ -114,7 +122,12 @@ def latest_counting_level(as_of: dt.date | None = None) -> tuple[Subquery, Subqu
 def with_current_level(
     qs: QuerySet[Enterprise], *, as_of: dt.date | None = None
 ) -> QuerySet[Enterprise]:
-    """Annotate `current_level` and `current_level_on` (None: never confirmed) in one query."""
+    """Annotate `current_level` and `current_level_on` (None: never confirmed) in one query.
+
+    Today (`as_of` None or today) they are the enterprise's kept columns, a plain read; an earlier
+    `as_of` computes them from the confirmed assessments up to that day."""
+    if is_today(as_of):
+        return qs.annotate(current_level=F("kept_level"), current_level_on=F("kept_level_on"))
     level, level_on = latest_counting_level(as_of)
     return qs.annotate(current_level=level, current_level_on=level_on)
 
