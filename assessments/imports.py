@@ -164,8 +164,13 @@ def plan_levels(rows: list[ParsedRow], ctx: Context) -> Plan:
         plan.add(new, current)
 
     def refresh() -> None:
-        # A written confirmed level may be the enterprise's current one now (or no longer be).
-        changed = [row["enterprise_id"] for row in (*plan.creates, *plan.updates)]
+        # A written confirmed (on-site) level may be the enterprise's current one now, or no
+        # longer be; a self-assessed one never counts.
+        changed = [
+            row["enterprise_id"]
+            for row in (*plan.creates, *plan.updates)
+            if row["method"] == Method.ONSITE
+        ]
         refresh_current_level(changed)
 
     plan.then = refresh
