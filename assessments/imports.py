@@ -20,6 +20,7 @@ from cities.imports.results import ParsedRow, quote
 from cities.models import Enterprise
 
 from .models import LEVEL_NAMES, Assessment, Method, Purpose, Source, State
+from .services import refresh_current_level
 
 LEVELS: Final = "levels"
 
@@ -161,6 +162,18 @@ def plan_levels(rows: list[ParsedRow], ctx: Context) -> Plan:
                 created_by_id=ctx.actor_id,
             )
         plan.add(new, current)
+
+    def refresh() -> None:
+        # A written confirmed (on-site) level may be the enterprise's current one now, or no
+        # longer be; a self-assessed one never counts.
+        changed = [
+            row["enterprise_id"]
+            for row in (*plan.creates, *plan.updates)
+            if row["method"] == Method.ONSITE
+        ]
+        refresh_current_level(changed)
+
+    plan.then = refresh
     return plan
 
 

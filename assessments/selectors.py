@@ -8,11 +8,14 @@ Self-assessments are shown but never count.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
+from django.utils import timezone
 
 from accounts import policy
 from cities.models import Enterprise
@@ -104,15 +107,92 @@ def _latest_counting(as_of: dt.date | None) -> QuerySet[Assessment]:
     )
 
 
+def is_today(as_of: dt.date | None) -> bool:
+    """Whether `as_of` asks for today's levels, which the enterprise rows keep (`kept_level`):
+    no confirmed assessment is dated after today (confirmation and the import date them today at
+    the latest), so up to today is all of them."""
+    return as_of is None or as_of >= timezone.localdate()
+
+
+def latest_counting_level(as_of: dt.date | None = None) -> tuple[Subquery, Subquery]:
+    """The level and date of an enterprise's (`OuterRef("pk")`) latest confirmed assessment up to
+    `as_of`, computed from history: the rule the kept columns are maintained and checked by."""
+    latest = _latest_counting(as_of)
+    return Subquery(latest.values("level")[:1]), Subquery(latest.values("assessed_on")[:1])
+
+
 def with_current_level(
     qs: QuerySet[Enterprise], *, as_of: dt.date | None = None
 ) -> QuerySet[Enterprise]:
-    """Annotate `current_level` and `current_level_on` (None: never confirmed) in one query."""
-    latest = _latest_counting(as_of)
-    return qs.annotate(
-        current_level=Subquery(latest.values("level")[:1]),
-        current_level_on=Subquery(latest.values("assessed_on")[:1]),
-    )
+    """Annotate `current_level` and `current_level_on` (None: never confirmed) in one query.
+
+    Today (`as_of` None or today) they are the enterprise's kept columns, a plain read; an earlier
+    `as_of` computes them from the confirmed assessments up to that day."""
+    if is_today(as_of):
+        return qs.annotate(current_level=F("kept_level"), current_level_on=F("kept_level_on"))
+    level, level_on = latest_counting_level(as_of)
+    return qs.annotate(current_level=level, current_level_on=level_on)
+
+
+@dataclass(frozen=True)
+class KeptLevelDifference:
+    """An enterprise whose kept current level is not what its confirmed assessments say."""
+
+    enterprise_id: int
+    kept_level: int | None
+    kept_level_on: dt.date | None
+    level: int | None  # recomputed from history (None: never confirmed)
+    level_on: dt.date | None
+
+
+def kept_level_differences(*, batch: int = 2000) -> Iterator[KeptLevelDifference]:
+    """Every enterprise whose kept level or date differs from the recomputation from history,
+    by id, streamed: one statement comparing the whole roster.
+
+    On PostgreSQL the recomputation is a DISTINCT ON over the confirmed assessments in
+    LATEST_FIRST order (one sort, then a hash join with the roster); elsewhere the correlated
+    subqueries of `latest_counting_level`. Both are built from the same ORM definitions the
+    reads use, so the rule is written once."""
+    enterprises = Enterprise._meta.db_table
+    if connection.vendor == "postgresql":
+        latest = (
+            counting_assessments()
+            .order_by("enterprise_id", *LATEST_FIRST)
+            .distinct("enterprise_id")
+            .values("enterprise_id", "level", "assessed_on")
+        )
+        inner, params = latest.query.sql_with_params()
+        sql = (
+            f"SELECT e.id, e.kept_level, e.kept_level_on, r.level, r.assessed_on "  # noqa: S608 (compiled ORM SQL)
+            f"FROM {enterprises} e LEFT JOIN ({inner}) r ON r.enterprise_id = e.id "
+            "WHERE e.kept_level IS DISTINCT FROM r.level "
+            "OR e.kept_level_on IS DISTINCT FROM r.assessed_on ORDER BY e.id"
+        )
+    else:
+        level, level_on = latest_counting_level()
+        recomputed = (
+            Enterprise.objects.order_by()
+            .annotate(h_level=level, h_level_on=level_on)
+            .values_list("id", "kept_level", "kept_level_on", "h_level", "h_level_on")
+        )
+        inner, params = recomputed.query.sql_with_params()
+        sql = (
+            f"SELECT * FROM ({inner}) r "  # noqa: S608 (compiled ORM SQL)
+            "WHERE r.kept_level IS NOT r.h_level OR r.kept_level_on IS NOT r.h_level_on "
+            "ORDER BY r.id"
+        )
+    date_field = Enterprise._meta.get_field("kept_level_on")
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(batch):
+            for pk, kept, kept_on, level_now, on in rows:
+                yield KeptLevelDifference(
+                    pk,
+                    kept,
+                    date_field.to_python(kept_on),
+                    level_now,
+                    date_field.to_python(on),
+                )
 
 
 def with_latest_self_assessment(qs: QuerySet[Enterprise]) -> QuerySet[Enterprise]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import partial
@@ -17,7 +18,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -486,6 +487,7 @@ def assessment_confirm(
     assessment.assessed_on = timezone.localdate()
     assessment._change_reason = "现场评定确认"  # type: ignore[attr-defined]
     assessment.save()
+    refresh_current_level([assessment.enterprise_id])
     signals.levels_changed.send(sender=Assessment, city_ids=[assessment.enterprise.city_id])
     _notify_enterprise(
         assessment,
@@ -615,6 +617,38 @@ def assessment_preview(*, assessment: Assessment) -> scoring.Result | None:
     ):
         return None
     return scoring.score(assessment.answers, assessment.scenes, assessment.data, indicator)
+
+
+# --- the kept current level (docs/rules.md "Kept current level") ------------------------------
+
+
+def _refresh_chunk() -> int:
+    # Enterprises per statement: a few thousand keys keep each statement reasonable (SQLite's
+    # parameter limit is 999 in Django's accounting).
+    limit = connection.features.max_query_params
+    return min(limit - 10, 5000) if limit else 5000
+
+
+def refresh_current_level(enterprise_ids: Iterable[int]) -> None:
+    """Recompute the kept current level (`Enterprise.kept_level`, `kept_level_on`) of these
+    enterprises from their confirmed assessments, set-based: one UPDATE per few hundred.
+
+    Every write that changes which confirmed assessment of an enterprise counts, or its level or
+    date, calls this in its own transaction (confirmation, the `levels` import, demo data, bulk
+    loaders). The rows are locked first, in id order: a concurrent writer of the same enterprise
+    then waits, and the UPDATE's snapshot, taken after the lock, sees what it committed.
+    """
+    ids = sorted({int(pk) for pk in enterprise_ids})
+    if not ids:
+        return
+    level, level_on = selectors.latest_counting_level()
+    size = _refresh_chunk()
+    with transaction.atomic(savepoint=False):
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            rows = Enterprise.objects.filter(pk__in=chunk)
+            list(rows.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
+            rows.update(kept_level=level, kept_level_on=level_on)
 
 
 # --- evidence files (佐证材料) ------------------------------------------------------------------

@@ -50,6 +50,7 @@ def _store_assessments(per_enterprise: int, seed: int = 11) -> int:
     from django.utils import timezone
 
     from assessments.models import Assessment, PledgeText
+    from assessments.services import refresh_current_level
     from cities.models import Enterprise
 
     rng = random.Random(seed)
@@ -87,6 +88,8 @@ def _store_assessments(per_enterprise: int, seed: int = 11) -> int:
                     )
                 )
     Assessment.objects.bulk_create(rows, batch_size=5000)
+    # Written past the services: keep the enterprises' current level as they would.
+    refresh_current_level(Enterprise.objects.values_list("pk", flat=True))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return len(rows)

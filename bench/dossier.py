@@ -68,6 +68,7 @@ def _seed(n: int) -> None:
 
     from accounts.models import Role, User
     from assessments.models import Assessment
+    from assessments.services import refresh_current_level
     from cities.models import Enterprise
     from projects import rules
     from projects.models import InvestmentLine, Project, ProjectDocument, ProjectEvent
@@ -104,6 +105,7 @@ def _seed(n: int) -> None:
         ],
         batch_size=5000,
     )
+    refresh_current_level(ids)  # written past the services: keep the current level as they do
     # Every stage up to 验收通过: applied on day 0, …, accepted on day 210.
     offsets = dict(zip(rules.STAGES[:8], (0, 10, 20, 30, 40, 190, 195, 210), strict=True))
     dates = {rules.date_field(s): day + dt.timedelta(days=n) for s, n in offsets.items()}

@@ -30,6 +30,7 @@ def _store_assessments(n: int) -> int:
 
     from assessments import indicators, scoring
     from assessments.models import Assessment
+    from assessments.services import refresh_current_level
     from bench.scoring import generate
     from cities.models import Enterprise
 
@@ -74,6 +75,7 @@ def _store_assessments(n: int) -> int:
             a.pledge_text = pledge
             a.pledge_signer = "基准测试"
     Assessment.objects.bulk_create(rows, batch_size=5000)
+    refresh_current_level(enterprise_ids)  # written past the services: keep the current level
     connection.close()
     return len(rows)
 

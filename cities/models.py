@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -342,9 +342,17 @@ class Enterprise(models.Model):
     address = models.CharField("通讯地址", max_length=200, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
-    history = HistoricalRecords()
+    # The current confirmed level and its date (docs/rules.md "Kept current level"), kept by
+    # `assessments.services.refresh_current_level` in the transaction of every write that changes
+    # which confirmed assessment counts (None: never confirmed). Not in the history, and never
+    # written by `save()` (a stale instance must not overwrite them): only by that function.
+    kept_level = models.PositiveSmallIntegerField("当前等级", null=True, blank=True, editable=False)
+    kept_level_on = models.DateField("当前等级评定日期", null=True, blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["kept_level", "kept_level_on"])
 
     objects = EnterpriseQuerySet.as_manager()
+
+    KEPT_FIELDS = ("kept_level", "kept_level_on")
 
     CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email", "address")
     CLASSIFICATION_FIELDS = (
@@ -364,16 +372,48 @@ class Enterprise(models.Model):
         indexes = [
             models.Index(fields=["city", "sub_industry"], name="cities_ent_city_subind_idx"),
             models.Index(fields=["city", "name"], name="cities_ent_city_name_idx"),
+            # Today's compliance and dashboards group a city's roster by sub-industry and kept
+            # level: an index-only scan of this index.
+            models.Index(
+                fields=["city", "sub_industry", "kept_level"], name="cities_ent_city_sub_level_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(uscc__regex=r"^[0-9A-HJ-NPQRTUWXY]{18}$"),
                 name="cities_enterprise_uscc_alphabet",
             ),
+            models.CheckConstraint(
+                condition=Q(kept_level__isnull=True) | Q(kept_level__gte=0, kept_level__lte=4),
+                name="cities_enterprise_kept_level_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(kept_level__isnull=True, kept_level_on__isnull=True)
+                | Q(kept_level__isnull=False, kept_level_on__isnull=False),
+                name="cities_enterprise_kept_level_with_date",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.uscc}）"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saving an existing enterprise writes every field but the kept level: an instance read
+        before a confirmation (a form, the admin, a history revert) must not put back the level it
+        was read with. New rows are inserted whole."""
+        if (
+            kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+            and not args
+            and self.pk is not None
+            and (not self._state.adding or type(self)._base_manager.filter(pk=self.pk).exists())
+        ):
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.KEPT_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     @classmethod
     def field_label(cls, name: str) -> str:

@@ -25,6 +25,7 @@ from accounts.models import Role, User
 from assessments import indicators, scoring
 from assessments.models import Assessment, Method, Purpose, Source, State
 from assessments.selectors import current_pledge_text, with_current_level
+from assessments.services import refresh_current_level
 from cities import uscc
 from cities.imports import import_file, registry
 from cities.models import (
@@ -268,6 +269,7 @@ def _seed_levels(rng: random.Random, enterprises: list[Enterprise]) -> None:
             post_level = min(4, int(base_level) + rng.choice([0, 1, 1, 2]))
             rows.append(_level(e, Purpose.POST, post_day, post_level, now))
     bulk_create_with_history(rows, Assessment, batch_size=500)
+    refresh_current_level(a.enterprise_id for a in rows)  # written past the services
 
 
 def _level(e: Enterprise, purpose: str, day: dt.date, level: int, now: dt.datetime) -> Assessment:
@@ -416,6 +418,7 @@ def _seed_near_the_line(rng: random.Random) -> None:
     for index, onsite in confirmed:
         onsite.based_on = created[index]
     bulk_create_with_history([a for _, a in confirmed], Assessment, batch_size=500)
+    refresh_current_level(a.enterprise_id for _, a in confirmed)  # written past the services
 
 
 def _scored(result: scoring.Result, **fields: object) -> Assessment:

@@ -8,13 +8,16 @@ IntegrityError) and one write. Report requests race in tests/reports too (rate l
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
@@ -23,6 +26,8 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from assessments.models import Assessment, Evidence, Method, Purpose, State
+from assessments.selectors import current_assessment_of
+from assessments.services import assessment_confirm
 from cities.imports import import_file
 from cities.models import Enterprise, ImportJob, ImportJobState, PilotCity
 from funds import services as funds_services
@@ -33,7 +38,7 @@ from providers.models import LibraryEntry
 from reports.models import ReportJob
 from sme_pilot.errors import Invalid
 from tests.assessments.evidence_files import jpeg, upload
-from tests.assessments.factories import AssessmentFactory
+from tests.assessments.factories import AssessmentFactory, example_document, top_document
 from tests.cities.factories import EnterpriseFactory, UserFactory
 from tests.cities.import_files import enterprise_file, kind_file
 from tests.concurrency import Outcome, errors_of, locked, needs_row_locks, run_at_once
@@ -122,6 +127,36 @@ def test_an_onsite_assessment_is_confirmed_once(city, enterprise, assessor, seco
     assert onsite.history.filter(history_change_reason="现场评定确认").count() == 1
     # The confirmation reached the dashboards: the figures cached before it are not served.
     assert dashboard_cache.cached_for_city("race", city.pk, today, lambda: "after") == "after"
+
+
+def test_simultaneous_confirmations_of_one_enterprise_keep_its_latest_level(
+    enterprise, assessor, second_assessor
+):
+    # Levels 2 and 4 alternately, all dated today: the latest confirmation decides, and each
+    # writer's refresh must see the others' (docs/rules.md "Kept current level").
+    drafts = [
+        AssessmentFactory(
+            enterprise=enterprise,
+            method=Method.ONSITE,
+            purpose=Purpose.POST,
+            document=example_document() if i % 2 else top_document(),
+        )
+        for i in range(N)
+    ]
+    actors = [assessor, second_assessor] * (N // 2)
+    calls = [
+        partial(assessment_confirm, actor=actor, assessment_id=d.pk)
+        for actor, d in zip(actors, drafts, strict=True)
+    ]
+
+    outcomes = run_at_once(calls, hold=locked(Enterprise.objects.filter(pk=enterprise.pk)))
+
+    assert errors_of(outcomes) == []
+    latest = current_assessment_of(enterprise=enterprise)
+    assert latest is not None and latest.pk in {d.pk for d in drafts}
+    enterprise.refresh_from_db()
+    assert (enterprise.kept_level, enterprise.kept_level_on) == (latest.level, latest.assessed_on)
+    call_command("verify_aggregates", stdout=io.StringIO())  # CommandError on any difference
 
 
 def test_the_confirmation_page_confirms_once_and_sends_every_click_to_the_result(

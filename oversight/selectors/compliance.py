@@ -16,7 +16,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessments.models import Assessment
-from assessments.selectors import EARLIEST_FIRST, counting_assessments, with_current_level
+from assessments.selectors import (
+    EARLIEST_FIRST,
+    counting_assessments,
+    is_today,
+    with_current_level,
+)
 from cities.models import Enterprise, PilotBatch, PilotCity, QualityTier, SubIndustry
 from oversight import compliance
 
@@ -92,12 +97,32 @@ def _with_key(qs: QuerySet[Assessment]) -> QuerySet[Assessment]:
     return qs.annotate(confirmed_key=Coalesce("confirmed_at", Value(EPOCH)))
 
 
+def _level_counts(
+    rules: list[compliance.Rule], *, level: str, prefix: str = "enterprise__"
+) -> dict[str, Count]:
+    """Per distinct rule: counted enterprises at its minimum level (`at_i`) and enterprises at
+    its minimum level whatever their scope (`hit_i`), `level` naming the level column."""
+    return {
+        **{
+            f"at_{i}": Count(
+                "id", filter=counted_q(r, prefix) & Q(**{f"{level}__gte": r.min_level})
+            )
+            for i, r in enumerate(rules)
+        },
+        **{
+            f"hit_{i}": Count("id", filter=Q(**{f"{level}__gte": r.min_level}))
+            for i, r in enumerate(rules)
+        },
+    }
+
+
 def compliance_for_cities(
     cities: Iterable[PilotCity], *, as_of: dt.date | None = None, uplift: bool = True
 ) -> list[compliance.CityCompliance]:
-    """Every given city's compliance, in five set-based queries whatever their size.
+    """Every given city's compliance, in five set-based queries whatever their size (four for
+    today, whose levels the enterprise rows keep: denominators and levels are one GROUP BY).
 
-    `uplift=False` skips the fifth, the below-scale baseline (an anti-join over every confirmed
+    `uplift=False` skips the last, the below-scale baseline (an anti-join over every confirmed
     assessment), for views that do not show the uplift: `below_scale.baseline_at_or_above` is
     then None."""
     as_of = as_of or timezone.localdate()
@@ -110,40 +135,48 @@ def compliance_for_cities(
     def pick(row: dict[str, Any], name: str) -> int:
         return int(row[f"{name}_{distinct_rules.index(rules[row['city_id']])}"])
 
-    # 1. Denominators per (city, sub-industry).
-    dens: dict[tuple[int, int], int] = {}
-    den_rows: Any = (
-        Enterprise.objects.filter(city_id__in=ids)
-        .values("city_id", "sub_industry_id")
-        .annotate(
-            **{f"den_{i}": Count("id", filter=counted_q(r)) for i, r in enumerate(distinct_rules)}
-        )
-    )
-    for row in den_rows:
-        dens[(row["city_id"], row["sub_industry_id"])] = pick(row, "den")
-
-    # 2. From each enterprise's latest confirmed level, in one GROUP BY: counted enterprises at
-    #    the minimum level per sub-industry, and below-scale enterprises (assessed, at minimum).
-    latest = _edge_rows(as_of, latest=True).filter(enterprise__city_id__in=ids)
+    dens: dict[tuple[int, int], int] = defaultdict(int)
     ats: dict[tuple[int, int], int] = defaultdict(int)
     below_now: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    latest_rows: Any = latest.values(
-        city_id=F("enterprise__city_id"),
-        sub_industry_id=F("enterprise__sub_industry_id"),
-        above_scale=F("enterprise__above_scale"),
-    ).annotate(
-        n=Count("id"),
-        **{
-            f"at_{i}": Count("id", filter=counted_q(r, "enterprise__") & Q(level__gte=r.min_level))
-            for i, r in enumerate(distinct_rules)
-        },
-        **{
-            f"hit_{i}": Count("id", filter=Q(level__gte=r.min_level))
-            for i, r in enumerate(distinct_rules)
-        },
-    )
+    today = is_today(as_of)
+    if today:
+        # 1-2. Today: denominators, counted enterprises at the minimum level per sub-industry and
+        #      below-scale enterprises (assessed, at minimum) from the kept levels, one GROUP BY
+        #      over the roster.
+        latest: Any = Enterprise.objects.filter(city_id__in=ids).values(
+            "city_id", "sub_industry_id", "above_scale"
+        )
+        latest_rows: Any = latest.annotate(
+            n=Count("id", filter=Q(kept_level__isnull=False)),
+            **{f"den_{i}": Count("id", filter=counted_q(r)) for i, r in enumerate(distinct_rules)},
+            **_level_counts(distinct_rules, level="kept_level", prefix=""),
+        )
+    else:
+        # 1. Denominators per (city, sub-industry).
+        den_rows: Any = (
+            Enterprise.objects.filter(city_id__in=ids)
+            .values("city_id", "sub_industry_id")
+            .annotate(
+                **{
+                    f"den_{i}": Count("id", filter=counted_q(r))
+                    for i, r in enumerate(distinct_rules)
+                }
+            )
+        )
+        for row in den_rows:
+            dens[(row["city_id"], row["sub_industry_id"])] = pick(row, "den")
+        # 2. From each enterprise's latest confirmed level up to `as_of`, in one GROUP BY.
+        latest = _edge_rows(as_of, latest=True).filter(enterprise__city_id__in=ids)
+        latest_rows = latest.values(
+            city_id=F("enterprise__city_id"),
+            sub_industry_id=F("enterprise__sub_industry_id"),
+            above_scale=F("enterprise__above_scale"),
+        ).annotate(n=Count("id"), **_level_counts(distinct_rules, level="level"))
     for row in latest_rows:
-        ats[(row["city_id"], row["sub_industry_id"])] += pick(row, "at")
+        key = (row["city_id"], row["sub_industry_id"])
+        if today:
+            dens[key] += pick(row, "den")
+        ats[key] += pick(row, "at")
         if not row["above_scale"]:
             below_now[row["city_id"]][0] += int(row["n"])
             below_now[row["city_id"]][1] += pick(row, "hit")

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 
-from assessments.selectors import LATEST_FIRST, counting_assessments
 from cities import selectors as registry
 from cities.models import EnterpriseQuerySet, PilotCity
 
@@ -29,12 +28,9 @@ def roster_for_city(*, user: object, city: PilotCity, filters: RosterFilters) ->
     if filters.counted == "1":
         qs = qs.filter(counted_q(rule_for(city.batch)))
     if filters.level in ("at_or_above", "below"):
-        latest = counting_assessments().filter(enterprise=OuterRef("pk")).order_by(*LATEST_FIRST)
-        qs = qs.alias(_roster_level=Subquery(latest.values("level")[:1]))
+        # Today's level: the enterprise row keeps it (docs/rules.md "Kept current level").
         if filters.level == "at_or_above":
-            qs = qs.filter(_roster_level__gte=city.batch.min_level)
+            qs = qs.filter(kept_level__gte=city.batch.min_level)
         else:  # never confirmed counts as below (docs/rules.md §1)
-            qs = qs.filter(
-                Q(_roster_level__lt=city.batch.min_level) | Q(_roster_level__isnull=True)
-            )
+            qs = qs.filter(Q(kept_level__lt=city.batch.min_level) | Q(kept_level__isnull=True))
     return qs

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from assessments import indicators, scoring, selectors
 from assessments.models import Assessment, Method, Purpose, Source, State
+from assessments.services import refresh_current_level
 from tests.assessments.documents import EXAMPLE_DOCUMENT, EXAMPLE_RESULT
 from tests.cities.factories import EnterpriseFactory
 
@@ -116,7 +117,11 @@ class AssessmentFactory(factory.django.DjangoModelFactory):
                     outcomes_score=result.dimensions["outcomes"],
                     result=scoring.result_to_json(result),
                 )
-        return super()._create(model_class, *args, **kwargs)
+        created = super()._create(model_class, *args, **kwargs)
+        if created.state == State.CONFIRMED:
+            # Written past the services, like a bulk loader: keep the current level as they do.
+            refresh_current_level([created.enterprise_id])
+        return created
 
 
 def confirmed_level(enterprise: Any, level: int, *, days_ago: int = 0) -> Assessment:

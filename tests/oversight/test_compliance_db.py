@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from assessments.models import Assessment
+from assessments.services import refresh_current_level
 from oversight.selectors.compliance import city_compliance, compliance_for_cities
 from tests.cities.factories import CityFactory, EnterpriseFactory, SubIndustryFactory
 
@@ -33,13 +34,15 @@ def level(
     supersedes=None,
 ):
     """A stored level as the import or an assessor leaves it."""
-    return Assessment.objects.create(
+    stored = Assessment.objects.create(
         enterprise=enterprise, purpose=purpose, method=method, state=state, source="import",
         level=value, assessed_on=on or TODAY - 10 * DAY,
         confirmed_at=timezone.now() if state == "confirmed" else None, supersedes=supersedes,
         pledged_at=timezone.now(), pledge_signer="x",
         pledge_text_id=None,
     )  # fmt: skip
+    refresh_current_level([enterprise.pk])  # written past the services, as they would
+    return stored
 
 
 def food(city, n, **kw):
