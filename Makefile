@@ -109,8 +109,12 @@ checks: $(VENV)/.dev-installed
 	  LOG_DIR=$$(mktemp -d) BEHIND_PROXY=1 \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
+# Two test processes (pytest-xdist), one per core: each gets its own test database (suffix _gwN)
+# and, through its pid, its own Celery queues; the drills start their own Redis. PYTEST_WORKERS=0
+# runs serially.
+PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.dev-installed
-	DJANGO_SETTINGS_MODULE=sme_pilot.settings.test $(VENV)/bin/pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=sme_pilot.settings.test $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test: sysdeps-test $(VENV)/.dev-installed lint typecheck checks pytest
 
