@@ -119,13 +119,10 @@ pytest: $(VENV)/.dev-installed
 test: sysdeps-test $(VENV)/.dev-installed lint typecheck checks pytest
 
 # Every benchmark prints its result last as one JSON line (ratio against a floor of the same run).
-BENCHES := bench.import_enterprises bench.scoring bench.rescore bench.compliance bench.reports bench.funnel bench.import_projects bench.funds bench.provider_scores
+# make bench BENCH_SCALE=1m: the national scale (1,000,000 enterprises; about an hour). bench/suite.py
+BENCH_SCALE ?= 100k
 bench: $(VENV)/.dev-installed
-	@for b in $(BENCHES); do \
-	  echo "== $$b"; \
-	  DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sme_bench} \
-	    DJANGO_SETTINGS_MODULE=sme_pilot.settings.local $(PY) -m $$b || exit 1; \
-	done
+	@$(PY) -m bench.suite --scale $(BENCH_SCALE) $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
 # Load test of the production stack (gunicorn, a Celery PDF worker, Redis db 5, PostgreSQL
 # sme_bench_load, rebuilt): one JSON line per endpoint group, then the goals. bench/load.py.

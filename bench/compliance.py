@@ -22,6 +22,7 @@ import random
 import sys
 import time
 
+from bench.memory import Peaks
 from bench.setup import empty_enterprise_tables, load_roster, open_bench_database
 
 FLOOR_SQL = """
@@ -186,10 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     as_of = timezone.localdate()
 
     seconds = floor = float("inf")
+    peaks = Peaks()
     try:
         for _ in range(args.repeat):
             f, floor_counts = _floor(as_of)
-            s, orm_counts, cities = _command(as_of)
+            with peaks.measure():
+                s, orm_counts, cities = _command(as_of)
             floor, seconds = min(floor, f), min(seconds, s)
         nonzero_floor = {k: v for k, v in floor_counts.items() if v != (0, 0)}
         assert orm_counts == nonzero_floor, "the ORM and the floor disagree"
@@ -213,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": round(seconds, 3),
                 "floor_seconds": round(floor, 3),
                 "ratio": round(seconds / floor, 2),
+                **peaks.as_json(),
             }
         )
     )

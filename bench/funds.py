@@ -30,6 +30,7 @@ import time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from bench.memory import Peaks
 from bench.setup import empty_enterprise_tables, on_cpu_seconds, open_bench_database
 
 # Entries up to 2026-11-30 and subsidies up to 2026-10 exist: this day leaves some out.
@@ -190,10 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     seconds = floor = float("inf")
     ratios, cpu_ratios = [], []
     cpu = floor_cpu = float("inf")
+    peaks = Peaks()
     try:
         for _ in range(args.repeat):
             f, f_cpu, floor_docs = _floor()
-            s, s_cpu, docs = _command()
+            with peaks.measure():
+                s, s_cpu, docs = _command()
             ratios.append(s / f)
             cpu_ratios.append(s_cpu / f_cpu)
             floor, seconds = min(floor, f), min(seconds, s)
@@ -224,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cpu_seconds": round(cpu, 4),
                 "floor_cpu_seconds": round(floor_cpu, 4),
                 "cpu_ratio": round(cpu / floor_cpu, 2),
+                **peaks.as_json(),
             }
         )
     )

@@ -29,6 +29,7 @@ import sys
 import time
 from typing import Any
 
+from bench.memory import Peaks
 from bench.setup import empty_enterprise_tables, open_bench_database
 
 STAGES = (
@@ -170,10 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     load_pilot(cities=100, enterprises=args.enterprises, projects=args.projects)
     print(f"data set loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     seconds = floor = float("inf")
+    peaks = Peaks()
     try:
         for _ in range(args.repeat):
             f, floor_counts = _floor()
-            s, docs = _command()
+            with peaks.measure():
+                s, docs = _command()
             floor, seconds = min(floor, f), min(seconds, s)
         _compare(floor_counts, docs)
         pages = _dashboard_timings()
@@ -193,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": round(seconds, 3),
                 "floor_seconds": round(floor, 3),
                 "ratio": round(seconds / floor, 2),
+                **peaks.as_json(),
                 **pages,
             }
         )

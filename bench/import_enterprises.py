@@ -185,10 +185,14 @@ def main(argv: list[str] | None = None) -> int:
         call_command("import_data", kind, str(paths[kind]), stdout=quiet)
     columns, copy_text = _floor_copy_text(data.enterprises)
 
+    from bench.memory import Peaks
+
+    peaks = Peaks()
     seconds, floor = float("inf"), float("inf")
     for _ in range(args.repeat):
         _empty_enterprise_tables()
-        elapsed, summary = _time_import(paths["enterprises"])
+        with peaks.measure():
+            elapsed, summary = _time_import(paths["enterprises"])
         assert Enterprise.objects.count() == args.rows, summary
         assert Enterprise.history.count() == args.rows
         print(f"import_data: {elapsed:.2f} s  ({summary})", file=sys.stderr)
@@ -208,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(seconds, 3),
         "floor_seconds": round(floor, 3),
         "ratio": round(seconds / floor, 2),
+        **peaks.as_json(),
     }
     print(json.dumps(result))
     return 0

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.memory import Peaks
 from bench.setup import empty_enterprise_tables, open_bench_database
 
 FLOOR_COLUMNS = (
@@ -147,10 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     imports: list[float] = []
     floors: list[float] = []
+    peaks = Peaks()
     try:
         copy_text = _floor_copy_text(pilot.projects)
         for _ in range(args.repeat):
-            elapsed, summary = _time_import(paths["projects"])
+            with peaks.measure():
+                elapsed, summary = _time_import(paths["projects"])
             imports.append(elapsed)
             written = Project.objects.count()
             lines = InvestmentLine.objects.count()
@@ -178,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 "floor_seconds": round(floor, 3),
                 "ratio": round(seconds / floor, 2),
                 "median_ratio": round(statistics.median(map(operator.truediv, imports, floors)), 2),
+                **peaks.as_json(),
             }
         )
     )

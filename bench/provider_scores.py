@@ -31,6 +31,7 @@ import time
 from fractions import Fraction
 from typing import Any
 
+from bench.memory import Peaks
 from bench.setup import empty_enterprise_tables, on_cpu_seconds, open_bench_database
 
 # Projects run to 2026-11: this day leaves some outcomes, completions and selections out.
@@ -199,10 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     seconds = floor = float("inf")
     ratios, cpu_ratios = [], []
     cpu = floor_cpu = float("inf")
+    peaks = Peaks()
     try:
         for _ in range(args.repeat):
             f, f_cpu, floor_docs = _floor(scoring)
-            s, s_cpu, docs = _command()
+            with peaks.measure():
+                s, s_cpu, docs = _command()
             ratios.append(s / f)
             cpu_ratios.append(s_cpu / f_cpu)
             floor, seconds = min(floor, f), min(seconds, s)
@@ -236,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cpu_seconds": round(cpu, 4),
                 "floor_cpu_seconds": round(floor_cpu, 4),
                 "cpu_ratio": round(cpu / floor_cpu, 2),
+                **peaks.as_json(),
             }
         )
     )

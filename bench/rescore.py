@@ -20,6 +20,7 @@ import json
 import sys
 import time
 
+from bench.memory import Peaks
 from bench.setup import load_roster, open_bench_database
 
 
@@ -152,9 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         floor, count = _time_floor()
         assert count == stored
-        started = time.perf_counter()
-        preview = rescore_preview(version_code="2024")
-        seconds = time.perf_counter() - started
+        peaks = Peaks()
+        with peaks.measure():
+            started = time.perf_counter()
+            preview = rescore_preview(version_code="2024")
+            seconds = time.perf_counter() - started
         assert preview.examined == stored, preview.examined
     finally:
         _cleanup()
@@ -172,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                 "floor_seconds": round(floor, 3),
                 "ratio": round(seconds / floor, 2),
                 "level_changes": len(preview.changes),
+                **peaks.as_json(),
             }
         )
     )

@@ -278,7 +278,16 @@ def redis_caches(location: str) -> dict[str, dict[str, str]]:
 if REDIS_URL:
     CACHES = redis_caches(REDIS_URL)
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Without Redis (the zero-setup run), one process's memory. The dashboards cache a few
+    # entries per city, kind and day plus a token per city: at 100 cities that is well above
+    # LocMemCache's default of 300 entries, whose culling would drop a third of them at a time
+    # and make every national page a miss.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
