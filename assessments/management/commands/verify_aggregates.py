@@ -75,18 +75,12 @@ class Command(BaseCommand):
         if not found and not counts:
             return
         if not options["fix"]:
-            raise CommandError(
-                "；".join(
-                    part
-                    for part in (
-                        found
-                        and f"{len(found)} 家企业的当前等级与评测记录不符 / {len(found)} differ",
-                        counts and f"{counts} 个计数与企业名录不符 / {counts} counters differ",
-                    )
-                    if part
-                )
-                + " (verify_aggregates --fix 可改正 / to repair)"
-            )
+            parts = []
+            if found:
+                parts.append(f"{len(found)} 家企业的当前等级与评测记录不符 / {len(found)} differ")
+            if counts:
+                parts.append(f"{counts} 个计数与企业名录不符 / {counts} counters differ")
+            raise CommandError("；".join(parts) + " (verify_aggregates --fix 可改正 / to repair)")
         refresh_current_level(found)
         rebuild_roster_counts()
         left = sum(1 for _ in kept_level_differences())
