@@ -377,6 +377,14 @@ class Enterprise(models.Model):
             models.Index(
                 fields=["city", "sub_industry", "kept_level"], name="cities_ent_city_sub_level_idx"
             ),
+            # Today's little giants per city with their kept level: an index-only scan of this
+            # small partial index (a few per cent of the roster) instead of a scan of the roster.
+            models.Index(
+                fields=["city"],
+                include=["uscc", "kept_level"],
+                condition=Q(quality_tier=QualityTier.LITTLE_GIANT),
+                name="cities_ent_giant_city_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -434,6 +442,63 @@ class Enterprise(models.Model):
             and self.district.city_id != self.city_id
         ):
             raise ValidationError({"district": "区县不属于该企业所在城市"})
+
+
+class RosterCount(models.Model):
+    """How many enterprises of the roster share one key (docs/rules.md "Kept current level",
+    roster counters): city × sub-industry × district × scope × quality tier × kept level.
+
+    Derived data, kept exact by database triggers on `cities_enterprise`
+    (`cities/roster_triggers.py`, installed by migration `0011_roster_counts`) in the transaction
+    of every write to the roster, whatever wrote it: the ORM, COPY, the admin, a migration, SQL by
+    hand. Nothing in Python writes it but `cities.services.roster_counts.rebuild_roster_counts`
+    (`verify_aggregates --fix`).
+
+    The key columns are plain integers, not foreign keys: the table is derived, the triggers are
+    its only writers, and a foreign key would only add a lookup and a lock on the parent rows to
+    every write of the roster. `district_id` 0 is "no district", `kept_level` -1 "never
+    confirmed" (a unique key over NULLs would not be one). A key whose count fell to zero keeps its
+    row with `n` 0 until the next rebuild; readers sum, so it adds nothing.
+    """
+
+    city_id = models.BigIntegerField("城市")
+    sub_industry_id = models.BigIntegerField("细分行业")
+    district_id = models.BigIntegerField("区县（0：无）")
+    above_scale = models.BooleanField("是否规上")
+    quality_tier = models.CharField("优质企业梯度", max_length=20, choices=QualityTier.choices)
+    kept_level = models.SmallIntegerField("当前等级（-1：未确认）")
+    n = models.IntegerField("企业数")
+
+    KEY = (
+        "city_id",
+        "sub_industry_id",
+        "district_id",
+        "above_scale",
+        "quality_tier",
+        "kept_level",
+    )
+    NO_DISTRICT = 0
+    NO_LEVEL = -1
+
+    class Meta:
+        verbose_name = "企业名录计数"
+        verbose_name_plural = "企业名录计数"
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "city_id",
+                    "sub_industry_id",
+                    "district_id",
+                    "above_scale",
+                    "quality_tier",
+                    "kept_level",
+                ],
+                name="cities_rostercount_unique_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city_id}/{self.sub_industry_id}/{self.district_id}: {self.n}"
 
 
 class CityTarget(models.Model):

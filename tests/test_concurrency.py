@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -29,7 +30,8 @@ from assessments.models import Assessment, Evidence, Method, Purpose, State
 from assessments.selectors import current_assessment_of
 from assessments.services import assessment_confirm
 from cities.imports import import_file
-from cities.models import Enterprise, ImportJob, ImportJobState, PilotCity
+from cities.models import Enterprise, ImportJob, ImportJobState, PilotCity, RosterCount
+from cities.services.registry import enterprise_update
 from funds import services as funds_services
 from funds.models import LedgerEntry
 from oversight import dashboard_cache
@@ -39,7 +41,7 @@ from reports.models import ReportJob
 from sme_pilot.errors import Invalid
 from tests.assessments.evidence_files import jpeg, upload
 from tests.assessments.factories import AssessmentFactory, example_document, top_document
-from tests.cities.factories import EnterpriseFactory, UserFactory
+from tests.cities.factories import EnterpriseFactory, SubIndustryFactory, UserFactory
 from tests.cities.import_files import enterprise_file, kind_file
 from tests.concurrency import Outcome, errors_of, locked, needs_row_locks, run_at_once
 from tests.providers.factories import LibraryEntryFactory
@@ -156,6 +158,57 @@ def test_simultaneous_confirmations_of_one_enterprise_keep_its_latest_level(
     assert latest is not None and latest.pk in {d.pk for d in drafts}
     enterprise.refresh_from_db()
     assert (enterprise.kept_level, enterprise.kept_level_on) == (latest.level, latest.assessed_on)
+    call_command("verify_aggregates", stdout=io.StringIO())  # CommandError on any difference
+
+
+def test_simultaneous_confirmations_and_edits_in_one_city_keep_the_counters_exact(
+    city, sub_industry, assessor, second_assessor, city_official
+):
+    # Every writer below moves enterprises between the same city's counter rows at once
+    # (docs/rules.md "Kept current level", roster counters): each trigger locks its rows in key
+    # order, so no deadlock, and each adds its own delta, so none is lost.
+    other_sub = SubIndustryFactory(city=city, code="MOLD", name="模具")
+    confirmed = EnterpriseFactory.create_batch(4, sub_industry=sub_industry)
+    edited = EnterpriseFactory.create_batch(4, sub_industry=sub_industry)
+    drafts = [
+        AssessmentFactory(
+            enterprise=e,
+            method=Method.ONSITE,
+            purpose=Purpose.POST,
+            document=example_document() if i % 2 else top_document(),
+        )
+        for i, e in enumerate(confirmed)
+    ]
+    changes: list[dict[str, Any]] = [
+        {"sub_industry": other_sub},
+        {"above_scale": False},
+        {"quality_tier": "little_giant"},
+        {"sub_industry": other_sub, "above_scale": False},
+    ]
+    calls: list[Callable[[], Any]] = [
+        partial(assessment_confirm, actor=actor, assessment_id=d.pk)
+        for actor, d in zip([assessor, second_assessor] * 2, drafts, strict=True)
+    ]
+    calls += [
+        partial(enterprise_update, enterprise=e, actor=city_official, changes=c)
+        for e, c in zip(edited, changes, strict=True)
+    ]
+
+    outcomes = run_at_once(calls, hold=locked(RosterCount.objects.filter(city_id=city.pk)))
+
+    assert errors_of(outcomes) == []
+    counts = {
+        tuple(key): n for *key, n in RosterCount.objects.values_list(*RosterCount.KEY, "n") if n
+    }
+    roster = Counter(
+        (city_id, sub_id, district_id or 0, above, tier, -1 if level is None else level)
+        for city_id, sub_id, district_id, above, tier, level in Enterprise.objects.values_list(
+            "city_id", "sub_industry_id", "district_id", "above_scale", "quality_tier", "kept_level"
+        )
+    )
+    assert counts == dict(roster)
+    assert sum(counts.values()) == 8
+    assert Enterprise.objects.filter(kept_level__isnull=False).count() == 4
     call_command("verify_aggregates", stdout=io.StringIO())  # CommandError on any difference
 
 

@@ -11,7 +11,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Aggregate,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -22,7 +33,14 @@ from assessments.selectors import (
     is_today,
     with_current_level,
 )
-from cities.models import Enterprise, PilotBatch, PilotCity, QualityTier, SubIndustry
+from cities.models import (
+    Enterprise,
+    PilotBatch,
+    PilotCity,
+    QualityTier,
+    RosterCount,
+    SubIndustry,
+)
 from oversight import compliance
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -97,22 +115,32 @@ def _with_key(qs: QuerySet[Assessment]) -> QuerySet[Assessment]:
     return qs.annotate(confirmed_key=Coalesce("confirmed_at", Value(EPOCH)))
 
 
+def _rows(condition: Q) -> Aggregate:
+    """Enterprise rows meeting `condition`, counted."""
+    return Count("id", filter=condition)
+
+
+def _counted(condition: Q) -> Any:
+    """Enterprises in the roster counters' keys meeting `condition`, summed (0 when none)."""
+    return Coalesce(Sum("n", filter=condition), 0)
+
+
 def _level_counts(
-    rules: list[compliance.Rule], *, level: str, prefix: str = "enterprise__"
-) -> dict[str, Count]:
+    rules: list[compliance.Rule],
+    *,
+    level: str,
+    prefix: str = "enterprise__",
+    count: Any = _rows,
+) -> dict[str, Any]:
     """Per distinct rule: counted enterprises at its minimum level (`at_i`) and enterprises at
-    its minimum level whatever their scope (`hit_i`), `level` naming the level column."""
+    its minimum level whatever their scope (`hit_i`), `level` naming the level column and `count`
+    making the aggregate of a condition."""
     return {
         **{
-            f"at_{i}": Count(
-                "id", filter=counted_q(r, prefix) & Q(**{f"{level}__gte": r.min_level})
-            )
+            f"at_{i}": count(counted_q(r, prefix) & Q(**{f"{level}__gte": r.min_level}))
             for i, r in enumerate(rules)
         },
-        **{
-            f"hit_{i}": Count("id", filter=Q(**{f"{level}__gte": r.min_level}))
-            for i, r in enumerate(rules)
-        },
+        **{f"hit_{i}": count(Q(**{f"{level}__gte": r.min_level})) for i, r in enumerate(rules)},
     }
 
 
@@ -120,7 +148,8 @@ def compliance_for_cities(
     cities: Iterable[PilotCity], *, as_of: dt.date | None = None, uplift: bool = True
 ) -> list[compliance.CityCompliance]:
     """Every given city's compliance, in five set-based queries whatever their size (four for
-    today, whose levels the enterprise rows keep: denominators and levels are one GROUP BY).
+    today: denominators and levels are one GROUP BY over the roster counters, and the little
+    giants' levels are read from their rows' kept levels).
 
     `uplift=False` skips the last, the below-scale baseline (an anti-join over every confirmed
     assessment), for views that do not show the uplift: `below_scale.baseline_at_or_above` is
@@ -141,15 +170,16 @@ def compliance_for_cities(
     today = is_today(as_of)
     if today:
         # 1-2. Today: denominators, counted enterprises at the minimum level per sub-industry and
-        #      below-scale enterprises (assessed, at minimum) from the kept levels, one GROUP BY
-        #      over the roster.
-        latest: Any = Enterprise.objects.filter(city_id__in=ids).values(
+        #      below-scale enterprises (assessed, at minimum) from the roster counters (kept by
+        #      triggers in the writing transaction; a kept level of -1 is "never confirmed"): one
+        #      GROUP BY over a few rows per city and sub-industry, not over the roster.
+        latest: Any = RosterCount.objects.filter(city_id__in=ids).values(
             "city_id", "sub_industry_id", "above_scale"
         )
         latest_rows: Any = latest.annotate(
-            n=Count("id", filter=Q(kept_level__isnull=False)),
-            **{f"den_{i}": Count("id", filter=counted_q(r)) for i, r in enumerate(distinct_rules)},
-            **_level_counts(distinct_rules, level="kept_level", prefix=""),
+            assessed=_counted(Q(kept_level__gte=0)),
+            **{f"den_{i}": _counted(counted_q(r)) for i, r in enumerate(distinct_rules)},
+            **_level_counts(distinct_rules, level="kept_level", prefix="", count=_counted),
         )
     else:
         # 1. Denominators per (city, sub-industry).
@@ -171,14 +201,14 @@ def compliance_for_cities(
             city_id=F("enterprise__city_id"),
             sub_industry_id=F("enterprise__sub_industry_id"),
             above_scale=F("enterprise__above_scale"),
-        ).annotate(n=Count("id"), **_level_counts(distinct_rules, level="level"))
+        ).annotate(assessed=Count("id"), **_level_counts(distinct_rules, level="level"))
     for row in latest_rows:
         key = (row["city_id"], row["sub_industry_id"])
         if today:
             dens[key] += pick(row, "den")
         ats[key] += pick(row, "at")
         if not row["above_scale"]:
-            below_now[row["city_id"]][0] += int(row["n"])
+            below_now[row["city_id"]][0] += int(row["assessed"])
             below_now[row["city_id"]][1] += pick(row, "hit")
 
     subs: dict[int, list[compliance.SubIndustryCounts]] = defaultdict(list)
