@@ -1,4 +1,15 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _roster_triggers(using: str, **_: Any) -> None:
+    from django.db import connections
+
+    from . import roster_triggers
+
+    roster_triggers.reinstall_if_missing(connections[using])
 
 
 class CitiesConfig(AppConfig):
@@ -9,3 +20,4 @@ class CitiesConfig(AppConfig):
         from .imports import kinds  # models are loaded only once the app registry is ready
 
         kinds.register()
+        post_migrate.connect(_roster_triggers, sender=self, dispatch_uid="cities_roster_triggers")

@@ -13,8 +13,8 @@ the admin, a migration, SQL by hand), so no write path can forget them.
 - SQLite: row-level triggers (+1 for the new row, -1 for the old one). SQLite has no TRUNCATE;
   a DELETE without WHERE fires the delete trigger for every row, because a table with triggers
   never gets SQLite's truncate shortcut. A migration that rebuilds `cities_enterprise` on SQLite
-  (Django copies it to a new table) drops its triggers and must install them again
-  (`tests/cities/test_roster_counts.py` checks they are there).
+  (Django copies it to a new table) drops its triggers: after every `migrate`,
+  `reinstall_if_missing` (the app's post_migrate handler) puts them back and recounts.
 """
 
 from __future__ import annotations
@@ -169,6 +169,32 @@ def install(connection: Any) -> None:
             cursor.execute(sql)
         cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608 (constant)
         cursor.execute(REBUILD)
+
+
+def missing(connection: Any) -> list[str]:
+    """The counter triggers not (or no longer) on the roster table."""
+    if connection.vendor == "postgresql":
+        sql = "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ROSTER])
+        present = {row[0] for row in cursor.fetchall()}
+    return [name for name in TRIGGERS.get(connection.vendor, []) if name not in present]
+
+
+def reinstall_if_missing(connection: Any) -> bool:
+    """After migrating: a migration that rebuilt the roster table on SQLite (Django copies it to
+    a new table) dropped its triggers; put them back and recount. True if anything was done."""
+    if connection.vendor not in TRIGGERS or not missing(connection):
+        return False
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+    if ROSTER not in tables or TABLE not in tables:
+        return False  # migrated backwards past the counters
+    remove(connection)
+    install(connection)
+    return True
 
 
 def remove(connection: Any) -> None:

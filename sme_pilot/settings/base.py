@@ -263,7 +263,7 @@ IMPORT_UPLOADS_PER_HOUR = env.int("IMPORT_UPLOADS_PER_HOUR", default=30)
 REDIS_URL = env("REDIS_URL", default="").strip()
 
 
-def redis_caches(location: str) -> dict[str, dict[str, str]]:
+def redis_caches(location: str) -> dict[str, dict[str, Any]]:
     """The cache on Redis; production.py uses the same. Socket timeouts: sme_pilot/cache.py."""
     return {
         "default": {
@@ -282,7 +282,7 @@ else:
     # entries per city, kind and day plus a token per city: at 100 cities that is well above
     # LocMemCache's default of 300 entries, whose culling would drop a third of them at a time
     # and make every national page a miss.
-    CACHES = {
+    CACHES: dict[str, dict[str, Any]] = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "OPTIONS": {"MAX_ENTRIES": 20_000},
