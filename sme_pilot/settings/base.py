@@ -275,6 +275,7 @@ def redis_caches(location: str) -> dict[str, dict[str, Any]]:
     }
 
 
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = redis_caches(REDIS_URL)
 else:
@@ -282,7 +283,7 @@ else:
     # entries per city, kind and day plus a token per city: at 100 cities that is well above
     # LocMemCache's default of 300 entries, whose culling would drop a third of them at a time
     # and make every national page a miss.
-    CACHES: dict[str, dict[str, Any]] = {
+    CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "OPTIONS": {"MAX_ENTRIES": 20_000},
