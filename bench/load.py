@@ -1,13 +1,15 @@
 """Load test: the production stack (gunicorn + a Celery PDF worker + Redis + PostgreSQL) under
-simulated enterprises, city officials and ministry staff at once, against a /healthz floor.
+simulated enterprises, city officials, on-site assessors and ministry staff at once, against a
+/healthz floor.
 
 One command (`make load`, or `.venv/bin/python -m bench.load [--users 50] [--duration 300]`):
 
 1. prepares the PostgreSQL database `sme_bench_load` (its name must contain "bench": it is dropped
    and rebuilt) through `bench.load_data`: 100 cities, 100,000 enterprises and their confirmed
    levels via the import path, 500 enterprise accounts each with a draft self-assessment, one
-   official per city, 20 ministry accounts (`--reuse` keeps a data set of the same shape and only
-   resets the drafts, report jobs and sessions);
+   official and one on-site assessor per city, each city's 待评定 queue of submitted
+   self-assessments, 20 ministry accounts (`--reuse` keeps a data set of the same shape and only
+   resets the drafts, the assessors' confirmations, report jobs and sessions);
 2. empties its own Redis database (default redis://127.0.0.1:6379/5: cache, Celery broker) and
    starts what production runs, with production settings (`sme_pilot.settings.production`, see
    below): gunicorn as `deploy/bin/sme-pilot web` does (deploy/gunicorn.conf.py; 2 × cores + 1
@@ -15,14 +17,18 @@ One command (`make load`, or `.venv/bin/python -m bench.load [--users 50] [--dur
    does (1 process, recycled) on both queues of its own (`sme_bench_load`, `sme_bench_load.pdf`);
    no nginx: locust plays the proxy's part (below);
 3. runs `bench/locustfile.py` headless: enterprises answering the questionnaire through the
-   autosave endpoint, city officials on their dashboards, ministry staff on the national
-   dashboard requesting and polling reports, and a floor (/healthz on the same gunicorn). Samples
+   autosave endpoint, city officials on their dashboards and 待办 queue, assessors confirming
+   on-site assessments from their 待评定 queue (which invalidates their city's dashboard cache),
+   ministry staff on the national dashboard requesting and polling reports, and a floor
+   (/healthz on the same gunicorn). Samples
    are kept for `--duration` seconds, starting `--warmup` seconds after the last user logged in
    (logins, ~0.3 s of PBKDF2 each, are reported apart as `load_rampup_login`);
 4. prints one JSON line per endpoint group (client-side p50/p95 from locust, the same groups'
-   server-side times from the app's access log, and p95 / the floor's p95) and a summary line
-   with the goals (on 2 cores: autosave p95 < 150 ms, city and national dashboard p95 < 300 ms,
-   no errors) as true/false, and how busy the machine was; timings never fail the command;
+   server-side times from the app's access log, and p95 / the floor's p95), where the CPU went
+   (`load_cpu`: gunicorn, the worker, PostgreSQL, locust, Redis, the rest of the machine, idle)
+   and a summary line with every headline group's p95 beside its goal and the goals (on 2 cores:
+   autosave p95 < 150 ms, city and national dashboard p95 < 300 ms, no errors) as true/false,
+   and how busy the machine was; timings never fail the command;
 5. stops gunicorn, the worker and locust on exit, Ctrl-C, SIGTERM or failure (each runs in its own
    process group; a run killed with SIGKILL leaves their ids in OUT/pids.json and the next run
    stops them first).

@@ -6,7 +6,14 @@
   earlier answer now and then; sometimes reloads the page; once complete, opens the submit page
   (score preview) and keeps revising.
 - CityOfficialUser: its own city's dashboard (today; a page of the "closest to the next level"
-  list; sometimes a past month-end, measured apart as `city_dashboard_history`); 5-15 s apart.
+  list; sometimes a past month-end, measured apart as `city_dashboard_history`) and its 待办 work
+  queue (`city_work_queue`); 5-15 s apart.
+- AssessorUser: every 10-30 s, its city's 待评定 queue (`assessor_queue`), then one on-site
+  assessment through the pages: started from a queued self-assessment (`onsite_start`, prefilled),
+  opened (`onsite_questionnaire`), sometimes one answer re-rated (`onsite_autosave`), the
+  confirmation preview, and the confirmation with the previewed `edit_version`
+  (`assessor_confirm`): the services recompute the kept level and invalidate the city's
+  dashboard cache, as a real confirmation does.
 - MinistryUser: the national dashboard (sorted and filtered differently), 5-15 s apart; now and
   then requests a report (national, or a city's), follows the redirect, polls the progress
   fragment every second as the page does until done, and downloads the PDF.
@@ -14,9 +21,9 @@
   nothing, the floor the other groups are compared with.
 
 Environment (set by bench.load): LOAD_ACCOUNTS (JSON from bench.load_data), LOAD_MIX
-("enterprise=36,city=8,ministry=4,floor=2"), LOAD_WARMUP and LOAD_DURATION (seconds; samples are
-kept only in the window that starts LOAD_WARMUP seconds after the last user has logged in), and
-LOAD_RESULTS (where the raw samples are written as JSON when the window closes).
+("enterprise=34,city=8,ministry=4,assessor=2,floor=2"), LOAD_WARMUP and LOAD_DURATION (seconds;
+samples are kept only in the window that starts LOAD_WARMUP seconds after the last user has
+logged in), and LOAD_RESULTS (where the raw samples are written as JSON when the window closes).
 """
 
 from __future__ import annotations
