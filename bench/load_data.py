@@ -10,10 +10,17 @@ Accounts, all with the same known password and `must_change_password` off:
 - `load_ent_0001` …: enterprise users, each bound to a different enterprise (spread over every
   city) and owning one empty self-assessment draft of the current indicator revision;
 - `load_city_C001` …: one city official per city;
+- `load_assessor_C001` …: one on-site assessor (现场评定员) per city;
 - `load_ministry_01` …: ministry users.
 
+Each city's 待评定 queue holds `--queue-per-city` (default 40) submitted self-assessments
+(改造前 or 改造后, complete random answers scored by the real scoring module, with the pledge) of
+enterprises without an account, submitted after the levels were imported: what the simulated
+assessors start on-site assessments from and confirm.
+
 `--reuse` keeps an existing data set with the same shape and only resets what a run changes (the
-drafts' answers and versions, report jobs, sessions, login records): seconds instead of a minute.
+drafts' answers and versions, the assessors' on-site assessments and the kept levels they changed,
+report jobs, notifications, sessions, login records): seconds instead of a minute.
 The accounts, the drafts' ids and the indicator's questions are written as JSON for the locustfile.
 
 Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/sme_bench_load \
@@ -143,6 +150,14 @@ def _accounts(*, enterprise_accounts: int, ministry_accounts: int, seed: int) ->
                 display_name=f"{city.name}工信局",
             )
         )
+        users.append(
+            User(
+                username=f"{PREFIX}assessor_{city.code}",
+                role=Role.ASSESSOR,
+                city=city,
+                display_name=f"{city.name}评定员",
+            )
+        )
     # Enterprises spread over every city: a deterministic sample of the roster.
     ids = list(Enterprise.objects.order_by("id").values_list("id", flat=True))
     chosen = sorted(random.Random(seed).sample(ids, min(enterprise_accounts, len(ids))))
@@ -179,13 +194,117 @@ def _accounts(*, enterprise_accounts: int, ministry_accounts: int, seed: int) ->
     bulk_create_with_history(drafts, Assessment, batch_size=1000)
 
 
+def _random_document(
+    rng: random.Random, indicator: Any
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Complete, valid answers and scene ratings (no optional data), as an enterprise submits."""
+    answers: dict[str, Any] = {}
+    for q in indicator.questions:
+        codes = [o.code for o in q.options]
+        if q.kind == "multi":
+            exclusive = [o.code for o in q.options if o.exclusive]
+            others = [c for c in codes if c not in exclusive]
+            if exclusive and (not others or rng.random() < 0.1):
+                answers[q.code] = [exclusive[0]]
+            else:
+                answers[q.code] = sorted(rng.sample(others, rng.randint(1, min(4, len(others)))))
+        else:
+            answers[q.code] = rng.choice(codes)
+    scenes = {}
+    for scene in indicator.scenes:
+        levels = [0, *sorted(scene.descriptors)]
+        scenes[scene.code] = rng.choices(levels, weights=[10, 35, 35, 15, 5][: len(levels)])[0]
+    return answers, scenes, {}
+
+
+def _queue(*, per_city: int, seed: int) -> None:
+    """`per_city` submitted self-assessments (改造前 or 改造后) in each city's 待评定 queue: of
+    enterprises without an account, scored by the real scoring module, with the pledge, and
+    submitted now, after the imported levels were confirmed (so none is answered yet)."""
+    from django.db import connection
+    from django.utils import timezone
+    from simple_history.utils import bulk_create_with_history
+
+    from accounts.models import User
+    from assessments import indicators, scoring, selectors
+    from assessments.models import Assessment, Method, Purpose, Source, State
+    from cities.models import Enterprise
+
+    if per_city <= 0:
+        return
+    revision = indicators.current_revision(indicators.default_version_code())
+    assert revision is not None
+    indicator = indicators.indicator_for(revision)
+    pledge = selectors.current_pledge_text()
+    taken = list(
+        User.objects.filter(enterprise__isnull=False).values_list("enterprise_id", flat=True)
+    )
+    # A deterministic sample of each city's roster, in one statement (no roster in memory).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT id FROM (
+                SELECT id, row_number() OVER (
+                    PARTITION BY city_id ORDER BY md5(id::text || %s)
+                ) AS n
+                FROM {Enterprise._meta.db_table}
+                WHERE NOT (id = ANY(%s))
+            ) AS ranked WHERE n <= %s ORDER BY id
+            """,
+            [str(seed), taken, per_city],
+        )
+        enterprise_ids = [row[0] for row in cursor.fetchall()]
+    rng = random.Random(seed)
+    now = timezone.now()
+    rows = []
+    for enterprise_id in enterprise_ids:
+        answers, scenes, data = _random_document(rng, indicator)
+        result = scoring.score(answers, scenes, data, indicator)
+        rows.append(
+            Assessment(
+                enterprise_id=enterprise_id,
+                purpose=rng.choices([Purpose.BASELINE, Purpose.POST], weights=[6, 4])[0],
+                method=Method.SELF,
+                state=State.SUBMITTED,
+                source=Source.ONLINE,
+                revision=revision,
+                assessed_on=now.date(),
+                answers=answers,
+                scenes=scenes,
+                data=data,
+                level=result.level,
+                total_score=result.total,
+                foundation_score=result.dimensions["foundation"],
+                management_score=result.dimensions["management"],
+                outcomes_score=result.dimensions["outcomes"],
+                result=scoring.result_to_json(result),
+                submitted_at=now,
+                pledge_signer="张伟",
+                pledge_title="总经理",
+                pledged_at=now,
+                pledge_text=pledge,
+            )
+        )
+    bulk_create_with_history(rows, Assessment, batch_size=1000)
+
+
 def _reset_run_state() -> None:
-    """What a run leaves behind: answers in the drafts, report jobs, sessions, login records."""
+    """What a run leaves behind: answers in the drafts, the assessors' on-site assessments (and
+    the kept levels their confirmations changed: the queues fill again), report jobs,
+    notifications, sessions, login records."""
     from django.contrib.sessions.models import Session
     from django.db import connection
 
     from assessments.models import Assessment, State
+    from assessments.services import refresh_current_level
+    from notifications.models import Notification
     from reports.models import ReportJob
+
+    onsite = Assessment.objects.filter(created_by__username__startswith=f"{PREFIX}assessor_")
+    changed = set(onsite.values_list("enterprise_id", flat=True))
+    onsite.delete()
+    refresh_current_level(changed)
+    Notification.objects.all().delete()
 
     drafts = Assessment.objects.filter(
         created_by__username__startswith=f"{PREFIX}ent_", state=State.DRAFT
@@ -202,7 +321,7 @@ def _reset_run_state() -> None:
 
 def _existing_shape() -> dict[str, int]:
     from accounts.models import Role, User
-    from assessments.models import Assessment, State
+    from assessments.models import Assessment, Method, State
     from cities.models import Enterprise, PilotCity
 
     users = User.objects.filter(username__startswith=PREFIX)
@@ -210,10 +329,12 @@ def _existing_shape() -> dict[str, int]:
         "cities": PilotCity.objects.count(),
         "enterprises": Enterprise.objects.count(),
         "enterprise_accounts": users.filter(role=Role.ENTERPRISE).count(),
+        "assessor_accounts": users.filter(role=Role.ASSESSOR).count(),
         "ministry_accounts": users.filter(role=Role.MINISTRY).count(),
         "drafts": Assessment.objects.filter(
             created_by__in=users.filter(role=Role.ENTERPRISE), state=State.DRAFT
         ).count(),
+        "queued": Assessment.objects.filter(method=Method.SELF, state=State.SUBMITTED).count(),
     }
 
 
@@ -268,6 +389,12 @@ def _manifest() -> dict[str, Any]:
             .order_by("username")
             .values_list("username", "city__code")
         ],
+        "assessor": [
+            {"username": name, "city": code}
+            for name, code in users.filter(role=Role.ASSESSOR)
+            .order_by("username")
+            .values_list("username", "city__code")
+        ],
         "ministry": list(
             users.filter(role=Role.MINISTRY).order_by("username").values_list("username", flat=True)
         ),
@@ -313,6 +440,7 @@ def prepare(
     enterprises: int,
     enterprise_accounts: int,
     ministry_accounts: int,
+    queue_per_city: int,
     reuse: bool,
     seed: int = 2026,
 ) -> dict[str, Any]:
@@ -320,8 +448,11 @@ def prepare(
         "cities": cities,
         "enterprises": enterprises,
         "enterprise_accounts": min(enterprise_accounts, enterprises),
+        "assessor_accounts": cities,
         "ministry_accounts": ministry_accounts,
         "drafts": min(enterprise_accounts, enterprises),
+        # Every city has more than enough enterprises without an account at the default scale.
+        "queued": cities * queue_per_city,
     }
     reusable = False
     if reuse and _database_exists():
@@ -343,6 +474,9 @@ def prepare(
         _accounts(
             enterprise_accounts=enterprise_accounts, ministry_accounts=ministry_accounts, seed=seed
         )
+        started_queue = time.perf_counter()
+        _queue(per_city=queue_per_city, seed=seed)
+        _log(f"待评定 queues filled in {time.perf_counter() - started_queue:.1f} s")
         _log(f"data set built in {time.perf_counter() - started:.1f} s: {_existing_shape()}")
     from django.db import connection
 
@@ -359,6 +493,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--enterprises", type=int, default=100_000)
     parser.add_argument("--enterprise-accounts", type=int, default=500)
     parser.add_argument("--ministry-accounts", type=int, default=20)
+    parser.add_argument(
+        "--queue-per-city", type=int, default=40, help="submitted self-assessments per city"
+    )
     parser.add_argument("--reuse", action="store_true", help="keep a data set of the same shape")
     args = parser.parse_args(argv)
     manifest = prepare(
@@ -366,13 +503,15 @@ def main(argv: list[str] | None = None) -> int:
         enterprises=args.enterprises,
         enterprise_accounts=args.enterprise_accounts,
         ministry_accounts=args.ministry_accounts,
+        queue_per_city=args.queue_per_city,
         reuse=args.reuse,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     _log(
-        f"{len(manifest['enterprise'])} enterprise, {len(manifest['city'])} city and "
-        f"{len(manifest['ministry'])} ministry accounts → {args.out}"
+        f"{len(manifest['enterprise'])} enterprise, {len(manifest['city'])} city, "
+        f"{len(manifest['assessor'])} assessor and {len(manifest['ministry'])} ministry accounts"
+        f" → {args.out}"
     )
     return 0
 

@@ -6,7 +6,14 @@
   earlier answer now and then; sometimes reloads the page; once complete, opens the submit page
   (score preview) and keeps revising.
 - CityOfficialUser: its own city's dashboard (today; a page of the "closest to the next level"
-  list; sometimes a past month-end, measured apart as `city_dashboard_history`); 5-15 s apart.
+  list; sometimes a past month-end, measured apart as `city_dashboard_history`) and its 待办 work
+  queue (`city_work_queue`); 5-15 s apart.
+- AssessorUser: every 10-30 s, its city's 待评定 queue (`assessor_queue`), then one on-site
+  assessment through the pages: started from a queued self-assessment (`onsite_start`, prefilled),
+  opened (`onsite_questionnaire`), sometimes one answer re-rated (`onsite_autosave`), the
+  confirmation preview, and the confirmation with the previewed `edit_version`
+  (`assessor_confirm`): the services recompute the kept level and invalidate the city's
+  dashboard cache, as a real confirmation does.
 - MinistryUser: the national dashboard (sorted and filtered differently), 5-15 s apart; now and
   then requests a report (national, or a city's), follows the redirect, polls the progress
   fragment every second as the page does until done, and downloads the PDF.
@@ -14,9 +21,9 @@
   nothing, the floor the other groups are compared with.
 
 Environment (set by bench.load): LOAD_ACCOUNTS (JSON from bench.load_data), LOAD_MIX
-("enterprise=36,city=8,ministry=4,floor=2"), LOAD_WARMUP and LOAD_DURATION (seconds; samples are
-kept only in the window that starts LOAD_WARMUP seconds after the last user has logged in), and
-LOAD_RESULTS (where the raw samples are written as JSON when the window closes).
+("enterprise=34,city=8,ministry=4,assessor=2,floor=2"), LOAD_WARMUP and LOAD_DURATION (seconds;
+samples are kept only in the window that starts LOAD_WARMUP seconds after the last user has
+logged in), and LOAD_RESULTS (where the raw samples are written as JSON when the window closes).
 """
 
 from __future__ import annotations
@@ -52,10 +59,17 @@ MIX = {
     )
 }
 REPORT_POLL_LIMIT = 180  # polls (seconds) before a report counts as stuck
+WORK_QUEUE = "/projects/queue/"  # 待办 of city officials
+ASSESSOR_QUEUE = "/assessments/assessor/queue/"  # 待评定 of on-site assessors
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CSRF_HEADER = re.compile(r'"X-CSRFToken": "([^"]+)"')
 BASE_VERSION = re.compile(r'id="bv-([^"]+)" value="(\d+)"')
+EDIT_VERSION = re.compile(r'name="edit_version" value="(\d+)"')
+ONSITE_START = re.compile(r'action="/assessments/assessor/([^/"]+)/start/"')
+ONSITE_DRAFT = re.compile(r'href="/assessments/(\d+)/">继续评定')
+SELECTED = re.compile(r'<option value="(\w+)" selected>')
+ASSESSMENT_URL = re.compile(r"/assessments/(\d+)/")
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 # As behind the TLS-terminating proxy (nginx): the app sees https (SECURE_PROXY_SSL_HEADER), so
 # production settings apply unchanged (SSL redirect, Secure cookies, CSRF origin checks).
@@ -167,7 +181,7 @@ def _run_window(user_count: int) -> None:
 
 # --- shared steps --------------------------------------------------------------------------
 
-_accounts = {role: itertools.count() for role in ("enterprise", "city", "ministry")}
+_accounts = {role: itertools.count() for role in ("enterprise", "city", "assessor", "ministry")}
 
 
 _addresses = itertools.count(1)
@@ -204,7 +218,7 @@ class SiteUser(FastHttpUser):
             headers.update(kwargs.pop("headers", None) or {})
             return send(method, url, name=name, headers=headers, **kwargs)
 
-        self.client.request = tagged  # type: ignore[method-assign]
+        self.client.request = tagged  # type: ignore[method-assign,assignment]
 
     def get_page(self, path: str, name: str) -> Any:
         """A page or fragment that must answer 200 itself: a redirect (to the login page, say)
@@ -309,47 +323,31 @@ def _items(indicator: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 ITEMS = _items(MANIFEST["indicator"])
+# What an assessor re-rates on site: questions and scenes (the optional data stays as it is).
+ANSWERED_ITEMS = [item for item in ITEMS if item["type"] != "data"]
 
 
-class EnterpriseUser(SiteUser):
-    fixed_count = MIX.get("enterprise", 0)
-    wait_time = between(2, 8)
+class QuestionnaireUser(SiteUser):
+    """Opens a questionnaire page and autosaves its fields as the page does (enterprises on
+    their self-assessment, assessors on an on-site assessment)."""
 
-    def on_start(self) -> None:
-        account = _next_account("enterprise")
-        self.username = account["username"]
-        self.assessment = account["assessment"]
-        self.rng = random.Random(self.username)
+    abstract = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.assessment = 0
         self.versions: dict[str, str] = {}
         self.csrf = ""
-        self.position = 0  # the next unanswered item, in page order
-        self.login()
-        self.get_page("/assessments/", "assessment_list")
-        self.open_questionnaire()
-        ready()
+        self.rng = random.Random()
 
-    def open_questionnaire(self) -> None:
-        page = self.get_page(f"/assessments/{self.assessment}/", "questionnaire")
+    def open_questionnaire(self, name: str = "questionnaire") -> None:
+        page = self.get_page(f"/assessments/{self.assessment}/", name)
         text = page.text or ""
         self.versions.update(BASE_VERSION.findall(text))
         header = CSRF_HEADER.search(text)
         self.csrf = header.group(1) if header else self.csrf_cookie()
 
-    @task
-    def answer_next(self) -> None:
-        if self.rng.random() < 0.03:
-            self.open_questionnaire()  # a reload, or coming back to the page later
-        if self.position < len(ITEMS) and self.rng.random() > 0.15:
-            item = ITEMS[self.position]
-            self.position += 1
-        else:
-            # Going back to change an earlier answer (or reviewing a complete questionnaire).
-            item = ITEMS[self.rng.randrange(max(1, self.position))]
-        if self.position == len(ITEMS) and self.rng.random() < 0.2:
-            self.get_page(f"/assessments/{self.assessment}/submit/", "submit_preview")
-        self.autosave(item)
-
-    def autosave(self, item: dict[str, Any]) -> None:
+    def autosave(self, item: dict[str, Any], name: str = "autosave") -> None:
         body = [
             ("field", item["field"]),
             ("base_version", self.versions.get(item["slug"], "0")),
@@ -367,7 +365,7 @@ class EnterpriseUser(SiteUser):
             body,
             referer=page,
             headers=headers,
-            name="autosave",
+            name=name,
             catch_response=True,
         ) as response:
             text = response.text or ""
@@ -379,11 +377,41 @@ class EnterpriseUser(SiteUser):
                 else:
                     response.failure("saved without the new base_version")
             elif response.status_code == 409:
-                note("autosave_conflict")
+                note(f"{name}_conflict")
                 response.failure("409 conflict: another save of this field overtook ours")
                 self.open_questionnaire()  # what a person does when told to refresh
             else:
                 response.failure(f"{response.status_code}: {text[:200]}")
+
+
+class EnterpriseUser(QuestionnaireUser):
+    fixed_count = MIX.get("enterprise", 0)
+    wait_time = between(2, 8)
+
+    def on_start(self) -> None:
+        account = _next_account("enterprise")
+        self.username = account["username"]
+        self.assessment = account["assessment"]
+        self.rng = random.Random(self.username)
+        self.position = 0  # the next unanswered item, in page order
+        self.login()
+        self.get_page("/assessments/", "assessment_list")
+        self.open_questionnaire()
+        ready()
+
+    @task
+    def answer_next(self) -> None:
+        if self.rng.random() < 0.03:
+            self.open_questionnaire()  # a reload, or coming back to the page later
+        if self.position < len(ITEMS) and self.rng.random() > 0.15:
+            item = ITEMS[self.position]
+            self.position += 1
+        else:
+            # Going back to change an earlier answer (or reviewing a complete questionnaire).
+            item = ITEMS[self.rng.randrange(max(1, self.position))]
+        if self.position == len(ITEMS) and self.rng.random() < 0.2:
+            self.get_page(f"/assessments/{self.assessment}/submit/", "submit_preview")
+        self.autosave(item)
 
 
 # --- city officials ------------------------------------------------------------------------
@@ -428,6 +456,101 @@ class CityOfficialUser(SiteUser):
     def history(self) -> None:
         as_of = self.rng.choice(MONTH_ENDS)
         self.get_page(f"{self.url}?as_of={as_of}", "city_dashboard_history")
+
+    @task(2)
+    def work_queue(self) -> None:
+        self.get_page(WORK_QUEUE, "city_work_queue")
+
+
+# --- on-site assessors ---------------------------------------------------------------------
+
+
+class AssessorUser(QuestionnaireUser):
+    """Its city's 待评定 queue, then one on-site assessment confirmed through the pages: start it
+    from a queued self-assessment (prefilled with its answers), open it, now and then correct
+    an answer, open the confirmation preview and confirm with the version it showed. The
+    confirmation goes through the services (kept level, the city's dashboards invalidated, the
+    enterprise notified). Every 10-30 s."""
+
+    fixed_count = MIX.get("assessor", 0)
+    wait_time = between(10, 30)
+
+    def on_start(self) -> None:
+        account = _next_account("assessor")
+        self.username = account["username"]
+        self.rng = random.Random(self.username)
+        self.login()
+        self.get_page(ASSESSOR_QUEUE, "assessor_queue")
+        ready()
+
+    def _queue(self) -> list[tuple[str, str, str]]:
+        """(uscc, purpose, on-site draft id or "") of each row of the queue's first page."""
+        page = self.get_page(ASSESSOR_QUEUE, "assessor_queue")
+        rows = []
+        for chunk in (page.text or "").split("<tr data-uscc=")[1:]:
+            start = ONSITE_START.search(chunk)
+            draft = ONSITE_DRAFT.search(chunk)
+            if draft:
+                rows.append(("", "", draft.group(1)))
+            elif start:
+                selected = SELECTED.search(chunk)
+                rows.append((start.group(1), selected.group(1) if selected else "baseline", ""))
+        return rows
+
+    def _start(self, uscc: str, purpose: str) -> int | None:
+        body = {"purpose": purpose, "csrfmiddlewaretoken": self.csrf_cookie()}
+        with self.post_form(
+            f"/assessments/assessor/{uscc}/start/",
+            body,
+            referer=ASSESSOR_QUEUE,
+            name="onsite_start",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            location = response.headers.get("Location", "") if response.headers else ""
+            found = ASSESSMENT_URL.fullmatch(location)
+            if response.status_code != 302 or not found:
+                response.failure(f"{response.status_code} → {location!r}")
+                return None
+        return int(found.group(1))
+
+    @task
+    def confirm_one(self) -> None:
+        rows = self._queue()
+        if not rows:
+            note("assessor_queue_empty")
+            return
+        uscc, purpose, draft = self.rng.choice(rows)
+        pk = int(draft) if draft else self._start(uscc, purpose)
+        if pk is None:
+            return
+        self.assessment = pk
+        self.versions = {}
+        self.open_questionnaire("onsite_questionnaire")
+        gevent.sleep(self.rng.uniform(1, 3))  # checking the prefilled answers
+        if self.rng.random() < 0.3:
+            # A correction on site: a scene or question rated differently from the enterprise.
+            self.autosave(self.rng.choice(ANSWERED_ITEMS), name="onsite_autosave")
+        preview = self.get_page(f"/assessments/{pk}/confirm/preview/", "confirm_preview")
+        shown = EDIT_VERSION.search(preview.text or "")
+        if preview.status_code != 200 or shown is None:
+            return  # the failure (or a preview without its form) is recorded already or below
+        gevent.sleep(self.rng.uniform(1, 3))  # reading the preview
+        body = {"edit_version": shown.group(1), "csrfmiddlewaretoken": self.csrf_cookie()}
+        with self.post_form(
+            f"/assessments/{pk}/confirm/",
+            body,
+            referer=f"/assessments/{pk}/confirm/preview/",
+            name="assessor_confirm",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            location = response.headers.get("Location", "") if response.headers else ""
+            if response.status_code != 302 or location != f"/assessments/{pk}/result/":
+                response.failure(f"{response.status_code} → {location!r}")
+                return
+        note("assessor_confirmed")
+        self.get_page(location, "assessment_result")
 
 
 # --- ministry ------------------------------------------------------------------------------
