@@ -231,11 +231,20 @@ class Assessment(models.Model):
                 name="assess_confirmed_history_idx",
             ),
             # Each enterprise's scored assessments, newest first: the dashboard's "closest to the
-            # line" takes the first one per enterprise from the index alone.
+            # line" reads the latest one per enterprise from the index alone, and asks the table
+            # only for those with a stored result or answers to score.
             models.Index(
                 fields=["enterprise", "-assessed_on", "-id"],
+                include=["level", "method", "revision"],
                 condition=Q(state__in=["submitted", "confirmed"], level__isnull=False),
                 name="assess_scored_latest_idx",
+            ),
+            models.Index(
+                fields=["enterprise"],
+                condition=Q(
+                    state__in=["submitted", "confirmed"], level__isnull=False, result__isnull=False
+                ),
+                name="assess_scored_result_idx",
             ),
         ]
         constraints = [
