@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, JSONField, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery, TextField
 from django.db.models.functions import JSONObject
 
 from assessments import indicators, scoring
@@ -138,13 +139,14 @@ def _closest(
         )
         .filter(Q(current_level__lt=rule.min_level) | Q(current_level__isnull=True))
         .annotate(
-            latest=Subquery(latest[:1], output_field=JSONField()),
+            # As text, decoded below: a JSONField's converter costs more than the decoding.
+            latest=Subquery(latest[:1], output_field=TextField()),
             with_result=Exists(scored.filter(result__isnull=False)),
         )
         .values_list("uscc", "name", "sub_industry__name", "current_level", "latest", "with_result")
         .order_by()
     )
-    below = list(below)
+    below = [(*row[:4], None if row[4] is None else json.loads(row[4]), row[5]) for row in below]
     to_read = [
         latest["id"]
         for *_, latest, with_result in below

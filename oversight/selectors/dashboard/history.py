@@ -45,16 +45,28 @@ class LevelHistory:
     below_scale_baseline_at_or_above: int = 0  # below-scale enterprises, baseline ≥ min level
 
     def counts(self, months: list[int], codes: set[str]) -> dict[str, list[int]]:
-        """Counted enterprises at the rule's level at each given month's end, per code."""
-        per_sub = {code: [0] * len(months) for code in codes}
+        """Counted enterprises at the rule's level at each given month's end (consecutive
+        months, oldest first), per code: each interval adds its count from its first covered
+        month to before its end (a difference array)."""
+        per_sub = {code: [0] * (len(months) + 1) for code in codes}
+        if not months:
+            return {code: [] for code in codes}
+        first, last = months[0], months[-1]
         for (code, start, end), n in self.intervals.items():
-            if code not in per_sub:
+            if code not in per_sub or start > last or (end is not None and end <= first):
                 continue
             row = per_sub[code]
-            for k, month in enumerate(months):
-                if start <= month and (end is None or month < end):
-                    row[k] += n
-        return per_sub
+            row[max(start, first) - first] += n
+            if end is not None and end <= last:
+                row[end - first] -= n
+        out: dict[str, list[int]] = {}
+        for code, deltas in per_sub.items():
+            running, values = 0, []
+            for delta in deltas[:-1]:
+                running += delta
+                values.append(running)
+            out[code] = values
+        return out
 
 
 def level_history(city: PilotCity, as_of: dt.date, rule: compliance.Rule) -> LevelHistory:
