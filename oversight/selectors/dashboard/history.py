@@ -30,14 +30,14 @@ INTERVALS, FIRST_MONTH, BASELINES = 1, 2, 3
 
 
 def month_index(day: dt.date) -> int:
-    """Months since year 0: the index `history` counts in (January 2024 is 2024 × 12)."""
+    """Months since year 0, the history's unit (January 2024 is 2024 × 12)."""
     return day.year * 12 + day.month - 1
 
 
 @dataclass
 class LevelHistory:
     # (sub-industry code, from month, to month or None: still valid) → counted enterprises at the
-    # rule's level whose level held from that month's end until before that month's end.
+    # rule's level at the end of every month from the first up to, not including, the second.
     intervals: dict[tuple[str, int, int | None], int] = field(default_factory=dict)
     first_month: int | None = None  # the earliest month a counted enterprise was assessed in
     # Per sub-industry code: enterprises by baseline level (those ever confirmed up to `as_of`).
