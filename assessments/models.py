@@ -221,7 +221,31 @@ class Assessment(models.Model):
         indexes = [
             models.Index(
                 fields=["enterprise", "state", "assessed_on"], name="assess_ent_state_date_idx"
-            )
+            ),
+            # Each enterprise's confirmed assessments in EARLIEST_FIRST order, carrying the level:
+            # the city dashboard's level history (trend, baseline) reads them without the table.
+            models.Index(
+                fields=["enterprise", "assessed_on", "confirmed_at", "id"],
+                include=["level"],
+                condition=Q(state="confirmed"),
+                name="assess_confirmed_history_idx",
+            ),
+            # Each enterprise's scored assessments, newest first: the dashboard's "closest to the
+            # line" reads the latest one per enterprise from the index alone, and asks the table
+            # only for those with a stored result or answers to score.
+            models.Index(
+                fields=["enterprise", "-assessed_on", "-id"],
+                include=["level", "method", "revision"],
+                condition=Q(state__in=["submitted", "confirmed"], level__isnull=False),
+                name="assess_scored_latest_idx",
+            ),
+            models.Index(
+                fields=["enterprise"],
+                condition=Q(
+                    state__in=["submitted", "confirmed"], level__isnull=False, result__isnull=False
+                ),
+                name="assess_scored_result_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

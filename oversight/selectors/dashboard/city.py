@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
@@ -16,11 +16,12 @@ from assessments.models import LEVEL_NAMES
 from assessments.selectors import with_current_level
 from cities.models import CityTarget, Enterprise, PilotCity, QualityTier, TargetMetric
 from oversight import compliance, dashboard_cache
-from oversight.selectors.compliance import compliance_for_cities, rule_for, with_baseline_level
+from oversight.selectors.compliance import compliance_for_cities, rule_for
 from projects.models import Project
 
 from ._common import _percent, counted_description, whole_enterprises
 from .closest import ClosestRow, _closest
+from .history import LevelHistory, level_history
 from .trend import FIT_MONTHS, _trend
 
 ONE_PLACE = Decimal("0.1")
@@ -111,27 +112,30 @@ class CityDashboard:
 
 
 def _distribution(
-    city: PilotCity, as_of: dt.date, rule: compliance.Rule
+    city: PilotCity, as_of: dt.date, rule: compliance.Rule, history: LevelHistory
 ) -> tuple[Any, Counter[str], Counter[str]]:
-    """Level counts at baseline and now per sub-industry, in one GROUP BY; also all-roster
-    totals and counts at the rule's level per sub-industry (for the targets)."""
-    qs: Any = with_baseline_level(
-        with_current_level(Enterprise.objects.filter(city=city), as_of=as_of), as_of=as_of
-    )
-    rows = qs.values("sub_industry__code", "current_level", "baseline_level").annotate(
-        n=Count("id")
-    )
+    """Level counts at baseline and now per sub-industry: now in one GROUP BY over the roster
+    (today's levels are the kept ones, an index read), the baselines from `history`, the rest
+    never confirmed. Also all-roster totals and counts at the rule's level per sub-industry
+    (for the targets)."""
+    qs: Any = with_current_level(Enterprise.objects.filter(city=city), as_of=as_of)
+    # COUNT(*), not of the id: today an index-only scan of (city, sub-industry, kept level).
+    rows = qs.values("sub_industry__code", "current_level").annotate(n=Count("*")).order_by()
     base: dict[str, Counter[int | None]] = defaultdict(Counter)
     now: dict[str, Counter[int | None]] = defaultdict(Counter)
     totals: Counter[str] = Counter()
     at: Counter[str] = Counter()
     for row in rows:
         code, n = row["sub_industry__code"], row["n"]
-        base[code][row["baseline_level"]] += n
         now[code][row["current_level"]] += n
         totals[code] += n
         if row["current_level"] is not None and row["current_level"] >= rule.min_level:
             at[code] += n
+    for code, total in totals.items():
+        levels = history.baseline.get(code, Counter())
+        base[code].update(levels)
+        if total > sum(levels.values()):
+            base[code][None] += total - sum(levels.values())
     return (base, now), totals, at
 
 
@@ -337,11 +341,20 @@ def cities_targets(
 
 def city_dashboard(*, city: PilotCity, as_of: dt.date) -> CityDashboard:
     """Every figure of one city's dashboard, computed (see `city_dashboard_cached`)."""
-    result = compliance_for_cities([city], as_of=as_of)[0]
+    # The below-scale uplift's baseline comes from the level history, read once for the trend
+    # and the distribution too.
+    result = compliance_for_cities([city], as_of=as_of, uplift=False)[0]
     rule = result.rule
+    history = level_history(city, as_of, rule)
+    result = replace(
+        result,
+        below_scale=replace(
+            result.below_scale, baseline_at_or_above=history.below_scale_baseline_at_or_above
+        ),
+    )
     end_date = city.pilot_end_date
-    (base, now), totals, at = _distribution(city, as_of, rule)
-    trend, projections = _trend(city, as_of, rule, result.sub_industries, end_date)
+    (base, now), totals, at = _distribution(city, as_of, rule, history)
+    trend, projections = _trend(city, as_of, result.sub_industries, end_date, history)
     level_label = LEVEL_NAMES.get(rule.min_level, str(rule.min_level))
     rows = []
     for s in result.sub_industries:

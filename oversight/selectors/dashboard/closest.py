@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery, TextField
+from django.db.models.functions import JSONObject
 
 from assessments import indicators, scoring
 from assessments.models import Assessment, IndicatorRevision, State
@@ -111,58 +113,85 @@ class ClosestRow:
 def _closest(
     city: PilotCity, as_of: dt.date, rule: compliance.Rule
 ) -> tuple[list[ClosestRow], int]:
-    """Denominator enterprises below the rule's level, nearest first (four queries)."""
-    latest_scored = Assessment.objects.filter(
+    """Denominator enterprises below the rule's level, nearest first.
+
+    One query for the enterprises with their latest scored assessment's id, level, method, date
+    and revision (from `assess_scored_latest_idx`, without the table); the answers (to re-score)
+    and stored results are read, in a second query, only for the assessments that have a revision
+    or whose enterprise has a scored assessment with a stored result; the indicator revisions in
+    a third. The others can only be ranked by their level, as before."""
+    scored = Assessment.objects.filter(
         enterprise=OuterRef("pk"),
         state__in=[State.SUBMITTED, State.CONFIRMED],
         level__isnull=False,
         assessed_on__lte=as_of,
-    ).order_by("-assessed_on", "-id")
+    )
+    # The latest scored assessment's columns in one lookup per enterprise (an object, not one
+    # correlated subquery per column).
+    latest = scored.order_by("-assessed_on", "-id").values(
+        found=JSONObject(
+            id="id", level="level", method="method", on="assessed_on", revision="revision_id"
+        )
+    )
     below: Any = (
         with_current_level(
             Enterprise.objects.filter(city=city).filter(counted_q(rule)), as_of=as_of
         )
         .filter(Q(current_level__lt=rule.min_level) | Q(current_level__isnull=True))
-        .annotate(latest_id=Subquery(latest_scored.values("id")[:1]))
-        .values("uscc", "name", "sub_industry__name", "current_level", "latest_id")
+        .annotate(
+            # As text, decoded below: a JSONField's converter costs more than the decoding.
+            latest=Subquery(latest[:1], output_field=TextField()),
+            with_result=Exists(scored.filter(result__isnull=False)),
+        )
+        .values_list("uscc", "name", "sub_industry__name", "current_level", "latest", "with_result")
+        .order_by()
     )
-    below = list(below)
-    assessments = {
+    below = [(*row[:4], None if row[4] is None else json.loads(row[4]), row[5]) for row in below]
+    to_read = [
+        latest["id"]
+        for *_, latest, with_result in below
+        if latest is not None and (latest["revision"] is not None or with_result)
+    ]
+    stored = {
         a["id"]: a
-        for a in Assessment.objects.filter(
-            pk__in=[b["latest_id"] for b in below if b["latest_id"]]
-        ).values(
-            "id",
-            "method",
-            "level",
-            "assessed_on",
-            "answers",
-            "scenes",
-            "data",
-            "result",
-            "revision_id",
+        for a in Assessment.objects.filter(pk__in=to_read).values(
+            "id", "answers", "scenes", "data", "result"
         )
     }
     revisions = {
-        r.pk: r
-        for r in IndicatorRevision.objects.filter(
-            pk__in={a["revision_id"] for a in assessments.values() if a["revision_id"]}
-        )
+        r.pk: r for r in IndicatorRevision.objects.filter(pk__in=_revisions(below, stored))
     }
     rows: list[ClosestRow] = []
-    for b in below:
-        a = assessments.get(b["latest_id"])
+    for uscc, name, sub_industry, current_level, latest_found, _ in below:
+        a: dict[str, Any] | None = None
+        if latest_found is not None:
+            a = {
+                "method": latest_found["method"],
+                "level": latest_found["level"],
+                "assessed_on": dt.date.fromisoformat(latest_found["on"]),
+                "revision_id": latest_found["revision"],
+                **stored.get(latest_found["id"], {"answers": None, "result": None}),
+            }
         rows.append(
             ClosestRow(
-                uscc=b["uscc"],
-                name=b["name"],
-                sub_industry=b["sub_industry__name"],
-                current_level=b["current_level"],
+                uscc=uscc,
+                name=name,
+                sub_industry=sub_industry,
+                current_level=current_level,
                 distance=_distance_of(a, revisions, rule.min_level),
             )
         )
     rows.sort(key=lambda r: (r.distance.rank, r.name, r.uscc))
     return rows[:CLOSEST_KEPT], len(rows)
+
+
+def _revisions(below: list[Any], stored: Mapping[int, Any]) -> set[int]:
+    """The revisions of the latest assessments whose answers were read (to re-score)."""
+    return {
+        latest["revision"]
+        for *_, latest, _ in below
+        if latest is not None and latest["id"] in stored and latest["revision"] is not None
+    }
 
 
 def _distance_of(

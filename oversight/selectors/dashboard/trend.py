@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from assessments.selectors import counting_assessments
-from cities.models import Enterprise, PilotCity, add_months
+from cities.models import PilotCity, add_months
 from oversight import compliance
-from oversight.selectors.compliance import counted_q
+
+from .history import LevelHistory, month_index
 
 TREND_MONTHS = 36  # at most this many months of history on the line
 FIT_MONTHS = 6  # the projection is a least-squares line through the last six monthly points
@@ -42,49 +41,18 @@ def linear_projection(values: Sequence[int], steps_ahead: int) -> Fraction:
     return mean_y + slope * (n - 1 + steps_ahead - mean_x)
 
 
-def _level_history(
-    city: PilotCity, as_of: dt.date, rule: compliance.Rule
-) -> tuple[dict[int, str], dict[int, list[tuple[dt.date, int]]]]:
-    """Denominator enterprises (id → sub-industry code) and their confirmed levels in order."""
-    counted = counted_q(rule)
-    members = dict(
-        Enterprise.objects.filter(city=city).filter(counted).values_list("id", "sub_industry__code")
-    )
-    rows = (
-        counting_assessments(as_of=as_of)
-        .filter(enterprise__city=city)
-        .filter(counted_q(rule, "enterprise__"))
-        .values_list("enterprise_id", "assessed_on", "confirmed_at", "id", "level")
-    )
-    # Same order as `assessments.selectors.EARLIEST_FIRST`: a missing confirmed_at is earliest.
-    ordered = sorted(
-        rows,
-        key=lambda r: (
-            r[1],
-            r[2] is not None,
-            r[2] or dt.datetime.min.replace(tzinfo=dt.UTC),
-            r[3],
-        ),
-    )
-    history: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    for enterprise_id, day, _, _, level in ordered:
-        if level is not None:  # confirmed assessments always carry a level (a constraint)
-            history[enterprise_id].append((day, level))
-    return members, history
-
-
 def _trend(
     city: PilotCity,
     as_of: dt.date,
-    rule: compliance.Rule,
     subs: Sequence[compliance.SubIndustryResult],
     end_date: dt.date | None,
+    history: LevelHistory,
 ) -> tuple[dict[str, Any], dict[str, Fraction | None]]:
-    members, history = _level_history(city, as_of, rule)
-    first_day = min((h[0][0] for h in history.values() if h), default=as_of)
+    """The monthly counts of counted enterprises at the rule's level, from `history`."""
+    first = month_index(as_of) if history.first_month is None else history.first_month
     if city.plan_approved_on is not None:
-        first_day = min(first_day, city.plan_approved_on)
-    start = dt.date(first_day.year, first_day.month, 1)
+        first = min(first, month_index(city.plan_approved_on))
+    start = dt.date(first // 12, first % 12 + 1, 1)
     if months_between(start, as_of) >= TREND_MONTHS:
         start = add_months(dt.date(as_of.year, as_of.month, 1), 1 - TREND_MONTHS)
     months: list[dt.date] = []
@@ -92,19 +60,9 @@ def _trend(
     while cursor <= as_of:
         months.append(cursor)
         cursor = month_end(cursor) + dt.timedelta(days=1)
-    ends = [min(month_end(m), as_of) for m in months]
-    per_sub: dict[str, list[int]] = {s.code: [0] * len(ends) for s in subs}
-    for enterprise_id, code in members.items():
-        levels = history.get(enterprise_id, [])
-        i = 0
-        level: int | None = None
-        for k, end in enumerate(ends):
-            while i < len(levels) and levels[i][0] <= end:
-                level = levels[i][1]
-                i += 1
-            if level is not None and level >= rule.min_level and code in per_sub:
-                per_sub[code][k] += 1
-    total = [sum(v[k] for v in per_sub.values()) for k in range(len(ends))]
+    counts = history.counts([month_index(m) for m in months], {s.code for s in subs})
+    per_sub = {s.code: counts[s.code] for s in subs}
+    total = [sum(v[k] for v in per_sub.values()) for k in range(len(months))]
     projections: dict[str, Fraction | None] = {}
     ahead = months_between(months[-1], end_date) if end_date is not None else 0
     for s in subs:
