@@ -8,7 +8,7 @@ Self-assessments are shown but never count.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -315,10 +315,12 @@ class RescoreChange:
 
 @dataclass(frozen=True)
 class RescorePreview:
+    """What a rescore preview found: only counts, its changes went to `on_change` one by one."""
+
     version: str
     newest_revision: int
     examined: int
-    changes: list[RescoreChange]
+    level_changes: int
 
 
 # What a rescore reads of each stored assessment (bench/rescore.py's floor reads the same).
@@ -335,10 +337,18 @@ RESCORE_FIELDS = (
 )
 
 
-def rescore_preview(*, version_code: str, chunk_size: int = 2000) -> RescorePreview:
-    """Scored assessments of a version whose level would change under its newest revision.
+def rescore_preview(
+    *,
+    version_code: str,
+    on_change: Callable[[RescoreChange], object] = lambda change: None,
+    chunk_size: int = 2000,
+) -> RescorePreview:
+    """Scored assessments of a version whose level would change under its newest revision, each
+    handed to `on_change` as it is found; the counts returned.
 
     Reads only; nothing is changed. Assessments already on the newest revision are skipped.
+    Streams: the assessments are read `chunk_size` at a time and nothing is kept of them but
+    the counts, so memory does not grow with their number (issue 17 item 5).
     """
     from . import indicators, scoring
 
@@ -356,8 +366,7 @@ def rescore_preview(*, version_code: str, chunk_size: int = 2000) -> RescorePrev
         .order_by("id")
         .values_list(*RESCORE_FIELDS)
     )
-    examined = 0
-    changes: list[RescoreChange] = []
+    examined = changes = 0
     for pk, uscc, state, number, level, total, answers, scenes, data in rows.iterator(
         chunk_size=chunk_size
     ):
@@ -366,7 +375,8 @@ def rescore_preview(*, version_code: str, chunk_size: int = 2000) -> RescorePrev
             continue  # no longer a complete document under the new revision: not comparable
         result = scoring.score(answers, scenes, data, indicator)
         if level is not None and result.level != level:
-            changes.append(
+            changes += 1
+            on_change(
                 RescoreChange(pk, uscc, state, number, level, result.level, total, result.total)
             )
     return RescorePreview(version_code, newest.number, examined, changes)

@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         _cleanup()
     print(
         f"rescore_preview: {seconds:.2f} s over {stored} assessments, "
-        f"{len(preview.changes)} level changes; floor (read only) {floor:.2f} s",
+        f"{preview.level_changes} level changes; floor (read only) {floor:.2f} s",
         file=sys.stderr,
     )
     print(
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": round(seconds, 3),
                 "floor_seconds": round(floor, 3),
                 "ratio": round(seconds / floor, 2),
-                "level_changes": len(preview.changes),
+                "level_changes": preview.level_changes,
                 **peaks.as_json(),
             }
         )

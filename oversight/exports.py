@@ -5,19 +5,21 @@ that the exported file can be edited and imported back as is; the read-only colu
 (sub-industry name, counted in the denominator, current level and its date) are the import
 kind's `ignored` headers, which the import accepts and does not read.
 
-Formula-safe cells and column widths from their content: `sme_pilot.xlsx.table_xlsx`.
+Formula-safe cells, column widths from their content, and the rows streamed from the database
+into a temporary file (memory bounded whatever the roster's size): `sme_pilot.xlsx`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Final
+from typing import IO, Final
+
+from django.db.models import QuerySet
 
 from assessments.models import LEVEL_NAMES
 from cities.imports import registry
 from cities.imports.kinds import ENTERPRISES
 from cities.models import Enterprise, QualityTier, SizeClass
-from sme_pilot.xlsx import table_xlsx
+from sme_pilot.xlsx import streamed, write_table_xlsx
 
 from . import compliance
 
@@ -54,10 +56,13 @@ def _row(
     ]
 
 
-def roster_xlsx(enterprises: Iterable[Enterprise], *, rule: compliance.Rule) -> bytes:
-    """`enterprises` annotated with `current_level` and `current_level_on`, `city` and
-    `sub_industry` selected; one row each, in the given order."""
+def roster_xlsx(
+    out: IO[bytes], enterprises: QuerySet[Enterprise], *, rule: compliance.Rule
+) -> None:
+    """Write the roster to `out`: `enterprises` annotated with `current_level` and
+    `current_level_on`, `city` and `sub_industry` selected; one row each, in the given order,
+    read from the database in chunks."""
     tiers = {str(k): str(v) for k, v in QualityTier.choices}
     sizes = {str(k): str(v) for k, v in SizeClass.choices}
-    rows = [_row(e, rule, tiers, sizes) for e in enterprises]
-    return table_xlsx(SHEET_TITLE, header(), rows)
+    rows = (_row(e, rule, tiers, sizes) for e in streamed(enterprises))
+    write_table_xlsx(out, SHEET_TITLE, header(), rows)

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -21,8 +21,9 @@ from accounts.requests import AuthenticatedHttpRequest
 from assessments.selectors import with_current_level
 from cities import selectors
 from cities.models import PilotBatch, Province, QualityTier, Region, SizeClass
+from sme_pilot import xlsx
 from sme_pilot.db import replica_reads
-from sme_pilot.downloads import attachment_response
+from sme_pilot.downloads import temporary_file_response
 from sme_pilot.inputs import AsOfError, parse_as_of, parse_id_or_none
 
 from . import exports
@@ -172,7 +173,7 @@ def roster(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @replica_reads()
-def roster_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+def roster_export(request: AuthenticatedHttpRequest, code: str) -> FileResponse:
     _require_dashboards(request)
     city = selectors.city_get_visible(user=request.user, code=code)
     filters = roster_selectors.RosterFilters(
@@ -181,10 +182,10 @@ def roster_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     enterprises = with_current_level(
         roster_selectors.roster_for_city(user=request.user, city=city, filters=filters)
     ).select_related("city", "sub_industry", "district")
-    content = exports.roster_xlsx(enterprises.iterator(chunk_size=2000), rule=rule_for(city.batch))
+    rule = rule_for(city.batch)
     filename = f"{city.name}企业名录_{timezone.localdate().isoformat()}.xlsx"
-    return attachment_response(
-        content,
+    return temporary_file_response(
+        lambda out: exports.roster_xlsx(out, enterprises, rule=rule),
         name=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=xlsx.CONTENT_TYPE,
     )

@@ -1,10 +1,13 @@
-"""The project list as an XLSX file (formula-injection safe, through sme_pilot.xlsx)."""
+"""The project list as an XLSX file (formula-injection safe, streamed from the database into a
+temporary file, through sme_pilot.xlsx)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import IO
 
-from sme_pilot.xlsx import table_xlsx
+from django.db.models import QuerySet
+
+from sme_pilot.xlsx import streamed, write_table_xlsx
 
 from . import rules
 from .models import Project
@@ -32,25 +35,27 @@ def status_of(project: Project) -> str:
     return ""
 
 
-def projects_xlsx(projects: Iterable[Project], *, codes: bool = True) -> bytes:
-    """The list as XLSX; without `codes` (a provider's export) the USCC column is left out."""
-    rows: list[tuple[object, ...]] = []
-    for p in projects:
-        stage = selectors.furthest(p)
-        rows.append(
-            (
-                p.pk,
-                p.enterprise.uscc,
-                p.enterprise.name,
-                p.enterprise.city.name,
-                p.enterprise.sub_industry.name,
-                p.provider.name if p.provider else "",
-                rules.STAGE_LABELS[stage] if stage else "",
-                status_of(p),
-                p.contract_amount,
-                *(getattr(p, rules.date_field(s)) for s in rules.STAGES),
-            )
-        )
-    if not codes:
-        return table_xlsx(SHEET_TITLE, HEADER[:1] + HEADER[2:], [r[:1] + r[2:] for r in rows])
-    return table_xlsx(SHEET_TITLE, HEADER, rows)
+def _row(p: Project) -> tuple[object, ...]:
+    stage = selectors.furthest(p)
+    return (
+        p.pk,
+        p.enterprise.uscc,
+        p.enterprise.name,
+        p.enterprise.city.name,
+        p.enterprise.sub_industry.name,
+        p.provider.name if p.provider else "",
+        rules.STAGE_LABELS[stage] if stage else "",
+        status_of(p),
+        p.contract_amount,
+        *(getattr(p, rules.date_field(s)) for s in rules.STAGES),
+    )
+
+
+def projects_xlsx(out: IO[bytes], projects: QuerySet[Project], *, codes: bool = True) -> None:
+    """Write the list to `out`, read from the database in chunks; without `codes` (a provider's
+    export) the USCC column is left out."""
+    rows = (_row(p) for p in streamed(projects))
+    if codes:
+        write_table_xlsx(out, SHEET_TITLE, HEADER, rows)
+    else:
+        write_table_xlsx(out, SHEET_TITLE, HEADER[:1] + HEADER[2:], (r[:1] + r[2:] for r in rows))

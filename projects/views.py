@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseBase
+from django.http import FileResponse, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,9 +29,9 @@ from accounts import policy
 from accounts.requests import AuthenticatedHttpRequest
 from cities import selectors as city_selectors
 from cities.imports.service import importable_kinds
-from sme_pilot import files
+from sme_pilot import files, xlsx
 from sme_pilot.db import replica_reads
-from sme_pilot.downloads import attachment_response, stored_upload_response
+from sme_pilot.downloads import stored_upload_response, temporary_file_response
 from sme_pilot.errors import Forbidden, NotFound
 
 from . import exports, rules
@@ -72,7 +72,6 @@ def subsidy_policy(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
 # --- the project list, the 一企一档 and its documents -----------------------------------------
 
 PAGE_SIZE = 50
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _require_list(request: AuthenticatedHttpRequest) -> None:
@@ -198,14 +197,16 @@ def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @replica_reads()
-def project_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+def project_export(request: AuthenticatedHttpRequest) -> FileResponse:
     _require_list(request)
     _, qs = _filtered(request)
-    content = exports.projects_xlsx(
-        qs.iterator(chunk_size=2000), codes=policy.sees_enterprise_codes(request.user)
-    )
+    codes = policy.sees_enterprise_codes(request.user)
     name = f"改造项目_{timezone.localdate().isoformat()}.xlsx"
-    return attachment_response(content, name=name, content_type=XLSX_CONTENT_TYPE)
+    return temporary_file_response(
+        lambda out: exports.projects_xlsx(out, qs, codes=codes),
+        name=name,
+        content_type=xlsx.CONTENT_TYPE,
+    )
 
 
 def _dossier(

@@ -5,11 +5,16 @@ roster import accepted. `download_filename` makes one safe name that keeps the w
 path separators and the characters Windows refuses become their full-width forms, control
 characters become spaces, the result is trimmed and bounded in UTF-8 bytes (extension kept).
 The header is Django's RFC 6266/5987 one: ASCII `filename=` or UTF-8 `filename*=`.
+
+A generated download (an export) is written into an anonymous temporary file and streamed from
+it (`temporary_file_response`), never built in memory: its size is not the process's.
 """
 
 from __future__ import annotations
 
+import tempfile
 import unicodedata
+from collections.abc import Callable
 from typing import IO, Any, Protocol
 
 from django.db.models.fields.files import FieldFile
@@ -62,12 +67,28 @@ def file_attachment_response(handle: IO[Any], *, name: str, content_type: str) -
 
 
 def private_file_response(handle: IO[Any], *, name: str, content_type: str) -> FileResponse:
-    """A stored upload handed back (evidence files): an attachment of its recognised type, never
-    shown inline, never sniffed into another type, never kept by a shared cache."""
+    """A private file handed back (a stored upload, a generated export): an attachment of its
+    type, never shown inline, never sniffed into another type, never kept by a shared cache."""
     response = file_attachment_response(handle, name=name, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def temporary_file_response(
+    write: Callable[[IO[bytes]], object], *, name: str, content_type: str
+) -> FileResponse:
+    """A generated download: `write` fills an anonymous temporary file, which is then streamed
+    like a stored upload (attachment, nosniff, private). The file disappears when the response
+    is closed, or at once if `write` fails."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
+    try:
+        write(handle)
+        handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
+    return private_file_response(handle, name=name, content_type=content_type)
 
 
 class StoredUpload(Protocol):

@@ -34,6 +34,7 @@ from tests.cities.factories import (
     SubIndustryFactory,
 )
 from tests.cities.import_files import kind_file
+from tests.conftest import drain
 
 TODAY = timezone.localdate
 
@@ -105,7 +106,10 @@ def test_city_official_sees_own_city_and_404_for_another(
     client, city, other_city, city_official, name
 ):
     client.force_login(city_official)
-    assert client.get(reverse(name, args=[city.code])).status_code == 200
+    response = client.get(reverse(name, args=[city.code]))
+    assert response.status_code == 200
+    if response.streaming:
+        drain(response)  # the export's temporary file closed
     assert client.get(reverse(name, args=[other_city.code])).status_code == 404
 
 
@@ -122,7 +126,9 @@ def test_ministry_and_admin_see_every_city_and_the_national_dashboard(
     client.force_login(request.getfixturevalue(persona))
     for code in (city.code, other_city.code):
         assert client.get(dashboard_url(code)).status_code == 200
-        assert client.get(reverse("oversight:roster_export", args=[code])).status_code == 200
+        export = client.get(reverse("oversight:roster_export", args=[code]))
+        assert export.status_code == 200
+        drain(export)  # the export's temporary file closed
     assert client.get(reverse("oversight:national_dashboard")).status_code == 200
 
 
@@ -368,7 +374,7 @@ def test_export_has_levels_and_keeps_formulas_as_text(client, city_official, see
     client.force_login(city_official)
     response = client.get(reverse("oversight:roster_export", args=["HHHT"]))
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    ws = load_workbook(io.BytesIO(response.content)).active
+    ws = load_workbook(io.BytesIO(drain(response))).active
     table = [list(r) for r in ws.iter_rows(values_only=True)]
     assert table[0][0] == "统一社会信用代码" and table[0][10] == "当前等级（只读）"
     by_name = {r[1]: r for r in table[1:]}
@@ -422,7 +428,9 @@ def test_export_queries_do_not_grow_with_enterprises(
     _enterprises(sub_industry, n)
     client.force_login(city_official)
     with django_assert_max_num_queries(4):
-        assert client.get(reverse("oversight:roster_export", args=["HHHT"])).status_code == 200
+        export = client.get(reverse("oversight:roster_export", args=["HHHT"]))
+        assert export.status_code == 200
+    drain(export)
 
 
 @pytest.mark.parametrize("n", [2, 12])

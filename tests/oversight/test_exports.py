@@ -14,9 +14,11 @@ from openpyxl import load_workbook
 from cities.imports import import_file, registry
 from cities.models import Enterprise
 from oversight.exports import header
+from sme_pilot.xlsx import CONTENT_TYPE as XLSX
 from sme_pilot.xlsx import display_width
 from tests.assessments.factories import confirmed_level
 from tests.cities.factories import DistrictFactory, EnterpriseFactory, SubIndustryFactory
+from tests.conftest import drain
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +77,7 @@ def test_the_header_is_the_imports_then_its_read_only_columns():
 
 def test_an_exported_roster_imports_back_with_no_changes(client, city_official, roster):
     before = snapshot()
-    content = export(client, city_official).content
+    content = drain(export(client, city_official))
     result = import_file(kind="enterprises", content=content, actor=city_official, dry_run=False)
     assert [str(e) for e in result.errors] == []
     assert (result.total_rows, result.created, result.updated) == (3, 0, 0)
@@ -84,7 +86,7 @@ def test_an_exported_roster_imports_back_with_no_changes(client, city_official, 
 
 
 def test_an_edited_export_imports_only_the_edits(client, city_official, roster):
-    book = load_workbook(io.BytesIO(export(client, city_official).content))
+    book = load_workbook(io.BytesIO(drain(export(client, city_official))))
     sheet = book.active
     titles = [c.value for c in sheet[1]]
     row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == roster[1].uscc)
@@ -108,12 +110,21 @@ def test_the_export_has_a_chinese_name_and_columns_sized_to_their_content(
     response = export(client, city_official)
     name = f"呼和浩特市企业名录_{timezone.localdate().isoformat()}.xlsx"
     assert f"filename*=utf-8''{quote(name)}" in response["Content-Disposition"]
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(drain(response))).active
     widths = {c.value: sheet.column_dimensions[c.column_letter].width for c in sheet[1] if c.value}
     # The long Chinese name counts two per character; a short column stays narrow.
     assert widths["企业名称"] == display_width(roster[0].name) + 2 == 54
     assert widths["是否规上"] == display_width("是否规上") + 2 == 10
     assert widths["统一社会信用代码"] == 20  # the 18-character code is wider than its header
+
+
+def test_the_export_is_a_private_file_streamed_once_made(client, city_official, roster):
+    response = export(client, city_official)
+    assert response.streaming
+    assert response["Content-Type"] == XLSX
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"] == "private, no-store"
+    assert int(response["Content-Length"]) == len(drain(response))
 
 
 def test_display_width_counts_chinese_as_two():

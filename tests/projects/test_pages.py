@@ -20,6 +20,7 @@ from projects.models import InvestmentLine, Project, ProjectDocument, ProjectEve
 from tests.assessments.evidence_files import PDF
 from tests.assessments.factories import AssessmentFactory
 from tests.cities.factories import EnterpriseFactory, UserFactory
+from tests.conftest import drain
 
 pytestmark = pytest.mark.django_db
 
@@ -150,7 +151,7 @@ def test_export_is_formula_safe(client, city_official, sub_industry):
     login(client, city_official)
     response = client.get(reverse("projects:project_export"))
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(drain(response))).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][2] == "企业名称"
     assert rows[1][2] == '=HYPERLINK("http://x")'
@@ -242,7 +243,7 @@ def test_list_funnel_filters_show_and_remove_and_export(
     listed = {p.enterprise.uscc for p in page.context["page"]}
     assert listed
     export = client.get(f"{reverse('projects:project_export')}?{query}")
-    sheet = load_workbook(io.BytesIO(export.content)).active
+    sheet = load_workbook(io.BytesIO(drain(export))).active
     exported = {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert exported == listed
 

@@ -126,6 +126,7 @@ def test_district_officials_and_providers_list_their_own_projects(
     from openpyxl import load_workbook
 
     from tests.cities.factories import EnterpriseFactory
+    from tests.conftest import drain
 
     day = timezone.localdate()
     served = Project.objects.create(
@@ -149,7 +150,7 @@ def test_district_officials_and_providers_list_their_own_projects(
     assert firm.name in page and elsewhere.enterprise.name not in page
     assert firm.uscc not in page and "<th>统一社会信用代码" not in page
     export = client.get(reverse("projects:project_export"))
-    sheet = load_workbook(io.BytesIO(export.content)).active
+    sheet = load_workbook(io.BytesIO(drain(export))).active
     cells = [str(c.value) for row in sheet.iter_rows() for c in row]
     assert firm.name in cells and firm.uscc not in cells
     assert served.pk in [row[0].value for row in sheet.iter_rows(min_row=2)]

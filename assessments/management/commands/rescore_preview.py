@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assessments.selectors import rescore_preview
+from assessments.selectors import RescoreChange, rescore_preview
 from sme_pilot.errors import NotFound
 
 
@@ -18,32 +18,34 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            preview = rescore_preview(version_code=options["version"])
+            preview = rescore_preview(version_code=options["version"], on_change=self._write)
         except NotFound as exc:
             raise CommandError(str(exc)) from exc
-        for c in preview.changes:
-            self.stdout.write(
-                json.dumps(
-                    {
-                        "assessment": c.assessment_id,
-                        "uscc": c.enterprise_uscc,
-                        "state": c.state,
-                        "revision": c.revision,
-                        "level": c.old_level,
-                        "new_level": c.new_level,
-                        "total": f"{c.old_total:.3f}" if c.old_total is not None else None,
-                        "new_total": f"{c.new_total:.3f}",
-                    },
-                    ensure_ascii=False,
-                )
-            )
         self.stdout.write(
             json.dumps(
                 {
                     "version": preview.version,
                     "newest_revision": preview.newest_revision,
                     "examined": preview.examined,
-                    "level_changes": len(preview.changes),
+                    "level_changes": preview.level_changes,
+                },
+                ensure_ascii=False,
+            )
+        )
+
+    def _write(self, c: RescoreChange) -> None:
+        """One change, printed as soon as it is found (nothing is collected)."""
+        self.stdout.write(
+            json.dumps(
+                {
+                    "assessment": c.assessment_id,
+                    "uscc": c.enterprise_uscc,
+                    "state": c.state,
+                    "revision": c.revision,
+                    "level": c.old_level,
+                    "new_level": c.new_level,
+                    "total": f"{c.old_total:.3f}" if c.old_total is not None else None,
+                    "new_total": f"{c.new_total:.3f}",
                 },
                 ensure_ascii=False,
             )
