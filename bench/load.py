@@ -401,7 +401,7 @@ def _where_cpu_went(cpu: dict[str, Any], requests: int) -> dict[str, Any]:
         "runqueue_wait_s": cpu.get("runqueue_wait_s"),
         "note": (
             "Redis is the shared server (every database of it); other_processes is what the rest"
-            " of the machine used (other engineers' runs)"
+            " of the machine used (other runs, and the last second of our processes that ended)"
         ),
     }
 
@@ -492,17 +492,22 @@ class Sampler:
         inside = [s for s in self.samples if start <= s[0] <= end]
         if len(inside) < 2:
             return {}
-        (t0, first, cpu0), (t1, last, cpu1) = inside[0], inside[-1]
+        (t0, first, cpu0), (t1, _, cpu1) = inside[0], inside[-1]
         ran: dict[str, float] = {}
         waited: dict[str, float] = {}
-        for name, stats in last.items():
+        for name in {name for _, stats, _ in inside for name in stats}:
             before = first.get(name, {})
-            # A process that started inside the window counts from zero; one that ended is lost.
+            # Each process's last sample in the window (samples are a second apart): one that
+            # ended inside it (a recycled PDF child or gunicorn worker, a closed PostgreSQL
+            # connection) counts up to its last second; one that started inside counts from 0.
+            seen: dict[int, tuple[float, float]] = {}
+            for _, stats, _ in inside:
+                seen.update(stats.get(name, {}))
             ran[name] = round(
-                sum(r - before.get(pid, (0.0, 0.0))[0] for pid, (r, _) in stats.items()), 1
+                sum(r - before.get(pid, (0.0, 0.0))[0] for pid, (r, _) in seen.items()), 1
             )
             waited[name] = round(
-                sum(w - before.get(pid, (0.0, 0.0))[1] for pid, (_, w) in stats.items()), 1
+                sum(w - before.get(pid, (0.0, 0.0))[1] for pid, (_, w) in seen.items()), 1
             )
         total = sum(cpu1) - sum(cpu0)
         idle = (cpu1.idle + getattr(cpu1, "iowait", 0)) - (cpu0.idle + getattr(cpu0, "iowait", 0))
