@@ -10,6 +10,7 @@ import importlib
 import io
 import random
 from collections import defaultdict
+from collections.abc import Callable
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -170,6 +171,11 @@ class World:
             for n in range(2)
         ]
         self.imported += 2
+        self.import_records(records, district=lambda: "")
+
+    def import_records(self, records: list[dict[str, str]], *, district: Callable[[], str]) -> None:
+        """Import `records` plus two existing enterprises of the city reclassified at random
+        (sub-industry, `district()`, scale, tier), through the import service."""
         for e in self.rng.sample(list(Enterprise.objects.filter(city=self.city)), 2):
             records.append(
                 {
@@ -177,7 +183,7 @@ class World:
                     "name": e.name,
                     "city_code": self.city.code,
                     "sub_industry_code": self.rng.choice(self.subs).code,
-                    "district": "",
+                    "district": district(),
                     "above_scale": self.rng.choice(["是", "否"]),
                     "quality_tier": self.rng.choice(["none", "little_giant"]),
                     "size_class": "small",

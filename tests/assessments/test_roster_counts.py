@@ -16,7 +16,6 @@ from django.db import connection
 
 from accounts.models import Role
 from cities import roster_triggers
-from cities.imports.service import import_file
 from cities.models import Enterprise, QualityTier, RosterCount
 from cities.selectors.roster_counts import roster_count_differences
 from cities.services.registry import enterprise_update
@@ -29,7 +28,7 @@ from tests.cities.factories import (
     SubIndustryFactory,
     UserFactory,
 )
-from tests.cities.import_files import enterprise_record, kind_file
+from tests.cities.import_files import enterprise_record
 
 pytestmark = pytest.mark.django_db
 
@@ -127,23 +126,9 @@ class RosterWorld(World):
             for n in range(3)
         ]
         self.imported += 3
-        for e in self.rng.sample(list(Enterprise.objects.filter(city=self.city)), 2):
-            records.append(
-                {
-                    "uscc": e.uscc,
-                    "name": e.name,
-                    "city_code": self.city.code,
-                    "sub_industry_code": self.rng.choice(self.subs).code,
-                    "district": self.rng.choice(["", *(d.name for d in self.districts)]),
-                    "above_scale": self.rng.choice(["是", "否"]),
-                    "quality_tier": self.rng.choice(["none", "little_giant"]),
-                    "size_class": "small",
-                }
-            )
-        result = import_file(
-            kind="enterprises", content=kind_file("enterprises", records), actor=None, dry_run=False
+        self.import_records(
+            records, district=lambda: self.rng.choice(["", *(d.name for d in self.districts)])
         )
-        assert result.written, result.errors
 
 
 def workload(world: RosterWorld, steps: int) -> None:
