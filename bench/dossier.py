@@ -34,17 +34,10 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from bench.memory import status_mb
 from bench.setup import empty_enterprise_tables, load_roster, open_bench_database
 
 STATS: dict[str, Any] = {"calls": 0, "render_seconds": 0.0, "samples": [], "total": 0}
-
-
-def _status_mb(field: str) -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(f"{field}:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
 
 
 def render_and_sample(kind: str, snapshot: dict[str, Any], *, snapshot_hash: str) -> bytes:
@@ -57,7 +50,7 @@ def render_and_sample(kind: str, snapshot: dict[str, Any], *, snapshot_hash: str
     STATS["calls"] += 1
     step = max(1, STATS["total"] // 10)
     if STATS["calls"] % step == 0 or STATS["calls"] == STATS["total"]:
-        STATS["samples"].append([STATS["calls"], _status_mb("VmRSS"), _status_mb("VmHWM")])
+        STATS["samples"].append([STATS["calls"], status_mb("VmRSS"), status_mb("VmHWM")])
     return pdf
 
 
@@ -197,7 +190,7 @@ def _one(n: int) -> int:
     render_pdf("dossier", warm, snapshot_hash=snapshots.snapshot_hash(warm))
     stats = imported.STATS
     stats["total"] = len(ids)
-    start_rss = _status_mb("VmRSS")
+    start_rss = status_mb("VmRSS")
     archive = DossierArchive.objects.create(
         requested_by=User.objects.get(username="bench-dossier-official"),
         city=PilotCity.objects.get(),
@@ -227,8 +220,8 @@ def _one(n: int) -> int:
                 "ms_per_dossier": round(1000 * seconds / len(ids), 1),
                 "zip_mb": size_mb,
                 "start_rss_mb": start_rss,
-                "peak_rss_mb_at": {str(tenth[0]): tenth[2], str(len(ids)): _status_mb("VmHWM")},
-                "peak_growth_mb": round(_status_mb("VmHWM") - tenth[2], 1),
+                "peak_rss_mb_at": {str(tenth[0]): tenth[2], str(len(ids)): status_mb("VmHWM")},
+                "peak_growth_mb": round(status_mb("VmHWM") - tenth[2], 1),
                 "rss_mb_samples": [[c, rss] for c, rss, _ in samples],
             }
         ),
@@ -262,8 +255,8 @@ def _slice(archive_id: int, per_slice: int) -> int:
                 "state": archive.state,
                 "rendered": stats["calls"],
                 "render_seconds": stats["render_seconds"],
-                "rss_mb": _status_mb("VmRSS"),
-                "peak_rss_mb": _status_mb("VmHWM"),
+                "rss_mb": status_mb("VmRSS"),
+                "peak_rss_mb": status_mb("VmHWM"),
             }
         ),
         flush=True,

@@ -25,7 +25,8 @@ from pathlib import Path
 _STATUS = Path("/proc/self/status")
 
 
-def _status_mb(key: str) -> float:
+def status_mb(key: str) -> float:
+    """A memory field of /proc/self/status (VmRSS, VmHWM…) in MB, 0 where there is none."""
     match = re.search(rf"^{key}:\s+(\d+) kB", _STATUS.read_text(), re.MULTILINE)
     return round(int(match.group(1)) / 1024, 1) if match else 0.0
 
@@ -57,11 +58,11 @@ class Peaks:
     def measure(self) -> Iterator[None]:
         _release_free_memory()
         self.reset = _reset_peak() and self.reset
-        start = _status_mb("VmRSS")
+        start = status_mb("VmRSS")
         try:
             yield
         finally:
-            peak = _status_mb("VmHWM")
+            peak = status_mb("VmHWM")
             self.runs.append((start, peak))
             self.peak_mb = max(self.peak_mb, peak)
             self.growth_mb = max(self.growth_mb, round(peak - start, 1))
