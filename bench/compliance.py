@@ -2,7 +2,9 @@
 
 Needs DATABASE_URL pointing at a PostgreSQL benchmark database (name containing "bench").
 National scale: 100 cities, 100,000 enterprises (bench.generate), 200,000 assessments (two per
-enterprise: confirmed on-site baselines and posts, submitted self-assessments that never count).
+enterprise: confirmed on-site baselines and posts, submitted self-assessments that never count),
+and with `--projects N` the pilot of `bench.pilot` (providers, N projects, funds ledgers) on the
+same roster, so that the dashboards measured last carry their funnel and funds sections.
 1. floor: one hand-written SQL GROUP BY (DISTINCT ON for each enterprise's latest confirmed
    level) producing the per-sub-industry denominators and counts at level 2+;
 2. `manage.py compliance --all`: the same counts through the ORM aggregation, plus little giants
@@ -177,15 +179,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="compliance --all vs a hand-written GROUP BY")
     parser.add_argument("--enterprises", type=int, default=100_000)
     parser.add_argument("--per-enterprise", type=int, default=2)
+    parser.add_argument(
+        "--projects",
+        type=int,
+        default=0,
+        help="also load the pilot (bench.pilot) with this many projects, as a national "
+        "deployment has them: the dashboards then show the funnel, funds and provider columns",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best counts")
     parser.add_argument("--keep", action="store_true", help="leave the data set for profiling")
     args = parser.parse_args(argv)
 
     open_bench_database()
+    from django.db import connection
     from django.utils import timezone
 
     load_roster(cities=100, enterprises=args.enterprises)
     stored = _store_assessments(args.per_enterprise)
+    if args.projects:
+        from bench.pilot import load_pilot_onto_roster
+
+        started = time.perf_counter()
+        load_pilot_onto_roster(cities=100, enterprises=args.enterprises, projects=args.projects)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        print(f"pilot loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     as_of = timezone.localdate()
 
     seconds = floor = float("inf")
@@ -215,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cities": cities,
                 "enterprises": args.enterprises,
                 "assessments": stored,
+                "projects": args.projects,
                 "seconds": round(seconds, 3),
                 "floor_seconds": round(floor, 3),
                 "ratio": round(seconds / floor, 2),

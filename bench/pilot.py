@@ -38,10 +38,31 @@ def load_pilot(
     import_projects: bool = True,
     baselines: bool = False,
 ) -> tuple[PilotDataset, dict[str, Path]]:
+
+    load_roster(cities=cities, enterprises=enterprises)
+    return load_pilot_onto_roster(
+        cities=cities,
+        enterprises=enterprises,
+        projects=projects,
+        import_projects=import_projects,
+        baselines=baselines,
+    )
+
+
+def load_pilot_onto_roster(
+    *,
+    cities: int,
+    enterprises: int,
+    projects: int,
+    import_projects: bool = True,
+    baselines: bool = False,
+) -> tuple[PilotDataset, dict[str, Path]]:
+    """The pilot of `load_pilot` on a roster `load_roster` loaded with the same arguments (the
+    generator is seeded: the same cities, sub-industries and enterprises), whatever was added to
+    it since (the compliance bench's assessments, say)."""
     from django.core.management import call_command
     from django.db import connection
 
-    load_roster(cities=cities, enterprises=enterprises)
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(FUNDS_TABLES)} RESTART IDENTITY CASCADE")
     pilot = generate_pilot(generate(cities=cities, enterprises=enterprises), projects=projects)

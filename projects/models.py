@@ -266,6 +266,29 @@ class Project(models.Model):
         ordering = ["-applied_on", "-id"]
         verbose_name = "改造项目"
         verbose_name_plural = "改造项目"
+        indexes = [
+            # Today's overdue lists on the city dashboard, the earliest first, bounded by the
+            # kept day counters (oversight.selectors.dashboard.funnel._kept_overdue_rows): only
+            # the projects still awaiting completion or acceptance are in them.
+            models.Index(
+                fields=["planned_completion_on"],
+                condition=Q(
+                    planned_completion_on__isnull=False,
+                    completed_on__isnull=True,
+                    withdrawn_on__isnull=True,
+                ),
+                name="projects_awaiting_completion",
+            ),
+            models.Index(
+                fields=["completed_on"],
+                condition=Q(
+                    completed_on__isnull=False,
+                    acceptance_applied_on__isnull=True,
+                    withdrawn_on__isnull=True,
+                ),
+                name="projects_awaiting_acceptance",
+            ),
+        ]
         constraints = [
             # One project per enterprise per pilot: an enterprise is in one pilot city.
             models.UniqueConstraint(
@@ -325,6 +348,109 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return f"改造项目 {self.pk}"
+
+
+def _counter(label: str) -> models.IntegerField:
+    return models.IntegerField(label, default=0)
+
+
+class ProjectCount(models.Model):
+    """How many projects of one key reached each stage and outcome (docs/rules.md "Kept project
+    counters"): city × sub-industry × district of the project's enterprise, one column per
+    stage and outcome date (a project counts in every column whose date it has).
+
+    Derived data, kept exact by database triggers on `projects_project` and `cities_enterprise`
+    (`projects/stage_triggers.py`, installed by migration `0009_project_counts`) in the
+    transaction of every write, whatever wrote it. Nothing in Python writes it but
+    `projects.services.project_counts.rebuild_project_counts` (`verify_aggregates --fix`). The
+    dashboards read today's funnel from it; `as_of` in the past is counted from the dates.
+
+    As for `cities.RosterCount`: plain integer keys (no foreign keys: derived, the triggers are
+    its only writers), `district_id` 0 is "no district", a key whose counts fell to zero keeps
+    its row until the next rebuild.
+    """
+
+    city_id = models.BigIntegerField("城市")
+    sub_industry_id = models.BigIntegerField("细分行业")
+    district_id = models.BigIntegerField("区县（0：无）")
+    applied = _counter("已申报")
+    admitted = _counter("已入库")
+    diagnosed = _counter("已诊断")
+    provider_selected = _counter("已选定服务商")
+    contract_filed = _counter("合同已备案")
+    completed = _counter("已完工")
+    acceptance_applied = _counter("已申请验收")
+    accepted = _counter("验收通过")
+    subsidy_approved = _counter("奖补已核定")
+    subsidy_paid = _counter("奖补已拨付")
+    rejected = _counter("未入库")
+    acceptance_failed = _counter("验收未通过")
+    withdrawn = _counter("已退出")
+
+    KEY = ("city_id", "sub_industry_id", "district_id")
+    NO_DISTRICT = 0
+
+    class Meta:
+        verbose_name = "改造项目计数"
+        verbose_name_plural = "改造项目计数"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["city_id", "sub_industry_id", "district_id"],
+                name="projects_projectcount_unique_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city_id}/{self.sub_industry_id}/{self.district_id}: {self.applied}"
+
+
+class ProjectDayCount(models.Model):
+    """The projects of one key by one day-valued property (docs/rules.md "Kept project
+    counters"), for what the funnel reads by date rather than by stage:
+
+    - kind 0: projects not completed and not withdrawn, by planned completion date (`value`:
+      days since 2000-01-01): today's completion overdue counts are the rows before today;
+    - kind 1: projects completed, acceptance not applied for, not withdrawn, by completion date:
+      today's acceptance overdue counts are the rows up to the batch's cutoff;
+    - kinds 2–10: projects that reached stage `kind - 1` (admitted … subsidy paid), by the days
+      it took from the previous stage (`value`), per city only (sub-industry and district 0):
+      the funnel's median days per stage.
+
+    Kept by the same triggers and in the same statements as `ProjectCount`
+    (`projects/stage_triggers.py`); the same conventions (plain integer keys, district 0 "none",
+    rows left at 0 until a rebuild).
+    """
+
+    city_id = models.BigIntegerField("城市")
+    sub_industry_id = models.BigIntegerField("细分行业（0：不分）")
+    district_id = models.BigIntegerField("区县（0：无或不分）")
+    kind = models.SmallIntegerField("类别")
+    value = models.IntegerField("日期（2000-01-01 起的天数）或天数")
+    n = models.IntegerField("项目数")
+
+    KEY = ("city_id", "sub_industry_id", "district_id", "kind", "value")
+
+    class Meta:
+        verbose_name = "改造项目日期计数"
+        verbose_name_plural = "改造项目日期计数"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["city_id", "sub_industry_id", "district_id", "kind", "value"],
+                name="projects_projectdaycount_unique_key",
+            ),
+        ]
+        indexes = [
+            # The readers ask one city's rows of one kind (the unique key's prefix would read
+            # every sub-industry and district of the city first).
+            models.Index(
+                fields=["city_id", "kind", "value"],
+                include=["n", "sub_industry_id", "district_id"],
+                name="projects_daycount_city_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city_id}/{self.kind}/{self.value}: {self.n}"
 
 
 class InvestmentLine(models.Model):

@@ -337,7 +337,9 @@ def plan_projects(rows: list[ParsedRow], ctx: Context) -> Plan:
             if enterprise is None and row.has("uscc"):
                 where = "不存在" if ctx.scope.city_id is None else "不是本市已登记的企业"
                 ctx.error(row, "uscc", f"企业{quote(row.values['uscc'])}{where}")
-            provider_id = _check_row(row, ctx, enterprise, providers, levels, min_levels, policies)
+            provider_id = _check_row(
+                row, ctx, enterprise, providers, levels, min_levels, policies, today
+            )
             if enterprise is None or not row.valid or len(ctx.errors) > errors_before:
                 continue
             v = row.values
@@ -412,12 +414,14 @@ def _check_row(
     levels: dict[int, list[dict[str, Any]]],
     min_levels: dict[int, int],
     policies: dict[int, list[rules.SubsidyTerms]],
+    today: dt.date,
 ) -> int | None:
     """Report every rule the row breaks; return its provider's id (None: none or unknown)."""
     v = row.values
     dates_parsed = v.keys() >= _DATE_KEYS
     if dates_parsed:
-        for name, message in rules.date_errors(_dates(v)):
+        dates = _dates(v)
+        for name, message in [*rules.date_errors(dates), *rules.future_date_errors(dates, today)]:
             ctx.error(row, name, message)
 
     provider_id: int | None = None

@@ -152,6 +152,22 @@ def _day(value: date) -> str:
     return value.isoformat()
 
 
+# The dates that record something done (every stage and outcome): none can lie after the day it
+# is written. `planned_completion_on` is a plan and may.
+DONE_FIELDS: Final[tuple[str, ...]] = (*STAGE_FIELDS, *OUTCOME_FIELDS)
+
+
+def future_date_errors(d: Dates, today: date) -> list[tuple[str, str]]:
+    """The stage and outcome dates of `d` after `today`, as (field, Chinese message): a step is
+    recorded when it has happened. The kept project counters rely on it (docs/rules.md "Kept
+    project counters": having the date means having reached the stage by today)."""
+    return [
+        (name, f"{DATE_LABELS[name]}（{_day(value)}）不能晚于今天（{_day(today)}）")
+        for name in DONE_FIELDS
+        if (value := getattr(d, name)) is not None and value > today
+    ]
+
+
 def date_errors(d: Dates) -> list[tuple[str, str]]:
     """What is wrong with a project's dates (§4.2, §4.6), as (field, Chinese message), in order.
 

@@ -2,13 +2,15 @@
 
 The funnel is one GROUP BY over the cities' projects (conditional counts on the stage dates, per
 city and sub-industry) and one query for the sub-industries: two queries whatever the number of
-projects or cities (`cities_funnel`; `city_funnel` is one city's). The overdue acceptance test of
-the pure `rules.acceptance_overdue` (calendar months, the day clamped to the month's end) becomes
-a date comparison: `acceptance_overdue_cutoff` is the latest completion date that is overdue.
+projects or cities (`cities_funnel`; `city_funnel` is one city's). As of today the stages and
+outcomes come from the kept counters instead (`ProjectCount`, docs/rules.md "Kept project
+counters"), the overdue counts from the kept day counters, summed up to today's cutoffs.
 
-No index of its own: the filter is the enterprise's city, which `cities_ent_city_subind_idx`
-(city, sub-industry) answers, and the unique index on `projects_project.enterprise_id` (one
-project per enterprise) joins their projects.
+The overdue acceptance test of the pure `rules.acceptance_overdue` (calendar months, the day clamped
+to the month's end) becomes a date comparison: `acceptance_overdue_cutoff` is the latest completion
+date that is overdue. No index of its own: the filter is the enterprise's city, which
+`cities_ent_city_subind_idx` (city, sub-industry) answers, and the unique index on
+`projects_project.enterprise_id` (one project per enterprise) joins their projects.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
 from cities.models import District, PilotCity, SubIndustry
-from projects import rules
-from projects.models import Project
+from projects import rules, stage_triggers
+from projects.models import Project, ProjectCount, ProjectDayCount
+from projects.selectors.project_counts import counts_apply, day_value
 
 _OUTCOMES = {
     "rejected": "rejected_on",
@@ -84,6 +87,13 @@ def acceptance_overdue_q(as_of: dt.date, months_by_city: Mapping[int, int]) -> Q
     return awaiting_acceptance_q(as_of) & late
 
 
+def _overdue_counts(as_of: dt.date, months_by_city: Mapping[int, int]) -> dict[str, Any]:
+    return {
+        "overdue_completion": Count("pk", filter=completion_overdue_q(as_of)),
+        "overdue_acceptance": Count("pk", filter=acceptance_overdue_q(as_of, months_by_city)),
+    }
+
+
 def _counts(as_of: dt.date, months_by_city: Mapping[int, int]) -> dict[str, Any]:
     counts: dict[str, Any] = {
         stage.value: Count("pk", filter=_on_or_before(rules.date_field(stage), as_of))
@@ -92,27 +102,91 @@ def _counts(as_of: dt.date, months_by_city: Mapping[int, int]) -> dict[str, Any]
     counts.update(
         {name: Count("pk", filter=_on_or_before(f, as_of)) for name, f in _OUTCOMES.items()}
     )
-    counts["overdue_completion"] = Count("pk", filter=completion_overdue_q(as_of))
-    counts["overdue_acceptance"] = Count("pk", filter=acceptance_overdue_q(as_of, months_by_city))
+    counts.update(_overdue_counts(as_of, months_by_city))
     return counts
+
+
+_COUNTED_NAMES: tuple[str, ...] = (*(stage.value for stage in rules.STAGES), *_OUTCOMES)
+
+
+def _kept_overdue_q(as_of: dt.date, months_by_city: Mapping[int, int]) -> Q:
+    """The day counters that are overdue on `as_of` (the same rules as `completion_overdue_q`
+    and `acceptance_overdue_q`, on the kept dates): awaiting completion planned before
+    `as_of`, awaiting acceptance completed on or before the batch's cutoff."""
+    by_months: dict[int, list[int]] = {}
+    for city_id, months in months_by_city.items():
+        by_months.setdefault(months, []).append(city_id)
+    late = Q(kind=stage_triggers.AWAITING_COMPLETION, value__lt=day_value(as_of))
+    for months, city_ids in by_months.items():
+        cutoff = day_value(acceptance_overdue_cutoff(as_of, months))
+        late |= Q(kind=stage_triggers.AWAITING_ACCEPTANCE, city_id__in=city_ids, value__lte=cutoff)
+    return late
+
+
+def _grouped(
+    by: tuple[str, ...], city_ids: list[int], as_of: dt.date, months_by_city: Mapping[int, int]
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Every counter of the cities' projects per value of the enterprise fields `by` (e.g.
+    ("city_id", "sub_industry_id")): two queries when `as_of` is today (the stages and outcomes
+    from the kept `ProjectCount`, the overdue counts from the kept `ProjectDayCount`, summed up
+    to today's cutoffs), else one GROUP BY over the projects' dates."""
+    found: dict[tuple[Any, ...], dict[str, int]] = {}
+    if not counts_apply(as_of):
+        rows = (
+            Project.objects.filter(enterprise__city_id__in=city_ids)
+            .values(*(f"enterprise__{f}" for f in by))
+            .annotate(**_counts(as_of, months_by_city))
+            .order_by()
+        )
+        for row in rows:
+            found[tuple(row.pop(f"enterprise__{f}") for f in by)] = row
+        return found
+
+    def key_of(row: dict[str, Any]) -> tuple[Any, ...]:
+        key = tuple(row.pop(f) for f in by)
+        if "district_id" in by:  # the counters' "no district" is 0, the roster's NULL
+            at = by.index("district_id")
+            key = (*key[:at], key[at] or None, *key[at + 1 :])
+        return key
+
+    kept = (
+        ProjectCount.objects.filter(city_id__in=city_ids)
+        .values(*by)
+        .annotate(**{name: Sum(name) for name in _COUNTED_NAMES})
+        .order_by()
+    )
+    for row in kept:
+        key = key_of(row)
+        if any(row.values()):  # else a key whose projects all left (zeros until a rebuild)
+            found[key] = {**row, "overdue_completion": 0, "overdue_acceptance": 0}
+    late = (
+        ProjectDayCount.objects.filter(city_id__in=city_ids)
+        .filter(_kept_overdue_q(as_of, months_by_city))
+        .values(*by)
+        .annotate(
+            overdue_completion=Sum("n", filter=Q(kind=stage_triggers.AWAITING_COMPLETION)),
+            overdue_acceptance=Sum("n", filter=Q(kind=stage_triggers.AWAITING_ACCEPTANCE)),
+        )
+        .order_by()
+    )
+    for row in late:
+        key = key_of(row)
+        counts = {name: n or 0 for name, n in row.items()}
+        if any(counts.values()):
+            found.setdefault(key, dict.fromkeys(_COUNTED_NAMES, 0)).update(counts)
+    return found
 
 
 def cities_funnel(*, cities: Sequence[PilotCity], as_of: dt.date) -> list[dict[str, Any]]:
     """The §4.6 funnel JSON of each of `cities` (with `batch` selected, or it is read), in their
-    order. Two queries whatever the number of cities and projects: one GROUP BY (city,
-    sub-industry) with every counter, the overdue acceptance among them (through
+    order. Two queries whatever the number of cities and projects (three for today): the
+    counters per (city, sub-industry) (`_grouped`; the overdue acceptance among them through
     `acceptance_overdue_cutoff`), and the cities' sub-industries."""
     if not cities:
         return []
     months_by_city = {c.pk: c.batch.acceptance_window_months for c in cities}
-    counts = _counts(as_of, months_by_city)
-    grouped: dict[tuple[int, int], dict[str, Any]] = {
-        (row["enterprise__city_id"], row["enterprise__sub_industry_id"]): dict(row)
-        for row in Project.objects.filter(enterprise__city_id__in=list(months_by_city))
-        .values("enterprise__city_id", "enterprise__sub_industry_id")
-        .annotate(**counts)
-        .order_by()
-    }
+    names = (*_COUNTED_NAMES, "overdue_completion", "overdue_acceptance")
+    grouped = _grouped(("city_id", "sub_industry_id"), list(months_by_city), as_of, months_by_city)
     subs: dict[int, list[dict[str, Any]]] = {}
     for found in (
         SubIndustry.objects.filter(city_id__in=list(months_by_city))
@@ -124,9 +198,9 @@ def cities_funnel(*, cities: Sequence[PilotCity], as_of: dt.date) -> list[dict[s
     result = []
     for city in cities:
         by_sub_industry = []
-        totals: dict[str, int] = dict.fromkeys(counts, 0)
+        totals: dict[str, int] = dict.fromkeys(names, 0)
         for sub in subs.get(city.pk, []):
-            row: dict[str, Any] = grouped.get((city.pk, sub["id"]), {})
+            row: dict[str, int] = grouped.get((city.pk, sub["id"]), {})
             for name in totals:
                 totals[name] += row.get(name, 0)
             by_sub_industry.append(
@@ -158,14 +232,11 @@ def city_funnel(*, city: PilotCity, as_of: dt.date) -> dict[str, Any]:
 def district_funnel(*, city: PilotCity, as_of: dt.date) -> list[dict[str, Any]]:
     """Per district of `city`: the stages reached and the overdue counts as of `as_of`, as in
     `city_funnel` (every district of the city, by code, zeros included; the projects of
-    enterprises without a district, if any, last, as `code` None). Two queries."""
-    counts = _counts(as_of, {city.pk: city.batch.acceptance_window_months})
-    grouped: dict[int | None, dict[str, Any]] = {
-        row["enterprise__district_id"]: dict(row)
-        for row in Project.objects.filter(enterprise__city=city)
-        .values("enterprise__district_id")
-        .annotate(**counts)
-        .order_by()
+    enterprises without a district, if any, last, as `code` None). Two queries (three for
+    today: `_grouped`)."""
+    months = {city.pk: city.batch.acceptance_window_months}
+    grouped: dict[int | None, dict[str, int]] = {
+        key[0]: row for key, row in _grouped(("district_id",), [city.pk], as_of, months).items()
     }
     stages = [stage.value for stage in rules.STAGES]
     rows: list[dict[str, Any]] = []

@@ -24,18 +24,20 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Sum
 
 from cities.models import PilotCity, SubIndustry
 from oversight import dashboard_cache
-from projects import rules
-from projects.models import Project
+from projects import rules, stage_triggers
+from projects.models import Project, ProjectCount
 from projects.selectors.funnel import (
+    acceptance_overdue_cutoff,
     acceptance_overdue_q,
     city_funnel,
     completion_overdue_q,
     district_funnel,
 )
+from projects.selectors.project_counts import counts_apply, nth_earliest_day, stage_durations
 from projects.selectors.projects import NO_DISTRICT
 
 OVERDUE_LIST_SIZE: Final = 20
@@ -131,6 +133,23 @@ def median_days(durations: Sequence[int]) -> Decimal | None:
     return Decimal(str(statistics.median(durations))).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
 
 
+def median_of_histogram(counts: Sequence[tuple[int, int]]) -> Decimal | None:
+    """`median_days` of the durations that (value, how many) pairs in ascending value stand for,
+    without expanding them."""
+    total = sum(n for _, n in counts)
+    if not total:
+        return None
+    middle = [(total - 1) // 2, total // 2]  # the same index twice when the count is odd
+    found: list[int] = []
+    seen = 0
+    for value, n in counts:
+        while middle and middle[0] < seen + n:
+            found.append(value)
+            middle.pop(0)
+        seen += n
+    return (Decimal(found[0] + found[1]) / 2).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
+
+
 def _stage_durations(projects: Any, as_of: dt.date) -> list[list[int]]:
     """Per stage, the days from the previous stage's date to its own, over the projects that
     reached it by `as_of` (the first stage has none). One query."""
@@ -160,6 +179,43 @@ def _overdue_rows(
     )
 
 
+def _kept_overdue_rows(
+    city: PilotCity, months: int, as_of: dt.date
+) -> tuple[tuple[OverdueRow, ...], tuple[OverdueRow, ...]]:
+    """Today's two overdue lists, each bounded first by the kept day counters to the dates
+    that hold its `OVERDUE_LIST_SIZE` rows (`nth_earliest_day`), then read through the partial
+    indexes of the projects awaiting completion and acceptance (no write path leaves a date after
+    today, so "by today" is "has the date"). Two queries each; none when nothing is overdue."""
+    projects = Project.objects.filter(enterprise__city=city, withdrawn_on__isnull=True)
+    cutoff = acceptance_overdue_cutoff(as_of, months)
+    found = []
+    for kind, upto, field, due, awaiting in (
+        (
+            stage_triggers.AWAITING_ACCEPTANCE,
+            cutoff,
+            "completed_on",
+            lambda since: rules.add_months(since, months),
+            Q(acceptance_applied_on__isnull=True),
+        ),
+        (
+            stage_triggers.AWAITING_COMPLETION,
+            as_of - dt.timedelta(days=1),
+            "planned_completion_on",
+            lambda since: since,
+            Q(completed_on__isnull=True),
+        ),
+    ):
+        bound = nth_earliest_day(city.pk, kind, upto, OVERDUE_LIST_SIZE)
+        found.append(
+            ()
+            if bound is None
+            else _overdue_rows(
+                projects.filter(awaiting, **{f"{field}__lte": bound}), field, due, as_of
+            )
+        )
+    return found[0], found[1]
+
+
 def city_project_funnel(*, city: PilotCity, as_of: dt.date) -> CityFunnel:
     """The funnel section of one city's dashboard, computed (see `city_project_funnel_cached`)."""
     data = city_funnel(city=city, as_of=as_of)
@@ -170,27 +226,40 @@ def city_project_funnel(*, city: PilotCity, as_of: dt.date) -> CityFunnel:
         )
     }
     projects = Project.objects.filter(enterprise__city=city)
-    durations = _stage_durations(projects, as_of)
+    if counts_apply(as_of):  # the kept histogram of the days each stage took
+        histogram = stage_durations(city.pk)
+        medians = [median_of_histogram(h) for h in histogram]
+        timed = [sum(n for _, n in h) for h in histogram]
+    else:
+        durations = _stage_durations(projects, as_of)
+        medians = [median_days(d) for d in durations]
+        timed = [len(d) for d in durations]
     stages = tuple(
         StageRow(
             stage=stage.value,
             label=rules.STAGE_LABELS[stage],
             reached=data["reached"][stage.value],
-            median_days=median_days(durations[i]) if i else None,
-            timed=len(durations[i]),
+            median_days=medians[i] if i else None,
+            timed=timed[i],
         )
         for i, stage in enumerate(rules.STAGES)
     )
     months = city.batch.acceptance_window_months
-    late_acceptance = _overdue_rows(
-        projects.filter(acceptance_overdue_q(as_of, {city.pk: months})),
-        "completed_on",
-        lambda since: rules.add_months(since, months),
-        as_of,
-    )
-    late_completion = _overdue_rows(
-        projects.filter(completion_overdue_q(as_of)), "planned_completion_on", lambda s: s, as_of
-    )
+    if counts_apply(as_of):
+        late_acceptance, late_completion = _kept_overdue_rows(city, months, as_of)
+    else:
+        late_acceptance = _overdue_rows(
+            projects.filter(acceptance_overdue_q(as_of, {city.pk: months})),
+            "completed_on",
+            lambda since: rules.add_months(since, months),
+            as_of,
+        )
+        late_completion = _overdue_rows(
+            projects.filter(completion_overdue_q(as_of)),
+            "planned_completion_on",
+            lambda s: s,
+            as_of,
+        )
     return CityFunnel(
         as_of=as_of,
         data=data,
@@ -247,19 +316,30 @@ def _on_or_before(stage: rules.Stage, as_of: dt.date) -> Q:
 
 def funnel_totals(city_ids: Sequence[int], as_of: dt.date) -> dict[int, FunnelTotals]:
     """Each city's funnel totals (`reached` of the national columns) in one GROUP BY; a city
-    without projects gets zeros."""
-    counts = {
-        key: Count("pk", filter=_on_or_before(stage, as_of)) for key, stage, _ in TOTAL_STAGES
-    }
-    rows: Any = (
-        Project.objects.filter(enterprise__city_id__in=list(city_ids))
-        .values("enterprise__city_id")
-        .annotate(**counts)
-        .order_by()
-    )
+    without projects gets zeros. Today's from the kept counters (`ProjectCount`: a few rows per
+    city), another day's from the projects' dates."""
+    rows: Any
+    if counts_apply(as_of):
+        rows = (
+            ProjectCount.objects.filter(city_id__in=list(city_ids))
+            .values(city=F("city_id"))
+            .annotate(**{key: Sum(stage.value) for key, stage, _ in TOTAL_STAGES})
+            .order_by()
+        )
+    else:
+        rows = (
+            Project.objects.filter(enterprise__city_id__in=list(city_ids))
+            .values(city=F("enterprise__city_id"))
+            .annotate(
+                **{
+                    key: Count("pk", filter=_on_or_before(stage, as_of))
+                    for key, stage, _ in TOTAL_STAGES
+                }
+            )
+            .order_by()
+        )
     found = {
-        row["enterprise__city_id"]: FunnelTotals(**{key: row[key] for key in counts})
-        for row in rows
+        row["city"]: FunnelTotals(**{key: row[key] for key, _, _ in TOTAL_STAGES}) for row in rows
     }
     return {city_id: found.get(city_id, FunnelTotals()) for city_id in city_ids}
 

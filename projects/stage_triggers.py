@@ -1,0 +1,490 @@
+"""The SQL that keeps `ProjectCount` (docs/rules.md "Kept project counters"): the triggers on
+`projects_project` and on `cities_enterprise`, and the recount from the projects that the
+migration's back-fill, `verify_aggregates` and its `--fix` share.
+
+A project counts under its enterprise's key (city × sub-industry × district, no district 0) in
+every stage and outcome whose date it has. The key lives on the enterprise row, the dates on the
+project row, so both tables carry triggers:
+
+- a write to `projects_project` subtracts the old rows' dates and adds the new rows', each under
+  the key its enterprise has now;
+- a write to `cities_enterprise` that moves an enterprise to another key (city, sub-industry or
+  district) moves its project's dates with it; inserting or deleting an enterprise adds or
+  subtracts its project's (only possible with the project's foreign key deferred to the commit,
+  as Django creates it: whichever of the two rows is written second finds the other missing and
+  does nothing, the first one counts). An update that changes no key (a confirmation rewriting
+  `kept_level`, say) moves nothing.
+
+As for the roster counters (`cities/roster_triggers.py`), the database keeps them, not Python, so
+no write path (the pipeline, the import's COPY and UPDATE, the admin, SQL by hand) can forget
+them. PostgreSQL: statement-level triggers with transition tables, one folded `INSERT … ON
+CONFLICT DO UPDATE` per statement, keys in order; TRUNCATE empties the counters. SQLite:
+row-level triggers; `reinstall_if_missing` puts them back after a migration rebuilt a table.
+
+"Reached by today" is "has the date": no write path accepts a stage or outcome date after the
+day it is written (`projects.rules.future_date_errors`), so a date once written is on or before
+every later today. `as_of` in the past is computed from the dates as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from . import rules
+
+TABLE: Final = "projects_projectcount"
+PROJECTS: Final = "projects_project"
+ROSTER: Final = "cities_enterprise"
+KEY_COLUMNS: Final = ("city_id", "sub_industry_id", "district_id")
+KEY: Final = ", ".join(KEY_COLUMNS)
+
+# (counter column, the project's date it counts): the ten stages, then the three outcomes.
+COUNTED: Final[tuple[tuple[str, str], ...]] = (
+    *((stage.value, rules.date_field(stage)) for stage in rules.STAGES),
+    ("rejected", "rejected_on"),
+    ("acceptance_failed", "acceptance_failed_on"),
+    ("withdrawn", "withdrawn_on"),
+)
+COLUMNS: Final[tuple[str, ...]] = tuple(column for column, _ in COUNTED)
+_COLS: Final = ", ".join(COLUMNS)
+
+
+def _key_of(alias: str) -> str:
+    return f"{alias}.city_id, {alias}.sub_industry_id, COALESCE({alias}.district_id, 0)"
+
+
+def _flags(project: str, sign: str) -> str:
+    """Per counted date: `sign` if the project row has it, else 0."""
+    return ", ".join(
+        f"CASE WHEN {project}.{field} IS NULL THEN 0 ELSE {sign} END" for _, field in COUNTED
+    )
+
+
+# The counters recounted from the projects: one GROUP BY (the back-fill, verify, --fix).
+RECOMPUTED: Final = (
+    f"SELECT {_key_of('e')}, "  # noqa: S608 (constants)
+    + ", ".join(f"COUNT(p.{field})" for _, field in COUNTED)
+    + f" FROM {PROJECTS} p JOIN {ROSTER} e ON e.id = p.enterprise_id GROUP BY 1, 2, 3"
+)
+REBUILD: Final = f"INSERT INTO {TABLE} ({KEY}, {_COLS}) {RECOMPUTED} ORDER BY 1, 2, 3"
+
+# --- the day counters (`ProjectDayCount`) ---------------------------------------------------------
+
+DAYS: Final = "projects_projectdaycount"
+DAY_KEY: Final = "city_id, sub_industry_id, district_id, kind, value"
+EPOCH: Final = "2000-01-01"  # kinds 0 and 1 keep a date as its days since this one
+AWAITING_COMPLETION: Final = 0  # not completed, not withdrawn: value = planned completion date
+AWAITING_ACCEPTANCE: Final = 1  # completed, acceptance not applied for, not withdrawn: value =
+#                                 the completion date
+# Kinds 2…10: stage `kind - 1` (admitted … subsidy_paid) reached; value = its days since the
+# previous stage's date. Kept per city only (sub-industry and district 0): the medians are.
+FIRST_DURATION: Final = 2
+DURATION_KINDS: Final[tuple[int, ...]] = tuple(range(FIRST_DURATION, FIRST_DURATION + 9))
+
+
+def _day_values(p: str, vendor: str) -> list[tuple[int, str]]:
+    """(kind, the value's SQL for project row `p`, NULL when the row has none of that kind)."""
+
+    def days(later: str, earlier: str) -> str:
+        if vendor == "postgresql":
+            return f"({later} - {earlier})"
+        return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+    epoch = f"DATE '{EPOCH}'" if vendor == "postgresql" else f"'{EPOCH}'"
+    out = [
+        (
+            AWAITING_COMPLETION,
+            f"CASE WHEN {p}.completed_on IS NULL AND {p}.withdrawn_on IS NULL "
+            f"THEN {days(f'{p}.planned_completion_on', epoch)} END",
+        ),
+        (
+            AWAITING_ACCEPTANCE,
+            f"CASE WHEN {p}.acceptance_applied_on IS NULL AND {p}.withdrawn_on IS NULL "
+            f"THEN {days(f'{p}.completed_on', epoch)} END",
+        ),
+    ]
+    fields = rules.STAGE_FIELDS
+    for i in range(1, len(fields)):
+        out.append((FIRST_DURATION + i - 1, days(f"{p}.{fields[i]}", f"{p}.{fields[i - 1]}")))
+    return out
+
+
+def _day_key(e: str, kind: str) -> str:
+    """The day counter's key columns for enterprise row `e`: durations per city only."""
+    return (
+        f"{e}.city_id, CASE WHEN {kind} < {FIRST_DURATION} THEN {e}.sub_industry_id ELSE 0 END, "
+        f"CASE WHEN {kind} < {FIRST_DURATION} THEN COALESCE({e}.district_id, 0) ELSE 0 END"
+    )
+
+
+def day_recomputed(vendor: str) -> str:
+    """The day counters recounted from the projects: one GROUP BY over a UNION ALL per kind
+    (portable SQL: SQLite has neither LATERAL nor column lists on a derived table)."""
+
+    def key(kind: int) -> str:
+        if kind < FIRST_DURATION:
+            return "e.city_id AS k1, e.sub_industry_id AS k2, COALESCE(e.district_id, 0) AS k3"
+        return "e.city_id AS k1, 0 AS k2, 0 AS k3"
+
+    parts = " UNION ALL ".join(
+        f"SELECT {key(kind)}, {kind} AS k4, {value} AS k5 "  # noqa: S608 (constants)
+        f"FROM {PROJECTS} p JOIN {ROSTER} e ON e.id = p.enterprise_id WHERE {value} IS NOT NULL"
+        for kind, value in _day_values("p", vendor)
+    )
+    return (
+        f"SELECT k1, k2, k3, k4, k5, COUNT(*) FROM ({parts}) AS d "  # noqa: S608 (constants)
+        "GROUP BY k1, k2, k3, k4, k5"
+    )
+
+
+def day_rebuild(vendor: str) -> str:
+    return f"INSERT INTO {DAYS} ({DAY_KEY}, n) {day_recomputed(vendor)} ORDER BY 1, 2, 3, 4, 5"
+
+
+# --- PostgreSQL --------------------------------------------------------------------------------
+
+_D: Final = [f"d{i}" for i in range(len(COUNTED))]
+
+
+def _pg_apply(parts: list[str]) -> str:
+    """One statement folding the rows of `parts` (each: key, then one delta per column) into
+    per-key deltas and applying them, keys in order."""
+    sums = ", ".join(f"SUM({d})" for d in _D)
+    return (
+        f"INSERT INTO {TABLE} AS c ({KEY}, {_COLS}) "  # noqa: S608 (constants)
+        f"SELECT k1, k2, k3, {sums} FROM ({' UNION ALL '.join(parts)}) "
+        f"AS delta(k1, k2, k3, {', '.join(_D)}) "
+        f"GROUP BY k1, k2, k3 HAVING {' OR '.join(f'SUM({d}) <> 0' for d in _D)} "
+        "ORDER BY k1, k2, k3 "
+        f"ON CONFLICT ({KEY}) DO UPDATE SET "
+        + ", ".join(f"{c} = c.{c} + EXCLUDED.{c}" for c in COLUMNS)
+    )
+
+
+# A source of a statement's delta: (transition table, sign, "projects" or "roster", extra join).
+Source = tuple[str, str, str, str]
+
+
+def _from(source: Source) -> tuple[str, str, str]:
+    """(FROM clause, the enterprise's alias, the project's alias) of `source`: transition rows of
+    the projects under their enterprise's current key, or transition rows of the roster with the
+    project each one has."""
+    rows, _, side, where = source
+    if side == "projects":
+        return f"{rows} r JOIN {ROSTER} e ON e.id = r.enterprise_id{where}", "e", "r"
+    return f"{rows} r JOIN {PROJECTS} p ON p.enterprise_id = r.id{where}", "r", "p"
+
+
+def _counts_part(source: Source) -> str:
+    joined, e, p = _from(source)
+    return f"SELECT {_key_of(e)}, {_flags(p, source[1])} FROM {joined}"  # noqa: S608
+
+
+def _days_part(source: Source) -> str:
+    joined, e, p = _from(source)
+    values = ", ".join(f"({kind}, {value})" for kind, value in _day_values(p, "postgresql"))
+    return (
+        f"SELECT {_day_key(e, 'v.kind')}, v.kind, v.value, {source[1]} "  # noqa: S608
+        f"FROM {joined} CROSS JOIN LATERAL (VALUES {values}) AS v(kind, value) "
+        "WHERE v.value IS NOT NULL"
+    )
+
+
+def _pg_apply_days(parts: list[str]) -> str:
+    return (
+        f"INSERT INTO {DAYS} AS c ({DAY_KEY}, n) "  # noqa: S608 (constants)
+        f"SELECT k1, k2, k3, k4, k5, SUM(d) FROM ({' UNION ALL '.join(parts)}) "
+        "AS delta(k1, k2, k3, k4, k5, d) GROUP BY k1, k2, k3, k4, k5 HAVING SUM(d) <> 0 "
+        "ORDER BY k1, k2, k3, k4, k5 "
+        f"ON CONFLICT ({DAY_KEY}) DO UPDATE SET n = c.n + EXCLUDED.n"
+    )
+
+
+def _pg_body(sources: list[Source]) -> str:
+    return (
+        f"{_pg_apply([_counts_part(s) for s in sources])}; "
+        f"{_pg_apply_days([_days_part(s) for s in sources])};"
+    )
+
+
+# An enterprise row whose key changed: the old and the new row of the same id.
+_MOVED: Final = (
+    " JOIN (SELECT o.id FROM old_rows o JOIN new_rows n ON n.id = o.id "
+    "WHERE o.city_id <> n.city_id OR o.sub_industry_id <> n.sub_industry_id "
+    "OR o.district_id IS DISTINCT FROM n.district_id) m ON m.id = r.id"
+)
+
+_PG_TRIGGERS: Final = {
+    # name: (table, event, REFERENCING clause, the sources of the delta)
+    f"{PROJECTS}_count_ins": (
+        PROJECTS,
+        "INSERT",
+        "REFERENCING NEW TABLE AS new_rows",
+        [("new_rows", "1", "projects", "")],
+    ),
+    f"{PROJECTS}_count_upd": (
+        PROJECTS,
+        "UPDATE",
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        [("old_rows", "-1", "projects", ""), ("new_rows", "1", "projects", "")],
+    ),
+    f"{PROJECTS}_count_del": (
+        PROJECTS,
+        "DELETE",
+        "REFERENCING OLD TABLE AS old_rows",
+        [("old_rows", "-1", "projects", "")],
+    ),
+    f"{ROSTER}_project_count_ins": (
+        ROSTER,
+        "INSERT",
+        "REFERENCING NEW TABLE AS new_rows",
+        [("new_rows", "1", "roster", "")],
+    ),
+    f"{ROSTER}_project_count_upd": (
+        ROSTER,
+        "UPDATE",
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        [("old_rows", "-1", "roster", _MOVED), ("new_rows", "1", "roster", _MOVED)],
+    ),
+    f"{ROSTER}_project_count_del": (
+        ROSTER,
+        "DELETE",
+        "REFERENCING OLD TABLE AS old_rows",
+        [("old_rows", "-1", "roster", "")],
+    ),
+}
+_PG_TRUNCATE: Final = f"{PROJECTS}_count_truncate"
+
+
+def _pg_install() -> list[str]:
+    out = []
+    for name, (table, event, referencing, sources) in _PG_TRIGGERS.items():
+        out.append(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN {_pg_body(sources)} RETURN NULL; END $$"
+        )
+        out.append(
+            f"CREATE TRIGGER {name} AFTER {event} ON {table} {referencing} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
+        )
+    out.append(
+        f"CREATE OR REPLACE FUNCTION {_PG_TRUNCATE}() RETURNS trigger "  # noqa: S608
+        f"LANGUAGE plpgsql AS $$ BEGIN DELETE FROM {TABLE}; DELETE FROM {DAYS}; RETURN NULL; END $$"
+    )
+    out.append(
+        f"CREATE TRIGGER {_PG_TRUNCATE} AFTER TRUNCATE ON {PROJECTS} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {_PG_TRUNCATE}()"
+    )
+    return out
+
+
+def _pg_remove() -> list[str]:
+    out = [
+        f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, (table, *_) in _PG_TRIGGERS.items()
+    ]
+    out.append(f"DROP TRIGGER IF EXISTS {_PG_TRUNCATE} ON {PROJECTS}")
+    out += [f"DROP FUNCTION IF EXISTS {name}()" for name in (*_PG_TRIGGERS, _PG_TRUNCATE)]
+    return out
+
+
+# --- SQLite ------------------------------------------------------------------------------------
+
+
+def _sqlite_apply(key: tuple[str, str, str], project: str, sign: str) -> str:
+    """Make sure the key's row exists, then add `sign` per date the project row has. `key` is
+    three SQL expressions; nothing happens when they are NULL (no such enterprise)."""
+    k1, k2, k3 = key
+    match = f"city_id = {k1} AND sub_industry_id = {k2} AND district_id = {k3}"
+    zeros = ", ".join("0" for _ in COLUMNS)
+    sets = ", ".join(f"{c} = {c} {sign} ({project}.{field} IS NOT NULL)" for c, field in COUNTED)
+    return (
+        f"INSERT OR IGNORE INTO {TABLE} ({KEY}, {_COLS}) "  # noqa: S608 (constants)
+        f"SELECT {k1}, {k2}, {k3}, {zeros} WHERE {k1} IS NOT NULL; "
+        f"UPDATE {TABLE} SET {sets} WHERE {match};"
+    )
+
+
+def _sqlite_days(key: tuple[str, str, str], values: list[tuple[int, str]], sign: str) -> str:
+    """Per day-counter kind: make sure the row of (key, kind, value) exists and add `sign`.
+    Nothing happens for a NULL key (no such enterprise) or value (not of that kind)."""
+    out = []
+    for kind, value in values:
+        k1, k2, k3 = key if kind < FIRST_DURATION else (key[0], "0", "0")
+        out.append(
+            f"INSERT OR IGNORE INTO {DAYS} ({DAY_KEY}, n) "  # noqa: S608 (constants)
+            f"SELECT {k1}, {k2}, {k3}, {kind}, {value}, 0 "
+            f"WHERE {k1} IS NOT NULL AND {value} IS NOT NULL; "
+            f"UPDATE {DAYS} SET n = n {sign} 1 WHERE city_id = {k1} AND sub_industry_id = {k2} "
+            f"AND district_id = {k3} AND kind = {kind} AND value = {value};"
+        )
+    return " ".join(out)
+
+
+def _sqlite_project_days(project: str, sign: str) -> str:
+    """The day counters of the project row `project` (NEW or OLD) under its enterprise's key."""
+    return _sqlite_days(_enterprise_of(project), _day_values(project, "sqlite"), sign)
+
+
+def _sqlite_enterprise_days(row: str, sign: str) -> str:
+    """The day counters of the project of the enterprise row `row` (NEW or OLD), under that
+    row's key (nothing without a project: every value is NULL)."""
+    key = (f"{row}.city_id", f"{row}.sub_industry_id", f"COALESCE({row}.district_id, 0)")
+    values = [
+        (kind, f"(SELECT {value} FROM {PROJECTS} p WHERE p.enterprise_id = {row}.id)")  # noqa: S608
+        for kind, value in _day_values("p", "sqlite")
+    ]
+    return _sqlite_days(key, values, sign)
+
+
+def _enterprise_of(project: str) -> tuple[str, str, str]:
+    """The key of the enterprise of `project` (NEW or OLD), as three scalar subqueries."""
+    return tuple(  # type: ignore[return-value]
+        f"(SELECT {expr} FROM {ROSTER} WHERE id = {project}.enterprise_id)"  # noqa: S608
+        for expr in ("city_id", "sub_industry_id", "COALESCE(district_id, 0)")
+    )
+
+
+def _project_of(row: str, sign: str) -> str:
+    """Apply the project of the enterprise `row` (NEW or OLD) under that row's key."""
+    k1, k2, k3 = f"{row}.city_id", f"{row}.sub_industry_id", f"COALESCE({row}.district_id, 0)"
+    match = f"city_id = {k1} AND sub_industry_id = {k2} AND district_id = {k3}"
+    zeros = ", ".join("0" for _ in COLUMNS)
+    sets = ", ".join(
+        f"{c} = {c} {sign} (SELECT COUNT(p.{field}) FROM {PROJECTS} p "  # noqa: S608
+        f"WHERE p.enterprise_id = {row}.id)"
+        for c, field in COUNTED
+    )
+    return (
+        f"INSERT OR IGNORE INTO {TABLE} ({KEY}, {_COLS}) "  # noqa: S608 (constants)
+        f"SELECT {k1}, {k2}, {k3}, {zeros} "
+        f"WHERE EXISTS (SELECT 1 FROM {PROJECTS} WHERE enterprise_id = {row}.id); "
+        f"UPDATE {TABLE} SET {sets} WHERE {match} "
+        f"AND EXISTS (SELECT 1 FROM {PROJECTS} WHERE enterprise_id = {row}.id);"
+    )
+
+
+_DATE_FIELDS: Final = ", ".join(field for _, field in COUNTED)
+_SQLITE_MOVED: Final = (
+    "OLD.city_id IS NOT NEW.city_id OR OLD.sub_industry_id IS NOT NEW.sub_industry_id "
+    "OR OLD.district_id IS NOT NEW.district_id"
+)
+_SQLITE_TRIGGERS: Final = {
+    f"{PROJECTS}_count_ins": (
+        f"AFTER INSERT ON {PROJECTS}",
+        _sqlite_apply(_enterprise_of("NEW"), "NEW", "+") + " " + _sqlite_project_days("NEW", "+"),
+    ),
+    f"{PROJECTS}_count_upd": (
+        f"AFTER UPDATE OF enterprise_id, planned_completion_on, {_DATE_FIELDS} ON {PROJECTS}",
+        " ".join(
+            (
+                _sqlite_apply(_enterprise_of("OLD"), "OLD", "-"),
+                _sqlite_project_days("OLD", "-"),
+                _sqlite_apply(_enterprise_of("NEW"), "NEW", "+"),
+                _sqlite_project_days("NEW", "+"),
+            )
+        ),
+    ),
+    f"{PROJECTS}_count_del": (
+        f"AFTER DELETE ON {PROJECTS}",
+        _sqlite_apply(_enterprise_of("OLD"), "OLD", "-") + " " + _sqlite_project_days("OLD", "-"),
+    ),
+    f"{ROSTER}_project_count_ins": (
+        f"AFTER INSERT ON {ROSTER}",
+        _project_of("NEW", "+") + " " + _sqlite_enterprise_days("NEW", "+"),
+    ),
+    f"{ROSTER}_project_count_upd": (
+        f"AFTER UPDATE OF city_id, sub_industry_id, district_id ON {ROSTER} WHEN {_SQLITE_MOVED}",
+        " ".join(
+            (
+                _project_of("OLD", "-"),
+                _sqlite_enterprise_days("OLD", "-"),
+                _project_of("NEW", "+"),
+                _sqlite_enterprise_days("NEW", "+"),
+            )
+        ),
+    ),
+    f"{ROSTER}_project_count_del": (
+        f"AFTER DELETE ON {ROSTER}",
+        _project_of("OLD", "-") + " " + _sqlite_enterprise_days("OLD", "-"),
+    ),
+}
+
+
+def _sqlite_install() -> list[str]:
+    return [
+        f"CREATE TRIGGER {name} {when} BEGIN {body} END"
+        for name, (when, body) in _SQLITE_TRIGGERS.items()
+    ]
+
+
+def _sqlite_remove() -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in _SQLITE_TRIGGERS]
+
+
+# --- installing --------------------------------------------------------------------------------
+
+TRIGGERS: Final = {
+    "postgresql": {
+        PROJECTS: [*(n for n, (t, *_) in _PG_TRIGGERS.items() if t == PROJECTS), _PG_TRUNCATE],
+        ROSTER: [n for n, (t, *_) in _PG_TRIGGERS.items() if t == ROSTER],
+    },
+    "sqlite": {
+        table: [n for n in _SQLITE_TRIGGERS if n.startswith(f"{table}_")]
+        for table in (PROJECTS, ROSTER)
+    },
+}
+
+
+def install(connection: Any) -> None:
+    """Create the triggers, then fill the counters from the projects. On PostgreSQL, creating a
+    trigger locks its table against writes until the transaction ends, so no write falls
+    between the two: the back-fill sees every row no trigger counted."""
+    statements = _pg_install() if connection.vendor == "postgresql" else _sqlite_install()
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+        rebuild(connection, cursor)
+
+
+def rebuild(connection: Any, cursor: Any) -> None:
+    """Replace both counter tables with a recount of the projects."""
+    cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608 (constant)
+    cursor.execute(REBUILD)
+    cursor.execute(f"DELETE FROM {DAYS}")  # noqa: S608 (constant)
+    cursor.execute(day_rebuild(connection.vendor))
+
+
+def remove(connection: Any) -> None:
+    statements = _pg_remove() if connection.vendor == "postgresql" else _sqlite_remove()
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def missing(connection: Any) -> list[str]:
+    """The counter triggers not (or no longer) on their tables."""
+    if connection.vendor == "postgresql":
+        sql = "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s"
+    absent = []
+    with connection.cursor() as cursor:
+        for table, names in TRIGGERS.get(connection.vendor, {}).items():
+            cursor.execute(sql, [table])
+            present = {row[0] for row in cursor.fetchall()}
+            absent += [name for name in names if name not in present]
+    return absent
+
+
+def reinstall_if_missing(connection: Any) -> bool:
+    """After migrating: a migration that rebuilt either table on SQLite (Django copies it to a
+    new table) dropped its triggers; put them back and recount. True if anything was done."""
+    if connection.vendor not in TRIGGERS:
+        return False
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+    if not {PROJECTS, ROSTER, TABLE, DAYS} <= set(tables) or not missing(connection):
+        return False  # migrated backwards past the counters, or nothing to do
+    remove(connection)
+    install(connection)
+    return True
