@@ -28,6 +28,7 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -61,8 +62,13 @@ def _band(question: Any, part: int, total: int) -> str:
 
 
 def generate(indicator: Indicator, n: int, seed: int) -> list[dict[str, Any]]:
+    return list(iter_generate(indicator, n, seed))
+
+
+def iter_generate(indicator: Indicator, n: int, seed: int) -> Iterator[dict[str, Any]]:
+    """`generate`'s documents one at a time (the same ones, from the same seed), for loaders
+    that store millions and must not hold them all."""
     rng = random.Random(seed)
-    documents = []
     for _ in range(n):
         answers = {q.code: _answer(rng, q) for q in indicator.questions}
         # Ratings skewed towards the middle, as in real assessments.
@@ -81,8 +87,7 @@ def generate(indicator: Indicator, n: int, seed: int) -> list[dict[str, Any]]:
                     data[q.data_part] = part
                     answers[q.code] = _band(q, part, total)
             document["data"] = data
-        documents.append(document)
-    return documents
+        yield document
 
 
 def floor_inputs(
