@@ -582,3 +582,45 @@ def test_a_paid_subsidy_shows_at_once(
     assert figures.subsidies.paid == 1
     assert figures.central_transformation == D("30000.00")
     assert Enterprise.objects.filter(city=city).count() == 1
+
+
+def test_the_national_rows_html_is_reused_until_a_figure_changes(
+    client, ministry_user, city, django_capture_on_commit_callbacks
+):
+    """The rows' HTML is cached under a digest of what they show (issue 17: rendering them was
+    most of a cached page's time): the same figures are served without rendering the rows
+    again, byte for byte; a booking that changes a figure renders them anew."""
+
+    def rendered_rows(response) -> bool:
+        return "oversight/dashboard/_national_score.html" in [t.name for t in response.templates]
+
+    def rows(response) -> str:  # the page around them differs (CSRF token, CSP nonce)
+        html = response.content.decode()
+        start = html.index("<tbody>", html.index('id="national-table"'))
+        return html[start : html.index("</tbody>", start)]
+
+    from django.core.cache import cache
+
+    cache.clear()  # an earlier test may have shown the very same rows
+    client.force_login(ministry_user)
+    first = client.get(national_url())
+    assert rendered_rows(first)
+    again = client.get(national_url())
+    assert not rendered_rows(again)
+    assert rows(again) == rows(first)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.book_receipt(
+            actor=None,
+            city=city,
+            entry_on=dt.date(2025, 3, 1),
+            source="central",
+            amount=D("1000"),
+            reference="Z-9",
+        )
+    changed = client.get(national_url())
+    assert rendered_rows(changed)
+    assert rows(changed) != rows(first)
+    # Another day is other HTML (its links carry the day), rendered once.
+    earlier = client.get(national_url() + "?as_of=2026-01-05")
+    assert rendered_rows(earlier)
+    assert not rendered_rows(client.get(national_url() + "?as_of=2026-01-05"))

@@ -19,7 +19,7 @@ from .funnel import (
     city_project_funnel_cached,
     funnel_totals,
 )
-from .national import SORT_COLUMNS, NationalRow, national_dashboard, sort_rows
+from .national import SORT_COLUMNS, NationalRow, national_dashboard, rows_digest, sort_rows
 from .trend import linear_projection
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "funnel_totals",
     "linear_projection",
     "national_dashboard",
+    "rows_digest",
     "sort_rows",
     "traffic_light",
 ]

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
+
+from django.urls import get_script_prefix
 
 from cities.models import PilotCity, Region
 from oversight import compliance, dashboard_cache
@@ -119,6 +124,26 @@ SORT_COLUMNS = (
     "rank",
     "score",
 )
+
+
+_TEMPLATES: Final = Path(__file__).resolve().parents[2] / "templates" / "oversight"
+# The templates the table's rows are rendered from: a release that changes them changes the key.
+_ROW_TEMPLATES: Final = hashlib.sha256(
+    b"".join(
+        (_TEMPLATES / name).read_bytes()
+        for name in ("dashboard_national.html", "dashboard/_national_score.html")
+    )
+).hexdigest()
+
+
+def rows_digest(dash: NationalDashboard) -> str:
+    """A key for the rendered HTML of `dash`'s table rows: a digest of everything they show
+    (the rows, in their order, and the day) and of the templates. Two requests showing the same
+    figures share the HTML whoever asks (the rows carry no per-user content); any change of a
+    figure, of the order or of the templates is another key, so the HTML is never stale."""
+    shown = (dash.rows, dash.as_of, get_script_prefix())  # the links carry the site's prefix
+    payload = pickle.dumps(shown, protocol=pickle.HIGHEST_PROTOCOL)
+    return hashlib.sha256(_ROW_TEMPLATES.encode() + payload).hexdigest()
 
 
 def sort_rows(rows: list[NationalRow], sort: str) -> list[NationalRow]:
