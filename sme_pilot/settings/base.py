@@ -116,8 +116,9 @@ TEMPLATES = [
                 "accounts.policy.can",
                 # `assessor_queue_count`: the assessor's 待评定 count in the navigation.
                 "assessments.context_processors.assessor_queue",
-                # `work_queue_count`: the pipeline's 待办 count in the navigation (projects).
-                "projects.context_processors.work_queue",
+                # `work_queue_count`: the pipeline's 待办 count in the navigation (projects'
+                # queues, kept in the dashboard cache by oversight).
+                "oversight.context_processors.work_queue",
                 # `report_names`: each report's one name, for its request buttons (reports).
                 "reports.context_processors.report_names",
                 # `notification_unread`: the bell's unread count in the navigation.
