@@ -24,7 +24,8 @@ from django.db.models.functions import Coalesce, TruncMonth
 from accounts import policy
 from cities.models import PilotCity
 from cities.selectors import city_get_visible, city_list_visible_to
-from projects.models import Project
+from projects.models import Project, ProjectCount
+from projects.selectors.project_counts import counts_apply
 from sme_pilot.errors import NotFound
 
 from . import rules
@@ -216,7 +217,41 @@ def _zero(name: str) -> Coalesce:
     return Coalesce(F(name), Value(ZERO), output_field=_MONEY)
 
 
+def _yuan(fen: int | Decimal | None) -> Decimal:
+    return (Decimal(fen or 0) / 100).quantize(rules.CENTS)
+
+
+def _kept_subsidies(city_ids: list[int]) -> dict[int, Subsidies]:
+    """Today's subsidies from the kept project counters (`projects.ProjectCount`, docs/rules.md
+    "Kept project counters"): a few rows per city instead of every project."""
+    rows = (
+        ProjectCount.objects.filter(city_id__in=city_ids)
+        .values("city_id")
+        .annotate(
+            approved=Sum("subsidy_approved"),
+            approved_fen=Sum("subsidy_approved_fen"),
+            paid=Sum("subsidy_paid"),
+            paid_central_fen=Sum("subsidy_paid_central_fen"),
+            paid_local_fen=Sum("subsidy_paid_local_fen"),
+        )
+        .order_by()
+    )
+    return {
+        row["city_id"]: Subsidies(
+            approved=row["approved"],
+            approved_amount=_yuan(row["approved_fen"]),
+            paid=row["paid"],
+            paid_central=_yuan(row["paid_central_fen"]),
+            paid_local=_yuan(row["paid_local_fen"]),
+        )
+        for row in rows
+        if row["approved"] or row["paid"]
+    }
+
+
 def _subsidies(city_ids: list[int], as_of: dt.date) -> dict[int, Subsidies]:
+    if counts_apply(as_of):
+        return _kept_subsidies(city_ids)
     approved = Q(subsidy_approved_on__lte=as_of)
     paid = Q(subsidy_paid_on__lte=as_of)
     rows = (

@@ -386,6 +386,10 @@ class ProjectCount(models.Model):
     rejected = _counter("未入库")
     acceptance_failed = _counter("验收未通过")
     withdrawn = _counter("已退出")
+    # The subsidies of those projects, in fen (integer cents: exact sums on every database).
+    subsidy_approved_fen = models.BigIntegerField("已核定奖补（分）", default=0)
+    subsidy_paid_central_fen = models.BigIntegerField("已拨付中央奖补（分）", default=0)
+    subsidy_paid_local_fen = models.BigIntegerField("已拨付地方奖补（分）", default=0)
 
     KEY = ("city_id", "sub_industry_id", "district_id")
     NO_DISTRICT = 0

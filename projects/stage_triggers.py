@@ -45,8 +45,32 @@ COUNTED: Final[tuple[tuple[str, str], ...]] = (
     ("acceptance_failed", "acceptance_failed_on"),
     ("withdrawn", "withdrawn_on"),
 )
-COLUMNS: Final[tuple[str, ...]] = tuple(column for column, _ in COUNTED)
+# (counter column, the date that counts the project in, the amount it adds): the subsidies in
+# integer fen (cents), so that sums are exact on every database (SQLite has no exact decimal).
+SUMMED: Final[tuple[tuple[str, str, tuple[str, ...]], ...]] = (
+    ("subsidy_approved_fen", "subsidy_approved_on", ("subsidy_central", "subsidy_local")),
+    ("subsidy_paid_central_fen", "subsidy_paid_on", ("subsidy_central",)),
+    ("subsidy_paid_local_fen", "subsidy_paid_on", ("subsidy_local",)),
+)
+COLUMNS: Final[tuple[str, ...]] = (
+    *(column for column, _ in COUNTED),
+    *(column for column, _, _ in SUMMED),
+)
 _COLS: Final = ", ".join(COLUMNS)
+
+
+def _values(p: str, vendor: str) -> list[str]:
+    """Per counter column, the SQL of what one project row `p` adds to it (before its sign)."""
+    out = [f"CASE WHEN {p}.{field} IS NULL THEN 0 ELSE 1 END" for _, field in COUNTED]
+    for _, field, amounts in SUMMED:
+        total = " + ".join(f"COALESCE({p}.{a}, 0)" for a in amounts)
+        fen = (
+            f"(({total}) * 100)::bigint"
+            if vendor == "postgresql"
+            else f"CAST(ROUND(({total}) * 100) AS INTEGER)"
+        )
+        out.append(f"CASE WHEN {p}.{field} IS NULL THEN 0 ELSE {fen} END")
+    return out
 
 
 def _key_of(alias: str) -> str:
@@ -54,19 +78,22 @@ def _key_of(alias: str) -> str:
 
 
 def _flags(project: str, sign: str) -> str:
-    """Per counted date: `sign` if the project row has it, else 0."""
-    return ", ".join(
-        f"CASE WHEN {project}.{field} IS NULL THEN 0 ELSE {sign} END" for _, field in COUNTED
+    """Per counter column (PostgreSQL): what the project row adds, times `sign`."""
+    return ", ".join(f"{sign} * ({value})" for value in _values(project, "postgresql"))
+
+
+def recomputed(vendor: str) -> str:
+    """The counters recounted from the projects: one GROUP BY (the back-fill, verify, --fix)."""
+    return (
+        f"SELECT {_key_of('e')}, "  # noqa: S608 (constants)
+        + ", ".join(f"SUM({value})" for value in _values("p", vendor))
+        + f" FROM {PROJECTS} p JOIN {ROSTER} e ON e.id = p.enterprise_id GROUP BY 1, 2, 3"
     )
 
 
-# The counters recounted from the projects: one GROUP BY (the back-fill, verify, --fix).
-RECOMPUTED: Final = (
-    f"SELECT {_key_of('e')}, "  # noqa: S608 (constants)
-    + ", ".join(f"COUNT(p.{field})" for _, field in COUNTED)
-    + f" FROM {PROJECTS} p JOIN {ROSTER} e ON e.id = p.enterprise_id GROUP BY 1, 2, 3"
-)
-REBUILD: Final = f"INSERT INTO {TABLE} ({KEY}, {_COLS}) {RECOMPUTED} ORDER BY 1, 2, 3"
+def rebuild_sql(vendor: str) -> str:
+    return f"INSERT INTO {TABLE} ({KEY}, {_COLS}) {recomputed(vendor)} ORDER BY 1, 2, 3"
+
 
 # --- the day counters (`ProjectDayCount`) ---------------------------------------------------------
 
@@ -143,7 +170,7 @@ def day_rebuild(vendor: str) -> str:
 
 # --- PostgreSQL --------------------------------------------------------------------------------
 
-_D: Final = [f"d{i}" for i in range(len(COUNTED))]
+_D: Final = [f"d{i}" for i in range(len(COLUMNS))]
 
 
 def _pg_apply(parts: list[str]) -> str:
@@ -296,7 +323,10 @@ def _sqlite_apply(key: tuple[str, str, str], project: str, sign: str) -> str:
     k1, k2, k3 = key
     match = f"city_id = {k1} AND sub_industry_id = {k2} AND district_id = {k3}"
     zeros = ", ".join("0" for _ in COLUMNS)
-    sets = ", ".join(f"{c} = {c} {sign} ({project}.{field} IS NOT NULL)" for c, field in COUNTED)
+    sets = ", ".join(
+        f"{c} = {c} {sign} ({value})"
+        for c, value in zip(COLUMNS, _values(project, "sqlite"), strict=True)
+    )
     return (
         f"INSERT OR IGNORE INTO {TABLE} ({KEY}, {_COLS}) "  # noqa: S608 (constants)
         f"SELECT {k1}, {k2}, {k3}, {zeros} WHERE {k1} IS NOT NULL; "
@@ -350,9 +380,9 @@ def _project_of(row: str, sign: str) -> str:
     match = f"city_id = {k1} AND sub_industry_id = {k2} AND district_id = {k3}"
     zeros = ", ".join("0" for _ in COLUMNS)
     sets = ", ".join(
-        f"{c} = {c} {sign} (SELECT COUNT(p.{field}) FROM {PROJECTS} p "  # noqa: S608
+        f"{c} = {c} {sign} (SELECT COALESCE(SUM({value}), 0) FROM {PROJECTS} p "  # noqa: S608
         f"WHERE p.enterprise_id = {row}.id)"
-        for c, field in COUNTED
+        for c, value in zip(COLUMNS, _values("p", "sqlite"), strict=True)
     )
     return (
         f"INSERT OR IGNORE INTO {TABLE} ({KEY}, {_COLS}) "  # noqa: S608 (constants)
@@ -363,7 +393,9 @@ def _project_of(row: str, sign: str) -> str:
     )
 
 
-_DATE_FIELDS: Final = ", ".join(field for _, field in COUNTED)
+_DATE_FIELDS: Final = ", ".join(
+    [field for _, field in COUNTED] + ["subsidy_central", "subsidy_local"]
+)
 _SQLITE_MOVED: Final = (
     "OLD.city_id IS NOT NEW.city_id OR OLD.sub_industry_id IS NOT NEW.sub_industry_id "
     "OR OLD.district_id IS NOT NEW.district_id"
@@ -449,7 +481,7 @@ def install(connection: Any) -> None:
 def rebuild(connection: Any, cursor: Any) -> None:
     """Replace both counter tables with a recount of the projects."""
     cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608 (constant)
-    cursor.execute(REBUILD)
+    cursor.execute(rebuild_sql(connection.vendor))
     cursor.execute(f"DELETE FROM {DAYS}")  # noqa: S608 (constant)
     cursor.execute(day_rebuild(connection.vendor))
 
@@ -476,6 +508,14 @@ def missing(connection: Any) -> list[str]:
     return absent
 
 
+def installable(connection: Any) -> bool:
+    """Whether the counter table has every column these triggers fill: a migration before the
+    last one that added some (they run this release's code) must leave the install to it."""
+    with connection.cursor() as cursor:
+        present = {c.name for c in connection.introspection.get_table_description(cursor, TABLE)}
+    return set(COLUMNS) <= present
+
+
 def reinstall_if_missing(connection: Any) -> bool:
     """After migrating: a migration that rebuilt either table on SQLite (Django copies it to a
     new table) dropped its triggers; put them back and recount. True if anything was done."""
@@ -485,6 +525,8 @@ def reinstall_if_missing(connection: Any) -> bool:
         tables = connection.introspection.table_names(cursor)
     if not {PROJECTS, ROSTER, TABLE, DAYS} <= set(tables) or not missing(connection):
         return False  # migrated backwards past the counters, or nothing to do
+    if not installable(connection):
+        return False  # migrated backwards past a column these triggers fill
     remove(connection)
     install(connection)
     return True

@@ -11,7 +11,10 @@ from projects import stage_triggers
 
 
 def install(apps, schema_editor):
-    stage_triggers.install(schema_editor.connection)
+    # This runs the release's trigger code: when a later migration added columns it fills
+    # (0010, the subsidy sums), that migration installs the triggers instead.
+    if stage_triggers.installable(schema_editor.connection):
+        stage_triggers.install(schema_editor.connection)
 
 
 def remove(apps, schema_editor):

@@ -31,7 +31,7 @@ def project_count_differences() -> Iterator[ProjectCountDifference]:
     order. A key without a counter row counts zeros, as does a row kept with zeros."""
     zeros = (0,) * len(stage_triggers.COLUMNS)
     with connection.cursor() as cursor:
-        cursor.execute(stage_triggers.RECOMPUTED)
+        cursor.execute(stage_triggers.recomputed(connection.vendor))
         recomputed: dict[Key, Counts] = {
             (int(row[0]), int(row[1]), int(row[2])): tuple(int(n) for n in row[3:])
             for row in cursor.fetchall()

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import random
 from collections import Counter, defaultdict
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -22,6 +23,7 @@ from accounts.models import Role
 from cities.imports import import_file
 from cities.models import PilotCity
 from cities.services.registry import enterprise_update
+from funds import selectors as funds_selectors
 from oversight.selectors.dashboard import funnel as dashboard_funnel
 from projects import rules, stage_triggers
 from projects.models import Project, ProjectCount, ProjectDayCount
@@ -57,14 +59,29 @@ def counters() -> dict[Key, tuple[int, ...]]:
 
 
 def recount() -> dict[Key, tuple[int, ...]]:
-    """The counters recounted from the projects, in Python."""
-    found: dict[Key, list[int]] = defaultdict(lambda: [0] * len(DATES))
-    for city, sub, district, *dates in Project.objects.values_list(
-        "enterprise__city_id", "enterprise__sub_industry_id", "enterprise__district_id", *DATES
+    """The counters recounted from the projects, in Python: each date's projects, then the
+    subsidies approved, paid centrally and paid locally, in fen."""
+    found: dict[Key, list[int]] = defaultdict(lambda: [0] * len(stage_triggers.COLUMNS))
+    for city, sub, district, central, local, *dates in Project.objects.values_list(
+        "enterprise__city_id",
+        "enterprise__sub_industry_id",
+        "enterprise__district_id",
+        "subsidy_central",
+        "subsidy_local",
+        *DATES,
     ):
         counts = found[(city, sub, district or 0)]
         for i, day in enumerate(dates):
             counts[i] += day is not None
+        fen_central, fen_local = (int((v or 0) * 100) for v in (central, local))
+        approved, paid = (
+            dates[DATES.index("subsidy_approved_on")],
+            dates[DATES.index("subsidy_paid_on")],
+        )
+        n = len(DATES)
+        counts[n] += (fen_central + fen_local) if approved else 0
+        counts[n + 1] += fen_central if paid else 0
+        counts[n + 2] += fen_local if paid else 0
     return {key: tuple(v) for key, v in found.items()}
 
 
@@ -127,6 +144,10 @@ def _dates(rng: random.Random, today: dt.date) -> dict[str, dt.date]:
         dates["withdrawn_on"] = day + dt.timedelta(days=5)
     if "provider_selected_on" in dates:
         dates["planned_completion_on"] = dates["provider_selected_on"] + dt.timedelta(days=120)
+    if "subsidy_approved_on" in dates:
+        dates["subsidy_central"] = Decimal(rng.randint(1, 30_000_000)) / 100  # type: ignore[assignment]
+        if rng.random() < 0.7:
+            dates["subsidy_local"] = Decimal(rng.randint(1, 9_000_000)) / 100  # type: ignore[assignment]
     return dates
 
 
@@ -180,6 +201,19 @@ class ProjectWorld:
             diagnosed_on__isnull=True,
             withdrawn_on__isnull=True,
         ).update(diagnosed_on=self.today)
+
+    def grant(self) -> None:
+        """An approved subsidy's amounts corrected (one UPDATE of the amounts only)."""
+        project = (
+            Project.objects.filter(enterprise__city=self.city, subsidy_approved_on__isnull=False)
+            .order_by("?")
+            .first()
+        )
+        if project is not None:
+            Project.objects.filter(pk=project.pk).update(
+                subsidy_central=Decimal(self.rng.randint(0, 50_000_000)) / 100,
+                subsidy_local=self.rng.choice([None, Decimal("1234.56")]),
+            )
 
     def withdraw(self) -> None:
         project = self.project()
@@ -262,6 +296,8 @@ def workload(world: ProjectWorld, steps: int) -> None:
         world.advance,
         world.bulk_advance,
         world.withdraw,
+        world.grant,
+        world.grant,
         world.delete,
         world.move,
         world.move,
@@ -279,14 +315,17 @@ def history_today(monkeypatch) -> None:
     """Make the readers count today from the dates too (the path an earlier as_of takes)."""
     monkeypatch.setattr(funnel_selectors, "counts_apply", lambda as_of: False)
     monkeypatch.setattr(dashboard_funnel, "counts_apply", lambda as_of: False)
+    monkeypatch.setattr(funds_selectors, "counts_apply", lambda as_of: False)
 
 
 def _funnel_reads(city: PilotCity, today: dt.date):
+    figures = funds_selectors.city_figures(city=city, as_of=today)
     return (
         funnel_selectors.city_funnel(city=city, as_of=today),
         funnel_selectors.district_funnel(city=city, as_of=today),
         dashboard_funnel.funnel_totals([city.pk], today),
         dashboard_funnel.city_project_funnel(city=city, as_of=today),
+        (figures.subsidies, figures.spent),
     )
 
 
