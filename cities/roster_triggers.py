@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from sme_pilot.db_triggers import triggers_on
+
 TABLE: Final = "cities_rostercount"
 ROSTER: Final = "cities_enterprise"
 KEY: Final = "city_id, sub_industry_id, district_id, above_scale, quality_tier, kept_level"
@@ -173,13 +175,7 @@ def install(connection: Any) -> None:
 
 def missing(connection: Any) -> list[str]:
     """The counter triggers not (or no longer) on the roster table."""
-    if connection.vendor == "postgresql":
-        sql = "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal"
-    else:
-        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [ROSTER])
-        present = {row[0] for row in cursor.fetchall()}
+    present = triggers_on(connection, ROSTER)
     return [name for name in TRIGGERS.get(connection.vendor, []) if name not in present]
 
 

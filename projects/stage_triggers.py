@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from sme_pilot.db_triggers import triggers_on
+
 from . import rules
 
 TABLE: Final = "projects_projectcount"
@@ -495,16 +497,10 @@ def remove(connection: Any) -> None:
 
 def missing(connection: Any) -> list[str]:
     """The counter triggers not (or no longer) on their tables."""
-    if connection.vendor == "postgresql":
-        sql = "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal"
-    else:
-        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s"
     absent = []
-    with connection.cursor() as cursor:
-        for table, names in TRIGGERS.get(connection.vendor, {}).items():
-            cursor.execute(sql, [table])
-            present = {row[0] for row in cursor.fetchall()}
-            absent += [name for name in names if name not in present]
+    for table, names in TRIGGERS.get(connection.vendor, {}).items():
+        present = triggers_on(connection, table)
+        absent += [name for name in names if name not in present]
     return absent
 
 
