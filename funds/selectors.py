@@ -13,10 +13,10 @@ ledger entries.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
@@ -217,32 +217,39 @@ def _zero(name: str) -> Coalesce:
     return Coalesce(F(name), Value(ZERO), output_field=_MONEY)
 
 
-def _yuan(fen: int | Decimal | None) -> Decimal:
-    return (Decimal(fen or 0) / 100).quantize(rules.CENTS)
+def _subsidies_of(row: Mapping[str, Any]) -> Subsidies:
+    """One city's subsidies from a row of counts and yuan amounts (either reader's)."""
+    return Subsidies(
+        approved=row["approved"],
+        approved_amount=_cents(row["approved_amount"]),
+        paid=row["paid"],
+        paid_central=_cents(row["paid_central"]),
+        paid_local=_cents(row["paid_local"]),
+    )
+
+
+_AMOUNTS: Final = ("approved_amount", "paid_central", "paid_local")
 
 
 def _kept_subsidies(city_ids: list[int]) -> dict[int, Subsidies]:
     """Today's subsidies from the kept project counters (`projects.ProjectCount`, docs/rules.md
-    "Kept project counters"): a few rows per city instead of every project."""
+    "Kept project counters"): a few rows per city instead of every project. The amounts are
+    kept in fen."""
     rows = (
         ProjectCount.objects.filter(city_id__in=city_ids)
         .values("city_id")
         .annotate(
             approved=Sum("subsidy_approved"),
-            approved_fen=Sum("subsidy_approved_fen"),
+            approved_amount=Sum("subsidy_approved_fen"),
             paid=Sum("subsidy_paid"),
-            paid_central_fen=Sum("subsidy_paid_central_fen"),
-            paid_local_fen=Sum("subsidy_paid_local_fen"),
+            paid_central=Sum("subsidy_paid_central_fen"),
+            paid_local=Sum("subsidy_paid_local_fen"),
         )
         .order_by()
     )
     return {
-        row["city_id"]: Subsidies(
-            approved=row["approved"],
-            approved_amount=_yuan(row["approved_fen"]),
-            paid=row["paid"],
-            paid_central=_yuan(row["paid_central_fen"]),
-            paid_local=_yuan(row["paid_local_fen"]),
+        row["city_id"]: _subsidies_of(
+            {**row, **{name: Decimal(row[name] or 0) / 100 for name in _AMOUNTS}}
         )
         for row in rows
         if row["approved"] or row["paid"]
@@ -271,16 +278,7 @@ def _subsidies(city_ids: list[int], as_of: dt.date) -> dict[int, Subsidies]:
         )
         .order_by()
     )
-    return {
-        row["enterprise__city_id"]: Subsidies(
-            approved=row["approved"],
-            approved_amount=_cents(row["approved_amount"]),
-            paid=row["paid"],
-            paid_central=_cents(row["paid_central"]),
-            paid_local=_cents(row["paid_local"]),
-        )
-        for row in rows
-    }
+    return {row["enterprise__city_id"]: _subsidies_of(row) for row in rows}
 
 
 def _plans(city_ids: list[int]) -> dict[int, dict[tuple[str, str], Decimal]]:
