@@ -1,9 +1,14 @@
-"""What the kept-counter trigger modules (`cities/roster_triggers.py`,
-`projects/stage_triggers.py`) share: which triggers a table has now."""
+"""What the kept-counter modules (`cities/roster_triggers.py`, `projects/stage_triggers.py` and
+their selectors) share: which triggers a table has now, and the comparison of kept counters
+with their recount."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def triggers_on(connection: Any, table: str) -> set[str]:
@@ -15,3 +20,11 @@ def triggers_on(connection: Any, table: str) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [table])
         return {row[0] for row in cursor.fetchall()}
+
+
+def differing(kept: Mapping[K, V], recomputed: Mapping[K, V], zero: V) -> Iterator[tuple[K, V, V]]:
+    """(key, kept, recomputed) for every key whose kept value differs from its recount, in key
+    order; a key missing on either side counts `zero` there."""
+    for key in sorted(kept.keys() | recomputed.keys()):  # type: ignore[type-var]
+        if kept.get(key, zero) != recomputed.get(key, zero):
+            yield key, kept.get(key, zero), recomputed.get(key, zero)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from sme_pilot.db_triggers import differing
+
 from .. import roster_triggers
 from ..models import RosterCount
 
@@ -35,9 +37,8 @@ def roster_count_differences() -> Iterator[RosterCountDifference]:
         (c, s, d, bool(a), t, lv): n
         for c, s, d, a, t, lv, n in RosterCount.objects.values_list(*RosterCount.KEY, "n")
     }
-    for key in sorted(kept.keys() | recomputed.keys()):
-        if kept.get(key, 0) != recomputed.get(key, 0):
-            yield RosterCountDifference(key, kept.get(key, 0), recomputed.get(key, 0))
+    for key, mine, theirs in differing(kept, recomputed, 0):
+        yield RosterCountDifference(key, mine, theirs)
 
 
 def roster_count_keys() -> int:

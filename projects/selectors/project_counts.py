@@ -10,6 +10,8 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from sme_pilot.db_triggers import differing
+
 from .. import rules, stage_triggers
 from ..models import Project, ProjectCount, ProjectDayCount
 
@@ -40,9 +42,8 @@ def project_count_differences() -> Iterator[ProjectCountDifference]:
         (row[0], row[1], row[2]): tuple(row[3:])
         for row in ProjectCount.objects.values_list(*ProjectCount.KEY, *stage_triggers.COLUMNS)
     }
-    for key in sorted(kept.keys() | recomputed.keys()):
-        if kept.get(key, zeros) != recomputed.get(key, zeros):
-            yield ProjectCountDifference(key, kept.get(key, zeros), recomputed.get(key, zeros))
+    for key, mine, theirs in differing(kept, recomputed, zeros):
+        yield ProjectCountDifference(key, mine, theirs)
 
 
 DayKey = tuple[int, int, int, int, int]  # city, sub-industry, district, kind, value
@@ -69,9 +70,8 @@ def project_day_differences() -> Iterator[ProjectDayDifference]:
         (c, s, d, k, v): n
         for c, s, d, k, v, n in ProjectDayCount.objects.values_list(*ProjectDayCount.KEY, "n")
     }
-    for key in sorted(kept.keys() | recomputed.keys()):
-        if kept.get(key, 0) != recomputed.get(key, 0):
-            yield ProjectDayDifference(key, kept.get(key, 0), recomputed.get(key, 0))
+    for key, mine, theirs in differing(kept, recomputed, 0):
+        yield ProjectDayDifference(key, mine, theirs)
 
 
 def project_count_keys() -> int:
