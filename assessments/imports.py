@@ -178,4 +178,4 @@ def plan_levels(rows: list[ParsedRow], ctx: Context) -> Plan:
 
 
 def register() -> None:
-    registry.register(SPEC, plan_levels, city_officials=True)
+    registry.register(SPEC, plan_levels, city_officials=True, streams=True)

@@ -5,14 +5,14 @@ Declared here, with the projects it writes, and registered with the shared impor
 dates, provider, contract, investment per category, rating and approved subsidy. Every row is
 checked against the pure rules (`rules.date_errors`, `rules.entitlement`) and the database (the
 enterprise in the importer's city, the provider, the after-level of §4.3, the city's subsidy
-policy), with a fixed number of bulk queries per file, never one per row, all made before the
-first row is checked.
+policy), with a fixed number of bulk queries per chunk of rows (settings.IMPORT_CHUNK_ROWS: the
+kind streams), never one per row, all made before the chunk's first row is checked.
 
 The framework writes one model per kind (`Plan`): the projects. Their investment lines and the
 audit events ("批量导入") are written by `_FollowUp`, the plan's `then`, which the framework calls
-right after writing the projects, in the same transaction (never on a dry run). The rows are
-planned in parts of PART_ROWS (`Plan.parts`): the framework writes each part while the next one
-is checked, and undoes everything if a later row is invalid (a few queries per part).
+right after writing the projects, in the same transaction (never on a dry run). A chunk's rows
+are planned in parts of PART_ROWS (`Plan.parts`): the framework writes each part while the next
+one is checked, and undoes everything if a later row is invalid (a few queries per part).
 """
 
 from __future__ import annotations
@@ -496,4 +496,4 @@ def _check_row(
 
 
 def register() -> None:
-    registry.register(SPEC, plan_projects, city_officials=True)
+    registry.register(SPEC, plan_projects, city_officials=True, streams=True)

@@ -23,6 +23,7 @@ import uuid
 from typing import Final
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -42,7 +43,8 @@ from sme_pilot.errors import Forbidden, minutes_to_wait
 
 from . import readers
 from .results import ImportResult, RowError
-from .service import Progress, apply_parsed, import_file, importable_kinds, parse_file
+from .selectors import LIVE_PROGRESS_SECONDS, live_progress_key
+from .service import Progress, import_file, importable_kinds
 
 logger = logging.getLogger(__name__)
 
@@ -174,14 +176,15 @@ def import_job_validate(*, job_id: int) -> ImportJob:
     if job is None:
         return ImportJob.objects.get(pk=job_id)
     try:
-        result = import_file(
-            kind=job.kind,
-            content=_content(job),
-            actor=job.requested_by,
-            dry_run=True,
-            progress=_progress(job_id),
-            max_rows=settings.IMPORT_MAX_ROWS,
-        )
+        with job.file.open("rb") as handle:
+            result = import_file(
+                kind=job.kind,
+                content=handle,
+                actor=job.requested_by,
+                dry_run=True,
+                progress=_progress(job_id),
+                max_rows=settings.IMPORT_MAX_ROWS,
+            )
     except DATABASE_UNAVAILABLE:
         logger.exception("import job %s: database connection lost while validating", job_id)
         _interrupted(job_id, State.VALIDATING, State.UPLOADED, VALIDATE_INTERRUPTED_MESSAGE)
@@ -194,6 +197,7 @@ def import_job_validate(*, job_id: int) -> ImportJob:
 
 def import_job_request_apply(*, job: ImportJob) -> bool:
     """Validated → importing, once: a second confirmation of the same job does nothing."""
+    cache.delete(live_progress_key(job.pk))  # the validation's last report
     return jobs.wait(
         IMPORT_JOBS,
         job.pk,
@@ -216,21 +220,21 @@ def import_job_apply(*, job_id: int) -> ImportJob:
             error = RowError(None, "", "您已无权导入该类数据")
             result = ImportResult(kind=job.kind, errors=[error], error_count=1, dry_run=False)
             return _finish(job, result, State.INVALID)
-        progress = _progress(job_id)
-        # Parsing takes most of the time and needs no lock: do it outside the transaction, so
-        # the progress it reports is visible to the page polling for it.
-        parsed = parse_file(
-            kind=job.kind,
-            content=_content(job),
-            actor=actor,
-            progress=progress,
-            max_rows=settings.IMPORT_MAX_ROWS,
-        )
-        with transaction.atomic():
+        # The file is read, checked and written a chunk at a time, under the job's row lock:
+        # the progress it reports goes to the cache, where the pages read it (the row's own
+        # columns would show only once the import commits).
+        with job.file.open("rb") as handle, transaction.atomic():
             locked = ImportJob.objects.select_for_update().get(pk=job_id)
             if locked.state != State.IMPORTING:
                 return locked  # another delivery of this task finished it meanwhile
-            result = apply_parsed(parsed, actor=actor, dry_run=False, progress=progress)
+            result = import_file(
+                kind=job.kind,
+                content=handle,
+                actor=actor,
+                dry_run=False,
+                progress=_progress(job_id),
+                max_rows=settings.IMPORT_MAX_ROWS,
+            )
             # In the same transaction as the rows: the job says "done" iff they were written.
             return _finish(locked, result, State.DONE if result.written else State.INVALID)
     except DATABASE_UNAVAILABLE:
@@ -259,23 +263,22 @@ def import_jobs_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
 def _claim(job_id: int, step: jobs.Step, message: str) -> ImportJob | None:
     """Take the job for `step` if it has attempts left; None if it is not ours to run."""
     if jobs.start(IMPORT_JOBS, job_id, step, progress_percent=0, progress_message=message):
+        cache.delete(live_progress_key(job_id))  # an earlier step's, or attempt's, report
         return ImportJob.objects.select_related("requested_by__city").get(pk=job_id)
     return None
 
 
-def _content(job: ImportJob) -> bytes:
-    with job.file.open("rb") as handle:
-        data = handle.read()
-    assert isinstance(data, bytes)
-    return data
-
-
 def _progress(job_id: int) -> Progress:
+    """Reports a step's progress: to the cache, which the job's pages read while it runs
+    (`selectors.with_live_progress`), and to the job's row when no transaction would hide it."""
+
     def report(percent: int, message: str) -> None:
+        percent, message = max(0, min(100, percent)), message[:200]
+        cache.set(live_progress_key(job_id), (percent, message), LIVE_PROGRESS_SECONDS)
+        if connection.in_atomic_block:
+            return
         ImportJob.objects.filter(pk=job_id).update(
-            progress_percent=max(0, min(100, percent)),
-            progress_message=message[:200],
-            updated_at=timezone.now(),
+            progress_percent=percent, progress_message=message, updated_at=timezone.now()
         )
 
     return report

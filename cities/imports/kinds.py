@@ -219,4 +219,6 @@ def register() -> None:
     registry.register(_SPECS[CITIES], plans.plan_cities, city_officials=False)
     registry.register(_SPECS[SUB_INDUSTRIES], plans.plan_sub_industries, city_officials=True)
     registry.register(_SPECS[DISTRICTS], plans.plan_districts, city_officials=True)
-    registry.register(_SPECS[ENTERPRISES], plans.plan_enterprises, city_officials=True)
+    registry.register(
+        _SPECS[ENTERPRISES], plans.plan_enterprises, city_officials=True, streams=True
+    )

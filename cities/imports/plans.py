@@ -21,7 +21,7 @@ from django.db.models import F, Lookup, Q
 from cities.models import District, Enterprise, PilotBatch, PilotCity, Province, SubIndustry
 
 from .columns import HeaderMap
-from .results import ParsedRow, RowError, quote
+from .results import ErrorLog, ParsedRow, RowError, quote
 
 OTHER_CITY: Final = "不能导入其他城市的数据"
 # The same words whether the code is registered in another city or cannot be registered for
@@ -91,7 +91,10 @@ class Context:
     scope: Scope
     actor_id: int | None
     now: dt.datetime
-    errors: list[RowError]
+    errors: ErrorLog
+    # What a streaming kind's planner carries from one chunk of rows to the next (the file's
+    # new districts, say): the planner's own, keyed by its own names.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     def error(self, row: ParsedRow, column: str, message: str) -> None:
         self.errors.append(RowError(row.number, self.header.title(column), message))
@@ -453,6 +456,10 @@ def plan_enterprises(rows: list[ParsedRow], ctx: Context) -> Plan:
         }
         new.update((name, v[name]) for name in fields)
         plan.add(new, current)
-    if new_districts:
-        plan.notices.append(new_districts_notice([name for _, name in sorted(new_districts)]))
+    # The file's new districts so far: this chunk's and the earlier chunks' (which, once
+    # written, the look-up above found as existing).
+    named: set[tuple[int, str]] = ctx.memo.setdefault("new_districts", set())
+    named.update(new_districts)
+    if named:
+        plan.notices.append(new_districts_notice([name for _, name in sorted(named)]))
     return plan

@@ -1,21 +1,26 @@
-"""Turn an uploaded file's bytes into a header and numbered rows of strings. No database.
+"""Turn an uploaded file into a header and numbered rows of strings. No database.
 
 Accepted: CSV in UTF-8 (with or without BOM) or GB18030, and XLSX (first sheet). The format is
 recognised from the content, never from the file name. Row numbers are the ones a spreadsheet
 shows: the first record is row 1, blank rows are skipped but still counted.
+
+`open_table` streams: it reads the header and hands the rows over one at a time, holding a
+block of the file, never the whole of it decoded (an import of a million rows holds a chunk of
+them, docs/rules.md §3.2). `read_table` is the same rows in a list, for small files and tests.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final, TypeVar
+from typing import IO, Final, TypeVar
 
 from openpyxl import load_workbook
 
@@ -31,6 +36,8 @@ UNDECODABLE: Final = "无法识别文件编码：CSV 文件请保存为 UTF-8 �
 MAX_COLUMNS: Final = 64
 # Members of an XLSX archive: a workbook has a dozen; thousands are a zip bomb's trick.
 MAX_ZIP_MEMBERS: Final = 1000
+# Bytes read at a time while a CSV's encoding is checked.
+BLOCK_BYTES: Final = 1 << 20
 
 # Signatures of formats people upload by mistake; anything with NUL bytes is binary as well.
 _BINARY_MAGIC: Final = (
@@ -117,83 +124,129 @@ def detect_format(head: bytes) -> str:
     return "csv"
 
 
-def read_table(content: bytes, *, max_rows: int | None = None) -> Table:
-    """Read CSV or XLSX bytes into a Table, or raise ImportFileError.
+Source = bytes | IO[bytes]  # a file's content, or a seekable binary file open on it
 
-    `max_rows` bounds the rows read, blank ones included (a sheet's empty rows cost time too);
-    a file with more is refused without reading the rest.
-    """
-    file_format = detect_format(content[:8192])
+
+def _handle(source: Source) -> IO[bytes]:
+    return io.BytesIO(source) if isinstance(source, bytes) else source
+
+
+@dataclass
+class StreamedTable:
+    """A file's header, read; its data rows, each with its spreadsheet row number, read as
+    `rows` is iterated (once). Reading may still raise ImportFileError part-way: a malformed
+    record, too many rows or columns further down the file."""
+
+    header: tuple[str, ...]
+    header_row: int
+    rows: Iterator[tuple[int, tuple[str, ...]]]
+    file_format: str  # "csv" or "xlsx"
+    estimated_rows: int | None  # an upper bound of the rows, for progress; None if unknown
+
+
+def open_table(source: Source, *, max_rows: int | None = None) -> StreamedTable:
+    """Open CSV or XLSX content (bytes or a seekable binary file) as a StreamedTable, or raise
+    ImportFileError. `max_rows` bounds the records read, blank ones included (a sheet's empty
+    rows cost time too): the record after the last allowed one raises."""
+    handle = _handle(source)
+    handle.seek(0)
+    file_format = detect_format(handle.read(8192))
+    handle.seek(0)
     if file_format == "xlsx":
-        records = _xlsx_records(content, max_rows)
+        records, estimate = _xlsx_records(handle, max_rows)
     else:
-        if b"\x00" in content:
-            raise ImportFileError(UNSUPPORTED_FORMAT)
-        records = _csv_records(decode_text(content), max_rows)
-    return _to_table(records, file_format)
+        encoding, lines = _csv_encoding(handle)
+        handle.seek(0)
+        # The lines after the header's: at least as many as the data rows.
+        records, estimate = _csv_records(handle, encoding, max_rows), lines - 1
+    return _streamed(records, file_format, estimate)
 
 
-def decode_text(content: bytes) -> str:
-    """UTF-8 with BOM, then strict UTF-8, then GB18030 (a superset of GBK and GB2312)."""
-    if content.startswith(b"\xef\xbb\xbf"):
+def read_table(source: Source, *, max_rows: int | None = None) -> Table:
+    """Read CSV or XLSX content into a Table (every row in a list), or raise ImportFileError."""
+    table = open_table(source, max_rows=max_rows)
+    return Table(table.header, table.header_row, list(table.rows), table.file_format)
+
+
+def _csv_encoding(handle: IO[bytes]) -> tuple[str, int]:
+    """The file's encoding, checked over the whole file a block at a time (nothing decoded is
+    kept), and its line count (an upper bound of its records). UTF-8 with BOM, then strict
+    UTF-8, then GB18030 (a superset of GBK and GB2312). A NUL byte means a binary file."""
+    bom = handle.read(3) == codecs.BOM_UTF8
+    for encoding in ("utf-8-sig",) if bom else ("utf-8", "gb18030"):
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)()
+        lines = 1
         try:
-            return content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ImportFileError(UNDECODABLE) from None
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return content.decode(encoding)
+            while block := handle.read(BLOCK_BYTES):
+                if b"\x00" in block:
+                    raise ImportFileError(UNSUPPORTED_FORMAT)
+                lines += block.count(b"\n")
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
+        return encoding, lines
     raise ImportFileError(UNDECODABLE)
 
 
-def _csv_records(text: str, max_rows: int | None) -> list[list[str]]:
-    records: list[list[str]] = []
+def _csv_records(handle: IO[bytes], encoding: str, max_rows: int | None) -> Iterator[Sequence[str]]:
+    text = io.TextIOWrapper(handle, encoding=encoding, newline="")  # type: ignore[arg-type]
     try:
-        for record in csv.reader(io.StringIO(text, newline=""), strict=True):
-            if max_rows is not None and len(records) >= max_rows:
+        for number, record in enumerate(csv.reader(text, strict=True), start=1):
+            if max_rows is not None and number > max_rows:
                 raise ImportFileError(too_many_rows(max_rows))
-            records.append(list(_within_columns(record, len(records) + 1)))
+            yield _within_columns(record, number)
     except csv.Error as exc:
         raise ImportFileError(f"CSV 格式错误：{str(exc)[:200]}") from None
-    return records
+    finally:
+        text.detach()  # the caller's file stays open
 
 
-def _xlsx_records(content: bytes, max_rows: int | None) -> list[list[str]]:
+def _xlsx_records(
+    handle: IO[bytes], max_rows: int | None
+) -> tuple[Iterator[Sequence[str]], int | None]:
     try:
         with warnings.catch_warnings():
             # openpyxl warns about workbook features it drops (styles, data validation,
             # extensions); those do not affect cell values.
             warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-            workbook = load_workbook(
-                io.BytesIO(content), read_only=True, data_only=True, keep_links=False
+            workbook = load_workbook(handle, read_only=True, data_only=True, keep_links=False)
+        if not workbook.worksheets:
+            workbook.close()
+            raise ImportFileError(EMPTY_FILE)
+        sheet = workbook.worksheets[0]
+        # The sheet's stored dimension, when it has one, estimates its rows for progress; it
+        # can be wrong in sheets written by other tools, so it bounds nothing, and forgetting
+        # it makes openpyxl read every row that is really there.
+        stored = sheet.max_row if isinstance(sheet.max_row, int) and sheet.max_row > 1 else None
+        sheet.reset_dimensions()
+    except ImportFileError:
+        raise
+    except Exception:
+        raise ImportFileError(UNSUPPORTED_FORMAT) from None
+    return _xlsx_rows(workbook, sheet, max_rows), stored
+
+
+def _xlsx_rows(workbook: object, sheet: object, max_rows: int | None) -> Iterator[Sequence[str]]:
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+            rows = sheet.iter_rows(  # type: ignore[attr-defined]
+                max_row=None if max_rows is None else max_rows + 1, values_only=True
             )
-            try:
-                if not workbook.worksheets:
-                    raise ImportFileError(EMPTY_FILE)
-                sheet = workbook.worksheets[0]
-                # The stored dimension of a sheet written by other tools can be wrong;
-                # forgetting it makes openpyxl read every row that is really there.
-                sheet.reset_dimensions()
-                rows = sheet.iter_rows(
-                    max_row=None if max_rows is None else max_rows + 1, values_only=True
-                )
-                records = [
-                    [cell_text(value) for value in _within_columns(row, number)]
-                    for number, row in enumerate(rows, start=1)
-                ]
-                if max_rows is not None and len(records) > max_rows:
+            for number, row in enumerate(rows, start=1):
+                if max_rows is not None and number > max_rows:
                     raise ImportFileError(too_many_rows(max_rows))
-                return records
-            finally:
-                workbook.close()
+                yield [cell_text(value) for value in _within_columns(row, number)]
     except ImportFileError:
         raise
     except Exception:
         # A zip that is not a workbook (a .docx, a plain archive) or a damaged workbook:
         # openpyxl, zipfile and the XML parsers each raise their own exception types.
         raise ImportFileError(UNSUPPORTED_FORMAT) from None
+    finally:
+        workbook.close()  # type: ignore[attr-defined]
 
 
 def cell_text(value: object) -> str:
@@ -229,18 +282,24 @@ def _within_columns(row: Sequence[T], number: int) -> Sequence[T]:
     return row[:MAX_COLUMNS]
 
 
-def _to_table(records: list[list[str]], file_format: str) -> Table:
-    rows: list[tuple[int, tuple[str, ...]]] = []
-    header: tuple[str, ...] | None = None
-    header_row = 0
-    for number, record in enumerate(records, start=1):
+def _streamed(
+    records: Iterable[Sequence[str]], file_format: str, estimate: int | None
+) -> StreamedTable:
+    """The first non-blank record is the header; the rows after it are read on demand."""
+    numbered = enumerate(records, start=1)
+    seen = 0
+    for number, record in numbered:
+        seen = number
         cells = tuple([cell.strip(_WHITESPACE) for cell in record])  # clean_cell, inlined
-        if not any(cells):
-            continue
-        if header is None:
-            header, header_row = cells, number
-        else:
-            rows.append((number, cells))
-    if header is None:
-        raise ImportFileError(NO_HEADER if records else EMPTY_FILE)
-    return Table(header=header, header_row=header_row, rows=rows, file_format=file_format)
+        if any(cells):
+            return StreamedTable(cells, number, _data_rows(numbered), file_format, estimate)
+    raise ImportFileError(NO_HEADER if seen else EMPTY_FILE)
+
+
+def _data_rows(
+    numbered: Iterator[tuple[int, Sequence[str]]],
+) -> Iterator[tuple[int, tuple[str, ...]]]:
+    for number, record in numbered:
+        cells = tuple([cell.strip(_WHITESPACE) for cell in record])  # clean_cell, inlined
+        if any(cells):
+            yield number, cells

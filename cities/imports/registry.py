@@ -31,16 +31,23 @@ class Kind:
     # check with `row.has`), so one pass reports every reference problem; it plans valid rows only.
     plan: Planner
     city_officials: bool  # a city official may import it (within their city)
+    # The planner may be given the file's rows a chunk at a time (settings.IMPORT_CHUNK_ROWS),
+    # each chunk planned, looked up and written before the next is read, so that an import of
+    # a million rows holds one chunk of them: its checks then only span a chunk (those across
+    # the file, such as duplicate keys, are the framework's, or kept in `Context.memo`).
+    # A kind whose rules compare every row with every other (a ledger in date order) is
+    # planned in one go.
+    streams: bool = False
 
 
 _KINDS: dict[str, Kind] = {}
 
 
-def register(spec: KindSpec, plan: Planner, *, city_officials: bool) -> None:
+def register(spec: KindSpec, plan: Planner, *, city_officials: bool, streams: bool = False) -> None:
     known = _KINDS.get(spec.kind)
     if known is not None and (known.spec, known.plan) != (spec, plan):
         raise ImproperlyConfigured(f"import kind {spec.kind!r} is registered twice")
-    _KINDS[spec.kind] = Kind(spec=spec, plan=plan, city_officials=city_officials)
+    _KINDS[spec.kind] = Kind(spec=spec, plan=plan, city_officials=city_officials, streams=streams)
 
 
 class _Specs(Mapping[str, "KindSpec"]):

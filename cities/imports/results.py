@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -113,10 +114,59 @@ def error_summary(error_rows: int, error_count: int) -> str:
     return f"共 {error_count} 处错误"
 
 
+def _in_row_order(error: RowError) -> tuple[bool, int]:
+    return error.row is not None, error.row or 0
+
+
 def capped(errors: list[RowError]) -> tuple[list[RowError], int]:
     """Errors in row order, at most MAX_REPORTED_ERRORS of them, and how many there were."""
-    ordered = sorted(errors, key=lambda e: (e.row is not None, e.row or 0))
+    ordered = sorted(errors, key=_in_row_order)
     return ordered[:MAX_REPORTED_ERRORS], len(errors)
+
+
+class ErrorLog:
+    """An import's errors as they are found, in bounded memory whatever their number: the
+    MAX_REPORTED_ERRORS first in row order (file-wide errors first), how many there were, and
+    which rows had any (a bit per row number). `len()` is the number found."""
+
+    def __init__(self, errors: Iterable[RowError] = ()) -> None:
+        self._kept: list[RowError] = []
+        self._count = 0
+        self._rows = bytearray()
+        self._row_count = 0
+        self.extend(errors)
+
+    def append(self, error: RowError) -> None:
+        self._count += 1
+        if error.row is not None:
+            byte, bit = divmod(error.row, 8)
+            if byte >= len(self._rows):
+                self._rows.extend(bytes(max(byte + 1 - len(self._rows), len(self._rows))))
+            if not self._rows[byte] & (1 << bit):
+                self._rows[byte] |= 1 << bit
+                self._row_count += 1
+        self._kept.append(error)
+        if len(self._kept) >= 2 * MAX_REPORTED_ERRORS:
+            self._kept = self.listed()
+
+    def extend(self, errors: Iterable[RowError]) -> None:
+        for error in errors:
+            self.append(error)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def listed(self) -> list[RowError]:
+        """The errors to show: the first MAX_REPORTED_ERRORS in row order."""
+        return sorted(self._kept, key=_in_row_order)[:MAX_REPORTED_ERRORS]
+
+    @property
+    def rows(self) -> int:
+        """How many rows have at least one error (file-wide errors are not counted)."""
+        return self._row_count
 
 
 @dataclass

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Final
+
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from accounts import policy
 from accounts.models import User
-from cities.models import ImportJob, SubIndustry
+from cities.models import ImportJob, ImportJobState, SubIndustry
 from sme_pilot.errors import NotFound
 
 from . import registry
@@ -28,11 +31,32 @@ def import_job_list_visible_to(*, user: object) -> QuerySet[ImportJob]:
     )
 
 
+# How long a running step's last progress report is kept: longer than a step may run.
+LIVE_PROGRESS_SECONDS: Final = 3600
+_RUNNING: Final = (ImportJobState.VALIDATING, ImportJobState.IMPORTING)
+
+
+def live_progress_key(job_id: int) -> str:
+    return f"import-progress:{job_id}"
+
+
+def with_live_progress(job: ImportJob) -> ImportJob:
+    """The job, with the progress its running step last reported (`jobs._progress`): a step
+    inside its transaction cannot show it on the job's row until it commits."""
+    if job.state in _RUNNING:
+        live = cache.get(live_progress_key(job.pk))
+        if live is not None:
+            job.progress_percent, job.progress_message = live
+    return job
+
+
 def import_job_get_visible(*, user: object, pk: int) -> ImportJob:
+    """The job (with its live progress), or NotFound when it is outside the user's scope."""
     try:
-        return import_job_list_visible_to(user=user).get(pk=pk)
+        job = import_job_list_visible_to(user=user).get(pk=pk)
     except ImportJob.DoesNotExist:
         raise NotFound("没有找到该导入任务") from None
+    return with_live_progress(job)
 
 
 def import_template_examples(*, user: User, kind: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from operator import itemgetter
 from typing import Any
 
@@ -93,10 +93,10 @@ class PartWriter:
 
     On PostgreSQL the parts are written by a thread of their own on the import's connection (in
     its transaction): the database works on one part (COPY, history, what `then` writes) while
-    Python checks the next part's rows (waiting on the database releases the GIL). The
+    Python reads and checks the next rows (waiting on the database releases the GIL). The
     connection is never used by both threads at once: producing a part makes no query
-    (`Plan.parts`), and the caller makes none until the writer has finished (leaving the `with`
-    block waits for it). Elsewhere each part is written when it is handed over. The foreign keys
+    (`Plan.parts`), and the caller makes none until the writer has finished (`wait`, or leaving
+    the `with` block). Elsewhere each part is written when it is handed over. The foreign keys
     stay deferred to the commit, as for any other write.
 
     A failure stops the writing of later parts and is kept, not raised: the caller decides
@@ -107,6 +107,7 @@ class PartWriter:
         self._actor, self._reason, self._now = actor, reason, now
         self._executor: ThreadPoolExecutor | None = None
         self._shared: Any = None  # the DatabaseWrapper lent to the writing thread
+        self._pending: Future[None] | None = None
         self.failure: BaseException | None = None
 
     def __enter__(self) -> PartWriter:
@@ -131,7 +132,14 @@ class PartWriter:
             self._executor = ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix="import-writer", initializer=self._adopt
             )
-        self._executor.submit(self._write, part, rows)
+        self._pending = self._executor.submit(self._write, part, rows)
+
+    def wait(self) -> None:
+        """Return once every part handed over is written (or failed): the connection is the
+        caller's again, for its next look-ups."""
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
 
     def raise_failure(self) -> None:
         if self.failure is not None:

@@ -1,14 +1,17 @@
 """`manage.py import_data KIND FILE [--dry-run]`: bulk import as specified in docs/rules.md §3.2.
 
 Prints the counts; on any error prints every error as `row N, column: message` on stderr, writes
-nothing and exits 1. FILE may be `-` to read standard input.
+nothing and exits 1. FILE may be `-` to read standard input (copied to a temporary file first:
+the import reads its file more than once and never holds it in memory).
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
-from pathlib import Path
-from typing import Any
+import tempfile
+from contextlib import ExitStack
+from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -28,8 +31,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         kind: str = options["kind"]
-        content = self._read(options["file"])
-        result = import_file(kind=kind, content=content, actor=None, dry_run=options["dry_run"])
+        with ExitStack() as stack:
+            handle = self._open(options["file"], stack)
+            result = import_file(kind=kind, content=handle, actor=None, dry_run=options["dry_run"])
         for error in result.errors:
             self.stderr.write(str(error))
         if result.errors_not_listed:
@@ -38,10 +42,12 @@ class Command(BaseCommand):
         if not result.ok:
             raise CommandError(f"{result.error_summary}，未写入任何数据", returncode=1)
 
-    def _read(self, name: str) -> bytes:
+    def _open(self, name: str, stack: ExitStack) -> IO[bytes]:
         if name == "-":
-            return sys.stdin.buffer.read()
+            spooled = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
+            shutil.copyfileobj(sys.stdin.buffer, spooled)
+            return spooled
         try:
-            return Path(name).read_bytes()
+            return stack.enter_context(open(name, "rb"))
         except OSError as exc:
             raise CommandError(f"无法读取文件 {name}：{exc.strerror}", returncode=1) from None
