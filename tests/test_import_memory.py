@@ -10,8 +10,8 @@ by 0.59 MiB; holding every parsed row until the end (as before) grew by 7.2 and 
 (1.6 KiB a row) and fails by far.
 
 A scale model, as the export test is (tracemalloc makes Python about ten times slower): the
-chunk shrinks from 10,000 rows to 50, so 500 and 5,000 rows span 10 and 100 chunks, as 100,000
-and 1,000,000 rows would in production. The file's bytes are made before tracing starts (an
+chunk shrinks from 50,000 rows to 50, so 500 and 5,000 rows span 10 and 100 chunks, as 500,000
+and 5,000,000 rows would in production. The file's bytes are made before tracing starts (an
 upload or a stored file is on disk, not in the import's memory).
 """
 

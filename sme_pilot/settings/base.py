@@ -260,7 +260,7 @@ IMPORT_ASYNC_THRESHOLD_BYTES = env.int("IMPORT_ASYNC_THRESHOLD_BYTES", default=5
 IMPORT_ASYNC_THRESHOLD_ROWS = env.int("IMPORT_ASYNC_THRESHOLD_ROWS", default=5000)
 # Rows a streaming import kind plans and writes at a time (cities.imports.registry.Kind.streams):
 # what an import holds in memory is about this many rows, whatever the file's size.
-IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=10_000)
+IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=50_000)
 # Uploads one user may make per hour, by page or API (counted from the import jobs).
 IMPORT_UPLOADS_PER_HOUR = env.int("IMPORT_UPLOADS_PER_HOUR", default=30)
 
