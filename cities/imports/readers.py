@@ -18,9 +18,10 @@ import io
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import IO, Final, TypeVar
+from typing import IO, Any, Final, TypeVar
 
 from openpyxl import load_workbook
 
@@ -203,15 +204,28 @@ def _csv_records(handle: IO[bytes], encoding: str, max_rows: int | None) -> Iter
         text.detach()  # the caller's file stays open
 
 
-def _xlsx_records(
-    handle: IO[bytes], max_rows: int | None
-) -> tuple[Iterator[Sequence[str]], int | None]:
+@contextmanager
+def _openpyxl() -> Iterator[None]:
+    """Reading a workbook: openpyxl's warnings silenced, its failures an ImportFileError."""
     try:
         with warnings.catch_warnings():
             # openpyxl warns about workbook features it drops (styles, data validation,
             # extensions); those do not affect cell values.
             warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-            workbook = load_workbook(handle, read_only=True, data_only=True, keep_links=False)
+            yield
+    except ImportFileError:
+        raise
+    except Exception:
+        # A zip that is not a workbook (a .docx, a plain archive) or a damaged workbook:
+        # openpyxl, zipfile and the XML parsers each raise their own exception types.
+        raise ImportFileError(UNSUPPORTED_FORMAT) from None
+
+
+def _xlsx_records(
+    handle: IO[bytes], max_rows: int | None
+) -> tuple[Iterator[Sequence[str]], int | None]:
+    with _openpyxl():
+        workbook = load_workbook(handle, read_only=True, data_only=True, keep_links=False)
         if not workbook.worksheets:
             workbook.close()
             raise ImportFileError(EMPTY_FILE)
@@ -221,32 +235,21 @@ def _xlsx_records(
         # it makes openpyxl read every row that is really there.
         stored = sheet.max_row if isinstance(sheet.max_row, int) and sheet.max_row > 1 else None
         sheet.reset_dimensions()
-    except ImportFileError:
-        raise
-    except Exception:
-        raise ImportFileError(UNSUPPORTED_FORMAT) from None
     return _xlsx_rows(workbook, sheet, max_rows), stored
 
 
-def _xlsx_rows(workbook: object, sheet: object, max_rows: int | None) -> Iterator[Sequence[str]]:
+def _xlsx_rows(workbook: Any, sheet: Any, max_rows: int | None) -> Iterator[Sequence[str]]:
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-            rows = sheet.iter_rows(  # type: ignore[attr-defined]
+        with _openpyxl():
+            rows = sheet.iter_rows(
                 max_row=None if max_rows is None else max_rows + 1, values_only=True
             )
             for number, row in enumerate(rows, start=1):
                 if max_rows is not None and number > max_rows:
                     raise ImportFileError(too_many_rows(max_rows))
                 yield [cell_text(value) for value in _within_columns(row, number)]
-    except ImportFileError:
-        raise
-    except Exception:
-        # A zip that is not a workbook (a .docx, a plain archive) or a damaged workbook:
-        # openpyxl, zipfile and the XML parsers each raise their own exception types.
-        raise ImportFileError(UNSUPPORTED_FORMAT) from None
     finally:
-        workbook.close()  # type: ignore[attr-defined]
+        workbook.close()
 
 
 def cell_text(value: object) -> str:

@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Kind:
     spec: KindSpec
-    # Resolves parsed rows against the database: what to create and update. It gets every row,
-    # those with cell errors too (`ParsedRow.valid` False, holding only the cells that parsed:
-    # check with `row.has`), so one pass reports every reference problem; it plans valid rows only.
+    # Resolves parsed rows against the database: what to create and update. It gets every row
+    # (of its chunk, for a kind that `streams`), those with cell errors too (`ParsedRow.valid`
+    # False, holding only the cells that parsed: check with `row.has`), so one pass reports
+    # every reference problem; it plans valid rows only.
     plan: Planner
     city_officials: bool  # a city official may import it (within their city)
     # The planner may be given the file's rows a chunk at a time (settings.IMPORT_CHUNK_ROWS),

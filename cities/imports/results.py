@@ -103,10 +103,6 @@ def skipped_note(rows: tuple[int, ...]) -> str:
     return f"已跳过示例行（第 {numbers} 行）"
 
 
-def rows_with_errors(errors: list[RowError]) -> int:
-    return len({e.row for e in errors if e.row is not None})
-
-
 def error_summary(error_rows: int, error_count: int) -> str:
     """ "3 行有误，共 5 处", or "共 1 处错误" when no row is named (the file as a whole)."""
     if error_rows:
@@ -116,12 +112,6 @@ def error_summary(error_rows: int, error_count: int) -> str:
 
 def _in_row_order(error: RowError) -> tuple[bool, int]:
     return error.row is not None, error.row or 0
-
-
-def capped(errors: list[RowError]) -> tuple[list[RowError], int]:
-    """Errors in row order, at most MAX_REPORTED_ERRORS of them, and how many there were."""
-    ordered = sorted(errors, key=_in_row_order)
-    return ordered[:MAX_REPORTED_ERRORS], len(errors)
 
 
 class ErrorLog:

@@ -79,7 +79,7 @@ def import_file(
     if problems:
         errors = ErrorLog(RowError(table.header_row, p.column, p.message) for p in problems)
         try:
-            total = sum(1 for cells in table.rows if EXAMPLE_MARK not in cells[1])
+            total = sum(1 for _, cells in table.rows if EXAMPLE_MARK not in cells)
         except readers.ImportFileError as exc:
             return _file_error(kind, exc, dry_run=dry_run)
         return _result(kind, errors, total_rows=total, dry_run=dry_run)
