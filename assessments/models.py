@@ -230,6 +230,15 @@ class Assessment(models.Model):
                 condition=Q(state="confirmed"),
                 name="assess_confirmed_history_idx",
             ),
+            # Each enterprise's confirmed on-site assessments by purpose, in date order: an
+            # accepted project's baseline (the earliest) and after-level (the latest in its
+            # window) are one index-only probe each, for the scorecard and provider scores.
+            models.Index(
+                fields=["enterprise", "purpose", "assessed_on", "confirmed_at", "id"],
+                include=["level"],
+                condition=Q(state="confirmed", method="onsite"),
+                name="assess_onsite_levels_idx",
+            ),
             # Each enterprise's scored assessments, newest first: the dashboard's "closest to the
             # line" reads the latest one per enterprise from the index alone, and asks the table
             # only for those with a stored result or answers to score.

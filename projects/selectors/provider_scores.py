@@ -50,7 +50,7 @@ def baseline_level(as_of: dt.date, enterprise: str = "enterprise_id") -> Subquer
     return Subquery(earliest.values("level")[:1])
 
 
-def _after_level(as_of: dt.date) -> Case:
+def after_level_of(as_of: dt.date) -> Case:
     """The after-level (§4.3, `after_levels.after_level`) of a project accepted by `as_of`: the
     level of the enterprise's latest confirmed on-site post assessment dated from the project's
     completion to its acceptance (no confirmation time counts as the earliest)."""
@@ -114,7 +114,7 @@ def cities_provider_evaluations(
         Project.objects.filter(
             enterprise__city_id__in=ids, provider__isnull=False, provider_selected_on__lte=as_of
         )
-        .annotate(baseline_level=baseline_level(as_of), level_after=_after_level(as_of))
+        .annotate(baseline_level=baseline_level(as_of), level_after=after_level_of(as_of))
         .values_list(
             "enterprise__city_id",
             "provider_id",

@@ -104,6 +104,29 @@ def test_the_version_in_force_and_only_the_scorecards_batch(scored, city):
     assert other_batch_city.code not in codes and codes == {"HHHT", "NB"}
 
 
+def test_uplift_and_satisfaction_count_only_what_each_project_has(scored, city):
+    """The database's sums: the earliest on-site baseline, the latest post assessment in the
+    project's completion-to-acceptance window, a project without a baseline (rated: satisfaction
+    only), one without a rating (uplift only), one accepted after `as_of` (neither)."""
+    sub = city.sub_industries.get(code="FOOD")
+    later_baseline = world.accepted_project(sub, baseline=0, after=4, satisfaction=1)
+    world.level(later_baseline.enterprise, world.Purpose.BASELINE, "2025-05-01", 3)  # not earliest
+    world.level(later_baseline.enterprise, world.Purpose.POST, "2025-12-01", 1)  # after acceptance
+    world.level(later_baseline.enterprise, world.Purpose.POST, "2025-09-01", 1)  # before completion
+    unrated = world.accepted_project(sub, baseline=1, after=2, satisfaction=1)
+    unrated.satisfaction = None
+    unrated.save(update_fields=["satisfaction"])
+    no_baseline = world.accepted_project(sub, baseline=1, after=4, satisfaction=3)
+    no_baseline.enterprise.assessments.filter(purpose=world.Purpose.BASELINE).delete()
+    late = world.accepted_project(sub, baseline=0, after=4, satisfaction=1)
+    late.accepted_on = world.AS_OF + dt.timedelta(days=1)
+    late.save(update_fields=["accepted_on"])
+    parts = _by_key(city_scorecards(_cities(), world.AS_OF)[0])
+    # Uplifts 2, 1 (the world's), 4 and 1: 8 / 4. Ratings 5, 4 (the world's), 1 and 3: 13 / 4.
+    assert parts["level_uplift"]["raw"] == "2.0000"
+    assert parts["provider_satisfaction"]["raw"] == "3.2500"
+
+
 def _grow(n: int, prefix: str = "G") -> None:
     """n more cities, each with a sub-industry, an enterprise, an accepted project and a target."""
     for i in range(n):
@@ -122,10 +145,10 @@ def _queries() -> int:
 
 
 def test_queries_do_not_grow_with_the_cities(scored):
-    """Every read is batched: 16 queries with every indicator (2 scorecards, 4 compliance, 3
-    targets, 3 funnel and plans, 2 funds, 2 accepted projects), at two sizes."""
+    """Every read is batched: 15 queries with every indicator (2 scorecards, 4 compliance, 3
+    targets, 3 funnel and plans, 2 funds, 1 accepted projects), at two sizes."""
     small = _queries()
-    assert small == 16
+    assert small == 15
     _grow(4)
     for i in range(3):
         CityFactory(code=f"H{i:03d}")
@@ -133,7 +156,7 @@ def test_queries_do_not_grow_with_the_cities(scored):
     Scorecard.objects.all().delete()
     weights = {k: v for k, v in world.WEIGHTS.items() if k != "target_attainment"}
     world.make_scorecard(weights=weights | {"compliance_share": ("0.40", None)})
-    assert _queries() == 13  # only the indicators used are read: no target query
+    assert _queries() == 12  # only the indicators used are read: no target query
 
 
 def test_saved_scores_stay_as_they_were_after_a_new_version(scored, city):
