@@ -390,6 +390,16 @@ class ProjectCount(models.Model):
     subsidy_approved_fen = models.BigIntegerField("已核定奖补（分）", default=0)
     subsidy_paid_central_fen = models.BigIntegerField("已拨付中央奖补（分）", default=0)
     subsidy_paid_local_fen = models.BigIntegerField("已拨付地方奖补（分）", default=0)
+    # The projects waiting in each work queue of the city-scoped roles now (the 待办 badge).
+    waiting_review_applications = _counter("待初审入库申请")
+    waiting_review_acceptances = _counter("待初审验收申请")
+    waiting_admit = _counter("待审核入库")
+    waiting_diagnose = _counter("待指定诊断")
+    waiting_filings = _counter("待审核合同备案")
+    waiting_schedule = _counter("待安排现场验收")
+    waiting_record_acceptance = _counter("待确认验收结果")
+    waiting_approve_subsidy = _counter("待核定奖补")
+    waiting_pay_subsidy = _counter("待拨付奖补")
 
     KEY = ("city_id", "sub_industry_id", "district_id")
     NO_DISTRICT = 0

@@ -54,9 +54,81 @@ SUMMED: Final[tuple[tuple[str, str, tuple[str, ...]], ...]] = (
     ("subsidy_paid_central_fen", "subsidy_paid_on", ("subsidy_central",)),
     ("subsidy_paid_local_fen", "subsidy_paid_on", ("subsidy_local",)),
 )
+# (counter column, the work queue it counts, its condition on project row `{p}`): the queues of
+# the city-scoped roles (`projects.selectors.queues`, the same conditions written in SQL; a test
+# holds the two equal), so the navigation's 待办 badge is a read of a few counter rows.
+_LIVE: Final = "{p}.withdrawn_on IS NULL AND {p}.rejected_on IS NULL"
+_APPLICATION_WAITING: Final = (
+    f"{_LIVE} AND {{p}}.applied_on IS NOT NULL AND {{p}}.admitted_on IS NULL"
+)
+_ACCEPTANCE_OPEN: Final = (
+    f"{_LIVE} AND {{p}}.acceptance_applied_on IS NOT NULL AND {{p}}.accepted_on IS NULL "
+    "AND ({p}.acceptance_failed_on IS NULL OR {p}.acceptance_attempts > {p}.failed_attempts)"
+)
+WAITING: Final[tuple[tuple[str, str, str], ...]] = (
+    (
+        "waiting_review_applications",
+        "review_applications",
+        f"{_APPLICATION_WAITING} AND {{p}}.application_reviewed_at IS NULL",
+    ),
+    (
+        "waiting_review_acceptances",
+        "review_acceptances",
+        f"{_ACCEPTANCE_OPEN} AND {{p}}.acceptance_reviewed_at IS NULL",
+    ),
+    (
+        "waiting_admit",
+        "admit",
+        f"{_APPLICATION_WAITING} AND {{p}}.application_reviewed_at IS NOT NULL",
+    ),
+    (
+        "waiting_diagnose",
+        "diagnose",
+        f"{_LIVE} AND {{p}}.admitted_on IS NOT NULL AND {{p}}.diagnosed_on IS NULL "
+        "AND {p}.diagnosis_provider_id IS NULL",
+    ),
+    (
+        "waiting_filings",
+        "filings",
+        f"{_LIVE} AND {{p}}.filing_state = 'submitted' AND {{p}}.contract_filed_on IS NULL",
+    ),
+    (
+        "waiting_schedule",
+        "schedule",
+        f"{_ACCEPTANCE_OPEN} AND {{p}}.acceptance_reviewed_at IS NOT NULL "
+        "AND {p}.acceptance_scheduled_on IS NULL",
+    ),
+    (
+        "waiting_record_acceptance",
+        "record_acceptance",
+        f"{_ACCEPTANCE_OPEN} AND {{p}}.acceptance_scheduled_on IS NOT NULL",
+    ),
+    (
+        "waiting_approve_subsidy",
+        "approve_subsidy",
+        "{p}.accepted_on IS NOT NULL AND {p}.subsidy_approved_on IS NULL",
+    ),
+    (
+        "waiting_pay_subsidy",
+        "pay_subsidy",
+        "{p}.subsidy_approved_on IS NOT NULL AND {p}.subsidy_paid_on IS NULL",
+    ),
+)
+# The columns besides the dates that a queue's condition reads (SQLite's update trigger lists
+# the columns it fires on).
+_WAITING_FIELDS: Final = (
+    "application_reviewed_at",
+    "acceptance_reviewed_at",
+    "acceptance_scheduled_on",
+    "acceptance_attempts",
+    "failed_attempts",
+    "diagnosis_provider_id",
+    "filing_state",
+)
 COLUMNS: Final[tuple[str, ...]] = (
     *(column for column, _ in COUNTED),
     *(column for column, _, _ in SUMMED),
+    *(column for column, _, _ in WAITING),
 )
 _COLS: Final = ", ".join(COLUMNS)
 
@@ -72,6 +144,7 @@ def _values(p: str, vendor: str) -> list[str]:
             else f"CAST(ROUND(({total}) * 100) AS INTEGER)"
         )
         out.append(f"CASE WHEN {p}.{field} IS NULL THEN 0 ELSE {fen} END")
+    out += [f"CASE WHEN {condition.format(p=p)} THEN 1 ELSE 0 END" for _, _, condition in WAITING]
     return out
 
 
@@ -396,7 +469,7 @@ def _project_of(row: str, sign: str) -> str:
 
 
 _DATE_FIELDS: Final = ", ".join(
-    [field for _, field in COUNTED] + ["subsidy_central", "subsidy_local"]
+    [field for _, field in COUNTED] + ["subsidy_central", "subsidy_local", *_WAITING_FIELDS]
 )
 _SQLITE_MOVED: Final = (
     "OLD.city_id IS NOT NEW.city_id OR OLD.sub_industry_id IS NOT NEW.sub_industry_id "

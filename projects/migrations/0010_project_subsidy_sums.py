@@ -10,7 +10,10 @@ from projects import stage_triggers
 
 def reinstall(apps, schema_editor):
     stage_triggers.remove(schema_editor.connection)
-    stage_triggers.install(schema_editor.connection)
+    # This release's triggers fill columns a later migration adds (0011, the work queues): on
+    # the way there, that migration installs them instead.
+    if stage_triggers.installable(schema_editor.connection):
+        stage_triggers.install(schema_editor.connection)
 
 
 def remove(apps, schema_editor):

@@ -14,15 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from accounts import policy
 from accounts.choices import Role
 from sme_pilot.errors import NotFound
 
-from .. import rules
+from .. import rules, stage_triggers
 from ..choices import FilingState
-from ..models import Project
+from ..models import Project, ProjectCount
 from . import projects
 
 LIVE: Final = Q(withdrawn_on__isnull=True, rejected_on__isnull=True)
@@ -223,15 +223,39 @@ def queue_counts(user: object) -> dict[str, int]:
     return {q.key: int(counts[q.key] or 0) for q in queues}
 
 
+def _badge_queues(user: object) -> list[Queue]:
+    """The queues that ask the user to act (a provider's 实施中 list and the like are for
+    reading, not counted)."""
+    return [q for q in queues_for(user) if q.move is not None or q.key == "onsite_acceptance"]
+
+
+def kept_column(queue: Queue) -> str | None:
+    """The project counters' column that keeps `queue`'s count (`stage_triggers.WAITING`), if
+    any: the city-scoped roles' queues (the assessors' is the city's record_acceptance)."""
+    key = "record_acceptance" if queue.key == "onsite_acceptance" else queue.key
+    return KEPT.get(key)
+
+
+KEPT: Final = {queue: column for column, queue, _ in stage_triggers.WAITING}
+
+
 def waiting_count(user: object) -> int:
-    """What the navigation's 待办 badge shows: the queues that ask the user to act (a
-    provider's 实施中 list and the like are for reading, not counted)."""
+    """What the navigation's 待办 badge shows: the projects in the queues that ask the user to
+    act. For a city's or a district's roles, a sum of the kept counters' rows of that city or
+    district (`ProjectCount`, kept in the transaction of every write); else counted."""
+    queues = _badge_queues(user)
+    scope = policy.scope_of(user)
+    columns = [kept_column(q) for q in queues]
+    if scope.reach in (policy.Reach.CITY, policy.Reach.DISTRICT) and None not in columns:
+        rows = ProjectCount.objects.filter(
+            Q(district_id=scope.district_id)
+            if scope.reach is policy.Reach.DISTRICT
+            else Q(city_id=scope.city_id)
+        )
+        totals = rows.aggregate(**{f"n{i}": Sum(c) for i, c in enumerate(columns)})
+        return sum(int(n or 0) for n in totals.values())
     counts = queue_counts(user)
-    return sum(
-        counts[q.key]
-        for q in queues_for(user)
-        if q.move is not None or q.key == "onsite_acceptance"
-    )
+    return sum(counts[q.key] for q in queues)
 
 
 def queue_projects(user: object, key: str) -> tuple[Queue, QuerySet[Project]]:

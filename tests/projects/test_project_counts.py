@@ -17,6 +17,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import Role
@@ -26,8 +27,10 @@ from cities.services.registry import enterprise_update
 from funds import selectors as funds_selectors
 from oversight.selectors.dashboard import funnel as dashboard_funnel
 from projects import rules, stage_triggers
+from projects.choices import FilingState
 from projects.models import Project, ProjectCount, ProjectDayCount
 from projects.selectors import funnel as funnel_selectors
+from projects.selectors import queues
 from projects.selectors.project_counts import (
     future_dated_projects,
     project_count_differences,
@@ -42,6 +45,7 @@ from tests.cities.factories import (
 )
 from tests.cities.import_files import kind_file
 from tests.projects import funnel_world
+from tests.providers.factories import ProviderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +86,20 @@ def recount() -> dict[Key, tuple[int, ...]]:
         counts[n] += (fen_central + fen_local) if approved else 0
         counts[n + 1] += fen_central if paid else 0
         counts[n + 2] += fen_local if paid else 0
+    # The work queues, counted with the queues' own conditions (`projects.selectors.queues`):
+    # the triggers' SQL for them must agree.
+    first = len(DATES) + len(stage_triggers.SUMMED)
+    by_key = {q.key: q for q in (*queues.DISTRICT_QUEUES, *queues.CITY_QUEUES)}
+    for i, (_, key, _) in enumerate(stage_triggers.WAITING):
+        for city, sub, district, n in (
+            Project.objects.filter(by_key[key].condition)
+            .values_list(
+                "enterprise__city_id", "enterprise__sub_industry_id", "enterprise__district_id"
+            )
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            found[(city, sub, district or 0)][first + i] += n
     return {key: tuple(v) for key, v in found.items()}
 
 
@@ -159,6 +177,7 @@ class ProjectWorld:
         self.districts = [DistrictFactory(city=city) for _ in range(2)]
         self.elsewhere = SubIndustryFactory(city=CityFactory(code="ELSE"), code="E1", name="别处")
         self.admin = UserFactory(role=Role.ADMIN)
+        self.provider = ProviderFactory()
         for _ in range(6):
             self.new_project()
 
@@ -214,6 +233,27 @@ class ProjectWorld:
                 subsidy_central=Decimal(self.rng.randint(0, 50_000_000)) / 100,
                 subsidy_local=self.rng.choice([None, Decimal("1234.56")]),
             )
+
+    def review(self) -> None:
+        """What moves a project between work queues without a stage date: reviews, the filing's
+        state, an on-site acceptance scheduled, attempts and failures, a diagnosing provider."""
+        project = self.project()
+        now, rng = timezone.now(), self.rng
+        changes = {
+            "application_reviewed_at": rng.choice([None, now]),
+            "acceptance_reviewed_at": rng.choice([None, now]),
+            "acceptance_scheduled_on": rng.choice([None, self.today]),
+            "acceptance_attempts": (attempts := rng.randint(0, 2)),
+            "failed_attempts": rng.randint(0, attempts),
+            "filing_state": rng.choice(FilingState.values),
+            "diagnosis_provider": rng.choice([None, self.provider]),
+        }
+        if rng.random() < 0.5:
+            Project.objects.filter(pk=project.pk).update(**changes)
+        else:
+            for field, value in changes.items():
+                setattr(project, field, value)
+            project.save()
 
     def withdraw(self) -> None:
         project = self.project()
@@ -294,6 +334,8 @@ def workload(world: ProjectWorld, steps: int) -> None:
         world.bulk_create,
         world.advance,
         world.advance,
+        world.review,
+        world.review,
         world.bulk_advance,
         world.withdraw,
         world.grant,
