@@ -24,7 +24,8 @@ from django.db.models.functions import Coalesce, TruncMonth
 from accounts import policy
 from cities.models import PilotCity
 from cities.selectors import city_get_visible, city_list_visible_to
-from projects.models import Project, ProjectCount
+from projects import stage_triggers
+from projects.models import Project, ProjectCount, ProjectDayCount
 from projects.selectors.project_counts import counts_apply
 from sme_pilot.errors import NotFound
 
@@ -424,8 +425,8 @@ def monthly_spending(*, city: PilotCity, as_of: dt.date) -> list[MonthSpending]:
     """The city's spending per calendar month up to `as_of` (its month cut at `as_of`), by
     source and category; months without spending are listed with zeros. The months run from
     the earlier of the plan's approval and the first spending to the month of `as_of` (just
-    that month when there is neither). Two queries (one GROUP BY over the ledger, one over the
-    paid subsidies), whatever the number of entries and months."""
+    that month when there is neither). Two queries (one GROUP BY over the ledger, one of the
+    paid subsidies: `_monthly_payments`), whatever the number of entries and months."""
     amounts: dict[tuple[dt.date, str, str], Decimal] = {}
     ledger = (
         LedgerEntry.objects.filter(city=city, kind=EntryKind.EXPENSE, entry_on__lte=as_of)
@@ -437,22 +438,8 @@ def monthly_spending(*, city: PilotCity, as_of: dt.date) -> list[MonthSpending]:
     for row in ledger:
         key = (_as_date(row["month"]), row["source"], row["category"])
         amounts[key] = amounts.get(key, ZERO) + _cents(row["total"])
-    paid = (
-        Project.objects.filter(enterprise__city=city, subsidy_paid_on__lte=as_of)
-        .annotate(month=TruncMonth("subsidy_paid_on"))
-        .values("month")
-        .annotate(
-            central=Sum(_zero("subsidy_central"), output_field=_MONEY),
-            local=Sum(_zero("subsidy_local"), output_field=_MONEY),
-        )
-        .order_by()
-    )
-    for paid_row in paid:
-        month = _as_date(paid_row["month"])
-        for source, total in (
-            (Source.CENTRAL, paid_row["central"]),
-            (Source.LOCAL, paid_row["local"]),
-        ):
+    for month, paid in _monthly_payments(city, as_of).items():
+        for source, total in zip((Source.CENTRAL, Source.LOCAL), paid, strict=True):
             key = (month, source.value, Category.TRANSFORMATION.value)
             amounts[key] = amounts.get(key, ZERO) + _cents(total)
     starts = [m for m, _, _ in amounts]
@@ -477,6 +464,35 @@ def monthly_spending(*, city: PilotCity, as_of: dt.date) -> list[MonthSpending]:
         )
         cursor = _next_month(cursor)
     return out
+
+
+def _monthly_payments(city: PilotCity, as_of: dt.date) -> dict[dt.date, tuple[Decimal, Decimal]]:
+    """The subsidies the city paid per month up to `as_of` (its month cut at `as_of`): central,
+    local; a month appears when a project was paid in it. Today's from the kept day counters
+    (`stage_triggers.PAID_KINDS`, amounts in fen: a few rows), an earlier day's from the
+    projects' payment dates. One query."""
+    if counts_apply(as_of):
+        kept: dict[int, list[int]] = {}
+        for kind, value, n in ProjectDayCount.objects.filter(
+            city_id=city.pk, kind__in=stage_triggers.PAID_KINDS
+        ).values_list("kind", "value", "n"):
+            kept.setdefault(value, [0, 0, 0])[stage_triggers.PAID_KINDS.index(kind)] = n
+        return {
+            dt.date(value // 12, value % 12 + 1, 1): (Decimal(central) / 100, Decimal(local) / 100)
+            for value, (projects, central, local) in sorted(kept.items())
+            if projects > 0
+        }
+    paid = (
+        Project.objects.filter(enterprise__city=city, subsidy_paid_on__lte=as_of)
+        .annotate(month=TruncMonth("subsidy_paid_on"))
+        .values("month")
+        .annotate(
+            central=Sum(_zero("subsidy_central"), output_field=_MONEY),
+            local=Sum(_zero("subsidy_local"), output_field=_MONEY),
+        )
+        .order_by()
+    )
+    return {_as_date(row["month"]): (row["central"], row["local"]) for row in paid}
 
 
 def _as_date(value: dt.date | dt.datetime) -> dt.date:

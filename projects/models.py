@@ -428,7 +428,10 @@ class ProjectDayCount(models.Model):
       today's acceptance overdue counts are the rows up to the batch's cutoff;
     - kinds 2–10: projects that reached stage `kind - 1` (admitted … subsidy paid), by the days
       it took from the previous stage (`value`), per city only (sub-industry and district 0):
-      the funnel's median days per stage.
+      the funnel's median days per stage;
+    - kinds 11–13: per city only, the subsidies paid, by the month of payment (`value`: year ×
+      12 + month − 1): the projects paid (11), their central (12) and local (13) subsidy in fen
+      (`n` is then an amount): the funds chart's monthly payments.
 
     Kept by the same triggers and in the same statements as `ProjectCount`
     (`projects/stage_triggers.py`); the same conventions (plain integer keys, district 0 "none",
@@ -440,7 +443,7 @@ class ProjectDayCount(models.Model):
     district_id = models.BigIntegerField("区县（0：无或不分）")
     kind = models.SmallIntegerField("类别")
     value = models.IntegerField("日期（2000-01-01 起的天数）或天数")
-    n = models.IntegerField("项目数")
+    n = models.BigIntegerField("项目数或金额（分）")
 
     KEY = ("city_id", "sub_industry_id", "district_id", "kind", "value")
 

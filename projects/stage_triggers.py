@@ -182,10 +182,25 @@ AWAITING_ACCEPTANCE: Final = 1  # completed, acceptance not applied for, not wit
 # previous stage's date. Kept per city only (sub-industry and district 0): the medians are.
 FIRST_DURATION: Final = 2
 DURATION_KINDS: Final[tuple[int, ...]] = tuple(range(FIRST_DURATION, FIRST_DURATION + 9))
+# Kinds 11…13, per city only: the subsidies paid, by the month of `subsidy_paid_on` (value:
+# year × 12 + month − 1): `n` is the number of projects paid that month (11), or the sum of
+# their central (12) or local (13) subsidy in fen. The funds chart's monthly payments.
+PAID_PROJECTS: Final = 11
+PAID_CENTRAL_FEN: Final = 12
+PAID_LOCAL_FEN: Final = 13
+PAID_KINDS: Final[tuple[int, ...]] = (PAID_PROJECTS, PAID_CENTRAL_FEN, PAID_LOCAL_FEN)
 
 
-def _day_values(p: str, vendor: str) -> list[tuple[int, str]]:
-    """(kind, the value's SQL for project row `p`, NULL when the row has none of that kind)."""
+def _fen(amount: str, vendor: str) -> str:
+    """An amount in yuan (NULL: 0) as integer fen."""
+    if vendor == "postgresql":
+        return f"(COALESCE({amount}, 0) * 100)::bigint"
+    return f"CAST(ROUND(COALESCE({amount}, 0) * 100) AS INTEGER)"
+
+
+def _day_values(p: str, vendor: str) -> list[tuple[int, str, str]]:
+    """(kind, the value's SQL for project row `p`, NULL when the row has none of that kind, and
+    what the row adds to `n`: 1, or for kinds 12 and 13 an amount in fen)."""
 
     def days(later: str, earlier: str) -> str:
         if vendor == "postgresql":
@@ -208,7 +223,18 @@ def _day_values(p: str, vendor: str) -> list[tuple[int, str]]:
     fields = rules.STAGE_FIELDS
     for i in range(1, len(fields)):
         out.append((FIRST_DURATION + i - 1, days(f"{p}.{fields[i]}", f"{p}.{fields[i - 1]}")))
-    return out
+    paid = f"{p}.subsidy_paid_on"
+    if vendor == "postgresql":
+        month = f"(EXTRACT(YEAR FROM {paid})::int * 12 + EXTRACT(MONTH FROM {paid})::int - 1)"
+    else:  # dates are ISO text
+        year, month_of_year = (f"CAST(substr({paid}, {at}) AS INTEGER)" for at in ("1, 4", "6, 2"))
+        month = f"({year} * 12 + {month_of_year} - 1)"
+    return [
+        *((kind, value, "1") for kind, value in out),
+        (PAID_PROJECTS, month, "1"),
+        (PAID_CENTRAL_FEN, month, _fen(f"{p}.subsidy_central", vendor)),
+        (PAID_LOCAL_FEN, month, _fen(f"{p}.subsidy_local", vendor)),
+    ]
 
 
 def _day_key(e: str, kind: str) -> str:
@@ -229,12 +255,12 @@ def day_recomputed(vendor: str) -> str:
         return "e.city_id AS k1, 0 AS k2, 0 AS k3"
 
     parts = " UNION ALL ".join(
-        f"SELECT {key(kind)}, {kind} AS k4, {value} AS k5 "  # noqa: S608 (constants)
+        f"SELECT {key(kind)}, {kind} AS k4, {value} AS k5, {weight} AS k6 "  # noqa: S608
         f"FROM {PROJECTS} p JOIN {ROSTER} e ON e.id = p.enterprise_id WHERE {value} IS NOT NULL"
-        for kind, value in _day_values("p", vendor)
+        for kind, value, weight in _day_values("p", vendor)
     )
     return (
-        f"SELECT k1, k2, k3, k4, k5, COUNT(*) FROM ({parts}) AS d "  # noqa: S608 (constants)
+        f"SELECT k1, k2, k3, k4, k5, SUM(k6) FROM ({parts}) AS d "  # noqa: S608 (constants)
         "GROUP BY k1, k2, k3, k4, k5"
     )
 
@@ -284,10 +310,13 @@ def _counts_part(source: Source) -> str:
 
 def _days_part(source: Source) -> str:
     joined, e, p = _from(source)
-    values = ", ".join(f"({kind}, {value})" for kind, value in _day_values(p, "postgresql"))
+    values = ", ".join(
+        f"({kind}, {value}, {weight}::bigint)"
+        for kind, value, weight in _day_values(p, "postgresql")
+    )
     return (
-        f"SELECT {_day_key(e, 'v.kind')}, v.kind, v.value, {source[1]} "  # noqa: S608
-        f"FROM {joined} CROSS JOIN LATERAL (VALUES {values}) AS v(kind, value) "
+        f"SELECT {_day_key(e, 'v.kind')}, v.kind, v.value, {source[1]} * v.weight "  # noqa: S608
+        f"FROM {joined} CROSS JOIN LATERAL (VALUES {values}) AS v(kind, value, weight) "
         "WHERE v.value IS NOT NULL"
     )
 
@@ -409,17 +438,19 @@ def _sqlite_apply(key: tuple[str, str, str], project: str, sign: str) -> str:
     )
 
 
-def _sqlite_days(key: tuple[str, str, str], values: list[tuple[int, str]], sign: str) -> str:
-    """Per day-counter kind: make sure the row of (key, kind, value) exists and add `sign`.
-    Nothing happens for a NULL key (no such enterprise) or value (not of that kind)."""
+def _sqlite_days(key: tuple[str, str, str], values: list[tuple[int, str, str]], sign: str) -> str:
+    """Per day-counter kind: make sure the row of (key, kind, value) exists and add `sign`
+    times the row's weight. Nothing happens for a NULL key (no such enterprise) or value (not of
+    that kind)."""
     out = []
-    for kind, value in values:
+    for kind, value, weight in values:
         k1, k2, k3 = key if kind < FIRST_DURATION else (key[0], "0", "0")
         out.append(
             f"INSERT OR IGNORE INTO {DAYS} ({DAY_KEY}, n) "  # noqa: S608 (constants)
             f"SELECT {k1}, {k2}, {k3}, {kind}, {value}, 0 "
             f"WHERE {k1} IS NOT NULL AND {value} IS NOT NULL; "
-            f"UPDATE {DAYS} SET n = n {sign} 1 WHERE city_id = {k1} AND sub_industry_id = {k2} "
+            f"UPDATE {DAYS} SET n = n {sign} ({weight}) "
+            f"WHERE city_id = {k1} AND sub_industry_id = {k2} "
             f"AND district_id = {k3} AND kind = {kind} AND value = {value};"
         )
     return " ".join(out)
@@ -435,8 +466,12 @@ def _sqlite_enterprise_days(row: str, sign: str) -> str:
     row's key (nothing without a project: every value is NULL)."""
     key = (f"{row}.city_id", f"{row}.sub_industry_id", f"COALESCE({row}.district_id, 0)")
     values = [
-        (kind, f"(SELECT {value} FROM {PROJECTS} p WHERE p.enterprise_id = {row}.id)")  # noqa: S608
-        for kind, value in _day_values("p", "sqlite")
+        (
+            kind,
+            f"(SELECT {value} FROM {PROJECTS} p WHERE p.enterprise_id = {row}.id)",  # noqa: S608
+            f"(SELECT {weight} FROM {PROJECTS} p WHERE p.enterprise_id = {row}.id)",  # noqa: S608
+        )
+        for kind, value, weight in _day_values("p", "sqlite")
     ]
     return _sqlite_days(key, values, sign)
 

@@ -116,16 +116,24 @@ def day_recount() -> dict[tuple[int, ...], int]:
     epoch = dt.date(2000, 1, 1)
     found: Counter[tuple[int, ...]] = Counter()
     fields = ("planned_completion_on", "completed_on", "acceptance_applied_on", "withdrawn_on")
-    for city, sub, district, *values in Project.objects.values_list(
+    for city, sub, district, central, local, *values in Project.objects.values_list(
         "enterprise__city_id",
         "enterprise__sub_industry_id",
         "enterprise__district_id",
+        "subsidy_central",
+        "subsidy_local",
         *fields,
         *rules.STAGE_FIELDS,
     ):
         planned, completed, applied_for, withdrawn = values[:4]
         stages = values[4:]
         key = (city, sub, district or 0)
+        paid = stages[-1]
+        if paid:  # kinds 11-13: per city and month of payment, the projects and their fen
+            month = paid.year * 12 + paid.month - 1
+            found[(city, 0, 0, 11, month)] += 1
+            found[(city, 0, 0, 12, month)] += int((central or 0) * 100)
+            found[(city, 0, 0, 13, month)] += int((local or 0) * 100)
         if planned and not completed and not withdrawn:
             found[(*key, 0, (planned - epoch).days)] += 1
         if completed and not applied_for and not withdrawn:
@@ -133,7 +141,7 @@ def day_recount() -> dict[tuple[int, ...], int]:
         for i in range(1, len(stages)):
             if stages[i] and stages[i - 1]:
                 found[(city, 0, 0, 1 + i, (stages[i] - stages[i - 1]).days)] += 1
-    return dict(found)
+    return {key: n for key, n in found.items() if n}
 
 
 def exact() -> bool:
@@ -368,6 +376,7 @@ def _funnel_reads(city: PilotCity, today: dt.date):
         dashboard_funnel.funnel_totals([city.pk], today),
         dashboard_funnel.city_project_funnel(city=city, as_of=today),
         (figures.subsidies, figures.spent),
+        funds_selectors.monthly_spending(city=city, as_of=today),
     )
 
 
