@@ -19,6 +19,8 @@ def remove(apps, schema_editor):
     # Back to 0010: these triggers fill columns that are about to go, and 0010's own triggers
     # are not in this release's code. `verify_aggregates --fix` recounts once they are back.
     stage_triggers.remove(schema_editor.connection)
+    # The paid kinds' amounts would not fit 0010's integer `n`, and 0010 has no such kinds.
+    apps.get_model("projects", "ProjectDayCount").objects.filter(kind__in=(11, 12, 13)).delete()
 
 
 class Migration(migrations.Migration):
