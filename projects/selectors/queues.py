@@ -214,13 +214,40 @@ def queues_for(user: object) -> tuple[Queue, ...]:
 
 
 def queue_counts(user: object) -> dict[str, int]:
-    """Each queue's count, in one query."""
+    """Each queue's count, in one query: for a city's or a district's roles, a sum of the kept
+    counters' rows of that city or district (`ProjectCount`, kept in the transaction of every
+    write); else counted over the projects the user sees."""
     queues = queues_for(user)
     if not queues:
         return {}
+    kept = _kept_counts(user, queues)
+    return kept if kept is not None else counted_queue_counts(user)
+
+
+def counted_queue_counts(user: object) -> dict[str, int]:
+    """Each queue's count, counted over the projects the user sees with the queues' filters."""
+    queues = queues_for(user)
     visible = projects.project_list_visible_to(user=user).order_by()
     counts = visible.aggregate(**{q.key: Count("pk", filter=q.condition) for q in queues})
     return {q.key: int(counts[q.key] or 0) for q in queues}
+
+
+def _kept_counts(user: object, queues: tuple[Queue, ...]) -> dict[str, int] | None:
+    """The queues' counts from the kept project counters of the user's city or district; None
+    when the user's scope is not one city or district or a queue is not kept."""
+    scope = policy.scope_of(user)
+    columns = {q.key: kept_column(q) for q in queues}
+    if scope.reach is policy.Reach.DISTRICT and scope.district_id is not None:
+        rows = ProjectCount.objects.filter(district_id=scope.district_id)
+    elif scope.reach is policy.Reach.CITY and scope.city_id is not None:
+        rows = ProjectCount.objects.filter(city_id=scope.city_id)
+    else:
+        return None
+    kept = {key: column for key, column in columns.items() if column is not None}
+    if len(kept) < len(columns):
+        return None
+    totals = rows.aggregate(**{key: Sum(column) for key, column in kept.items()})
+    return {key: int(totals[key] or 0) for key in columns}
 
 
 def _badge_queues(user: object) -> list[Queue]:
@@ -241,19 +268,10 @@ KEPT: Final = {queue: column for column, queue, _ in stage_triggers.WAITING}
 
 def waiting_count(user: object) -> int:
     """What the navigation's 待办 badge shows: the projects in the queues that ask the user to
-    act. For a city's or a district's roles, a sum of the kept counters' rows of that city or
-    district (`ProjectCount`, kept in the transaction of every write); else counted."""
+    act (`queue_counts`: for a city's or a district's roles, from the kept counters)."""
     queues = _badge_queues(user)
-    scope = policy.scope_of(user)
-    columns = [kept_column(q) for q in queues]
-    if scope.reach in (policy.Reach.CITY, policy.Reach.DISTRICT) and None not in columns:
-        rows = ProjectCount.objects.filter(
-            Q(district_id=scope.district_id)
-            if scope.reach is policy.Reach.DISTRICT
-            else Q(city_id=scope.city_id)
-        )
-        totals = rows.aggregate(**{f"n{i}": Sum(c) for i, c in enumerate(columns)})
-        return sum(int(n or 0) for n in totals.values())
+    if not queues:
+        return 0
     counts = queue_counts(user)
     return sum(counts[q.key] for q in queues)
 

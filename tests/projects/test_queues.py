@@ -68,7 +68,8 @@ def test_a_project_is_in_a_queue_exactly_when_its_move_is_open(
 ):
     user = request.getfixturevalue(persona)
     with django_assert_num_queries(1):
-        counts = queues.queue_counts(user)
+        counts = queues.queue_counts(user)  # the kept counters for the city and district roles
+    assert counts == queues.counted_queue_counts(user)
     visible = list(queues.projects.project_list_visible_to(user=user))
     assert visible
     for queue in queues.queues_for(user):
@@ -139,8 +140,8 @@ def test_an_officials_badge_is_read_from_the_kept_counters_and_follows_each_move
             return "0"  # nothing waiting: no badge
         return page.split('id="nav-work-queue-count">')[1].split("<")[0]
 
-    def counted(user) -> int:
-        counts = queues.queue_counts(user)
+    def counted(user) -> int:  # with the queues' own filters, not the counters
+        counts = queues.counted_queue_counts(user)
         return sum(counts[q.key] for q in queues._badge_queues(user))
 
     with django_capture_on_commit_callbacks(execute=True):
