@@ -23,3 +23,10 @@ STORAGES = {
 # No collectstatic in tests: WhiteNoise finds files through the finders, as in development.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# A test database needs no durability: on PostgreSQL a commit returns before its WAL reaches the
+# disk (synchronous_commit=off: still consistent, a crash would lose only the last commits; WAL
+# positions, hence the replica's read-your-writes checks, are unchanged). 5% off a run of
+# tests/cities with the pipeline's browser test: 85.3 s -> 81.0 s, twice each.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c synchronous_commit=off".strip()
