@@ -232,6 +232,11 @@ def _subsidies_of(row: Mapping[str, Any]) -> Subsidies:
 _AMOUNTS: Final = ("approved_amount", "paid_central", "paid_local")
 
 
+def _yuan(fen: int | None) -> Decimal:
+    """An amount the kept counters hold in fen (integer cents), in yuan."""
+    return Decimal(fen or 0) / 100
+
+
 def _kept_subsidies(city_ids: list[int]) -> dict[int, Subsidies]:
     """Today's subsidies from the kept project counters (`projects.ProjectCount`, docs/rules.md
     "Kept project counters"): a few rows per city instead of every project. The amounts are
@@ -249,9 +254,7 @@ def _kept_subsidies(city_ids: list[int]) -> dict[int, Subsidies]:
         .order_by()
     )
     return {
-        row["city_id"]: _subsidies_of(
-            {**row, **{name: Decimal(row[name] or 0) / 100 for name in _AMOUNTS}}
-        )
+        row["city_id"]: _subsidies_of({**row, **{name: _yuan(row[name]) for name in _AMOUNTS}})
         for row in rows
         if row["approved"] or row["paid"]
     }
@@ -478,7 +481,7 @@ def _monthly_payments(city: PilotCity, as_of: dt.date) -> dict[dt.date, tuple[De
         ).values_list("kind", "value", "n"):
             kept.setdefault(value, [0, 0, 0])[stage_triggers.PAID_KINDS.index(kind)] = n
         return {
-            dt.date(value // 12, value % 12 + 1, 1): (Decimal(central) / 100, Decimal(local) / 100)
+            dt.date(value // 12, value % 12 + 1, 1): (_yuan(central), _yuan(local))
             for value, (projects, central, local) in sorted(kept.items())
             if projects > 0
         }

@@ -133,17 +133,19 @@ COLUMNS: Final[tuple[str, ...]] = (
 _COLS: Final = ", ".join(COLUMNS)
 
 
+def _fen(p: str, amounts: tuple[str, ...], vendor: str) -> str:
+    """The sum of project row `p`'s `amounts` in yuan (NULL: 0), as integer fen."""
+    total = " + ".join(f"COALESCE({p}.{a}, 0)" for a in amounts)
+    if vendor == "postgresql":
+        return f"(({total}) * 100)::bigint"
+    return f"CAST(ROUND(({total}) * 100) AS INTEGER)"
+
+
 def _values(p: str, vendor: str) -> list[str]:
     """Per counter column, the SQL of what one project row `p` adds to it (before its sign)."""
     out = [f"CASE WHEN {p}.{field} IS NULL THEN 0 ELSE 1 END" for _, field in COUNTED]
     for _, field, amounts in SUMMED:
-        total = " + ".join(f"COALESCE({p}.{a}, 0)" for a in amounts)
-        fen = (
-            f"(({total}) * 100)::bigint"
-            if vendor == "postgresql"
-            else f"CAST(ROUND(({total}) * 100) AS INTEGER)"
-        )
-        out.append(f"CASE WHEN {p}.{field} IS NULL THEN 0 ELSE {fen} END")
+        out.append(f"CASE WHEN {p}.{field} IS NULL THEN 0 ELSE {_fen(p, amounts, vendor)} END")
     out += [f"CASE WHEN {condition.format(p=p)} THEN 1 ELSE 0 END" for _, _, condition in WAITING]
     return out
 
@@ -191,13 +193,6 @@ PAID_LOCAL_FEN: Final = 13
 PAID_KINDS: Final[tuple[int, ...]] = (PAID_PROJECTS, PAID_CENTRAL_FEN, PAID_LOCAL_FEN)
 
 
-def _fen(amount: str, vendor: str) -> str:
-    """An amount in yuan (NULL: 0) as integer fen."""
-    if vendor == "postgresql":
-        return f"(COALESCE({amount}, 0) * 100)::bigint"
-    return f"CAST(ROUND(COALESCE({amount}, 0) * 100) AS INTEGER)"
-
-
 def _day_values(p: str, vendor: str) -> list[tuple[int, str, str]]:
     """(kind, the value's SQL for project row `p`, NULL when the row has none of that kind, and
     what the row adds to `n`: 1, or for kinds 12 and 13 an amount in fen)."""
@@ -232,8 +227,8 @@ def _day_values(p: str, vendor: str) -> list[tuple[int, str, str]]:
     return [
         *((kind, value, "1") for kind, value in out),
         (PAID_PROJECTS, month, "1"),
-        (PAID_CENTRAL_FEN, month, _fen(f"{p}.subsidy_central", vendor)),
-        (PAID_LOCAL_FEN, month, _fen(f"{p}.subsidy_local", vendor)),
+        (PAID_CENTRAL_FEN, month, _fen(p, ("subsidy_central",), vendor)),
+        (PAID_LOCAL_FEN, month, _fen(p, ("subsidy_local",), vendor)),
     ]
 
 

@@ -45,6 +45,18 @@ class Queue:
     hint: str
     condition: Q
     move: rules.Move | None  # the move that clears a project from the queue (its button)
+    # The queue whose projects these are, under another role's name (kept counters, one column
+    # per queue: `stage_triggers.WAITING`); empty: this queue's own key.
+    same_as: str = ""
+
+    @property
+    def kept_column(self) -> str | None:
+        """The project counters' column that keeps this queue's count, if any (the queues of
+        the city-scoped roles)."""
+        return KEPT.get(self.same_as or self.key)
+
+
+KEPT: Final = {queue: column for column, queue, _ in stage_triggers.WAITING}
 
 
 Q_ = Queue
@@ -127,6 +139,7 @@ ASSESSOR_QUEUES: Final = (
         "城市已安排现场验收，请到企业完成改造后（post）现场评定",
         ACCEPTANCE_OPEN & Q(acceptance_scheduled_on__isnull=False),
         None,
+        same_as="record_acceptance",
     ),
 )
 
@@ -221,12 +234,15 @@ def queue_counts(user: object) -> dict[str, int]:
     if not queues:
         return {}
     kept = _kept_counts(user, queues)
-    return kept if kept is not None else counted_queue_counts(user)
+    return kept if kept is not None else _counted(user, queues)
 
 
 def counted_queue_counts(user: object) -> dict[str, int]:
     """Each queue's count, counted over the projects the user sees with the queues' filters."""
-    queues = queues_for(user)
+    return _counted(user, queues_for(user))
+
+
+def _counted(user: object, queues: tuple[Queue, ...]) -> dict[str, int]:
     visible = projects.project_list_visible_to(user=user).order_by()
     counts = visible.aggregate(**{q.key: Count("pk", filter=q.condition) for q in queues})
     return {q.key: int(counts[q.key] or 0) for q in queues}
@@ -235,18 +251,17 @@ def counted_queue_counts(user: object) -> dict[str, int]:
 def _kept_counts(user: object, queues: tuple[Queue, ...]) -> dict[str, int] | None:
     """The queues' counts from the kept project counters of the user's city or district; None
     when the user's scope is not one city or district or a queue is not kept."""
+    columns = {q.key: q.kept_column for q in queues}
+    if None in columns.values():
+        return None
     scope = policy.scope_of(user)
-    columns = {q.key: kept_column(q) for q in queues}
     if scope.reach is policy.Reach.DISTRICT and scope.district_id is not None:
         rows = ProjectCount.objects.filter(district_id=scope.district_id)
     elif scope.reach is policy.Reach.CITY and scope.city_id is not None:
         rows = ProjectCount.objects.filter(city_id=scope.city_id)
     else:
         return None
-    kept = {key: column for key, column in columns.items() if column is not None}
-    if len(kept) < len(columns):
-        return None
-    totals = rows.aggregate(**{key: Sum(column) for key, column in kept.items()})
+    totals = rows.aggregate(**{key: Sum(column) for key, column in columns.items()})
     return {key: int(totals[key] or 0) for key in columns}
 
 
@@ -254,16 +269,6 @@ def _badge_queues(user: object) -> list[Queue]:
     """The queues that ask the user to act (a provider's 实施中 list and the like are for
     reading, not counted)."""
     return [q for q in queues_for(user) if q.move is not None or q.key == "onsite_acceptance"]
-
-
-def kept_column(queue: Queue) -> str | None:
-    """The project counters' column that keeps `queue`'s count (`stage_triggers.WAITING`), if
-    any: the city-scoped roles' queues (the assessors' is the city's record_acceptance)."""
-    key = "record_acceptance" if queue.key == "onsite_acceptance" else queue.key
-    return KEPT.get(key)
-
-
-KEPT: Final = {queue: column for column, queue, _ in stage_triggers.WAITING}
 
 
 def waiting_count(user: object) -> int:
