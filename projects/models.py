@@ -247,6 +247,17 @@ class Project(models.Model):
     acceptance_checklist = models.JSONField("验收核查", default=dict, blank=True)
     rectification = models.TextField("整改事项", blank=True, max_length=EVENT_COMMENT_MAX_LENGTH)
     after_level = models.PositiveSmallIntegerField("改造后等级", null=True, blank=True)
+    # The levels the scorecard's uplift reads (docs/rules.md "Kept project levels"), kept by the
+    # database (`projects/stage_triggers.py`): the enterprise's earliest confirmed on-site
+    # baseline level, and once accepted the latest confirmed on-site post level dated from
+    # completion to acceptance. Never written from Python: a save() that carries a stale value
+    # has it recomputed by the trigger.
+    kept_baseline_level = models.SmallIntegerField(
+        "改造前等级（现场评定）", null=True, blank=True, editable=False
+    )
+    kept_after_level = models.SmallIntegerField(
+        "改造后等级（现场评定）", null=True, blank=True, editable=False
+    )
     subsidy_reference = models.CharField("拨付凭证号", max_length=50, blank=True)
 
     subsidy_central = _money("中央奖补（元）")
@@ -259,7 +270,8 @@ class Project(models.Model):
     # per row (docs/rules.md, issue 13 import indexes). `id`, `history_date` and
     # `history_user` keep theirs.
     history = HistoricalRecords(
-        no_db_index=["enterprise", "provider", "diagnosis_provider", "baseline_assessment"]
+        no_db_index=["enterprise", "provider", "diagnosis_provider", "baseline_assessment"],
+        excluded_fields=["kept_baseline_level", "kept_after_level"],  # derived, kept by triggers
     )
 
     class Meta:
@@ -400,6 +412,12 @@ class ProjectCount(models.Model):
     waiting_record_acceptance = _counter("待确认验收结果")
     waiting_approve_subsidy = _counter("待核定奖补")
     waiting_pay_subsidy = _counter("待拨付奖补")
+    # The accepted projects' level uplift (after − baseline, both kept) and satisfaction: the
+    # sums and how many projects have each (the national scorecard's two means).
+    uplift_sum = models.IntegerField("验收项目等级提升之和", default=0)
+    uplifts = _counter("有提升数据的验收项目")
+    satisfaction_sum = models.IntegerField("验收项目满意度之和", default=0)
+    satisfactions = _counter("有满意度的验收项目")
 
     KEY = ("city_id", "sub_industry_id", "district_id")
     NO_DISTRICT = 0

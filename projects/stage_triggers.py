@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from assessments.choices import Method, Purpose, State
 from sme_pilot.db_triggers import triggers_on
 
 from . import rules
@@ -125,10 +126,25 @@ _WAITING_FIELDS: Final = (
     "diagnosis_provider_id",
     "filing_state",
 )
+# (counter column, condition on project row `{p}`, what the row adds when it holds): the
+# accepted projects' level uplift from their kept levels ("Kept project levels" below) and their
+# satisfaction, summed and counted (the national scorecard's two means).
+_UPLIFT_KNOWN: Final = (
+    "{p}.accepted_on IS NOT NULL AND {p}.kept_baseline_level IS NOT NULL "
+    "AND {p}.kept_after_level IS NOT NULL"
+)
+_RATED: Final = "{p}.accepted_on IS NOT NULL AND {p}.satisfaction IS NOT NULL"
+ACCEPTED_MEANS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("uplift_sum", _UPLIFT_KNOWN, "{p}.kept_after_level - {p}.kept_baseline_level"),
+    ("uplifts", _UPLIFT_KNOWN, "1"),
+    ("satisfaction_sum", _RATED, "{p}.satisfaction"),
+    ("satisfactions", _RATED, "1"),
+)
 COLUMNS: Final[tuple[str, ...]] = (
     *(column for column, _ in COUNTED),
     *(column for column, _, _ in SUMMED),
     *(column for column, _, _ in WAITING),
+    *(column for column, _, _ in ACCEPTED_MEANS),
 )
 _COLS: Final = ", ".join(COLUMNS)
 
@@ -147,6 +163,10 @@ def _values(p: str, vendor: str) -> list[str]:
     for _, field, amounts in SUMMED:
         out.append(f"CASE WHEN {p}.{field} IS NULL THEN 0 ELSE {_fen(p, amounts, vendor)} END")
     out += [f"CASE WHEN {condition.format(p=p)} THEN 1 ELSE 0 END" for _, _, condition in WAITING]
+    out += [
+        f"CASE WHEN {condition.format(p=p)} THEN {value.format(p=p)} ELSE 0 END"
+        for _, condition, value in ACCEPTED_MEANS
+    ]
     return out
 
 
@@ -170,6 +190,69 @@ def recomputed(vendor: str) -> str:
 
 def rebuild_sql(vendor: str) -> str:
     return f"INSERT INTO {TABLE} ({KEY}, {_COLS}) {recomputed(vendor)} ORDER BY 1, 2, 3"
+
+
+# --- the kept project levels (docs/rules.md "Kept project levels") ----------------------------
+
+ASSESSMENTS: Final = "assessments_assessment"
+KEPT_LEVELS: Final = ("kept_baseline_level", "kept_after_level")
+# Written to `kept_after_level` by the assessments' triggers on PostgreSQL: a value no level has,
+# so the projects' BEFORE trigger always fires and puts both levels right.
+STALE: Final = -1
+_ONSITE: Final = f"a.state = '{State.CONFIRMED}' AND a.method = '{Method.ONSITE}'"
+# An assessment row that can be a project's baseline or after level.
+_LEVEL_ROW: Final = (
+    f"{{a}}.state = '{State.CONFIRMED}' AND {{a}}.method = '{Method.ONSITE}' "
+    f"AND {{a}}.purpose IN ('{Purpose.BASELINE}', '{Purpose.POST}')"
+)
+# The assessment columns a project's kept levels read.
+_LEVEL_COLUMNS: Final = (
+    "enterprise_id",
+    "state",
+    "method",
+    "purpose",
+    "level",
+    "assessed_on",
+    "confirmed_at",
+)
+# The project columns they read (and the kept levels themselves: a write of either, a stale
+# `save()` say, is recomputed).
+_PROJECT_LEVEL_COLUMNS: Final = ("enterprise_id", "completed_on", "accepted_on", *KEPT_LEVELS)
+
+
+def baseline_sql(enterprise: str) -> str:
+    """SQL: the level of the earliest confirmed on-site baseline assessment of the enterprise
+    whose id is `enterprise` (`provider_scores.baseline_level`, not bounded by a date: no
+    assessment is dated after the day it is written)."""
+    return (
+        f"(SELECT a.level FROM {ASSESSMENTS} a WHERE a.enterprise_id = {enterprise} "  # noqa: S608
+        f"AND {_ONSITE} AND a.purpose = '{Purpose.BASELINE}' "
+        "ORDER BY a.assessed_on, a.confirmed_at, a.id LIMIT 1)"
+    )
+
+
+def after_sql(p: str) -> str:
+    """SQL: the after-level of project row `p` once it is accepted
+    (`provider_scores.after_level_of`): its enterprise's latest confirmed on-site post
+    assessment dated from completion to acceptance."""
+    latest = (
+        f"SELECT a.level FROM {ASSESSMENTS} a WHERE a.enterprise_id = {p}.enterprise_id "  # noqa: S608
+        f"AND {_ONSITE} AND a.purpose = '{Purpose.POST}' "
+        f"AND a.assessed_on >= {p}.completed_on AND a.assessed_on <= {p}.accepted_on "
+        "ORDER BY a.assessed_on DESC, a.confirmed_at DESC NULLS LAST, a.id DESC LIMIT 1"
+    )
+    return (
+        f"CASE WHEN {p}.accepted_on IS NOT NULL AND {p}.completed_on IS NOT NULL "
+        f"THEN ({latest}) END"
+    )
+
+
+def refill_levels(cursor: Any) -> None:
+    """Recompute every project's kept levels (the install, before the triggers exist)."""
+    cursor.execute(
+        f"UPDATE {PROJECTS} SET kept_baseline_level = "  # noqa: S608 (constants)
+        f"{baseline_sql(f'{PROJECTS}.enterprise_id')}, kept_after_level = {after_sql(PROJECTS)}"
+    )
 
 
 # --- the day counters (`ProjectDayCount`) ---------------------------------------------------------
@@ -381,6 +464,95 @@ _PG_TRIGGERS: Final = {
 }
 _PG_TRUNCATE: Final = f"{PROJECTS}_count_truncate"
 
+# The kept levels: a BEFORE row trigger on the projects computes them into the row being written
+# (on insert, and on an update that changes what they read), so the counters' transition tables
+# already hold them; the assessments' statement triggers mark the projects of the enterprises
+# whose level rows changed (STALE), which fires it.
+_PG_KEPT: Final = f"{PROJECTS}_kept_levels"
+
+
+def _row(alias: str, columns: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"{alias}.{c}" for c in columns) + ")"
+
+
+def _touch(enterprises: str) -> str:
+    """Mark the projects of the enterprise ids `enterprises` (a SELECT) STALE, in id order."""
+    return (
+        f"UPDATE {PROJECTS} p SET kept_after_level = {STALE} "  # noqa: S608 (constants)
+        f"FROM (SELECT id FROM {PROJECTS} WHERE enterprise_id IN ({enterprises}) "
+        "ORDER BY id FOR NO KEY UPDATE) t WHERE p.id = t.id"
+    )
+
+
+def _level_rows(rows: str) -> str:
+    return f"SELECT r.enterprise_id FROM {rows} r WHERE {_LEVEL_ROW.format(a='r')}"  # noqa: S608
+
+
+_CHANGED_LEVEL_ROWS: Final = (
+    "SELECT x.e FROM old_rows o"  # noqa: S608 (constants)
+    " JOIN new_rows n ON n.id = o.id "
+    "CROSS JOIN LATERAL (VALUES (o.enterprise_id), (n.enterprise_id)) AS x(e) "
+    f"WHERE {_row('o', _LEVEL_COLUMNS)} IS DISTINCT FROM {_row('n', _LEVEL_COLUMNS)} "
+    f"AND ({_LEVEL_ROW.format(a='o')} OR {_LEVEL_ROW.format(a='n')})"
+)
+_PG_LEVEL_TRIGGERS: Final = {
+    # name: (event, REFERENCING clause, the enterprises whose projects to mark)
+    f"{ASSESSMENTS}_kept_ins": ("INSERT", "NEW TABLE AS new_rows", _level_rows("new_rows")),
+    f"{ASSESSMENTS}_kept_upd": (
+        "UPDATE",
+        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        _CHANGED_LEVEL_ROWS,
+    ),
+    f"{ASSESSMENTS}_kept_del": ("DELETE", "OLD TABLE AS old_rows", _level_rows("old_rows")),
+}
+_PG_LEVEL_TRUNCATE: Final = f"{ASSESSMENTS}_kept_truncate"
+
+
+def _pg_kept_install() -> list[str]:
+    out = [
+        f"CREATE OR REPLACE FUNCTION {_PG_KEPT}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"NEW.kept_baseline_level := {baseline_sql('NEW.enterprise_id')}; "
+        f"NEW.kept_after_level := {after_sql('NEW')}; RETURN NEW; END $$",
+        f"CREATE TRIGGER {_PG_KEPT}_ins BEFORE INSERT ON {PROJECTS} "
+        f"FOR EACH ROW EXECUTE FUNCTION {_PG_KEPT}()",
+        f"CREATE TRIGGER {_PG_KEPT}_upd BEFORE UPDATE ON {PROJECTS} FOR EACH ROW "
+        f"WHEN ({_row('OLD', _PROJECT_LEVEL_COLUMNS)} IS DISTINCT FROM "
+        f"{_row('NEW', _PROJECT_LEVEL_COLUMNS)}) EXECUTE FUNCTION {_PG_KEPT}()",
+    ]
+    for name, (event, referencing, enterprises) in _PG_LEVEL_TRIGGERS.items():
+        out.append(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN {_touch(enterprises)}; RETURN NULL; END $$"
+        )
+        out.append(
+            f"CREATE TRIGGER {name} AFTER {event} ON {ASSESSMENTS} REFERENCING {referencing} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
+        )
+    out.append(
+        f"CREATE OR REPLACE FUNCTION {_PG_LEVEL_TRUNCATE}() RETURNS trigger "  # noqa: S608
+        f"LANGUAGE plpgsql AS $$ BEGIN UPDATE {PROJECTS} SET kept_after_level = {STALE} "
+        "WHERE kept_baseline_level IS NOT NULL OR kept_after_level IS NOT NULL; "
+        "RETURN NULL; END $$"
+    )
+    out.append(
+        f"CREATE TRIGGER {_PG_LEVEL_TRUNCATE} AFTER TRUNCATE ON {ASSESSMENTS} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {_PG_LEVEL_TRUNCATE}()"
+    )
+    return out
+
+
+def _pg_kept_remove() -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {_PG_KEPT}_ins ON {PROJECTS}",
+        f"DROP TRIGGER IF EXISTS {_PG_KEPT}_upd ON {PROJECTS}",
+        *(f"DROP TRIGGER IF EXISTS {name} ON {ASSESSMENTS}" for name in _PG_LEVEL_TRIGGERS),
+        f"DROP TRIGGER IF EXISTS {_PG_LEVEL_TRUNCATE} ON {ASSESSMENTS}",
+        *(
+            f"DROP FUNCTION IF EXISTS {name}()"
+            for name in (_PG_KEPT, *_PG_LEVEL_TRIGGERS, _PG_LEVEL_TRUNCATE)
+        ),
+    ]
+
 
 def _pg_install() -> list[str]:
     out = []
@@ -401,7 +573,7 @@ def _pg_install() -> list[str]:
         f"CREATE TRIGGER {_PG_TRUNCATE} AFTER TRUNCATE ON {PROJECTS} "
         f"FOR EACH STATEMENT EXECUTE FUNCTION {_PG_TRUNCATE}()"
     )
-    return out
+    return out + _pg_kept_install()
 
 
 def _pg_remove() -> list[str]:
@@ -410,7 +582,7 @@ def _pg_remove() -> list[str]:
     ]
     out.append(f"DROP TRIGGER IF EXISTS {_PG_TRUNCATE} ON {PROJECTS}")
     out += [f"DROP FUNCTION IF EXISTS {name}()" for name in (*_PG_TRIGGERS, _PG_TRUNCATE)]
-    return out
+    return out + _pg_kept_remove()
 
 
 # --- SQLite ------------------------------------------------------------------------------------
@@ -499,7 +671,8 @@ def _project_of(row: str, sign: str) -> str:
 
 
 _DATE_FIELDS: Final = ", ".join(
-    [field for _, field in COUNTED] + ["subsidy_central", "subsidy_local", *_WAITING_FIELDS]
+    [field for _, field in COUNTED]
+    + ["subsidy_central", "subsidy_local", *_WAITING_FIELDS, "satisfaction", *KEPT_LEVELS]
 )
 _SQLITE_MOVED: Final = (
     "OLD.city_id IS NOT NEW.city_id OR OLD.sub_industry_id IS NOT NEW.sub_industry_id "
@@ -547,37 +720,83 @@ _SQLITE_TRIGGERS: Final = {
 }
 
 
+def _sqlite_refresh(where: str) -> str:
+    """Recompute the kept levels of the projects matching `where` (a nested UPDATE: with
+    SQLite's recursive triggers off, it fires the counter trigger but not the one issuing it)."""
+    return (
+        f"UPDATE {PROJECTS} SET kept_baseline_level = "  # noqa: S608 (constants)
+        f"{baseline_sql(f'{PROJECTS}.enterprise_id')}, kept_after_level = {after_sql(PROJECTS)} "
+        f"WHERE {where};"
+    )
+
+
+_SQLITE_KEPT_TRIGGERS: Final = {
+    f"{PROJECTS}_kept_ins": (f"AFTER INSERT ON {PROJECTS}", _sqlite_refresh("id = NEW.id")),
+    f"{PROJECTS}_kept_upd": (
+        f"AFTER UPDATE OF {', '.join(_PROJECT_LEVEL_COLUMNS)} ON {PROJECTS}",
+        _sqlite_refresh("id = NEW.id"),
+    ),
+    f"{ASSESSMENTS}_kept_ins": (
+        f"AFTER INSERT ON {ASSESSMENTS} WHEN {_LEVEL_ROW.format(a='NEW')}",
+        _sqlite_refresh("enterprise_id = NEW.enterprise_id"),
+    ),
+    f"{ASSESSMENTS}_kept_upd": (
+        f"AFTER UPDATE OF {', '.join(_LEVEL_COLUMNS)} ON {ASSESSMENTS} "
+        f"WHEN {_LEVEL_ROW.format(a='OLD')} OR {_LEVEL_ROW.format(a='NEW')}",
+        _sqlite_refresh("enterprise_id IN (OLD.enterprise_id, NEW.enterprise_id)"),
+    ),
+    f"{ASSESSMENTS}_kept_del": (
+        f"AFTER DELETE ON {ASSESSMENTS} WHEN {_LEVEL_ROW.format(a='OLD')}",
+        _sqlite_refresh("enterprise_id = OLD.enterprise_id"),
+    ),
+}
+_SQLITE_ALL: Final = {**_SQLITE_TRIGGERS, **_SQLITE_KEPT_TRIGGERS}
+
+
 def _sqlite_install() -> list[str]:
     return [
         f"CREATE TRIGGER {name} {when} BEGIN {body} END"
-        for name, (when, body) in _SQLITE_TRIGGERS.items()
+        for name, (when, body) in _SQLITE_ALL.items()
     ]
 
 
 def _sqlite_remove() -> list[str]:
-    return [f"DROP TRIGGER IF EXISTS {name}" for name in _SQLITE_TRIGGERS]
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in _SQLITE_ALL]
 
 
 # --- installing --------------------------------------------------------------------------------
 
 TRIGGERS: Final = {
     "postgresql": {
-        PROJECTS: [*(n for n, (t, *_) in _PG_TRIGGERS.items() if t == PROJECTS), _PG_TRUNCATE],
+        PROJECTS: [
+            *(n for n, (t, *_) in _PG_TRIGGERS.items() if t == PROJECTS),
+            _PG_TRUNCATE,
+            f"{_PG_KEPT}_ins",
+            f"{_PG_KEPT}_upd",
+        ],
         ROSTER: [n for n, (t, *_) in _PG_TRIGGERS.items() if t == ROSTER],
+        ASSESSMENTS: [*_PG_LEVEL_TRIGGERS, _PG_LEVEL_TRUNCATE],
     },
     "sqlite": {
-        table: [n for n in _SQLITE_TRIGGERS if n.startswith(f"{table}_")]
-        for table in (PROJECTS, ROSTER)
+        table: [n for n in _SQLITE_ALL if n.startswith(f"{table}_")]
+        for table in (PROJECTS, ROSTER, ASSESSMENTS)
     },
 }
 
 
 def install(connection: Any) -> None:
-    """Create the triggers, then fill the counters from the projects. On PostgreSQL, creating a
-    trigger locks its table against writes until the transaction ends, so no write falls
-    between the two: the back-fill sees every row no trigger counted."""
+    """Recompute the projects' kept levels, create the triggers, then fill the counters from the
+    projects. On PostgreSQL the tables the triggers read are locked against writes first, until
+    the transaction ends, so no write falls between the three: the back-fill sees every row no
+    trigger counted. The levels are recomputed before the triggers exist, so that rewriting
+    every project fires none of them."""
     statements = _pg_install() if connection.vendor == "postgresql" else _sqlite_install()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"LOCK TABLE {PROJECTS}, {ROSTER}, {ASSESSMENTS} IN SHARE ROW EXCLUSIVE MODE"
+            )
+        refill_levels(cursor)
         for sql in statements:
             cursor.execute(sql)
         rebuild(connection, cursor)
@@ -611,8 +830,10 @@ def installable(connection: Any) -> bool:
     """Whether the counter table has every column these triggers fill: a migration before the
     last one that added some (they run this release's code) must leave the install to it."""
     with connection.cursor() as cursor:
-        present = {c.name for c in connection.introspection.get_table_description(cursor, TABLE)}
-    return set(COLUMNS) <= present
+        describe = connection.introspection.get_table_description
+        counters = {c.name for c in describe(cursor, TABLE)}
+        projects = {c.name for c in describe(cursor, PROJECTS)}
+    return set(COLUMNS) <= counters and set(KEPT_LEVELS) <= projects
 
 
 def reinstall_if_missing(connection: Any) -> bool:
@@ -622,7 +843,7 @@ def reinstall_if_missing(connection: Any) -> bool:
         return False
     with connection.cursor() as cursor:
         tables = connection.introspection.table_names(cursor)
-    if not {PROJECTS, ROSTER, TABLE, DAYS} <= set(tables) or not missing(connection):
+    if not {PROJECTS, ROSTER, ASSESSMENTS, TABLE, DAYS} <= set(tables) or not missing(connection):
         return False  # migrated backwards past the counters, or nothing to do
     if not installable(connection):
         return False  # migrated backwards past a column these triggers fill

@@ -10,9 +10,10 @@ print it elsewhere:
 - `accepted_vs_plan`: `projects.selectors.funnel.cities_funnel` (two queries) and one query of
   the city-wide accepted-projects / transformed-enterprises targets;
 - `funds_share`: `funds.selectors.cities_figures` (two queries);
-- `level_uplift`, `provider_satisfaction`: one query over the accepted projects, each with its
-  enterprise's on-site baseline level and its after-level as `provider_scores` reads them,
-  summed per city in the database.
+- `level_uplift`, `provider_satisfaction`: today, one query of the project counters' sums
+  (docs/rules.md "Kept project levels"); for an earlier `as_of`, one query over the accepted
+  projects, each with its enterprise's on-site baseline level and its after-level as
+  `provider_scores` reads them, summed per city in the database.
 
 Only the indicators a scorecard uses are read. Scorecards and their indicators: two queries.
 """
@@ -27,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Prefetch
+from django.db.models import F, Prefetch, Sum
 
 from cities.models import CityTarget, PilotCity, TargetMetric
 from funds.selectors import cities_figures
@@ -35,9 +36,10 @@ from oversight import compliance, scorecard_rules
 from oversight.models import Scorecard, ScorecardIndicator
 from oversight.selectors.compliance import compliance_for_cities
 from oversight.selectors.dashboard.city import cities_targets
-from projects.models import Project
+from projects.models import Project, ProjectCount
 from projects.rules import Stage
 from projects.selectors.funnel import cities_funnel
+from projects.selectors.project_counts import counts_apply
 from projects.selectors.provider_scores import after_level_of, baseline_level
 from sme_pilot.errors import DomainError
 
@@ -161,16 +163,45 @@ def _funds_share(cities: Sequence[PilotCity], as_of: dt.date) -> dict[int, Decim
     return out
 
 
-def _accepted_projects(
-    cities: Sequence[PilotCity], as_of: dt.date
-) -> tuple[dict[int, Decimal | None], dict[int, Decimal | None]]:
+Means = tuple[dict[int, Decimal | None], dict[int, Decimal | None]]
+
+
+def _means(cities: Sequence[PilotCity], rows: Iterable[tuple[Any, ...]]) -> Means:
+    """The two means per city from (city id, uplift sum, uplifts, rating sum, ratings) rows."""
+    uplift: dict[int, Decimal | None] = {c.pk: None for c in cities}
+    satisfaction: dict[int, Decimal | None] = {c.pk: None for c in cities}
+    for city_id, uplift_sum, uplifts, rating_sum, ratings in rows:
+        uplift[city_id] = _ratio(int(uplift_sum or 0), int(uplifts or 0))
+        satisfaction[city_id] = _ratio(int(rating_sum or 0), int(ratings or 0))
+    return uplift, satisfaction
+
+
+def _accepted_projects(cities: Sequence[PilotCity], as_of: dt.date) -> Means:
     """Per city, over the projects accepted by `as_of`: the mean uplift (after − on-site
     baseline, both known) and the mean satisfaction (rated ones); none: missing.
 
-    One statement: the database looks up each accepted project's baseline and after-level (the
-    subqueries `provider_scores` reads them with, one index-only probe each on
-    `assess_onsite_levels_idx`) and sends back one row per city, sums and counts (`COUNT` of the
-    difference counts the projects with both levels)."""
+    Today: the sums the project counters keep from each project's kept levels (one query over
+    the cities' counter rows). An earlier `as_of`, one statement: the database looks up each
+    accepted project's baseline and after-level (the subqueries `provider_scores` reads them
+    with, one index-only probe each on `assess_onsite_levels_idx`) and sends back one row per
+    city, sums and counts (`COUNT` of the difference counts the projects with both levels)."""
+    if counts_apply(as_of):
+        kept = (
+            ProjectCount.objects.filter(city_id__in=[c.pk for c in cities])
+            .values("city_id")
+            .annotate(
+                Sum("uplift_sum"), Sum("uplifts"), Sum("satisfaction_sum"), Sum("satisfactions")
+            )
+            .values_list(
+                "city_id",
+                "uplift_sum__sum",
+                "uplifts__sum",
+                "satisfaction_sum__sum",
+                "satisfactions__sum",
+            )
+            .order_by()
+        )
+        return _means(cities, kept)
     projects = (
         Project.objects.filter(
             enterprise__city_id__in=[c.pk for c in cities], accepted_on__lte=as_of
@@ -191,14 +222,9 @@ def _accepted_projects(
         "SELECT city, SUM(level_after - level_base), COUNT(level_after - level_base), "  # noqa: S608
         f"SUM(satisfaction), COUNT(satisfaction) FROM ({inner}{fence}) AS accepted GROUP BY city"
     )
-    uplift: dict[int, Decimal | None] = {c.pk: None for c in cities}
-    satisfaction: dict[int, Decimal | None] = {c.pk: None for c in cities}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for city_id, uplift_sum, uplifts, rating_sum, ratings in cursor.fetchall():
-            uplift[city_id] = _ratio(int(uplift_sum or 0), uplifts)
-            satisfaction[city_id] = _ratio(int(rating_sum or 0), ratings)
-    return uplift, satisfaction
+        return _means(cities, cursor.fetchall())
 
 
 def raw_values(

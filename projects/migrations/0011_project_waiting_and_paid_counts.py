@@ -12,7 +12,9 @@ from projects import stage_triggers
 
 def reinstall(apps, schema_editor):
     stage_triggers.remove(schema_editor.connection)
-    stage_triggers.install(schema_editor.connection)
+    # This release's triggers also fill what 0012 adds: on the way there, 0012 installs them.
+    if stage_triggers.installable(schema_editor.connection):
+        stage_triggers.install(schema_editor.connection)
 
 
 def remove(apps, schema_editor):

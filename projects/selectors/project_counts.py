@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from sme_pilot.db_triggers import differing
 
 from .. import rules, stage_triggers
 from ..models import Project, ProjectCount, ProjectDayCount
+from .provider_scores import after_level_of, baseline_level
 
 Key = tuple[int, int, int]  # city_id, sub_industry_id, district_id (0: none)
 Counts = tuple[int, ...]  # in `stage_triggers.COLUMNS` order
@@ -72,6 +73,37 @@ def project_day_differences() -> Iterator[ProjectDayDifference]:
     }
     for key, mine, theirs in differing(kept, recomputed, 0):
         yield ProjectDayDifference(key, mine, theirs)
+
+
+@dataclass(frozen=True)
+class ProjectLevelDifference:
+    """A project whose kept levels are not those its assessments give it today."""
+
+    project_id: int
+    kept: tuple[int | None, int | None]  # baseline, after
+    recomputed: tuple[int | None, int | None]
+
+
+def _differs(field: str, annotation: str) -> Q:
+    same = Q(**{field: F(annotation)}) | Q(
+        **{f"{field}__isnull": True, f"{annotation}__isnull": True}
+    )
+    return ~same
+
+
+def project_level_differences() -> Iterator[ProjectLevelDifference]:
+    """Every project whose kept baseline or after level (docs/rules.md "Kept project levels")
+    differs from the levels looked up as the scorecard's history path does, as of today (one
+    query, streamed), in id order."""
+    today = timezone.localdate()
+    rows = (
+        Project.objects.annotate(base=baseline_level(today), after=after_level_of(today))
+        .filter(_differs("kept_baseline_level", "base") | _differs("kept_after_level", "after"))
+        .order_by("pk")
+        .values_list("pk", "kept_baseline_level", "kept_after_level", "base", "after")
+    )
+    for pk, kept_base, kept_after, base, after in rows.iterator(chunk_size=2000):
+        yield ProjectLevelDifference(pk, (kept_base, kept_after), (base, after))
 
 
 def project_count_keys() -> int:

@@ -5,9 +5,14 @@ The counters are kept by triggers (`projects/stage_triggers.py`); this is the re
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import connection, transaction
+from django.utils import timezone
 
 from .. import stage_triggers
+from ..models import Project
+from ..selectors.provider_scores import after_level_of, baseline_level
 
 
 def rebuild_project_counts() -> None:
@@ -20,3 +25,15 @@ def rebuild_project_counts() -> None:
                 f"LOCK TABLE {stage_triggers.PROJECTS}, {stage_triggers.ROSTER} IN SHARE MODE"
             )
         stage_triggers.rebuild(connection, cursor)
+
+
+def refresh_project_levels(project_ids: Iterable[int]) -> None:
+    """Rewrite these projects' kept levels from their assessments, as the scorecard's history
+    path looks them up today (`verify_aggregates --fix`; the triggers keep them otherwise)."""
+    ids = sorted(set(project_ids))
+    today = timezone.localdate()
+    with transaction.atomic():
+        for start in range(0, len(ids), 500):
+            Project.objects.filter(pk__in=ids[start : start + 500]).update(
+                kept_baseline_level=baseline_level(today), kept_after_level=after_level_of(today)
+            )

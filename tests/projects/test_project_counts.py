@@ -21,10 +21,14 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import Role
+from assessments.choices import Method, Purpose, State
+from assessments.models import Assessment
+from assessments.services import refresh_current_level
 from cities.imports import import_file
 from cities.models import PilotCity
 from cities.services.registry import enterprise_update
 from funds import selectors as funds_selectors
+from oversight.selectors import scorecard as scorecard_selectors
 from oversight.selectors.dashboard import funnel as dashboard_funnel
 from projects import rules, stage_triggers
 from projects.choices import FilingState
@@ -36,6 +40,8 @@ from projects.selectors.project_counts import (
     project_count_differences,
     project_day_differences,
 )
+from projects.selectors.provider_scores import after_level_of, baseline_level
+from tests.assessments.factories import AssessmentFactory
 from tests.cities.factories import (
     CityFactory,
     DistrictFactory,
@@ -100,7 +106,55 @@ def recount() -> dict[Key, tuple[int, ...]]:
             .order_by()
         ):
             found[(city, sub, district or 0)][first + i] += n
+    # The accepted projects' uplift and satisfaction, from the levels as the scorecard's
+    # history path looks them up (not from the kept ones): the counters must agree.
+    means = first + len(stage_triggers.WAITING)
+    for city, sub, district, base, after, rating in recomputed_levels().values_list(
+        "enterprise__city_id",
+        "enterprise__sub_industry_id",
+        "enterprise__district_id",
+        "level_base",
+        "level_after",
+        "satisfaction",
+    ):
+        counts = found[(city, sub, district or 0)]
+        if base is not None and after is not None:
+            counts[means] += after - base
+            counts[means + 1] += 1
+        if rating is not None:
+            counts[means + 2] += rating
+            counts[means + 3] += 1
     return {key: tuple(v) for key, v in found.items()}
+
+
+def recomputed_levels():
+    """The accepted projects with their levels looked up from the assessments, today."""
+    today = timezone.localdate()
+    return (
+        Project.objects.filter(accepted_on__isnull=False)
+        .annotate(level_base=baseline_level(today), level_after=after_level_of(today))
+        .order_by("pk")
+    )
+
+
+def kept_levels() -> dict[int, tuple[int | None, int | None]]:
+    """Every project's kept levels (all projects: one not accepted keeps no after-level)."""
+    return {
+        pk: (base, after)
+        for pk, base, after in Project.objects.values_list(
+            "pk", "kept_baseline_level", "kept_after_level"
+        )
+    }
+
+
+def levels_recomputed() -> dict[int, tuple[int | None, int | None]]:
+    today = timezone.localdate()
+    return {
+        pk: (base, after)
+        for pk, base, after in Project.objects.annotate(
+            level_base=baseline_level(today), level_after=after_level_of(today)
+        ).values_list("pk", "level_base", "level_after")
+    }
 
 
 def day_counters() -> dict[tuple[int, ...], int]:
@@ -145,7 +199,11 @@ def day_recount() -> dict[tuple[int, ...], int]:
 
 
 def exact() -> bool:
-    return counters() == recount() and day_counters() == day_recount()
+    return (
+        counters() == recount()
+        and day_counters() == day_recount()
+        and kept_levels() == levels_recomputed()
+    )
 
 
 def run_verify(*args: str) -> str:
@@ -319,6 +377,69 @@ class ProjectWorld:
         )
         assert result.written, [(e.row, e.column, e.message) for e in result.errors]
 
+    def assess(self) -> None:
+        """What moves a project's levels: an on-site baseline or post assessment confirmed,
+        corrected (level, date, purpose, state, by `save()` or by UPDATE) or deleted, and a
+        self-assessment draft that moves nothing."""
+        rng = self.rng
+        accepted = Project.objects.filter(
+            enterprise__city=self.city, accepted_on__isnull=False, completed_on__isnull=False
+        )
+        project = accepted.order_by("?").first() if rng.random() < 0.7 else None
+        project = project or self.project()
+        e = project.enterprise
+        mine = list(Assessment.objects.filter(enterprise=e).order_by("pk"))
+
+        def day() -> dt.date:  # mostly inside the project's completion-to-acceptance window
+            if project.accepted_on and project.completed_on and rng.random() < 0.7:
+                span = (project.accepted_on - project.completed_on).days
+                return project.completed_on + dt.timedelta(days=rng.randint(0, span))
+            return self.today - dt.timedelta(days=rng.randint(0, 400))
+
+        action = rng.choice(["confirm", "confirm", "correct", "delete", "self_check"])
+        if action in ("correct", "delete") and mine:
+            a = rng.choice(mine)
+            if action == "delete":
+                a.delete()
+            else:
+                changes = rng.choice(
+                    [
+                        {"level": rng.randint(0, 4)},
+                        {"assessed_on": day()},
+                        {"purpose": rng.choice([Purpose.BASELINE, Purpose.POST])},
+                        {"state": rng.choice([State.CONFIRMED, State.RETURNED])},
+                    ]
+                )
+                if rng.random() < 0.5:
+                    Assessment.objects.filter(pk=a.pk).update(**changes)
+                else:
+                    for field, value in changes.items():
+                        setattr(a, field, value)
+                    a.save()
+            refresh_current_level([e.pk])  # written past the services, as the loaders do
+            return
+        onsite = action != "self_check"
+        AssessmentFactory(
+            enterprise=e,
+            method=Method.ONSITE if onsite else Method.SELF,
+            purpose=rng.choice([Purpose.BASELINE, Purpose.POST]) if onsite else Purpose.SELF_CHECK,
+            state=State.CONFIRMED if onsite else State.DRAFT,
+            level=rng.randint(0, 4),
+            revision=None,
+            assessed_on=day(),
+            confirmed_at=rng.choice([None, timezone.now()]),
+        )
+
+    def rate(self) -> None:
+        """The enterprise's satisfaction with its accepted project, given or withdrawn."""
+        project = self.project()
+        value = self.rng.choice([None, 1, 3, 5])
+        if self.rng.random() < 0.5:
+            Project.objects.filter(pk=project.pk).update(satisfaction=value)
+        else:
+            project.satisfaction = value
+            project.save()
+
     def delete_enterprise_first(self) -> None:
         """Raw SQL, the foreign key deferred to the commit: the enterprise row goes first, then
         its project. The enterprise's trigger subtracts the project; the project's finds no
@@ -354,9 +475,12 @@ def workload(world: ProjectWorld, steps: int) -> None:
         world.move_city,
         world.import_projects,
         world.delete_enterprise_first,
+        *[world.assess] * 6,
+        world.rate,
     ]
     for _ in range(steps):
         world.rng.choice(choices)()
+        assert kept_levels() == levels_recomputed()
         assert counters() == recount()
         assert day_counters() == day_recount()
 
@@ -385,10 +509,11 @@ def test_randomised_workload_keeps_the_counters_exact(city, seed, monkeypatch):
     world = ProjectWorld(city, random.Random(seed))
     assert counters() == recount() != {}
     assert day_counters() == day_recount() != {}
-    workload(world, 18)
+    workload(world, 24)
     out = run_verify()
     assert "项目计数核对 / project counters" in out
-    assert out.count(" 0 处差异") == 3, out
+    assert "项目等级核对 / project levels" in out
+    assert out.count(" 0 处差异") == 4, out
     assert "晚于今天的项目日期 / projects dated after today: 0" in out
     # Today's funnel from the counters equals today's computed from the dates.
     from_counters = _funnel_reads(city, world.today)
@@ -446,6 +571,130 @@ def test_verify_reports_every_corrupted_counter_and_fix_rebuilds_them(city):
     assert "已重建项目计数 rebuilt the project counters (3 处差异 differed)" in fixed
     assert exact()
     assert list(project_count_differences()) == [] == list(project_day_differences())
+
+
+def test_the_kept_levels_follow_every_write_of_their_assessments_and_dates(city, monkeypatch):
+    """Each rule of the kept levels, one write at a time: the earliest baseline, the latest post
+    assessment inside the completion-to-acceptance window, a revoked, deleted or re-purposed
+    assessment, the window moved, a stale `save()`; the scorecard's means read from the
+    counters equal those looked up from the assessments after every step."""
+    today = timezone.localdate()
+    ago = lambda days: today - dt.timedelta(days=days)  # noqa: E731
+    dates = {f: ago(120) for f in rules.STAGE_FIELDS[:5]}
+    project = Project.objects.create(
+        enterprise=EnterpriseFactory(sub_industry=SubIndustryFactory(city=city)),
+        **dates,
+        completed_on=ago(60),
+        acceptance_applied_on=ago(20),
+        accepted_on=ago(10),
+        satisfaction=4,
+    )
+    stale = Project.objects.get(pk=project.pk)  # read before any level exists
+
+    def assessment(purpose: str, level: int, days: int) -> Assessment:
+        return AssessmentFactory(
+            enterprise=project.enterprise,
+            method=Method.ONSITE,
+            purpose=purpose,
+            state=State.CONFIRMED,
+            level=level,
+            revision=None,
+            assessed_on=ago(days),
+            confirmed_at=timezone.now(),
+        )
+
+    def means():
+        return scorecard_selectors._accepted_projects([city], today)
+
+    def check(levels: tuple[int | None, int | None], rating: str | None = "4.0000") -> None:
+        assert kept_levels()[project.pk] == levels
+        assert exact()
+        kept = means()
+        with monkeypatch.context() as m:
+            m.setattr(scorecard_selectors, "counts_apply", lambda as_of: False)
+            assert means() == kept
+        base, after = levels
+        uplift = None if base is None or after is None else Decimal(after - base)
+        assert kept == ({city.pk: uplift}, {city.pk: rating and Decimal(rating)})
+
+    check((None, None))
+    first = assessment(Purpose.BASELINE, 1, 100)
+    check((1, None))
+    second = assessment(Purpose.BASELINE, 3, 90)
+    check((1, None))  # the earliest baseline counts
+    assessment(Purpose.POST, 2, 50)
+    check((1, 2))
+    latest = assessment(Purpose.POST, 4, 40)
+    check((1, 4))  # the latest post assessment in the window
+    assessment(Purpose.POST, 0, 5)
+    check((1, 4))  # after acceptance: outside the window
+    Assessment.objects.filter(pk=latest.pk).update(state=State.RETURNED)
+    check((1, 2))  # revoked
+    first.delete()
+    check((3, 2))
+    second.purpose = Purpose.POST
+    second.save()
+    check((None, 2))
+    Assessment.objects.filter(pk=second.pk).update(purpose=Purpose.BASELINE, assessed_on=ago(95))
+    check((3, 2))
+    Project.objects.filter(pk=project.pk).update(
+        completed_on=ago(45), acceptance_applied_on=ago(45)
+    )
+    check((3, None))  # the window moved past the post assessments
+    stale.save()  # every column as read at the start: the levels are recomputed, not written
+    check((3, 2))
+    Project.objects.filter(pk=project.pk).update(
+        accepted_on=None, **{f: None for f in rules.STAGE_FIELDS[8:]}
+    )
+    check((3, None), rating=None)  # no longer accepted: neither mean counts it
+
+
+def _write_past_the_triggers(sql: str, params: list) -> None:
+    """A write the kept-level triggers do not see (a restore, a hand edit with triggers off)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")  # no trigger fires
+            cursor.execute(sql, params)
+            cursor.execute("SET session_replication_role = DEFAULT")
+            return
+        name = f"{stage_triggers.PROJECTS}_kept_upd"
+        when, body = stage_triggers._SQLITE_ALL[name]
+        cursor.execute(f"DROP TRIGGER {name}")
+        cursor.execute(sql, params)
+        cursor.execute(f"CREATE TRIGGER {name} {when} BEGIN {body} END")
+
+
+def test_verify_reports_a_wrong_kept_level_and_fix_rewrites_it(city):
+    world = ProjectWorld(city, random.Random(19))
+    project = world.project()
+    Project.objects.filter(pk=project.pk).update(
+        **{f: world.today for f in rules.STAGE_FIELDS[:8]},
+        **{f: None for f in (*rules.STAGE_FIELDS[8:], *rules.OUTCOME_FIELDS)},
+    )
+    for purpose, level in ((Purpose.BASELINE, 1), (Purpose.POST, 3)):
+        AssessmentFactory(
+            enterprise=project.enterprise,
+            method=Method.ONSITE,
+            purpose=purpose,
+            state=State.CONFIRMED,
+            level=level,
+            revision=None,
+            confirmed_at=timezone.now(),
+        )
+    assert kept_levels()[project.pk] == (1, 3) and exact()
+    _write_past_the_triggers(
+        f"UPDATE {stage_triggers.PROJECTS} SET kept_baseline_level = 4 WHERE id = %s",  # noqa: S608
+        [project.pk],
+    )
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 个项目的保存等级与评测记录不符"):
+        call_command("verify_aggregates", stdout=out)
+    assert (
+        f"项目 project {project.pk}: 保存 kept 改造前 baseline 4 级 / 改造后 after 3 级 ≠ "
+        "重算 recomputed 改造前 baseline 1 级 / 改造后 after 3 级"
+    ) in out.getvalue()
+    assert "已改正 fixed 1 个项目的等级 project levels" in run_verify("--fix")
+    assert kept_levels()[project.pk] == (1, 3) and exact()
 
 
 def test_a_future_date_is_refused_by_the_import_and_reported_by_verify(city):

@@ -9,12 +9,18 @@
    project counters") from the projects, one GROUP BY each, and compares every key and
    column; and counts the projects with a stage or outcome date after today, which those
    counters would count too early (no write path accepts one; a difference all the same).
+4. Looks every project's on-site baseline and after level up again from the assessments, as the
+   scorecard's history path does today, and compares them with the kept
+   `Project.kept_baseline_level` / `kept_after_level` (docs/rules.md "Kept project levels"), in
+   one streamed query.
 
 Lives in `projects`, the highest of the layers whose kept data it checks (cities ← assessments
 ← projects). Prints a summary and every difference; exits 1 on any difference, 0 when clean.
 `--fix` rewrites the differing enterprises through `refresh_current_level` (the writers' own
-function), then rebuilds both sets of counters (after the levels: a level rewritten by the fix
-moves its enterprise between roster counters), and checks everything again. A future date is
+function) and the differing projects' levels (`refresh_project_levels`), then rebuilds both
+sets of counters (after the levels: a level rewritten by the fix moves its enterprise between
+roster counters, and a project's levels feed the project counters' uplift), and checks
+everything again. A future date is
 not fixed: it is data to correct at its source (the city's project import).
 """
 
@@ -33,15 +39,18 @@ from cities.selectors.roster_counts import (
     roster_count_keys,
 )
 from cities.services.roster_counts import rebuild_roster_counts
+from projects.models import Project
 from projects.selectors.project_counts import (
     ProjectCountDifference,
     ProjectDayDifference,
+    ProjectLevelDifference,
     future_dated_projects,
     project_count_differences,
     project_count_keys,
     project_day_differences,
+    project_level_differences,
 )
-from projects.services.project_counts import rebuild_project_counts
+from projects.services.project_counts import rebuild_project_counts, refresh_project_levels
 from projects.stage_triggers import COLUMNS
 
 
@@ -86,6 +95,17 @@ def _project_day_line(d: ProjectDayDifference) -> str:
     )
 
 
+def _project_level_line(d: ProjectLevelDifference) -> str:
+    def shown(levels: tuple[int | None, int | None]) -> str:
+        base, after = ("无 none" if level is None else f"{level} 级" for level in levels)
+        return f"改造前 baseline {base} / 改造后 after {after}"
+
+    return (
+        f"项目 project {d.project_id}: 保存 kept {shown(d.kept)} ≠ "
+        f"重算 recomputed {shown(d.recomputed)}"
+    )
+
+
 class Command(BaseCommand):
     help = (
         "核对每家企业保存的当前等级与由已确认评测重新计算的结果、企业名录计数与名录本身、"
@@ -112,6 +132,7 @@ class Command(BaseCommand):
         )
         counts = self._check_counts()
         project_counts = self._check_project_counts()
+        levels = self._check_project_levels()
         future = future_dated_projects()
         self.stdout.write(
             f"晚于今天的项目日期 / projects dated after today: {future} 个项目 projects"
@@ -121,7 +142,7 @@ class Command(BaseCommand):
                 "这些项目的阶段或结果日期晚于今天，项目计数会提前计入；请在项目导入中改正日期 / "
                 "correct these dates through the projects import"
             )
-        if not found and not counts and not project_counts:
+        if not found and not counts and not project_counts and not levels:
             if future:
                 raise CommandError(f"{future} 个项目的日期晚于今天 / {future} future-dated")
             return
@@ -136,10 +157,16 @@ class Command(BaseCommand):
                     f"{project_counts} 个项目计数与项目不符 / "
                     f"{project_counts} project counters differ"
                 )
+            if levels:
+                parts.append(
+                    f"{len(levels)} 个项目的保存等级与评测记录不符 / "
+                    f"{len(levels)} project levels differ"
+                )
             if future:
                 parts.append(f"{future} 个项目的日期晚于今天 / {future} future-dated")
             raise CommandError("；".join(parts) + " (verify_aggregates --fix 可改正 / to repair)")
         refresh_current_level(found)
+        refresh_project_levels(levels)
         rebuild_roster_counts()
         rebuild_project_counts()
         left = (
@@ -147,11 +174,14 @@ class Command(BaseCommand):
             + sum(1 for _ in roster_count_differences())
             + sum(1 for _ in project_count_differences())
             + sum(1 for _ in project_day_differences())
+            + sum(1 for _ in project_level_differences())
         )
         if left:
             raise CommandError(f"改正后仍有 {left} 处差异 / {left} differences left after --fix")
         if found:
             self.stdout.write(f"已改正 fixed {len(found)} 家企业 enterprises")
+        if levels:
+            self.stdout.write(f"已改正 fixed {len(levels)} 个项目的等级 project levels")
         if counts:
             self.stdout.write(f"已重建计数 rebuilt the counters ({counts} 处差异 differed)")
         if project_counts:
@@ -185,3 +215,14 @@ class Command(BaseCommand):
             f"{differing} 处差异 differences"
         )
         return differing
+
+    def _check_project_levels(self) -> list[int]:
+        found: list[int] = []
+        for d in project_level_differences():
+            found.append(d.project_id)
+            self.stdout.write(_project_level_line(d))
+        self.stdout.write(
+            f"项目等级核对 / project levels: {Project.objects.count()} 个项目 projects, "
+            f"{len(found)} 处差异 differences"
+        )
+        return found
