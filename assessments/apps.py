@@ -1,4 +1,15 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _level_triggers(using: str, **_: Any) -> None:
+    from django.db import connections
+
+    from . import level_triggers
+
+    level_triggers.reinstall_if_missing(connections[using])
 
 
 class AssessmentsConfig(AppConfig):
@@ -9,3 +20,6 @@ class AssessmentsConfig(AppConfig):
         from . import imports  # models are loaded only once the app registry is ready
 
         imports.register()
+        post_migrate.connect(
+            _level_triggers, sender=self, dispatch_uid="assessments_level_triggers"
+        )

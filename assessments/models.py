@@ -7,6 +7,8 @@ revisions and the truthfulness pledge extend it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -24,6 +26,7 @@ __all__ = [  # the enumerations are imported from here too
     "Evidence",
     "IndicatorRevision",
     "IndicatorVersion",
+    "LevelMonthCount",
     "Method",
     "PledgeText",
     "Purpose",
@@ -100,6 +103,9 @@ class PledgeText(models.Model):
 
     def __str__(self) -> str:
         return f"承诺文本 {self.version}"
+
+
+KEPT_SPAN_FIELDS = ("kept_first", "kept_to_month")
 
 
 class AssessmentQuerySet(models.QuerySet["Assessment"]):
@@ -208,8 +214,21 @@ class Assessment(models.Model):
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+    # The assessment's span in its enterprise's level history (docs/rules.md "Kept level
+    # history"), kept by `services.refresh_current_level` for confirmed rows (NULL otherwise):
+    # whether it is the enterprise's first confirmed assessment, and the month (year × 12 +
+    # month − 1) of the next one (NULL: none, the span is open). `save()` never writes them.
+    kept_first = models.BooleanField("首次确认评测", null=True, blank=True, editable=False)
+    kept_to_month = models.IntegerField("有效至月份", null=True, blank=True, editable=False)
     history = HistoricalRecords(
-        excluded_fields=["answers", "scenes", "data", "field_versions", "edit_version"]
+        excluded_fields=[
+            "answers",
+            "scenes",
+            "data",
+            "field_versions",
+            "edit_version",
+            *KEPT_SPAN_FIELDS,
+        ]
     )
 
     objects = AssessmentQuerySet.as_manager()
@@ -297,6 +316,18 @@ class Assessment(models.Model):
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.get_purpose_display()} {self.assessed_on}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saving an existing row writes every field but the kept span: an instance read before
+        `refresh_current_level` rewrote it must not write it back."""
+        existing = not self._state.adding and not kwargs.get("force_insert")
+        if existing and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in KEPT_SPAN_FIELDS
+            ]
+        super().save(*args, **kwargs)
+
     @property
     def is_editable(self) -> bool:
         return self.state in EDITABLE_STATES
@@ -367,3 +398,50 @@ class Evidence(models.Model):
     @property
     def size_label(self) -> str:
         return evidence.size_label(self.size)
+
+
+class LevelMonthCount(models.Model):
+    """The cities' level history as counters (docs/rules.md "Kept level history"): per city ×
+    sub-industry × scope × quality tier of the enterprise, kind, level and month (year × 12 +
+    month − 1), `n` is for kind 0 the enterprises whose confirmed level became `level` in that
+    month less those whose level stopped being it, for kind 1 the enterprises whose first
+    confirmed assessment, at `level`, is dated in that month. Today's trend and baselines on
+    the city dashboard read these rows instead of every assessment of the city.
+
+    Derived data, kept exact by database triggers on `assessments_assessment` and
+    `cities_enterprise` (`assessments/level_triggers.py`) from the spans
+    `services.refresh_current_level` keeps on the assessment rows. As for `cities.RosterCount`:
+    plain integer keys, a key whose count fell to zero keeps its row until the next rebuild.
+    """
+
+    city_id = models.BigIntegerField("城市")
+    sub_industry_id = models.BigIntegerField("细分行业")
+    above_scale = models.BooleanField("是否规上")
+    quality_tier = models.CharField("优质企业梯度", max_length=20)
+    kind = models.SmallIntegerField("类别（0：等级变化，1：首次评测）")
+    level = models.SmallIntegerField("等级")
+    month = models.IntegerField("月份（年×12+月−1）")
+    n = models.IntegerField("企业数")
+
+    KEY = ("city_id", "sub_industry_id", "above_scale", "quality_tier", "kind", "level", "month")
+
+    class Meta:
+        verbose_name = "等级历史计数"
+        verbose_name_plural = "等级历史计数"
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "city_id",
+                    "sub_industry_id",
+                    "above_scale",
+                    "quality_tier",
+                    "kind",
+                    "level",
+                    "month",
+                ],
+                name="assessments_levelmonthcount_unique_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city_id}/{self.sub_industry_id} {self.kind} L{self.level} {self.month}"

@@ -8,20 +8,32 @@ Self-assessments are shown but never count.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.db.models.expressions import OrderBy
+from django.db.models.functions import ExtractMonth, ExtractYear, Lead, RowNumber
 from django.utils import timezone
 
 from accounts import policy
 from cities.models import Enterprise
 from sme_pilot.errors import NotFound
 
-from .models import Assessment, Evidence, Method, PledgeText, Purpose, State
+from .models import Assessment, Evidence, LevelMonthCount, Method, PledgeText, Purpose, State
 
 # The one order of confirmed assessments everywhere (current level = first of LATEST_FIRST,
 # baseline = first of EARLIEST_FIRST). A missing confirmation time counts as the earliest, on
@@ -143,6 +155,105 @@ class KeptLevelDifference:
     kept_level_on: dt.date | None
     level: int | None  # recomputed from history (None: never confirmed)
     level_on: dt.date | None
+
+
+# --- the kept level history (docs/rules.md "Kept level history") -------------------------------
+
+
+def assessed_month() -> ExpressionWrapper:
+    """An assessment's month as the level history counts it: year × 12 + month − 1."""
+    return ExpressionWrapper(
+        ExtractYear("assessed_on") * 12 + ExtractMonth("assessed_on") - 1,
+        output_field=IntegerField(),
+    )
+
+
+def span_rows(enterprise_ids: Sequence[int] | None = None) -> QuerySet[Any, Any]:
+    """Each confirmed assessment (of these enterprises, or all) with its span: `span_rn`, its
+    place in its enterprise's confirmed assessments in EARLIEST_FIRST order (1: the first), and
+    `span_to`, the month of the next one (NULL: none). The rule `kept_first` and
+    `kept_to_month` are kept and checked by."""
+
+    def ordered(expression: Any) -> Window:
+        return Window(expression, partition_by=[F("enterprise_id")], order_by=list(EARLIEST_FIRST))
+
+    qs = counting_assessments()
+    if enterprise_ids is not None:
+        qs = qs.filter(enterprise_id__in=enterprise_ids)
+    return (
+        qs.order_by()
+        .annotate(span_rn=ordered(RowNumber()), span_to=ordered(Lead(assessed_month())))
+        .values("id", "enterprise_id", "span_rn", "span_to")
+    )
+
+
+@dataclass(frozen=True)
+class SpanDifference:
+    """An assessment whose kept span is not the one its enterprise's history gives it."""
+
+    assessment_id: int
+    enterprise_id: int
+    kept: tuple[bool | None, int | None]  # kept_first, kept_to_month
+    recomputed: tuple[bool | None, int | None]
+
+
+def span_differences(*, batch: int = 2000) -> Iterator[SpanDifference]:
+    """Every assessment whose kept span differs from `span_rows` (a row that is not confirmed
+    keeps none), by id, streamed: one statement over all assessments."""
+    inner, params = span_rows().query.sql_with_params()
+    table = Assessment._meta.db_table
+    differ = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    sql = (
+        f"SELECT a.id, a.enterprise_id, a.kept_first, a.kept_to_month, k.span_rn, k.span_to "  # noqa: S608 (compiled ORM SQL)
+        f"FROM {table} a LEFT JOIN ({inner}) k ON k.id = a.id "
+        f"WHERE a.kept_first {differ} (k.span_rn = 1) OR a.kept_to_month {differ} k.span_to "
+        "ORDER BY a.id"
+    )
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(batch):
+            for pk, enterprise_id, first, to, rn, span_to in rows:
+                yield SpanDifference(
+                    pk,
+                    enterprise_id,
+                    (None if first is None else bool(first), to),
+                    (None if rn is None else rn == 1, span_to),
+                )
+
+
+LevelKey = tuple[int, int, bool, str, int, int, int]  # LevelMonthCount.KEY
+
+
+@dataclass(frozen=True)
+class LevelCountDifference:
+    """A level-history counter whose kept count is not the recount of the kept spans."""
+
+    key: LevelKey
+    kept: int
+    recomputed: int
+
+
+def level_count_differences() -> Iterator[LevelCountDifference]:
+    """Every `LevelMonthCount` key whose kept count differs from a recount of the assessments'
+    kept spans (one GROUP BY), in key order; a missing row counts 0."""
+    from sme_pilot.db_triggers import differing
+
+    from . import level_triggers
+
+    with connection.cursor() as cursor:
+        cursor.execute(level_triggers.RECOMPUTED[connection.vendor])
+        recomputed: dict[LevelKey, int] = {
+            (int(c), int(s), bool(a), str(t), int(k), int(lv), int(m)): int(n)
+            for c, s, a, t, k, lv, m, n in cursor.fetchall()
+        }
+    kept: dict[LevelKey, int] = {
+        (c, s, bool(a), t, k, lv, m): n
+        for c, s, a, t, k, lv, m, n in LevelMonthCount.objects.values_list(
+            *LevelMonthCount.KEY, "n"
+        )
+    }
+    for key, mine, theirs in differing(kept, recomputed, 0):
+        yield LevelCountDifference(key, mine, theirs)
 
 
 def kept_level_differences(*, batch: int = 2000) -> Iterator[KeptLevelDifference]:

@@ -631,7 +631,8 @@ def _refresh_chunk() -> int:
 
 def refresh_current_level(enterprise_ids: Iterable[int]) -> None:
     """Recompute the kept current level (`Enterprise.kept_level`, `kept_level_on`) of these
-    enterprises from their confirmed assessments, set-based: one UPDATE per few hundred.
+    enterprises from their confirmed assessments, and their assessments' kept spans
+    (`refresh_spans`), set-based: a few statements per few thousand enterprises.
 
     Every write that changes which confirmed assessment of an enterprise counts, or its level or
     date, calls this in its own transaction (confirmation, the `levels` import, demo data, bulk
@@ -649,6 +650,43 @@ def refresh_current_level(enterprise_ids: Iterable[int]) -> None:
             rows = Enterprise.objects.filter(pk__in=chunk)
             list(rows.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
             rows.update(kept_level=level, kept_level_on=level_on)
+            refresh_spans(chunk)
+
+
+def rebuild_level_counts() -> None:
+    """Recount the level-history counters from the kept spans and replace them, in one
+    transaction (`verify_aggregates --fix`); on PostgreSQL the assessments and the roster are
+    locked against writes meanwhile, so no write lands between the recount and the commit."""
+    from . import level_triggers
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"LOCK TABLE {level_triggers.ASSESSMENTS}, {level_triggers.ROSTER} IN SHARE MODE"
+            )
+        level_triggers.rebuild(connection, cursor)
+
+
+def refresh_spans(enterprise_ids: list[int] | None) -> None:
+    """Rewrite the kept spans (`Assessment.kept_first`, `kept_to_month`, docs/rules.md "Kept
+    level history") of these enterprises' assessments, or of all, from `selectors.span_rows`:
+    one UPDATE of the confirmed rows whose span changed, one clearing the rows no longer
+    confirmed. The counter triggers follow both. Called with the enterprise rows locked."""
+    inner, params = selectors.span_rows(enterprise_ids).query.sql_with_params()
+    table = Assessment._meta.db_table
+    differ = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET kept_first = (k.span_rn = 1), kept_to_month = k.span_to "  # noqa: S608 (compiled ORM SQL)
+            f"FROM ({inner}) AS k WHERE {table}.id = k.id "
+            f"AND ({table}.kept_first {differ} (k.span_rn = 1) "
+            f"OR {table}.kept_to_month {differ} k.span_to)",
+            params,
+        )
+    stale = Assessment.objects.filter(kept_first__isnull=False).exclude(state=State.CONFIRMED)
+    if enterprise_ids is not None:
+        stale = stale.filter(enterprise_id__in=enterprise_ids)
+    stale.update(kept_first=None, kept_to_month=None)
 
 
 # --- evidence files (佐证材料) ------------------------------------------------------------------

@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from assessments.choices import Method, Purpose, State
-from sme_pilot.db_triggers import triggers_on
+from sme_pilot.db_triggers import month_sql, triggers_on
 
 from . import rules
 
@@ -301,12 +301,7 @@ def _day_values(p: str, vendor: str) -> list[tuple[int, str, str]]:
     fields = rules.STAGE_FIELDS
     for i in range(1, len(fields)):
         out.append((FIRST_DURATION + i - 1, days(f"{p}.{fields[i]}", f"{p}.{fields[i - 1]}")))
-    paid = f"{p}.subsidy_paid_on"
-    if vendor == "postgresql":
-        month = f"(EXTRACT(YEAR FROM {paid})::int * 12 + EXTRACT(MONTH FROM {paid})::int - 1)"
-    else:  # dates are ISO text
-        year, month_of_year = (f"CAST(substr({paid}, {at}) AS INTEGER)" for at in ("1, 4", "6, 2"))
-        month = f"({year} * 12 + {month_of_year} - 1)"
+    month = month_sql(f"{p}.subsidy_paid_on", vendor)
     return [
         *((kind, value, "1") for kind, value in out),
         (PAID_PROJECTS, month, "1"),

@@ -1,6 +1,6 @@
-"""What the kept-counter modules (`cities/roster_triggers.py`, `projects/stage_triggers.py` and
-their selectors) share: which triggers a table has now, and the comparison of kept counters
-with their recount."""
+"""What the kept-counter modules (`cities/roster_triggers.py`, `assessments/level_triggers.py`,
+`projects/stage_triggers.py` and their selectors) share: which triggers a table has now, a
+date's month in SQL, and the comparison of kept counters with their recount."""
 
 from __future__ import annotations
 
@@ -20,6 +20,15 @@ def triggers_on(connection: Any, table: str) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [table])
         return {row[0] for row in cursor.fetchall()}
+
+
+def month_sql(date: str, vendor: str) -> str:
+    """SQL: the month of the date expression `date` as year × 12 + month − 1 (dates are ISO text
+    on SQLite)."""
+    if vendor == "postgresql":
+        return f"(EXTRACT(YEAR FROM {date})::int * 12 + EXTRACT(MONTH FROM {date})::int - 1)"
+    year, month = (f"CAST(substr({date}, {at}) AS INTEGER)" for at in ("1, 4", "6, 2"))
+    return f"({year} * 12 + {month} - 1)"
 
 
 def differing(kept: Mapping[K, V], recomputed: Mapping[K, V], zero: V) -> Iterator[tuple[K, V, V]]:

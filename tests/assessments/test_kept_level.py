@@ -25,6 +25,7 @@ from cities.models import Enterprise, QualityTier
 from cities.services.registry import enterprise_update
 from oversight.selectors import compliance as compliance_selectors
 from oversight.selectors.compliance import compliance_for_cities, rule_for
+from oversight.selectors.dashboard import history as dashboard_history
 from oversight.selectors.dashboard.city import city_dashboard
 from tests.assessments.factories import AssessmentFactory, example_document, top_document
 from tests.cities.factories import EnterpriseFactory, SubIndustryFactory, UserFactory
@@ -71,6 +72,7 @@ def history_today(monkeypatch):
     """Make the readers compute today from history too (the path an earlier as_of takes)."""
     monkeypatch.setattr(selectors, "is_today", lambda as_of: False)
     monkeypatch.setattr(compliance_selectors, "is_today", lambda as_of: False)
+    monkeypatch.setattr(dashboard_history, "is_today", lambda as_of: False)
 
 
 # --- a randomised workload through the real write paths -----------------------------------------

@@ -156,7 +156,7 @@ def test_randomised_workload_keeps_the_counters_exact(city, seed, monkeypatch):
     assert kept() == oracle()
     out = run_verify()
     assert "当前等级核对 / current levels" in out
-    assert out.count(" 0 处差异") == 4, out  # levels, roster and project counters, project levels
+    assert out.count(" 0 处差异") == 5, out  # levels, roster, project counters and levels, history
     # Today's compliance from the counters equals today's computed from history (the path an
     # earlier as_of takes), uplift included.
     from_counters = compliance_for_cities([city], as_of=TODAY)
@@ -194,7 +194,7 @@ def test_verify_reports_every_corrupted_counter_and_fix_rebuilds_them(city):
     assert "已重建计数 rebuilt the counters (3 处差异 differed)" in fixed
     assert counters() == recount()
     assert list(roster_count_differences()) == []
-    assert run_verify().count(" 0 处差异") == 4
+    assert run_verify().count(" 0 处差异") == 5
 
 
 def test_the_rebuild_equals_the_triggers(city):

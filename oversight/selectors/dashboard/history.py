@@ -18,11 +18,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, ExpressionWrapper, F, IntegerField, Q, Value, When, Window
-from django.db.models.functions import ExtractMonth, ExtractYear, Lead, RowNumber
+from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models.functions import Lead, RowNumber
 
-from assessments.selectors import EARLIEST_FIRST, counting_assessments
-from cities.models import PilotCity
+from assessments import level_triggers
+from assessments.models import LevelMonthCount
+from assessments.selectors import (
+    EARLIEST_FIRST,
+    assessed_month,
+    counting_assessments,
+    is_today,
+)
+from cities.models import PilotCity, SubIndustry
 from oversight import compliance
 from oversight.selectors.compliance import counted_q
 
@@ -70,11 +77,11 @@ class LevelHistory:
 
 
 def level_history(city: PilotCity, as_of: dt.date, rule: compliance.Rule) -> LevelHistory:
-    """The city's confirmed assessments up to `as_of` as intervals and baselines (one query)."""
-    month = ExpressionWrapper(
-        ExtractYear("assessed_on") * 12 + ExtractMonth("assessed_on") - 1,
-        output_field=IntegerField(),
-    )
+    """The city's confirmed assessments up to `as_of` as intervals and baselines (one query):
+    today's from the kept counters, an earlier day's from the assessments."""
+    if is_today(as_of):
+        return kept_level_history(city, rule)
+    month = assessed_month()
 
     def ordered(expression: Any) -> Window:
         return Window(expression, partition_by=[F("enterprise_id")], order_by=list(EARLIEST_FIRST))
@@ -120,4 +127,34 @@ def level_history(city: PilotCity, as_of: dt.date, rule: compliance.Rule) -> Lev
                 history.baseline[code][level] += int(n)
                 if not int(b) and level >= rule.min_level:
                     history.below_scale_baseline_at_or_above += int(n)
+    return history
+
+
+def kept_level_history(city: PilotCity, rule: compliance.Rule) -> LevelHistory:
+    """Today's history of the city from `LevelMonthCount` (docs/rules.md "Kept level history"),
+    one query over the city's counter rows: each kind 0 row of a counted key at the rule's level
+    or above is a change of the running count from its month on (an interval without an end),
+    each kind 1 row a count of baselines."""
+    history = LevelHistory()
+    code_of = SubIndustry.objects.filter(pk=OuterRef("sub_industry_id")).values("code")[:1]
+    rows = (
+        LevelMonthCount.objects.filter(city_id=city.pk)
+        .exclude(n=0)
+        .annotate(code=Subquery(code_of))
+        .values_list("code", "above_scale", "quality_tier", "kind", "level", "month", "n")
+    )
+    first: int | None = None
+    for code, above, tier, kind, level, month, n in rows:
+        counted = tier in rule.counted_tiers or (rule.count_above_scale and above)
+        if kind == level_triggers.SPANS:
+            if counted and level >= rule.min_level:
+                key = (code, month, None)
+                history.intervals[key] = history.intervals.get(key, 0) + n
+            continue
+        history.baseline[code][level] += n
+        if not above and level >= rule.min_level:
+            history.below_scale_baseline_at_or_above += n
+        if counted and n > 0:
+            first = month if first is None else min(first, month)
+    history.first_month = first
     return history

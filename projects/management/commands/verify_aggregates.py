@@ -13,6 +13,9 @@
    scorecard's history path does today, and compares them with the kept
    `Project.kept_baseline_level` / `kept_after_level` (docs/rules.md "Kept project levels"), in
    one streamed query.
+5. Recomputes every confirmed assessment's span in its enterprise's level history and compares
+   it with the kept `Assessment.kept_first` / `kept_to_month`, and recounts the level-history
+   counters (`LevelMonthCount`, docs/rules.md "Kept level history") from the kept spans.
 
 Lives in `projects`, the highest of the layers whose kept data it checks (cities ← assessments
 ← projects). Prints a summary and every difference; exits 1 on any difference, 0 when clean.
@@ -30,8 +33,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assessments.selectors import KeptLevelDifference, kept_level_differences
-from assessments.services import refresh_current_level
+from assessments.models import Assessment
+from assessments.selectors import (
+    KeptLevelDifference,
+    LevelCountDifference,
+    SpanDifference,
+    kept_level_differences,
+    level_count_differences,
+    span_differences,
+)
+from assessments.services import rebuild_level_counts, refresh_current_level
 from cities.models import Enterprise
 from cities.selectors.roster_counts import (
     RosterCountDifference,
@@ -106,6 +117,30 @@ def _project_level_line(d: ProjectLevelDifference) -> str:
     )
 
 
+def _span_line(d: SpanDifference) -> str:
+    def shown(span: tuple[bool | None, int | None]) -> str:
+        first, to = span
+        if first is None:
+            return "不计 none"
+        until = "至今 open" if to is None else f"至 to {to // 12}-{to % 12 + 1:02d}"
+        return f"{'首次 first' if first else '后续 later'}, {until}"
+
+    return (
+        f"评测 assessment {d.assessment_id} (企业 enterprise {d.enterprise_id}): "
+        f"保存 kept {shown(d.kept)} ≠ 重算 recomputed {shown(d.recomputed)}"
+    )
+
+
+def _level_count_line(d: LevelCountDifference) -> str:
+    city, sub, above, tier, kind, level, month = d.key
+    return (
+        f"等级历史计数 level history counter city={city} sub_industry={sub} "
+        f"above_scale={above} tier={tier} kind={kind} level={level} "
+        f"month={month // 12}-{month % 12 + 1:02d}: "
+        f"保存 kept {d.kept} ≠ 重算 recomputed {d.recomputed}"
+    )
+
+
 class Command(BaseCommand):
     help = (
         "核对每家企业保存的当前等级与由已确认评测重新计算的结果、企业名录计数与名录本身、"
@@ -133,6 +168,7 @@ class Command(BaseCommand):
         counts = self._check_counts()
         project_counts = self._check_project_counts()
         levels = self._check_project_levels()
+        spans, level_counts = self._check_level_history()
         future = future_dated_projects()
         self.stdout.write(
             f"晚于今天的项目日期 / projects dated after today: {future} 个项目 projects"
@@ -142,39 +178,48 @@ class Command(BaseCommand):
                 "这些项目的阶段或结果日期晚于今天，项目计数会提前计入；请在项目导入中改正日期 / "
                 "correct these dates through the projects import"
             )
-        if not found and not counts and not project_counts and not levels:
+        problems = []
+        if found:
+            problems.append(f"{len(found)} 家企业的当前等级与评测记录不符 / {len(found)} differ")
+        if counts:
+            problems.append(f"{counts} 个计数与企业名录不符 / {counts} counters differ")
+        if project_counts:
+            problems.append(
+                f"{project_counts} 个项目计数与项目不符 / {project_counts} project counters differ"
+            )
+        if levels:
+            problems.append(
+                f"{len(levels)} 个项目的保存等级与评测记录不符 / "
+                f"{len(levels)} project levels differ"
+            )
+        if spans or level_counts:
+            problems.append(
+                f"{len(spans) + level_counts} 处等级历史与评测记录不符 / "
+                f"{len(spans) + level_counts} level history differences"
+            )
+        if not problems:
             if future:
                 raise CommandError(f"{future} 个项目的日期晚于今天 / {future} future-dated")
             return
         if not options["fix"]:
-            parts = []
-            if found:
-                parts.append(f"{len(found)} 家企业的当前等级与评测记录不符 / {len(found)} differ")
-            if counts:
-                parts.append(f"{counts} 个计数与企业名录不符 / {counts} counters differ")
-            if project_counts:
-                parts.append(
-                    f"{project_counts} 个项目计数与项目不符 / "
-                    f"{project_counts} project counters differ"
-                )
-            if levels:
-                parts.append(
-                    f"{len(levels)} 个项目的保存等级与评测记录不符 / "
-                    f"{len(levels)} project levels differ"
-                )
             if future:
-                parts.append(f"{future} 个项目的日期晚于今天 / {future} future-dated")
-            raise CommandError("；".join(parts) + " (verify_aggregates --fix 可改正 / to repair)")
-        refresh_current_level(found)
+                problems.append(f"{future} 个项目的日期晚于今天 / {future} future-dated")
+            raise CommandError(
+                "；".join(problems) + " (verify_aggregates --fix 可改正 / to repair)"
+            )
+        refresh_current_level([*found, *spans])
         refresh_project_levels(levels)
         rebuild_roster_counts()
         rebuild_project_counts()
+        rebuild_level_counts()
         left = (
             sum(1 for _ in kept_level_differences())
             + sum(1 for _ in roster_count_differences())
             + sum(1 for _ in project_count_differences())
             + sum(1 for _ in project_day_differences())
             + sum(1 for _ in project_level_differences())
+            + sum(1 for _ in span_differences())
+            + sum(1 for _ in level_count_differences())
         )
         if left:
             raise CommandError(f"改正后仍有 {left} 处差异 / {left} differences left after --fix")
@@ -187,6 +232,11 @@ class Command(BaseCommand):
         if project_counts:
             self.stdout.write(
                 f"已重建项目计数 rebuilt the project counters ({project_counts} 处差异 differed)"
+            )
+        if spans or level_counts:
+            self.stdout.write(
+                f"已重建等级历史 rebuilt the level history "
+                f"({len(spans) + level_counts} 处差异 differed)"
             )
         if future:
             raise CommandError(f"{future} 个项目的日期晚于今天 / {future} future-dated")
@@ -226,3 +276,19 @@ class Command(BaseCommand):
             f"{len(found)} 处差异 differences"
         )
         return found
+
+    def _check_level_history(self) -> tuple[list[int], int]:
+        """(enterprises whose assessments' kept spans differ, differing counters)."""
+        enterprises: list[int] = []
+        for d in span_differences():
+            enterprises.append(d.enterprise_id)
+            self.stdout.write(_span_line(d))
+        differing = 0
+        for c in level_count_differences():
+            differing += 1
+            self.stdout.write(_level_count_line(c))
+        self.stdout.write(
+            f"等级历史核对 / level history: {Assessment.objects.count()} 条评测 assessments, "
+            f"{len(enterprises) + differing} 处差异 differences"
+        )
+        return sorted(set(enterprises)), differing
