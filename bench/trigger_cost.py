@@ -54,7 +54,7 @@ WRITE = {
         "CASE WHEN satisfaction = 5 THEN 4 ELSE 5 END WHERE id = %s"
     ),
     "assessment_level_corrected": (
-        "UPDATE assessments_assessment SET level = (level + 1) % 5 WHERE id = %s"
+        "UPDATE assessments_assessment SET level = (level + 1) %% 5 WHERE id = %s"
     ),
     "assessment_autosave": "UPDATE assessments_assessment SET answers = answers WHERE id = %s",
 }

@@ -500,6 +500,16 @@ _PG_LEVEL_TRIGGERS: Final = {
     ),
     f"{ASSESSMENTS}_kept_del": ("DELETE", "OLD TABLE AS old_rows", _level_rows("old_rows")),
 }
+
+
+def _pg_level_guard(referencing: str) -> str:
+    """A cheap test that the statement touched a level row at all: the marking statement is
+    planned on every call (its tables are the call's own), which a self-assessment's autosave
+    need not pay."""
+    tables = [t for t in ("old_rows", "new_rows") if f"AS {t}" in referencing]
+    return " OR ".join(f"EXISTS ({_level_rows(t)})" for t in tables)
+
+
 _PG_LEVEL_TRUNCATE: Final = f"{ASSESSMENTS}_kept_truncate"
 
 
@@ -517,7 +527,8 @@ def _pg_kept_install() -> list[str]:
     for name, (event, referencing, enterprises) in _PG_LEVEL_TRIGGERS.items():
         out.append(
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN {_touch(enterprises)}; RETURN NULL; END $$"
+            f"BEGIN IF {_pg_level_guard(referencing)} THEN {_touch(enterprises)}; END IF; "
+            "RETURN NULL; END $$"
         )
         out.append(
             f"CREATE TRIGGER {name} AFTER {event} ON {ASSESSMENTS} REFERENCING {referencing} "
