@@ -388,7 +388,7 @@ class ProjectWorld:
         project = accepted.order_by("?").first() if rng.random() < 0.7 else None
         project = project or self.project()
         e = project.enterprise
-        mine = list(Assessment.objects.filter(enterprise=e).order_by("pk"))
+        mine = list(Assessment.objects.filter(enterprise=e, method=Method.ONSITE).order_by("pk"))
 
         def day() -> dt.date:  # mostly inside the project's completion-to-acceptance window
             if project.accepted_on and project.completed_on and rng.random() < 0.7:
