@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models import Case, F, IntegerField, Q, Value, When, Window
 from django.db.models.functions import Lead, RowNumber
 
 from assessments import level_triggers
@@ -131,20 +131,24 @@ def level_history(city: PilotCity, as_of: dt.date, rule: compliance.Rule) -> Lev
 
 
 def kept_level_history(city: PilotCity, rule: compliance.Rule) -> LevelHistory:
-    """Today's history of the city from `LevelMonthCount` (docs/rules.md "Kept level history"),
-    one query over the city's counter rows: each kind 0 row of a counted key at the rule's level
-    or above is a change of the running count from its month on (an interval without an end),
-    each kind 1 row a count of baselines."""
+    """Today's history of the city from `LevelMonthCount` (docs/rules.md "Kept level history"):
+    one query over the city's counter rows, one of its sub-industries' codes. Each kind 0 row
+    of a counted key at the rule's level or above changes the running count from its month on
+    (an interval without an end); each kind 1 row counts baselines."""
     history = LevelHistory()
-    code_of = SubIndustry.objects.filter(pk=OuterRef("sub_industry_id")).values("code")[:1]
+    codes = dict(SubIndustry.objects.filter(city=city).order_by().values_list("pk", "code"))
     rows = (
         LevelMonthCount.objects.filter(city_id=city.pk)
         .exclude(n=0)
-        .annotate(code=Subquery(code_of))
-        .values_list("code", "above_scale", "quality_tier", "kind", "level", "month", "n")
+        .values_list(
+            "sub_industry_id", "above_scale", "quality_tier", "kind", "level", "month", "n"
+        )
     )
     first: int | None = None
-    for code, above, tier, kind, level, month, n in rows:
+    for sub_id, above, tier, kind, level, month, n in rows:
+        code = codes.get(sub_id)
+        if code is None:  # a sub-industry deleted since: its enterprises moved (none count)
+            continue
         counted = tier in rule.counted_tiers or (rule.count_above_scale and above)
         if kind == level_triggers.SPANS:
             if counted and level >= rule.min_level:
