@@ -24,6 +24,7 @@ import random
 import sys
 import time
 
+from bench import trigger_cost
 from bench.memory import Peaks
 from bench.setup import empty_enterprise_tables, load_roster, open_bench_database
 
@@ -235,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         nonzero_floor = {k: v for k, v in floor_counts.items() if v != (0, 0)}
         assert orm_counts == nonzero_floor, "the ORM and the floor disagree"
         pages = _dashboard_timings()
+        if args.projects:  # what the kept data's triggers add to one write (bench.trigger_cost)
+            pages += trigger_cost.measure()
     finally:
         if not args.keep and not args.reuse:
             empty_enterprise_tables()

@@ -1,9 +1,10 @@
 """Benchmark: what the kept data's triggers add to one write, against the same write with no
 trigger firing, in the same run (docs/rules.md "Kept project counters", "Kept project levels").
 
-Needs DATABASE_URL pointing at a PostgreSQL benchmark database (name containing "bench") that
-already holds a data set (`bench.compliance --keep`, or any other); it writes nothing that
-stays: every statement runs in its own transaction, rolled back.
+`bench.compliance` runs it on its data set after the dashboards (so `make bench` reports it at
+both scales); alone, it needs DATABASE_URL pointing at a PostgreSQL benchmark database (name
+containing "bench") that already holds a data set (`bench.compliance --keep`). It writes
+nothing that stays: every statement runs in its own transaction, rolled back.
 
 For each kind of write, `--samples` rows are picked at random and each is written once with the
 triggers (as in production) and once with `session_replication_role = replica` (no trigger
@@ -72,35 +73,34 @@ def _timed(cursor, sql: str, pk: int, *, floor: bool) -> float:
         cursor.execute("ROLLBACK")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="trigger cost of one write vs no trigger")
-    parser.add_argument("--samples", type=int, default=40)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args(argv)
-    open_bench_database()
+def measure(samples: int = 40, seed: int = 1) -> list[dict[str, object]]:
+    """One JSON-ready line per kind of write with rows in the data set (the others are named on
+    stderr). Needs Django set up on the bench database."""
     from django.db import connection
 
-    rng = random.Random(args.seed)
+    rng = random.Random(seed)
+    lines: list[dict[str, object]] = []
     connection.ensure_connection()
     raw = connection.connection
+    autocommit = raw.autocommit
     raw.autocommit = True
-    with raw.cursor() as cursor:
-        for kind, pick in PICK.items():
-            cursor.execute(f"{pick} ORDER BY id LIMIT 200000")
-            ids = [row[0] for row in cursor.fetchall()]
-            if not ids:
-                print(f"{kind}: no rows to write in this data set", file=sys.stderr)
-                continue
-            sample = rng.sample(ids, min(args.samples, len(ids)))
-            _timed(cursor, WRITE[kind], sample[0], floor=False)  # plans, caches
-            _timed(cursor, WRITE[kind], sample[0], floor=True)
-            real, floor = [], []
-            for pk in sample:
-                real.append(_timed(cursor, WRITE[kind], pk, floor=False))
-                floor.append(_timed(cursor, WRITE[kind], pk, floor=True))
-            median, floor_median = statistics.median(real), statistics.median(floor)
-            print(
-                json.dumps(
+    try:
+        with raw.cursor() as cursor:
+            for kind, pick in PICK.items():
+                cursor.execute(f"{pick} ORDER BY id LIMIT 200000")
+                ids = [row[0] for row in cursor.fetchall()]
+                if not ids:
+                    print(f"{kind}: no rows to write in this data set", file=sys.stderr)
+                    continue
+                sample = rng.sample(ids, min(samples, len(ids)))
+                _timed(cursor, WRITE[kind], sample[0], floor=False)  # plans, caches
+                _timed(cursor, WRITE[kind], sample[0], floor=True)
+                real, floor = [], []
+                for pk in sample:
+                    real.append(_timed(cursor, WRITE[kind], pk, floor=False))
+                    floor.append(_timed(cursor, WRITE[kind], pk, floor=True))
+                median, floor_median = statistics.median(real), statistics.median(floor)
+                lines.append(
                     {
                         "name": "trigger_cost",
                         "write": kind,
@@ -110,7 +110,19 @@ def main(argv: list[str] | None = None) -> int:
                         "ratio": round(median / floor_median, 2),
                     }
                 )
-            )
+    finally:
+        raw.autocommit = autocommit
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="trigger cost of one write vs no trigger")
+    parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    open_bench_database()
+    for line in measure(args.samples, args.seed):
+        print(json.dumps(line))
     return 0
 
 
