@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sme_pilot.db_triggers import month_sql, triggers_on
+from sme_pilot.db_triggers import missing_triggers, month_sql
 
 TABLE: Final = "assessments_levelmonthcount"
 ASSESSMENTS: Final = "assessments_assessment"
@@ -315,11 +315,7 @@ def remove(connection: Any) -> None:
 
 def missing(connection: Any) -> list[str]:
     """The counter triggers not (or no longer) on their tables."""
-    absent = []
-    for table, names in TRIGGERS.get(connection.vendor, {}).items():
-        present = triggers_on(connection, table)
-        absent += [name for name in names if name not in present]
-    return absent
+    return missing_triggers(connection, TRIGGERS)
 
 
 def reinstall_if_missing(connection: Any) -> bool:

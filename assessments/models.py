@@ -321,10 +321,11 @@ class Assessment(models.Model):
         `refresh_current_level` rewrote it must not write it back."""
         existing = not self._state.adding and not kwargs.get("force_insert")
         if existing and kwargs.get("update_fields") is None:
+            skipped = {*KEPT_SPAN_FIELDS, *self.get_deferred_fields()}  # as Django skips those
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.name not in KEPT_SPAN_FIELDS
+                if not f.primary_key and f.attname not in skipped and f.name not in skipped
             ]
         super().save(*args, **kwargs)
 

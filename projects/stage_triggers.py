@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from assessments.choices import Method, Purpose, State
-from sme_pilot.db_triggers import month_sql, triggers_on
+from sme_pilot.db_triggers import missing_triggers, month_sql
 
 from . import rules
 
@@ -825,11 +825,7 @@ def remove(connection: Any) -> None:
 
 def missing(connection: Any) -> list[str]:
     """The counter triggers not (or no longer) on their tables."""
-    absent = []
-    for table, names in TRIGGERS.get(connection.vendor, {}).items():
-        present = triggers_on(connection, table)
-        absent += [name for name in names if name not in present]
-    return absent
+    return missing_triggers(connection, TRIGGERS)
 
 
 def installable(connection: Any) -> bool:

@@ -22,6 +22,16 @@ def triggers_on(connection: Any, table: str) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
+def missing_triggers(connection: Any, triggers: Mapping[str, Mapping[str, list[str]]]) -> list[str]:
+    """Of `triggers` (vendor → table → trigger names), those not (or no longer) on their tables
+    on this connection's database."""
+    absent = []
+    for table, names in triggers.get(connection.vendor, {}).items():
+        present = triggers_on(connection, table)
+        absent += [name for name in names if name not in present]
+    return absent
+
+
 def month_sql(date: str, vendor: str) -> str:
     """SQL: the month of the date expression `date` as year × 12 + month − 1 (dates are ISO text
     on SQLite)."""

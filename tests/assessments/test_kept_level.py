@@ -10,7 +10,7 @@ import importlib
 import io
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -141,16 +141,17 @@ class World:
             actor=self.assessor, assessment_id=submitted.pk, comment="请补充"
         )
 
-    def import_levels(self) -> None:
+    def import_levels(self, days_ago: Sequence[int] = (0, 1, 2, 3)) -> None:
         """A levels file: new rows, and rows of an existing key with another level (an update
-        of a confirmed assessment), dated up to today with same-day ties; self rows never count."""
+        of a confirmed assessment), dated `days_ago` before today with same-day ties; self rows
+        never count."""
         rows = []
         for e in self.rng.sample(list(Enterprise.objects.filter(city=self.city)), 4):
             for _ in range(self.rng.randint(1, 3)):
                 rows.append(
                     {
                         "uscc": e.uscc,
-                        "assessed_on": TODAY - self.rng.randint(0, 3) * DAY,
+                        "assessed_on": TODAY - self.rng.choice(days_ago) * DAY,
                         "purpose": self.rng.choice(["baseline", "post"]),
                         "method": self.rng.choice(["onsite", "onsite", "self"]),
                         "level": self.rng.randint(0, 4),

@@ -21,15 +21,13 @@ from assessments import level_triggers
 from assessments.models import Assessment, LevelMonthCount, Method, Purpose, State
 from assessments.selectors import level_count_differences, span_differences
 from assessments.services import refresh_current_level
-from cities.imports import import_file
-from cities.models import Enterprise, PilotCity, QualityTier
+from cities.models import PilotCity, QualityTier
 from oversight.selectors.compliance import rule_for
 from oversight.selectors.dashboard import history
 from tests.assessments.factories import AssessmentFactory
 from tests.assessments.test_kept_level import DAY, TODAY
 from tests.assessments.test_roster_counts import RosterWorld, run_verify
 from tests.cities.factories import EnterpriseFactory
-from tests.cities.import_files import kind_file
 
 pytestmark = pytest.mark.django_db
 
@@ -64,28 +62,9 @@ def exact(monkeypatch) -> None:
 
 class HistoryWorld(RosterWorld):
     def import_old_levels(self) -> None:
-        """A levels file of assessments dated over the last 500 days (some in one month, same
-        days and keys rewritten), so that spans open and close in different months."""
-        rows = {}
-        for e in self.rng.sample(list(Enterprise.objects.filter(city=self.city)), 4):
-            for _ in range(self.rng.randint(1, 3)):
-                day = TODAY - self.rng.choice([0, 1, 31, 45, 90, 200, 500]) * DAY
-                purpose = self.rng.choice(["baseline", "post"])
-                rows[(e.uscc, day, purpose)] = {
-                    "uscc": e.uscc,
-                    "assessed_on": day,
-                    "purpose": purpose,
-                    "method": self.rng.choice(["onsite", "onsite", "self"]),
-                    "level": self.rng.randint(0, 4),
-                    "total_score": "",
-                }
-        result = import_file(
-            kind="levels",
-            content=kind_file("levels", rows.values()),
-            actor=self.official,
-            dry_run=False,
-        )
-        assert result.written, result.errors
+        """Levels dated over the last 500 days (some in one month, same days and keys
+        rewritten), so that spans open and close in different months."""
+        self.import_levels(days_ago=(0, 1, 31, 45, 90, 200, 500))
 
 
 def workload(world: HistoryWorld, steps: int, monkeypatch) -> None:
