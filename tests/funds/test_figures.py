@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -18,6 +14,7 @@ from django.urls import reverse
 from cities.models import PilotCity
 from funds.selectors import cities_funds, city_figures, city_funds
 from tests.cities.factories import CityFactory
+from tests.sqlite_mirror import mirror_env, run
 
 from .funds_world import AS_OF, EXPECTED, build, d
 
@@ -142,20 +139,6 @@ def test_api_is_scoped(client, other_city_official, enterprise_user, ministry_us
     assert client.get(url).status_code == 200
 
 
-def _run(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def test_funds_is_identical_on_postgresql_and_sqlite(tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("compares PostgreSQL with SQLite: run with DATABASE_URL=postgres://…")
@@ -164,13 +147,7 @@ def test_funds_is_identical_on_postgresql_and_sqlite(tmp_path):
     call_command("funds", "FND", "--as-of", "2026-06-30", stdout=out)
     here = out.getvalue()
     assert json.loads(here) == EXPECTED
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'mirror.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "sme_pilot.settings.test",
-    }
-    env.pop("REDIS_URL", None)
-    _run(["migrate", "--noinput", "-v0"], env)
-    _run(["shell", "-c", "from tests.funds.funds_world import build; build()"], env)
-    there = _run(["funds", "FND", "--as-of", "2026-06-30"], env)
+    env = mirror_env(tmp_path)
+    run(["shell", "-c", "from tests.funds.funds_world import build; build()"], env)
+    there = run(["funds", "FND", "--as-of", "2026-06-30"], env)
     assert there == here, "PostgreSQL and SQLite disagree"

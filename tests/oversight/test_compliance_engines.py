@@ -8,31 +8,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from tests.sqlite_mirror import mirror_env, run
+
 pytestmark = pytest.mark.django_db
-
-
-def _run(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def test_compliance_is_identical_on_postgresql_and_sqlite(tmp_path):
@@ -47,16 +31,10 @@ def test_compliance_is_identical_on_postgresql_and_sqlite(tmp_path):
     assert [d["city"] for d in here] == ["HHHT", "LY", "NB"]
     assert any(s["denominator"] for d in here for s in d["sub_industries"])
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'mirror.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "sme_pilot.settings.test",
-    }
-    env.pop("REDIS_URL", None)
-    _run(["migrate", "--noinput", "-v0"], env)
-    _run(["seed_demo"], env)
+    env = mirror_env(tmp_path)
+    run(["seed_demo"], env)
     there = [
         json.loads(line)
-        for line in _run(["compliance", "--all", "--as-of", as_of], env).splitlines()
+        for line in run(["compliance", "--all", "--as-of", as_of], env).splitlines()
     ]
     assert there == here, "PostgreSQL and SQLite disagree"

@@ -5,12 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -22,6 +18,7 @@ from projects import rules
 from projects.models import Project
 from projects.selectors.funnel import cities_funnel, city_funnel
 from tests.cities.factories import EnterpriseFactory, SubIndustryFactory
+from tests.sqlite_mirror import mirror_env, run
 
 from . import funnel_world
 from .funnel_world import AS_OF, build
@@ -203,20 +200,6 @@ def test_api_is_404_for_another_city_official(client, city_official):
     assert response.status_code == 404
 
 
-def _run(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def test_funnel_is_identical_on_postgresql_and_sqlite(tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("compares PostgreSQL with SQLite: run with DATABASE_URL=postgres://…")
@@ -225,15 +208,9 @@ def test_funnel_is_identical_on_postgresql_and_sqlite(tmp_path):
     call_command("funnel", "FNL", "--as-of", "2026-06-15", stdout=out)
     here = json.loads(out.getvalue())
     assert here == EXPECTED
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'mirror.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "sme_pilot.settings.test",
-    }
-    env.pop("REDIS_URL", None)
-    _run(["migrate", "--noinput", "-v0"], env)
-    _run(["shell", "-c", "from tests.projects.funnel_world import build; build()"], env)
-    there = json.loads(_run(["funnel", "FNL", "--as-of", "2026-06-15"], env))
+    env = mirror_env(tmp_path)
+    run(["shell", "-c", "from tests.projects.funnel_world import build; build()"], env)
+    there = json.loads(run(["funnel", "FNL", "--as-of", "2026-06-15"], env))
     assert there == here, "PostgreSQL and SQLite disagree"
 
 
