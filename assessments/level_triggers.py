@@ -53,15 +53,14 @@ ENTERPRISE_KEY: Final = ("city_id", "sub_industry_id", "above_scale", "quality_t
 CONTRIBUTING: Final = ("enterprise_id", "level", "assessed_on", "kept_first", "kept_to_month")
 
 
-def _source(key: str, row: str, joined: str) -> str:
-    """A SELECT of the contributing rows: enterprise key columns from alias/row `key`,
-    assessment columns from `row`, FROM/WHERE `joined`."""
+def _source(key: str, row: str, tables: str, match: str) -> str:
+    """A SELECT of the contributing rows of `tables` joined on `match`: the enterprise key
+    columns from alias or row `key`, the assessment columns from `row`."""
     keys = ", ".join(f"{key}.{c} AS e{i}" for i, c in enumerate(ENTERPRISE_KEY))
     return (
-        f"SELECT {keys}, {row}.level AS a_level, {row}.assessed_on AS a_on, "
-        f"{row}.kept_first AS a_first, {row}.kept_to_month AS a_to {joined} "
-        f"{'AND' if ' WHERE ' in joined else 'WHERE'} {row}.kept_first IS NOT NULL "
-        f"AND {row}.level IS NOT NULL"
+        f"SELECT {keys}, {row}.level AS a_level, {row}.assessed_on AS a_on, "  # noqa: S608
+        f"{row}.kept_first AS a_first, {row}.kept_to_month AS a_to FROM {tables} "
+        f"WHERE {match} AND {row}.kept_first IS NOT NULL AND {row}.level IS NOT NULL"
     )
 
 
@@ -95,7 +94,7 @@ def _apply(parts: list[str]) -> str:
 def _of_rows(rows: str, sign: str, vendor: str) -> str:
     """Assessment rows `rows` (a table: the assessments or a transition table)."""
     return _contributions(
-        _source("e", "r", f"FROM {rows} r JOIN {ROSTER} e ON e.id = r.enterprise_id"),
+        _source("e", "r", f"{rows} r, {ROSTER} e", "e.id = r.enterprise_id"),
         sign,
         vendor,
     )
@@ -105,7 +104,7 @@ def _of_enterprise(row: str, sign: str, vendor: str) -> str:
     """The assessments of enterprise `row` (OLD or NEW, or a transition table's alias `r`),
     under that row's key."""
     return _contributions(
-        _source(row, "a", f"FROM {ASSESSMENTS} a WHERE a.enterprise_id = {row}.id"),
+        _source(row, "a", f"{ASSESSMENTS} a", f"a.enterprise_id = {row}.id"),
         sign,
         vendor,
     )
@@ -167,9 +166,7 @@ _PG_TRIGGERS: Final = {
         "STATEMENT",
         [
             _contributions(
-                _source(
-                    "r", "a", f"FROM old_rows r JOIN {ASSESSMENTS} a ON a.enterprise_id = r.id"
-                ),
+                _source("r", "a", f"old_rows r, {ASSESSMENTS} a", "a.enterprise_id = r.id"),
                 "-1",
                 _PG,
             )
@@ -230,7 +227,7 @@ _LITE: Final = "sqlite"
 def _sqlite_row(row: str, sign: str) -> str:
     """The assessment row `row` (NEW or OLD) under its enterprise's key (none: nothing)."""
     return _contributions(
-        _source("e", row, f"FROM {ROSTER} e WHERE e.id = {row}.enterprise_id"), sign, _LITE
+        _source("e", row, f"{ROSTER} e", f"e.id = {row}.enterprise_id"), sign, _LITE
     )
 
 

@@ -68,23 +68,7 @@ class HistoryWorld(RosterWorld):
 
 
 def workload(world: HistoryWorld, steps: int, monkeypatch) -> None:
-    choices = [
-        world.import_old_levels,
-        world.import_old_levels,
-        world.import_old_levels,
-        world.confirm_onsite,
-        world.confirm_onsite,
-        world.correct,
-        world.return_self_assessment,
-        world.import_levels,
-        world.import_levels,
-        world.import_enterprises,
-        world.stale_edit,
-        world.edit,
-        world.edit,
-        world.move_city,
-        world.delete,
-    ]
+    choices = [*world.steps(), *[world.import_old_levels] * 3, world.return_self_assessment]
     for _ in range(steps):
         world.rng.choice(choices)()
         exact(monkeypatch)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import random
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -130,19 +131,23 @@ class RosterWorld(World):
             records, district=lambda: self.rng.choice(["", *(d.name for d in self.districts)])
         )
 
+    def steps(self) -> list[Callable[[], None]]:
+        """The writes a workload draws from (a step twice: drawn twice as often)."""
+        return [
+            self.confirm_onsite,
+            self.correct,
+            self.import_levels,
+            self.import_enterprises,
+            self.stale_edit,
+            self.edit,
+            self.edit,
+            self.move_city,
+            self.delete,
+        ]
+
 
 def workload(world: RosterWorld, steps: int) -> None:
-    choices = [
-        world.confirm_onsite,
-        world.correct,
-        world.import_levels,
-        world.import_enterprises,
-        world.stale_edit,
-        world.edit,
-        world.edit,
-        world.move_city,
-        world.delete,
-    ]
+    choices = world.steps()
     for _ in range(steps):
         world.rng.choice(choices)()
         assert counters() == recount()
